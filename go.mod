@@ -1,0 +1,3 @@
+module ptpwatch
+
+go 1.26.8
