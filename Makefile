@@ -40,8 +40,10 @@ test: deps vet
 	$(GO) test -count=1 ./...
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
+# Benchmarks against peers measured in the same run; prints the README table.
 bench:
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
+	cd bench && $(GO) run ./benchtable < bench.txt
 
 # Runs every fuzz target for FUZZTIME each, one at a time.
 fuzz:

@@ -31,6 +31,21 @@ type Encapsulation struct {
 	SrcPort, DstPort uint16
 	HopLimit         uint8
 	DSCP             uint8
+	// IPv4Options are appended to the IPv4 header; their length must be a
+	// multiple of four (pad with End of Options List, zero).
+	IPv4Options []byte
+	// IPv6Extensions are chained between the IPv6 header and UDP in order.
+	IPv6Extensions []IPv6Extension
+}
+
+// IPv6Extension is one IPv6 extension header for Encapsulation. Data is what
+// follows the next-header octet: for hop-by-hop, routing and destination
+// options it starts with the length octet and must make the whole header a
+// multiple of eight octets; for a fragment header it is the seven octets
+// after next-header.
+type IPv6Extension struct {
+	Type uint8 // 0 hop-by-hop, 43 routing, 44 fragment, 60 destination options
+	Data []byte
 }
 
 // AppendFrame appends an Ethernet frame carrying msg to b: the Ethernet
@@ -60,15 +75,28 @@ func (e *Encapsulation) AppendFrame(b []byte, msg Appender) []byte {
 	case TransportUDPv4:
 		binary.BigEndian.PutUint16(b[etOff:], EtherTypeIPv4)
 		ipOff = len(b)
-		b = append(b, 0x45, e.DSCP<<2, 0, 0, 0, 0, 0x40, 0, e.hopLimit(), 17, 0, 0)
+		b = append(b, 0x45+uint8(len(e.IPv4Options)/4), e.DSCP<<2, 0, 0, 0, 0, 0x40, 0, e.hopLimit(), 17, 0, 0)
 		b = append(b, make([]byte, 8)...) // addresses, filled below
+		b = append(b, e.IPv4Options...)
 		udpOff = len(b)
 		b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
 	case TransportUDPv6:
 		binary.BigEndian.PutUint16(b[etOff:], EtherTypeIPv6)
 		ipOff = len(b)
-		b = append(b, 0x60|e.DSCP>>2, e.DSCP<<6, 0, 0, 0, 0, 17, e.hopLimit())
+		next := uint8(17)
+		if len(e.IPv6Extensions) > 0 {
+			next = e.IPv6Extensions[0].Type
+		}
+		b = append(b, 0x60|e.DSCP>>2, e.DSCP<<6, 0, 0, 0, 0, next, e.hopLimit())
 		b = append(b, make([]byte, 32)...)
+		for i, x := range e.IPv6Extensions {
+			next = 17
+			if i+1 < len(e.IPv6Extensions) {
+				next = e.IPv6Extensions[i+1].Type
+			}
+			b = append(b, next)
+			b = append(b, x.Data...)
+		}
 		udpOff = len(b)
 		b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
 	default:
@@ -113,8 +141,9 @@ func (e *Encapsulation) AppendFrame(b []byte, msg Appender) []byte {
 			a := d4.As4()
 			copy(ip[16:20], a[:])
 		}
-		binary.BigEndian.PutUint16(ip[2:], uint16(20+8+ptpLen))
-		binary.BigEndian.PutUint16(ip[10:], ^fold(addBytes(0, ip[:20])))
+		ihl := udpOff - ipOff
+		binary.BigEndian.PutUint16(ip[2:], uint16(ihl+8+ptpLen))
+		binary.BigEndian.PutUint16(ip[10:], ^fold(addBytes(0, ip[:ihl])))
 		sum = addBytes(0, ip[12:20])
 	} else {
 		ip := b[ipOff:]
@@ -126,7 +155,7 @@ func (e *Encapsulation) AppendFrame(b []byte, msg Appender) []byte {
 			a := d.As16()
 			copy(ip[24:40], a[:])
 		}
-		binary.BigEndian.PutUint16(ip[4:], uint16(8+ptpLen))
+		binary.BigEndian.PutUint16(ip[4:], uint16(udpOff-ipOff-40+8+ptpLen))
 		sum = addBytes(0, ip[8:40])
 	}
 	sum += 17 + uint32(8+ptpLen)
@@ -201,15 +230,28 @@ func classify(p []byte) (event, pdelay bool) {
 }
 
 // addBytes adds b to a ones'-complement sum as big-endian 16-bit words.
+// It reads eight octets at a time into a 64-bit accumulator, whose carries
+// fold back in at the end (RFC 1071 §2(C)). The result is folded to 16
+// bits so callers can keep adding to it.
 func addBytes(sum uint32, b []byte) uint32 {
+	acc := uint64(sum)
+	for len(b) >= 8 {
+		v := binary.BigEndian.Uint64(b)
+		acc += v >> 32
+		acc += v & 0xffffffff
+		b = b[8:]
+	}
 	for len(b) >= 2 {
-		sum += uint32(b[0])<<8 | uint32(b[1])
+		acc += uint64(b[0])<<8 | uint64(b[1])
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
+		acc += uint64(b[0]) << 8
 	}
-	return sum
+	for acc > 0xffff {
+		acc = acc&0xffff + acc>>16
+	}
+	return uint32(acc)
 }
 
 func fold(sum uint32) uint16 {

@@ -53,6 +53,17 @@ func (f *Frame) Fields() []Field {
 			describeV1(w, off, n)
 		}
 	}
+	// Whatever follows the last layer: Ethernet padding up to 60 octets, or
+	// octets after messageLength inside the UDP payload.
+	end := 0
+	for _, x := range out {
+		if e := x.Offset + x.Length; e > end {
+			end = e
+		}
+	}
+	if end < len(f.Raw) && f.Result == ResultOK {
+		w.raw("padding", end, len(f.Raw)-end)
+	}
 	if f.Result != ResultOK {
 		out = append(out, Field{Name: "result", Value: f.Result.String(), Text: f.Reason.String(), Offset: 0, Length: len(f.Raw)})
 	}
@@ -178,10 +189,15 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 			}
 			e := g.group(name, p, n)
 			e.uint("nextHeader", p, 1)
-			if next != 44 {
+			if next == 44 {
+				e.raw("reserved", p+1, 1)
+				e.bits("fragmentOffset", p+2, 2, 0xfff8, "")
+				e.bits("moreFragments", p+2, 2, 0x0001, "")
+				e.hex("identification", p+4, 4)
+			} else {
 				e.uint("hdrExtLen", p+1, 1)
+				e.hex("data", p+2, n-2)
 			}
-			e.hex("data", p+2, n-2)
 			next = f.Raw[p]
 			p += n
 		}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDecodeCommandJSON(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"decode", "decode/testdata/fixture.pcapng", "--json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	sc := bufio.NewScanner(&out)
+	sc.Buffer(nil, 1<<20)
+	frames := 0
+	var summary struct {
+		Summary struct {
+			Frames, PTP int
+			Types       map[string]int
+			Results     map[string]int
+		}
+	}
+	for sc.Scan() {
+		line := sc.Bytes()
+		if bytes.HasPrefix(line, []byte(`{"summary"`)) {
+			if err := json.Unmarshal(line, &summary); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		var f frameJSON
+		if err := json.Unmarshal(line, &f); err != nil {
+			t.Fatalf("line %d: %v", frames+1, err)
+		}
+		frames++
+		if f.Frame != frames || f.Result != "ok" || f.Layers["ptp"] == nil && f.Layers["ptpv1"] == nil {
+			t.Errorf("frame %d: %+v", frames, f)
+		}
+	}
+	if summary.Summary.Frames != frames || summary.Summary.PTP != frames || summary.Summary.Results["ok"] != frames {
+		t.Errorf("summary %+v for %d frames", summary.Summary, frames)
+	}
+	if summary.Summary.Types["PTPv2 Sync"] == 0 || summary.Summary.Types["PTPv2 Management"] == 0 {
+		t.Errorf("summary types %v", summary.Summary.Types)
+	}
+}
+
+func TestDecodeCommandText(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"decode", "-v", "decode/testdata/fixture.pcapng"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	for _, want := range []string{"PTPv2 Announce", "grandmasterIdentity: ", "frames,", "vlan 4094", "UDP/IPv6"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}
+
+func TestDecodeCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.pcap")
+	os.WriteFile(garbage, []byte("this is not a capture file at all"), 0o644)
+	tests := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"decode"}, exitUsage, "exactly one capture file"},
+		{[]string{"decode", "a", "b"}, exitUsage, "exactly one capture file"},
+		{[]string{"decode", "--bogus", "x"}, exitUsage, "flag provided but not defined"},
+		{[]string{"decode", filepath.Join(dir, "missing.pcap")}, exitError, "no such file"},
+		{[]string{"decode", garbage}, exitError, garbage},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{nil, exitUsage, "usage"},
+	}
+	for _, tt := range tests {
+		var out, errb bytes.Buffer
+		code := run(tt.args, &out, &errb)
+		if code != tt.code || !strings.Contains(errb.String(), tt.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errb.String(), tt.code, tt.msg)
+		}
+	}
+}
