@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -142,7 +141,7 @@ func messageName(f *decode.Frame) string {
 		}
 	case 1:
 		if f.Result == decode.ResultOK || f.Result == decode.ResultMalformed {
-			return "PTPv1"
+			return "PTPv1 " + f.V1.Control.String()
 		}
 	}
 	return ""
@@ -168,6 +167,12 @@ func summaryLine(f *decode.Frame) string {
 			fmt.Fprintf(&b, " domain %d seq %d from %s", m.Domain, m.Sequence, m.Source)
 			if m.MessageType == decode.Management {
 				fmt.Fprintf(&b, " %s %s", m.Management.Action, m.Management.ID)
+			}
+		} else {
+			v := &f.V1
+			fmt.Fprintf(&b, " subdomain %s seq %d from %x-%d", v.Subdomain(), v.SequenceID, v.SourceUUID, v.SourcePortID)
+			if v.Control == decode.V1Management {
+				fmt.Fprintf(&b, " %s", v.Management.MessageKey)
 			}
 		}
 	}
@@ -235,5 +240,3 @@ func sortedKeys(m map[string]int) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-var _ = strconv.Itoa

@@ -320,7 +320,10 @@ func describeTLVs(w fieldWriter, off, end int, management bool) {
 			g.enum("managementId", v+2, 2, id.String())
 			g.raw("reserved", v+4, 4)
 			if l > 8 {
-				g.ptpText("displayData", v+8)
+				n := g.ptpText("displayData", v+8)
+				if rest := l - 8 - n; rest > 0 {
+					g.raw("pad", v+8+n, rest)
+				}
 			}
 		default:
 			describeTLVValue(g, t, v, l)

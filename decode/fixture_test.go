@@ -71,20 +71,30 @@ func fixtureFrames() []fixtureFrame {
 		eth := encs[1].AppendFrame(nil, &m)
 		out = append(out, fixtureFrame{LinkSLL, toSLL(eth), "SLL"}, fixtureFrame{LinkSLL2, toSLL2(eth), "SLL2"})
 	}
-	for _, x := range extraFixtureFrames() {
-		out = append(out, x)
+	out = append(out, tlvFixtureFrames()...)
+	for _, h := range extraFrameHooks {
+		out = append(out, h()...)
 	}
 	return out
 }
 
-// extraFrameHooks lets the TLV, management and PTPv1 tests add their
-// messages to the fixture.
+// extraFrameHooks lets other areas' tests add their messages to the fixture.
 var extraFrameHooks []func() []fixtureFrame
 
-func extraFixtureFrames() []fixtureFrame {
+// tlvFixtureFrames carries every TLV type: the frames the TLV tests check
+// against tshark field by field, and Signaling messages holding each typed
+// TLV test case.
+func tlvFixtureFrames() []fixtureFrame {
 	var out []fixtureFrame
-	for _, h := range extraFrameHooks {
-		out = append(out, h()...)
+	for _, c := range tsharkTLVCases() {
+		out = append(out, fixtureFrame{LinkEthernet, c.frame, "TLV " + c.name})
+	}
+	l2 := Encapsulation{Transport: TransportL2}
+	for _, c := range tlvTestCases() {
+		m := Message{Header: Header{MessageType: Signaling, Version: 2, MinorVersion: 1, Sequence: 9,
+			Source: PortIdentity{ClockIdentity{0x00, 0x1b, 0x21, 0xff, 0xfe, 0x0a, 0x0b, 0x0c}, 1}},
+			TargetPort: PortIdentity{AllClocks, AllPorts}, Suffix: c.in.AppendTo(nil)}
+		out = append(out, fixtureFrame{LinkEthernet, l2.AppendFrame(nil, &m), "TLV " + c.name})
 	}
 	return out
 }

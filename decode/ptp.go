@@ -126,8 +126,9 @@ type ManagementHeader struct {
 	ID                   ManagementID // managementId
 	ErrorID              uint16       // managementErrorId, for TLVManagementErrorStatus
 	// Data is the TLV's dataField after managementId (the data set), or for
-	// an error status the displayData after the reserved octets. It aliases
-	// the decoded input. DecodeManagementData decodes it.
+	// an error status the displayData after the reserved octets, or for an
+	// organization extension sent in place of a management TLV (SMPTE ST
+	// 2059-2 does so) the TLV's whole value. It aliases the decoded input.
 	Data []byte
 }
 
@@ -275,6 +276,10 @@ func (h *ManagementHeader) decodeTLV(tlvs []byte) (Result, Reason) {
 		h.ErrorID = binary.BigEndian.Uint16(v[0:2])
 		h.ID = ManagementID(binary.BigEndian.Uint16(v[2:4]))
 		h.Data = v[8:]
+	case TLVOrganizationExtension, TLVOrganizationExtensionPropagate, TLVOrganizationExtensionDoNotPropagate:
+		// SMPTE ST 2059-2 sends its synchronization metadata as a
+		// Management message whose only TLV is an organization extension.
+		h.Data = v
 	default:
 		return ResultMalformed, ReasonManagementTLVMissing
 	}
@@ -303,9 +308,13 @@ func appendPortIdentity(b []byte, p PortIdentity) []byte {
 func (m *Message) EncodedLength() int {
 	n := HeaderLength + int(bodyLength[m.MessageType&0xf]) + len(m.Suffix)
 	if m.MessageType == Management {
-		n += 4 + 2 + len(m.Management.Data)
-		if m.Management.TLVType == TLVManagementErrorStatus {
-			n += 6
+		n += 4 + len(m.Management.Data)
+		switch m.Management.TLVType {
+		case TLVManagementErrorStatus:
+			n += 8
+		case TLVOrganizationExtension, TLVOrganizationExtensionPropagate, TLVOrganizationExtensionDoNotPropagate:
+		default:
+			n += 2
 		}
 	}
 	return n
@@ -353,13 +362,17 @@ func (m *Message) AppendTo(b []byte) []byte {
 		h := &m.Management
 		b = appendPortIdentity(b, m.TargetPort)
 		b = append(b, h.StartingBoundaryHops, h.BoundaryHops, uint8(h.Action)&0x0f, 0)
-		if h.TLVType == TLVManagementErrorStatus {
+		switch h.TLVType {
+		case TLVManagementErrorStatus:
 			b = binary.BigEndian.AppendUint16(b, uint16(TLVManagementErrorStatus))
 			b = binary.BigEndian.AppendUint16(b, uint16(8+len(h.Data)))
 			b = binary.BigEndian.AppendUint16(b, h.ErrorID)
 			b = binary.BigEndian.AppendUint16(b, uint16(h.ID))
 			b = append(b, 0, 0, 0, 0)
-		} else {
+		case TLVOrganizationExtension, TLVOrganizationExtensionPropagate, TLVOrganizationExtensionDoNotPropagate:
+			b = binary.BigEndian.AppendUint16(b, uint16(h.TLVType))
+			b = binary.BigEndian.AppendUint16(b, uint16(len(h.Data)))
+		default:
 			b = binary.BigEndian.AppendUint16(b, uint16(TLVManagement))
 			b = binary.BigEndian.AppendUint16(b, uint16(2+len(h.Data)))
 			b = binary.BigEndian.AppendUint16(b, uint16(h.ID))
