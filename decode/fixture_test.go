@@ -72,6 +72,7 @@ func fixtureFrames() []fixtureFrame {
 		out = append(out, fixtureFrame{LinkSLL, toSLL(eth), "SLL"}, fixtureFrame{LinkSLL2, toSLL2(eth), "SLL2"})
 	}
 	out = append(out, tlvFixtureFrames()...)
+	out = append(out, mgmtFixtureFrames()...)
 	for _, h := range extraFrameHooks {
 		out = append(out, h()...)
 	}
@@ -95,6 +96,24 @@ func tlvFixtureFrames() []fixtureFrame {
 			Source: PortIdentity{ClockIdentity{0x00, 0x1b, 0x21, 0xff, 0xfe, 0x0a, 0x0b, 0x0c}, 1}},
 			TargetPort: PortIdentity{AllClocks, AllPorts}, Suffix: c.in.AppendTo(nil)}
 		out = append(out, fixtureFrame{LinkEthernet, l2.AppendFrame(nil, &m), "TLV " + c.name})
+	}
+	return out
+}
+
+// mgmtFixtureFrames carries a zero-filled GET (as pmc sends it) for every
+// management ID, and a RESPONSE for every data-set sample, over UDP/IPv4.
+func mgmtFixtureFrames() []fixtureFrame {
+	var out []fixtureFrame
+	e := Encapsulation{Transport: TransportUDPv4, SrcIP: netip.MustParseAddr("192.0.2.7")}
+	for _, info := range mgmtIDs {
+		m := Message{Header: Header{MessageType: Management, Version: 2, Sequence: 1, Control: 4, LogMessageInterval: 0x7f,
+			Source: mgmtTestPort}, TargetPort: PortIdentity{AllClocks, AllPorts},
+			Management: ManagementHeader{StartingBoundaryHops: 1, BoundaryHops: 1, Action: ActionGet, TLVType: TLVManagement,
+				ID: info.id, Data: AppendManagementGet(nil, info.id, true)}}
+		out = append(out, fixtureFrame{LinkEthernet, e.AppendFrame(nil, &m), "GET " + info.id.String()})
+	}
+	for _, s := range mgmtSamples() {
+		out = append(out, fixtureFrame{LinkEthernet, mgmtResponseFrame(s.id, s.body.AppendTo(nil)), "RESPONSE " + s.id.String()})
 	}
 	return out
 }

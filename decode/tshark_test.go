@@ -126,7 +126,9 @@ func walkTshark(dec *json.Decoder, key, proto string, out *[]tsField, pending ma
 // knownTsharkDisagreements lists fields tshark 4.0 decodes differently from
 // the standard, with the clause we follow.
 var knownTsharkDisagreements = map[string]string{
-	"ptp.as.fu.cumulativeScaledRateOffset": "IEEE 802.1AS-2020 §11.4.4.3.6 makes it Integer32; tshark shows it unsigned",
+	"ptp.as.fu.cumulativeScaledRateOffset":        "IEEE 802.1AS-2020 §11.4.4.3.6 makes it Integer32; tshark shows it unsigned",
+	"ptp.v2.mm.numberOfAlternateMasters":          "ALTERNATE_MASTER (§15.5.3.7.9): tshark swaps it with logAlternateMulticastSyncInterval",
+	"ptp.v2.mm.logAlternateMulticastSyncInterval": "ALTERNATE_MASTER (§15.5.3.7.9): tshark swaps it with numberOfAlternateMasters",
 }
 
 // isOpaque reports whether a tshark field is undissected octets.
@@ -210,10 +212,21 @@ func compareWithTshark(ours []Field, theirs []tsField, protocols map[string]bool
 	var leaves []Field
 	leafFields(ours, "", &leaves)
 	covered := make([]bool, frameLen)
-	for _, l := range leaves {
-		for i := l.Offset; i < l.Offset+l.Length && i < frameLen; i++ {
-			covered[i] = true
+	// A group with a value of its own (a bitmask, a port identity) explains
+	// its octets even where its children name only some bits.
+	var cover func(fs []Field)
+	cover = func(fs []Field) {
+		for _, f := range fs {
+			if len(f.Children) == 0 || f.Value != "" {
+				for i := f.Offset; i < f.Offset+f.Length && i < frameLen; i++ {
+					covered[i] = true
+				}
+			}
+			cover(f.Children)
 		}
+	}
+	cover(ours)
+	for _, l := range leaves {
 		var cands []tsField
 		for _, t := range theirs {
 			if t.Pos == l.Offset && t.Len == l.Length && t.Mask == l.Mask {
