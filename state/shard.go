@@ -1,0 +1,548 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+
+	"ptpwatch/decode"
+)
+
+// PortState is a PTP port state (§9.2.5, Table 20 of 1588-2019).
+type PortState uint8
+
+// Port states. StateUnknown means nothing is known yet.
+const (
+	StateUnknown      PortState = 0
+	StateInitializing PortState = 1
+	StateFaulty       PortState = 2
+	StateDisabled     PortState = 3
+	StateListening    PortState = 4
+	StatePreMaster    PortState = 5
+	StateMaster       PortState = 6
+	StatePassive      PortState = 7
+	StateUncalibrated PortState = 8
+	StateSlave        PortState = 9
+)
+
+var portStateNames = [...]string{"UNKNOWN", "INITIALIZING", "FAULTY", "DISABLED", "LISTENING", "PRE_MASTER", "MASTER", "PASSIVE", "UNCALIBRATED", "SLAVE"}
+
+// String returns the state's standard name.
+func (s PortState) String() string {
+	if int(s) < len(portStateNames) {
+		return portStateNames[s]
+	}
+	return fmt.Sprintf("STATE_%d", uint8(s))
+}
+
+// MarshalText makes states read as names in JSON.
+func (s PortState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Default announceReceiptTimeout (§8.2.15.4) used for silence detection.
+const announceReceiptTimeout = 3
+
+// evidence bits say what an instance was seen doing.
+type evidence uint16
+
+const (
+	evAnnounceGM    evidence = 1 << iota // Announce with stepsRemoved 0 naming itself
+	evAnnounceRelay                      // Announce with stepsRemoved ≥ 1
+	evSync                               // sends Sync
+	evDelayReq                           // sends Delay_Req
+	evDelayResp                          // answers Delay_Req
+	evNamedInResp                        // named as requester in a Delay_Resp
+	evPdelay                             // takes part in peer delay
+	evMgmtRequest                        // sends management GET/SET/COMMAND
+	evMgmtResponse                       // answers management requests
+	evSignaling                          // sends Signaling (unicast negotiation)
+	evReportedState                      // state reported through management
+	numEvidence     = iota
+)
+
+var evidenceText = [numEvidence]string{
+	"sends Announce with stepsRemoved 0 naming itself grandmaster",
+	"sends Announce with stepsRemoved ≥ 1 (relays a grandmaster)",
+	"sends Sync",
+	"sends Delay_Req",
+	"answers Delay_Req with Delay_Resp",
+	"named as requester in another port's Delay_Resp",
+	"takes part in peer-delay exchanges",
+	"sends management GET/SET/COMMAND",
+	"answers management requests",
+	"sends Signaling (unicast negotiation)",
+	"port state reported by PORT_DATA_SET",
+}
+
+// typeStats tracks one message type of one instance.
+type typeStats struct {
+	count     uint64
+	lastSeq   uint16
+	seenSeq   bool
+	gaps      uint64 // gap events
+	lost      uint64 // sequenceIds skipped
+	dups      uint64
+	reorders  uint64
+	lastTime  int64
+	meanGap   float64 // exponentially weighted mean interval, ns
+	minGap    int64
+	maxGap    int64
+	logIntv   int8 // last logMessageInterval sent
+	sec       int64
+	secCount  uint32
+	prevCount uint32 // messages in the previous whole second
+}
+
+// instanceState is one port's session in one scope.
+type instanceState struct {
+	key                 InstanceKey
+	scope               *scopeState
+	firstSeen, lastSeen int64
+	mac                 [6]byte
+	ip                  netip.Addr
+	addrChanges         uint32
+	types               [16]typeStats
+	hasAnnounce         bool
+	announce            AnnounceData
+	announceAt          int64
+	logAnnounce         int8
+	silent              bool
+	state               PortState // inferred
+	reported            PortState // from PORT_DATA_SET
+	reportedAt          int64
+	parent              decode.PortIdentity
+	hasParent           bool
+	parentAt            int64
+	peers               [4]decode.PortIdentity
+	numPeers            uint8
+	ev                  evidence
+	evAt                [numEvidence]int64
+	// Offset of this master's clock from the capture clock, from Sync
+	// (+Follow_Up) timestamps against capture time, not corrected for
+	// path delay.
+	syncSeq      uint16
+	syncTime     int64
+	syncCorr     decode.TimeInterval
+	syncPending  bool
+	offLast      int64
+	offMin       int64
+	offMax       int64
+	offSum       float64
+	offN         uint64
+	offAt        int64
+	duplicateMAC [6]byte // a second MAC seen using this port identity
+}
+
+// scopeState is one scope.
+type scopeState struct {
+	key                 ScopeKey
+	name                string
+	firstSeen, lastSeen int64
+	counts              [16]uint64
+	series              *Series
+	instances           []*instanceState
+	hasGM               bool
+	gm                  AnnounceData
+	gmPort              decode.PortIdentity
+	gmSince             int64
+	gmChanges           uint32
+}
+
+// Shard holds the live state of the scopes routed to it. It is owned by
+// one goroutine: Apply, Tick and Publish must not run concurrently.
+type Shard struct {
+	scopes    map[ScopeKey]*scopeState
+	instances map[InstanceKey]*instanceState
+	events    *EventLog
+	devices   *deviceRegistry
+	now       int64
+	lastTick  int64
+	published snapshotPointer
+	// Frames counts observations applied.
+	Frames uint64
+}
+
+func newShard(events *EventLog, devices *deviceRegistry) *Shard {
+	return &Shard{scopes: map[ScopeKey]*scopeState{}, instances: map[InstanceKey]*instanceState{}, events: events, devices: devices}
+}
+
+// Apply updates the model with one observation. It allocates only when it
+// meets a scope or instance for the first time.
+func (s *Shard) Apply(o *Observation) {
+	s.Frames++
+	if o.Time > s.now {
+		s.now = o.Time
+	}
+	if s.now-s.lastTick >= 1e9 {
+		s.Tick(s.now)
+	}
+	sc := s.scopes[o.Scope]
+	if sc == nil {
+		sc = s.newScope(o)
+	}
+	sc.lastSeen = o.Time
+	kind := o.Kind & 0x0f
+	sc.counts[kind]++
+	sc.series.Add(o.Time, kind)
+
+	in := s.instance(sc, o.Source, o.Time)
+	in.lastSeen = o.Time
+	if o.SrcMAC != in.mac && o.SrcMAC != ([6]byte{}) {
+		s.addressChanged(in, o)
+	}
+	if o.SrcIP.IsValid() && o.SrcIP != in.ip {
+		if in.ip.IsValid() {
+			in.addrChanges++
+		}
+		in.ip = o.SrcIP
+	}
+	s.countType(in, o)
+
+	switch kind {
+	case decode.Sync:
+		s.mark(in, evSync, o.Time)
+		s.setState(in, StateMaster, o.Time)
+		if o.Flags&decode.FlagTwoStep == 0 {
+			s.offset(in, o.Timestamp, o.Correction, o.Time, o)
+		} else {
+			in.syncSeq, in.syncTime, in.syncCorr, in.syncPending = o.Sequence, o.Time, o.Correction, true
+		}
+	case decode.FollowUp:
+		if in.syncPending && in.syncSeq == o.Sequence {
+			s.offset(in, o.Timestamp, o.Correction+in.syncCorr, in.syncTime, o)
+			in.syncPending = false
+		}
+	case decode.Announce:
+		s.announce(sc, in, o)
+	case decode.DelayReq:
+		s.mark(in, evDelayReq, o.Time)
+		if in.state != StateMaster || in.silent {
+			s.setState(in, StateSlave, o.Time)
+		}
+	case decode.DelayResp:
+		s.mark(in, evDelayResp, o.Time)
+		s.setState(in, StateMaster, o.Time)
+		if o.Peer != o.Source {
+			f := s.instance(sc, o.Peer, o.Time)
+			s.mark(f, evNamedInResp, o.Time)
+			if f.state != StateMaster {
+				s.setState(f, StateSlave, o.Time)
+			}
+			f.parent, f.hasParent, f.parentAt = o.Source, true, o.Time
+		}
+	case decode.PdelayReq, decode.PdelayResp, decode.PdelayRespFollowUp:
+		s.mark(in, evPdelay, o.Time)
+		if kind != decode.PdelayReq {
+			addPeer(in, o.Peer)
+		}
+	case decode.Management:
+		if o.Action == decode.ActionResponse || o.Action == decode.ActionAcknowledge {
+			s.mark(in, evMgmtResponse, o.Time)
+			if o.ReportedState != 0 {
+				s.mark(in, evReportedState, o.Time)
+				prev := in.effectiveState()
+				in.reported, in.reportedAt = PortState(o.ReportedState), o.Time
+				if now := in.effectiveState(); now != prev {
+					s.emit(o.Time, PortStateChanged, sc, in.name(), prev.String(), now.String(), "reported by PORT_DATA_SET")
+				}
+			}
+		} else {
+			s.mark(in, evMgmtRequest, o.Time)
+		}
+	case decode.Signaling:
+		s.mark(in, evSignaling, o.Time)
+	}
+}
+
+func (s *Shard) newScope(o *Observation) *scopeState {
+	sc := &scopeState{key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries()}
+	s.scopes[o.Scope] = sc
+	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
+	return sc
+}
+
+// instance finds or creates the instance of port p in sc.
+func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *instanceState {
+	k := InstanceKey{sc.key, p}
+	in := s.instances[k]
+	if in != nil {
+		return in
+	}
+	in = &instanceState{key: k, scope: sc, firstSeen: now, lastSeen: now}
+	s.instances[k] = in
+	sc.instances = append(sc.instances, in)
+	newDevice, newPort := s.devices.see(p)
+	if newDevice {
+		s.emit(now, DeviceDetected, sc, p.Clock.String(), "", "", vendorOf(p.Clock))
+	}
+	if newPort {
+		s.emit(now, PortDetected, sc, p.String(), "", "", "")
+	}
+	s.emit(now, InstanceDetected, sc, in.name(), "", "", "")
+	return in
+}
+
+func (in *instanceState) name() string { return in.key.Port.String() }
+
+func (in *instanceState) effectiveState() PortState {
+	if in.reported != 0 && in.reportedAt >= in.lastSeen-int64(10e9) {
+		return in.reported
+	}
+	return in.state
+}
+
+func (s *Shard) setState(in *instanceState, st PortState, now int64) {
+	if in.state == st {
+		return
+	}
+	prev := in.effectiveState()
+	in.state = st
+	if cur := in.effectiveState(); cur != prev && prev != StateUnknown {
+		s.emit(now, PortStateChanged, in.scope, in.name(), prev.String(), cur.String(), "inferred from traffic")
+	}
+}
+
+func (s *Shard) mark(in *instanceState, e evidence, now int64) {
+	if in.ev&e == 0 {
+		in.ev |= e
+		for i := 0; i < numEvidence; i++ {
+			if e == 1<<i {
+				in.evAt[i] = now
+			}
+		}
+	}
+}
+
+func addPeer(in *instanceState, p decode.PortIdentity) {
+	for i := 0; i < int(in.numPeers); i++ {
+		if in.peers[i] == p {
+			return
+		}
+	}
+	if int(in.numPeers) < len(in.peers) {
+		in.peers[in.numPeers] = p
+		in.numPeers++
+	}
+}
+
+// addressChanged records a new source MAC for an instance. A different MAC
+// sending as the same port within the same second as the old one points at
+// a duplicated clockIdentity rather than a moved clock.
+func (s *Shard) addressChanged(in *instanceState, o *Observation) {
+	if in.mac != ([6]byte{}) {
+		in.addrChanges++
+		if in.duplicateMAC == ([6]byte{}) && o.Time-in.types[o.Kind&0xf].lastTime < 2e9 && in.types[o.Kind&0xf].count > 0 {
+			in.duplicateMAC = o.SrcMAC
+			s.emit(o.Time, DuplicateIdentity, in.scope, in.name(), fmt.Sprintf("%x", in.mac), fmt.Sprintf("%x", o.SrcMAC),
+				"two MAC addresses send as the same port identity")
+		}
+	}
+	in.mac = o.SrcMAC
+}
+
+// countType updates counters, sequence tracking and interval statistics.
+func (s *Shard) countType(in *instanceState, o *Observation) {
+	t := &in.types[o.Kind&0x0f]
+	t.count++
+	sec := o.Time / 1e9
+	switch {
+	case sec == t.sec:
+		t.secCount++
+	case sec == t.sec+1:
+		t.prevCount, t.secCount, t.sec = t.secCount, 1, sec
+	default:
+		t.prevCount, t.secCount, t.sec = 0, 1, sec
+	}
+	if t.lastTime != 0 {
+		gap := o.Time - t.lastTime
+		if gap >= 0 {
+			if t.meanGap == 0 {
+				t.meanGap = float64(gap)
+				t.minGap, t.maxGap = gap, gap
+			} else {
+				t.meanGap += (float64(gap) - t.meanGap) / 16
+				t.minGap = min(t.minGap, gap)
+				t.maxGap = max(t.maxGap, gap)
+			}
+		}
+	}
+	t.lastTime = o.Time
+	t.logIntv = o.LogInterval
+	// Sequence tracking does not apply to responses, whose sequenceId
+	// echoes the request's.
+	k := o.Kind & 0x0f
+	if k == decode.DelayResp || k == decode.PdelayResp || k == decode.PdelayRespFollowUp || k == decode.FollowUp ||
+		(k == decode.Management && o.Action == decode.ActionResponse) {
+		return
+	}
+	if !t.seenSeq {
+		t.lastSeq, t.seenSeq = o.Sequence, true
+		return
+	}
+	d := o.Sequence - t.lastSeq
+	switch {
+	case d == 1:
+	case d == 0:
+		t.dups++
+	case d < 0x8000:
+		t.gaps++
+		t.lost += uint64(d - 1)
+		s.emit(o.Time, SequenceGap, in.scope, in.name(), fmt.Sprint(t.lastSeq), fmt.Sprint(o.Sequence),
+			fmt.Sprintf("%s: %d sequenceId(s) missing", k, d-1))
+	default:
+		t.reorders++
+		return // keep lastSeq at the highest seen
+	}
+	t.lastSeq = o.Sequence
+}
+
+// offset records a master's offset from the capture clock.
+func (s *Shard) offset(in *instanceState, ts decode.Timestamp, corr decode.TimeInterval, captured int64, o *Observation) {
+	sent := ts.UnixNano() + int64(corr)>>16
+	if !o.TimeTAI && in.hasAnnounce && in.announce.Flags&decode.FlagPTPTimescale != 0 && in.announce.Flags&decode.FlagCurrentUTCOffsetValid != 0 {
+		// PTP time is TAI; a UTC capture clock is behind by the UTC offset.
+		sent -= int64(in.announce.CurrentUTCOffset) * 1e9
+	}
+	off := sent - captured
+	in.offLast, in.offAt = off, captured
+	if in.offN == 0 {
+		in.offMin, in.offMax = off, off
+	} else {
+		in.offMin, in.offMax = min(in.offMin, off), max(in.offMax, off)
+	}
+	in.offSum += float64(off)
+	in.offN++
+}
+
+// announce handles an Announce (or the grandmaster part of a PTPv1 Sync).
+func (s *Shard) announce(sc *scopeState, in *instanceState, o *Observation) {
+	a := o.Announce
+	if a.StepsRemoved == 0 && a.GrandmasterIdentity == in.key.Port.Clock {
+		s.mark(in, evAnnounceGM, o.Time)
+	} else {
+		s.mark(in, evAnnounceRelay, o.Time)
+	}
+	prev, had := in.announce, in.hasAnnounce
+	in.announce, in.hasAnnounce, in.announceAt, in.logAnnounce = a, true, o.Time, o.LogInterval
+	if in.silent {
+		in.silent = false
+		s.emit(o.Time, MasterResumed, sc, in.name(), "", "", "announces again")
+	}
+	s.setState(in, StateMaster, o.Time)
+	if had && prev.GrandmasterIdentity == a.GrandmasterIdentity &&
+		(prev.Quality != a.Quality || prev.Priority1 != a.Priority1 || prev.Priority2 != a.Priority2) {
+		s.emit(o.Time, GrandmasterQualityChanged, sc, a.GrandmasterIdentity.String(), qualityText(&prev), qualityText(&a),
+			"announced by "+in.name())
+		if a.StepsRemoved == 0 {
+			s.emit(o.Time, LocalQualityChanged, sc, in.name(), qualityText(&prev), qualityText(&a), "")
+		}
+	}
+	s.electGrandmaster(sc, o.Time)
+}
+
+func qualityText(a *AnnounceData) string {
+	return fmt.Sprintf("priority1 %d clockClass %d clockAccuracy 0x%02x offsetScaledLogVariance 0x%04x priority2 %d",
+		a.Priority1, a.Quality.Class, a.Quality.Accuracy, a.Quality.OffsetScaledLogVariance, a.Priority2)
+}
+
+// electGrandmaster picks the scope's grandmaster: the best dataset announced
+// by any instance that is not silent. When none is left the last one stays
+// (the loss shows as Master Silent), so a failover raises exactly one
+// Grandmaster Changed when the new grandmaster is heard.
+func (s *Shard) electGrandmaster(sc *scopeState, now int64) {
+	var best *instanceState
+	for _, in := range sc.instances {
+		if !in.hasAnnounce || in.silent {
+			continue
+		}
+		if best == nil || in.announce.Better(&best.announce) {
+			best = in
+		}
+	}
+	if best == nil {
+		return
+	}
+	gm := best.announce
+	switch {
+	case !sc.hasGM:
+		sc.hasGM, sc.gm, sc.gmPort, sc.gmSince = true, gm, best.key.Port, now
+	case sc.gm.GrandmasterIdentity != gm.GrandmasterIdentity:
+		old := sc.gm.GrandmasterIdentity
+		sc.gm, sc.gmPort, sc.gmSince = gm, best.key.Port, now
+		sc.gmChanges++
+		s.emit(now, GrandmasterChanged, sc, sc.name, old.String(), gm.GrandmasterIdentity.String(), "announced by "+best.name())
+	default:
+		sc.gm, sc.gmPort = gm, best.key.Port
+	}
+}
+
+// Tick runs time-driven checks (silence) as of now, in capture time. Apply
+// calls it once per second of capture time; a live pipeline also calls it
+// when no frames arrive.
+func (s *Shard) Tick(now int64) {
+	if now > s.now {
+		s.now = now
+	}
+	s.lastTick = s.now
+	for _, sc := range s.scopes {
+		changed := false
+		for _, in := range sc.instances {
+			if !in.hasAnnounce || in.silent {
+				continue
+			}
+			if now-in.announceAt > timeout(in.logAnnounce) {
+				in.silent = true
+				changed = true
+				s.emit(now, MasterSilent, sc, in.name(), "", "",
+					fmt.Sprintf("no Announce for %d intervals", announceReceiptTimeout))
+			}
+		}
+		if changed {
+			s.electGrandmaster(sc, now)
+		}
+	}
+}
+
+// timeout is announceReceiptTimeout announce intervals, in ns.
+func timeout(logInterval int8) int64 {
+	if logInterval < -7 || logInterval > 7 {
+		logInterval = 1 // 0x7f and nonsense: assume the default 2 s
+	}
+	iv := int64(1e9)
+	if logInterval >= 0 {
+		iv <<= uint(logInterval)
+	} else {
+		iv >>= uint(-logInterval)
+	}
+	return announceReceiptTimeout*iv + iv/2
+}
+
+func (s *Shard) emit(now int64, t EventType, sc *scopeState, subject, before, after, detail string) {
+	if s.events == nil {
+		return
+	}
+	name := ""
+	if sc != nil {
+		name = sc.name
+	}
+	s.events.Add(Event{Time: now, Type: t, Scope: name, Subject: subject, Before: before, After: after, Detail: detail})
+}
+
+// String names a scope the way the UI shows it, such as
+// "seg0 v2 domain 0 UDP/IPv4 vlan 100".
+func (k ScopeKey) String() string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "seg%d v%d ", k.Segment, k.Version)
+	if k.Version == 1 {
+		fmt.Fprintf(&b, "subdomain %s", bytes.TrimRight(k.Subdomain[:], "\x00"))
+	} else {
+		fmt.Fprintf(&b, "domain %d", k.Domain)
+		if k.MajorSdoID != 0 {
+			fmt.Fprintf(&b, " sdo %d", k.MajorSdoID)
+		}
+	}
+	fmt.Fprintf(&b, " %s", k.Transport)
+	if k.VLAN != NoVLAN {
+		fmt.Fprintf(&b, " vlan %d", k.VLAN)
+	}
+	return b.String()
+}

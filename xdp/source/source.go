@@ -1,0 +1,121 @@
+// Package source defines how frames enter ptpwatch: every frame source
+// (live AF_XDP and AF_PACKET capture, capture-file replay, the built-in
+// network simulator, remote probes) hands frames to the pipeline through
+// the one small Source interface, one Source per capture queue.
+//
+// # Ownership
+//
+// A Source fills a Frame the caller owns. Frame.Data aliases the source's
+// own buffer and stays valid only until the next call to Next; the pipeline
+// copies what it keeps (into the RAM capture buffer) before asking again.
+// Next does not allocate in steady state.
+package source
+
+import (
+	"context"
+	"time"
+
+	"ptpwatch/decode"
+)
+
+// TimestampSource says where a frame's capture timestamp came from, so every
+// figure derived from it can say how good it is.
+type TimestampSource uint8
+
+// Timestamp sources, best first. The zero value means the frame has none.
+const (
+	TimestampNone      TimestampSource = iota
+	TimestampHardware                  // the NIC stamped it on arrival
+	TimestampXDPTAI                    // bpf_ktime_get_tai_ns in the XDP program
+	TimestampSoftware                  // the kernel socket layer (SO_TIMESTAMPING software)
+	TimestampFile                      // read from a capture file
+	TimestampSimulated                 // the simulator's virtual clock
+)
+
+var tsNames = [...]string{"none", "hardware", "xdp-tai", "software", "file", "simulated"}
+
+// String returns a short lower-case name.
+func (s TimestampSource) String() string {
+	if int(s) < len(tsNames) {
+		return tsNames[s]
+	}
+	return "invalid"
+}
+
+// Frame is one captured frame and what the source knows about its capture.
+type Frame struct {
+	Data      []byte          // captured bytes; valid until the next Next
+	OrigLen   int             // length on the wire; ≥ len(Data)
+	Timestamp int64           // capture time, nanoseconds since the Unix epoch
+	TSSource  TimestampSource // where Timestamp came from
+	Link      decode.LinkType // link-layer type of Data
+	Interface uint16          // index into the source's Interfaces
+	Queue     uint16          // receive queue on that interface
+}
+
+// Interface describes one capture interface of a source.
+type Interface struct {
+	Name    string
+	Segment uint16 // the network segment the operator assigned to it
+}
+
+// Source produces frames. Implementations need not be safe for concurrent
+// use: one goroutine owns one Source.
+type Source interface {
+	// Next fills f with the next frame. It returns io.EOF when a finite
+	// source (a capture file, a scripted simulation) has no more frames, and
+	// ctx.Err() when ctx ends while it waits.
+	Next(ctx context.Context, f *Frame) error
+	// Interfaces lists the interfaces Frame.Interface indexes.
+	Interfaces() []Interface
+	// Close releases the source's resources.
+	Close() error
+}
+
+// Pacer delays frames so they are delivered at the rate they were captured
+// (Speed 1), a multiple of it, or as fast as possible (Speed 0). It wraps
+// a finite source such as a file replay or the simulator's virtual clock.
+type Pacer struct {
+	Source
+	Speed float64
+	// Sleep waits for d or until ctx ends; nil means a timer. Tests replace it.
+	Sleep func(ctx context.Context, d time.Duration) error
+
+	first   int64
+	startAt time.Time
+	started bool
+}
+
+// Next returns the next frame of the wrapped source once its time has come.
+func (p *Pacer) Next(ctx context.Context, f *Frame) error {
+	if err := p.Source.Next(ctx, f); err != nil {
+		return err
+	}
+	if p.Speed <= 0 {
+		return nil
+	}
+	if !p.started {
+		p.first, p.startAt, p.started = f.Timestamp, time.Now(), true
+		return nil
+	}
+	due := p.startAt.Add(time.Duration(float64(f.Timestamp-p.first) / p.Speed))
+	if d := time.Until(due); d > 0 {
+		sleep := p.Sleep
+		if sleep == nil {
+			sleep = sleepCtx
+		}
+		return sleep(ctx, d)
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
