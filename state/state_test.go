@@ -60,7 +60,7 @@ func (n *testNet) announce(p decode.PortIdentity, domain uint8, gm decode.ClockI
 		Flags: decode.FlagPTPTimescale | decode.FlagCurrentUTCOffsetValid},
 		Announce: decode.AnnounceBody{CurrentUTCOffset: 37, GrandmasterPriority1: 128, GrandmasterPriority2: 128,
 			GrandmasterClockQuality: decode.ClockQuality{Class: class, Accuracy: 0x21, OffsetScaledLogVariance: 0x4e5d},
-			GrandmasterIdentity: gm, StepsRemoved: steps, TimeSource: decode.TimeSourceGNSS}})
+			GrandmasterIdentity:     gm, StepsRemoved: steps, TimeSource: decode.TimeSourceGNSS}})
 }
 
 // second advances time by one second: every master sends Announce and a
