@@ -3,6 +3,7 @@
 // Subcommands:
 //
 //	ptpwatch decode FILE [--json] [-v]   print every frame of a capture decoded
+//	ptpwatch analyze FILE [--json]        run a capture through the model and print it
 //
 // Exit codes: 0 success, 1 a file could not be read or written, 2 bad usage.
 package main
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "decode":
 		return cmdDecode(args[1:], stdout, stderr)
+	case "analyze":
+		return cmdAnalyze(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -46,6 +49,9 @@ func usage(w io.Writer) {
   ptpwatch decode FILE [--json] [-v]   decode every frame of a pcap/pcapng capture
       --json   one JSON object per frame with every field, then a summary object
       -v       (text output) print each frame's field tree with byte offsets
+  ptpwatch analyze FILE [--json] [--series] [--segment N]
+               run a capture through the live model; print scopes, devices with
+               roles and evidence, instances, hierarchy trees and events
 
 exit codes: 0 success, 1 unreadable or invalid file, 2 bad usage
 `)

@@ -88,3 +88,43 @@ func TestDecodeCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestAnalyzeCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"analyze", "decode/testdata/fixture.pcapng", "--json"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var a struct {
+		Frames struct{ Received, Decoded uint64 }
+		Model  struct {
+			Scopes  []struct{ Name string }
+			Devices []struct {
+				ClockIdentity string
+				Roles         []struct{ Role string }
+			}
+		}
+		Events []struct{ Type string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Frames.Received == 0 || a.Frames.Decoded != a.Frames.Received {
+		t.Errorf("frames %+v", a.Frames)
+	}
+	if len(a.Model.Scopes) < 10 || len(a.Model.Devices) < 3 || len(a.Events) == 0 {
+		t.Errorf("model too small: %d scopes, %d devices, %d events", len(a.Model.Scopes), len(a.Model.Devices), len(a.Events))
+	}
+	out.Reset()
+	if code := run([]string{"analyze", "decode/testdata/fixture.pcapng"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"SCOPES", "DEVICES", "INSTANCES", "HIERARCHY", "EVENTS", "seg0 v1 subdomain _DFLT UDP/IPv4", "Scope Detected"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text output lacks %q", want)
+		}
+	}
+	errb.Reset()
+	if code := run([]string{"analyze", "/nonexistent.pcap"}, &out, &errb); code != exitError || !strings.Contains(errb.String(), "nonexistent") {
+		t.Errorf("missing file: exit %d, %q", code, errb.String())
+	}
+}
