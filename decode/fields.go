@@ -354,8 +354,14 @@ func (w fieldWriter) add(name string, off, n int, value, text string) *Field {
 func (w fieldWriter) last() *Field { return &(*w.out)[len(*w.out)-1] }
 
 // group appends a field whose children the returned writer fills.
+// A group reaching past the end of the frame is cut to the octets present
+// and marked truncated.
 func (w fieldWriter) group(name string, off, n int) fieldWriter {
-	f := w.add(name, off, n, "", "")
+	text := ""
+	if off+n > len(w.b) {
+		n, text = max(0, len(w.b)-off), "truncated"
+	}
+	f := w.add(name, off, n, "", text)
 	return fieldWriter{b: w.b, out: &f.Children, f: f}
 }
 
