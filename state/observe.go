@@ -1,6 +1,7 @@
 package state
 
 import (
+	"hash/maphash"
 	"net/netip"
 
 	"ptpwatch/decode"
@@ -207,3 +208,15 @@ func reportedPortState(id decode.ManagementID, data []byte) uint8 {
 	}
 	return 0
 }
+
+// tagSeed fixes the hash behind Tag for the life of the process.
+var tagSeed = maphash.MakeSeed()
+
+// Tag returns a 32-bit hash of the scope for tagging frames in the RAM
+// capture buffer before a shard has seen them (the stage that stores frames
+// runs ahead of the shards). Different scopes may share a tag; readers
+// filtering by scope check the frames they get back. It is never zero.
+func (k ScopeKey) Tag() uint32 { return uint32(maphash.Comparable(tagSeed, k)) | 1 }
+
+// Tag returns a 32-bit hash of the instance, as ScopeKey.Tag does.
+func (k InstanceKey) Tag() uint32 { return uint32(maphash.Comparable(tagSeed, k)) | 1 }

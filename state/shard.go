@@ -94,6 +94,7 @@ type typeStats struct {
 
 // instanceState is one port's session in one scope.
 type instanceState struct {
+	id                  uint32
 	key                 InstanceKey
 	scope               *scopeState
 	firstSeen, lastSeen int64
@@ -134,6 +135,7 @@ type instanceState struct {
 
 // scopeState is one scope.
 type scopeState struct {
+	id                  uint32
 	key                 ScopeKey
 	name                string
 	firstSeen, lastSeen int64
@@ -197,6 +199,10 @@ func (s *Shard) Apply(o *Observation) {
 	}
 	s.countType(in, o)
 
+	if o.HasAnnounce && kind != decode.Announce {
+		// A PTPv1 Sync also announces its grandmaster.
+		s.announce(sc, in, o)
+	}
 	switch kind {
 	case decode.Sync:
 		s.mark(in, evSync, o.Time)
@@ -254,7 +260,7 @@ func (s *Shard) Apply(o *Observation) {
 }
 
 func (s *Shard) newScope(o *Observation) *scopeState {
-	sc := &scopeState{key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries()}
+	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries()}
 	s.scopes[o.Scope] = sc
 	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
 	return sc
@@ -267,7 +273,7 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	if in != nil {
 		return in
 	}
-	in = &instanceState{key: k, scope: sc, firstSeen: now, lastSeen: now}
+	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
 	s.instances[k] = in
 	sc.instances = append(sc.instances, in)
 	newDevice, newPort := s.devices.see(p)

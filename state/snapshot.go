@@ -94,6 +94,7 @@ func gmInfo(a *AnnounceData, by decode.PortIdentity, since int64) *GrandmasterIn
 
 // Scope is one scope in a snapshot.
 type Scope struct {
+	ID           uint32            `json:"id"`
 	Name         string            `json:"name"`
 	Segment      uint16            `json:"segment"`
 	VersionPTP   uint8             `json:"versionPTP"`
@@ -147,6 +148,8 @@ type OffsetInfo struct {
 
 // Instance is one port's session in one scope.
 type Instance struct {
+	ID            uint32                  `json:"id"`
+	ScopeID       uint32                  `json:"scopeId"`
 	Scope         string                  `json:"scope"`
 	PortIdentity  string                  `json:"portIdentity"`
 	ClockIdentity string                  `json:"clockIdentity"`
@@ -214,7 +217,7 @@ func (s *Shard) Publish() {
 
 func (s *Shard) scopeView(sc *scopeState) Scope {
 	k := sc.key
-	v := Scope{Name: sc.name, Segment: k.Segment, VersionPTP: k.Version, Transport: k.Transport.String(),
+	v := Scope{ID: sc.id, Name: sc.name, Segment: k.Segment, VersionPTP: k.Version, Transport: k.Transport.String(),
 		FirstSeen: sc.firstSeen, LastSeen: sc.lastSeen, GMChanges: sc.gmChanges, Instances: len(sc.instances),
 		Counts: map[string]uint64{}, Rates: map[string]uint32{}}
 	if k.Version == 2 {
@@ -263,7 +266,7 @@ func trimNUL(b []byte) []byte {
 
 func (s *Shard) instanceView(in *instanceState) Instance {
 	p := in.key.Port
-	v := Instance{Scope: in.scope.name, PortIdentity: p.String(), ClockIdentity: p.Clock.String(), PortNumber: p.Port,
+	v := Instance{ID: in.id, ScopeID: in.scope.id, Scope: in.scope.name, PortIdentity: p.String(), ClockIdentity: p.Clock.String(), PortNumber: p.Port,
 		AddrChanges: in.addrChanges, PortState: in.effectiveState(), StateSource: Inferred, Silent: in.silent,
 		Counters: map[string]TypeCounters{}, FirstSeen: in.firstSeen, LastSeen: in.lastSeen}
 	if in.mac != ([6]byte{}) {
@@ -418,6 +421,7 @@ func (m *Model) Snapshot() *Snapshot {
 	}
 	sort.Slice(out.Segments, func(i, j int) bool { return out.Segments[i].Segment < out.Segments[j].Segment })
 	out.Devices = buildDevices(evidence, out.Instances)
+	markP2PFollowers(out)
 	out.Hierarchy = buildHierarchy(out)
 	return out
 }
@@ -499,7 +503,7 @@ func inferRoles(evs []instanceEvidence) []Role {
 				follower = append(follower, at(evReportedState))
 			}
 		}
-		if e.ev&evPdelay != 0 && e.ev&(evSync|evDelayReq|evAnnounceGM|evAnnounceRelay) == 0 {
+		if e.ev&evPdelay != 0 && e.ev&(evSync|evDelayReq|evDelayResp|evAnnounceGM|evAnnounceRelay) == 0 {
 			pdelay = append(pdelay, at(evPdelay))
 		}
 		if e.ev&evMgmtRequest != 0 {
@@ -522,13 +526,49 @@ func inferRoles(evs []instanceEvidence) []Role {
 	case len(follower) > 0:
 		roles = append(roles, Role{"ordinary clock (follower)", follower})
 	}
-	if len(pdelay) > 0 && len(roles) == 0 {
+	switch {
+	case len(pdelay) >= 2 && len(roles) == 0:
+		// Several ports that only measure peer delay: a P2P transparent
+		// clock, which forwards Sync without originating any.
 		roles = append(roles, Role{"transparent clock (peer-to-peer)", pdelay})
+	case len(pdelay) == 1 && len(roles) == 0:
+		// One such port: a follower in a peer-to-peer domain, which sends
+		// nothing but Pdelay_Req.
+		roles = append(roles, Role{roleP2PFollower, pdelay})
 	}
 	if len(mgmt) > 0 {
 		roles = append(roles, Role{"management node", mgmt})
 	}
 	return roles
+}
+
+const roleP2PFollower = "ordinary clock (follower, peer-to-peer)"
+
+// markP2PFollowers gives the port of a peer-to-peer follower, which only
+// sends Pdelay_Req, the inferred state SLAVE, and recounts followers.
+func markP2PFollowers(s *Snapshot) {
+	followers := map[string]bool{}
+	for _, d := range s.Devices {
+		for _, r := range d.Roles {
+			if r.Role == roleP2PFollower {
+				followers[d.ClockIdentity] = true
+			}
+		}
+	}
+	if len(followers) == 0 {
+		return
+	}
+	added := map[string]int{}
+	for i := range s.Instances {
+		in := &s.Instances[i]
+		if followers[in.ClockIdentity] && in.PortState == StateUnknown {
+			in.PortState, in.StateSource = StateSlave, Inferred
+			added[in.Scope]++
+		}
+	}
+	for i := range s.Scopes {
+		s.Scopes[i].Followers += added[s.Scopes[i].Name]
+	}
 }
 
 // buildHierarchy draws, per scope, the grandmaster's port with the ports
