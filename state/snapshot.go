@@ -510,6 +510,9 @@ func inferRoles(evs []instanceEvidence) []Role {
 			mgmt = append(mgmt, at(evMgmtRequest))
 		}
 	}
+	for _, l := range [][]string{gm, relay, master, follower, pdelay, mgmt} {
+		sort.Strings(l) // shards report in no particular order
+	}
 	var roles []Role
 	switch {
 	case len(gm) > 0:

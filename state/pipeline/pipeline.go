@@ -1,17 +1,33 @@
-// Package pipeline moves frames from a source through decode into the live
-// model: the spine every frame travels. One Pipeline runs one worker
-// goroutine per source; each worker decodes into its own reused
-// decode.Frame and hands observations to the model's shards.
+// Package pipeline moves frames from a source through decode into the RAM
+// capture buffer and the live model: the spine every frame travels.
+//
+// # Stages
+//
+// The goroutine that calls Run reads the source, decodes each frame into a
+// reused decode.Frame, turns it into a state.Observation, stores the frame
+// in the capture buffer tagged with its scope, message type and instance,
+// and routes the observation to the shard that owns its scope. With one
+// shard it applies the observation itself; with more, each shard has its own
+// goroutine fed through a lock-free SPSC ring (package ring), so no lock is
+// shared between cores on the frame path and nothing is allocated per frame.
+//
+// # Order
+//
+// Observations of one scope always go to the same shard through one ring,
+// so each shard sees its frames in capture order.
 package pipeline
 
 import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/xdp/source"
 )
@@ -23,42 +39,95 @@ type Counters struct {
 	NotPTP    atomic.Uint64
 	Truncated atomic.Uint64
 	Malformed atomic.Uint64
+	Buffered  atomic.Uint64 // stored in the RAM capture buffer
+	// BufferErrors counts frames the buffer refused (larger than it allows).
+	BufferErrors atomic.Uint64
 	// Reasons counts non-OK frames by decode.Reason.
 	Reasons [decode.NumReasons]atomic.Uint64
 }
 
-// Pipeline feeds one model from sources.
+// Pipeline feeds one model, and optionally one capture buffer, from a source.
 type Pipeline struct {
 	Model    *state.Model
 	Counters Counters
-	// PublishEvery is how often (in wall time) workers publish snapshots
-	// for readers; zero means every 250 ms. Offline runs publish at the end.
+	// Buffer, when set, receives every frame (PTP or not) with its tags.
+	// Only this pipeline may append to it.
+	Buffer *ring.Buffer
+	// Live makes idle shards run their time-driven checks against the wall
+	// clock, for sources whose timestamps are live (capture, paced demo).
+	Live bool
+	// PublishEvery is how often shards publish snapshots for readers;
+	// zero means every 250 ms. Every shard also publishes when Run ends.
 	PublishEvery time.Duration
-	// OnFrame, when set, sees every frame after decoding (for the RAM
-	// capture buffer and tests). It runs on the worker goroutine.
+	// OnFrame, when set, sees every frame after decoding, on the reading
+	// goroutine (for tests and tools).
 	OnFrame func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool)
 }
 
 // New returns a pipeline feeding m.
 func New(m *state.Model) *Pipeline { return &Pipeline{Model: m} }
 
-// Run reads src until it ends (io.EOF, returning nil) or ctx is done, and
-// applies every PTP frame to the model. A single Run drives every shard
-// itself; it must be the only goroutine applying to the model.
+// ringSize is the capacity of each shard's observation ring.
+const ringSize = 4096
+
+// batchSize is how many observations the reader gathers per shard before
+// pushing them in one ring operation.
+const batchSize = 64
+
+// shardWorker is one shard's goroutine and its input ring.
+type shardWorker struct {
+	sh     *state.Shard
+	in     *ring.SPSC[state.Observation]
+	wake   chan struct{}
+	batch  []state.Observation
+	closed atomic.Bool
+}
+
+// Run reads src until it ends (io.EOF, returning nil) or ctx is done
+// (returning ctx.Err()), and applies every PTP frame to the model. Only one
+// Run may drive a model at a time.
 func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
+	var workers []*shardWorker
+	var wg sync.WaitGroup
+	if n := p.Model.Shards(); n > 1 {
+		for i := 0; i < n; i++ {
+			q, err := ring.NewSPSC[state.Observation](ringSize)
+			if err != nil {
+				return err
+			}
+			w := &shardWorker{sh: p.Model.Shard(i), in: q, wake: make(chan struct{}, 1), batch: make([]state.Observation, 0, batchSize)}
+			workers = append(workers, w)
+			wg.Add(1)
+			go func() { defer wg.Done(); p.work(w) }()
+		}
+	}
+	err := p.read(ctx, src, workers)
+	for _, w := range workers {
+		p.flush(w)
+		w.closed.Store(true)
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+	}
+	wg.Wait()
+	if workers == nil {
+		p.publish()
+	}
+	return err
+}
+
+func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shardWorker) error {
 	var (
 		fr  source.Frame
 		d   decode.Frame
 		obs state.Observation
 	)
 	ifaces := src.Interfaces()
-	every := p.PublishEvery
-	if every == 0 {
-		every = 250 * time.Millisecond
-	}
+	every := p.publishEvery()
 	lastPublish := time.Now()
-	defer p.publish()
-	for n := 0; ; n++ {
+	var lastFlush int64
+	for n := 1; ; n++ {
 		if err := src.Next(ctx, &fr); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -66,20 +135,25 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 			return err
 		}
 		p.Counters.Received.Add(1)
-		r := d.Decode(fr.Link, fr.Data)
 		ok := false
-		switch r {
+		meta := ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: ringSource(fr.TSSource)}
+		switch d.Decode(fr.Link, fr.Data) {
 		case decode.ResultOK:
 			seg := uint16(0)
+			if int(fr.Interface) >= len(ifaces) {
+				ifaces = src.Interfaces()
+			}
 			if int(fr.Interface) < len(ifaces) {
-				seg = ifaces[fr.Interface].Segment
-			} else if ifaces = src.Interfaces(); int(fr.Interface) < len(ifaces) {
 				seg = ifaces[fr.Interface].Segment
 			}
 			if state.Observe(&d, seg, fr.Timestamp, fr.TSSource == source.TimestampXDPTAI, &obs) {
-				p.Model.Shard(p.Model.ShardFor(obs.Scope)).Apply(&obs)
-				p.Counters.Decoded.Add(1)
 				ok = true
+				p.Counters.Decoded.Add(1)
+				meta.MessageType, meta.Version = uint8(obs.Kind), d.Version
+				if p.Buffer != nil {
+					meta.Scope = obs.Scope.Tag()
+					meta.Instance = state.InstanceKey{Scope: obs.Scope, Port: obs.Source}.Tag()
+				}
 			}
 		case decode.ResultNotPTP:
 			p.Counters.NotPTP.Add(1)
@@ -90,26 +164,127 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 			p.Counters.Malformed.Add(1)
 			p.Counters.Reasons[d.Reason].Add(1)
 		}
+		if p.Buffer != nil {
+			if _, err := p.Buffer.Append(meta, fr.Data); err != nil {
+				p.Counters.BufferErrors.Add(1)
+			} else {
+				p.Counters.Buffered.Add(1)
+			}
+		}
 		if p.OnFrame != nil {
 			p.OnFrame(&fr, &d, &obs, ok)
 		}
-		if n&1023 == 0 && time.Since(lastPublish) >= every {
+		if ok {
+			if workers == nil {
+				p.Model.Shard(0).Apply(&obs)
+			} else {
+				w := workers[p.Model.ShardFor(obs.Scope)]
+				w.batch = append(w.batch, obs)
+				if len(w.batch) == batchSize {
+					p.flush(w)
+				}
+			}
+		}
+		if workers != nil && fr.Timestamp-lastFlush > int64(time.Millisecond) {
+			// A paced source delivers frames slowly; do not let them
+			// wait in a half-full batch.
+			lastFlush = fr.Timestamp
+			for _, w := range workers {
+				p.flush(w)
+			}
+		}
+		if workers == nil && n&1023 == 0 && time.Since(lastPublish) >= every {
 			p.publish()
 			lastPublish = time.Now()
 		}
 	}
 }
 
+// flush pushes a worker's pending batch, waiting while its ring is full:
+// backpressure reaches the source rather than dropping observations.
+func (p *Pipeline) flush(w *shardWorker) {
+	b := w.batch
+	for len(b) > 0 {
+		n := w.in.PushBatch(b)
+		b = b[n:]
+		select {
+		case w.wake <- struct{}{}:
+		default:
+		}
+		if len(b) > 0 {
+			runtime.Gosched()
+		}
+	}
+	w.batch = w.batch[:0]
+}
+
+// work applies a shard's observations until the reader closes it.
+func (p *Pipeline) work(w *shardWorker) {
+	buf := make([]state.Observation, batchSize)
+	every := p.publishEvery()
+	lastPublish := time.Now()
+	idle := time.NewTimer(every)
+	defer idle.Stop()
+	for {
+		n := w.in.PopBatch(buf)
+		for i := 0; i < n; i++ {
+			w.sh.Apply(&buf[i])
+		}
+		if time.Since(lastPublish) >= every && (n == 0 || w.sh.Frames&1023 == 0) {
+			if p.Live {
+				w.sh.Tick(time.Now().UnixNano())
+			}
+			w.sh.Publish()
+			lastPublish = time.Now()
+		}
+		if n > 0 {
+			continue
+		}
+		if w.closed.Load() && w.in.Len() == 0 {
+			w.sh.Publish()
+			return
+		}
+		idle.Reset(every)
+		select {
+		case <-w.wake:
+		case <-idle.C:
+		}
+	}
+}
+
+func (p *Pipeline) publishEvery() time.Duration {
+	if p.PublishEvery > 0 {
+		return p.PublishEvery
+	}
+	return 250 * time.Millisecond
+}
+
 // Tick runs the model's time-driven checks on every shard at now (capture
-// time); offline runs call it at the end of the capture.
+// time). Offline runs call it after Run, at the time of the last frame.
 func (p *Pipeline) Tick(now int64) {
 	for i := 0; i < p.Model.Shards(); i++ {
 		p.Model.Shard(i).Tick(now)
 	}
+	p.publish()
 }
 
 func (p *Pipeline) publish() {
 	for i := 0; i < p.Model.Shards(); i++ {
 		p.Model.Shard(i).Publish()
 	}
+}
+
+// ringSource maps a source's timestamp kind onto the buffer's.
+func ringSource(s source.TimestampSource) ring.TimestampSource {
+	switch s {
+	case source.TimestampHardware:
+		return ring.SourceHardware
+	case source.TimestampXDPTAI:
+		return ring.SourceXDPTAI
+	case source.TimestampSoftware:
+		return ring.SourceSocket
+	case source.TimestampFile, source.TimestampSimulated:
+		return ring.SourceFile
+	}
+	return ring.SourceNone
 }

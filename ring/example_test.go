@@ -1,0 +1,63 @@
+package ring_test
+
+import (
+	"fmt"
+
+	"ptpwatch/ring"
+)
+
+// A capture queue hands descriptors to its worker in batches.
+func ExampleSPSC() {
+	q, err := ring.NewSPSC[ring.Descriptor](1024)
+	if err != nil {
+		panic(err)
+	}
+	in := []ring.Descriptor{
+		{Frame: 1, Time: 1000, CapLen: 86, Source: ring.SourceXDPTAI},
+		{Frame: 2, Time: 2000, CapLen: 90, Source: ring.SourceXDPTAI},
+	}
+	fmt.Println("pushed", q.PushBatch(in))
+
+	out := make([]ring.Descriptor, 64)
+	n := q.PopBatch(out)
+	for _, d := range out[:n] {
+		fmt.Println(d.Frame, d.Time, d.CapLen, d.Source)
+	}
+	// Output:
+	// pushed 2
+	// 1 1000 86 xdp-tai
+	// 2 2000 90 xdp-tai
+}
+
+// The worker stores each decoded frame with its tags and later finds the
+// Announce messages (type 11) of one scope within a time window.
+func ExampleBuffer() {
+	b, err := ring.NewBuffer(1 << 20)
+	if err != nil {
+		panic(err)
+	}
+	frame := make([]byte, 90)
+	for i := range 10 {
+		d := ring.Descriptor{Time: int64(i) * 1e9, OrigLen: 90, Source: ring.SourceHardware}
+		m := d.Meta()
+		m.Scope = uint32(i % 2)
+		m.MessageType = []uint8{0, 8, 11}[i%3]
+		if _, err := b.Append(m, frame); err != nil {
+			panic(err)
+		}
+	}
+	q := ring.Query{
+		From: 2e9, To: 9e9,
+		Scope: 1, HasScope: true,
+		MessageType: 11, HasMessageType: true,
+	}
+	b.Scan(q, func(r *ring.Record) bool {
+		fmt.Println("frame", r.Frame, "at", r.Time/1e9, "s,", len(r.Data), "bytes")
+		return true
+	})
+	s := b.Stats()
+	fmt.Println(s.Frames, "frames,", s.Bytes <= s.Limit)
+	// Output:
+	// frame 6 at 5 s, 90 bytes
+	// 10 frames, true
+}
