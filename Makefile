@@ -10,10 +10,9 @@ all: build
 build:
 	$(GO) build -o bin/ptpwatch .
 
-# The appliance itself (live model on the demo network, UI and API) lands with
-# issue #3; until then `make run` shows the decoder on the bundled fixture.
+# The appliance on its built-in demo network. Needs nothing beyond Go.
 run: build
-	./bin/ptpwatch decode decode/testdata/fixture.pcapng
+	./bin/ptpwatch --demo
 
 # Installs the test peers and oracles when missing and running as root:
 # tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons.

@@ -1,24 +1,37 @@
 // Command ptpwatch is a PTP (IEEE 1588) capture and monitoring appliance.
 //
+// Run as the appliance:
+//
+//	ptpwatch [-c FILE] [--demo | --replay FILE | -i IFACE ...] [--data DIR] [--http ADDR]
+//	ptpwatch -k [-c FILE]       check the configuration
+//	ptpwatch -O                 print the complete commented default configuration
+//	ptpwatch -e SECTION:KEY     explain one setting
+//
+// Signals: SIGHUP reloads the configuration without losing state, SIGUSR2
+// logs the counters, SIGINT and SIGTERM stop cleanly.
+//
 // Subcommands:
 //
 //	ptpwatch decode FILE [--json] [-v]   print every frame of a capture decoded
 //	ptpwatch analyze FILE [--json]        run a capture through the model and print it
 //
-// Exit codes: 0 success, 1 a file could not be read or written, 2 bad usage.
+// Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
+// failure, 2 bad usage, 3 invalid configuration.
 package main
 
 import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Exit codes, documented in the package comment and the README.
 const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	exitOK     = 0 // success, or stopped by SIGINT/SIGTERM
+	exitError  = 1 // a file, source or runtime failure
+	exitUsage  = 2 // bad command line
+	exitConfig = 3 // the configuration file is invalid
 )
 
 func main() {
@@ -26,9 +39,8 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		usage(stderr)
-		return exitUsage
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help" {
+		return runAppliance(args, stdout, stderr)
 	}
 	switch args[0] {
 	case "decode":
@@ -46,6 +58,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
+  ptpwatch [-c FILE] [--demo | --replay FILE | -i IFACE ...] [--data DIR] [--http ADDR]
+      run the appliance; SIGHUP reloads the config, SIGUSR2 logs counters
+  ptpwatch -k [-c FILE]      check the configuration and exit
+  ptpwatch -O                print the complete commented default configuration
+  ptpwatch -e SECTION:KEY    explain one setting
   ptpwatch decode FILE [--json] [-v]   decode every frame of a pcap/pcapng capture
       --json   one JSON object per frame with every field, then a summary object
       -v       (text output) print each frame's field tree with byte offsets
@@ -53,6 +70,6 @@ func usage(w io.Writer) {
                run a capture through the live model; print scopes, devices with
                roles and evidence, instances, hierarchy trees and events
 
-exit codes: 0 success, 1 unreadable or invalid file, 2 bad usage
+exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -78,7 +79,9 @@ func TestDecodeCommandErrors(t *testing.T) {
 		{[]string{"decode", filepath.Join(dir, "missing.pcap")}, exitError, "no such file"},
 		{[]string{"decode", garbage}, exitError, garbage},
 		{[]string{"frobnicate"}, exitUsage, "unknown command"},
-		{nil, exitUsage, "usage"},
+		{nil, exitUsage, "no frame source"},
+		{[]string{"-e", "capture:nosuch"}, exitUsage, "no such setting"},
+		{[]string{"--bogus"}, exitUsage, "flag provided but not defined"},
 	}
 	for _, tt := range tests {
 		var out, errb bytes.Buffer
@@ -126,5 +129,63 @@ func TestAnalyzeCommand(t *testing.T) {
 	errb.Reset()
 	if code := run([]string{"analyze", "/nonexistent.pcap"}, &out, &errb); code != exitError || !strings.Contains(errb.String(), "nonexistent") {
 		t.Errorf("missing file: exit %d, %q", code, errb.String())
+	}
+}
+
+func TestConfigFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-O"}, &out, &errb); code != exitOK {
+		t.Fatalf("-O: exit %d", code)
+	}
+	// The printed defaults parse back to exactly DefaultConfig.
+	dir := t.TempDir()
+	file := filepath.Join(dir, "ptpwatch.toml")
+	os.WriteFile(file, out.Bytes(), 0o644)
+	cfg, err := LoadConfig(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Errorf("-O output parses to\n%+v\nwant\n%+v", cfg, DefaultConfig())
+	}
+	for _, s := range settings {
+		if !strings.Contains(out.String(), "\n"+s.key+" = ") {
+			t.Errorf("-O lacks %s", s.key)
+		}
+	}
+	out.Reset()
+	if code := run([]string{"-e", "capture:method"}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "af_xdp") {
+		t.Errorf("-e capture:method: exit %d %q", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"-k", "-c", file}, &out, &errb); code != exitOK || !strings.Contains(out.String(), "OK") {
+		t.Errorf("-k: exit %d %q %q", code, out.String(), errb.String())
+	}
+	bad := []struct{ text, msg string }{
+		{"[capture]\nmethod = \"pcap\"\n", "capture.method"},
+		{"[capture]\nmethd = \"auto\"\n", "unknown setting"},
+		{"[model]\nshards = 0\n", "model.shards"},
+		{"[http]\nlisten = \"nonsense\"\n", "http.listen"},
+		{"[log\nlevel=1", "line 1"},
+	}
+	for _, b := range bad {
+		os.WriteFile(file, []byte(b.text), 0o644)
+		errb.Reset()
+		if code := run([]string{"-k", "-c", file}, &out, &errb); code != exitConfig || !strings.Contains(errb.String(), b.msg) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", b.text, code, errb.String(), exitConfig, b.msg)
+		}
+	}
+}
+
+func TestReplayAppliance(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"--replay", "decode/testdata/fixture.pcapng"}, &out, &errb)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"ptpwatch started", "frame source finished", "received=242", "Scope Detected"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("log lacks %q", want)
+		}
 	}
 }

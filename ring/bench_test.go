@@ -141,14 +141,27 @@ func benchAppend(buf *Buffer, frame []byte) {
 }
 
 // BenchmarkBufferAppend appends 100-byte frames to a full 16 MiB buffer, so
-// every Append also evicts.
+// every Append also evicts: with no reader inside (plain stores), and with
+// one inside (every shared word stored atomically).
 func BenchmarkBufferAppend(b *testing.B) {
-	buf, frame := benchBuffer(b, 16<<20)
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		benchAppend(buf, frame)
+	for _, reader := range []bool{false, true} {
+		name := "idle"
+		if reader {
+			name = "reader-inside"
+		}
+		b.Run(name, func(b *testing.B) {
+			buf, frame := benchBuffer(b, 16<<20)
+			if reader {
+				buf.enter() // as a Scan whose callback is busy would
+				defer buf.leave()
+			}
+			b.SetBytes(int64(len(frame)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				benchAppend(buf, frame)
+			}
+		})
 	}
 }
 

@@ -70,15 +70,21 @@ type Record struct {
 // numbered from 1 upwards that evicts the oldest frames to make room. See
 // the package documentation for its invariants and concurrency rules.
 type Buffer struct {
-	// Published state, written by the writer on every Append and read by
-	// anyone. It has a block to itself so that those stores do not also
-	// evict the read-only fields below from every reader's cache.
-	first atomic.Uint64 // oldest held frame number; equals next when empty
-	next  atomic.Uint64 // the number the next Append assigns
-	used  atomic.Int64  // accounted bytes, see Stats.Bytes
-	base  atomic.Uint64 // first frame number after the latest Reset
-	gen   atomic.Uint64 // odd while Reset runs; counts Resets otherwise
+	// Published state, written by the writer on every Append and loaded
+	// atomically by readers. It has a block to itself so that those stores
+	// do not also evict the read-only fields below from every reader's cache.
+	first uint64 // oldest held frame number; equals next when empty
+	next  uint64 // the number the next Append assigns
+	used  uint64 // accounted bytes, see Stats.Bytes
+	base  uint64 // first frame number after the latest Reset
+	gen   uint64 // odd while Reset runs; counts Resets otherwise
 	_     [padBytes - 5*8]byte
+
+	// Reader presence (see begin and enter): readers change it, the writer
+	// loads it once or twice per Append.
+	readers atomic.Int64
+	writing atomic.Uint32
+	_       [padBytes - 16]byte
 
 	// Fixed at NewBuffer.
 	limit  int64
@@ -86,7 +92,7 @@ type Buffer struct {
 
 	arena  []uint64 // records: header words then frame words, little-endian
 	nslots uint64
-	keys   []int64           // per slot: index time (monotonic)
+	keys   []uint64          // per slot: index time (monotonic), an int64
 	offs   []uint32          // per slot: arena word offset of the record
 	links  [numDims][]uint32 // per slot and dimension: distance to the next frame with the same tag
 	_      [padBytes]byte
@@ -97,9 +103,60 @@ type Buffer struct {
 	_   [padBytes]byte
 
 	// Writer only.
+	w                pub // how this Append or Reset stores shared words
 	wFirst, wNext    uint64
 	headOff, tailOff uint64 // arena words: oldest record, next free word
 	lastKey          int64
+}
+
+// pub stores the words readers load. While no reader is inside the buffer
+// the writer may use plain stores; otherwise every store must be atomic so
+// that a reader racing with it reads whole, defined values.
+type pub struct{ plain bool }
+
+func (p pub) u64(a *uint64, v uint64) {
+	if p.plain {
+		*a = v
+	} else {
+		atomic.StoreUint64(a, v)
+	}
+}
+
+func (p pub) u32(a *uint32, v uint32) {
+	if p.plain {
+		*a = v
+	} else {
+		atomic.StoreUint32(a, v)
+	}
+}
+
+// begin decides how the writer stores during one Append or Reset: plainly
+// when no reader is inside, atomically otherwise. It never waits.
+//
+// This is Dekker's handshake with enter: the writer raises writing and then
+// looks for readers, a reader counts itself in and then looks at writing.
+// With sequentially consistent atomics at least one of them sees the
+// other, so a reader never reads while plain stores are under way, and the
+// handshake's loads and stores order those plain stores before the reader's
+// loads (and a departed reader's loads before later plain stores).
+func (b *Buffer) begin() {
+	b.w.plain = false
+	if b.readers.Load() != 0 {
+		return
+	}
+	b.writing.Store(1)
+	if b.readers.Load() != 0 {
+		b.writing.Store(0)
+		return
+	}
+	b.w.plain = true
+}
+
+// end closes what begin opened.
+func (b *Buffer) end() {
+	if b.w.plain {
+		b.writing.Store(0)
+	}
 }
 
 // NewBuffer returns an empty buffer bounded by limit bytes, or by
@@ -117,7 +174,7 @@ func NewBuffer(limit int64) (*Buffer, error) {
 		maxLen: int(words-hdrWords) * 8,
 		arena:  make([]uint64, words),
 		nslots: slots,
-		keys:   make([]int64, slots),
+		keys:   make([]uint64, slots),
 		offs:   make([]uint32, slots),
 		tab:    newKeyTable(int(entries)),
 	}
@@ -125,9 +182,7 @@ func NewBuffer(limit int64) (*Buffer, error) {
 		b.links[d] = make([]uint32, slots)
 	}
 	b.maxLen = min(b.maxLen, math.MaxUint32)
-	b.first.Store(1)
-	b.next.Store(1)
-	b.base.Store(1)
+	b.first, b.next, b.base = 1, 1, 1
 	b.wFirst, b.wNext = 1, 1
 	b.lastKey = math.MinInt64
 	return b, nil
@@ -163,6 +218,8 @@ func (b *Buffer) Append(m RecordMeta, frame []byte) (uint64, error) {
 	if len(frame) > b.maxLen {
 		return 0, &FrameTooLargeError{Len: len(frame), Max: b.maxLen}
 	}
+	b.begin()
+	w := b.w
 	r := uint64(hdrWords + (len(frame)+7)/8)
 	var off uint64
 	evicted := false
@@ -178,7 +235,7 @@ func (b *Buffer) Append(m RecordMeta, frame []byte) (uint64, error) {
 		// Publish the evictions before touching their space: a reader that
 		// copied a record and then sees first still at or below it knows
 		// the copy is intact.
-		b.first.Store(b.wFirst)
+		w.u64(&b.first, b.wFirst)
 	}
 
 	n := b.wNext
@@ -190,41 +247,46 @@ func (b *Buffer) Append(m RecordMeta, frame []byte) (uint64, error) {
 		orig = uint32(len(frame))
 	}
 	a := b.arena[off : off+r]
-	atomic.StoreUint64(&a[0], n)
-	atomic.StoreUint64(&a[1], uint64(m.Time))
-	atomic.StoreUint64(&a[2], uint64(orig)|uint64(len(frame))<<32)
-	atomic.StoreUint64(&a[3], uint64(m.Scope)|uint64(m.Instance)<<32)
-	atomic.StoreUint64(&a[4], uint64(m.IfIndex)|uint64(m.MessageType)<<16|uint64(m.Version)<<24|
+	w.u64(&a[0], n)
+	w.u64(&a[1], uint64(m.Time))
+	w.u64(&a[2], uint64(orig)|uint64(len(frame))<<32)
+	w.u64(&a[3], uint64(m.Scope)|uint64(m.Instance)<<32)
+	w.u64(&a[4], uint64(m.IfIndex)|uint64(m.MessageType)<<16|uint64(m.Version)<<24|
 		uint64(m.Source)<<32|uint64(flags)<<40|uint64(m.Tags)<<48)
-	storeWords(a[hdrWords:], frame)
+	w.words(a[hdrWords:], frame)
 
 	key := max(m.Time, b.lastKey)
 	b.lastKey = key
-	atomic.StoreInt64(&b.keys[slot], key)
-	atomic.StoreUint32(&b.offs[slot], uint32(off))
+	w.u64(&b.keys[slot], uint64(key))
+	w.u32(&b.offs[slot], uint32(off))
 
 	b.tailOff = off + r
 	if b.tailOff == uint64(len(b.arena)) {
 		b.tailOff = 0
 	}
 	b.wNext = n + 1
-	b.used.Store(b.accounted())
-	b.next.Store(n + 1) // publish the record
+	w.u64(&b.used, uint64(b.accounted()))
+	w.u64(&b.next, n+1) // publish the record
+	b.end()
 	return n, nil
 }
 
-// storeWords copies p into w eight bytes at a time, zero-padding the last
-// word. Each store is atomic so that readers racing with the writer read
-// whole words, which the race detector and the memory model both require.
-func storeWords(w []uint64, p []byte) {
+// words copies p into w eight bytes at a time, zero-padding the last word.
+func (p pub) words(w []uint64, b []byte) {
 	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		atomic.StoreUint64(&w[i/8], binary.LittleEndian.Uint64(p[i:]))
+	if p.plain {
+		for ; i+8 <= len(b); i += 8 {
+			w[i/8] = binary.LittleEndian.Uint64(b[i:])
+		}
+	} else {
+		for ; i+8 <= len(b); i += 8 {
+			atomic.StoreUint64(&w[i/8], binary.LittleEndian.Uint64(b[i:]))
+		}
 	}
-	if i < len(p) {
+	if i < len(b) {
 		var last [8]byte
-		copy(last[:], p[i:])
-		atomic.StoreUint64(&w[i/8], binary.LittleEndian.Uint64(last[:]))
+		copy(last[:], b[i:])
+		p.u64(&w[i/8], binary.LittleEndian.Uint64(last[:]))
 	}
 }
 
@@ -292,32 +354,33 @@ func headerTag(h []uint64, d int) uint32 {
 // link appends frame n to the chain of each of its tags and returns a bit
 // per dimension whose chain was the overflow chain.
 func (b *Buffer) link(n uint64, m *RecordMeta) (flags uint8) {
+	w := b.w
 	for d := range numDims {
 		k := tagKey(d, tagValue(m, d))
 		var e *keyEntry
 		if i := b.tab.find(k); i >= 0 {
 			e = &b.tab.ents[i]
 		} else if b.tab.live < b.tab.maxLive {
-			b.tab.insert(k, n)
+			b.tab.insert(w, k, n)
 			continue
 		} else {
 			// The table is full: the frame joins its dimension's overflow
 			// chain, which queries for any value of d also walk.
 			e = &b.ovf[d]
 			flags |= 1 << d
-			if e.head.Load() == 0 {
-				e.tail.Store(n)
-				e.count.Store(1)
-				e.head.Store(n)
+			if e.head == 0 {
+				w.u64(&e.tail, n)
+				w.u64(&e.count, 1)
+				w.u64(&e.head, n) // readers load head first
 				continue
 			}
 		}
-		t := e.tail.Load()
+		t := e.tail
 		// The link goes in before the new tail, so a reader that sees the
 		// tail past t finds the link from t.
-		atomic.StoreUint32(&b.links[d][t%b.nslots], uint32(n-t))
-		e.tail.Store(n)
-		e.count.Store(e.count.Load() + 1)
+		w.u32(&b.links[d][t%b.nslots], uint32(n-t))
+		w.u64(&e.tail, n)
+		w.u64(&e.count, e.count+1)
 	}
 	return flags
 }
@@ -325,6 +388,7 @@ func (b *Buffer) link(n uint64, m *RecordMeta) (flags uint8) {
 // unlink removes frame f, the oldest held frame and hence the head of each
 // of its chains, from those chains.
 func (b *Buffer) unlink(f uint64, h []uint64) {
+	w := b.w
 	flags := uint8(h[4] >> 40)
 	for d := range numDims {
 		var e *keyEntry
@@ -336,18 +400,18 @@ func (b *Buffer) unlink(f uint64, h []uint64) {
 		} else {
 			continue // cannot happen: every held frame is in a chain
 		}
-		if e.tail.Load() == f {
+		if e.tail == f {
 			if i >= 0 {
-				b.tab.remove(i)
+				b.tab.remove(w, i)
 			} else {
-				e.head.Store(0)
-				e.tail.Store(0)
-				e.count.Store(0)
+				w.u64(&e.head, 0)
+				w.u64(&e.tail, 0)
+				w.u64(&e.count, 0)
 			}
 			continue
 		}
-		e.head.Store(f + uint64(b.links[d][f%b.nslots]))
-		e.count.Store(e.count.Load() - 1)
+		w.u64(&e.head, f+uint64(b.links[d][f%b.nslots]))
+		w.u64(&e.count, e.count-1)
 	}
 }
 
@@ -372,19 +436,22 @@ func (b *Buffer) accounted() int64 {
 // keep counting up, so a number never names two different frames. Writer
 // only: it must not run concurrently with Append.
 func (b *Buffer) Reset() {
-	b.gen.Add(1)
+	b.begin()
+	w := b.w
+	w.u64(&b.gen, b.gen+1)
 	n := b.wNext
 	b.wFirst = n
-	b.first.Store(n)
-	b.base.Store(n)
-	b.tab.reset()
+	w.u64(&b.first, n)
+	w.u64(&b.base, n)
+	b.tab.reset(w)
 	for d := range b.ovf {
-		b.ovf[d].head.Store(0)
-		b.ovf[d].tail.Store(0)
-		b.ovf[d].count.Store(0)
+		w.u64(&b.ovf[d].head, 0)
+		w.u64(&b.ovf[d].tail, 0)
+		w.u64(&b.ovf[d].count, 0)
 	}
 	b.headOff, b.tailOff = 0, 0
 	b.lastKey = math.MinInt64
-	b.used.Store(0)
-	b.gen.Add(1)
+	w.u64(&b.used, 0)
+	w.u64(&b.gen, b.gen+1)
+	b.end()
 }

@@ -358,6 +358,11 @@ func TestBufferConcurrent(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(w), 99))
 			var r Record
 			for !stop.Load() {
+				if rng.IntN(4) == 0 {
+					// Step out now and then, so the writer keeps switching
+					// between plain and atomic stores under the readers.
+					time.Sleep(time.Duration(rng.IntN(30)) * time.Microsecond)
+				}
 				s := b.Stats()
 				if s.Bytes > s.Limit {
 					report("Stats.Bytes above limit")

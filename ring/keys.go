@@ -20,11 +20,9 @@ func tagKey(dim int, v uint32) uint64 { return uint64(dim+1)<<32 | uint64(v) }
 // keyEntry is the state of one posting chain: the oldest and newest held
 // frame carrying the tag, and how many held frames carry it. head is 0 when
 // the chain is empty (frame numbers start at 1).
+// Readers load the fields atomically; the writer stores through pub.
 type keyEntry struct {
-	key   atomic.Uint64
-	head  atomic.Uint64
-	tail  atomic.Uint64
-	count atomic.Uint64
+	key, head, tail, count uint64
 }
 
 // keyTable maps tag keys to chain states: open addressing with linear
@@ -62,7 +60,7 @@ func (t *keyTable) home(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> t.
 // find returns the slot holding k, or -1. Writer only: readers use lookup.
 func (t *keyTable) find(k uint64) int {
 	for i := t.home(k); ; i = (i + 1) & t.mask {
-		switch t.ents[i].key.Load() {
+		switch t.ents[i].key {
 		case k:
 			return int(i)
 		case 0:
@@ -73,27 +71,27 @@ func (t *keyTable) find(k uint64) int {
 
 // insert adds k with a chain holding only frame n. The caller has checked
 // that k is absent and that live < maxLive.
-func (t *keyTable) insert(k, n uint64) {
+func (t *keyTable) insert(w pub, k, n uint64) {
 	i := t.home(k)
-	for t.ents[i].key.Load() != 0 {
+	for t.ents[i].key != 0 {
 		i = (i + 1) & t.mask
 	}
 	e := &t.ents[i]
-	e.head.Store(n)
-	e.tail.Store(n)
-	e.count.Store(1)
-	e.key.Store(k) // publish last
+	w.u64(&e.head, n)
+	w.u64(&e.tail, n)
+	w.u64(&e.count, 1)
+	w.u64(&e.key, k) // publish last
 	t.live++
 }
 
 // remove deletes the entry in slot i and closes the gap by moving back
 // the entries of the probe run behind it that may sit earlier (Knuth's
 // algorithm R for linear probing).
-func (t *keyTable) remove(i int) {
+func (t *keyTable) remove(w pub, i int) {
 	t.seq.Add(1)
 	hole := uint64(i)
 	for j := (hole + 1) & t.mask; ; j = (j + 1) & t.mask {
-		k := t.ents[j].key.Load()
+		k := t.ents[j].key
 		if k == 0 {
 			break
 		}
@@ -108,23 +106,23 @@ func (t *keyTable) remove(i int) {
 			continue
 		}
 		src, dst := &t.ents[j], &t.ents[hole]
-		dst.head.Store(src.head.Load())
-		dst.tail.Store(src.tail.Load())
-		dst.count.Store(src.count.Load())
-		dst.key.Store(k)
+		w.u64(&dst.head, src.head)
+		w.u64(&dst.tail, src.tail)
+		w.u64(&dst.count, src.count)
+		w.u64(&dst.key, k)
 		hole = j
 	}
-	t.ents[hole].key.Store(0)
+	w.u64(&t.ents[hole].key, 0)
 	t.seq.Add(1)
 	t.live--
 }
 
 // reset empties the table.
-func (t *keyTable) reset() {
+func (t *keyTable) reset(w pub) {
 	t.seq.Add(1)
 	for i := range t.ents {
-		if t.ents[i].key.Load() != 0 {
-			t.ents[i].key.Store(0)
+		if t.ents[i].key != 0 {
+			w.u64(&t.ents[i].key, 0)
 		}
 	}
 	t.seq.Add(1)
@@ -141,10 +139,11 @@ func (t *keyTable) lookup(k uint64) (head, tail, count uint64, ok bool) {
 			head, tail, count, ok = 0, 0, 0, false
 			i := t.home(k)
 			for range t.ents { // bounded: a torn view might lack an empty slot
-				kk := t.ents[i].key.Load()
+				kk := atomic.LoadUint64(&t.ents[i].key)
 				if kk == k {
 					e := &t.ents[i]
-					head, tail, count, ok = e.head.Load(), e.tail.Load(), e.count.Load(), true
+					head, tail, count = atomic.LoadUint64(&e.head), atomic.LoadUint64(&e.tail), atomic.LoadUint64(&e.count)
+					ok = true
 					break
 				}
 				if kk == 0 {

@@ -57,7 +57,7 @@ func (m *model) append(meta RecordMeta, data []byte) {
 	_, fits := b.fit(r)
 	slotFull := b.wNext-b.wFirst >= b.nslots
 	prevTail := b.tailOff
-	ovfBefore := b.ovf[0].count.Load() + b.ovf[1].count.Load() + b.ovf[2].count.Load()
+	ovfBefore := b.ovf[0].count + b.ovf[1].count + b.ovf[2].count
 
 	n, err := b.Append(meta, data)
 	if len(data) > b.MaxFrame() {
@@ -98,7 +98,7 @@ func (m *model) append(meta RecordMeta, data []byte) {
 	if off := uint64(b.offs[n%b.nslots]); off == 0 && prevTail != 0 && len(m.held) > 1 {
 		m.wraps++
 	}
-	if b.ovf[0].count.Load()+b.ovf[1].count.Load()+b.ovf[2].count.Load() > ovfBefore {
+	if b.ovf[0].count+b.ovf[1].count+b.ovf[2].count > ovfBefore {
 		m.overflows++
 	}
 	m.check()
@@ -255,7 +255,7 @@ func (m *model) checkChains() {
 	for d := range numDims {
 		seen := make(map[uint64]bool)
 		walk := func(e *keyEntry, value uint32, overflow bool) {
-			head, tail, count := e.head.Load(), e.tail.Load(), e.count.Load()
+			head, tail, count := e.head, e.tail, e.count
 			var c uint64
 			prev := uint64(0)
 			for n := head; ; {
@@ -279,11 +279,11 @@ func (m *model) checkChains() {
 		}
 		for i := range b.tab.ents {
 			e := &b.tab.ents[i]
-			if k := e.key.Load(); k>>32 == uint64(d+1) {
+			if k := e.key; k>>32 == uint64(d+1) {
 				walk(e, uint32(k), false)
 			}
 		}
-		if b.ovf[d].head.Load() != 0 {
+		if b.ovf[d].head != 0 {
 			walk(&b.ovf[d], 0, true)
 		}
 		if len(seen) != len(m.held) {
@@ -292,7 +292,7 @@ func (m *model) checkChains() {
 	}
 	live := 0
 	for i := range b.tab.ents {
-		if b.tab.ents[i].key.Load() != 0 {
+		if b.tab.ents[i].key != 0 {
 			live++
 		}
 	}

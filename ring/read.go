@@ -8,18 +8,37 @@ import (
 	"sync/atomic"
 )
 
-// The reader side. Nothing here stores to memory the writer reads, so any
-// number of readers run beside the writer without slowing it. A reader
-// copies what it needs and then checks, by reloading first, that the frame
-// was not evicted meanwhile: the writer publishes an eviction before it
-// reuses the space, and all shared words are accessed atomically, so a copy
-// that passes the check is exactly what was appended.
+// The reader side. Readers store to nothing the writer uses except the
+// reader count, so any number of them run beside the writer without
+// holding it up. A reader copies what it needs and then checks, by
+// reloading first, that the frame was not evicted meanwhile: the writer
+// publishes an eviction before it reuses the space, and while a reader is
+// inside every shared word is stored and loaded atomically, so a copy that
+// passes the check is exactly what was appended.
+
+// enter counts a reader in. If an Append is storing plainly because it saw
+// no reader (see Buffer.begin), enter waits for it to finish; the next
+// Append sees the reader and stores atomically, so the wait is at most one
+// Append, unless the writer is descheduled in the middle of it.
+func (b *Buffer) enter() {
+	b.readers.Add(1)
+	for spin := 0; b.writing.Load() != 0; spin++ {
+		if spin >= 16 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// leave counts a reader out. After it, the writer may store plainly again.
+func (b *Buffer) leave() { b.readers.Add(-1) }
 
 // First returns the number of the oldest held frame, or 0 when the buffer
 // is empty.
 func (b *Buffer) First() uint64 {
-	f := b.first.Load()
-	if f >= b.next.Load() {
+	b.enter()
+	defer b.leave()
+	f := atomic.LoadUint64(&b.first)
+	if f >= atomic.LoadUint64(&b.next) {
 		return 0
 	}
 	return f
@@ -28,19 +47,24 @@ func (b *Buffer) First() uint64 {
 // Last returns the number of the newest held frame, or 0 when the buffer
 // is empty.
 func (b *Buffer) Last() uint64 {
-	f := b.first.Load()
-	n := b.next.Load()
+	b.enter()
+	defer b.leave()
+	f := atomic.LoadUint64(&b.first)
+	n := atomic.LoadUint64(&b.next)
 	if f >= n {
 		return 0
 	}
 	return n - 1
 }
 
-// Get copies frame n into dst and reports whether the buffer held it.
-// dst.Data is reused when its capacity suffices, so a reader that keeps one
-// Record for its lookups does not allocate. O(1).
+// Get copies frame n into dst and reports whether the buffer held it; when
+// it did not, dst's contents are unspecified. dst.Data is reused when its
+// capacity suffices, so a reader that keeps one Record for its lookups does
+// not allocate. O(1).
 func (b *Buffer) Get(n uint64, dst *Record) bool {
-	if n == 0 || n >= b.next.Load() || n < b.first.Load() {
+	b.enter()
+	defer b.leave()
+	if n == 0 || n >= atomic.LoadUint64(&b.next) || n < atomic.LoadUint64(&b.first) {
 		return false
 	}
 	var h [hdrWords]uint64
@@ -76,7 +100,7 @@ func (b *Buffer) loadRecord(n, off uint64, h *[hdrWords]uint64, dst *Record) boo
 	}
 	dst.Data = dst.Data[:capLen]
 	loadWords(dst.Data, b.arena[start:])
-	if b.first.Load() > n {
+	if atomic.LoadUint64(&b.first) > n {
 		return false
 	}
 	dst.Frame = n
@@ -98,7 +122,7 @@ func decodeMeta(h *[hdrWords]uint64) RecordMeta {
 	}
 }
 
-// loadWords fills p from w, the mirror of storeWords.
+// loadWords fills p from w, the mirror of pub.words.
 func loadWords(p []byte, w []uint64) {
 	i := 0
 	for ; i+8 <= len(p); i += 8 {
@@ -116,7 +140,7 @@ func loadWords(p []byte, w []uint64) {
 func (b *Buffer) lowerBound(t int64, lo, hi uint64) uint64 {
 	for lo <= hi {
 		mid := lo + (hi-lo)/2
-		if atomic.LoadInt64(&b.keys[mid%b.nslots]) < t {
+		if int64(atomic.LoadUint64(&b.keys[mid%b.nslots])) < t {
 			lo = mid + 1
 		} else {
 			hi = mid - 1 // mid >= 1 since frame numbers start at 1
@@ -138,10 +162,10 @@ func (b *Buffer) span(from, to int64, after uint64) (lo, hi uint64, ok bool) {
 		return 0, 0, false
 	}
 	for spin := 0; ; spin++ {
-		g := b.gen.Load()
+		g := atomic.LoadUint64(&b.gen)
 		if g&1 == 0 {
-			f := b.first.Load()
-			n := b.next.Load()
+			f := atomic.LoadUint64(&b.first)
+			n := atomic.LoadUint64(&b.next)
 			if f >= n || after >= n-1 {
 				return 0, 0, false
 			}
@@ -152,7 +176,7 @@ func (b *Buffer) span(from, to int64, after uint64) (lo, hi uint64, ok bool) {
 			if to != math.MaxInt64 {
 				hi = min(hi, b.lowerBound(to+1, f, n-1)-1)
 			}
-			if b.gen.Load() == g && b.next.Load() <= f+b.nslots {
+			if atomic.LoadUint64(&b.gen) == g && atomic.LoadUint64(&b.next) <= f+b.nslots {
 				return lo, hi, lo <= hi
 			}
 		}
@@ -165,6 +189,8 @@ func (b *Buffer) span(from, to int64, after uint64) (lo, hi uint64, ok bool) {
 // Search returns the oldest held frame whose index time is at least t (see
 // the package doc, "Time order"), and false when there is none.
 func (b *Buffer) Search(t int64) (uint64, bool) {
+	b.enter()
+	defer b.leave()
 	lo, _, ok := b.span(t, math.MaxInt64, 0)
 	return lo, ok
 }
@@ -233,8 +259,12 @@ var recordPool = sync.Pool{New: func() any { return &Record{Data: make([]byte, 0
 // Cost: a binary search over the time index, then either the frames of the
 // time range or the posting chain of the rarest requested tag, whichever
 // promises fewer steps (see the package doc, "Searching"), plus a copy of
-// each match. The writer is never held up.
+// each match. The writer never waits for a Scan, but takes its slower
+// atomic path while one runs, so fn should be quick: copy what slow work
+// needs and return.
 func (b *Buffer) Scan(q Query, fn func(r *Record) bool) {
+	b.enter()
+	defer b.leave()
 	from, to := q.From, q.To
 	if from == 0 {
 		from = math.MinInt64
@@ -254,7 +284,7 @@ func (b *Buffer) Scan(q Query, fn func(r *Record) bool) {
 			continue
 		}
 		_, _, c, _ := b.tab.lookup(tagKey(d, q.value(d)))
-		c += b.ovf[d].count.Load()
+		c += atomic.LoadUint64(&b.ovf[d].count)
 		if c == 0 {
 			return
 		}
@@ -268,7 +298,7 @@ func (b *Buffer) Scan(q Query, fn func(r *Record) bool) {
 	// The chain holds about its share of the range, and a chain step costs
 	// about two range steps (a link, then a header elsewhere in the arena):
 	// walk it when it holds less than half of the frames.
-	if held := b.next.Load() - b.first.Load(); best >= 0 && 2*count < held {
+	if held := atomic.LoadUint64(&b.next) - atomic.LoadUint64(&b.first); best >= 0 && 2*count < held {
 		v.scanChains(best, lo, hi)
 	} else {
 		v.scanRange(lo, hi)
@@ -309,7 +339,7 @@ func (v *visitor) visit(n uint64) (evicted, stop bool) {
 
 func (v *visitor) scanRange(lo, hi uint64) {
 	for n := lo; n <= hi; {
-		if f := v.b.first.Load(); n < f {
+		if f := atomic.LoadUint64(&v.b.first); n < f {
 			n = f
 			continue
 		}
@@ -317,7 +347,7 @@ func (v *visitor) scanRange(lo, hi uint64) {
 		if stop {
 			return
 		}
-		if evicted && v.b.first.Load() > n {
+		if evicted && atomic.LoadUint64(&v.b.first) > n {
 			continue // jump to the new oldest frame
 		}
 		n++
@@ -376,8 +406,8 @@ func (w *walker) state() (head, tail, count uint64) {
 		return head, tail, count
 	}
 	e := &w.b.ovf[w.d]
-	head = e.head.Load() // stored after tail when a chain starts
-	return head, e.tail.Load(), e.count.Load()
+	head = atomic.LoadUint64(&e.head) // stored after tail when a chain starts
+	return head, atomic.LoadUint64(&e.tail), atomic.LoadUint64(&e.count)
 }
 
 // owns reports whether a frame with header h belongs to the walker's chain.
@@ -410,7 +440,7 @@ func (w *walker) start(lo, hi uint64) {
 	end := min(hi, lo+2*skip)
 	var h [hdrWords]uint64
 	for n := lo; n <= end; n++ {
-		if _, ok := w.b.loadHeader(n, &h); !ok || w.b.first.Load() > n {
+		if _, ok := w.b.loadHeader(n, &h); !ok || atomic.LoadUint64(&w.b.first) > n {
 			break // evicted under us: let seek sort it out
 		}
 		if w.owns(&h) {
@@ -456,7 +486,7 @@ func (w *walker) advance() bool {
 		w.tail = t
 	}
 	d := atomic.LoadUint32(&w.b.links[w.d][n%w.b.nslots])
-	if w.b.first.Load() > n || d == 0 {
+	if atomic.LoadUint64(&w.b.first) > n || d == 0 {
 		return false
 	}
 	w.cur = n + uint64(d)
@@ -478,18 +508,20 @@ type Stats struct {
 // Stats returns the buffer's figures. The fields are read without stopping
 // the writer, so Bytes may be from one Append earlier or later than Frames.
 func (b *Buffer) Stats() Stats {
+	b.enter()
+	defer b.leave()
 	for spin := 0; ; spin++ {
-		g := b.gen.Load()
+		g := atomic.LoadUint64(&b.gen)
 		if g&1 == 0 {
-			f := b.first.Load()
-			n := b.next.Load()
-			s := Stats{Limit: b.limit, Bytes: b.used.Load(), Evicted: f - b.base.Load()}
+			f := atomic.LoadUint64(&b.first)
+			n := atomic.LoadUint64(&b.next)
+			s := Stats{Limit: b.limit, Bytes: int64(atomic.LoadUint64(&b.used)), Evicted: f - atomic.LoadUint64(&b.base)}
 			if f < n {
 				s.Frames, s.First, s.Last = n-f, f, n-1
-				s.Oldest = atomic.LoadInt64(&b.keys[f%b.nslots])
-				s.Newest = atomic.LoadInt64(&b.keys[(n-1)%b.nslots])
+				s.Oldest = int64(atomic.LoadUint64(&b.keys[f%b.nslots]))
+				s.Newest = int64(atomic.LoadUint64(&b.keys[(n-1)%b.nslots]))
 			}
-			if b.gen.Load() == g && b.next.Load() <= f+b.nslots {
+			if atomic.LoadUint64(&b.gen) == g && atomic.LoadUint64(&b.next) <= f+b.nslots {
 				return s
 			}
 		}

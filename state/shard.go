@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"ptpwatch/decode"
 )
@@ -101,22 +102,25 @@ type instanceState struct {
 	mac                 [6]byte
 	ip                  netip.Addr
 	addrChanges         uint32
-	types               [16]typeStats
-	hasAnnounce         bool
-	announce            AnnounceData
-	announceAt          int64
-	logAnnounce         int8
-	silent              bool
-	state               PortState // inferred
-	reported            PortState // from PORT_DATA_SET
-	reportedAt          int64
-	parent              decode.PortIdentity
-	hasParent           bool
-	parentAt            int64
-	peers               [4]decode.PortIdentity
-	numPeers            uint8
-	ev                  evidence
-	evAt                [numEvidence]int64
+	// types holds per-message-type statistics, allocated the first time
+	// the instance sends that type: most instances send two or three.
+	types       [16]*typeStats
+	hasAnnounce bool
+	announce    AnnounceData
+	announceAt  int64
+	logAnnounce int8
+	silent      bool      // no Announce for announceReceiptTimeout intervals
+	syncSilent  bool      // a Sync sender stopped sending Sync
+	state       PortState // inferred
+	reported    PortState // from PORT_DATA_SET
+	reportedAt  int64
+	parent      decode.PortIdentity
+	hasParent   bool
+	parentAt    int64
+	peers       [4]decode.PortIdentity
+	numPeers    uint8
+	ev          evidence
+	evAt        [numEvidence]int64
 	// Offset of this master's clock from the capture clock, from Sync
 	// (+Follow_Up) timestamps against capture time, not corrected for
 	// path delay.
@@ -206,6 +210,12 @@ func (s *Shard) Apply(o *Observation) {
 	switch kind {
 	case decode.Sync:
 		s.mark(in, evSync, o.Time)
+		if in.syncSilent {
+			in.syncSilent = false
+			if !in.silent {
+				s.emit(o.Time, MasterResumed, sc, in.name(), "", "", "sends Sync again")
+			}
+		}
 		s.setState(in, StateMaster, o.Time)
 		if o.Flags&decode.FlagTwoStep == 0 {
 			s.offset(in, o.Timestamp, o.Correction, o.Time, o)
@@ -336,7 +346,7 @@ func addPeer(in *instanceState, p decode.PortIdentity) {
 func (s *Shard) addressChanged(in *instanceState, o *Observation) {
 	if in.mac != ([6]byte{}) {
 		in.addrChanges++
-		if in.duplicateMAC == ([6]byte{}) && o.Time-in.types[o.Kind&0xf].lastTime < 2e9 && in.types[o.Kind&0xf].count > 0 {
+		if t := in.types[o.Kind&0xf]; in.duplicateMAC == ([6]byte{}) && t != nil && o.Time-t.lastTime < 2e9 {
 			in.duplicateMAC = o.SrcMAC
 			s.emit(o.Time, DuplicateIdentity, in.scope, in.name(), fmt.Sprintf("%x", in.mac), fmt.Sprintf("%x", o.SrcMAC),
 				"two MAC addresses send as the same port identity")
@@ -347,7 +357,11 @@ func (s *Shard) addressChanged(in *instanceState, o *Observation) {
 
 // countType updates counters, sequence tracking and interval statistics.
 func (s *Shard) countType(in *instanceState, o *Observation) {
-	t := &in.types[o.Kind&0x0f]
+	t := in.types[o.Kind&0x0f]
+	if t == nil {
+		t = &typeStats{}
+		in.types[o.Kind&0x0f] = t
+	}
 	t.count++
 	sec := o.Time / 1e9
 	switch {
@@ -492,20 +506,35 @@ func (s *Shard) Tick(now int64) {
 	for _, sc := range s.scopes {
 		changed := false
 		for _, in := range sc.instances {
+			if t := in.types[decode.Sync]; t != nil && !in.syncSilent && !in.silent && now-t.lastTime > syncTimeout(t.logIntv) {
+				// A master that stops Sync but keeps announcing still
+				// holds its followers, which then run free.
+				in.syncSilent = true
+				s.emit(now, MasterSilent, sc, in.name(), "", "", "no Sync for "+fmt.Sprint(time.Duration(now-t.lastTime).Round(time.Millisecond)))
+			}
 			if !in.hasAnnounce || in.silent {
 				continue
 			}
 			if now-in.announceAt > timeout(in.logAnnounce) {
 				in.silent = true
 				changed = true
-				s.emit(now, MasterSilent, sc, in.name(), "", "",
-					fmt.Sprintf("no Announce for %d intervals", announceReceiptTimeout))
+				if !in.syncSilent {
+					s.emit(now, MasterSilent, sc, in.name(), "", "",
+						fmt.Sprintf("no Announce for %d intervals", announceReceiptTimeout))
+				}
 			}
 		}
 		if changed {
 			s.electGrandmaster(sc, now)
 		}
 	}
+}
+
+// syncTimeout is how long a Sync sender may pause before it counts as
+// silent: announceReceiptTimeout Sync intervals, but at least half a second
+// so capture jitter at high rates does not trip it.
+func syncTimeout(logInterval int8) int64 {
+	return max(timeout(logInterval), 500e6)
 }
 
 // timeout is announceReceiptTimeout announce intervals, in ns.

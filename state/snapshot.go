@@ -291,9 +291,8 @@ func (s *Shard) instanceView(in *instanceState) Instance {
 		v.Peers = append(v.Peers, in.peers[i].String())
 	}
 	sec := s.now / 1e9
-	for t := range in.types {
-		ts := &in.types[t]
-		if ts.count == 0 {
+	for t, ts := range in.types {
+		if ts == nil || ts.count == 0 {
 			continue
 		}
 		c := TypeCounters{Count: ts.count, SequenceGaps: ts.gaps, SequenceLost: ts.lost, Duplicates: ts.dups,

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Config is ptpwatch's configuration file, in TOML with one table per
+// section. Every key, its default and its meaning are listed in settings,
+// which -O prints and -e explains.
+type Config struct {
+	Capture CaptureConfig `toml:"capture"`
+	Demo    DemoConfig    `toml:"demo"`
+	Replay  ReplayConfig  `toml:"replay"`
+	Model   ModelConfig   `toml:"model"`
+	HTTP    HTTPConfig    `toml:"http"`
+	Storage StorageConfig `toml:"storage"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// CaptureConfig is the [capture] section.
+type CaptureConfig struct {
+	Interfaces  []string `toml:"interfaces"`
+	Method      string   `toml:"method"`
+	Segment     uint16   `toml:"segment"`
+	BufferBytes int64    `toml:"buffer_bytes"`
+}
+
+// DemoConfig is the [demo] section.
+type DemoConfig struct {
+	Enabled   bool    `toml:"enabled"`
+	Speed     float64 `toml:"speed"`
+	Incidents bool    `toml:"incidents"`
+	Seed      uint64  `toml:"seed"`
+}
+
+// ReplayConfig is the [replay] section.
+type ReplayConfig struct {
+	File  string  `toml:"file"`
+	Speed float64 `toml:"speed"`
+}
+
+// ModelConfig is the [model] section.
+type ModelConfig struct {
+	Shards       int    `toml:"shards"`
+	EventLogSize int    `toml:"event_log_size"`
+	StateTerms   string `toml:"state_terms"`
+	MasterTerm   string `toml:"master_term"`
+	SlaveTerm    string `toml:"slave_term"`
+}
+
+// HTTPConfig is the [http] section.
+type HTTPConfig struct {
+	Listen string `toml:"listen"`
+}
+
+// StorageConfig is the [storage] section.
+type StorageConfig struct {
+	DataDir string `toml:"data_dir"`
+}
+
+// LogConfig is the [log] section.
+type LogConfig struct {
+	Level        string `toml:"level"`
+	Format       string `toml:"format"`
+	StatsSeconds int    `toml:"stats_interval"`
+}
+
+// setting documents one configuration key.
+type setting struct {
+	section, key string
+	def          string // TOML literal
+	reload       bool   // SIGHUP applies it without a restart
+	doc          string
+}
+
+// settings lists every key in file order. The defaults here must equal
+// DefaultConfig(); a test parses -O's output to hold them together.
+var settings = []setting{
+	{"capture", "interfaces", "[]", false, "Interfaces to capture PTP on, e.g. [\"eth1\", \"eth2\"]. Empty: no live capture (use the demo network or a replay)."},
+	{"capture", "method", `"auto"`, false, "How to capture: \"auto\" (AF_XDP where the driver allows and no local PTP daemon shares the interface, else AF_PACKET), \"af_xdp\" or \"af_packet\"."},
+	{"capture", "segment", "0", false, "Network segment number assigned to traffic from these interfaces; keeps identical scopes of separate networks apart."},
+	{"capture", "buffer_bytes", "268435456", false, "Byte limit of the RAM capture buffer; the oldest frames are evicted first. Default 256 MiB."},
+	{"demo", "enabled", "false", false, "Run the built-in simulated PTP network as the frame source (the same as --demo)."},
+	{"demo", "speed", "1.0", true, "Pace of the demo network relative to real time; 0 runs as fast as possible."},
+	{"demo", "incidents", "true", false, "Let the demo network play scripted incidents (grandmaster failover, clockClass degradation, rogue master, ...) every few minutes."},
+	{"demo", "seed", "1", false, "Seed of the demo network's randomness (jitter, Delay_Req timing)."},
+	{"replay", "file", `""`, false, "A pcap or pcapng file to replay as the frame source (the same as --replay)."},
+	{"replay", "speed", "0.0", true, "Replay pace relative to the recorded time; 0 replays as fast as possible."},
+	{"model", "shards", "1", false, "Number of model shards (scopes are spread over them by hash); one worker goroutine each."},
+	{"model", "event_log_size", "100000", false, "Number of events kept in memory."},
+	{"model", "state_terms", `"master/slave"`, true, "Words used for port states in output: \"master/slave\", \"leader/follower\", or \"custom\" with master_term and slave_term."},
+	{"model", "master_term", `"Master"`, true, "With state_terms = \"custom\": the word for MASTER."},
+	{"model", "slave_term", `"Slave"`, true, "With state_terms = \"custom\": the word for SLAVE."},
+	{"http", "listen", `"127.0.0.1:8319"`, false, "Address of the web UI and REST API (the same as --http)."},
+	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
+	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
+	{"log", "format", `"text"`, false, "Log format: text or json."},
+	{"log", "stats_interval", "60", true, "Seconds between summary lines in the log; 0 turns them off."},
+}
+
+// DefaultConfig returns the configuration used when no file is given.
+func DefaultConfig() Config {
+	return Config{
+		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
+		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
+		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8319"},
+		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+	}
+}
+
+// DefaultConfigText is the complete commented default configuration that
+// -O prints.
+func DefaultConfigText() string {
+	var b strings.Builder
+	b.WriteString("# ptpwatch configuration. Every key is shown with its default.\n")
+	b.WriteString("# Keys marked (reload) take effect on SIGHUP; the others need a restart.\n")
+	section := ""
+	for _, s := range settings {
+		if s.section != section {
+			section = s.section
+			fmt.Fprintf(&b, "\n[%s]\n", section)
+		}
+		doc := s.doc
+		if s.reload {
+			doc += " (reload)"
+		}
+		for _, line := range wrap(doc, 76) {
+			fmt.Fprintf(&b, "# %s\n", line)
+		}
+		fmt.Fprintf(&b, "%s = %s\n", s.key, s.def)
+	}
+	return b.String()
+}
+
+func wrap(s string, width int) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		if line != "" && len(line)+1+len(w) > width {
+			lines = append(lines, line)
+			line = ""
+		}
+		if line != "" {
+			line += " "
+		}
+		line += w
+	}
+	return append(lines, line)
+}
+
+// Explain describes SECTION:KEY, as -e prints it.
+func Explain(name string) (string, error) {
+	sec, key, ok := strings.Cut(name, ":")
+	if !ok {
+		return "", fmt.Errorf("explain %q: want SECTION:KEY, such as capture:method", name)
+	}
+	for _, s := range settings {
+		if s.section == sec && s.key == key {
+			reload := "needs a restart"
+			if s.reload {
+				reload = "applied on SIGHUP"
+			}
+			return fmt.Sprintf("%s:%s (default %s, %s)\n%s\n", sec, key, s.def, reload, s.doc), nil
+		}
+	}
+	return "", fmt.Errorf("explain %q: no such setting (ptpwatch -O lists them all)", name)
+}
+
+// ConfigError is a configuration problem; the process exits with
+// exitConfig on it.
+type ConfigError struct {
+	File string
+	Err  error
+}
+
+func (e *ConfigError) Error() string {
+	if e.File == "" {
+		return "config: " + e.Err.Error()
+	}
+	return fmt.Sprintf("config %s: %v", e.File, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// LoadConfig reads and checks a configuration file. Unknown keys are errors,
+// so a misspelt setting is never silently ignored.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, &ConfigError{path, err}
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		var sm *toml.StrictMissingError
+		if errors.As(err, &sm) {
+			return cfg, &ConfigError{path, fmt.Errorf("unknown setting(s):\n%s", sm.String())}
+		}
+		var de *toml.DecodeError
+		if errors.As(err, &de) {
+			row, col := de.Position()
+			return cfg, &ConfigError{path, fmt.Errorf("line %d column %d: %v", row, col, de)}
+		}
+		return cfg, &ConfigError{path, err}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, &ConfigError{path, err}
+	}
+	return cfg, nil
+}
+
+// Validate checks values that the types alone do not.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Capture.Method {
+	case "auto", "af_xdp", "af_packet":
+	default:
+		errs = append(errs, fmt.Errorf("capture.method %q: want auto, af_xdp or af_packet", c.Capture.Method))
+	}
+	if c.Capture.BufferBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("capture.buffer_bytes %d: want at least 1 MiB", c.Capture.BufferBytes))
+	}
+	if c.Demo.Speed < 0 || c.Replay.Speed < 0 {
+		errs = append(errs, errors.New("demo.speed and replay.speed must not be negative"))
+	}
+	if c.Model.Shards < 1 || c.Model.Shards > 64 {
+		errs = append(errs, fmt.Errorf("model.shards %d: want 1 to 64", c.Model.Shards))
+	}
+	if c.Model.EventLogSize < 100 {
+		errs = append(errs, fmt.Errorf("model.event_log_size %d: want at least 100", c.Model.EventLogSize))
+	}
+	switch c.Model.StateTerms {
+	case "master/slave", "leader/follower", "custom":
+	default:
+		errs = append(errs, fmt.Errorf("model.state_terms %q: want master/slave, leader/follower or custom", c.Model.StateTerms))
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("http.listen %q: %v", c.HTTP.Listen, err))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	if c.Log.StatsSeconds < 0 {
+		errs = append(errs, errors.New("log.stats_interval must not be negative"))
+	}
+	if c.Demo.Enabled && c.Replay.File != "" {
+		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))
+	}
+	return errors.Join(errs...)
+}

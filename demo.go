@@ -1,0 +1,28 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"ptpwatch/xdp/sim"
+	"ptpwatch/xdp/source"
+)
+
+// newDemoSource builds the built-in demo network, paced against the wall
+// clock at cfg.Demo.Speed and starting now, so its timestamps read as live
+// traffic would.
+func newDemoSource(cfg Config) (source.Source, string, error) {
+	net := sim.DefaultDemo()
+	if cfg.Demo.Incidents {
+		net.Scenario = sim.DemoScenario()
+	}
+	n, err := sim.New(net, sim.Options{Start: time.Now().UnixNano(), Seed: cfg.Demo.Seed, Segment: cfg.Capture.Segment})
+	if err != nil {
+		return nil, "", fmt.Errorf("demo network: %w", err)
+	}
+	desc := "demo network"
+	if cfg.Demo.Incidents {
+		desc += " with scripted incidents"
+	}
+	return &source.Pacer{Source: n, Speed: cfg.Demo.Speed}, desc, nil
+}
