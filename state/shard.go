@@ -76,9 +76,11 @@ var evidenceText = [numEvidence]string{
 
 // typeStats tracks one message type of one instance.
 type typeStats struct {
-	count     uint64
-	lastSeq   uint16
-	seenSeq   bool
+	count uint64
+	// Multicast and unicast streams of one port number their messages
+	// separately (a master serving negotiated unicast clients alongside
+	// its multicast ones), so each has its own sequence tracking.
+	seq       [2]seqTrack
 	gaps      uint64 // gap events
 	lost      uint64 // sequenceIds skipped
 	dups      uint64
@@ -91,6 +93,13 @@ type typeStats struct {
 	sec       int64
 	secCount  uint32
 	prevCount uint32 // messages in the previous whole second
+}
+
+// seqTrack follows one stream's sequenceIds.
+type seqTrack struct {
+	last     uint16
+	seen     bool
+	lastTime int64
 }
 
 // instanceState is one port's session in one scope.
@@ -394,11 +403,25 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 		(k == decode.Management && o.Action == decode.ActionResponse) {
 		return
 	}
-	if !t.seenSeq {
-		t.lastSeq, t.seenSeq = o.Sequence, true
+	sq := &t.seq[0]
+	if o.Flags&decode.FlagUnicast != 0 {
+		sq = &t.seq[1]
+	}
+	// A stream that pauses for many intervals and comes back (a passive
+	// master taking over, a restarted clock, a unicast grant renewed) has
+	// not lost messages in between: its sequenceIds start afresh.
+	resumed := sq.seen && o.Time-sq.lastTime > max(int64(4*t.meanGap), 1e9)
+	sq.lastTime = o.Time
+	if !sq.seen || resumed {
+		sq.last, sq.seen = o.Sequence, true
 		return
 	}
-	d := o.Sequence - t.lastSeq
+	if in.duplicateMAC != ([6]byte{}) {
+		// Two clocks share this identity; their sequences interleave and
+		// say nothing about loss.
+		return
+	}
+	d := o.Sequence - sq.last
 	switch {
 	case d == 1:
 	case d == 0:
@@ -406,13 +429,13 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 	case d < 0x8000:
 		t.gaps++
 		t.lost += uint64(d - 1)
-		s.emit(o.Time, SequenceGap, in.scope, in.name(), fmt.Sprint(t.lastSeq), fmt.Sprint(o.Sequence),
+		s.emit(o.Time, SequenceGap, in.scope, in.name(), fmt.Sprint(sq.last), fmt.Sprint(o.Sequence),
 			fmt.Sprintf("%s: %d sequenceId(s) missing", k, d-1))
 	default:
 		t.reorders++
-		return // keep lastSeq at the highest seen
+		return // keep the highest seen
 	}
-	t.lastSeq = o.Sequence
+	sq.last = o.Sequence
 }
 
 // offset records a master's offset from the capture clock.
@@ -518,7 +541,17 @@ func (s *Shard) Tick(now int64) {
 			if now-in.announceAt > timeout(in.logAnnounce) {
 				in.silent = true
 				changed = true
-				if !in.syncSilent {
+				switch {
+				case s.betterAnnouncer(sc, in) != nil:
+					// A master that falls quiet while a better one
+					// announces has yielded to it (BMCA): PASSIVE.
+					prev := in.effectiveState()
+					in.state = StatePassive
+					if cur := in.effectiveState(); cur != prev {
+						s.emit(now, PortStateChanged, sc, in.name(), prev.String(), cur.String(),
+							"stopped announcing while "+s.betterAnnouncer(sc, in).name()+" announces a better grandmaster")
+					}
+				case !in.syncSilent:
 					s.emit(now, MasterSilent, sc, in.name(), "", "",
 						fmt.Sprintf("no Announce for %d intervals", announceReceiptTimeout))
 				}
@@ -535,6 +568,17 @@ func (s *Shard) Tick(now int64) {
 // so capture jitter at high rates does not trip it.
 func syncTimeout(logInterval int8) int64 {
 	return max(timeout(logInterval), 500e6)
+}
+
+// betterAnnouncer returns an instance of sc, other than in, that still
+// announces a better dataset than in's last Announce, or nil.
+func (s *Shard) betterAnnouncer(sc *scopeState, in *instanceState) *instanceState {
+	for _, o := range sc.instances {
+		if o != in && o.hasAnnounce && !o.silent && o.announce.Better(&in.announce) {
+			return o
+		}
+	}
+	return nil
 }
 
 // timeout is announceReceiptTimeout announce intervals, in ns.
