@@ -66,7 +66,11 @@
 // head of its chains). When the key table is full, new values go to one
 // overflow chain per dimension, which queries for that dimension also walk
 // and filter. Scan walks whichever is shorter: the frames of the time range
-// or the chain of the rarest requested value.
+// or the chain of the rarest requested value. A chain walk that starts
+// inside the range (a later page, a recent window) finds its first frame by
+// reading headers forward from the range's start when the chain's average
+// gap is shorter than the run of links it would otherwise follow from the
+// chain's head.
 //
 // # Concurrency
 //
