@@ -15,12 +15,16 @@ run: build
 	./bin/ptpwatch --demo
 
 # Installs the test peers and oracles when missing and running as root:
-# tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons.
+# tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons,
+# capsh runs them without the right to set the shared clock, ip builds
+# their network namespaces.
 deps:
 	@missing=""; \
 	command -v tshark >/dev/null || missing="$$missing tshark"; \
 	command -v ptp4l >/dev/null || missing="$$missing linuxptp"; \
 	command -v ptpd >/dev/null || missing="$$missing ptpd"; \
+	command -v capsh >/dev/null || missing="$$missing libcap2-bin"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$missing"; \

@@ -319,6 +319,11 @@ func (s *Shard) setState(in *instanceState, st PortState, now int64) {
 	if in.state == st {
 		return
 	}
+	if st == StateMaster {
+		// A port that became master follows no one any more (a backup
+		// grandmaster after failover): forget the parent it had as a slave.
+		in.hasParent = false
+	}
 	prev := in.effectiveState()
 	in.state = st
 	if cur := in.effectiveState(); cur != prev && prev != StateUnknown {

@@ -136,7 +136,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 		}
 		p.Counters.Received.Add(1)
 		ok := false
-		meta := ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: ringSource(fr.TSSource)}
+		meta := ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: fr.TSSource}
 		switch d.Decode(fr.Link, fr.Data) {
 		case decode.ResultOK:
 			seg := uint16(0)
@@ -272,19 +272,4 @@ func (p *Pipeline) publish() {
 	for i := 0; i < p.Model.Shards(); i++ {
 		p.Model.Shard(i).Publish()
 	}
-}
-
-// ringSource maps a source's timestamp kind onto the buffer's.
-func ringSource(s source.TimestampSource) ring.TimestampSource {
-	switch s {
-	case source.TimestampHardware:
-		return ring.SourceHardware
-	case source.TimestampXDPTAI:
-		return ring.SourceXDPTAI
-	case source.TimestampSoftware:
-		return ring.SourceSocket
-	case source.TimestampFile, source.TimestampSimulated:
-		return ring.SourceFile
-	}
-	return ring.SourceNone
 }

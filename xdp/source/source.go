@@ -16,31 +16,23 @@ import (
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/ring"
 )
 
 // TimestampSource says where a frame's capture timestamp came from, so every
-// figure derived from it can say how good it is.
-type TimestampSource uint8
+// figure derived from it can say how good it is. It is the capture buffer's
+// type, so a frame's source travels unchanged into the buffer.
+type TimestampSource = ring.TimestampSource
 
 // Timestamp sources, best first. The zero value means the frame has none.
 const (
-	TimestampNone      TimestampSource = iota
-	TimestampHardware                  // the NIC stamped it on arrival
-	TimestampXDPTAI                    // bpf_ktime_get_tai_ns in the XDP program
-	TimestampSoftware                  // the kernel socket layer (SO_TIMESTAMPING software)
-	TimestampFile                      // read from a capture file
-	TimestampSimulated                 // the simulator's virtual clock
+	TimestampNone      = ring.SourceNone
+	TimestampHardware  = ring.SourceHardware  // the NIC stamped it on arrival
+	TimestampXDPTAI    = ring.SourceXDPTAI    // bpf_ktime_get_tai_ns in the XDP program
+	TimestampSoftware  = ring.SourceSocket    // the kernel socket layer (SO_TIMESTAMPING software)
+	TimestampFile      = ring.SourceFile      // read from a capture file
+	TimestampSimulated = ring.SourceSimulated // the simulator's virtual clock
 )
-
-var tsNames = [...]string{"none", "hardware", "xdp-tai", "software", "file", "simulated"}
-
-// String returns a short lower-case name.
-func (s TimestampSource) String() string {
-	if int(s) < len(tsNames) {
-		return tsNames[s]
-	}
-	return "invalid"
-}
 
 // Frame is one captured frame and what the source knows about its capture.
 type Frame struct {
