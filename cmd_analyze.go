@@ -44,19 +44,8 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the whole model as JSON")
 	segment := fs.Uint("segment", 0, "segment number to assign to the capture's interfaces")
 	series := fs.Bool("series", false, "with --json, include per-second counters of each scope")
-	var files []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return exitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(files) != 1 {
-		fmt.Fprintln(stderr, "ptpwatch analyze: want exactly one capture file")
+	files, ok := parseWithFile(fs, args, "ptpwatch analyze", stderr)
+	if !ok {
 		return exitUsage
 	}
 	a, err := analyzeFile(files[0], uint16(*segment), *series, progressWriter(stderr))

@@ -22,20 +22,8 @@ func cmdDecode(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "one JSON object per frame, then a summary")
 	verbose := fs.Bool("v", false, "print each frame's field tree with offsets")
-	// Accept flags after the file name too: `decode FILE --json`.
-	var files []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return exitUsage
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(files) != 1 {
-		fmt.Fprintln(stderr, "ptpwatch decode: want exactly one capture file")
+	files, ok := parseWithFile(fs, args, "ptpwatch decode", stderr)
+	if !ok {
 		return exitUsage
 	}
 	f, err := os.Open(files[0])

@@ -20,6 +20,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -72,4 +73,25 @@ func usage(w io.Writer) {
 
 exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)
+}
+
+// parseWithFile parses a subcommand's flags, which may come before or after
+// its one capture-file argument (`decode FILE --json`), and returns the
+// file. It reports a usage problem on stderr and returns ok false.
+func parseWithFile(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer) (files []string, ok bool) {
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return nil, false
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fmt.Fprintf(stderr, "%s: want exactly one capture file\n", cmd)
+		return nil, false
+	}
+	return files, true
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -81,13 +82,15 @@ func simulatedCapture(b *testing.B) (string, *source.Memory) {
 func BenchmarkPipeline(b *testing.B) {
 	file, mem := simulatedCapture(b)
 	for _, shards := range []int{1, 2} {
-		name := "1M-frames-1-worker"
+		name := "1M-frames/ptpwatch-1-worker"
 		if shards == 2 {
-			name = "1M-frames-2-workers"
+			name = "1M-frames/ptpwatch-2-workers"
 		}
-		b.Run(name+"/ptpwatch", func(b *testing.B) {
+		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()
 			var decoded uint64
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			for b.Loop() {
 				mem.Rewind()
 				p := pipeline.New(state.NewModel(shards, nil))
@@ -96,23 +99,25 @@ func BenchmarkPipeline(b *testing.B) {
 				}
 				decoded = p.Counters.Decoded.Load()
 			}
+			runtime.ReadMemStats(&after)
 			if decoded != uint64(len(mem.Frames)) {
 				b.Fatalf("decoded %d of %d frames", decoded, len(mem.Frames))
 			}
-			b.ReportMetric(float64(len(mem.Frames))*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
-		})
-		b.Run(name+"/tshark", func(b *testing.B) {
-			tshark, err := exec.LookPath("tshark")
-			if err != nil {
-				b.Skip("tshark not installed")
-			}
-			for b.Loop() {
-				cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "ptp", "-q")
-				if out, err := cmd.CombinedOutput(); err != nil {
-					b.Fatalf("tshark: %v: %s", err, out)
-				}
-			}
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(b.N*len(mem.Frames)), "allocs/frame")
 			b.ReportMetric(float64(len(mem.Frames))*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
 		})
 	}
+	b.Run("1M-frames/tshark", func(b *testing.B) {
+		tshark, err := exec.LookPath("tshark")
+		if err != nil {
+			b.Skip("tshark not installed")
+		}
+		for b.Loop() {
+			cmd := exec.Command(tshark, "-n", "-r", file, "-Y", "ptp", "-q")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("tshark: %v: %s", err, out)
+			}
+		}
+		b.ReportMetric(float64(len(mem.Frames))*float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+	})
 }

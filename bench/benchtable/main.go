@@ -29,6 +29,17 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
+// num prints a figure with sensible precision for the table.
+func num(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
 func main() {
 	results := map[string]map[string]*sample{} // case -> implementation -> samples
 	var order []string
@@ -63,24 +74,30 @@ func main() {
 	fmt.Println("| case | ptpwatch ns/op | allocs | peer | peer ns/op | allocs | peer ÷ ptpwatch |")
 	fmt.Println("|---|---:|---:|---|---:|---:|---:|")
 	for _, c := range order {
-		ours := results[c]["ptpwatch"]
-		if ours == nil {
-			continue
-		}
-		var peers []string
+		var mine, peers []string
 		for impl := range results[c] {
-			if impl != "ptpwatch" {
+			if strings.HasPrefix(impl, "ptpwatch") {
+				mine = append(mine, impl)
+			} else {
 				peers = append(peers, impl)
 			}
 		}
+		sort.Strings(mine)
 		sort.Strings(peers)
-		if len(peers) == 0 {
-			fmt.Printf("| %s | %.1f | %.0f | – | – | – | – |\n", c, median(ours.ns), median(ours.allocs))
-		}
-		for _, p := range peers {
-			ps := results[c][p]
-			fmt.Printf("| %s | %.1f | %.0f | %s | %.1f | %.0f | %.1f× |\n", c, median(ours.ns), median(ours.allocs),
-				p, median(ps.ns), median(ps.allocs), median(ps.ns)/median(ours.ns))
+		for _, o := range mine {
+			ours := results[c][o]
+			name := c
+			if o != "ptpwatch" {
+				name += " (" + strings.TrimPrefix(o, "ptpwatch-") + ")"
+			}
+			if len(peers) == 0 {
+				fmt.Printf("| %s | %s | %s | – | – | – | – |\n", name, num(median(ours.ns)), num(median(ours.allocs)))
+			}
+			for _, p := range peers {
+				ps := results[c][p]
+				fmt.Printf("| %s | %s | %s | %s | %s | %s | %.1f× |\n", name, num(median(ours.ns)), num(median(ours.allocs)),
+					p, num(median(ps.ns)), num(median(ps.allocs)), median(ps.ns)/median(ours.ns))
+			}
 		}
 	}
 }
