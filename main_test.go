@@ -5,10 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestDecodeCommandJSON(t *testing.T) {
@@ -188,4 +192,83 @@ func TestReplayAppliance(t *testing.T) {
 			t.Errorf("log lacks %q", want)
 		}
 	}
+}
+
+// TestSignals runs the appliance binary on the demo network and checks the
+// Unix conventions: SIGHUP reloads the configuration without losing the
+// model, SIGUSR2 logs the counters, SIGTERM stops cleanly with exit 0.
+func TestSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "ptpwatch")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cfg := filepath.Join(dir, "ptpwatch.toml")
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\n"), 0o644)
+	var logs safeBuffer
+	cmd := exec.Command(bin, "-c", cfg)
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(logs.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in the log:\n%s", what, logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("Scope Detected")
+	time.Sleep(time.Second)
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\nlevel = \"debug\"\n"), 0o644)
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor("configuration reloaded")
+	if !strings.Contains(logs.String(), "log.level=debug") {
+		t.Errorf("reload did not apply log.level:\n%s", logs.String())
+	}
+	cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor("why=SIGUSR2")
+	// The model survived the reload: the dump after it still knows the scopes.
+	if !strings.Contains(logs.String(), "scopes=5") {
+		t.Errorf("SIGUSR2 dump lacks the demo's five scopes:\n%s", logs.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no exit 10 s after SIGTERM")
+	}
+	if !strings.Contains(logs.String(), "why=final") {
+		t.Errorf("no final counters:\n%s", logs.String())
+	}
+}
+
+// safeBuffer is a bytes.Buffer safe for the writer goroutine exec starts.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

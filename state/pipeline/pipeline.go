@@ -89,7 +89,10 @@ type shardWorker struct {
 func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	var workers []*shardWorker
 	var wg sync.WaitGroup
-	if n := p.Model.Shards(); n > 1 {
+	// A live source may pause for long stretches; shard goroutines keep
+	// publishing and ticking while it does. Offline, one shard is applied
+	// on the reading goroutine, which is fastest.
+	if n := p.Model.Shards(); n > 1 || p.Live {
 		for i := 0; i < n; i++ {
 			q, err := ring.NewSPSC[state.Observation](ringSize)
 			if err != nil {
