@@ -136,3 +136,34 @@ func TestNoAllocsPerFrame(t *testing.T) {
 		t.Errorf("%d allocations for %d frames and %d events", allocs, frames, events)
 	}
 }
+
+// TestInstanceSeries checks per-second counts of one instance drawn from the
+// buffer against the model's totals for it.
+func TestInstanceSeries(t *testing.T) {
+	src := loadFixture(t)
+	buf, err := ring.NewBuffer(8 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, _, _ := analyze(t, src, 1, buf)
+	checked := 0
+	for _, in := range snap.Instances {
+		var want uint64
+		for _, c := range in.Counters {
+			want += c.Count
+		}
+		var got uint64
+		for _, p := range InstanceSeries(buf, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen) {
+			for _, n := range p.Counts {
+				got += uint64(n)
+			}
+		}
+		if got != want {
+			t.Errorf("%s %s: buffer series counts %d messages, model %d", in.Scope, in.PortIdentity, got, want)
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Fatal("no instances")
+	}
+}
