@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
 	"ptpwatch/xdp/replay"
@@ -26,6 +27,9 @@ type analysis struct {
 	Model  *state.Snapshot          `json:"model"`
 	Events []state.Event            `json:"events"`
 	Series map[string][]state.Point `json:"perSecond,omitempty"`
+	// InstanceSeries is keyed by "scope/portIdentity"; it reaches back as
+	// far as the RAM buffer held the capture's frames.
+	InstanceSeries map[string][]state.Point `json:"instancePerSecond,omitempty"`
 }
 
 type frameCounts struct {
@@ -43,7 +47,7 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the whole model as JSON")
 	segment := fs.Uint("segment", 0, "segment number to assign to the capture's interfaces")
-	series := fs.Bool("series", false, "with --json, include per-second counters of each scope")
+	series := fs.Bool("series", false, "with --json, include per-second counters of each scope and instance")
 	files, ok := parseWithFile(fs, args, "ptpwatch analyze", stderr)
 	if !ok {
 		return exitUsage
@@ -88,6 +92,13 @@ func analyzeFile(path string, segment uint16, withSeries bool, progress io.Write
 	defer src.Close()
 	m := state.NewModel(1, nil)
 	p := pipeline.New(m)
+	if withSeries {
+		buf, err := ring.NewBuffer(ring.DefaultBufferBytes)
+		if err != nil {
+			return nil, err
+		}
+		p.Buffer = buf
+	}
 	var last int64
 	if progress != nil {
 		size := int64(0)
@@ -134,6 +145,12 @@ func analyzeFile(path string, segment uint16, withSeries bool, progress io.Write
 		a.Series = map[string][]state.Point{}
 		for _, sc := range snap.Scopes {
 			a.Series[sc.Name] = snap.Series(sc.Name).Range(sc.FirstSeen/1e9, sc.LastSeen/1e9)
+		}
+		a.InstanceSeries = map[string][]state.Point{}
+		for _, in := range snap.Instances {
+			if pts := pipeline.InstanceSeries(p.Buffer, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen); len(pts) > 0 {
+				a.InstanceSeries[in.Scope+"/"+in.PortIdentity] = pts
+			}
 		}
 	}
 	return a, nil
