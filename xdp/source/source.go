@@ -76,6 +76,7 @@ type Pacer struct {
 	first   int64
 	startAt time.Time
 	started bool
+	timer   *time.Timer // reused, so pacing allocates nothing per frame
 }
 
 // Next returns the next frame of the wrapped source once its time has come.
@@ -91,23 +92,23 @@ func (p *Pacer) Next(ctx context.Context, f *Frame) error {
 		return nil
 	}
 	due := p.startAt.Add(time.Duration(float64(f.Timestamp-p.first) / p.Speed))
-	if d := time.Until(due); d > 0 {
-		sleep := p.Sleep
-		if sleep == nil {
-			sleep = sleepCtx
-		}
-		return sleep(ctx, d)
+	d := time.Until(due)
+	if d <= 0 {
+		return nil
 	}
-	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	if p.timer == nil {
+		p.timer = time.NewTimer(d)
+	} else {
+		p.timer.Reset(d)
+	}
 	select {
-	case <-t.C:
+	case <-p.timer.C:
 		return nil
 	case <-ctx.Done():
+		p.timer.Stop()
 		return ctx.Err()
 	}
 }
