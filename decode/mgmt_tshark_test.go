@@ -1,9 +1,7 @@
 package decode
 
 import (
-	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -16,12 +14,7 @@ import (
 )
 
 // mgmtTSField is one field of tshark's `-T json -x` output.
-type mgmtTSField struct {
-	Name     string
-	Show     string
-	Pos, Len int
-	Mask     uint64
-}
+type mgmtTSField = tsField
 
 // mgmtAppendPcap returns a classic pcap file (LINKTYPE_ETHERNET) holding
 // frames.
@@ -98,100 +91,11 @@ func mgmtResponseFrame(id ManagementID, data []byte) []byte {
 // fields. It skips the test when tshark is missing.
 func mgmtRunTshark(t *testing.T, file string) [][]mgmtTSField {
 	t.Helper()
-	path, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed (Debian package tshark): comparison with Wireshark's PTP dissector skipped")
-	}
-	var stderr bytes.Buffer
-	cmd := exec.Command(path, "-r", file, "-T", "json", "-x")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark: %v: %s", err, stderr.String())
-	}
-	frames, err := mgmtParseTshark(out)
+	frames, err := parseTsharkJSON(tsharkJSON(t, file))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return frames
-}
-
-// mgmtParseTshark flattens tshark's JSON into one field list per frame. It
-// reads tokens rather than maps because tshark repeats keys in one object.
-// A "name_raw" array [hex, pos, len, mask, type] is paired with the "name"
-// value that follows it.
-func mgmtParseTshark(data []byte) ([][]mgmtTSField, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return nil, fmt.Errorf("tshark json: %v %v", tok, err)
-	}
-	var frames [][]mgmtTSField
-	for dec.More() {
-		var fs []mgmtTSField
-		if err := mgmtWalkTshark(dec, "", &fs, nil); err != nil {
-			return nil, err
-		}
-		frames = append(frames, fs)
-	}
-	return frames, nil
-}
-
-func mgmtWalkTshark(dec *json.Decoder, key string, out *[]mgmtTSField, pending map[string][]mgmtTSField) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	switch tok {
-	case json.Delim('{'):
-		raw := map[string][]mgmtTSField{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			k := kt.(string)
-			if name, ok := strings.CutSuffix(k, "_raw"); ok {
-				var arr []any
-				if err := dec.Decode(&arr); err != nil {
-					return err
-				}
-				if len(arr) == 5 {
-					f := mgmtTSField{Name: name, Pos: mgmtNum(arr[1]), Len: mgmtNum(arr[2]), Mask: uint64(mgmtNum(arr[3]))}
-					raw[name] = append(raw[name], f)
-				}
-				continue
-			}
-			if err := mgmtWalkTshark(dec, k, out, raw); err != nil {
-				return err
-			}
-		}
-		_, err := dec.Token()
-		return err
-	case json.Delim('['):
-		for dec.More() {
-			if err := mgmtWalkTshark(dec, key, out, pending); err != nil {
-				return err
-			}
-		}
-		_, err := dec.Token()
-		return err
-	}
-	if s, ok := tok.(string); ok && pending != nil && len(pending[key]) > 0 {
-		f := pending[key][0]
-		pending[key] = pending[key][1:]
-		f.Show = s
-		*out = append(*out, f)
-	}
-	return nil
-}
-
-func mgmtNum(v any) int {
-	if n, ok := v.(json.Number); ok {
-		i, _ := n.Int64()
-		return int(i)
-	}
-	return 0
 }
 
 // mgmtFlatten lists every field of our tree, groups included, with dotted

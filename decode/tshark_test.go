@@ -63,14 +63,14 @@ func parseTsharkJSON(data []byte) ([][]tsField, error) {
 // walkTshark consumes one JSON value. Inside objects, a "name_raw" array
 // [hex, pos, len, mask, type] precedes the "name" entry holding the shown
 // value; the pair becomes one tsField.
-func walkTshark(dec *json.Decoder, key, proto string, out *[]tsField, pending map[string]tsField) error {
+func walkTshark(dec *json.Decoder, key, proto string, out *[]tsField, pending map[string][]tsField) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
 	}
 	switch tok {
 	case json.Delim('{'):
-		raw := map[string]tsField{}
+		raw := map[string][]tsField{}
 		for dec.More() {
 			kt, err := dec.Token()
 			if err != nil {
@@ -94,7 +94,7 @@ func walkTshark(dec *json.Decoder, key, proto string, out *[]tsField, pending ma
 					if s, ok := arr[0].(string); ok {
 						f.Show = s
 					}
-					raw[f.Name] = f
+					raw[f.Name] = append(raw[f.Name], f)
 				}
 				continue
 			}
@@ -113,12 +113,12 @@ func walkTshark(dec *json.Decoder, key, proto string, out *[]tsField, pending ma
 		_, err := dec.Token()
 		return err
 	}
-	if s, ok := tok.(string); ok && pending != nil {
-		if f, ok := pending[key]; ok {
-			f.Show = s
-			*out = append(*out, f)
-			delete(pending, key)
-		}
+	if s, ok := tok.(string); ok && pending != nil && len(pending[key]) > 0 {
+		// Raw entries and values of a repeated key pair up in order.
+		f := pending[key][0]
+		pending[key] = pending[key][1:]
+		f.Show = s
+		*out = append(*out, f)
 	}
 	return nil
 }
