@@ -154,6 +154,7 @@ type scopeState struct {
 	firstSeen, lastSeen int64
 	counts              [16]uint64
 	series              *Series
+	seriesCopy          *Series // last copy published to readers; immutable
 	instances           []*instanceState
 	hasGM               bool
 	gm                  AnnounceData
@@ -172,6 +173,8 @@ type Shard struct {
 	now       int64
 	lastTick  int64
 	published snapshotPointer
+	// seriesCopiedAt is when Publish last copied the scopes' series.
+	seriesCopiedAt time.Time
 	// Frames counts observations applied.
 	Frames uint64
 }

@@ -200,12 +200,25 @@ type TreeNode struct {
 
 // Publish copies the shard's state into an immutable snapshot that readers
 // load without touching the live maps. Only the owning goroutine calls it.
-func (s *Shard) Publish() {
+func (s *Shard) Publish() { s.publish(true) }
+
+// PublishPeriodic is Publish for frequent refreshes: it copies each scope's
+// hour of per-second counts (230 KiB) at most once a second of wall time and
+// lets the snapshots in between share that immutable copy.
+func (s *Shard) PublishPeriodic() { s.publish(time.Since(s.seriesCopiedAt) >= time.Second) }
+
+func (s *Shard) publish(fresh bool) {
 	snap := &shardSnapshot{time: s.now, frames: s.Frames, evidence: map[decode.ClockIdentity][]instanceEvidence{}, series: map[string]*Series{}}
+	if fresh {
+		s.seriesCopiedAt = time.Now()
+	}
 	for _, sc := range s.scopes {
 		snap.scopes = append(snap.scopes, s.scopeView(sc))
-		cp := *sc.series
-		snap.series[sc.name] = &cp
+		if fresh || sc.seriesCopy == nil {
+			cp := *sc.series
+			sc.seriesCopy = &cp
+		}
+		snap.series[sc.name] = sc.seriesCopy
 		for _, in := range sc.instances {
 			snap.instances = append(snap.instances, s.instanceView(in))
 			snap.evidence[in.key.Port.Clock] = append(snap.evidence[in.key.Port.Clock],

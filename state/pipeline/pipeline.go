@@ -197,7 +197,9 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			}
 		}
 		if workers == nil && n&1023 == 0 && time.Since(lastPublish) >= every {
-			p.publish()
+			for i := 0; i < p.Model.Shards(); i++ {
+				p.Model.Shard(i).PublishPeriodic()
+			}
 			lastPublish = time.Now()
 		}
 	}
@@ -237,7 +239,7 @@ func (p *Pipeline) work(w *shardWorker) {
 			if p.Live {
 				w.sh.Tick(time.Now().UnixNano())
 			}
-			w.sh.Publish()
+			w.sh.PublishPeriodic()
 			lastPublish = time.Now()
 		}
 		if n > 0 {
