@@ -1,0 +1,5 @@
+//go:build !linux
+
+package bpf
+
+func load(ifindex int) (*Filter, error) { return nil, ErrUnsupported }
