@@ -57,7 +57,12 @@ fuzz:
 		done; \
 	done
 
+# Regenerates the committed bpf2go output; needs clang and libbpf headers,
+# installed here when missing and running as root.
 generate:
+	@command -v clang >/dev/null && [ -e /usr/include/bpf/bpf_helpers.h ] || { \
+		[ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -q clang libbpf-dev >/dev/null; } || \
+		{ echo "make generate needs clang and libbpf-dev"; exit 1; }
 	$(GO) generate ./...
 
 clean:
