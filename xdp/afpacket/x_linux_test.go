@@ -1,0 +1,489 @@
+//go:build linux
+
+package afpacket
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"ptpwatch/decode"
+	"ptpwatch/xdp/source"
+)
+
+func TestOpenMissingInterface(t *testing.T) {
+	_, err := Open("pwa-no-such-if", Options{})
+	var ie *InterfaceError
+	if !errors.As(err, &ie) || !errors.Is(err, unix.ENODEV) {
+		t.Fatalf("Open = %v, want *InterfaceError with ENODEV", err)
+	}
+}
+
+func TestOpenBadOptions(t *testing.T) {
+	if _, err := Open("lo", Options{BlockSize: 1000}); err == nil || !strings.Contains(err.Error(), "block size") {
+		t.Fatalf("Open = %v, want a block size error", err)
+	}
+}
+
+// testNet is a pair of network namespaces joined by a veth, removed by name
+// when the test ends.
+type testNet struct {
+	near, far     string // namespaces
+	nearIf, farIf string // veth ends
+}
+
+var netSeq atomic.Int32
+
+func needNetns(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping the namespace integration test under -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: creating network namespaces needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN; capture needs CAP_NET_RAW)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipping: the ip command (iproute2) is not installed")
+	}
+}
+
+func run(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// staleNetns matches the namespaces newTestNet creates.
+var staleNetns = regexp.MustCompile(`^pwa([0-9]+)[a-z][nf]$`)
+
+// removeStale deletes namespaces left by a test binary that was killed
+// before its cleanups ran: ours by name, and only if their process is gone.
+func removeStale() {
+	ents, _ := os.ReadDir("/run/netns")
+	for _, e := range ents {
+		m := staleNetns.FindStringSubmatch(e.Name())
+		if m == nil {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + m[1]); err == nil {
+			continue
+		}
+		exec.Command("ip", "netns", "del", e.Name()).Run()
+	}
+}
+
+var removeStaleOnce sync.Once
+
+func newTestNet(t *testing.T) *testNet {
+	needNetns(t)
+	removeStaleOnce.Do(removeStale)
+	base := fmt.Sprintf("pwa%d%c", os.Getpid()%10000000, 'a'+netSeq.Add(1)-1)
+	n := &testNet{near: base + "n", far: base + "f", nearIf: base + "0", farIf: base + "1"}
+	t.Cleanup(func() {
+		exec.Command("ip", "-n", n.near, "link", "del", n.nearIf).Run()
+		exec.Command("ip", "netns", "del", n.near).Run()
+		exec.Command("ip", "netns", "del", n.far).Run()
+	})
+	run(t, "ip", "netns", "add", n.near)
+	run(t, "ip", "netns", "add", n.far)
+	run(t, "ip", "link", "add", n.nearIf, "netns", n.near, "type", "veth", "peer", "name", n.farIf, "netns", n.far)
+	for _, ns := range []string{n.near, n.far} {
+		// Keep the link quiet: no IPv6 autoconfiguration chatter.
+		run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
+		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	run(t, "ip", "-n", n.near, "addr", "add", "10.77.0.1/24", "dev", n.nearIf)
+	run(t, "ip", "-n", n.far, "addr", "add", "10.77.0.2/24", "dev", n.farIf)
+	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
+	run(t, "ip", "-n", n.far, "link", "set", n.farIf, "up")
+	return n
+}
+
+// inNetns runs fn on a thread switched into namespace ns. The thread goes
+// back to its own namespace before it is unlocked; if it cannot, it stays
+// locked and dies with the goroutine.
+func inNetns(ns string, fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		target, err := os.Open(filepath.Join("/run/netns", ns))
+		if err != nil {
+			runtime.UnlockOSThread()
+			errc <- err
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			errc <- fmt.Errorf("setns %s: %w", ns, err)
+			return
+		}
+		ferr := fn()
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("restoring the namespace: %w", err) // thread stays locked
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+func openIn(t *testing.T, ns, ifname string, o Options) *Capture {
+	t.Helper()
+	var c *Capture
+	if err := inNetns(ns, func() (err error) { c, err = Open(ifname, o); return err }); err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			t.Skipf("skipping: %v", err)
+		}
+		t.Fatalf("Open(%s) in %s: %v", ifname, ns, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// captured is a copy of a frame Next returned.
+type captured struct {
+	data []byte
+	f    source.Frame
+}
+
+// collect reads frames from c until ctx ends or an error.
+func collect(ctx context.Context, c *Capture, out chan<- captured) error {
+	var f source.Frame
+	for {
+		if err := c.Next(ctx, &f); err != nil {
+			return err
+		}
+		out <- captured{append([]byte(nil), f.Data...), f}
+	}
+}
+
+// TestIntegration captures crafted frames sent from the far end of a veth:
+// every PTP frame must arrive byte-identical with its VLAN tags, nothing
+// else may, and timestamps and counters must add up.
+func TestIntegration(t *testing.T) {
+	n := newTestNet(t)
+	c := openIn(t, n.near, n.nearIf, Options{})
+	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+
+	frames := testFrames()
+	var want []testFrame
+	var restored int
+	var sentAt []int64
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan captured, 1024)
+	done := make(chan error, 1)
+	go func() { done <- collect(ctx, c, got) }()
+
+	const rounds = 3
+	srcs := map[TXSource]int{}
+	for r := 0; r < rounds; r++ {
+		for _, tf := range frames {
+			if len(tf.data) < 14 {
+				continue // runts cannot be sent
+			}
+			ts, src, err := tx.SendStamped(tf.data)
+			if err != nil {
+				t.Fatalf("send %s: %v", tf.name, err)
+			}
+			srcs[src]++
+			if kernelAccepts(t, tf.data) {
+				want = append(want, tf)
+				sentAt = append(sentAt, ts)
+				if _, _, ok := outerTag(tf.data); ok {
+					restored++
+				}
+			}
+		}
+	}
+	t.Logf("sent %d frames, %d PTP; TX timestamp sources %v", rounds*(len(frames)-1), len(want), srcs)
+	if srcs[TXSoftware] == 0 {
+		t.Errorf("no kernel software TX timestamps: %v", srcs)
+	}
+
+	var last int64
+	for i, w := range want {
+		var g captured
+		select {
+		case g = <-got:
+		case err := <-done:
+			t.Fatalf("capture ended after %d of %d frames: %v", i, len(want), err)
+		}
+		if !bytes.Equal(g.data, w.data) {
+			t.Fatalf("frame %d (%s):\n got % x\nwant % x", i, w.name, g.data, w.data)
+		}
+		if g.f.OrigLen != len(w.data) || g.f.TSSource != source.TimestampSoftware || g.f.Link != decode.LinkEthernet {
+			t.Errorf("frame %d (%s): OrigLen %d TSSource %v Link %v", i, w.name, g.f.OrigLen, g.f.TSSource, g.f.Link)
+		}
+		if g.f.Timestamp < last {
+			t.Errorf("frame %d (%s): timestamp went back %d ns", i, w.name, last-g.f.Timestamp)
+		}
+		if g.f.Timestamp < sentAt[i] {
+			t.Errorf("frame %d (%s): received %d ns before it was sent", i, w.name, sentAt[i]-g.f.Timestamp)
+		}
+		last = g.f.Timestamp
+	}
+	// Nothing else may arrive.
+	select {
+	case g := <-got:
+		t.Errorf("unexpected frame % x", g.data)
+	case <-time.After(300 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("Next after cancel = %v, want context.Canceled", err)
+	}
+	st, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("stats %+v; first-to-last RX span %v", st, time.Duration(last-sentAt[0]))
+	if st.Received != uint64(len(want)) || st.FilteredIn != uint64(len(want)) || st.Drops != 0 || st.Restored != uint64(restored) {
+		t.Errorf("stats %+v; want %d received and filtered in, %d restored, no drops", st, len(want), restored)
+	}
+	if st.EmptyPolls == 0 {
+		t.Errorf("no empty polls counted")
+	}
+	if ts, err := tx.Stats(); err != nil || ts.Sent != uint64(rounds*(len(frames)-1)) {
+		t.Errorf("sender stats %+v, %v", ts, err)
+	}
+}
+
+// kernelAccepts runs the filter in the VM over data as the kernel hands it
+// to the filter: without an outer 802.1Q/802.1ad tag.
+func kernelAccepts(t *testing.T, data []byte) bool {
+	vm, err := bpf.NewVM(PTPFilter(DefaultSnaplen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := outerTag(data); ok {
+		data = stripOuter(data)
+	}
+	n, err := vm.Run(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n != 0
+}
+
+// TestDeadline checks that Next on a quiet interface honours the deadline.
+func TestDeadline(t *testing.T) {
+	n := newTestNet(t)
+	c := openIn(t, n.near, n.nearIf, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	var f source.Frame
+	err := c.Next(ctx, &f)
+	el := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) || el < 240*time.Millisecond || el > time.Second {
+		t.Fatalf("Next = %v after %v, want DeadlineExceeded after 250ms", err, el)
+	}
+	if st, _ := c.Stats(); st.EmptyPolls < 3 || st.EmptyPolls > 6 {
+		t.Errorf("%d empty polls in 250 ms, want about 3 slices", st.EmptyPolls)
+	}
+}
+
+// TestInterfaceGone takes the link down and up, then deletes the veth
+// mid-capture: Next must return *InterfaceError, not hang or panic.
+func TestInterfaceGone(t *testing.T) {
+	n := newTestNet(t)
+	c := openIn(t, n.near, n.nearIf, Options{})
+	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+	l2 := testFrames()[0].data
+
+	next := func(d time.Duration) (captured, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), d)
+		defer cancel()
+		var f source.Frame
+		err := c.Next(ctx, &f)
+		return captured{append([]byte(nil), f.Data...), f}, err
+	}
+
+	// Down: ENETDOWN, then capture resumes once the link is up again.
+	errc := make(chan error, 1)
+	go func() { _, err := next(5 * time.Second); errc <- err }()
+	time.Sleep(200 * time.Millisecond)
+	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "down")
+	var ie *InterfaceError
+	if err := <-errc; !errors.As(err, &ie) || !errors.Is(err, unix.ENETDOWN) {
+		t.Fatalf("Next after link down = %v, want *InterfaceError ENETDOWN", err)
+	}
+	t.Logf("link down: %v", ie)
+	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
+	time.Sleep(100 * time.Millisecond)
+	if _, err := tx.Send(l2); err != nil {
+		t.Fatal(err)
+	}
+	if g, err := next(3 * time.Second); err != nil || !bytes.Equal(g.data, l2) {
+		t.Fatalf("after link up: %v % x", err, g.data)
+	}
+
+	// Deleted: an error at once, and ENODEV from then on.
+	go func() { _, err := next(5 * time.Second); errc <- err }()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	run(t, "ip", "-n", n.near, "link", "del", n.nearIf)
+	err := <-errc
+	if !errors.As(err, &ie) {
+		t.Fatalf("Next after delete = %v, want *InterfaceError", err)
+	}
+	t.Logf("deleted: %v after %v", err, time.Since(start))
+	if _, err := next(time.Second); !errors.As(err, &ie) || !errors.Is(err, unix.ENODEV) {
+		t.Fatalf("Next again = %v, want *InterfaceError ENODEV", err)
+	}
+	if _, err := tx.Send(l2); err == nil {
+		t.Log("send on the far end still succeeded after the veth was deleted?")
+	} else {
+		t.Logf("send on the deleted far end: %v", err)
+	}
+}
+
+// TestPTP4L captures a free-running ptp4l master (UDPv4) in the far
+// namespace, which may not set the clock, and decodes what it sends.
+func TestPTP4L(t *testing.T) {
+	needNetns(t)
+	for _, cmd := range []string{"ptp4l", "capsh"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Skipf("skipping: %s is not installed", cmd)
+		}
+	}
+	n := newTestNet(t)
+	c := openIn(t, n.near, n.nearIf, Options{})
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ptp4l.conf")
+	err := os.WriteFile(conf, []byte(`[global]
+free_running 1
+masterOnly 1
+network_transport UDPv4
+time_stamping software
+logAnnounceInterval -2
+logSyncInterval -3
+announceReceiptTimeout 2
+domainNumber 0
+uds_address `+filepath.Join(dir, "uds")+`
+use_syslog 0
+verbose 1
+`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ptp := exec.Command("ip", "netns", "exec", n.far, "capsh", "--drop=cap_sys_time", "--",
+		"-c", "exec ptp4l -f "+conf+" -i "+n.farIf)
+	var log bytes.Buffer
+	ptp.Stdout, ptp.Stderr = &log, &log
+	if err := ptp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ptp.Process.Signal(unix.SIGTERM)
+		ptp.Wait()
+		t.Logf("ptp4l log:\n%s", log.String())
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var f source.Frame
+	var df decode.Frame
+	counts := map[decode.MessageType]int{}
+	var frames, bad int
+	var last int64
+	for {
+		err := c.Next(ctx, &f)
+		if errors.Is(err, context.DeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		frames++
+		if f.Timestamp < last || f.TSSource != source.TimestampSoftware {
+			t.Errorf("frame %d: timestamp %d (after %d) source %v", frames, f.Timestamp, last, f.TSSource)
+		}
+		last = f.Timestamp
+		if df.Decode(f.Link, f.Data) != decode.ResultOK || df.Version != 2 || df.Transport != decode.TransportUDPv4 {
+			bad++
+			continue
+		}
+		counts[df.PTP.MessageType]++
+	}
+	st, _ := c.Stats()
+	t.Logf("%d frames in 5 s, %d not decoded OK; by type %v; stats %+v", frames, bad, counts, st)
+	if bad != 0 || counts[decode.Announce] < 3 || counts[decode.Sync] < 10 || counts[decode.FollowUp] < 10 {
+		t.Errorf("want Announce, Sync and Follow_Up from ptp4l, all decoding OK")
+	}
+	if d := counts[decode.Sync] - counts[decode.FollowUp]; d < -1 || d > 1 {
+		t.Errorf("%d Sync but %d Follow_Up", counts[decode.Sync], counts[decode.FollowUp])
+	}
+	if st.Drops != 0 || st.Received != uint64(frames) {
+		t.Errorf("stats %+v for %d frames", st, frames)
+	}
+}
+
+// settableDeadline is a context whose deadline the test moves, so that
+// measuring Next's allocations does not count a new context's.
+type settableDeadline struct {
+	context.Context
+	dl time.Time
+}
+
+func (d *settableDeadline) Deadline() (time.Time, bool) { return d.dl, true }
+
+// TestLiveNoAllocs checks that Next on a live socket does not allocate,
+// neither when frames are waiting nor when it polls.
+func TestLiveNoAllocs(t *testing.T) {
+	n := newTestNet(t)
+	c := openIn(t, n.near, n.nearIf, Options{RetireTimeout: 2 * time.Millisecond})
+	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+	l2 := testFrames()[0].data
+	const runs = 40
+	for i := 0; i < runs+1; i++ {
+		if _, err := tx.Send(l2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // every block retired
+	ctx := context.Background()
+	var f source.Frame
+	if a := testing.AllocsPerRun(runs, func() {
+		if err := c.Next(ctx, &f); err != nil {
+			t.Fatal(err)
+		}
+	}); a != 0 {
+		t.Errorf("Next with frames waiting allocates %.2f times per frame", a)
+	}
+	quiet := &settableDeadline{Context: context.Background()}
+	if a := testing.AllocsPerRun(3, func() {
+		quiet.dl = time.Now().Add(120 * time.Millisecond) // two poll slices
+		if err := c.Next(quiet, &f); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Next on a quiet link = %v", err)
+		}
+	}); a != 0 {
+		t.Errorf("Next polling a quiet link allocates %.2f times per call", a)
+	}
+}
