@@ -1,0 +1,49 @@
+// Package httpd serves ptpwatch's REST API and Prometheus metrics over
+// fasthttp: the live model (segments, scopes, devices, instances,
+// hierarchy), events, statistics, the packets of the RAM capture buffer
+// (listed, decoded field by field, or streamed as pcapng) and a few control
+// actions.
+//
+// # Routes
+//
+// Every route is in one table (see Routes); /api/v1/openapi.json describes
+// the same set, and a test keeps the two in step. Resource paths under
+// /api/v1/scopes, /api/v1/devices and /api/v1/instances are walked
+// generically: each segment selects a collection member by its key (scope
+// and instance id in decimal, device clockIdentity), a field by its JSON
+// name, or, written as "*", every member in a stable order, so
+//
+//	/api/v1/scopes/*/instances/*/portState
+//
+// answers with one flat array of the portState of every instance of every
+// scope. Field names follow IEEE 1588 as the state package's snapshot does.
+//
+// # Errors
+//
+// Every 4xx and 5xx answer is a JSON object {"error": "...", "status": N}
+// saying what was wrong: the unknown path segment, the bad parameter and its
+// value, or the method not allowed (with an Allow header).
+//
+// # Security
+//
+// The server listens on 127.0.0.1:8319 unless configured otherwise. Bound
+// to any other address it refuses to start (InsecureListenError) unless at
+// least one user or bearer token is configured. With credentials configured
+// every request needs HTTP basic or bearer authentication; users and tokens
+// have a role, read-only or admin, and only admin may use POST, PUT or
+// DELETE. Passwords are stored as bcrypt hashes (HashPassword), tokens as
+// SHA-256 digests (HashToken). An optional allow-list of client prefixes
+// answers other clients 403 before anything else, and request bodies are
+// bounded by Config.MaxRequestBody.
+//
+// TLS is not part of this package yet: basic authentication over plain HTTP
+// exposes passwords to anyone on the path, so until HTTPS lands use bearer
+// tokens over a trusted network or a TLS-terminating proxy on the loopback.
+//
+// # Concurrency
+//
+// The server reads the model through Backend, whose methods must be safe
+// for concurrent use. A snapshot is treated as immutable; the index the
+// wildcard walker needs is built once per snapshot pointer, so a Backend
+// that hands out the same snapshot between model publications saves work.
+package httpd

@@ -1,0 +1,333 @@
+package httpd
+
+import (
+	_ "embed"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"ptpwatch/state"
+	"ptpwatch/state/pipeline"
+)
+
+// Query parameters shared by the packet routes.
+var packetParams = []string{"scope", "type", "instance", "src", "from", "to", "after", "limit"}
+
+func (s *Server) routeTable() []route {
+	get := func(pattern string, h func(*call) error, params ...string) route {
+		return route{Method: fasthttp.MethodGet, Pattern: pattern, Params: params, handle: h}
+	}
+	rs := []route{
+		get("/metrics", s.metrics),
+		get("/api/v1/openapi.json", s.openapi),
+		get("/api/v1/capture", s.capture),
+		{Method: fasthttp.MethodPost, Pattern: "/api/v1/capture/clear", handle: s.captureClear},
+		get("/api/v1/capture.pcapng", s.pcapng, packetParams...),
+		get("/api/v1/segments", s.segments),
+		get("/api/v1/hierarchy", s.hierarchy),
+		get("/api/v1/scopes", s.walk),
+		get("/api/v1/scopes/{id}", s.walk),
+		get("/api/v1/scopes/{id}/instances", s.walk),
+		get("/api/v1/scopes/{id}/{path...}", s.walk),
+		get("/api/v1/devices", s.walk),
+		get("/api/v1/devices/{clockIdentity}", s.walk),
+		get("/api/v1/devices/{clockIdentity}/{path...}", s.walk),
+		get("/api/v1/instances", s.walk),
+		get("/api/v1/instances/{id}", s.walk),
+		get("/api/v1/instances/{id}/series", s.instanceSeries, "from", "to"),
+		get("/api/v1/instances/{id}/{path...}", s.walk),
+		get("/api/v1/events", s.events, "type", "severity", "since", "until", "after", "limit"),
+		get("/api/v1/stats", s.stats),
+		get("/api/v1/stats/{scopeId}/series", s.scopeSeries, "from", "to"),
+		get("/api/v1/packets", s.packets, packetParams...),
+		get("/api/v1/packets/{n}", s.packet),
+	}
+	for i := range rs {
+		rs[i].segs = splitPath(rs[i].Pattern)
+	}
+	return rs
+}
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (s *Server) openapi(c *call) error {
+	c.ctx.SetContentType("application/json")
+	c.ctx.SetBody(openapiDoc)
+	return nil
+}
+
+// walk serves the resource paths of scopes, devices and instances.
+func (s *Server) walk(c *call) error {
+	segs := splitPath(string(c.ctx.Path()))[2:] // after api/v1
+	v, err := s.treeFor(s.b.Snapshot()).walk(segs)
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.ctx, v)
+}
+
+func (s *Server) segments(c *call) error {
+	return writeJSON(c.ctx, nonNil(s.b.Snapshot().Segments))
+}
+
+func (s *Server) hierarchy(c *call) error {
+	return writeJSON(c.ctx, nonNil(s.b.Snapshot().Hierarchy))
+}
+
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
+}
+
+// bufferStats is ring.Stats with JSON names.
+type bufferStats struct {
+	Frames  uint64 `json:"frames"`
+	Bytes   int64  `json:"bytes"`
+	Limit   int64  `json:"limit"`
+	Evicted uint64 `json:"evicted"`
+	First   uint64 `json:"firstFrame"`
+	Last    uint64 `json:"lastFrame"`
+	Oldest  int64  `json:"oldest"`
+	Newest  int64  `json:"newest"`
+}
+
+func (s *Server) bufferStats() *bufferStats {
+	b := s.b.Buffer()
+	if b == nil {
+		return nil
+	}
+	st := b.Stats()
+	return &bufferStats{st.Frames, st.Bytes, st.Limit, st.Evicted, st.First, st.Last, st.Oldest, st.Newest}
+}
+
+type captureBody struct {
+	Status   any               `json:"status"`
+	Counters map[string]uint64 `json:"counters"`
+	Buffer   *bufferStats      `json:"buffer"`
+}
+
+func (s *Server) capture(c *call) error {
+	return writeJSON(c.ctx, captureBody{s.b.CaptureStatus(), s.b.Counters(), s.bufferStats()})
+}
+
+func (s *Server) captureClear(c *call) error {
+	if err := s.b.ClearBuffer(); err != nil {
+		return errorf(fasthttp.StatusConflict, "clearing the capture buffer failed: %v", err)
+	}
+	s.log.Info("capture buffer cleared", "by", string(c.role), "remote", c.ctx.RemoteIP().String())
+	return writeJSON(c.ctx, map[string]any{"cleared": true, "buffer": s.bufferStats()})
+}
+
+// instance looks up the instance named by the path variable.
+func (s *Server) instance(c *call) (*state.Instance, *tree, error) {
+	t := s.treeFor(s.b.Snapshot())
+	id, err := strconv.ParseUint(c.vars[0], 10, 32)
+	if err != nil {
+		return nil, nil, errorf(fasthttp.StatusNotFound, "unknown path segment %q: instance ids are decimal integers", c.vars[0])
+	}
+	in := t.instByID[uint32(id)]
+	if in == nil {
+		return nil, nil, errorf(fasthttp.StatusNotFound, "unknown path segment %q: no instance with that id", c.vars[0])
+	}
+	return in, t, nil
+}
+
+type seriesBody struct {
+	ID     uint32        `json:"id"`
+	Scope  string        `json:"scope"`
+	From   int64         `json:"from"`
+	To     int64         `json:"to"`
+	Points []state.Point `json:"points"`
+}
+
+func (s *Server) instanceSeries(c *call) error {
+	in, _, err := s.instance(c)
+	if err != nil {
+		return err
+	}
+	from, to, err := c.timeRange("from", "to")
+	if err != nil {
+		return err
+	}
+	if from == math.MinInt64 {
+		from = in.FirstSeen
+	}
+	if to == math.MaxInt64 {
+		to = in.LastSeen
+	}
+	var pts []state.Point
+	if b := s.b.Buffer(); b != nil {
+		pts = pipeline.InstanceSeries(b, in.ScopeID, in.ID, from, to)
+	}
+	return writeJSON(c.ctx, seriesBody{in.ID, in.Scope, from, to, nonNil(pts)})
+}
+
+type scopeStats struct {
+	ID     uint32            `json:"id"`
+	Name   string            `json:"name"`
+	Total  uint64            `json:"total"`
+	Counts map[string]uint64 `json:"counts"`
+	Rates  map[string]uint32 `json:"rates"`
+}
+
+type statsBody struct {
+	Time     int64             `json:"time"`
+	Frames   uint64            `json:"frames"`
+	Counters map[string]uint64 `json:"counters"`
+	Scopes   []scopeStats      `json:"scopes"`
+	Events   map[string]uint64 `json:"events"`
+}
+
+func (s *Server) stats(c *call) error {
+	snap := s.b.Snapshot()
+	body := statsBody{Time: snap.Time, Frames: snap.Frames, Counters: s.b.Counters(), Scopes: []scopeStats{}, Events: map[string]uint64{}}
+	for _, sc := range snap.Scopes {
+		st := scopeStats{ID: sc.ID, Name: sc.Name, Counts: sc.Counts, Rates: sc.Rates}
+		for _, n := range sc.Counts {
+			st.Total += n
+		}
+		body.Scopes = append(body.Scopes, st)
+	}
+	if ev := s.b.Events(); ev != nil {
+		for t, n := range ev.Counts() {
+			body.Events[string(t)] = n
+		}
+	}
+	return writeJSON(c.ctx, body)
+}
+
+func (s *Server) scopeSeries(c *call) error {
+	snap := s.b.Snapshot()
+	t := s.treeFor(snap)
+	id, err := strconv.ParseUint(c.vars[0], 10, 32)
+	sc := t.scopeByID[uint32(id)]
+	if err != nil || sc == nil {
+		return errorf(fasthttp.StatusNotFound, "unknown path segment %q: no scope with that id", c.vars[0])
+	}
+	from, to, err := c.timeRange("from", "to")
+	if err != nil {
+		return err
+	}
+	if to == math.MaxInt64 {
+		to = sc.LastSeen
+	}
+	if from == math.MinInt64 {
+		from = max(sc.FirstSeen, to-(state.SeriesSeconds-1)*1e9)
+	}
+	var pts []state.Point
+	if ser := snap.Series(sc.Name); ser != nil {
+		pts = ser.Range(from/1e9, to/1e9)
+	}
+	return writeJSON(c.ctx, seriesBody{sc.ID, sc.Name, from, to, nonNil(pts)})
+}
+
+type eventsBody struct {
+	Events []state.Event `json:"events"`
+	// Next is the seq to pass as after for the following page; absent when
+	// the answer holds every matching event.
+	Next uint64 `json:"next,omitempty"`
+}
+
+const defaultEventLimit, maxEventLimit = 1000, state.DefaultEventLogSize
+
+var severities = map[string]state.Severity{"info": state.Info, "notice": state.Notice, "warning": state.Warning, "critical": state.Critical}
+
+func (s *Server) events(c *call) error {
+	var types []string
+	if c.has("type") {
+		for _, t := range strings.Split(c.str("type"), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				types = append(types, t)
+			}
+		}
+		if len(types) == 0 {
+			return badParam("type", c.str("type"), "want event type names such as \"Grandmaster Changed\", comma separated")
+		}
+	}
+	minSev := state.Info
+	if c.has("severity") {
+		v := strings.ToLower(c.str("severity"))
+		sev, ok := severities[v]
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= int(state.Critical) {
+			sev, ok = state.Severity(n), true
+		}
+		if !ok {
+			return badParam("severity", c.str("severity"), "want info, notice, warning or critical (or 0-3)")
+		}
+		minSev = sev
+	}
+	since, until, err := c.timeRange("since", "until")
+	if err != nil {
+		return err
+	}
+	after, _, err := c.uintParam("after", math.MaxUint64)
+	if err != nil {
+		return err
+	}
+	limit, ok, err := c.uintParam("limit", maxEventLimit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		limit = defaultEventLimit
+	}
+	if ok && limit == 0 {
+		return badParam("limit", c.str("limit"), "want 1 or more")
+	}
+	body := eventsBody{Events: []state.Event{}}
+	log := s.b.Events()
+	if log == nil {
+		return writeJSON(c.ctx, body)
+	}
+	all := log.Events(after, 0)
+	for _, e := range all {
+		if e.Severity < minSev || e.Time < since || e.Time > until {
+			continue
+		}
+		if len(types) > 0 && !matchType(types, e.Type) {
+			continue
+		}
+		if uint64(len(body.Events)) == limit {
+			body.Next = body.Events[len(body.Events)-1].Seq // there is more
+			break
+		}
+		body.Events = append(body.Events, e)
+	}
+	return writeJSON(c.ctx, body)
+}
+
+// matchType compares event types ignoring case, spaces and underscores, so
+// "grandmaster_changed" finds "Grandmaster Changed".
+func matchType(want []string, t state.EventType) bool {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == ' ' || r == '_' || r == '-' {
+				return -1
+			}
+			return r
+		}, strings.ToLower(s))
+	}
+	n := norm(string(t))
+	for _, w := range want {
+		if norm(w) == n {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,256 @@
+package httpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"ptpwatch/decode"
+	"ptpwatch/ring"
+	"ptpwatch/state"
+)
+
+// DefaultListen is the address the server listens on when Config.Listen is
+// empty: the loopback only.
+const DefaultListen = "127.0.0.1:8319"
+
+// DefaultMaxRequestBody is the request body limit when Config.MaxRequestBody
+// is zero.
+const DefaultMaxRequestBody = 1 << 20
+
+// Role is what an authenticated client may do.
+type Role string
+
+// Roles.
+const (
+	RoleReadOnly Role = "read-only" // GET and HEAD only
+	RoleAdmin    Role = "admin"     // also control and configuration changes
+)
+
+func (r Role) valid() bool { return r == RoleReadOnly || r == RoleAdmin }
+
+// User is one account for HTTP basic authentication.
+type User struct {
+	Name string
+	Role Role
+	// PasswordHash is a bcrypt hash, as HashPassword returns; it carries its
+	// own random salt and cost.
+	PasswordHash string
+}
+
+// Token is one bearer token.
+type Token struct {
+	Name string // who holds it, for the log
+	Role Role
+	// SHA256 is the lower-case hex SHA-256 digest of the token, as
+	// HashToken returns; the token itself is not stored.
+	SHA256 string
+}
+
+// Config configures a Server.
+type Config struct {
+	// Listen is the TCP address. Default DefaultListen (127.0.0.1:8319).
+	Listen string
+	// MaxRequestBody bounds request bodies in bytes. Default
+	// DefaultMaxRequestBody (1 MiB); larger bodies get 413.
+	MaxRequestBody int
+	// Users and Tokens are the credentials. With none configured the API is
+	// open, which New allows only on a loopback address.
+	Users  []User
+	Tokens []Token
+	// AllowList, when not empty, restricts clients to these prefixes; others
+	// get 403. Default: every client.
+	AllowList []netip.Prefix
+	// ReadTimeout, WriteTimeout and IdleTimeout bound connections. Defaults
+	// 30 s, 0 (none: pcapng downloads may be long) and 120 s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+}
+
+// Iface describes one capture interface, for packet lists and pcapng
+// export.
+type Iface struct {
+	Name string
+	Link decode.LinkType
+}
+
+// Backend is what the server reads and controls. Its methods must be safe
+// for concurrent use.
+type Backend interface {
+	// Snapshot returns the current model; the server does not modify it.
+	Snapshot() *state.Snapshot
+	// Events returns the model's event log.
+	Events() *state.EventLog
+	// Buffer returns the RAM capture buffer, or nil when there is none.
+	Buffer() *ring.Buffer
+	// Counters returns the capture counters by name (received, decoded,
+	// notPTP, ...); /metrics exports them as ptpwatch_frames_total{result}.
+	Counters() map[string]uint64
+	// CaptureStatus describes the frame sources; it is served as JSON.
+	CaptureStatus() any
+	// ClearBuffer empties the RAM capture buffer (POST capture/clear).
+	ClearBuffer() error
+}
+
+// InterfaceLister is implemented by a Backend that knows its capture
+// interfaces; Interfaces()[i] describes the frames whose ring.Record
+// IfIndex is i. Without it every frame is taken as Ethernet.
+type InterfaceLister interface {
+	Interfaces() []Iface
+}
+
+// InsecureListenError is returned by New and Serve when the server would
+// listen on a non-loopback address without any credentials configured.
+type InsecureListenError struct {
+	Addr string
+}
+
+func (e *InsecureListenError) Error() string {
+	return "httpd: refusing to serve on non-loopback address " + e.Addr +
+		" without credentials: configure at least one user or bearer token, or listen on 127.0.0.1"
+}
+
+// ConfigError is returned by New for an invalid Config.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "httpd: config " + e.Field + ": " + e.Reason }
+
+// Server is the HTTP server. Create it with New.
+type Server struct {
+	cfg    Config
+	b      Backend
+	log    *slog.Logger
+	srv    *fasthttp.Server
+	routes []route
+	auth   *authenticator
+
+	mu   sync.Mutex
+	tree *tree // built for the last snapshot served
+}
+
+// New checks cfg and returns a server reading b. A nil log discards.
+func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
+	if b == nil {
+		return nil, errors.New("httpd: nil Backend")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.MaxRequestBody <= 0 {
+		cfg.MaxRequestBody = DefaultMaxRequestBody
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 120 * time.Second
+	}
+	a, err := newAuthenticator(cfg.Users, cfg.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range cfg.AllowList {
+		if !p.IsValid() {
+			return nil, &ConfigError{fmt.Sprintf("AllowList[%d]", i), "invalid prefix"}
+		}
+	}
+	if !a.enabled() && !loopbackAddr(cfg.Listen) {
+		return nil, &InsecureListenError{Addr: cfg.Listen}
+	}
+	s := &Server{cfg: cfg, b: b, log: log, auth: a}
+	s.routes = s.routeTable()
+	s.srv = &fasthttp.Server{
+		Handler:               s.handle,
+		Name:                  "ptpwatch",
+		MaxRequestBodySize:    cfg.MaxRequestBody,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		NoDefaultServerHeader: false,
+		ErrorHandler:          s.transportError,
+		Logger:                fasthttpLogger{log},
+	}
+	return s, nil
+}
+
+// Addr returns the configured listen address.
+func (s *Server) Addr() string { return s.cfg.Listen }
+
+// ListenAndServe listens on Config.Listen and serves until Shutdown.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown. It refuses a non-loopback listener
+// when no credentials are configured, whatever Config.Listen said.
+func (s *Server) Serve(ln net.Listener) error {
+	if !s.auth.enabled() && !loopbackAddr(ln.Addr().String()) {
+		ln.Close()
+		return &InsecureListenError{Addr: ln.Addr().String()}
+	}
+	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
+		"note", "plain HTTP: TLS is not built yet")
+	return s.srv.Serve(ln)
+}
+
+// Shutdown stops accepting connections and waits, until ctx ends, for open
+// ones to finish.
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+
+// loopbackAddr reports whether the host of addr is a loopback address
+// ("localhost" counts; an empty host, meaning every address, does not).
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i]
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// transportError answers requests fasthttp could not parse or accept
+// (oversized bodies, bad request lines) with the JSON error shape.
+func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeError(ctx, fasthttp.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body larger than the limit of %d bytes", s.cfg.MaxRequestBody))
+	default:
+		var te interface{ Timeout() bool }
+		if errors.As(err, &te) && te.Timeout() {
+			writeError(ctx, fasthttp.StatusRequestTimeout, "request timed out")
+			return
+		}
+		writeError(ctx, fasthttp.StatusBadRequest, "malformed request: "+err.Error())
+	}
+}
+
+type fasthttpLogger struct{ l *slog.Logger }
+
+func (f fasthttpLogger) Printf(format string, args ...any) {
+	f.l.Debug("fasthttp", "msg", fmt.Sprintf(format, args...))
+}
