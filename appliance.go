@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"ptpwatch/decode"
+	"ptpwatch/httpd"
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
@@ -149,6 +152,7 @@ type appliance struct {
 	pipe     *pipeline.Pipeline
 	buffer   *ring.Buffer
 	src      source.Source
+	back     *backend
 	started  time.Time
 }
 
@@ -192,11 +196,39 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.logEvents(events) }()
 
+	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
+		method: sourceKind(cfg), started: a.started}
+	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
+	hcfg, err := cfg.HTTPServerConfig()
+	if err != nil {
+		a.log.Error("invalid HTTP configuration", "err", err)
+		return exitConfig
+	}
+	srv, err := httpd.New(hcfg, a.back, a.log.With("component", "httpd"))
+	if err != nil {
+		a.log.Error("cannot configure the HTTP server", "err", err)
+		return exitConfig
+	}
+	ln, err := net.Listen("tcp", hcfg.Listen)
+	if err != nil {
+		a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
+		return exitError
+	}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			a.log.Warn("HTTP shutdown", "err", err)
+		}
+	}()
+
 	a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureStarted, Subject: desc})
-	a.log.Info("ptpwatch started", "source", desc, "http", cfg.HTTP.Listen, "shards", cfg.Model.Shards,
-		"note", "the web UI and REST API arrive with their own issue; this build logs the model")
+	a.log.Info("ptpwatch started", "source", desc, "http", "http://"+ln.Addr().String()+"/", "shards", cfg.Model.Shards)
 	done := make(chan error, 1)
-	go func() { done <- a.pipe.Run(ctx, src) }()
+	a.back.running.Store(true)
+	go func() { done <- a.pipe.Run(ctx, src); a.back.running.Store(false) }()
 
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
@@ -205,6 +237,12 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 loop:
 	for {
 		select {
+		case err := <-httpDone:
+			a.log.Error("the HTTP server stopped", "err", err)
+			cancel()
+			<-done
+			code = exitError
+			break loop
 		case err := <-done:
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
@@ -237,6 +275,17 @@ loop:
 	wg.Wait()
 	a.dumpCounters("final")
 	return code
+}
+
+// sourceKind names the kind of frame source for the capture status.
+func sourceKind(cfg Config) string {
+	switch {
+	case cfg.Demo.Enabled:
+		return "demo"
+	case cfg.Replay.File != "":
+		return "replay"
+	}
+	return cfg.Capture.Method
 }
 
 // openSource picks the frame source the configuration asks for.

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"ptpwatch/httpd"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -57,7 +60,11 @@ type ModelConfig struct {
 
 // HTTPConfig is the [http] section.
 type HTTPConfig struct {
-	Listen string `toml:"listen"`
+	Listen          string   `toml:"listen"`
+	Users           []string `toml:"users"`
+	Tokens          []string `toml:"tokens"`
+	AllowList       []string `toml:"allow"`
+	MaxRequestBytes int      `toml:"max_request_bytes"`
 }
 
 // StorageConfig is the [storage] section.
@@ -98,7 +105,11 @@ var settings = []setting{
 	{"model", "state_terms", `"master/slave"`, true, "Words used for port states in output: \"master/slave\", \"leader/follower\", or \"custom\" with master_term and slave_term."},
 	{"model", "master_term", `"Master"`, true, "With state_terms = \"custom\": the word for MASTER."},
 	{"model", "slave_term", `"Slave"`, true, "With state_terms = \"custom\": the word for SLAVE."},
-	{"http", "listen", `"127.0.0.1:8319"`, false, "Address of the web UI and REST API (the same as --http)."},
+	{"http", "listen", `"127.0.0.1:8319"`, false, "Address of the web UI and REST API (the same as --http). Any address other than the loopback needs users or tokens configured."},
+	{"http", "users", "[]", false, "Accounts for HTTP basic authentication, each \"NAME:ROLE:BCRYPT-HASH\" with ROLE read-only or admin; `ptpwatch passwd` prints a hash. Empty with no tokens: the API is open, which only the loopback allows."},
+	{"http", "tokens", "[]", false, "Bearer tokens, each \"NAME:ROLE:SHA256-HEX\" of the token; `ptpwatch passwd --token` makes a token and its digest."},
+	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client."},
+	{"http", "max_request_bytes", "1048576", false, "Largest request body accepted, in bytes; larger requests get 413."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
 	{"log", "format", `"text"`, false, "Log format: text or json."},
@@ -111,7 +122,7 @@ func DefaultConfig() Config {
 		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
-		HTTP:    HTTPConfig{Listen: "127.0.0.1:8319"},
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8319", Users: []string{}, Tokens: []string{}, AllowList: []string{}, MaxRequestBytes: 1 << 20},
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 	}
 }
@@ -249,6 +260,9 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen %q: %v", c.HTTP.Listen, err))
 	}
+	if _, err := c.HTTPServerConfig(); err != nil {
+		errs = append(errs, err)
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -266,4 +280,62 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))
 	}
 	return errors.Join(errs...)
+}
+
+// HTTPServerConfig turns the [http] section into the server's
+// configuration, checking each credential and prefix.
+func (c *Config) HTTPServerConfig() (httpd.Config, error) {
+	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes}
+	var errs []error
+	if c.HTTP.MaxRequestBytes < 1024 {
+		errs = append(errs, fmt.Errorf("http.max_request_bytes %d: want at least 1024", c.HTTP.MaxRequestBytes))
+	}
+	for i, u := range c.HTTP.Users {
+		name, role, hash, ok := splitCredential(u)
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("http.users[%d]: want \"NAME:ROLE:BCRYPT-HASH\"", i))
+		case !strings.HasPrefix(hash, "$2"):
+			errs = append(errs, fmt.Errorf("http.users[%d] (%s): the password must be a bcrypt hash (ptpwatch passwd prints one), not the password itself", i, name))
+		default:
+			out.Users = append(out.Users, httpd.User{Name: name, Role: httpd.Role(role), PasswordHash: hash})
+		}
+	}
+	for i, t := range c.HTTP.Tokens {
+		name, role, digest, ok := splitCredential(t)
+		if !ok {
+			errs = append(errs, fmt.Errorf("http.tokens[%d]: want \"NAME:ROLE:SHA256-HEX\"", i))
+			continue
+		}
+		out.Tokens = append(out.Tokens, httpd.Token{Name: name, Role: httpd.Role(role), SHA256: digest})
+	}
+	for i, a := range c.HTTP.AllowList {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			if addr, aerr := netip.ParseAddr(a); aerr == nil {
+				p, err = addr.Prefix(addr.BitLen())
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("http.allow[%d] %q: want an address prefix such as 10.0.0.0/8", i, a))
+			continue
+		}
+		out.AllowList = append(out.AllowList, p)
+	}
+	if len(errs) == 0 {
+		// The server checks roles, hash formats and the listen address
+		// against the credentials; report its verdict as a config error.
+		if _, err := httpd.New(out, nopBackend{}, nil); err != nil {
+			errs = append(errs, fmt.Errorf("http: %w", err))
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// splitCredential splits "NAME:ROLE:SECRET"; a bcrypt hash contains no
+// colon, so the secret is the rest of the string.
+func splitCredential(s string) (name, role, secret string, ok bool) {
+	name, rest, ok1 := strings.Cut(s, ":")
+	role, secret, ok2 := strings.Cut(rest, ":")
+	return name, role, secret, ok1 && ok2 && name != "" && secret != ""
 }

@@ -14,6 +14,7 @@
 //
 //	ptpwatch decode FILE [--json] [-v]   print every frame of a capture decoded
 //	ptpwatch analyze FILE [--json]        run a capture through the model and print it
+//	ptpwatch passwd [--token] [--role R] NAME   make an API credential for the config file
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 // failure, 2 bad usage, 3 invalid configuration.
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDecode(args[1:], stdout, stderr)
 	case "analyze":
 		return cmdAnalyze(args[1:], stdout, stderr)
+	case "passwd":
+		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -70,6 +73,9 @@ func usage(w io.Writer) {
   ptpwatch analyze FILE [--json] [--series] [--segment N]
                run a capture through the live model; print scopes, devices with
                roles and evidence, instances, hierarchy trees and events
+  ptpwatch passwd [--role read-only|admin] NAME < password
+  ptpwatch passwd --token [--role read-only|admin] NAME
+               print the [http] users/tokens line for an API credential
 
 exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)

@@ -183,7 +183,7 @@ func TestConfigFlags(t *testing.T) {
 
 func TestReplayAppliance(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"--replay", "decode/testdata/fixture.pcapng"}, &out, &errb)
+	code := run([]string{"--replay", "decode/testdata/fixture.pcapng", "--http", "127.0.0.1:0"}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -202,12 +202,9 @@ func TestSignals(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "ptpwatch")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	cfg := filepath.Join(dir, "ptpwatch.toml")
-	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\n"), 0o644)
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\n[http]\nlisten = \"127.0.0.1:0\"\n"), 0o644)
 	var logs safeBuffer
 	cmd := exec.Command(bin, "-c", cfg)
 	cmd.Stderr = &logs
@@ -227,7 +224,7 @@ func TestSignals(t *testing.T) {
 	}
 	waitFor("Scope Detected")
 	time.Sleep(time.Second)
-	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\nlevel = \"debug\"\n"), 0o644)
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 4.0\n[log]\nstats_interval = 0\nlevel = \"debug\"\n[http]\nlisten = \"127.0.0.1:0\"\n"), 0o644)
 	cmd.Process.Signal(syscall.SIGHUP)
 	waitFor("configuration reloaded")
 	if !strings.Contains(logs.String(), "log.level=debug") {

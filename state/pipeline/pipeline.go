@@ -62,6 +62,70 @@ type Pipeline struct {
 	// OnFrame, when set, sees every frame after decoding, on the reading
 	// goroutine (for tests and tools).
 	OnFrame func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool)
+
+	// Buffer resets are carried out by the reading goroutine, the buffer's
+	// only writer; resetMu is taken when reading starts and ends and by
+	// ResetBuffer, never per frame.
+	resetMu  sync.Mutex
+	reading  bool
+	resetReq atomic.Bool
+	resetAck chan struct{}
+}
+
+// ErrResetPending is returned by ResetBuffer when the reading goroutine has
+// not yet reached the next frame; the reset still happens before that
+// frame is stored.
+var ErrResetPending = errors.New("pipeline: capture buffer reset pending: it takes effect before the next frame is stored")
+
+// ResetBuffer empties the capture buffer. While Run reads, the reset is
+// handed to the reading goroutine (the buffer's only writer) and ResetBuffer
+// waits for it until ctx ends, returning ErrResetPending then.
+func (p *Pipeline) ResetBuffer(ctx context.Context) error {
+	if p.Buffer == nil {
+		return nil
+	}
+	p.resetMu.Lock()
+	if !p.reading {
+		p.Buffer.Reset()
+		p.resetMu.Unlock()
+		return nil
+	}
+	if !p.resetReq.Load() {
+		p.resetAck = make(chan struct{})
+	}
+	ack := p.resetAck
+	p.resetReq.Store(true)
+	p.resetMu.Unlock()
+	select {
+	case <-ack:
+		return nil
+	case <-ctx.Done():
+		return ErrResetPending
+	}
+}
+
+// doReset runs on the reading goroutine with a reset requested.
+func (p *Pipeline) doReset() {
+	p.resetMu.Lock()
+	p.resetLocked()
+	p.resetMu.Unlock()
+}
+
+func (p *Pipeline) resetLocked() {
+	if p.resetReq.Load() {
+		p.Buffer.Reset()
+		p.resetReq.Store(false)
+		close(p.resetAck)
+	}
+}
+
+func (p *Pipeline) setReading(on bool) {
+	p.resetMu.Lock()
+	p.reading = on
+	if !on && p.Buffer != nil {
+		p.resetLocked()
+	}
+	p.resetMu.Unlock()
 }
 
 // New returns a pipeline feeding m.
@@ -104,7 +168,9 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 			go func() { defer wg.Done(); p.work(w) }()
 		}
 	}
+	p.setReading(true)
 	err := p.read(ctx, src, workers)
+	p.setReading(false)
 	for _, w := range workers {
 		p.flush(w)
 		w.closed.Store(true)
@@ -168,6 +234,9 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			p.Counters.Reasons[d.Reason].Add(1)
 		}
 		if p.Buffer != nil {
+			if p.resetReq.Load() {
+				p.doReset()
+			}
 			if _, err := p.Buffer.Append(meta, fr.Data); err != nil {
 				p.Counters.BufferErrors.Add(1)
 			} else {

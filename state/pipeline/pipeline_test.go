@@ -6,7 +6,9 @@ import (
 	"io"
 	"reflect"
 	"runtime"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"ptpwatch/ring"
 	"ptpwatch/state"
@@ -167,3 +169,81 @@ func TestInstanceSeries(t *testing.T) {
 		t.Fatal("no instances")
 	}
 }
+
+// TestResetBufferWhileRunning empties the buffer from another goroutine
+// while frames flow: the reading goroutine carries it out, and frames
+// stored afterwards are numbered on.
+func TestResetBufferWhileRunning(t *testing.T) {
+	m := state.NewModel(1, nil)
+	p := New(m)
+	buf, err := ring.NewBuffer(8 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Buffer = buf
+	p.Live = true
+	src := &endlessSource{frames: loadFixture(t).Frames}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, src) }()
+	for buf.Stats().Frames < 100 {
+		time.Sleep(time.Millisecond)
+	}
+	rctx, rcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if err := p.ResetBuffer(rctx); err != nil {
+		t.Fatalf("ResetBuffer while running: %v", err)
+	}
+	rcancel()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: %v", err)
+	}
+	held := buf.Stats().Frames
+	if uint64(held) >= p.Counters.Buffered.Load() {
+		t.Fatalf("buffer holds %d frames after a reset, %d were stored in all", held, p.Counters.Buffered.Load())
+	}
+	// Not running: the reset is immediate.
+	if err := p.ResetBuffer(context.Background()); err != nil || buf.Stats().Frames != 0 {
+		t.Fatalf("ResetBuffer when stopped: err %v, %d frames left", err, buf.Stats().Frames)
+	}
+	// A pending request times out with ErrResetPending when no frame comes.
+	src.stall.Store(true)
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	go func() { done <- p.Run(ctx2, src) }()
+	time.Sleep(20 * time.Millisecond)
+	short, c3 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer c3()
+	if err := p.ResetBuffer(short); !errors.Is(err, ErrResetPending) {
+		t.Fatalf("ResetBuffer with a stalled source: %v", err)
+	}
+	cancel2()
+	<-done
+}
+
+// endlessSource cycles through frames, throttled to a frame per 10 µs,
+// until ctx ends; with stall set it delivers nothing and waits for ctx.
+type endlessSource struct {
+	frames []source.Frame
+	n      int
+	stall  atomic.Bool
+}
+
+func (e *endlessSource) Next(ctx context.Context, f *source.Frame) error {
+	if e.stall.Load() {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if e.n%64 == 0 {
+		time.Sleep(10 * time.Microsecond)
+	}
+	*f = e.frames[e.n%len(e.frames)]
+	f.Timestamp = time.Now().UnixNano()
+	e.n++
+	return nil
+}
+
+func (e *endlessSource) Interfaces() []source.Interface { return []source.Interface{{Name: "endless"}} }
+func (e *endlessSource) Close() error                  { return nil }

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// buildBinary builds ptpwatch once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ptpwatch-test-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "ptpwatch")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = err
+			builtBin = string(out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build: %v\n%s", buildErr, builtBin)
+	}
+	return builtBin
+}
+
+var listenRE = regexp.MustCompile(`http=http://([0-9.:]+)/`)
+
+// TestApplianceServesAPI runs the demo appliance on a free loopback port and
+// reads its API: the demo's scopes and devices appear, wildcards answer, a
+// buffer clear through the pipeline empties the buffer.
+func TestApplianceServesAPI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	var logs safeBuffer
+	cmd := exec.Command(bin, "--demo", "--http", "127.0.0.1:0")
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var base string
+	for deadline := time.Now().Add(20 * time.Second); base == ""; time.Sleep(50 * time.Millisecond) {
+		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
+			base = "http://" + m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listen address in the log:\n%s", logs.String())
+		}
+	}
+	get := func(path string, into any) int {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if into != nil && resp.StatusCode == 200 {
+			if err := json.Unmarshal(body, into); err != nil {
+				t.Fatalf("GET %s: %v\n%s", path, err, body)
+			}
+		}
+		return resp.StatusCode
+	}
+	// The demo has five scopes; wait until the model has published them.
+	var scopes []string
+	for deadline := time.Now().Add(20 * time.Second); len(scopes) < 5; time.Sleep(200 * time.Millisecond) {
+		scopes = nil
+		get("/api/v1/scopes/*/name", &scopes)
+		if time.Now().After(deadline) {
+			t.Fatalf("scopes after 20 s: %v", scopes)
+		}
+	}
+	var ids []string
+	if code := get("/api/v1/devices/*/clockIdentity", &ids); code != 200 || len(ids) < 10 {
+		t.Fatalf("devices: status %d, %d clockIdentities", code, len(ids))
+	}
+	if code := get("/api/v1/nonsense", nil); code != 404 {
+		t.Errorf("unknown path: status %d, want 404", code)
+	}
+	var capture struct {
+		Status struct {
+			Sources []struct {
+				Kind    string `json:"kind"`
+				Running bool   `json:"running"`
+			} `json:"sources"`
+		} `json:"status"`
+		Counters map[string]uint64 `json:"counters"`
+		Buffer   struct {
+			Frames     int    `json:"frames"`
+			FirstFrame uint64 `json:"firstFrame"`
+		} `json:"buffer"`
+	}
+	get("/api/v1/capture", &capture)
+	if len(capture.Status.Sources) != 1 || capture.Status.Sources[0].Kind != "demo" || !capture.Status.Sources[0].Running {
+		t.Errorf("capture status: %+v", capture.Status)
+	}
+	if capture.Counters["received"] == 0 || capture.Buffer.Frames == 0 {
+		t.Fatalf("capture: %+v", capture)
+	}
+	before := capture.Buffer.Frames
+	resp, err := http.Post(base+"/api/v1/capture/clear", "application/json", bytes.NewReader(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("capture/clear: status %d", resp.StatusCode)
+	}
+	get("/api/v1/capture", &capture)
+	if capture.Buffer.Frames >= before || capture.Buffer.FirstFrame == 1 {
+		t.Errorf("after clear the buffer holds %d frames from #%d (before: %d)", capture.Buffer.Frames, capture.Buffer.FirstFrame, before)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGINT: %v\n%s", err, logs.String())
+	}
+}
+
+// TestApplianceRefusesOpenNetworkAPI: on a non-loopback address without
+// credentials the appliance does not start.
+func TestApplianceRefusesOpenNetworkAPI(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := run([]string{"--demo", "--http", "0.0.0.0:0"}, &out, &errb)
+	if code != exitConfig || !strings.Contains(errb.String(), "without credentials") {
+		t.Fatalf("exit %d, stderr:\n%s", code, errb.String())
+	}
+}
+
+// TestPasswdMakesWorkingCredentials: passwd's lines are accepted by the
+// config check and let the appliance listen beyond the loopback.
+func TestPasswdMakesWorkingCredentials(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := cmdPasswd([]string{"--role", "admin", "alice"}, strings.NewReader("correct horse\n"), &out, &errb); code != exitOK {
+		t.Fatalf("passwd: exit %d: %s", code, errb.String())
+	}
+	userLine := lastLine(out.String())
+	out.Reset()
+	if code := cmdPasswd([]string{"--token", "nms"}, nil, &out, &errb); code != exitOK {
+		t.Fatalf("passwd --token: exit %d: %s", code, errb.String())
+	}
+	tokenLine := lastLine(out.String())
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[http]\nlisten = \"0.0.0.0:8319\"\nusers = ["+userLine+"]\ntokens = ["+tokenLine+"]\nallow = [\"10.0.0.0/8\", \"::1\"]\n"), 0o644)
+	out.Reset()
+	errb.Reset()
+	if code := run([]string{"-k", "-c", cfg}, &out, &errb); code != exitOK {
+		t.Fatalf("config with passwd's lines: exit %d: %s", code, errb.String())
+	}
+	for _, bad := range []struct{ line, msg string }{
+		{`users = ["bob:admin:hunter2"]`, "bcrypt hash"},
+		{`users = ["bob:boss:$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"]`, "role"},
+		{`tokens = ["x:admin:1234"]`, "64 hex"},
+		{`allow = ["10.0.0.0/33"]`, "http.allow[0]"},
+	} {
+		os.WriteFile(cfg, []byte("[http]\n"+bad.line+"\n"), 0o644)
+		errb.Reset()
+		if code := run([]string{"-k", "-c", cfg}, &out, &errb); code != exitConfig || !strings.Contains(errb.String(), bad.msg) {
+			t.Errorf("%s: exit %d, want %d with %q:\n%s", bad.line, code, exitConfig, bad.msg, errb.String())
+		}
+	}
+	if code := cmdPasswd([]string{"alice"}, strings.NewReader("short\n"), &out, &errb); code != exitUsage {
+		t.Errorf("short password: exit %d", code)
+	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ptpwatch/decode"
+	"ptpwatch/httpd"
+	"ptpwatch/ring"
+	"ptpwatch/state"
+	"ptpwatch/state/pipeline"
+	"ptpwatch/xdp/source"
+)
+
+// snapshotMaxAge bounds how stale a snapshot the API serves may be. Building
+// a snapshot merges every shard's published state, so a burst of requests
+// (an NMS polling many wildcard paths, a UI with many tabs) shares one.
+const snapshotMaxAge = 250 * time.Millisecond
+
+// maxLinkIfaces is how many capture interfaces remember their link type.
+const maxLinkIfaces = 64
+
+// backend is what the HTTP server reads from the running appliance. Its
+// methods are safe for concurrent use; nothing here touches the frame path
+// beyond the lock-free link-type note taken in noteFrame.
+type backend struct {
+	model    *state.Model
+	pipe     *pipeline.Pipeline
+	buffer   *ring.Buffer
+	ifaces   []source.Interface
+	desc     string
+	method   string
+	started  time.Time
+	running  atomic.Bool
+	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
+	snapMu   sync.Mutex
+	snap     *state.Snapshot
+	snapTime time.Time
+}
+
+var _ httpd.Backend = (*backend)(nil)
+var _ httpd.InterfaceLister = (*backend)(nil)
+
+// noteFrame remembers the link type of each interface, for packet decoding
+// and pcapng export. It runs on the frame path: one load, and a store only
+// when the link type changes.
+func (b *backend) noteFrame(f *source.Frame) {
+	if int(f.Interface) >= maxLinkIfaces {
+		return
+	}
+	v := uint32(f.Link) + 1
+	if l := &b.links[f.Interface]; l.Load() != v {
+		l.Store(v)
+	}
+}
+
+func (b *backend) Snapshot() *state.Snapshot {
+	b.snapMu.Lock()
+	defer b.snapMu.Unlock()
+	if b.snap == nil || time.Since(b.snapTime) > snapshotMaxAge {
+		b.snap, b.snapTime = b.model.Snapshot(), time.Now()
+	}
+	return b.snap
+}
+
+func (b *backend) Events() *state.EventLog { return b.model.Events }
+func (b *backend) Buffer() *ring.Buffer    { return b.buffer }
+
+func (b *backend) Counters() map[string]uint64 {
+	c := &b.pipe.Counters
+	return map[string]uint64{
+		"received": c.Received.Load(), "decoded": c.Decoded.Load(), "notPTP": c.NotPTP.Load(),
+		"truncated": c.Truncated.Load(), "malformed": c.Malformed.Load(), "buffered": c.Buffered.Load(),
+		"bufferErrors": c.BufferErrors.Load(),
+	}
+}
+
+// captureStatus is the JSON of GET /api/v1/capture's source part.
+type captureStatus struct {
+	Sources []sourceStatus `json:"sources"`
+}
+
+type sourceStatus struct {
+	Kind       string   `json:"kind"`
+	Name       string   `json:"name"`
+	Method     string   `json:"method,omitempty"`
+	Running    bool     `json:"running"`
+	Started    string   `json:"started"`
+	Interfaces []string `json:"interfaces"`
+}
+
+func (b *backend) CaptureStatus() any {
+	st := sourceStatus{Kind: b.method, Name: b.desc, Running: b.running.Load(),
+		Started: b.started.UTC().Format(time.RFC3339Nano), Interfaces: []string{}}
+	for _, i := range b.ifaces {
+		st.Interfaces = append(st.Interfaces, i.Name)
+	}
+	return captureStatus{Sources: []sourceStatus{st}}
+}
+
+// ClearBuffer empties the RAM capture buffer through the pipeline, the
+// buffer's only writer.
+func (b *backend) ClearBuffer() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return b.pipe.ResetBuffer(ctx)
+}
+
+func (b *backend) Interfaces() []httpd.Iface {
+	out := make([]httpd.Iface, len(b.ifaces))
+	for i, ifc := range b.ifaces {
+		link := decode.LinkEthernet
+		if i < maxLinkIfaces {
+			if v := b.links[i].Load(); v != 0 {
+				link = decode.LinkType(v - 1)
+			}
+		}
+		out[i] = httpd.Iface{Name: ifc.Name, Link: link}
+	}
+	return out
+}
+
+// nopBackend lets the configuration check build a server without a model.
+type nopBackend struct{}
+
+func (nopBackend) Snapshot() *state.Snapshot   { return &state.Snapshot{} }
+func (nopBackend) Events() *state.EventLog     { return nil }
+func (nopBackend) Buffer() *ring.Buffer        { return nil }
+func (nopBackend) Counters() map[string]uint64 { return nil }
+func (nopBackend) CaptureStatus() any          { return nil }
+func (nopBackend) ClearBuffer() error          { return nil }
