@@ -246,4 +246,4 @@ func (e *endlessSource) Next(ctx context.Context, f *source.Frame) error {
 }
 
 func (e *endlessSource) Interfaces() []source.Interface { return []source.Interface{{Name: "endless"}} }
-func (e *endlessSource) Close() error                  { return nil }
+func (e *endlessSource) Close() error                   { return nil }
