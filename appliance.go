@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
+	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/replay"
 	"ptpwatch/xdp/source"
 )
@@ -153,6 +155,7 @@ type appliance struct {
 	buffer   *ring.Buffer
 	src      source.Source
 	back     *backend
+	lostSeen map[string]uint64 // frames lost per interface and method, for Capture Trouble events
 	started  time.Time
 }
 
@@ -166,14 +169,14 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	}
 	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
 
-	src, desc, err := openSource(cfg)
+	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
+	src, desc, err := openSource(cfg, a.log, a.captureEvent)
 	if err != nil {
 		a.log.Error("cannot open frame source", "err", err)
 		return exitError
 	}
 	a.src = src
 	defer src.Close()
-	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
 	a.pipe = pipeline.New(a.model)
 	buf, err := ring.NewBuffer(cfg.Capture.BufferBytes)
 	if err != nil {
@@ -198,6 +201,9 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
 		method: sourceKind(cfg), started: a.started}
+	if live, ok := src.(*capture.Capture); ok {
+		a.back.live = live
+	}
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
 	hcfg, err := cfg.HTTPServerConfig()
 	if err != nil {
@@ -264,6 +270,7 @@ loop:
 				break loop
 			}
 		case <-stats.C:
+			a.watchCapture()
 			if n := a.statsSec.Load(); n > 0 && time.Since(lastStats) >= time.Duration(n)*time.Second {
 				lastStats = time.Now()
 				a.dumpCounters("periodic")
@@ -289,7 +296,7 @@ func sourceKind(cfg Config) string {
 }
 
 // openSource picks the frame source the configuration asks for.
-func openSource(cfg Config) (source.Source, string, error) {
+func openSource(cfg Config, log *slog.Logger, onEvent func(capture.Event)) (source.Source, string, error) {
 	switch {
 	case cfg.Demo.Enabled:
 		return newDemoSource(cfg)
@@ -300,8 +307,15 @@ func openSource(cfg Config) (source.Source, string, error) {
 		}
 		return &source.Pacer{Source: r, Speed: cfg.Replay.Speed}, "replay " + cfg.Replay.File, nil
 	case len(cfg.Capture.Interfaces) > 0:
-		return nil, "", fmt.Errorf("live capture on %v is not built yet (AF_XDP/AF_PACKET capture is its own issue); use --demo or --replay FILE",
-			cfg.Capture.Interfaces)
+		var specs []capture.Spec
+		for _, name := range cfg.Capture.Interfaces {
+			specs = append(specs, capture.Spec{Name: name, Method: capture.Method(cfg.Capture.Method), Segment: cfg.Capture.Segment})
+		}
+		c, err := capture.Open(specs, capture.Options{Log: log.With("component", "capture"), OnEvent: onEvent})
+		if err != nil {
+			return nil, "", err
+		}
+		return c, "live capture on " + strings.Join(cfg.Capture.Interfaces, ", "), nil
 	}
 	return nil, "", errors.New("no frame source: give --demo, --replay FILE or -i INTERFACE (or set them in the config file)")
 }
@@ -338,6 +352,40 @@ func (a *appliance) dumpCounters(why string) {
 		}
 		a.log.Info("scope", "scope", sc.Name, "grandmaster", gm, "masters", sc.Masters, "followers", sc.Followers,
 			"instances", sc.Instances, "rates", fmt.Sprint(sc.Rates))
+	}
+}
+
+// captureEvent turns an interface coming and going into model events.
+func (a *appliance) captureEvent(e capture.Event) {
+	ev := state.Event{Time: e.Time, Type: state.InterfaceUp, Subject: e.Interface, Detail: e.Detail}
+	if !e.Up {
+		ev.Type = state.InterfaceDown
+	}
+	a.model.Events.Add(ev)
+}
+
+// watchCapture raises a Capture Trouble event when a live capture's
+// interfaces lose frames (kernel ring full, hand-off full, AF_XDP drops),
+// at most once a second per interface.
+func (a *appliance) watchCapture() {
+	if a.back == nil || a.back.live == nil {
+		return
+	}
+	if a.lostSeen == nil {
+		a.lostSeen = map[string]uint64{}
+	}
+	for _, st := range a.back.live.Status() {
+		lost := st.HandoffDrops
+		for _, k := range []string{"kernelDrops", "rxDropped", "rxRingFull", "fillRingEmpty"} {
+			lost += st.Counters[k]
+		}
+		key := st.Interface + "/" + string(st.Method)
+		if prev := a.lostSeen[key]; lost > prev {
+			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: st.Interface,
+				Before: strconv.FormatUint(prev, 10), After: strconv.FormatUint(lost, 10),
+				Detail: fmt.Sprintf("%d frames lost on %s (%s) in the last second", lost-prev, st.Interface, st.Method)})
+		}
+		a.lostSeen[key] = lost
 	}
 }
 

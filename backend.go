@@ -11,6 +11,7 @@ import (
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
+	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/source"
 )
 
@@ -34,6 +35,7 @@ type backend struct {
 	method   string
 	started  time.Time
 	running  atomic.Bool
+	live     *capture.Capture             // nil unless capturing live
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snapMu   sync.Mutex
 	snap     *state.Snapshot
@@ -79,7 +81,8 @@ func (b *backend) Counters() map[string]uint64 {
 
 // captureStatus is the JSON of GET /api/v1/capture's source part.
 type captureStatus struct {
-	Sources []sourceStatus `json:"sources"`
+	Sources    []sourceStatus   `json:"sources"`
+	Interfaces []capture.Status `json:"interfaces,omitempty"` // live capture, per interface
 }
 
 type sourceStatus struct {
@@ -97,7 +100,11 @@ func (b *backend) CaptureStatus() any {
 	for _, i := range b.ifaces {
 		st.Interfaces = append(st.Interfaces, i.Name)
 	}
-	return captureStatus{Sources: []sourceStatus{st}}
+	out := captureStatus{Sources: []sourceStatus{st}}
+	if b.live != nil {
+		out.Interfaces = b.live.Status()
+	}
+	return out
 }
 
 // ClearBuffer empties the RAM capture buffer through the pipeline, the

@@ -24,6 +24,9 @@ const (
 	MasterResumed             EventType = "Master Resumed"
 	SequenceGap               EventType = "Sequence Gap"
 	DuplicateIdentity         EventType = "Duplicate Clock Identity"
+	InterfaceDown             EventType = "Interface Down"  // a capture interface went down or away
+	InterfaceUp               EventType = "Interface Up"    // capture on it (re)started
+	CaptureTrouble            EventType = "Capture Trouble" // frames lost or a capture resource failing
 )
 
 // Severity orders events for filtering and alarms.
@@ -53,11 +56,13 @@ func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil
 // severityOf gives each event type its default severity.
 func severityOf(t EventType) Severity {
 	switch t {
-	case GrandmasterChanged, MasterSilent, DuplicateIdentity:
+	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
+	case CaptureTrouble:
+		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp:
 		return Notice
 	}
 	return Info

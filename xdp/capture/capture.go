@@ -1,0 +1,313 @@
+// Package capture runs live capture on the operator's interfaces. For each
+// interface it chooses a capture method (capture.method: AF_XDP, AF_PACKET,
+// or auto, which explains its choice), keeps capturing through the
+// interface going down or away (a retry loop that raises events instead of
+// failing), merges the interfaces into the one source.Source the pipeline
+// reads, transmits prepared frames, and reports status per interface.
+//
+// # Invariants
+//
+//   - Frames of one interface arrive in the order that interface's capture
+//     delivered them; frames of different interfaces interleave as they
+//     come.
+//   - With one interface the pipeline's goroutine reads the capture
+//     directly: no copy and no hand-off. With several, each interface has a
+//     goroutine that copies frames into preallocated slots handed over
+//     through ring.SPSC queues; a frame that finds no free slot is dropped
+//     and counted (HandoffDrops), never blocking the capture.
+//   - Next allocates nothing in steady state.
+//   - An interface that cannot be opened because it does not exist (yet) or
+//     is down is retried with backoff; missing privileges are reported at
+//     Open with the capability that is lacking.
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ptpwatch/ring"
+	"ptpwatch/xdp/source"
+)
+
+// Method is how an interface is captured.
+type Method string
+
+// Capture methods.
+const (
+	Auto     Method = "auto"      // AF_XDP unless it cannot work or would disturb a local PTP daemon
+	AFXDP    Method = "af_xdp"    // XDP program steering PTP frames to AF_XDP sockets
+	AFPacket Method = "af_packet" // TPACKET_V3 ring with a classic BPF filter
+)
+
+// ParseMethod checks a capture.method value.
+func ParseMethod(s string) (Method, error) {
+	switch m := Method(s); m {
+	case Auto, AFXDP, AFPacket:
+		return m, nil
+	case "":
+		return Auto, nil
+	}
+	return "", fmt.Errorf("capture method %q: want auto, af_xdp or af_packet", s)
+}
+
+// Spec is one interface to capture on.
+type Spec struct {
+	Name    string
+	Method  Method
+	Segment uint16 // network segment of the interface's traffic
+}
+
+// Conn is one opened capture of one interface, as a method's opener
+// returns it.
+type Conn interface {
+	source.Source
+	// Send transmits a complete frame on the interface and returns when it
+	// left (the best transmit timestamp the method has), ns since the epoch.
+	Send(frame []byte) (sentAt int64, err error)
+	// Counters reports the method's counters by name (received, drops, ...).
+	Counters() map[string]uint64
+	// Queues lists the receive queues the capture reads.
+	Queues() []int
+}
+
+// Opener opens one interface with one method.
+type Opener func(ifname string) (Conn, error)
+
+// Event is something that happened to an interface's capture, for the
+// event log.
+type Event struct {
+	Time      int64
+	Interface string
+	Up        bool   // capture (re)started; false: it stopped
+	Detail    string // why
+}
+
+// Options configures a Capture.
+type Options struct {
+	Log *slog.Logger
+	// OnEvent, when set, is told when an interface's capture stops or
+	// (re)starts. It runs on a capture goroutine and must not block long.
+	OnEvent func(Event)
+	// RetryMin and RetryMax bound the backoff between attempts to reopen
+	// an interface. Defaults 200 ms and 5 s.
+	RetryMin, RetryMax time.Duration
+	// Slots is the number of hand-off slots per interface when there are
+	// several interfaces; default 4096. SlotBytes is each slot's initial
+	// size; default 2048 (larger frames grow their slot once).
+	Slots, SlotBytes int
+	// Openers replaces the real capture methods, for tests.
+	Openers map[Method]Opener
+	// SharedCheck replaces the check for a local PTP daemon using an
+	// interface, for tests. It returns a reason when the interface is
+	// shared.
+	SharedCheck func(ifname string) (reason string, shared bool)
+}
+
+// PrivilegeError says capture cannot start because a capability or a
+// resource limit is missing; retrying will not help.
+type PrivilegeError struct {
+	Interface string
+	Method    Method
+	Err       error
+}
+
+func (e *PrivilegeError) Error() string {
+	return fmt.Sprintf("capture on %s with %s: %v", e.Interface, e.Method, e.Err)
+}
+
+func (e *PrivilegeError) Unwrap() error { return e.Err }
+
+// Capture captures on a set of interfaces and is the pipeline's
+// source.Source. Next is for one goroutine; Status, Send and Close may be
+// called from any.
+type Capture struct {
+	opts   Options
+	ifaces []source.Interface
+	runs   []*iface
+
+	// Several interfaces: hand-off rings and wake-up.
+	merged  bool
+	waiting atomic.Bool
+	wake    chan struct{}
+	cur     *slot // the slot Next returned last; back to its free ring at the next Next
+	curRun  *iface
+	rr      int // round-robin start among the interfaces
+	wg      sync.WaitGroup
+	stop    context.CancelFunc
+	ctxRun  context.Context
+	errOnce sync.Once
+	closed  atomic.Bool
+}
+
+var _ source.Source = (*Capture)(nil)
+
+// Open prepares capture on every spec. Interfaces that do not exist yet or
+// are down are retried once capture runs; a missing privilege or resource
+// limit fails Open with a *PrivilegeError.
+func Open(specs []Spec, opts Options) (*Capture, error) {
+	if len(specs) == 0 {
+		return nil, errors.New("capture: no interfaces")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.RetryMin <= 0 {
+		opts.RetryMin = 200 * time.Millisecond
+	}
+	if opts.RetryMax < opts.RetryMin {
+		opts.RetryMax = max(5*time.Second, opts.RetryMin)
+	}
+	if opts.Slots <= 0 {
+		opts.Slots = 4096
+	}
+	if opts.SlotBytes <= 0 {
+		opts.SlotBytes = 2048
+	}
+	if opts.Openers == nil {
+		opts.Openers = defaultOpeners()
+	}
+	if opts.SharedCheck == nil {
+		opts.SharedCheck = sharedWithDaemon
+	}
+	c := &Capture{opts: opts, merged: len(specs) > 1, wake: make(chan struct{}, 1)}
+	seen := map[string]bool{}
+	for i, sp := range specs {
+		if seen[sp.Name] {
+			return nil, fmt.Errorf("capture: interface %s given twice", sp.Name)
+		}
+		seen[sp.Name] = true
+		m, err := ParseMethod(string(sp.Method))
+		if err != nil {
+			return nil, fmt.Errorf("capture on %s: %w", sp.Name, err)
+		}
+		sp.Method = m
+		r := &iface{c: c, spec: sp, index: uint16(i)}
+		r.status.Store(&Status{Interface: sp.Name, Configured: sp.Method, State: StateStarting})
+		if err := r.open(); err != nil {
+			var pe *PrivilegeError
+			if errors.As(err, &pe) {
+				c.closeConns()
+				return nil, err
+			}
+			// Missing or down: the run loop retries.
+			r.lastErr = err
+		}
+		c.ifaces = append(c.ifaces, source.Interface{Name: sp.Name, Segment: sp.Segment})
+		c.runs = append(c.runs, r)
+	}
+	return c, nil
+}
+
+// Interfaces lists the interfaces in Spec order; Frame.Interface indexes it.
+func (c *Capture) Interfaces() []source.Interface { return c.ifaces }
+
+// Next returns the next captured frame of any interface.
+func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
+	if !c.merged {
+		return c.runs[0].next(ctx, f)
+	}
+	c.startOnce(ctx)
+	if c.cur != nil {
+		c.curRun.free.Push(c.cur)
+		c.cur = nil
+	}
+	for {
+		for i := range c.runs {
+			r := c.runs[(c.rr+i)%len(c.runs)]
+			if s, ok := r.full.Pop(); ok {
+				c.rr = (c.rr + i + 1) % len(c.runs)
+				c.cur, c.curRun = s, r
+				*f = s.f
+				f.Data = s.buf[:s.n]
+				return nil
+			}
+		}
+		// Nothing ready: announce that we wait, look once more (a
+		// producer may have pushed before seeing the flag), then sleep.
+		c.waiting.Store(true)
+		ready := false
+		for _, r := range c.runs {
+			if r.full.Len() > 0 {
+				ready = true
+				break
+			}
+		}
+		if !ready {
+			select {
+			case <-c.wake:
+			case <-ctx.Done():
+				c.waiting.Store(false)
+				return ctx.Err()
+			}
+		}
+		c.waiting.Store(false)
+	}
+}
+
+// startOnce starts the per-interface goroutines of a merged capture on the
+// first Next; they end when Close is called.
+func (c *Capture) startOnce(ctx context.Context) {
+	c.errOnce.Do(func() {
+		c.ctxRun, c.stop = context.WithCancel(context.WithoutCancel(ctx))
+		for _, r := range c.runs {
+			free, _ := ring.NewSPSC[*slot](c.opts.Slots)
+			full, _ := ring.NewSPSC[*slot](c.opts.Slots)
+			for range c.opts.Slots {
+				free.Push(&slot{buf: make([]byte, c.opts.SlotBytes)})
+			}
+			r.free, r.full = free, full
+			c.wg.Add(1)
+			go func() { defer c.wg.Done(); r.pump(c.ctxRun) }()
+		}
+	})
+}
+
+// Send transmits frame on the interface with the given index (as in
+// Interfaces) through the method capturing it.
+func (c *Capture) Send(ifIndex int, frame []byte) (int64, error) {
+	if ifIndex < 0 || ifIndex >= len(c.runs) {
+		return 0, fmt.Errorf("capture: send on interface %d: have %d", ifIndex, len(c.runs))
+	}
+	r := c.runs[ifIndex]
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.conn == nil {
+		return 0, fmt.Errorf("capture: send on %s: interface not capturing (%s)", r.spec.Name, r.Status().State)
+	}
+	return r.conn.Send(frame)
+}
+
+// Close stops capture on every interface. The XDP program, if any, is
+// detached by its Conn's Close.
+func (c *Capture) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if c.stop != nil {
+		c.stop()
+		c.wg.Wait()
+	}
+	return c.closeConns()
+}
+
+func (c *Capture) closeConns() error {
+	var errs []error
+	for _, r := range c.runs {
+		if err := r.closeConn(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// slot is one frame handed from an interface goroutine to Next.
+type slot struct {
+	f   source.Frame
+	buf []byte
+	n   int
+}

@@ -1,0 +1,289 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"ptpwatch/ring"
+	"ptpwatch/xdp/source"
+)
+
+// State is where an interface's capture is.
+type State string
+
+// Interface capture states.
+const (
+	StateStarting  State = "starting"
+	StateCapturing State = "capturing"
+	StateRetrying  State = "retrying" // down, missing or failing; reopened with backoff
+	StateStopped   State = "stopped"
+)
+
+// Status is one interface's capture status, for the API and the log.
+type Status struct {
+	Interface  string            `json:"interface"`
+	Configured Method            `json:"configuredMethod"`
+	Method     Method            `json:"method,omitempty"` // the method in use
+	Reason     string            `json:"reason,omitempty"` // why that method (auto) or why none
+	State      State             `json:"state"`
+	Since      time.Time         `json:"since"`
+	LastError  string            `json:"lastError,omitempty"`
+	Restarts   uint64            `json:"restarts"`
+	Queues     []int             `json:"queues,omitempty"`
+	Counters   map[string]uint64 `json:"counters,omitempty"` // the current Conn's, since it opened
+	// HandoffDrops counts frames dropped because Next did not take them
+	// fast enough (several interfaces only).
+	HandoffDrops uint64 `json:"handoffDrops"`
+	Received     uint64 `json:"received"` // over all restarts
+}
+
+// Status reports every interface's capture status, in Spec order.
+func (c *Capture) Status() []Status {
+	out := make([]Status, len(c.runs))
+	for i, r := range c.runs {
+		out[i] = r.Status()
+	}
+	return out
+}
+
+// iface runs capture on one interface.
+type iface struct {
+	c     *Capture
+	spec  Spec
+	index uint16
+
+	connMu sync.Mutex // guards conn against Send and Status; Next owns the reading
+	conn   Conn
+
+	status   atomic.Pointer[Status]
+	received atomic.Uint64
+	drops    atomic.Uint64
+	restarts atomic.Uint64
+	lastErr  error
+	backoff  time.Duration
+	wasUp    bool // an Up event was raised for the current Conn
+	downSaid bool // a Down event was raised since the last Up
+
+	free, full *ring.SPSC[*slot] // several interfaces only
+}
+
+// Status returns the interface's status with fresh counters.
+func (r *iface) Status() Status {
+	st := *r.status.Load()
+	st.Received = r.received.Load()
+	st.HandoffDrops = r.drops.Load()
+	st.Restarts = r.restarts.Load()
+	r.connMu.Lock()
+	if r.conn != nil {
+		st.Counters = r.conn.Counters()
+	}
+	r.connMu.Unlock()
+	return st
+}
+
+func (r *iface) setStatus(f func(*Status)) {
+	st := *r.status.Load()
+	f(&st)
+	r.status.Store(&st)
+}
+
+// open chooses the method and opens the interface.
+func (r *iface) open() error {
+	method, reason := r.spec.Method, "configured"
+	var conn Conn
+	var err error
+	switch method {
+	case Auto:
+		conn, method, reason, err = r.openAuto()
+	default:
+		conn, err = r.openWith(method)
+	}
+	if err != nil {
+		r.setStatus(func(s *Status) {
+			s.State, s.LastError, s.Since, s.Method, s.Reason = StateRetrying, err.Error(), time.Now(), "", reason
+		})
+		return err
+	}
+	r.connMu.Lock()
+	r.conn = conn
+	r.connMu.Unlock()
+	r.setStatus(func(s *Status) {
+		s.State, s.Method, s.Reason, s.Since, s.Queues = StateCapturing, method, reason, time.Now(), conn.Queues()
+	})
+	r.c.opts.Log.Info("capturing", "interface", r.spec.Name, "method", string(method), "why", reason, "queues", fmt.Sprint(conn.Queues()))
+	return nil
+}
+
+// openAuto prefers AF_XDP and says why it did not use it.
+func (r *iface) openAuto() (Conn, Method, string, error) {
+	if why, shared := r.c.opts.SharedCheck(r.spec.Name); shared {
+		reason := "af_packet: " + why + "; an XDP program would take its PTP frames away from it"
+		conn, err := r.openWith(AFPacket)
+		return conn, AFPacket, reason, err
+	}
+	conn, err := r.openWith(AFXDP)
+	if err == nil {
+		return conn, AFXDP, "af_xdp: the XDP program attached and AF_XDP sockets bound", nil
+	}
+	if isGone(err) {
+		return nil, "", "", err
+	}
+	xdpErr := err
+	conn, err = r.openWith(AFPacket)
+	reason := "af_packet: AF_XDP could not be used (" + xdpErr.Error() + ")"
+	return conn, AFPacket, reason, err
+}
+
+func (r *iface) openWith(m Method) (Conn, error) {
+	open := r.c.opts.Openers[m]
+	if open == nil {
+		return nil, fmt.Errorf("capture method %s is not available in this build", m)
+	}
+	conn, err := open(r.spec.Name)
+	if err != nil {
+		if isPrivilege(err) {
+			return nil, &PrivilegeError{Interface: r.spec.Name, Method: m, Err: err}
+		}
+		return nil, err
+	}
+	return conn, nil
+}
+
+func (r *iface) closeConn() error {
+	r.connMu.Lock()
+	defer r.connMu.Unlock()
+	if r.conn == nil {
+		return nil
+	}
+	err := r.conn.Close()
+	r.conn = nil
+	return err
+}
+
+// next reads the interface, reopening it whenever it fails, until ctx ends.
+func (r *iface) next(ctx context.Context, f *source.Frame) error {
+	for {
+		conn := r.conn // only this goroutine changes conn
+		if conn == nil {
+			if err := r.reopen(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if !r.wasUp {
+			r.wasUp, r.downSaid = true, false
+			r.event(true, "capturing with "+string(r.status.Load().Method))
+		}
+		err := conn.Next(ctx, f)
+		if err == nil {
+			f.Interface = r.index
+			r.received.Add(1)
+			r.backoff = 0
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// The interface went down or away, or the capture failed: close
+		// it, say so, and retry.
+		r.closeConn()
+		r.lastErr = err
+		r.setStatus(func(s *Status) { s.State, s.LastError, s.Since = StateRetrying, err.Error(), time.Now() })
+		r.c.opts.Log.Warn("capture stopped; retrying", "interface", r.spec.Name, "err", err)
+		r.wasUp = false
+		if !r.downSaid {
+			r.downSaid = true
+			r.event(false, err.Error())
+		}
+	}
+}
+
+// reopen waits out the backoff and tries to open the interface again.
+func (r *iface) reopen(ctx context.Context) error {
+	if r.backoff > 0 {
+		t := time.NewTimer(r.backoff)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+	r.backoff = min(max(2*r.backoff, r.c.opts.RetryMin), r.c.opts.RetryMax)
+	if err := r.open(); err != nil {
+		if r.lastErr == nil || r.lastErr.Error() != err.Error() {
+			r.c.opts.Log.Warn("cannot capture yet; retrying", "interface", r.spec.Name, "err", err, "backoff", r.backoff)
+		}
+		if !r.downSaid {
+			r.downSaid = true
+			r.event(false, err.Error())
+		}
+		r.lastErr = err
+		var pe *PrivilegeError
+		if errors.As(err, &pe) {
+			// Privileges do not come back by waiting; keep trying slowly
+			// anyway, since an operator may fix them without a restart.
+			r.backoff = r.c.opts.RetryMax
+		}
+		return nil
+	}
+	if r.lastErr != nil {
+		r.restarts.Add(1)
+	}
+	r.lastErr = nil
+	return nil
+}
+
+func (r *iface) event(up bool, detail string) {
+	if r.c.opts.OnEvent != nil {
+		r.c.opts.OnEvent(Event{Time: time.Now().UnixNano(), Interface: r.spec.Name, Up: up, Detail: detail})
+	}
+}
+
+// pump copies the interface's frames into hand-off slots (several
+// interfaces).
+func (r *iface) pump(ctx context.Context) {
+	var f source.Frame
+	for {
+		if err := r.next(ctx, &f); err != nil {
+			r.setStatus(func(s *Status) { s.State = StateStopped })
+			return
+		}
+		s, ok := r.free.Pop()
+		if !ok {
+			r.drops.Add(1)
+			continue
+		}
+		if cap(s.buf) < len(f.Data) {
+			s.buf = make([]byte, len(f.Data))
+		}
+		s.n = copy(s.buf[:cap(s.buf)], f.Data)
+		s.f = f
+		s.f.Data = nil
+		r.full.Push(s) // cannot fail: there are as many slots as ring places
+		if r.c.waiting.Load() {
+			select {
+			case r.c.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// isGone reports errors that mean the interface is missing or down.
+func isGone(err error) bool {
+	return errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENETDOWN) ||
+		errors.Is(err, os.ErrNotExist)
+}
+
+// isPrivilege reports errors that mean a capability or limit is missing.
+func isPrivilege(err error) bool {
+	var pe *PrivilegeError
+	return errors.As(err, &pe) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)
+}
