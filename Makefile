@@ -17,7 +17,8 @@ run: build
 # Installs the test peers and oracles when missing and running as root:
 # tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons,
 # capsh runs them without the right to set the shared clock, ip builds
-# their network namespaces.
+# their network namespaces; tcpdump, ethtool and wrk serve the capture and
+# HTTP benchmarks.
 deps:
 	@missing=""; \
 	command -v tshark >/dev/null || missing="$$missing tshark"; \
@@ -25,6 +26,9 @@ deps:
 	command -v ptpd >/dev/null || missing="$$missing ptpd"; \
 	command -v capsh >/dev/null || missing="$$missing libcap2-bin"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v tcpdump >/dev/null || missing="$$missing tcpdump"; \
+	command -v ethtool >/dev/null || missing="$$missing ethtool"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$missing"; \
@@ -44,7 +48,7 @@ test: deps vet
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # Benchmarks against peers measured in the same run; prints the README table.
-bench:
+bench: deps
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
 	cd bench && $(GO) run ./benchtable < bench.txt
 

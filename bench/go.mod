@@ -4,6 +4,16 @@ go 1.26.8
 
 require ptpwatch v0.0.0
 
-require github.com/facebook/time v0.0.0-20260822211804-f81aedc1c1e3
+require (
+	github.com/facebook/time v0.0.0-20260822211804-f81aedc1c1e3
+	golang.org/x/sys v0.49.0
+)
+
+require (
+	github.com/mdlayher/packet v1.2.0 // indirect
+	github.com/mdlayher/socket v0.7.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+)
 
 replace ptpwatch => ../

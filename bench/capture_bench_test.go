@@ -1,0 +1,358 @@
+//go:build linux
+
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"ptpwatch/state"
+	"ptpwatch/state/pipeline"
+	"ptpwatch/xdp/afpacket"
+	"ptpwatch/xdp/capture"
+	"ptpwatch/xdp/source"
+)
+
+// Capture benchmark set-up: a veth whose far end is in a namespace of the
+// benchmark's own, where tools/ptpblast sends 100-byte PTP Sync frames over
+// UDPv4 as fast as it can from CPU senderCPU; the receiver under test runs
+// pinned to recvCPU. Each method gets the same blast, in one run.
+const (
+	blastFor  = 3 * time.Second
+	senderCPU = 0
+	recvCPU   = 1
+)
+
+var (
+	blastOnce sync.Once
+	blastBin  string
+	blastErr  error
+)
+
+func ptpblast(b *testing.B) string {
+	blastOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "ptpwatch-bench-blast")
+		if err != nil {
+			blastErr = err
+			return
+		}
+		blastBin = filepath.Join(dir, "ptpblast")
+		if out, err := exec.Command("go", "build", "-o", blastBin, "ptpwatch/tools/ptpblast").CombinedOutput(); err != nil {
+			blastErr = fmt.Errorf("build ptpblast: %v\n%s", err, out)
+		}
+	})
+	if blastErr != nil {
+		b.Fatal(blastErr)
+	}
+	return blastBin
+}
+
+type vethLab struct {
+	ns, near, far string
+}
+
+func newVethLab(b *testing.B) *vethLab {
+	if os.Geteuid() != 0 {
+		b.Skip("skipping: the capture benchmark needs root for a veth pair, a namespace and raw sockets")
+	}
+	if runtime.NumCPU() < 2 {
+		b.Skip("skipping: the capture benchmark pins sender and receiver to two different CPUs")
+	}
+	base := fmt.Sprintf("pwb%d", os.Getpid()%1000000)
+	l := &vethLab{ns: base + "f", near: base + "0", far: base + "1"}
+	exec.Command("ip", "link", "del", l.near).Run()
+	exec.Command("ip", "netns", "del", l.ns).Run()
+	b.Cleanup(func() {
+		exec.Command("ip", "link", "del", l.near).Run()
+		exec.Command("ip", "netns", "del", l.ns).Run()
+	})
+	for _, args := range [][]string{
+		{"ip", "netns", "add", l.ns},
+		{"ip", "link", "add", l.near, "type", "veth", "peer", "name", l.far, "netns", l.ns},
+		{"sysctl", "-qw", "net.ipv6.conf." + l.near + ".disable_ipv6=1"},
+		{"ip", "link", "set", l.near, "up"},
+		{"ip", "-n", l.ns, "link", "set", l.far, "up"},
+		// Receive in a NAPI kernel thread pinned to the receiver's CPU, as
+		// a NIC's interrupt and softirq would be: without it veth does
+		// the receiving work on the sender's CPU and every method looks
+		// free.
+		// (veth takes the NAPI path only for senders without TSO.)
+		{"ethtool", "-K", l.near, "gro", "on"},
+		{"ip", "netns", "exec", l.ns, "ethtool", "-K", l.far, "tso", "off"},
+		{"sh", "-c", "echo 1 > /sys/class/net/" + l.near + "/threaded"},
+	} {
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	return l
+}
+
+// napiThreads pins the near end's NAPI threads to recvCPU and returns
+// their ids. XDP attach and detach may recreate them, so each measurement
+// calls it afresh.
+func (l *vethLab) napiThreads(b *testing.B) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err != nil || !strings.HasPrefix(strings.TrimSpace(string(comm)), "napi/"+l.near+"-") {
+			continue
+		}
+		var set unix.CPUSet
+		set.Set(recvCPU)
+		if err := unix.SchedSetaffinity(pid, &set); err != nil {
+			b.Fatalf("pin NAPI thread %d: %v", pid, err)
+		}
+		pids = append(pids, pid)
+	}
+	if len(pids) == 0 {
+		b.Fatalf("no NAPI thread for %s", l.near)
+	}
+	return pids
+}
+
+func kernelCPU(pids []int) time.Duration {
+	var d time.Duration
+	for _, p := range pids {
+		d += procCPU(p)
+	}
+	return d
+}
+
+// blast sends for blastFor and returns how many frames left the sender.
+func (l *vethLab) blast(b *testing.B) uint64 {
+	out, err := exec.Command("ip", "netns", "exec", l.ns, ptpblast(b), "-i", l.far, "-d", blastFor.String(),
+		"-size", "100", "-cpu", strconv.Itoa(senderCPU)).Output()
+	if err != nil {
+		b.Fatalf("ptpblast: %v", err)
+	}
+	var r struct{ Sent uint64 }
+	if err := json.Unmarshal(out, &r); err != nil {
+		b.Fatalf("ptpblast output %q: %v", out, err)
+	}
+	return r.Sent
+}
+
+// pinThread locks the goroutine to its thread and the thread to cpu.
+func pinThread(b *testing.B, cpu int) {
+	runtime.LockOSThread()
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		b.Fatalf("pin to CPU %d: %v", cpu, err)
+	}
+}
+
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	unix.Getrusage(unix.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// receiveResult is what one receiver saw of one blast.
+type receiveResult struct {
+	sent, received, dropped uint64
+	cpu                     time.Duration // the receiving thread or process
+	kernel                  time.Duration // the NAPI thread receiving on the same CPU
+}
+
+func report(b *testing.B, r receiveResult) {
+	secs := blastFor.Seconds()
+	b.ReportMetric(float64(r.sent)/secs, "sent/s")
+	b.ReportMetric(float64(r.received)/secs, "received/s")
+	loss := 0.0
+	if r.sent > 0 {
+		loss = 100 * float64(r.sent-min(r.sent, r.received)) / float64(r.sent)
+	}
+	b.ReportMetric(loss, "loss-%")
+	b.ReportMetric(float64(r.dropped), "drops")
+	if r.received > 0 {
+		b.ReportMetric(float64(r.cpu.Nanoseconds())/float64(r.received), "cpu-ns/frame")
+	}
+	b.ReportMetric(r.cpu.Seconds()/secs*100, "cpu-%")
+	b.ReportMetric(r.kernel.Seconds()/secs*100, "napi-cpu-%")
+	b.Logf("sent %d, received %d (%.2f%% lost), dropped %d, receiver CPU %v and NAPI thread %v over %v",
+		r.sent, r.received, loss, r.dropped, r.cpu.Round(time.Millisecond), r.kernel.Round(time.Millisecond), blastFor)
+}
+
+// receiveWith runs next on a pinned thread during one blast. next returns
+// false when the source ended.
+func receiveWith(b *testing.B, l *vethLab, src source.Source, drops func() uint64) receiveResult {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type out struct {
+		n   uint64
+		cpu time.Duration
+	}
+	done := make(chan out, 1)
+	ready := make(chan struct{})
+	go func() {
+		pinThread(b, recvCPU)
+		defer runtime.UnlockOSThread()
+		var f source.Frame
+		var n uint64
+		c0 := threadCPU()
+		close(ready)
+		for src.Next(ctx, &f) == nil {
+			n++
+		}
+		done <- out{n, threadCPU() - c0}
+	}()
+	<-ready
+	napi := l.napiThreads(b)
+	k0 := kernelCPU(napi)
+	sent := l.blast(b)
+	time.Sleep(200 * time.Millisecond) // let the receiver drain its ring
+	k := kernelCPU(napi) - k0
+	cancel()
+	o := <-done
+	return receiveResult{sent: sent, received: o.n, dropped: drops(), cpu: o.cpu, kernel: k}
+}
+
+// BenchmarkCaptureVeth compares capture methods on one blast each, in one
+// run: AF_XDP and AF_PACKET (TPACKET_V3) as ptpwatch uses them, the same
+// AF_XDP capture feeding the whole pipeline (decode and model), and
+// tcpdump -w /dev/null with the equivalent filter. One iteration is one
+// blast: run it with -benchtime 1x.
+func BenchmarkCaptureVeth(b *testing.B) {
+	l := newVethLab(b)
+	ptpblast(b)
+	b.Run("method=af_packet", func(b *testing.B) {
+		for range b.N {
+			c, err := afpacket.Open(l.near, afpacket.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.Drops })
+			c.Close()
+			report(b, r)
+		}
+	})
+	for _, m := range []capture.Method{capture.AFXDP, capture.AFPacket} {
+		b.Run("pipeline="+string(m), func(b *testing.B) {
+			for range b.N {
+				benchPipeline(b, l, m)
+			}
+		})
+	}
+	b.Run("peer=tcpdump", func(b *testing.B) {
+		if _, err := exec.LookPath("tcpdump"); err != nil {
+			b.Skip("skipping: tcpdump is not installed (apt-get install tcpdump)")
+		}
+		for range b.N {
+			report(b, tcpdumpReceive(b, l))
+		}
+	})
+}
+
+// benchPipeline captures with a method through xdp/capture into the
+// pipeline (decode, model) on the pinned CPU.
+func benchPipeline(b *testing.B, l *vethLab, m capture.Method) {
+	c, err := capture.Open([]capture.Spec{{Name: l.near, Method: m}}, capture.Options{})
+	if err != nil {
+		b.Skipf("skipping: %s: %v", m, err)
+	}
+	defer c.Close()
+	if st := c.Status()[0]; st.Method != m {
+		b.Skipf("skipping: %s unavailable: %+v", m, st)
+	}
+	model := state.NewModel(1, nil)
+	p := pipeline.New(model)
+	ctx, cancel := context.WithCancel(context.Background())
+	type out struct{ cpu time.Duration }
+	done := make(chan out, 1)
+	ready := make(chan struct{})
+	go func() {
+		pinThread(b, recvCPU)
+		defer runtime.UnlockOSThread()
+		c0 := threadCPU()
+		close(ready)
+		p.Run(ctx, c)
+		done <- out{threadCPU() - c0}
+	}()
+	<-ready
+	napi := l.napiThreads(b)
+	k0 := kernelCPU(napi)
+	sent := l.blast(b)
+	time.Sleep(200 * time.Millisecond)
+	k := kernelCPU(napi) - k0
+	cancel()
+	o := <-done
+	var drops uint64
+	for k, v := range c.Status()[0].Counters {
+		if strings.Contains(strings.ToLower(k), "drop") || k == "rxRingFull" {
+			drops += v
+		}
+	}
+	report(b, receiveResult{sent: sent, received: p.Counters.Decoded.Load(), dropped: drops, cpu: o.cpu, kernel: k})
+}
+
+var tcpdumpStats = regexp.MustCompile(`(\d+) packets? captured[\s\S]*?(\d+) packets? dropped by kernel`)
+
+// tcpdumpReceive runs tcpdump -w /dev/null pinned to recvCPU for a blast.
+func tcpdumpReceive(b *testing.B, l *vethLab) receiveResult {
+	var stderr bytes.Buffer
+	cmd := exec.Command("taskset", "-c", strconv.Itoa(recvCPU), "tcpdump", "-i", l.near, "-n", "-w", "/dev/null",
+		"udp port 319 or udp port 320 or ether proto 0x88f7 or (vlan and (udp port 319 or udp port 320 or ether proto 0x88f7))")
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), "listening on"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			b.Fatalf("tcpdump did not start: %s", stderr.String())
+		}
+	}
+	napi := l.napiThreads(b)
+	k0 := kernelCPU(napi)
+	sent := l.blast(b)
+	time.Sleep(200 * time.Millisecond)
+	k := kernelCPU(napi) - k0
+	cpu := procCPU(cmd.Process.Pid)
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Wait()
+	m := tcpdumpStats.FindStringSubmatch(stderr.String())
+	if m == nil {
+		b.Fatalf("tcpdump statistics not found in: %s", stderr.String())
+	}
+	got, _ := strconv.ParseUint(m[1], 10, 64)
+	dropped, _ := strconv.ParseUint(m[2], 10, 64)
+	return receiveResult{sent: sent, received: got, dropped: dropped, cpu: cpu, kernel: k}
+}
+
+// procCPU reads a process's user+system time from /proc.
+func procCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
