@@ -72,7 +72,7 @@ func run(ifname string, dur time.Duration, size int, transport string, rate floa
 		return fmt.Errorf("transport %q: want udp4 or l2", transport)
 	}
 	m := decode.Message{Header: decode.Header{MessageType: decode.Sync, Version: 2, Flags: 0x0200,
-		Source: decode.PortIdentity{Clock: decode.ClockIdentity{0x02, 0, 0, 0xff, 0xfe, 0, 0xb1, 0x01}, Port: 1},
+		Source:             decode.PortIdentity{Clock: decode.ClockIdentity{0x02, 0, 0, 0xff, 0xfe, 0, 0xb1, 0x01}, Port: 1},
 		LogMessageInterval: -7}}
 	frame := enc.AppendFrame(nil, &m)
 	if len(frame) > size {
