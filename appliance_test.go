@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -189,4 +191,141 @@ func TestPasswdMakesWorkingCredentials(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestApplianceLiveCapture runs ptpwatch -i on the near end of a veth whose
+// far end, in a namespace of the test's own, carries a free-running ptp4l
+// master: the API shows its scope and grandmaster and the capture status;
+// deleting the veth raises Interface Down, and re-creating it Interface Up.
+func TestApplianceLiveCapture(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("skipping: live capture in a namespace needs root")
+	}
+	for _, cmd := range []string{"ip", "ptp4l", "capsh"} {
+		if _, err := exec.LookPath(cmd); err != nil {
+			t.Skipf("skipping: %s is not installed", cmd)
+		}
+	}
+	bin := buildBinary(t)
+	base := fmt.Sprintf("pwl%d", os.Getpid()%1000000)
+	ns, near, far := base+"f", base+"0", base+"1"
+	sh := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	cleanup := func() {
+		exec.Command("ip", "link", "del", near).Run()
+		exec.Command("ip", "netns", "del", ns).Run()
+	}
+	cleanup()
+	t.Cleanup(cleanup)
+	sh("ip", "netns", "add", ns)
+	addVeth := func() {
+		sh("ip", "link", "add", near, "type", "veth", "peer", "name", far, "netns", ns)
+		sh("ip", "-n", ns, "addr", "add", "10.80.0.2/24", "dev", far)
+		sh("ip", "-n", ns, "link", "set", far, "up")
+		sh("ip", "link", "set", near, "up")
+	}
+	addVeth()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "ptp4l.conf")
+	os.WriteFile(conf, []byte("[global]\nfree_running 1\nmasterOnly 1\nnetwork_transport UDPv4\ntime_stamping software\n"+
+		"logAnnounceInterval -2\nlogSyncInterval -3\nuds_address "+filepath.Join(dir, "uds")+"\nuse_syslog 0\n"), 0o644)
+	var ptp *exec.Cmd
+	startPTP := func() {
+		ptp = exec.Command("ip", "netns", "exec", ns, "capsh", "--drop=cap_sys_time", "--", "-c", "exec ptp4l -f "+conf+" -i "+far)
+		if err := ptp.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopPTP := func() { ptp.Process.Signal(syscall.SIGTERM); ptp.Wait() }
+	startPTP()
+	defer func() { stopPTP() }()
+
+	var logs safeBuffer
+	cmd := exec.Command(bin, "-i", near, "--http", "127.0.0.1:0")
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	base0 := waitListen(t, &logs)
+	getJSON := func(path string, into any) {
+		t.Helper()
+		resp, err := http.Get(base0 + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+		if err := json.Unmarshal(body, into); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	waitUntil := func(what string, d time.Duration, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(d); !ok(); time.Sleep(200 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s after %v; log:\n%s", what, d, logs.String())
+			}
+		}
+	}
+	var gms []string
+	waitUntil("grandmaster in the API", 20*time.Second, func() bool {
+		gms = nil
+		getJSON("/api/v1/scopes/*/grandmaster/grandmasterIdentity", &gms)
+		return len(gms) == 1
+	})
+	var capture struct {
+		Status struct {
+			Interfaces []struct {
+				Interface string `json:"interface"`
+				Method    string `json:"method"`
+				Reason    string `json:"reason"`
+				State     string `json:"state"`
+			} `json:"interfaces"`
+		} `json:"status"`
+	}
+	getJSON("/api/v1/capture", &capture)
+	if ifs := capture.Status.Interfaces; len(ifs) != 1 || ifs[0].Interface != near || ifs[0].State != "capturing" || ifs[0].Reason == "" {
+		t.Errorf("capture status: %+v", capture.Status)
+	} else {
+		t.Logf("capturing with %s: %s", ifs[0].Method, ifs[0].Reason)
+	}
+	eventsOf := func(typ string) int {
+		var evs struct{ Events []map[string]any }
+		getJSON("/api/v1/events?type="+strings.ReplaceAll(typ, " ", "%20"), &evs)
+		return len(evs.Events)
+	}
+	stopPTP()
+	sh("ip", "link", "del", near)
+	waitUntil("Interface Down event", 10*time.Second, func() bool { return eventsOf("Interface Down") == 1 })
+	addVeth()
+	startPTP()
+	waitUntil("Interface Up event after the veth came back", 15*time.Second, func() bool { return eventsOf("Interface Up") == 2 })
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v\n%s", err, logs.String())
+	}
+}
+
+// waitListen returns the base URL the appliance logged.
+func waitListen(t *testing.T, logs *safeBuffer) string {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
+			return "http://" + m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no listen address in the log:\n%s", logs.String())
+		}
+	}
 }
