@@ -376,7 +376,7 @@ func (a *appliance) watchCapture() {
 	}
 	for _, st := range a.back.live.Status() {
 		lost := st.HandoffDrops
-		for _, k := range []string{"kernelDrops", "rxDropped", "rxRingFull", "fillRingEmpty"} {
+		for _, k := range []string{"kernelDrops", "rxDropped", "rxRingFull"} {
 			lost += st.Counters[k]
 		}
 		key := st.Interface + "/" + string(st.Method)

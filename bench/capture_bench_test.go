@@ -24,6 +24,7 @@ import (
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
 	"ptpwatch/xdp/afpacket"
+	"ptpwatch/xdp/afxdp"
 	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/source"
 )
@@ -237,6 +238,17 @@ func receiveWith(b *testing.B, l *vethLab, src source.Source, drops func() uint6
 func BenchmarkCaptureVeth(b *testing.B) {
 	l := newVethLab(b)
 	ptpblast(b)
+	b.Run("method=af_xdp", func(b *testing.B) {
+		for range b.N {
+			c, err := afxdp.Open(l.near, afxdp.Options{NumFrames: capture.XDPFrames})
+			if err != nil {
+				b.Skipf("skipping: %v", err)
+			}
+			r := receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.RxDropped + st.RxRingFull })
+			c.Close()
+			report(b, r)
+		}
+	})
 	b.Run("method=af_packet", func(b *testing.B) {
 		for range b.N {
 			c, err := afpacket.Open(l.near, afpacket.Options{})

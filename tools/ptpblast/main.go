@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command ptpblast sends PTP Sync frames on an interface as fast as it can
 // (or at a given rate), for capture benchmarks and load tests. Frames are
 // built with decode's encoders, padded to the requested size, and carry an

@@ -285,5 +285,6 @@ func isGone(err error) bool {
 // isPrivilege reports errors that mean a capability or limit is missing.
 func isPrivilege(err error) bool {
 	var pe *PrivilegeError
-	return errors.As(err, &pe) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES)
+	return errors.As(err, &pe) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) ||
+		errors.Is(err, os.ErrPermission)
 }
