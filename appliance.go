@@ -153,8 +153,9 @@ type appliance struct {
 	model    *state.Model
 	pipe     *pipeline.Pipeline
 	buffer   *ring.Buffer
-	src      source.Source
 	back     *backend
+	ctl      *control
+	srv      *httpd.Server
 	lostSeen map[string]uint64 // frames lost per interface and method, for Capture Trouble events
 	started  time.Time
 }
@@ -175,8 +176,6 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		a.log.Error("cannot open frame source", "err", err)
 		return exitError
 	}
-	a.src = src
-	defer src.Close()
 	a.pipe = pipeline.New(a.model)
 	buf, err := ring.NewBuffer(cfg.Capture.BufferBytes)
 	if err != nil {
@@ -188,8 +187,6 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
 	a.started = time.Now()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
@@ -199,10 +196,12 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	wg.Add(1)
 	go func() { defer wg.Done(); a.logEvents(events) }()
 
+	a.ctl = &control{a: a, cfg: cfg, desc: desc, ended: make(chan error, 1), src: src, gate: &gate{Source: src}}
+	defer a.ctl.close()
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
-		method: sourceKind(cfg), started: a.started}
+		method: sourceKind(cfg), started: a.started, ctl: a.ctl, meta: httpd.NewMemoryMetadata()}
 	if live, ok := src.(*capture.Capture); ok {
-		a.back.live = live
+		a.back.live.Store(live)
 	}
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
 	hcfg, err := cfg.HTTPServerConfig()
@@ -215,13 +214,27 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		a.log.Error("cannot configure the HTTP server", "err", err)
 		return exitConfig
 	}
-	ln, err := net.Listen("tcp", hcfg.Listen)
-	if err != nil {
-		a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
-		return exitError
+	a.srv = srv
+	httpDone := make(chan error, 2)
+	var urls []any
+	if !hcfg.DisableHTTP {
+		ln, err := net.Listen("tcp", hcfg.Listen)
+		if err != nil {
+			a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
+			return exitError
+		}
+		go func() { httpDone <- srv.Serve(ln) }()
+		urls = append(urls, "http", "http://"+ln.Addr().String()+"/")
 	}
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- srv.Serve(ln) }()
+	if hcfg.TLS.Enabled {
+		ln, err := net.Listen("tcp", srv.TLSAddr())
+		if err != nil {
+			a.log.Error("cannot listen for HTTPS", "addr", srv.TLSAddr(), "err", err)
+			return exitError
+		}
+		go func() { httpDone <- srv.ServeTLS(ln) }()
+		urls = append(urls, "https", "https://"+ln.Addr().String()+"/")
+	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer scancel()
@@ -230,11 +243,11 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		}
 	}()
 
-	a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureStarted, Subject: desc})
-	a.log.Info("ptpwatch started", "source", desc, "http", "http://"+ln.Addr().String()+"/", "shards", cfg.Model.Shards)
-	done := make(chan error, 1)
-	a.back.running.Store(true)
-	go func() { done <- a.pipe.Run(ctx, src); a.back.running.Store(false) }()
+	a.log.Info("ptpwatch started", append([]any{"source", desc, "shards", cfg.Model.Shards}, urls...)...)
+	if err := a.ctl.StartCapture(); err != nil {
+		a.log.Error("cannot start capture", "err", err)
+		return exitError
+	}
 
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
@@ -245,11 +258,9 @@ loop:
 		select {
 		case err := <-httpDone:
 			a.log.Error("the HTTP server stopped", "err", err)
-			cancel()
-			<-done
 			code = exitError
 			break loop
-		case err := <-done:
+		case err := <-a.ctl.ended:
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
 				code = exitError
@@ -265,8 +276,6 @@ loop:
 				a.dumpCounters("SIGUSR2")
 			default:
 				a.log.Info("stopping", "signal", sig.String())
-				cancel()
-				<-done
 				break loop
 			}
 		case <-stats.C:
@@ -277,7 +286,7 @@ loop:
 			}
 		}
 	}
-	a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureStopped, Subject: desc})
+	a.ctl.StopCapture()
 	a.model.Events.Unsubscribe(events)
 	wg.Wait()
 	a.dumpCounters("final")
@@ -330,6 +339,11 @@ func (a *appliance) reload() {
 	}
 	a.level.Set(logLevel(cfg.Log.Level))
 	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
+	if a.srv != nil && cfg.HTTP.HTTPS {
+		if err := a.srv.ReloadCertificate(); err != nil {
+			a.log.Error("reloading the HTTPS certificate failed; keeping the old one", "err", err)
+		}
+	}
 	a.log.Info("configuration reloaded", "file", a.cfgPath, "log.level", cfg.Log.Level, "log.stats_interval", cfg.Log.StatsSeconds)
 }
 
@@ -368,13 +382,14 @@ func (a *appliance) captureEvent(e capture.Event) {
 // interfaces lose frames (kernel ring full, hand-off full, AF_XDP drops),
 // at most once a second per interface.
 func (a *appliance) watchCapture() {
-	if a.back == nil || a.back.live == nil {
+	live := a.back.live.Load()
+	if live == nil {
 		return
 	}
 	if a.lostSeen == nil {
 		a.lostSeen = map[string]uint64{}
 	}
-	for _, st := range a.back.live.Status() {
+	for _, st := range live.Status() {
 		lost := st.HandoffDrops
 		for _, k := range []string{"kernelDrops", "rxDropped", "rxRingFull"} {
 			lost += st.Counters[k]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -134,11 +135,97 @@ func TestApplianceServesAPI(t *testing.T) {
 	if capture.Buffer.Frames >= before || capture.Buffer.FirstFrame == 1 {
 		t.Errorf("after clear the buffer holds %d frames from #%d (before: %d)", capture.Buffer.Frames, capture.Buffer.FirstFrame, before)
 	}
+	// Stop and start capture over the API: while stopped nothing is
+	// received; the model and buffer stay.
+	post := func(path string) int {
+		t.Helper()
+		resp, err := http.Post(base+path, "application/json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post("/api/v1/capture/stop"); code != 200 {
+		t.Fatalf("capture/stop: %d", code)
+	}
+	if code := post("/api/v1/capture/stop"); code != 409 {
+		t.Errorf("second capture/stop: %d, want 409", code)
+	}
+	get("/api/v1/capture", &capture)
+	stopped := capture.Counters["received"]
+	if capture.Status.Sources[0].Running {
+		t.Errorf("running after stop: %+v", capture.Status)
+	}
+	time.Sleep(500 * time.Millisecond)
+	get("/api/v1/capture", &capture)
+	if capture.Counters["received"] != stopped {
+		t.Errorf("received grew from %d to %d while stopped", stopped, capture.Counters["received"])
+	}
+	if code := post("/api/v1/capture/start"); code != 200 {
+		t.Fatalf("capture/start: %d", code)
+	}
+	time.Sleep(500 * time.Millisecond)
+	get("/api/v1/capture", &capture)
+	if !capture.Status.Sources[0].Running || capture.Counters["received"] == stopped {
+		t.Errorf("after start: running %v, received %d (was %d)", capture.Status.Sources[0].Running, capture.Counters["received"], stopped)
+	}
 	cmd.Process.Signal(os.Interrupt)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGINT: %v\n%s", err, logs.String())
 	}
 }
+
+// TestApplianceHTTPSOnly serves the API over HTTPS alone with a generated
+// certificate kept in a directory.
+func TestApplianceHTTPSOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\n[http]\nenabled = false\nhttps = true\nhttps_listen = \"127.0.0.1:0\"\nself_signed_dir = \""+dir+"/tls\"\n"), 0o644)
+	var logs safeBuffer
+	cmd := exec.Command(bin, "-c", cfg)
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	var url string
+	for deadline := time.Now().Add(20 * time.Second); url == ""; time.Sleep(50 * time.Millisecond) {
+		if m := httpsRE.FindStringSubmatch(logs.String()); m != nil {
+			url = m[1]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no https address in the log:\n%s", logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "http=http") {
+		t.Errorf("plain HTTP served although disabled:\n%s", logs.String())
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Get(url + "api/v1/capture")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.TLS == nil {
+		t.Fatalf("GET over HTTPS: %d", resp.StatusCode)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "tls")); err != nil {
+		t.Errorf("self-signed certificate not kept: %v", err)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("exit: %v\n%s", err, logs.String())
+	}
+}
+
+var httpsRE = regexp.MustCompile(`https=(https://[0-9.:]+/)`)
 
 // TestApplianceRefusesOpenNetworkAPI: on a non-loopback address without
 // credentials the appliance does not start.

@@ -35,7 +35,9 @@ type backend struct {
 	method   string
 	started  time.Time
 	running  atomic.Bool
-	live     *capture.Capture             // nil unless capturing live
+	live     atomic.Pointer[capture.Capture] // nil unless capturing live
+	ctl      *control
+	meta     httpd.MetadataStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snapMu   sync.Mutex
 	snap     *state.Snapshot
@@ -44,6 +46,11 @@ type backend struct {
 
 var _ httpd.Backend = (*backend)(nil)
 var _ httpd.InterfaceLister = (*backend)(nil)
+var _ httpd.CaptureController = (*backend)(nil)
+
+func (b *backend) StartCapture() error                { return b.ctl.StartCapture() }
+func (b *backend) StopCapture() error                 { return b.ctl.StopCapture() }
+func (b *backend) MetadataStore() httpd.MetadataStore { return b.meta }
 
 // noteFrame remembers the link type of each interface, for packet decoding
 // and pcapng export. It runs on the frame path: one load, and a store only
@@ -101,8 +108,8 @@ func (b *backend) CaptureStatus() any {
 		st.Interfaces = append(st.Interfaces, i.Name)
 	}
 	out := captureStatus{Sources: []sourceStatus{st}}
-	if b.live != nil {
-		out.Interfaces = b.live.Status()
+	if live := b.live.Load(); live != nil {
+		out.Interfaces = live.Status()
 	}
 	return out
 }

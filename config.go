@@ -60,7 +60,14 @@ type ModelConfig struct {
 
 // HTTPConfig is the [http] section.
 type HTTPConfig struct {
+	Enabled         bool     `toml:"enabled"`
 	Listen          string   `toml:"listen"`
+	HTTPS           bool     `toml:"https"`
+	HTTPSListen     string   `toml:"https_listen"`
+	CertFile        string   `toml:"cert_file"`
+	KeyFile         string   `toml:"key_file"`
+	SelfSignedDir   string   `toml:"self_signed_dir"`
+	CertHosts       []string `toml:"cert_hosts"`
 	Users           []string `toml:"users"`
 	Tokens          []string `toml:"tokens"`
 	AllowList       []string `toml:"allow"`
@@ -105,7 +112,14 @@ var settings = []setting{
 	{"model", "state_terms", `"master/slave"`, true, "Words used for port states in output: \"master/slave\", \"leader/follower\", or \"custom\" with master_term and slave_term."},
 	{"model", "master_term", `"Master"`, true, "With state_terms = \"custom\": the word for MASTER."},
 	{"model", "slave_term", `"Slave"`, true, "With state_terms = \"custom\": the word for SLAVE."},
+	{"http", "enabled", "true", false, "Serve plain HTTP on listen. Turn it off to serve HTTPS only."},
 	{"http", "listen", `"127.0.0.1:8319"`, false, "Address of the web UI and REST API (the same as --http). Any address other than the loopback needs users or tokens configured."},
+	{"http", "https", "false", false, "Serve HTTPS on https_listen, with cert_file and key_file or a generated self-signed ECDSA certificate. With HTTPS on, basic authentication over plain HTTP is refused from other hosts."},
+	{"http", "https_listen", `"127.0.0.1:8443"`, false, "Address of HTTPS; any address other than the loopback needs users or tokens configured."},
+	{"http", "cert_file", `""`, false, "PEM certificate (chain, leaf first) for HTTPS; give key_file with it. Empty: a self-signed certificate. SIGHUP re-reads the files."},
+	{"http", "key_file", `""`, false, "PEM private key of cert_file."},
+	{"http", "self_signed_dir", `""`, false, "Directory keeping the generated self-signed certificate across restarts; empty keeps it in memory (a new one each start)."},
+	{"http", "cert_hosts", "[]", false, "Extra DNS names and addresses the self-signed certificate names (it always names localhost, the loopback addresses and the host name)."},
 	{"http", "users", "[]", false, "Accounts for HTTP basic authentication, each \"NAME:ROLE:BCRYPT-HASH\" with ROLE read-only or admin; `ptpwatch passwd` prints a hash. Empty with no tokens: the API is open, which only the loopback allows."},
 	{"http", "tokens", "[]", false, "Bearer tokens, each \"NAME:ROLE:SHA256-HEX\" of the token; `ptpwatch passwd --token` makes a token and its digest."},
 	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client."},
@@ -122,7 +136,7 @@ func DefaultConfig() Config {
 		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
-		HTTP:    HTTPConfig{Listen: "127.0.0.1:8319", Users: []string{}, Tokens: []string{}, AllowList: []string{}, MaxRequestBytes: 1 << 20},
+		HTTP:    HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, MaxRequestBytes: 1 << 20},
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 	}
 }
@@ -285,7 +299,12 @@ func (c *Config) Validate() error {
 // HTTPServerConfig turns the [http] section into the server's
 // configuration, checking each credential and prefix.
 func (c *Config) HTTPServerConfig() (httpd.Config, error) {
-	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes}
+	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes, DisableHTTP: !c.HTTP.Enabled,
+		TLS: httpd.TLSConfig{Enabled: c.HTTP.HTTPS, Listen: c.HTTP.HTTPSListen, CertFile: c.HTTP.CertFile, KeyFile: c.HTTP.KeyFile,
+			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts}}
+	if !c.HTTP.Enabled && !c.HTTP.HTTPS {
+		return out, errors.New("http.enabled and http.https are both false: the web UI and API would be unreachable")
+	}
 	var errs []error
 	if c.HTTP.MaxRequestBytes < 1024 {
 		errs = append(errs, fmt.Errorf("http.max_request_bytes %d: want at least 1024", c.HTTP.MaxRequestBytes))
@@ -325,7 +344,17 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 	if len(errs) == 0 {
 		// The server checks roles, hash formats and the listen address
 		// against the credentials; report its verdict as a config error.
-		if _, err := httpd.New(out, nopBackend{}, nil); err != nil {
+		check := out
+		check.TLS.SelfSignedDir = "" // checking must not write a certificate
+		if check.TLS.Enabled && check.TLS.CertFile == "" {
+			// Nor spend time generating one: check the HTTPS address's
+			// need for credentials as if it served plain HTTP.
+			check.TLS.Enabled = false
+			if check.DisableHTTP {
+				check.DisableHTTP, check.Listen = false, c.HTTP.HTTPSListen
+			}
+		}
+		if _, err := httpd.New(check, nopBackend{}, nil); err != nil {
 			errs = append(errs, fmt.Errorf("http: %w", err))
 		}
 	}

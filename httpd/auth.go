@@ -74,6 +74,9 @@ func newAuthenticator(users []User, tokens []Token) (*authenticator, error) {
 	return a, nil
 }
 
+// hasUsers reports whether basic authentication is configured.
+func (a *authenticator) hasUsers() bool { return len(a.users) > 0 }
+
 // enabled reports whether any credentials are configured.
 func (a *authenticator) enabled() bool { return len(a.users) > 0 || len(a.tokens) > 0 }
 

@@ -24,6 +24,22 @@
 // saying what was wrong: the unknown path segment, the bad parameter and its
 // value, or the method not allowed (with an Allow header).
 //
+// # Web UI
+//
+// The web UI (plain HTML, CSS and JavaScript modules under ui/, no build
+// step) is embedded in the binary and served at / and at each page's path
+// (/overview, /packets, /devices, /hierarchy, /events, /settings), with its
+// files under /ui/VERSION/ cached for good (see ui.go). It reads the same
+// API, and follows GET /api/v1/events/stream, a server-sent event stream of
+// model events and a summary each second (see stream.go).
+//
+// # Device metadata
+//
+// Operators' notes on a device (alias, location, vendor, model, revisions)
+// and an image are kept in a MetadataStore: the Backend's, when it
+// implements MetadataProvider, otherwise one in memory. Device objects
+// carry them as "metadata".
+//
 // # Security
 //
 // The server listens on 127.0.0.1:8319 unless configured otherwise. Bound
@@ -36,9 +52,11 @@
 // answers other clients 403 before anything else, and request bodies are
 // bounded by Config.MaxRequestBody.
 //
-// TLS is not part of this package yet: basic authentication over plain HTTP
-// exposes passwords to anyone on the path, so until HTTPS lands use bearer
-// tokens over a trusted network or a TLS-terminating proxy on the loopback.
+// HTTPS (Config.TLS) serves with a configured certificate or a generated
+// self-signed ECDSA P-256 one, kept in memory or in a directory; plain
+// HTTP can be turned off (Config.DisableHTTP). With HTTPS enabled, basic
+// authentication over plain HTTP is refused except from the loopback, so
+// passwords only travel encrypted; bearer tokens are accepted on both.
 //
 // # Concurrency
 //

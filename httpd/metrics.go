@@ -8,7 +8,7 @@ import (
 
 // metrics serves the Prometheus text exposition format (version 0.0.4).
 func (s *Server) metrics(c *call) error {
-	snap := s.b.Snapshot()
+	snap := s.currentTree().snap
 	var m promWriter
 
 	m.family("ptpwatch_packets_total", "counter", "PTP messages seen, by scope and messageType.")

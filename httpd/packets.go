@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
@@ -161,8 +163,8 @@ type held struct {
 	data  []byte
 }
 
-// collect scans the buffer for up to n frames matching f after frame
-// after, copying them into arena, and returns them with whether more may
+// collect scans the buffer for up to n frames (0: all) matching f after
+// frame after, copying them into arena, and returns them with whether more may
 // follow. Scans run in pages so that none holds the buffer's readers count
 // for long while slow work (encoding, network writes) waits.
 func (s *Server) collect(b *ring.Buffer, f *packetFilter, after uint64, n int, links linkTable, arena []byte, out []held) ([]held, []byte, bool) {
@@ -175,7 +177,7 @@ func (s *Server) collect(b *ring.Buffer, f *packetFilter, after uint64, n int, l
 		if !f.accept(r, links.link(r.IfIndex), &d) {
 			return true
 		}
-		if len(out) == n {
+		if n > 0 && len(out) == n {
 			more = true
 			return false
 		}
@@ -229,13 +231,6 @@ type packetItem struct {
 	Summary        string `json:"summary"`
 }
 
-type packetsBody struct {
-	Packets []packetItem `json:"packets"`
-	// Next is the frame number to pass as after for the following page;
-	// absent when no more frames match.
-	Next uint64 `json:"next,omitempty"`
-}
-
 func (s *Server) buffer() (*ring.Buffer, error) {
 	b := s.b.Buffer()
 	if b == nil {
@@ -249,22 +244,172 @@ func (s *Server) packets(c *call) error {
 	if err != nil {
 		return err
 	}
-	t := s.treeFor(s.b.Snapshot())
+	t := s.currentTree()
 	f, err := s.parsePacketFilter(c, t, defaultPacketLimit, maxPacketLimit)
 	if err != nil {
 		return err
 	}
 	links := s.links()
-	frames, _, more := s.collect(b, f, f.q.AfterFrame, f.limit, links, make([]byte, 0, 64*f.limit), make([]held, 0, f.limit))
-	body := packetsBody{Packets: make([]packetItem, 0, len(frames))}
+	var frames []held
+	var more bool
+	if c.has("tail") {
+		n, _, err := c.uintParam("tail", maxPacketLimit)
+		if err != nil {
+			return err
+		}
+		if n == 0 || f.limitSet || f.q.AfterFrame != 0 {
+			return badParam("tail", c.str("tail"), fmt.Sprintf("want 1 to %d, and not together with after or limit", maxPacketLimit))
+		}
+		frames = s.tail(b, f, int(n), links)
+	} else {
+		frames, _, more = s.collect(b, f, f.q.AfterFrame, f.limit, links, make([]byte, 0, 64*f.limit), make([]held, 0, f.limit))
+	}
+	// Encoded by hand: a busy Packets page asks for hundreds of frames a
+	// second per browser, and this is five times cheaper than building
+	// packetItems for encoding/json.
+	out := make([]byte, 0, 64+400*len(frames))
+	out = append(out, `{"packets":[`...)
 	var d decode.Frame
+	var scratch []byte
 	for i := range frames {
-		body.Packets = append(body.Packets, s.item(&frames[i], t, links, &d))
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out, scratch = s.appendItem(out, scratch, &frames[i], t, links, &d)
 	}
+	out = append(out, ']')
 	if more && len(frames) > 0 {
-		body.Next = frames[len(frames)-1].frame
+		out = append(out, `,"next":`...)
+		out = strconv.AppendUint(out, frames[len(frames)-1].frame, 10)
 	}
-	return writeJSON(c.ctx, body)
+	out = append(out, "}\n"...)
+	c.ctx.SetContentType("application/json")
+	c.ctx.Response.SetBodyRaw(out)
+	return nil
+}
+
+// maxTailWindow bounds how many frames back tail looks.
+const maxTailWindow = 1 << 22
+
+// tail returns the newest n frames matching f, oldest first. The buffer
+// is read forwards only, so it reads windows ending at the newest frame,
+// four times longer each time, until one holds n matches or the whole
+// buffer (or maxTailWindow frames) has been read.
+func (s *Server) tail(b *ring.Buffer, f *packetFilter, n int, links linkTable) []held {
+	last := b.Last()
+	if last == 0 {
+		return nil
+	}
+	first := b.First()
+	for w := uint64(4 * n); ; w *= 4 {
+		after := uint64(0)
+		if last > w {
+			after = last - w
+		}
+		frames, _, _ := s.collect(b, f, after, 0, links, nil, nil)
+		if len(frames) >= n || after < first || w >= maxTailWindow {
+			return frames[max(0, len(frames)-n):]
+		}
+	}
+}
+
+// appendItem appends the JSON of one packet list entry, exactly as
+// encoding/json encodes item's packetItem; scratch is reused.
+func (s *Server) appendItem(b, scratch []byte, h *held, t *tree, links linkTable, d *decode.Frame) ([]byte, []byte) {
+	link := links.link(h.IfIndex)
+	d.Decode(link, h.data)
+	b = append(b, `{"frame":`...)
+	b = strconv.AppendUint(b, h.frame, 10)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, h.Time, 10)
+	b = append(b, `,"timeText":`...)
+	scratch = time.Unix(0, h.Time).UTC().AppendFormat(scratch[:0], time.RFC3339Nano)
+	b = appendJSONString(b, scratch)
+	b = append(b, `,"timestampSource":`...)
+	b = appendJSONString(b, []byte(h.Source.String()))
+	b = append(b, `,"length":`...)
+	b = strconv.AppendUint(b, uint64(max(h.OrigLen, uint32(len(h.data)))), 10)
+	b = append(b, `,"capturedLength":`...)
+	b = strconv.AppendInt(b, int64(len(h.data)), 10)
+	b = append(b, `,"interface":`...)
+	b = strconv.AppendUint(b, uint64(h.IfIndex), 10)
+	b = append(b, `,"interfaceName":`...)
+	b = appendJSONString(b, []byte(links.name(h.IfIndex)))
+	if h.Version != 0 {
+		if h.Scope != 0 {
+			b = append(b, `,"scopeId":`...)
+			b = strconv.AppendUint(b, uint64(h.Scope), 10)
+		}
+		if sc := t.scopeByID[h.Scope]; sc != nil && sc.Name != "" {
+			b = append(b, `,"scope":`...)
+			b = appendJSONString(b, []byte(sc.Name))
+		}
+		if h.Instance != 0 {
+			b = append(b, `,"instanceId":`...)
+			b = strconv.AppendUint(b, uint64(h.Instance), 10)
+		}
+		b = append(b, `,"versionPTP":`...)
+		b = strconv.AppendUint(b, uint64(h.Version), 10)
+		b = append(b, `,"messageType":`...)
+		b = appendJSONString(b, []byte(decode.MessageType(h.MessageType).String()))
+	}
+	b = append(b, `,"summary":`...)
+	scratch = appendSummary(scratch[:0], d)
+	b = appendJSONString(b, scratch)
+	return append(b, '}'), scratch
+}
+
+// jsonSafe marks the ASCII bytes a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// does (HTML characters and U+2028/U+2029 included).
+func appendJSONString(b, s []byte) []byte {
+	const hexd = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		start := i
+		for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+			i++
+		}
+		b = append(b, s[start:i]...)
+		if i == len(s) {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hexd[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
 }
 
 func (s *Server) item(h *held, t *tree, links linkTable, d *decode.Frame) packetItem {
@@ -285,75 +430,100 @@ func (s *Server) item(h *held, t *tree, links linkTable, d *decode.Frame) packet
 }
 
 // summary is a one-line description of a decoded frame.
-func summary(d *decode.Frame) string {
-	var b strings.Builder
+func summary(d *decode.Frame) string { return string(appendSummary(make([]byte, 0, 160), d)) }
+
+// appendSummary appends the one-line description of a decoded frame.
+func appendSummary(b []byte, d *decode.Frame) []byte {
 	if d.Result != decode.ResultOK {
-		b.WriteString(d.Result.String())
+		b = append(b, d.Result.String()...)
 		if d.Reason != decode.ReasonNone {
-			b.WriteString(" (" + d.Reason.String() + ")")
+			b = append(b, " ("...)
+			b = append(b, d.Reason.String()...)
+			b = append(b, ')')
 		}
 		if d.Version == 0 {
-			addrs(&b, d)
-			return b.String()
+			return appendAddrs(b, d)
 		}
-		b.WriteString(": ")
+		b = append(b, ": "...)
 	}
 	switch d.Version {
 	case 1:
 		h := &d.V1.V1Header
-		b.WriteString("PTPv1 ")
-		b.WriteString(h.Control.String())
-		b.WriteString(" seq ")
-		b.WriteString(strconv.Itoa(int(h.SequenceID)))
-		b.WriteString(" subdomain ")
-		b.Write(h.Subdomain())
-		b.WriteString(" from ")
-		b.WriteString(net.HardwareAddr(h.SourceUUID[:]).String())
-		b.WriteString("-")
-		b.WriteString(strconv.Itoa(int(h.SourcePortID)))
+		b = append(b, "PTPv1 "...)
+		b = append(b, h.Control.String()...)
+		b = append(b, " seq "...)
+		b = strconv.AppendUint(b, uint64(h.SequenceID), 10)
+		b = append(b, " subdomain "...)
+		b = append(b, h.Subdomain()...)
+		b = append(b, " from "...)
+		b = appendMAC(b, h.SourceUUID)
+		b = append(b, '-')
+		b = strconv.AppendUint(b, uint64(h.SourcePortID), 10)
 	case 2:
 		m := &d.PTP
-		b.WriteString("PTPv2 ")
-		b.WriteString(m.MessageType.String())
+		b = append(b, "PTPv2 "...)
+		b = append(b, m.MessageType.String()...)
 		if m.MessageType == decode.Management {
-			b.WriteString(" " + m.Management.Action.String() + " " + m.Management.ID.String())
+			b = append(b, ' ')
+			b = append(b, m.Management.Action.String()...)
+			b = append(b, ' ')
+			b = append(b, m.Management.ID.String()...)
 		}
-		b.WriteString(" seq ")
-		b.WriteString(strconv.Itoa(int(m.Sequence)))
-		b.WriteString(" domain ")
-		b.WriteString(strconv.Itoa(int(m.Domain)))
-		b.WriteString(" from ")
-		b.Write(m.Source.AppendTo(nil))
+		b = append(b, " seq "...)
+		b = strconv.AppendUint(b, uint64(m.Sequence), 10)
+		b = append(b, " domain "...)
+		b = strconv.AppendUint(b, uint64(m.Domain), 10)
+		b = append(b, " from "...)
+		b = m.Source.AppendTo(b)
 		switch m.MessageType {
 		case decode.DelayResp, decode.PdelayResp, decode.PdelayRespFollowUp:
-			b.WriteString(" for ")
-			b.Write(m.RequestingPort.AppendTo(nil))
+			b = append(b, " for "...)
+			b = m.RequestingPort.AppendTo(b)
 		case decode.Announce:
-			b.WriteString(" gm ")
-			b.Write(m.Announce.GrandmasterIdentity.AppendTo(nil))
-			b.WriteString(" steps ")
-			b.WriteString(strconv.Itoa(int(m.Announce.StepsRemoved)))
+			b = append(b, " gm "...)
+			b = m.Announce.GrandmasterIdentity.AppendTo(b)
+			b = append(b, " steps "...)
+			b = strconv.AppendUint(b, uint64(m.Announce.StepsRemoved), 10)
 		}
 	}
-	b.WriteString(" via ")
-	b.WriteString(d.Transport.String())
-	addrs(&b, d)
-	return b.String()
+	b = append(b, " via "...)
+	b = append(b, d.Transport.String()...)
+	return appendAddrs(b, d)
 }
 
-func addrs(b *strings.Builder, d *decode.Frame) {
+func appendAddrs(b []byte, d *decode.Frame) []byte {
 	switch {
 	case d.SrcIP.IsValid():
-		b.WriteString(" " + d.SrcIP.String() + " → " + d.DstIP.String())
+		b = append(b, ' ')
+		b = d.SrcIP.AppendTo(b)
+		b = append(b, " → "...)
+		b = d.DstIP.AppendTo(b)
 	case d.Src != [6]byte{}:
-		b.WriteString(" " + net.HardwareAddr(d.Src[:]).String() + " → " + net.HardwareAddr(d.Dst[:]).String())
+		b = append(b, ' ')
+		b = appendMAC(b, d.Src)
+		b = append(b, " → "...)
+		b = appendMAC(b, d.Dst)
 	}
 	if d.NumVLANs > 0 {
-		b.WriteString(" vlan")
+		b = append(b, " vlan"...)
 		for i := 0; i < int(d.NumVLANs); i++ {
-			b.WriteString(" " + strconv.Itoa(int(d.VLANs[i].VID)))
+			b = append(b, ' ')
+			b = strconv.AppendUint(b, uint64(d.VLANs[i].VID), 10)
 		}
 	}
+	return b
+}
+
+// appendMAC appends a MAC address as net.HardwareAddr prints it.
+func appendMAC(b []byte, mac [6]byte) []byte {
+	const digits = "0123456789abcdef"
+	for i, x := range mac {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, digits[x>>4], digits[x&0xf])
+	}
+	return b
 }
 
 type packetBody struct {
@@ -381,7 +551,7 @@ func (s *Server) packet(c *call) error {
 	links := s.links()
 	h := held{r.RecordMeta, r.Frame, r.Data}
 	var d decode.Frame
-	body := packetBody{packetItem: s.item(&h, s.treeFor(s.b.Snapshot()), links, &d)}
+	body := packetBody{packetItem: s.item(&h, s.currentTree(), links, &d)}
 	link := links.link(r.IfIndex)
 	body.LinkType = pcapng.LinkType(link).String()
 	body.Fields = nonNil(decode.Fields(link, r.Data))
@@ -398,7 +568,7 @@ func (s *Server) pcapng(c *call) error {
 	if err != nil {
 		return err
 	}
-	t := s.treeFor(s.b.Snapshot())
+	t := s.currentTree()
 	f, err := s.parsePacketFilter(c, t, 0, 0)
 	if err != nil {
 		return err

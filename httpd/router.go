@@ -50,6 +50,7 @@ type call struct {
 	vars []string // values of the pattern's {name} segments, in order
 	rest []string // segments matched by a final {name...}
 	role Role
+	who  string // the user or token, for the log; "" without authentication
 }
 
 // apiError is an error with the HTTP status it maps to.
@@ -139,8 +140,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			s.log.Error("panic serving request", "path", string(ctx.Path()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			writeError(ctx, fasthttp.StatusInternalServerError, "internal error")
 		}
-		s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
-			"status", ctx.Response.StatusCode(), "remote", ctx.RemoteIP().String(), "duration", time.Since(start))
+		if s.debug {
+			s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
+				"status", ctx.Response.StatusCode(), "remote", ctx.RemoteIP().String(), "duration", time.Since(start))
+		}
 	}()
 	ip, _ := netip.AddrFromSlice(ctx.RemoteIP())
 	if !allowed(s.cfg.AllowList, ip) {
@@ -149,7 +152,13 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	}
 	c := call{s: s, ctx: ctx, role: RoleAdmin, vars: make([]string, 0, 4)}
 	if s.auth.enabled() {
-		role, _, ok := s.auth.check(ctx)
+		if h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(string(h[:6]), "basic ") {
+			if msg := s.basicNeedsTLS(ctx.IsTLS(), ip); msg != "" {
+				writeError(ctx, fasthttp.StatusForbidden, msg)
+				return
+			}
+		}
+		role, who, ok := s.auth.check(ctx)
 		if !ok {
 			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Basic realm="ptpwatch", charset="UTF-8"`)
 			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Bearer realm="ptpwatch"`)
@@ -160,13 +169,22 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, fasthttp.StatusUnauthorized, msg)
 			return
 		}
-		c.role = role
+		c.role, c.who = role, who
 	}
 	method := string(ctx.Method())
 	if method == fasthttp.MethodHead {
 		method = fasthttp.MethodGet
 	}
 	segs := splitPath(string(ctx.Path()))
+	if s.ui.uiRequest(segs) {
+		if method != fasthttp.MethodGet {
+			ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
+			writeError(ctx, fasthttp.StatusMethodNotAllowed, "method "+method+" not allowed on the web UI; allowed: GET, HEAD")
+			return
+		}
+		s.ui.serve(ctx, segs)
+		return
+	}
 	var allow []string
 	var found *route
 	for i := range s.routes {

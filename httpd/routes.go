@@ -2,7 +2,9 @@ package httpd
 
 import (
 	_ "embed"
+	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,11 +22,19 @@ func (s *Server) routeTable() []route {
 	get := func(pattern string, h func(*call) error, params ...string) route {
 		return route{Method: fasthttp.MethodGet, Pattern: pattern, Params: params, handle: h}
 	}
+	put := func(pattern string, h func(*call) error) route {
+		return route{Method: fasthttp.MethodPut, Pattern: pattern, handle: h}
+	}
+	post := func(pattern string, h func(*call) error) route {
+		return route{Method: fasthttp.MethodPost, Pattern: pattern, handle: h}
+	}
 	rs := []route{
 		get("/metrics", s.metrics),
 		get("/api/v1/openapi.json", s.openapi),
 		get("/api/v1/capture", s.capture),
-		{Method: fasthttp.MethodPost, Pattern: "/api/v1/capture/clear", handle: s.captureClear},
+		post("/api/v1/capture/clear", s.captureClear),
+		post("/api/v1/capture/start", s.captureStart),
+		post("/api/v1/capture/stop", s.captureStop),
 		get("/api/v1/capture.pcapng", s.pcapng, packetParams...),
 		get("/api/v1/segments", s.segments),
 		get("/api/v1/hierarchy", s.hierarchy),
@@ -34,15 +44,21 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/scopes/{id}/{path...}", s.walk),
 		get("/api/v1/devices", s.walk),
 		get("/api/v1/devices/{clockIdentity}", s.walk),
+		get("/api/v1/devices/{clockIdentity}/metadata", s.getMetadata),
+		put("/api/v1/devices/{clockIdentity}/metadata", s.putMetadata),
+		get("/api/v1/devices/{clockIdentity}/image", s.getImage),
+		put("/api/v1/devices/{clockIdentity}/image", s.putImage),
+		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/devices/{clockIdentity}/image", handle: s.deleteImage},
 		get("/api/v1/devices/{clockIdentity}/{path...}", s.walk),
-		get("/api/v1/instances", s.walk),
+		get("/api/v1/instances", s.instances, "clockIdentity", "scope", "portState"),
 		get("/api/v1/instances/{id}", s.walk),
 		get("/api/v1/instances/{id}/series", s.instanceSeries, "from", "to"),
 		get("/api/v1/instances/{id}/{path...}", s.walk),
-		get("/api/v1/events", s.events, "type", "severity", "since", "until", "after", "limit"),
+		get("/api/v1/events", s.events, "type", "severity", "since", "until", "after", "limit", "tail"),
+		get("/api/v1/events/stream", s.eventStream, "after"),
 		get("/api/v1/stats", s.stats),
 		get("/api/v1/stats/{scopeId}/series", s.scopeSeries, "from", "to"),
-		get("/api/v1/packets", s.packets, packetParams...),
+		get("/api/v1/packets", s.packets, slices.Concat(packetParams, []string{"tail"})...),
 		get("/api/v1/packets/{n}", s.packet),
 	}
 	for i := range rs {
@@ -60,22 +76,82 @@ func (s *Server) openapi(c *call) error {
 	return nil
 }
 
-// walk serves the resource paths of scopes, devices and instances.
+// walk serves the resource paths of scopes, devices and instances. The
+// encoded answer is kept with the snapshot's tree, so repeated requests
+// for the same path cost a lookup until the model moves on.
 func (s *Server) walk(c *call) error {
-	segs := splitPath(string(c.ctx.Path()))[2:] // after api/v1
-	v, err := s.treeFor(s.b.Snapshot()).walk(segs)
-	if err != nil {
-		return err
+	t := s.currentTree()
+	key := string(c.ctx.Path())
+	e := t.cache.get(key)
+	if e == nil {
+		v, err := t.walk(splitPath(key)[2:]) // after api/v1
+		if err != nil {
+			return err
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			return errorf(fasthttp.StatusInternalServerError, "encoding the answer: %v", err)
+		}
+		e = t.cache.put(key, append(b, '\n'))
 	}
-	return writeJSON(c.ctx, v)
+	writeCached(c.ctx, e, "application/json")
+	return nil
+}
+
+// instances serves /api/v1/instances, optionally filtered.
+func (s *Server) instances(c *call) error {
+	if !c.has("clockIdentity") && !c.has("scope") && !c.has("portState") {
+		return s.walk(c)
+	}
+	t := s.currentTree()
+	list := make([]*state.Instance, 0, len(t.snap.Instances))
+	if c.has("clockIdentity") {
+		k, ok := ParseClockIdentity(c.str("clockIdentity"))
+		if !ok {
+			return badParam("clockIdentity", c.str("clockIdentity"), "want sixteen hex digits such as ec4670.fffe.00a101")
+		}
+		list = append(list, t.instByDev[k]...)
+	} else {
+		for i := range t.snap.Instances {
+			list = append(list, &t.snap.Instances[i])
+		}
+	}
+	if c.has("scope") {
+		v := c.str("scope")
+		var sc *state.Scope
+		if id, err := strconv.ParseUint(v, 10, 32); err == nil {
+			sc = t.scopeByID[uint32(id)]
+		}
+		for i := range t.snap.Scopes {
+			if sc == nil && t.snap.Scopes[i].Name == v {
+				sc = &t.snap.Scopes[i]
+			}
+		}
+		if sc == nil {
+			return badParam("scope", v, "want a scope id (see /api/v1/scopes) or a scope name")
+		}
+		list = slices.DeleteFunc(list, func(in *state.Instance) bool { return in.ScopeID != sc.ID })
+	}
+	if c.has("portState") {
+		v := strings.ToUpper(c.str("portState"))
+		known := false
+		for st := state.PortState(0); st <= state.StateSlave; st++ {
+			known = known || st.String() == v
+		}
+		if !known {
+			return badParam("portState", c.str("portState"), "want a portState such as MASTER, SLAVE, PASSIVE, LISTENING, UNCALIBRATED")
+		}
+		list = slices.DeleteFunc(list, func(in *state.Instance) bool { return in.PortState.String() != v })
+	}
+	return writeJSON(c.ctx, list)
 }
 
 func (s *Server) segments(c *call) error {
-	return writeJSON(c.ctx, nonNil(s.b.Snapshot().Segments))
+	return writeJSON(c.ctx, nonNil(s.currentTree().snap.Segments))
 }
 
 func (s *Server) hierarchy(c *call) error {
-	return writeJSON(c.ctx, nonNil(s.b.Snapshot().Hierarchy))
+	return writeJSON(c.ctx, nonNil(s.currentTree().snap.Hierarchy))
 }
 
 func nonNil[T any](v []T) []T {
@@ -124,9 +200,28 @@ func (s *Server) captureClear(c *call) error {
 	return writeJSON(c.ctx, map[string]any{"cleared": true, "buffer": s.bufferStats()})
 }
 
+func (s *Server) captureStart(c *call) error { return s.captureControl(c, true) }
+func (s *Server) captureStop(c *call) error  { return s.captureControl(c, false) }
+
+func (s *Server) captureControl(c *call, start bool) error {
+	cc, ok := s.b.(CaptureController)
+	if !ok {
+		return errorf(fasthttp.StatusNotImplemented, "this frame source cannot be started or stopped over the API")
+	}
+	verb, do := "stop", cc.StopCapture
+	if start {
+		verb, do = "start", cc.StartCapture
+	}
+	if err := do(); err != nil {
+		return errorf(fasthttp.StatusConflict, "cannot %s the capture: %v", verb, err)
+	}
+	s.log.Info("capture "+verb+" requested", "by", c.who, "remote", c.ctx.RemoteIP().String())
+	return writeJSON(c.ctx, captureBody{s.b.CaptureStatus(), s.b.Counters(), s.bufferStats()})
+}
+
 // instance looks up the instance named by the path variable.
 func (s *Server) instance(c *call) (*state.Instance, *tree, error) {
-	t := s.treeFor(s.b.Snapshot())
+	t := s.currentTree()
 	id, err := strconv.ParseUint(c.vars[0], 10, 32)
 	if err != nil {
 		return nil, nil, errorf(fasthttp.StatusNotFound, "unknown path segment %q: instance ids are decimal integers", c.vars[0])
@@ -185,7 +280,7 @@ type statsBody struct {
 }
 
 func (s *Server) stats(c *call) error {
-	snap := s.b.Snapshot()
+	snap := s.currentTree().snap
 	body := statsBody{Time: snap.Time, Frames: snap.Frames, Counters: s.b.Counters(), Scopes: []scopeStats{}, Events: map[string]uint64{}}
 	for _, sc := range snap.Scopes {
 		st := scopeStats{ID: sc.ID, Name: sc.Name, Counts: sc.Counts, Rates: sc.Rates}
@@ -203,8 +298,8 @@ func (s *Server) stats(c *call) error {
 }
 
 func (s *Server) scopeSeries(c *call) error {
-	snap := s.b.Snapshot()
-	t := s.treeFor(snap)
+	t := s.currentTree()
+	snap := t.snap
 	id, err := strconv.ParseUint(c.vars[0], 10, 32)
 	sc := t.scopeByID[uint32(id)]
 	if err != nil || sc == nil {
@@ -280,24 +375,48 @@ func (s *Server) events(c *call) error {
 	if ok && limit == 0 {
 		return badParam("limit", c.str("limit"), "want 1 or more")
 	}
+	tail, tailSet, err := c.uintParam("tail", maxEventLimit)
+	if err != nil {
+		return err
+	}
+	if tailSet && (tail == 0 || ok) {
+		return badParam("tail", c.str("tail"), "want 1 or more, and not together with limit")
+	}
 	body := eventsBody{Events: []state.Event{}}
 	log := s.b.Events()
 	if log == nil {
 		return writeJSON(c.ctx, body)
 	}
 	all := log.Events(after, 0)
-	for _, e := range all {
-		if e.Severity < minSev || e.Time < since || e.Time > until {
-			continue
+	match := func(e *state.Event) bool {
+		return e.Severity >= minSev && e.Time >= since && e.Time <= until && (len(types) == 0 || matchType(types, e.Type))
+	}
+	if tailSet {
+		// The newest tail matching events, oldest first.
+		i := len(all)
+		for n := uint64(0); i > 0 && n < tail; {
+			i--
+			if match(&all[i]) {
+				n++
+			}
 		}
-		if len(types) > 0 && !matchType(types, e.Type) {
+		for j := i; j < len(all); j++ {
+			if match(&all[j]) {
+				body.Events = append(body.Events, all[j])
+			}
+		}
+		return writeJSON(c.ctx, body)
+	}
+	for i := range all {
+		e := &all[i]
+		if !match(e) {
 			continue
 		}
 		if uint64(len(body.Events)) == limit {
 			body.Next = body.Events[len(body.Events)-1].Seq // there is more
 			break
 		}
-		body.Events = append(body.Events, e)
+		body.Events = append(body.Events, *e)
 	}
 	return writeJSON(c.ctx, body)
 }

@@ -2,6 +2,7 @@ package httpd
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -70,8 +72,20 @@ type Config struct {
 	// get 403. Default: every client.
 	AllowList []netip.Prefix
 	// ReadTimeout, WriteTimeout and IdleTimeout bound connections. Defaults
-	// 30 s, 0 (none: pcapng downloads may be long) and 120 s.
+	// 30 s, 0 (none: pcapng downloads and event streams may be long) and
+	// 120 s.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// SummaryInterval is how often the event stream sends its summary.
+	// Default DefaultSummaryInterval (1 s).
+	SummaryInterval time.Duration
+	// MaxStreams bounds the event streams open at once; more get 503.
+	// Default DefaultMaxStreams (256).
+	MaxStreams int
+	// DisableHTTP turns plain HTTP off (Serve refuses), leaving HTTPS
+	// only. Default false: plain HTTP on Listen.
+	DisableHTTP bool
+	// TLS configures HTTPS. Default off.
+	TLS TLSConfig
 }
 
 // Iface describes one capture interface, for packet lists and pcapng
@@ -106,6 +120,22 @@ type InterfaceLister interface {
 	Interfaces() []Iface
 }
 
+// CaptureController is implemented by a Backend whose frame sources can
+// be stopped and started again while the appliance runs (POST
+// /api/v1/capture/stop and /start). Without it those routes answer 501.
+//
+// StopCapture stops reading frames (the model and the RAM capture buffer
+// keep what they hold); StartCapture resumes. Both return once the change
+// has taken effect and must be idempotent: stopping a stopped capture is
+// not an error. An error means the change could not be made (a replay that
+// has ended cannot start again, an interface is gone) and is shown to the
+// client with status 409. CaptureStatus should then report Running
+// accordingly.
+type CaptureController interface {
+	StartCapture() error
+	StopCapture() error
+}
+
 // InsecureListenError is returned by New and Serve when the server would
 // listen on a non-loopback address without any credentials configured.
 type InsecureListenError struct {
@@ -134,8 +164,26 @@ type Server struct {
 	routes []route
 	auth   *authenticator
 
-	mu   sync.Mutex
-	tree *tree // built for the last snapshot served
+	mu          sync.Mutex           // held while building a tree
+	tree        atomic.Pointer[tree] // built for the last snapshot served
+	refresh     chan struct{}        // kicks the refresher
+	refreshOnce sync.Once
+
+	meta    MetadataStore
+	metaMu  sync.Mutex
+	metaAll map[string]DeviceMetadata // cached AllMetadata of generation metaGen
+	metaGen uint64
+
+	hub      hub
+	done     chan struct{} // closed by Shutdown: ends event streams
+	doneOnce sync.Once
+
+	ui *uiFiles
+
+	certs     certStore
+	tlsConfig *tls.Config // nil without HTTPS
+
+	debug bool // the log takes debug records: log every request
 }
 
 // New checks cfg and returns a server reading b. A nil log discards.
@@ -158,6 +206,12 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 120 * time.Second
 	}
+	if cfg.SummaryInterval <= 0 {
+		cfg.SummaryInterval = DefaultSummaryInterval
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	a, err := newAuthenticator(cfg.Users, cfg.Tokens)
 	if err != nil {
 		return nil, err
@@ -167,10 +221,25 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 			return nil, &ConfigError{fmt.Sprintf("AllowList[%d]", i), "invalid prefix"}
 		}
 	}
-	if !a.enabled() && !loopbackAddr(cfg.Listen) {
+	if !a.enabled() && !cfg.DisableHTTP && !loopbackAddr(cfg.Listen) {
 		return nil, &InsecureListenError{Addr: cfg.Listen}
 	}
-	s := &Server{cfg: cfg, b: b, log: log, auth: a}
+	s := &Server{cfg: cfg, b: b, log: log, auth: a, done: make(chan struct{}), ui: embeddedUI(),
+		refresh: make(chan struct{}, 1)}
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
+	if cfg = s.cfg; cfg.TLS.Enabled && !a.enabled() && !loopbackAddr(cfg.TLS.Listen) {
+		return nil, &InsecureListenError{Addr: cfg.TLS.Listen}
+	}
+	s.hub.s = s
+	s.debug = log.Enabled(context.Background(), slog.LevelDebug)
+	s.meta = NewMemoryMetadata()
+	if mp, ok := b.(MetadataProvider); ok {
+		if st := mp.MetadataStore(); st != nil {
+			s.meta = st
+		}
+	}
 	s.routes = s.routeTable()
 	s.srv = &fasthttp.Server{
 		Handler:               s.handle,
@@ -189,30 +258,73 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 // Addr returns the configured listen address.
 func (s *Server) Addr() string { return s.cfg.Listen }
 
-// ListenAndServe listens on Config.Listen and serves until Shutdown.
+// ListenAndServe listens on Config.Listen (plain HTTP, unless disabled)
+// and TLSConfig.Listen (HTTPS, when enabled) and serves until Shutdown. It
+// returns the first error of either.
 func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
-	if err != nil {
-		return err
+	type serveFunc func(net.Listener) error
+	var lns []net.Listener
+	var fns []serveFunc
+	listen := func(addr string, f serveFunc) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return err
+		}
+		lns, fns = append(lns, ln), append(fns, f)
+		return nil
 	}
-	return s.Serve(ln)
+	if !s.cfg.DisableHTTP {
+		if err := listen(s.cfg.Listen, s.Serve); err != nil {
+			return err
+		}
+	}
+	if s.cfg.TLS.Enabled {
+		if err := listen(s.cfg.TLS.Listen, s.ServeTLS); err != nil {
+			return err
+		}
+	}
+	errs := make(chan error, len(lns))
+	for i := range lns {
+		go func() { errs <- fns[i](lns[i]) }()
+	}
+	err := <-errs
+	for range len(lns) - 1 {
+		if e := <-errs; err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
-// Serve serves on ln until Shutdown. It refuses a non-loopback listener
-// when no credentials are configured, whatever Config.Listen said.
+// Serve serves plain HTTP on ln until Shutdown. It refuses a non-loopback
+// listener when no credentials are configured, whatever Config.Listen
+// said, and any listener when Config.DisableHTTP is set.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.cfg.DisableHTTP {
+		ln.Close()
+		return errors.New("httpd: plain HTTP is disabled (Config.DisableHTTP)")
+	}
 	if !s.auth.enabled() && !loopbackAddr(ln.Addr().String()) {
 		ln.Close()
 		return &InsecureListenError{Addr: ln.Addr().String()}
 	}
-	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
-		"note", "plain HTTP: TLS is not built yet")
+	if s.auth.hasUsers() && !loopbackAddr(ln.Addr().String()) && !s.cfg.TLS.Enabled {
+		s.log.Warn("HTTP basic authentication over plain HTTP exposes passwords on the network: enable HTTPS or use bearer tokens",
+			"addr", ln.Addr().String())
+	}
+	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled())
 	return s.srv.Serve(ln)
 }
 
-// Shutdown stops accepting connections and waits, until ctx ends, for open
-// ones to finish.
-func (s *Server) Shutdown(ctx context.Context) error { return s.srv.ShutdownWithContext(ctx) }
+// Shutdown ends event streams, stops accepting connections and waits,
+// until ctx ends, for open ones to finish. The server cannot serve again.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.doneOnce.Do(func() { close(s.done) })
+	return s.srv.ShutdownWithContext(ctx)
+}
 
 // loopbackAddr reports whether the host of addr is a loopback address
 // ("localhost" counts; an empty host, meaning every address, does not).

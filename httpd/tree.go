@@ -1,12 +1,15 @@
 package httpd
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -44,17 +47,33 @@ type scopeNode struct {
 	instances *collection
 }
 
-// tree indexes one snapshot.
+// deviceView is a device with the operator's metadata, when there is any.
+// It encodes as the state.Device's fields plus "metadata"; walked into,
+// "metadata" is the record and other names are the device's fields.
+type deviceView struct {
+	*state.Device
+	Metadata *DeviceMetadata `json:"metadata,omitempty"`
+}
+
+// tree indexes one snapshot, with the device metadata of one store
+// generation.
 type tree struct {
 	snap      *state.Snapshot
+	metaGen   uint64
 	root      map[string]*collection
 	scopeByID map[uint32]*state.Scope
 	instByID  map[uint32]*state.Instance
+	devices   map[string]*deviceView
+	instByDev map[string][]*state.Instance // by clockIdentity
+
+	cache   responseCache // encoded answers of walked paths
+	checked atomic.Int64  // when the tree was last found current, Unix ns
 }
 
-func buildTree(s *state.Snapshot) *tree {
-	t := &tree{snap: s, root: map[string]*collection{},
-		scopeByID: make(map[uint32]*state.Scope, len(s.Scopes)), instByID: make(map[uint32]*state.Instance, len(s.Instances))}
+func buildTree(s *state.Snapshot, meta map[string]DeviceMetadata, metaGen uint64) *tree {
+	t := &tree{snap: s, metaGen: metaGen, root: map[string]*collection{},
+		scopeByID: make(map[uint32]*state.Scope, len(s.Scopes)), instByID: make(map[uint32]*state.Instance, len(s.Instances)),
+		devices: make(map[string]*deviceView, len(s.Devices)), instByDev: make(map[string][]*state.Instance, len(s.Devices))}
 	perScope := map[uint32]*collection{}
 	instances := newCollection(len(s.Instances))
 	for i := range s.Instances {
@@ -62,6 +81,7 @@ func buildTree(s *state.Snapshot) *tree {
 		k := strconv.FormatUint(uint64(in.ID), 10)
 		instances.add(k, in)
 		t.instByID[in.ID] = in
+		t.instByDev[in.ClockIdentity] = append(t.instByDev[in.ClockIdentity], in)
 		c := perScope[in.ScopeID]
 		if c == nil {
 			c = newCollection(0)
@@ -81,20 +101,125 @@ func buildTree(s *state.Snapshot) *tree {
 	}
 	devices := newCollection(len(s.Devices))
 	for i := range s.Devices {
-		devices.add(s.Devices[i].ClockIdentity, &s.Devices[i])
+		d := &s.Devices[i]
+		if d.Roles == nil || d.Ports == nil || d.Instances == nil {
+			// Lists read as [], never null; the snapshot itself is not ours
+			// to change.
+			c := *d
+			c.Roles, c.Ports, c.Instances = nonNil(c.Roles), nonNil(c.Ports), nonNil(c.Instances)
+			d = &c
+		}
+		v := &deviceView{Device: d}
+		if m, ok := meta[d.ClockIdentity]; ok {
+			v.Metadata = &m
+		}
+		devices.add(d.ClockIdentity, v)
+		t.devices[d.ClockIdentity] = v
 	}
 	t.root["scopes"], t.root["devices"], t.root["instances"] = scopes, devices, instances
 	return t
 }
 
-// treeFor returns the index of snap, building it when snap is new.
+// How the server keeps its tree current. Backend.Snapshot may take a
+// while when the model is large (it merges the shards' published state),
+// and a new snapshot means a new tree and new encodings of the paths
+// clients ask for. Requests should not wait for that: they answer from the
+// current tree as long as it was confirmed current within maxTreeAge, and
+// kick a refresher goroutine that takes the next snapshot, builds its tree,
+// encodes the paths asked for in the last hotPathAge into it, and only
+// then makes it current.
+const (
+	maxTreeAge   = time.Second
+	hotPathAge   = 2 * time.Second
+	refreshPause = 50 * time.Millisecond // at most this often
+	maxPrewarm   = 32                    // paths encoded ahead per refresh
+)
+
+// currentTree returns the tree to answer from.
+func (s *Server) currentTree() *tree {
+	t := s.tree.Load()
+	if t == nil || t.metaGen != s.metadataStore().Generation() || time.Now().UnixNano()-t.checked.Load() > int64(maxTreeAge) {
+		return s.treeFor(s.b.Snapshot())
+	}
+	s.refreshOnce.Do(func() { go s.refresher() })
+	select {
+	case s.refresh <- struct{}{}:
+	default:
+	}
+	return t
+}
+
+// treeFor returns the index of snap, building it now when snap or the
+// metadata is new.
 func (s *Server) treeFor(snap *state.Snapshot) *tree {
+	gen := s.metadataStore().Generation()
+	if t := s.tree.Load(); t != nil && t.snap == snap && t.metaGen == gen {
+		t.checked.Store(time.Now().UnixNano())
+		return t
+	}
+	meta, gen := s.allMetadata()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tree == nil || s.tree.snap != snap {
-		s.tree = buildTree(snap)
+	t := s.tree.Load()
+	if t == nil || t.snap != snap || t.metaGen != gen {
+		t = buildTree(snap, meta, gen)
+		s.tree.Store(t)
 	}
-	return s.tree
+	t.checked.Store(time.Now().UnixNano())
+	return t
+}
+
+// refresher keeps the tree current while requests come, until Shutdown.
+func (s *Server) refresher() {
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-s.refresh:
+		}
+		old := s.tree.Load()
+		snap := s.b.Snapshot()
+		meta, gen := s.allMetadata()
+		if old != nil && old.snap == snap && old.metaGen == gen {
+			old.checked.Store(time.Now().UnixNano())
+		} else {
+			nt := buildTree(snap, meta, gen)
+			if old != nil {
+				nt.prewarm(old)
+			}
+			nt.checked.Store(time.Now().UnixNano())
+			s.mu.Lock()
+			if s.tree.Load() == old {
+				s.tree.Store(nt)
+			}
+			s.mu.Unlock()
+		}
+		select {
+		case <-s.done:
+			return
+		case <-time.After(refreshPause):
+		}
+	}
+}
+
+// prewarm encodes into t the paths clients recently asked old for.
+func (t *tree) prewarm(old *tree) {
+	since := time.Now().Add(-hotPathAge).UnixNano()
+	n := 0
+	old.cache.m.Range(func(k, v any) bool {
+		e := v.(*cachedBody)
+		if e.lastHit.Load() < since {
+			return true
+		}
+		key := k.(string)
+		if val, err := t.walk(splitPath(key)[2:]); err == nil {
+			if b, err := json.Marshal(val); err == nil {
+				t.cache.put(key, append(b, '\n')).lastHit.Store(e.lastHit.Load())
+			}
+		}
+		n++
+		return n < maxPrewarm
+	})
 }
 
 // walk resolves path (its first segment names a root collection) and
@@ -153,6 +278,18 @@ func step(dst []any, v any, seg string) ([]any, error) {
 			return append(dst, n.instances), nil
 		}
 		return stepValue(dst, reflect.ValueOf(n.scope), seg)
+	case *deviceView:
+		if seg == "metadata" {
+			if n.Metadata == nil {
+				return append(dst, nilOf{reflect.TypeFor[*DeviceMetadata]()}), nil
+			}
+			return append(dst, n.Metadata), nil
+		}
+		out, err := stepValue(dst, reflect.ValueOf(n.Device), seg)
+		if err != nil && strings.HasPrefix(err.Error(), "no field of that name") {
+			err = walkError(err.Error() + ", metadata")
+		}
+		return out, err
 	case nilOf:
 		return stepValue(dst, reflect.Zero(n.t), seg)
 	case nil:

@@ -1,0 +1,293 @@
+package httpd
+
+import (
+	"bufio"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"ptpwatch/state"
+)
+
+// The live event stream, GET /api/v1/events/stream, in the server-sent
+// events format (text/event-stream):
+//
+//	id: 42
+//	event: model
+//	data: {"seq":42,"type":"Port State Changed",...}
+//
+//	event: summary
+//	data: {"time":...,"scopes":[...],"counters":{...},...}
+//
+// One hub goroutine per server subscribes to the model's event log and
+// builds the summary once per interval, encoding each message once for
+// every client; clients only copy bytes to their connection. The frame
+// pipeline never waits for any of it: the event log hands events over
+// without blocking, and the summary reads published snapshots. A client
+// too slow to take its model events is disconnected; the browser's
+// EventSource reconnects with Last-Event-ID and gets what it missed from
+// the log.
+
+// Defaults of the stream settings.
+const (
+	DefaultSummaryInterval = time.Second
+	DefaultMaxStreams      = 256
+	streamHeartbeat        = 15 * time.Second
+	streamClientBuffer     = 1024 // messages queued per client
+	maxStreamReplay        = 10_000
+)
+
+// streamMsg is one encoded message; seq is the model event's number, 0 for
+// a summary.
+type streamMsg struct {
+	seq uint64
+	b   []byte
+}
+
+type streamClient struct {
+	ch     chan streamMsg
+	kicked chan struct{} // closed when the client fell behind
+}
+
+// hub fans the model's events and the periodic summary out to stream
+// clients.
+type hub struct {
+	s       *Server
+	once    sync.Once
+	mu      sync.Mutex
+	clients map[*streamClient]struct{}
+}
+
+// join registers a client, starting the hub on first use; it returns nil
+// when the server has MaxStreams clients already.
+func (h *hub) join() *streamClient {
+	h.once.Do(func() { go h.run() })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.clients) >= h.s.cfg.MaxStreams {
+		return nil
+	}
+	if h.clients == nil {
+		h.clients = map[*streamClient]struct{}{}
+	}
+	c := &streamClient{ch: make(chan streamMsg, streamClientBuffer), kicked: make(chan struct{})}
+	h.clients[c] = struct{}{}
+	return c
+}
+
+func (h *hub) leave(c *streamClient) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+}
+
+func (h *hub) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// broadcast queues m for every client. A client whose queue is full
+// misses a summary, or is disconnected for a model event (it will catch
+// up from the log when it reconnects).
+func (h *hub) broadcast(m streamMsg) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		select {
+		case c.ch <- m:
+		default:
+			if m.seq != 0 {
+				close(c.kicked)
+				delete(h.clients, c)
+			}
+		}
+	}
+}
+
+func (h *hub) run() {
+	s := h.s
+	var events chan state.Event
+	if l := s.b.Events(); l != nil {
+		events = l.Subscribe(4096)
+		defer l.Unsubscribe(events)
+	}
+	tick := time.NewTicker(s.cfg.SummaryInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case e, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			h.broadcast(eventMessage(e))
+		case <-tick.C:
+			if h.count() > 0 {
+				h.broadcast(streamMsg{b: s.summaryMessage()})
+			}
+		}
+	}
+}
+
+// eventMessage encodes a model event.
+func eventMessage(e state.Event) streamMsg {
+	b := make([]byte, 0, 256)
+	b = append(b, "id: "...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, "\nevent: model\ndata: "...)
+	j, _ := json.Marshal(e) // an Event always encodes
+	b = append(b, j...)
+	b = append(b, "\n\n"...)
+	return streamMsg{seq: e.Seq, b: b}
+}
+
+// scopeSummary is one scope in a summary.
+type scopeSummary struct {
+	ID          uint32            `json:"id"`
+	Name        string            `json:"name"`
+	Grandmaster string            `json:"grandmaster,omitempty"`
+	GMVendor    string            `json:"grandmasterVendor,omitempty"`
+	GMChanges   uint32            `json:"grandmasterChanges"`
+	Masters     int               `json:"masters"`
+	Followers   int               `json:"followers"`
+	Instances   int               `json:"instances"`
+	Total       uint64            `json:"total"`
+	Rates       map[string]uint32 `json:"rates"`
+	LastSeen    int64             `json:"lastSeen"`
+}
+
+// summary is the periodic message: what the overview and status bar show.
+type streamSummary struct {
+	Time      int64             `json:"time"`   // the snapshot's model time, ns
+	Server    int64             `json:"server"` // wall clock when built, ns
+	Frames    uint64            `json:"frames"`
+	Counters  map[string]uint64 `json:"counters"`
+	Buffer    *bufferStats      `json:"buffer"`
+	Capture   any               `json:"capture"`
+	Devices   int               `json:"devices"`
+	Instances int               `json:"instances"`
+	Scopes    []scopeSummary    `json:"scopes"`
+	Streams   int               `json:"streams"` // clients connected to the stream
+}
+
+func (s *Server) buildSummary() streamSummary {
+	snap := s.b.Snapshot()
+	out := streamSummary{Time: snap.Time, Server: time.Now().UnixNano(), Frames: snap.Frames, Counters: s.b.Counters(),
+		Buffer: s.bufferStats(), Capture: s.b.CaptureStatus(), Devices: len(snap.Devices), Instances: len(snap.Instances),
+		Scopes: make([]scopeSummary, 0, len(snap.Scopes)), Streams: s.hub.count()}
+	for i := range snap.Scopes {
+		sc := &snap.Scopes[i]
+		ss := scopeSummary{ID: sc.ID, Name: sc.Name, GMChanges: sc.GMChanges, Masters: sc.Masters, Followers: sc.Followers,
+			Instances: sc.Instances, Rates: sc.Rates, LastSeen: sc.LastSeen}
+		if ss.Rates == nil {
+			ss.Rates = map[string]uint32{}
+		}
+		if sc.Grandmaster != nil {
+			ss.Grandmaster, ss.GMVendor = sc.Grandmaster.GrandmasterIdentity, sc.Grandmaster.Vendor
+		}
+		for _, n := range sc.Counts {
+			ss.Total += n
+		}
+		out.Scopes = append(out.Scopes, ss)
+	}
+	return out
+}
+
+func (s *Server) summaryMessage() []byte {
+	j, err := json.Marshal(s.buildSummary())
+	if err != nil {
+		s.log.Warn("encoding the stream summary", "err", err)
+		return nil
+	}
+	b := make([]byte, 0, len(j)+32)
+	b = append(b, "event: summary\ndata: "...)
+	b = append(b, j...)
+	return append(b, "\n\n"...)
+}
+
+// eventStream serves GET /api/v1/events/stream.
+func (s *Server) eventStream(c *call) error {
+	var after uint64
+	if v, ok, err := c.uintParam("after", 1<<63); err != nil {
+		return err
+	} else if ok {
+		after = v
+	} else if id := c.ctx.Request.Header.Peek("Last-Event-ID"); len(id) > 0 {
+		v, err := strconv.ParseUint(string(id), 10, 64)
+		if err != nil {
+			return errorf(fasthttp.StatusBadRequest, "bad Last-Event-ID header %q: want the seq of a model event", id)
+		}
+		after = v
+	}
+	cl := s.hub.join()
+	if cl == nil {
+		return errorf(fasthttp.StatusServiceUnavailable, "too many event streams open (the limit is %d)", s.cfg.MaxStreams)
+	}
+	ctx := c.ctx
+	ctx.SetContentType("text/event-stream; charset=utf-8")
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-cache")
+	ctx.Response.Header.Set("X-Accel-Buffering", "no")
+	if string(ctx.Method()) == fasthttp.MethodHead {
+		s.hub.leave(cl)
+		return nil
+	}
+	replay := c.has("after") || len(ctx.Request.Header.Peek("Last-Event-ID")) > 0
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer s.hub.leave(cl)
+		s.streamTo(w, cl, after, replay)
+	})
+	return nil
+}
+
+// streamTo writes to one client until it goes away, falls behind or the
+// server shuts down.
+func (s *Server) streamTo(w *bufio.Writer, cl *streamClient, after uint64, replay bool) {
+	last := after
+	w.WriteString("retry: 2000\n\n")
+	if l := s.b.Events(); replay && l != nil {
+		evs := l.Events(after, 0)
+		if len(evs) > maxStreamReplay {
+			evs = evs[len(evs)-maxStreamReplay:]
+		}
+		for _, e := range evs {
+			w.Write(eventMessage(e).b)
+			last = e.Seq
+		}
+	}
+	w.Write(s.summaryMessage())
+	if w.Flush() != nil {
+		return
+	}
+	heartbeat := time.NewTicker(streamHeartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case m := <-cl.ch:
+			for {
+				if m.seq == 0 || m.seq > last {
+					w.Write(m.b)
+					last = max(last, m.seq)
+				}
+				if len(cl.ch) == 0 {
+					break
+				}
+				m = <-cl.ch
+			}
+		case <-heartbeat.C:
+			w.WriteString(": keep-alive\n\n")
+		case <-cl.kicked:
+			return
+		case <-s.done:
+			return
+		}
+		if w.Flush() != nil {
+			return // the client went away
+		}
+	}
+}

@@ -1,0 +1,242 @@
+// Overview: capture status, the per-type packets/second chart and one card
+// per scope with its grandmaster and population.
+
+import { get, live, send } from '../api.js';
+import { terms } from '../settings-store.js';
+import { aliases } from '../names.js';
+import { bytes, h, messageTypes, num, svg, time, toast, typeChip, typeColour, ago, fill } from '../util.js';
+
+const WINDOW = 300; // seconds of history in the chart
+
+export function mount(root) {
+  const capture = h('section.panel#capture');
+  const chartBox = h('div');
+  const scopeSel = h('select#chart-scope', { title: 'Scope shown in the chart' }, h('option', { value: '' }, 'All scopes'));
+  const legend = h('div.legend');
+  const chart = h('section.panel#rates', h('div.toolbar', h('h2', { style: { margin: 0 } }, 'Packets per second by type'), h('span.grow'), scopeSel), chartBox, legend);
+  const scopes = h('div.scopes#scopes');
+  root.append(
+    h('div.grid.cols-2', capture, chart),
+    h('h2', { style: { margin: '16px 0 8px' } }, 'Scopes'),
+    scopes,
+  );
+
+  // history[scopeId] = Map(second → {type: count})
+  const history = new Map();
+  const hidden = new Set();
+  let names = new Map();
+  let lastSummary = null;
+  let alive = true;
+
+  aliases().then((m) => { names = m; if (lastSummary) drawScopes(lastSummary); }).catch(() => {});
+
+  function addPoint(scopeId, second, counts) {
+    let m = history.get(scopeId);
+    if (!m) { m = new Map(); history.set(scopeId, m); }
+    m.set(second, counts);
+    for (const k of m.keys()) { if (k < second - WINDOW) m.delete(k); else break; }
+  }
+
+  // Load the recent history of up to 16 scopes.
+  const loaded = new Set();
+  async function loadHistory(s) {
+    for (const sc of s.scopes.slice(0, 16)) {
+      if (loaded.has(sc.id)) continue;
+      loaded.add(sc.id);
+      try {
+        const from = Math.floor(s.time - WINDOW * 1e9);
+        const ser = await get(`/stats/${sc.id}/series?from=${from}`);
+        if (!alive) return;
+        for (const p of ser.points) {
+          const m = history.get(sc.id);
+          if (!m || !m.has(p.second)) addPoint(sc.id, p.second, p.counts);
+        }
+        sortHistory(sc.id);
+      } catch { /* the chart fills from the live summary anyway */ }
+    }
+    drawChart();
+  }
+
+  function sortHistory(id) {
+    const m = history.get(id);
+    if (m) history.set(id, new Map([...m.entries()].sort((a, b) => a[0] - b[0])));
+  }
+
+  function drawCapture(s) {
+    const src = (s.capture && s.capture.sources && s.capture.sources[0]) || {};
+    const c = s.counters || {};
+    const b = s.buffer;
+    let drops = 0;
+    const ifaces = (s.capture && s.capture.interfaces) || [];
+    for (const i of ifaces) {
+      drops += i.handoffDrops || 0;
+      for (const k of ['kernelDrops', 'rxDropped', 'rxRingFull', 'fillRingEmpty']) drops += (i.counters && i.counters[k]) || 0;
+    }
+    const stat = (k, v, bad) => h('div.stat' + (bad ? '.bad' : ''), h('div.v', v), h('div.k', k));
+    const pct = b && b.limit ? (100 * b.bytes) / b.limit : 0;
+    fill(capture, 
+      h('div.toolbar',
+        h('h2', { style: { margin: 0 } }, 'Capture'),
+        h('span.pill.' + (src.running ? 'ok' : 'warn'), src.running ? 'running' : 'stopped'),
+        h('span.muted.ellipsis', { title: src.name || '' }, (src.name || '') + (src.interfaces && src.interfaces.length ? ' · ' + src.interfaces.join(', ') : '')),
+        h('button', { onclick: () => control('start'), title: 'Resume reading frames' }, 'Start'),
+        h('button', { onclick: () => control('stop'), title: 'Stop reading frames; the model and buffer keep what they hold' }, 'Stop'),
+        h('button.danger', { onclick: clearBuffer, title: 'Empty the RAM capture buffer' }, 'Clear buffer'),
+      ),
+      h('div.stats',
+        stat('received', num(c.received)), stat('decoded', num(c.decoded)), stat('not PTP', num(c.notPTP)),
+        stat('truncated', num(c.truncated), c.truncated > 0), stat('malformed', num(c.malformed), c.malformed > 0),
+        stat('drops', num(drops), drops > 0), stat('devices', num(s.devices)), stat('instances', num(s.instances)),
+      ),
+      h('h3', 'RAM capture buffer'),
+      b ? h('div',
+        h('div.bar', { style: { width: '100%', height: '8px' } }, h('span', { style: { width: pct.toFixed(2) + '%' } })),
+        h('div.muted', { style: { marginTop: '4px' } },
+          `${bytes(b.bytes)} of ${bytes(b.limit)} (${pct.toFixed(1)}%) · ${num(b.frames)} frames #${num(b.firstFrame)}–#${num(b.lastFrame)} · ${num(b.evicted)} evicted` +
+          (b.oldest ? ` · since ${time(b.oldest)}` : '')),
+      ) : h('div.muted', 'No RAM capture buffer is configured.'),
+      ifaces.length ? h('table.t', { style: { marginTop: '10px' } },
+        h('thead', h('tr', ['interface', 'method', 'state', 'received', 'restarts', 'last error'].map((x) => h('th', x)))),
+        h('tbody', ifaces.map((i) => h('tr', h('td.mono', i.interface), h('td', i.method || i.configuredMethod), h('td', i.state),
+          h('td.num', num(i.received)), h('td.num', num(i.restarts)), h('td.muted', i.lastError || ''))))) : null,
+      h('div.muted', { style: { marginTop: '8px' } }, src.started ? 'Started ' + time(Date.parse(src.started) * 1e6) : ''),
+    );
+  }
+
+  async function control(what) {
+    try {
+      await send('POST', '/capture/' + what);
+      toast('Capture ' + (what === 'start' ? 'started' : 'stopped'), 'ok');
+    } catch (err) {
+      toast(`Cannot ${what} the capture: ${err.message}`, 'error');
+    }
+  }
+
+  async function clearBuffer() {
+    if (!confirm('Empty the RAM capture buffer? Its frames cannot be exported afterwards.')) return;
+    try {
+      await send('POST', '/capture/clear');
+      toast('Capture buffer cleared', 'ok');
+    } catch (err) {
+      toast('Cannot clear the buffer: ' + err.message, 'error');
+    }
+  }
+
+  function drawScopes(s) {
+    if (!s.scopes.length) {
+      fill(scopes, h('div.empty', 'No PTP traffic seen yet.'));
+      return;
+    }
+    const now = s.server / 1e6;
+    fill(scopes, ...s.scopes.map((sc) => {
+      const rate = Object.values(sc.rates).reduce((a, b) => a + b, 0);
+      const gmName = sc.grandmaster && names.get(sc.grandmaster);
+      return h('div.panel.scope', { dataset: { scope: sc.name } },
+        h('h3', h('span', sc.name), h('span.rate', num(rate) + ' pkt/s')),
+        h('div.gm', sc.grandmaster
+          ? [h('span.muted', 'Grandmaster '), h('a.id', { href: '/devices/' + sc.grandmaster, 'data-link': true }, sc.grandmaster),
+            gmName ? h('b', ' ' + gmName) : null, sc.grandmasterVendor ? h('span.muted', ' · ' + sc.grandmasterVendor) : null,
+            sc.grandmasterChanges ? h('span.sev-warning', ` · ${sc.grandmasterChanges} change${sc.grandmasterChanges > 1 ? 's' : ''}`) : null]
+          : h('span.sev-warning', 'No grandmaster announced')),
+        h('dl.kv',
+          h('dt', terms('Masters')), h('dd', num(sc.masters)),
+          h('dt', terms('Followers')), h('dd', h('b.followers', num(sc.followers))),
+          h('dt', 'Instances'), h('dd', num(sc.instances)),
+          h('dt', 'Messages'), h('dd', num(sc.total)),
+          h('dt', 'Last seen'), h('dd', ago(sc.lastSeen, now)),
+        ),
+        h('div.rates', messageTypes.filter((t) => sc.rates[t]).map((t) => typeChip(t, ' ' + sc.rates[t] + '/s'))),
+      );
+    }));
+  }
+
+  function drawScopeSelect(s) {
+    const have = new Set([...scopeSel.options].map((o) => o.value));
+    for (const sc of s.scopes) {
+      if (!have.has(String(sc.id))) scopeSel.append(h('option', { value: String(sc.id) }, sc.name));
+    }
+  }
+  scopeSel.addEventListener('change', drawChart);
+
+  function drawChart() {
+    const width = Math.max(300, chartBox.clientWidth || 600);
+    const height = 220;
+    const pad = { l: 42, r: 8, t: 8, b: 20 };
+    const sel = scopeSel.value;
+    const ids = sel ? [Number(sel)] : [...history.keys()];
+    // Sum the chosen scopes per second and type.
+    let maxSec = 0;
+    let minSec = Infinity;
+    for (const id of ids) {
+      for (const k of (history.get(id) || new Map()).keys()) { maxSec = Math.max(maxSec, k); minSec = Math.min(minSec, k); }
+    }
+    // The last five minutes, or less while there is less history (one
+    // minute at least).
+    const span = Math.max(60, Math.min(WINDOW, maxSec - minSec + 1 || 60));
+    const from = maxSec - span + 1;
+    const series = {};
+    let ymax = 1;
+    for (const t of messageTypes) series[t] = new Float64Array(span);
+    const present = new Set();
+    for (const id of ids) {
+      for (const [sec, counts] of history.get(id) || []) {
+        if (sec < from) continue;
+        for (const [t, n] of Object.entries(counts)) {
+          if (!series[t]) continue;
+          series[t][sec - from] += n;
+          present.add(t);
+        }
+      }
+    }
+    for (const t of present) if (!hidden.has(t)) for (const v of series[t]) ymax = Math.max(ymax, v);
+    ymax = niceMax(ymax);
+    const x = (i) => pad.l + (i / (span - 1)) * (width - pad.l - pad.r);
+    const y = (v) => pad.t + (1 - v / ymax) * (height - pad.t - pad.b);
+    const g = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Packets per second by message type' });
+    for (let i = 0; i <= 4; i++) {
+      const v = (ymax * i) / 4;
+      g.append(svg('line', { class: 'axis', x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v) }));
+      g.append(svg('text', { x: pad.l - 5, y: y(v) + 3, 'text-anchor': 'end' }, num(Math.round(v))));
+    }
+    const step = span > 120 ? 60 : 15;
+    for (let back = 0; back < span; back += step) {
+      const i = span - 1 - back;
+      const label = back === 0 ? 'now' : back % 60 === 0 ? `-${back / 60} min` : `-${back} s`;
+      g.append(svg('text', { x: x(i), y: height - 5, 'text-anchor': back === 0 ? 'end' : 'middle' }, label));
+    }
+    for (const t of messageTypes) {
+      if (!present.has(t) || hidden.has(t)) continue;
+      const pts = [];
+      const a = series[t];
+      for (let i = Math.max(0, minSec - from); i < span; i++) pts.push(x(i).toFixed(1) + ',' + y(a[i]).toFixed(1));
+      g.append(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: typeColour(t), 'stroke-width': 1.5, 'data-type': t }));
+    }
+    fill(chartBox, g);
+    fill(legend, ...messageTypes.filter((t) => present.has(t)).map((t) => {
+      const last = series[t][span - 1] || series[t][span - 2] || 0;
+      return h('label' + (hidden.has(t) ? '.off' : ''), {
+        onclick: () => { hidden.has(t) ? hidden.delete(t) : hidden.add(t); drawChart(); },
+      }, h('i', { style: { background: typeColour(t) } }), `${t} ${num(last)}/s`);
+    }));
+  }
+
+  const offSummary = live.on('summary', (s) => {
+    lastSummary = s;
+    const sec = Math.floor(s.time / 1e9) - 1; // rates are of the last whole second
+    for (const sc of s.scopes) addPoint(sc.id, sec, sc.rates);
+    drawCapture(s);
+    drawScopes(s);
+    drawScopeSelect(s);
+    drawChart();
+    loadHistory(s);
+  });
+  if (!lastSummary) capture.append(h('p.loading', 'Waiting for the live summary…'));
+
+  return () => { alive = false; offSummary(); };
+}
+
+function niceMax(v) {
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * p) return m * p;
+  return 10 * p;
+}

@@ -1,0 +1,281 @@
+// Packets: the live list of captured frames from the RAM capture buffer,
+// filtered by scope, type or instance, and the decoded detail of one
+// frame: its field tree beside a hex dump, each highlighting the other.
+
+import { get, live } from '../api.js';
+import { terms } from '../settings-store.js';
+import { h, messageTypes, num, timeText, typeChip, typeColour, VirtualList, fill } from '../util.js';
+
+const MAX_ROWS = 20000; // rows kept in the list
+const PAGE = 500; // frames asked for per request
+const MAX_PAGES = 4; // requests per poll: at most 4,000 frames/s are listed, then it skips
+const POLL_MS = 500;
+
+export function mount(root, _params, q) {
+  const filter = { scope: q.get('scope') || '', type: q.get('type') || '', instance: q.get('instance') || '' };
+  let paused = false;
+  let rows = [];
+  let after = null;
+  let inflight = false;
+  let selected = null;
+  let alive = true;
+  let follow = true;
+  let restart = 0; // bumps when the filter changes, to drop stale answers
+  let skippedTotal = 0;
+  let behind = false; // the last poll did not reach the newest frame
+
+  const scopeSel = h('select#f-scope', { title: 'Scope' }, h('option', { value: '' }, 'All scopes'));
+  const typeSel = h('select#f-type', { title: 'Message type' }, h('option', { value: '' }, 'All types'),
+    messageTypes.map((t) => h('option', { value: t }, t)));
+  typeSel.value = filter.type;
+  const pauseBtn = h('button#pause', { title: 'Pause or resume the live list' }, 'Pause');
+  const count = h('span.count');
+  const instChip = h('span');
+  const pcap = h('a#pcapng', { title: 'Download the buffered frames that match the filter as pcapng' }, 'pcapng ⤓');
+  const head = h('div.head', ['#', 'time', 'scope', 'type', 'len', 'summary'].map((x) => h('div' + (x === 'len' || x === '#' ? '.num' : ''), x)));
+  const body = h('div');
+  const grid = h('div.vgrid#packet-list', { style: { '--cols': '70px 168px minmax(110px, 1.2fr) 152px 48px minmax(200px, 4fr)' } }, head, body);
+  const detail = h('div.detail#packet-detail', { hidden: true });
+  root.append(
+    h('div.toolbar', scopeSel, typeSel, instChip, pauseBtn, h('span.grow'), count, pcap),
+    h('div.split', grid, detail),
+  );
+
+  const list = new VirtualList(body, {
+    rowHeight: 22,
+    render: (p) => {
+      const r = h('div.row.typed', {
+        dataset: { frame: p.frame, type: p.messageType || '' },
+        style: { '--c': typeColour(p.messageType) },
+        onclick: () => select(p.frame),
+      },
+      h('div.mono.num', p.frame),
+      h('div.mono', timeText(p.timeText, p.time)),
+      h('div', { title: p.scope || '' }, p.scope || h('span.muted', p.interfaceName)),
+      h('div', p.messageType ? typeChip(p.messageType) : h('span.muted', 'not PTP')),
+      h('div.num', p.length),
+      h('div.mono', { title: p.summary }, terms(p.summary)));
+      if (p.frame === selected) r.classList.add('selected');
+      return r;
+    },
+  });
+  body.addEventListener('scroll', () => { follow = list.atBottom(); }, { passive: true });
+
+  function setURL() {
+    const u = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v) u.set(k, v);
+    const s = u.toString();
+    history.replaceState(null, '', '/packets' + (s ? '?' + s : ''));
+    pcap.href = '/api/v1/capture.pcapng' + (s ? '?' + s : '');
+    fill(instChip, filter.instance
+      ? h('span.chip.removable', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${filter.instance} ✕`)
+      : '');
+  }
+
+  function reset() {
+    restart++;
+    skippedTotal = 0;
+    behind = false;
+    rows = [];
+    after = null;
+    follow = true;
+    list.setItems(rows);
+    setURL();
+    count.textContent = '';
+    poll();
+  }
+
+  scopeSel.addEventListener('change', () => { filter.scope = scopeSel.value; reset(); });
+  typeSel.addEventListener('change', () => { filter.type = typeSel.value; reset(); });
+  pauseBtn.addEventListener('click', () => {
+    paused = !paused;
+    pauseBtn.textContent = paused ? 'Resume' : 'Pause';
+    pauseBtn.classList.toggle('primary', paused);
+    if (!paused) poll();
+  });
+
+  async function poll() {
+    if (!alive || paused || inflight) return;
+    inflight = true;
+    const gen = restart;
+    try {
+      const q = () => {
+        const u = new URLSearchParams();
+        for (const [k, v] of Object.entries(filter)) if (v) u.set(k, v);
+        return u;
+      };
+      if (after === null || behind) {
+        // Start (or, on a stream faster than anyone reads, start again)
+        // from the newest matching frames.
+        const u = q();
+        u.set('tail', String(PAGE));
+        const r = await get('/packets?' + u);
+        if (gen !== restart || !alive) return;
+        if (behind && r.packets.length && after !== null) skippedTotal += Math.max(0, r.packets[0].frame - after - 1);
+        rows.push(...r.packets.filter((p) => after === null || p.frame > after));
+        if (r.packets.length) after = r.packets[r.packets.length - 1].frame;
+        else if (after === null) after = (live.summary && live.summary.buffer && live.summary.buffer.lastFrame) || 0;
+        behind = false;
+      } else {
+        for (let pages = 0; ; pages++) {
+          const u = q();
+          u.set('after', String(after));
+          u.set('limit', String(PAGE));
+          const r = await get('/packets?' + u);
+          if (gen !== restart || !alive) return;
+          if (r.packets.length) {
+            rows.push(...r.packets);
+            after = r.packets[r.packets.length - 1].frame;
+          }
+          if (!r.next) break;
+          if (pages + 1 === MAX_PAGES) { behind = true; break; }
+        }
+      }
+      if (rows.length > MAX_ROWS) rows = rows.slice(rows.length - MAX_ROWS);
+      list.setItems(rows);
+      if (follow && !paused) requestAnimationFrame(() => list.scrollToBottom());
+      count.textContent = num(rows.length) + ' packets' + (paused ? ' (paused)' : '') +
+        (skippedTotal ? ` · skipped ${filter.scope || filter.type || filter.instance ? 'ahead' : num(skippedTotal) + ' frames'}: the stream is faster than the list` : '');
+    } catch (err) {
+      count.textContent = 'error: ' + err.message;
+    } finally {
+      inflight = false;
+    }
+  }
+
+  const timer = setInterval(poll, POLL_MS);
+  const offSummary = live.on('summary', (s) => {
+    const have = new Set([...scopeSel.options].map((o) => o.value));
+    for (const sc of s.scopes) {
+      if (!have.has(String(sc.id))) scopeSel.append(h('option', { value: String(sc.id) }, sc.name));
+    }
+    scopeSel.value = filter.scope;
+  });
+
+  async function select(frame) {
+    selected = frame;
+    follow = false; // keep the chosen row in place while reading it
+    list.refresh();
+    detail.hidden = false;
+    fill(detail, h('p.loading', { style: { padding: '10px' } }, 'Decoding frame ' + frame + '…'));
+    try {
+      const p = await get('/packets/' + frame);
+      if (selected !== frame || !alive) return;
+      showDetail(p);
+    } catch (err) {
+      fill(detail, h('p.sev-warning', { style: { padding: '10px' } }, err.message));
+    }
+  }
+
+  function showDetail(p) {
+    const bytes = hexToBytes(p.hex);
+    const fields = []; // {el, off, len, ancestors}
+    const treeEl = h('div.tree#field-tree', h('ul', p.fields.map((f) => fieldNode(f, fields, []))));
+    const hexEl = hexDump(bytes);
+    const byteEls = hexEl.querySelectorAll('[data-i]');
+    const hexSpans = new Array(bytes.length);
+    const ascSpans = new Array(bytes.length);
+    for (const e of byteEls) (e.classList.contains('b') ? hexSpans : ascSpans)[Number(e.dataset.i)] = e;
+    let lit = [];
+    function clear() {
+      for (const e of lit) e.classList.remove('hl', 'hl2');
+      lit = [];
+    }
+    function light(off, len, cls) {
+      for (let i = off; i < off + len && i < bytes.length; i++) {
+        for (const e of [hexSpans[i], ascSpans[i]]) if (e) { e.classList.add(cls); lit.push(e); }
+      }
+    }
+    treeEl.addEventListener('mouseover', (ev) => {
+      const f = ev.target.closest('.f');
+      if (!f) return;
+      clear();
+      f.classList.add('hl');
+      lit.push(f);
+      light(Number(f.dataset.off), Number(f.dataset.len), 'hl');
+    });
+    treeEl.addEventListener('mouseleave', clear);
+    hexEl.addEventListener('mouseover', (ev) => {
+      const b = ev.target.closest('[data-i]');
+      if (!b) return;
+      const i = Number(b.dataset.i);
+      clear();
+      // The innermost fields covering the byte: the shortest, all of them
+      // when bit fields share it (messageType and majorSdoId, flags).
+      let min = Infinity;
+      for (const f of fields) if (i >= f.off && i < f.off + f.len) min = Math.min(min, f.len);
+      const best = fields.filter((f) => i >= f.off && i < f.off + f.len && f.len === min);
+      light(i, 1, 'hl2');
+      for (const f of best) {
+        f.el.classList.add('hl');
+        lit.push(f.el);
+        for (const a of f.ancestors) a.classList.remove('closed');
+      }
+      if (best.length) {
+        light(best[0].off, best[0].len, 'hl');
+        best[0].el.scrollIntoView({ block: 'nearest' });
+      }
+    });
+    hexEl.addEventListener('mouseleave', clear);
+    fill(detail, 
+      h('div.dhead',
+        h('div.sum', h('div', p.messageType ? typeChip(p.messageType) : null, h('b', ' Frame ' + p.frame), h('span.muted', ` · ${p.length} bytes · ${p.linkType} · ${p.interfaceName} · ${p.timestampSource} timestamp`)),
+          h('div.mono', p.timeText), h('div.mono.muted', terms(p.summary))),
+        h('button', { title: 'Close', onclick: () => { selected = null; detail.hidden = true; list.refresh(); } }, '✕')),
+      h('div.dbody', treeEl, hexEl),
+    );
+  }
+
+  setURL();
+  poll();
+  return () => { alive = false; clearInterval(timer); offSummary(); list.destroy(); };
+}
+
+function hexToBytes(hex) {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(2 * i, 2), 16);
+  return out;
+}
+
+// fieldNode builds the tree item of field f and records it in all.
+function fieldNode(f, all, ancestors, depth = 0) {
+  const kids = f.children || [];
+  const li = h('li');
+  const tw = h('span.tw', kids.length ? '▾' : '');
+  const row = h('div.f', { dataset: { off: f.offset, len: f.length, name: f.name } },
+    tw, h('span.n', f.name),
+    f.value !== undefined ? h('span.v', terms(f.value)) : null,
+    f.text ? h('span.x', terms(f.text)) : null,
+    h('span.o', f.mask ? `@${f.offset} mask 0x${f.mask.toString(16)}` : `@${f.offset}+${f.length}`));
+  li.append(row);
+  all.push({ el: row, off: f.offset, len: f.length, depth, ancestors });
+  if (kids.length) {
+    tw.addEventListener('click', () => { li.classList.toggle('closed'); tw.textContent = li.classList.contains('closed') ? '▸' : '▾'; });
+    li.append(h('ul', kids.map((c) => fieldNode(c, all, [...ancestors, li], depth + 1))));
+  }
+  return li;
+}
+
+// hexDump shows bytes 16 to a line with an ASCII column.
+function hexDump(bytes) {
+  const el = h('div.hex#hex-dump');
+  for (let off = 0; off < bytes.length; off += 16) {
+    const line = h('div', h('span.off', off.toString(16).padStart(4, '0')));
+    const asc = h('span.a');
+    for (let i = off; i < off + 16; i++) {
+      if (i < bytes.length) {
+        const b = bytes[i];
+        line.append(h('span.b' + (i % 16 === 7 ? '.sp' : ''), { dataset: { i } }, b.toString(16).padStart(2, '0')));
+        asc.append(h('span', { dataset: { i } }, b >= 32 && b < 127 ? String.fromCharCode(b) : '.'));
+      } else {
+        line.append(h('span.b' + (i % 16 === 7 ? '.sp' : ''), '  '));
+      }
+      if (i % 16 !== 15) line.append(' ');
+    }
+    line.append(asc);
+    el.append(line);
+  }
+  if (!bytes.length) el.append('(no bytes)');
+  return el;
+}
+

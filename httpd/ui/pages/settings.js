@@ -1,0 +1,70 @@
+// Settings: the words for port states and roles, the time zone and the
+// theme. They live in this browser (localStorage).
+
+import { presets, saveSettings, settings, stateLabel, terms } from '../settings-store.js';
+import { h, stateColour, toast, fill } from '../util.js';
+
+const states = ['INITIALIZING', 'FAULTY', 'DISABLED', 'LISTENING', 'PRE_MASTER', 'MASTER', 'PASSIVE', 'UNCALIBRATED', 'SLAVE'];
+const samples = ['grandmaster', 'boundary clock master port', 'ordinary clock (follower)', 'follower', 'Masters', 'Followers'];
+
+export function mount(root) {
+  const s = settings();
+  const preview = h('table.t#terms-preview');
+  const masterIn = h('input#term-master', { value: s.master, maxlength: 40, placeholder: 'Master' });
+  const slaveIn = h('input#term-slave', { value: s.slave, maxlength: 40, placeholder: 'Slave' });
+  const custom = h('div.custom', h('label', { for: 'term-master' }, 'Word for master'), masterIn, h('label', { for: 'term-slave' }, 'Word for slave'), slaveIn);
+
+  const presetRadios = Object.entries(presets).map(([k, p]) => h('label.opt',
+    h('input', { type: 'radio', name: 'preset', value: k, checked: s.preset === k, onchange: () => save({ preset: k }) }), ' ', p.label));
+
+  function save(change) {
+    saveSettings(change);
+    const c = settings();
+    masterIn.value = c.master;
+    slaveIn.value = c.slave;
+    custom.hidden = c.preset !== 'custom';
+    drawPreview();
+  }
+
+  for (const inp of [masterIn, slaveIn]) {
+    inp.addEventListener('change', () => {
+      save({ preset: 'custom', master: masterIn.value, slave: slaveIn.value });
+      for (const r of root.querySelectorAll('input[name=preset]')) r.checked = r.value === 'custom';
+      toast('State terms saved', 'ok');
+    });
+  }
+
+  function drawPreview() {
+    fill(preview, 
+      h('thead', h('tr', h('th', 'portState (IEEE 1588)'), h('th', 'shown as'), h('th', 'role text (API)'), h('th', 'shown as'))),
+      h('tbody', states.map((st, i) => h('tr',
+        h('td.mono', st),
+        h('td', h('span.chip.state', { style: { '--c': stateColour(st) }, dataset: { state: st } }, stateLabel(st))),
+        h('td.muted', samples[i] || ''),
+        h('td', samples[i] ? terms(samples[i]) : '')))));
+  }
+
+  const tz = h('select#set-tz', { onchange: (e) => { saveSettings({ timeZone: e.target.value }); toast('Time zone saved', 'ok'); } },
+    h('option', { value: 'utc' }, 'UTC'), h('option', { value: 'local' }, 'Local time of this browser'));
+  tz.value = s.timeZone;
+  const theme = h('select#set-theme', { onchange: (e) => saveSettings({ theme: e.target.value }) },
+    h('option', { value: 'dark' }, 'Dark'), h('option', { value: 'light' }, 'Light'));
+  theme.value = s.theme;
+
+  root.append(h('div.settings',
+    h('h1', 'Settings'),
+    h('fieldset',
+      h('legend', 'State terminology'),
+      h('p.muted', { style: { marginTop: 0 } }, 'Port states and role names use these words on every page. The API keeps the IEEE 1588 names.'),
+      presetRadios, custom,
+      h('h3', 'Preview'), preview),
+    h('fieldset', h('legend', 'Display'),
+      h('div.custom', { style: { marginLeft: 0 } }, h('label', { for: 'set-tz' }, 'Times in'), tz, h('label', { for: 'set-theme' }, 'Theme'), theme)),
+    h('fieldset', h('legend', 'About'),
+      h('div', 'REST API description: ', h('a', { href: '/api/v1/openapi.json', target: '_blank' }, '/api/v1/openapi.json'),
+        ' · Prometheus metrics: ', h('a', { href: '/metrics', target: '_blank' }, '/metrics')),
+      h('div.muted', 'These settings are stored in this browser only.')),
+  ));
+  custom.hidden = s.preset !== 'custom';
+  drawPreview();
+}

@@ -1,0 +1,97 @@
+// User settings, kept in the browser's localStorage: the words used for
+// port states and roles, the time zone and the colour theme.
+
+const KEY = 'ptpwatch.settings';
+
+// Presets of state terminology. master and slave name the two roles; the
+// state labels are made from them (MASTER, SLAVE, PRE_MASTER).
+export const presets = {
+  'master-slave': { label: 'Master / Slave (IEEE 1588-2008)', master: 'Master', slave: 'Slave' },
+  'leader-follower': { label: 'Leader / Follower', master: 'Leader', slave: 'Follower' },
+  'transmitter-receiver': { label: 'timeTransmitter / timeReceiver (IEEE 1588g-2022)', master: 'timeTransmitter', slave: 'timeReceiver' },
+  custom: { label: 'Custom words', master: '', slave: '' },
+};
+
+const defaults = { preset: 'master-slave', master: 'Master', slave: 'Slave', timeZone: 'utc', theme: 'dark' };
+
+let current = load();
+const listeners = new Set();
+
+function load() {
+  try {
+    const s = JSON.parse(localStorage.getItem(KEY) || '{}');
+    return { ...defaults, ...s };
+  } catch {
+    return { ...defaults };
+  }
+}
+
+export function settings() { return current; }
+
+// saveSettings merges s into the settings, stores them and tells every
+// listener (pages re-render their labels).
+export function saveSettings(s) {
+  current = { ...current, ...s };
+  if (current.preset !== 'custom' && presets[current.preset]) {
+    current.master = presets[current.preset].master;
+    current.slave = presets[current.preset].slave;
+  }
+  current.master = (current.master || '').trim() || 'Master';
+  current.slave = (current.slave || '').trim() || 'Slave';
+  localStorage.setItem(KEY, JSON.stringify(current));
+  for (const f of listeners) f(current);
+}
+
+export function onSettings(f) { listeners.add(f); return () => listeners.delete(f); }
+
+// upper turns a word into a state label: timeTransmitter → TIME_TRANSMITTER.
+function upper(w) {
+  return w.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[\s-]+/g, '_').toUpperCase();
+}
+
+// stateLabel names a port state (as the API spells it) in the chosen words.
+export function stateLabel(st) {
+  if (!st) return '–';
+  const m = upper(current.master), s = upper(current.slave);
+  switch (st) {
+    case 'MASTER': return m;
+    case 'SLAVE': return s;
+    case 'PRE_MASTER': return 'PRE_' + m;
+  }
+  return st;
+}
+
+// matchCase gives w the case pattern of like (Master, master, MASTER).
+function matchCase(w, like) {
+  if (like === like.toUpperCase() && like !== like.toLowerCase()) return upper(w);
+  if (like[0] === like[0].toUpperCase()) return w[0].toUpperCase() + w.slice(1);
+  return w[0].toLowerCase() + w.slice(1);
+}
+
+// terms rewrites free text from the API (roles, evidence, event values) in
+// the chosen words: the state names and the words master, slave, leader
+// and follower. Grandmaster stays: every edition uses it.
+export function terms(text) {
+  if (!text) return text;
+  return String(text).replace(/\b(PRE_MASTER|masters?|leaders?|slaves?|followers?)\b/gi, (w) => {
+    if (w === 'PRE_MASTER' || w === 'MASTER' || w === 'SLAVE') return stateLabel(w);
+    const isMaster = /^(master|leader)/i.test(w);
+    return plural(matchCase(isMaster ? current.master : current.slave, w), w);
+  });
+}
+
+// plural makes word plural when like is (English rules, enough for role words).
+function plural(word, like) {
+  if (!/s$/i.test(like)) return word;
+  const up = word === word.toUpperCase() && word !== word.toLowerCase();
+  let p;
+  if (/[^aeiou]y$/i.test(word)) p = word.slice(0, -1) + 'ies';
+  else if (/(s|x|z|ch|sh)$/i.test(word)) p = word + 'es';
+  else p = word + 's';
+  return up ? p.toUpperCase() : p;
+}
+
+// applyTheme sets the colour theme on the document.
+export function applyTheme() {
+  document.documentElement.dataset.theme = current.theme === 'light' ? 'light' : 'dark';
+}

@@ -1,0 +1,250 @@
+// Small helpers shared by the pages: element building, formatting, the
+// message type colours and a virtualised list.
+
+import { settings } from './settings-store.js';
+
+// h builds an element: h('div.cls#id', {attr: v, onclick: f}, child, ...).
+// Children may be strings, nodes, arrays, null or undefined.
+export function h(spec, attrs, ...children) {
+  const m = /^([a-z0-9]+)?((?:[.#][\w-]+)*)$/i.exec(spec);
+  const tag = (m && m[1]) || 'div';
+  const e = tag === 'svg' || attrs?.ns === 'svg'
+    ? document.createElementNS('http://www.w3.org/2000/svg', tag)
+    : document.createElement(tag);
+  if (m && m[2]) {
+    for (const part of m[2].match(/[.#][\w-]+/g)) {
+      if (part[0] === '.') e.classList.add(part.slice(1));
+      else e.id = part.slice(1);
+    }
+  }
+  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'ns' || v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+    else if (k === 'style' && typeof v === 'object') {
+      for (const [p, x] of Object.entries(v)) {
+        if (p.startsWith('--')) e.style.setProperty(p, x);
+        else e.style[p] = x;
+      }
+    }
+    else if (k === 'dataset') Object.assign(e.dataset, v);
+    else if (k === 'value' && 'value' in e) e.value = v;
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  append(e, children);
+  return e;
+}
+
+// fill replaces el's children with children (flattened; null and
+// undefined skipped), as h does.
+export function fill(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+function append(e, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(e, c);
+    else e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// svg builds an SVG element.
+export function svg(tag, attrs, ...children) {
+  const e = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null) continue;
+    if (k.startsWith('on') && typeof v === 'function') e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  append(e, children);
+  return e;
+}
+
+// PTP message types in wire order, with their colours. The same colour
+// means the same type on every page.
+export const messageTypes = [
+  'Sync', 'Delay_Req', 'Pdelay_Req', 'Pdelay_Resp', 'Follow_Up', 'Delay_Resp',
+  'Pdelay_Resp_Follow_Up', 'Announce', 'Signaling', 'Management',
+];
+
+const typeColours = {
+  Sync: '#4f9cf9', Follow_Up: '#7fd3ff', Delay_Req: '#f08a24', Delay_Resp: '#f5c542',
+  Pdelay_Req: '#a78bfa', Pdelay_Resp: '#c77dff', Pdelay_Resp_Follow_Up: '#ef7ad9',
+  Announce: '#3fcf8e', Signaling: '#2ec4b6', Management: '#ff6b6b',
+};
+
+export function typeColour(t) { return typeColours[t] || '#8b95a5'; }
+
+// typeChip is a coloured label for a message type.
+export function typeChip(t, extra) {
+  return h('span.chip.type', { style: { '--c': typeColour(t) }, title: t }, t || 'not PTP', extra ?? null);
+}
+
+// Port states and their colours.
+const stateColours = {
+  MASTER: '#3fcf8e', SLAVE: '#4f9cf9', PRE_MASTER: '#8fd9b6', UNCALIBRATED: '#f5c542', PASSIVE: '#8b95a5',
+  LISTENING: '#b8c0cc', INITIALIZING: '#b8c0cc', FAULTY: '#ff6b6b', DISABLED: '#6b7380', UNKNOWN: '#6b7380',
+};
+export function stateColour(s) { return stateColours[s] || '#8b95a5'; }
+
+// Numbers and times.
+const nf = new Intl.NumberFormat('en-US');
+export function num(n) { return n === undefined || n === null ? '–' : nf.format(n); }
+
+export function bytes(n) {
+  if (n === undefined || n === null) return '–';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(n < 10 ? 2 : 1) : n) + ' ' + u[i];
+}
+
+function pad(n, w = 2) { return String(n).padStart(w, '0'); }
+
+// time formats ns since 1970 (a Number: ms precision is what remains) as
+// date and time in the chosen zone.
+export function time(ns, withDate = true) {
+  if (!ns) return '–';
+  const d = new Date(ns / 1e6);
+  const utc = settings().timeZone !== 'local';
+  const Y = utc ? d.getUTCFullYear() : d.getFullYear();
+  const M = utc ? d.getUTCMonth() + 1 : d.getMonth() + 1;
+  const D = utc ? d.getUTCDate() : d.getDate();
+  const hh = utc ? d.getUTCHours() : d.getHours();
+  const mm = utc ? d.getUTCMinutes() : d.getMinutes();
+  const ss = utc ? d.getUTCSeconds() : d.getSeconds();
+  const ms = d.getUTCMilliseconds();
+  const t = `${pad(hh)}:${pad(mm)}:${pad(ss)}.${pad(ms, 3)}`;
+  return (withDate ? `${Y}-${pad(M)}-${pad(D)} ` : '') + t + (utc ? 'Z' : '');
+}
+
+// timeText shows the time of day of an RFC 3339 text with all its
+// fractional digits (packet timestamps keep nanoseconds this way). In the
+// local zone it falls back to time().
+export function timeText(text, ns) {
+  if (settings().timeZone === 'local' || !text) return time(ns, false);
+  const m = /T(\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(text);
+  if (!m) return text;
+  return m[1] + (m[2] || '.').padEnd(10, '0') + 'Z';
+}
+
+// ago says how long before now (ms) an ns time was.
+export function ago(ns, nowMs = Date.now()) {
+  if (!ns) return '–';
+  const s = Math.max(0, (nowMs - ns / 1e6) / 1000);
+  if (s < 1) return 'now';
+  if (s < 60) return Math.round(s) + ' s ago';
+  if (s < 3600) return Math.round(s / 60) + ' min ago';
+  if (s < 86400) return Math.round(s / 3600) + ' h ago';
+  return Math.round(s / 86400) + ' d ago';
+}
+
+export function ns(v) {
+  if (v === undefined || v === null) return '–';
+  const a = Math.abs(v);
+  if (a >= 1e9) return (v / 1e9).toFixed(3) + ' s';
+  if (a >= 1e6) return (v / 1e6).toFixed(3) + ' ms';
+  if (a >= 1e3) return (v / 1e3).toFixed(3) + ' µs';
+  return Math.round(v) + ' ns';
+}
+
+// debounce returns f delayed until calls stop for ms.
+export function debounce(f, ms) {
+  let t;
+  return (...a) => { clearTimeout(t); t = setTimeout(() => f(...a), ms); };
+}
+
+// VirtualList shows rows of a large array, creating elements only for the
+// rows in view. Rows have a fixed height; render(item, index) returns one
+// row element.
+export class VirtualList {
+  constructor(container, { rowHeight = 22, render, onScrollEnd } = {}) {
+    this.container = container;
+    this.rowHeight = rowHeight;
+    this.render = render;
+    this.onScrollEnd = onScrollEnd;
+    this.items = [];
+    this.spacer = h('div.vl-spacer');
+    this.rows = h('div.vl-rows');
+    container.classList.add('vl');
+    container.append(this.spacer, this.rows);
+    this.first = -1;
+    this.last = -1;
+    this.pending = false;
+    container.addEventListener('scroll', () => this.schedule(false), { passive: true });
+    this.resizeObs = new ResizeObserver(() => this.schedule(true));
+    this.resizeObs.observe(container);
+  }
+
+  // setItems replaces the rows; keep keeps the scroll position.
+  setItems(items) {
+    this.items = items;
+    this.spacer.style.height = items.length * this.rowHeight + 'px';
+    this.schedule(true);
+  }
+
+  atBottom() {
+    const c = this.container;
+    return c.scrollHeight - c.scrollTop - c.clientHeight < this.rowHeight * 2;
+  }
+
+  scrollToBottom() { this.container.scrollTop = this.container.scrollHeight; }
+
+  // refresh redraws the visible rows (their data changed).
+  refresh() { this.schedule(true); }
+
+  schedule(force) {
+    if (force) this.force = true;
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.draw(); });
+  }
+
+  draw() {
+    const c = this.container;
+    const n = this.items.length;
+    const first = Math.max(0, Math.floor(c.scrollTop / this.rowHeight) - 10);
+    const last = Math.min(n, Math.ceil((c.scrollTop + c.clientHeight) / this.rowHeight) + 10);
+    if (!this.force && first === this.first && last === this.last) return;
+    this.force = false;
+    this.first = first;
+    this.last = last;
+    const frag = document.createDocumentFragment();
+    for (let i = first; i < last; i++) {
+      const row = this.render(this.items[i], i);
+      row.style.transform = `translateY(${i * this.rowHeight}px)`;
+      row.style.height = this.rowHeight + 'px';
+      frag.append(row);
+    }
+    this.rows.replaceChildren(frag);
+  }
+
+  destroy() { this.resizeObs.disconnect(); }
+}
+
+// toast shows a short message at the bottom of the window.
+export function toast(msg, kind = 'info') {
+  let box = document.getElementById('toasts');
+  if (!box) { box = h('div#toasts'); document.body.append(box); }
+  const t = h('div.toast.' + kind, msg);
+  box.append(t);
+  setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
+}
+
+// copyText puts s on the clipboard (where the page may) and says so.
+export function copyButton(s) {
+  return h('button.copy', {
+    title: 'Copy ' + s, onclick: (ev) => {
+      ev.stopPropagation();
+      navigator.clipboard?.writeText(s).then(() => toast('Copied ' + s), () => toast('The browser does not allow copying here', 'error'));
+    },
+  }, svg('svg', { width: 12, height: 12, viewBox: '0 0 12 12', 'aria-hidden': 'true' },
+    svg('rect', { x: 3.5, y: 0.5, width: 8, height: 8, rx: 1, fill: 'none', stroke: 'currentColor' }),
+    svg('path', { d: 'M2 3.5H1.5a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h6a1 1 0 0 0 1-1V10', fill: 'none', stroke: 'currentColor' })));
+}

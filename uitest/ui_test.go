@@ -1,0 +1,180 @@
+package uitest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// chromiumPath is Debian's chromium, which playwright-core drives.
+const chromiumPath = "/usr/bin/chromium"
+
+// TestUI runs ui.test.mjs against a fresh `ptpwatch --demo`.
+func TestUI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	chromium := ensureChromium(t)
+	ensurePlaywright(t)
+	bin := buildPtpwatch(t)
+	base := startDemo(t, bin)
+
+	art, err := filepath.Abs("artifacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", "ui.test.mjs", base, art)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
+	out, err := cmd.CombinedOutput()
+	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+		t.Log(line)
+	}
+	if err != nil {
+		t.Fatalf("browser checks failed (%v); screenshots in %s", err, art)
+	}
+	t.Logf("screenshots in %s", art)
+}
+
+// ensureChromium finds chromium, installing Debian's package when running
+// as root.
+func ensureChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat(chromiumPath); err == nil {
+		return chromiumPath
+	}
+	if os.Geteuid() != 0 {
+		t.Skipf("%s is missing and installing it needs root: apt-get install -y chromium", chromiumPath)
+	}
+	t.Log("installing chromium (apt-get install -y chromium)")
+	cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot install chromium: %v\n%s", err, tail(out))
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("chromium installed but %s is missing", chromiumPath)
+	}
+	return chromiumPath
+}
+
+// ensurePlaywright installs playwright-core into node_modules from
+// package-lock.json when it is not there yet.
+func ensurePlaywright(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("node is missing: apt-get install -y nodejs npm")
+	}
+	if _, err := os.Stat("node_modules/playwright-core/package.json"); err == nil {
+		return
+	}
+	if _, err := exec.LookPath("npm"); err != nil {
+		t.Skip("npm is missing: apt-get install -y npm")
+	}
+	t.Log("installing playwright-core (npm ci)")
+	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("cannot install playwright-core with npm: %v\n%s", err, tail(out))
+	}
+}
+
+// buildPtpwatch builds the binary, or takes PTPWATCH_BIN.
+func buildPtpwatch(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("PTPWATCH_BIN"); p != "" {
+		return p
+	}
+	bin := filepath.Join(t.TempDir(), "ptpwatch")
+	cmd := exec.Command("go", "build", "-o", bin, "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building ptpwatch: %v\n%s", err, out)
+	}
+	return bin
+}
+
+var httpLine = regexp.MustCompile(`http=(http://127\.0\.0\.1:\d+/)`)
+
+// startDemo runs `ptpwatch --demo` on a free loopback port and returns the
+// base URL it logs. The process is stopped when the test ends.
+func startDemo(t *testing.T, bin string) string {
+	t.Helper()
+	cmd := exec.Command(bin, "--demo", "--http", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	found := make(chan string, 1)
+	var (
+		logMu  sync.Mutex
+		logBuf strings.Builder
+	)
+	logs := func() string { logMu.Lock(); defer logMu.Unlock(); return logBuf.String() }
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sent := false
+		for sc.Scan() {
+			line := sc.Text()
+			logMu.Lock()
+			if logBuf.Len() < 1<<16 {
+				logBuf.WriteString(line + "\n")
+			}
+			logMu.Unlock()
+			if m := httpLine.FindStringSubmatch(line); m != nil && !sent {
+				found <- m[1]
+				sent = true
+			}
+		}
+		io.Copy(io.Discard, stderr)
+		done <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				t.Errorf("ptpwatch: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			t.Error("ptpwatch did not stop within 10 s of SIGTERM")
+		}
+	})
+	select {
+	case u := <-found:
+		return strings.TrimSuffix(u, "/")
+	case err := <-done:
+		t.Fatalf("ptpwatch exited before serving: %v\n%s", err, logs())
+	case <-time.After(20 * time.Second):
+		t.Fatalf("ptpwatch logged no http= address within 20 s:\n%s", logs())
+	}
+	return ""
+}
+
+func tail(b []byte) string {
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return string(b)
+}
