@@ -19,7 +19,7 @@ run: build
 # capsh runs them without the right to set the shared clock, ip builds
 # their network namespaces; tcpdump, ethtool and wrk serve the capture and
 # HTTP benchmarks; chromium (driven by playwright-core from npm, which the
-# UI test installs into uitest/node_modules) runs the browser tests.
+# UI test installs into httpd/uitest/node_modules) runs the browser tests.
 deps:
 	@missing=""; \
 	command -v tshark >/dev/null || missing="$$missing tshark"; \

@@ -41,7 +41,7 @@ import (
 //
 // They use both cores for a while, so they run only when asked:
 //
-//	PTPWATCH_WRK=1 go test -run Wrk -v ./uitest
+//	PTPWATCH_WRK=1 go test -run Wrk -v ./httpd/uitest
 func TestWrk(t *testing.T) {
 	if os.Getenv("PTPWATCH_WRK") == "" {
 		t.Skip("set PTPWATCH_WRK=1 to run the wrk benchmarks (CPU-heavy, about two minutes)")

@@ -102,7 +102,7 @@ func buildPtpwatch(t *testing.T) string {
 		return p
 	}
 	bin := filepath.Join(t.TempDir(), "ptpwatch")
-	cmd := exec.Command("go", "build", "-o", bin, "..")
+	cmd := exec.Command("go", "build", "-o", bin, "../..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building ptpwatch: %v\n%s", err, out)
 	}
