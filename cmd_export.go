@@ -1,0 +1,234 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"ptpwatch/state/dashcam"
+)
+
+// cmdExport implements
+//
+//	ptpwatch export --data DIR INCIDENT -o FILE
+//	ptpwatch export --data DIR --from T --to T -o FILE
+//	ptpwatch export --data DIR --list [--json]
+func cmdExport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("data", "", "the appliance's data directory (--data)")
+	out := fs.String("o", "", "output pcapng file; - writes to standard output")
+	from := fs.String("from", "", "start of an archive range (RFC 3339, e.g. 2025-06-01T12:00:00Z)")
+	to := fs.String("to", "", "end of an archive range (RFC 3339), inclusive")
+	list := fs.Bool("list", false, "list the stored incidents")
+	asJSON := fs.Bool("json", false, "with --list, print JSON")
+	var pos []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	usage := func(msg string) int {
+		fmt.Fprintf(stderr, "ptpwatch export: %s\n", msg)
+		fmt.Fprintln(stderr, "usage: ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list [--json]")
+		return exitUsage
+	}
+	if *dir == "" {
+		return usage("--data DIR is required")
+	}
+	ranged := *from != "" || *to != ""
+	switch {
+	case *list && (len(pos) > 0 || ranged || *out != ""):
+		return usage("--list takes no incident, range or -o")
+	case *list:
+	case len(pos) > 1:
+		return usage("want one incident id")
+	case ranged && len(pos) > 0:
+		return usage("give an incident id or --from/--to, not both")
+	case ranged && (*from == "" || *to == ""):
+		return usage("an archive range needs both --from and --to")
+	case !ranged && len(pos) == 0:
+		return usage("give an incident id (see --list) or --from and --to")
+	case *out == "":
+		return usage("-o FILE is required")
+	}
+	var id uint64
+	var t0, t1 time.Time
+	if !*list {
+		var err error
+		if ranged {
+			if t0, err = time.Parse(time.RFC3339Nano, *from); err != nil {
+				return usage(fmt.Sprintf("--from: %v", err))
+			}
+			if t1, err = time.Parse(time.RFC3339Nano, *to); err != nil {
+				return usage(fmt.Sprintf("--to: %v", err))
+			}
+			if t1.Before(t0) {
+				return usage("--to is before --from")
+			}
+		} else if id, err = strconv.ParseUint(strings.TrimPrefix(pos[0], "#"), 10, 64); err != nil || id == 0 {
+			return usage(fmt.Sprintf("incident id %q is not a positive number", pos[0]))
+		}
+	}
+
+	s, err := openExportStore(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+		return exitError
+	}
+	defer s.Close()
+	if *list {
+		return listIncidents(s, stdout, stderr, *asJSON)
+	}
+	if !ranged {
+		if _, err := s.Incident(id); err != nil {
+			if errors.Is(err, dashcam.ErrNotFound) {
+				fmt.Fprintf(stderr, "ptpwatch export: no incident %d in %s (see ptpwatch export --data %s --list)\n", id, *dir, *dir)
+			} else {
+				fmt.Fprintf(stderr, "ptpwatch export: incident %d: %v\n", id, err)
+			}
+			return exitError
+		}
+	}
+
+	// Write to a temporary file beside the output and rename it when
+	// done, so a failed export leaves no truncated capture behind.
+	var w io.Writer = stdout
+	var tmp *os.File
+	if *out != "-" {
+		tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
+		if err != nil {
+			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+			return exitError
+		}
+		defer os.Remove(tmp.Name())
+		w = tmp
+	}
+	progress := exportProgress(progressWriter(stderr))
+	var st dashcam.ExportStats
+	what := fmt.Sprintf("incident %d", id)
+	if ranged {
+		what = fmt.Sprintf("archive %s to %s", t0.UTC().Format(time.RFC3339Nano), t1.UTC().Format(time.RFC3339Nano))
+		st, err = s.ExportRange(t0.UnixNano(), t1.UnixNano(), w, progress)
+	} else {
+		st, err = s.ExportIncident(id, w, progress)
+	}
+	if tmp != nil {
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), *out)
+		}
+	}
+	if pw := progressWriter(stderr); pw != nil {
+		fmt.Fprint(pw, "\r\033[K")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "ptpwatch export %s: %v\n", what, err)
+		return exitError
+	}
+	dest := *out
+	if dest == "-" {
+		dest = "standard output"
+	}
+	fmt.Fprintf(stderr, "%s: %d frames (%d bytes) written to %s\n", what, st.Frames, st.Bytes, dest)
+	if ranged && st.Frames == 0 {
+		fmt.Fprintln(stderr, "ptpwatch export: note: the archive holds no frames in that range (is [dashcam] archive on?)")
+	}
+	return exitOK
+}
+
+// openExportStore opens an existing store, explaining the usual failures.
+func openExportStore(dir string) (*dashcam.Store, error) {
+	s, err := dashcam.Open(dir, dashcam.Options{MustExist: true, MinFreeBytes: -1, BallastBytes: -1,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, dashcam.ErrNoStore):
+		return nil, fmt.Errorf("%s holds no ptpwatch data store", dir)
+	case strings.Contains(err.Error(), "lock"):
+		return nil, fmt.Errorf("the store in %s is in use (is ptpwatch running with --data %s?); export through the API instead: %v", dir, dir, err)
+	}
+	return nil, err
+}
+
+// exportProgress returns a progress callback drawing on w, or nil.
+func exportProgress(w io.Writer) func(dashcam.Progress) {
+	if w == nil {
+		return nil
+	}
+	last := time.Time{}
+	return func(p dashcam.Progress) {
+		if time.Since(last) < 200*time.Millisecond {
+			return
+		}
+		last = time.Now()
+		pct := 0.0
+		switch {
+		case p.Total > 0:
+			pct = 100 * float64(p.Frames) / float64(p.Total)
+		case p.To > p.From:
+			pct = 100 * float64(p.Time-p.From) / float64(p.To-p.From)
+		}
+		fmt.Fprintf(w, "\r\033[Kexporting: %d frames, %.0f%%", p.Frames, min(max(pct, 0), 100))
+	}
+}
+
+func listIncidents(s *dashcam.Store, stdout, stderr io.Writer, asJSON bool) int {
+	incs, err := s.Incidents()
+	if err != nil {
+		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+		return exitError
+	}
+	if asJSON {
+		if incs == nil {
+			incs = []dashcam.Incident{}
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(incs); err != nil {
+			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
+	if len(incs) == 0 {
+		fmt.Fprintln(stdout, "no incidents")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tFROM\tTO\tFRAMES\tBYTES\tTRIGGER")
+	for _, inc := range incs {
+		trig := ""
+		if len(inc.Triggers) > 0 {
+			trig = inc.Triggers[0].String()
+			if n := len(inc.Triggers) - 1; n > 0 {
+				trig += fmt.Sprintf(" (+%d more)", n)
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", inc.ID, inc.State,
+			time.Unix(0, inc.From).UTC().Format(time.RFC3339Nano), time.Unix(0, inc.To).UTC().Format(time.RFC3339Nano),
+			inc.Frames, inc.Bytes, trig)
+	}
+	tw.Flush()
+	return exitOK
+}

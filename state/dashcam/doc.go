@@ -1,0 +1,104 @@
+// Package dashcam keeps the evidence of timing incidents: dashcam
+// recordings around events, an optional continuous archive of every
+// frame, and the appliance's persistent state, in one Pebble store under
+// --data.
+//
+// A [Store] is the database. A [Recorder] takes frames from the capture
+// path (the pipeline's OnFrame hook) and events from the model's
+// EventLog, records an [Incident] of the frames around each trigger and
+// archives every frame when asked. Incidents and archive ranges export as
+// pcapng ([Store.ExportIncident], [Store.ExportRange]).
+//
+// # Recording
+//
+// A trigger (an event of a configured type, or a manual one) at capture
+// time t records the window [t − Pre, t + Post] of the trigger's scope,
+// or of every scope. The part of the window already captured comes from
+// the RAM capture buffer (ring.Buffer); the rest arrives through the
+// hand-off as it is captured. A trigger whose window overlaps a recording
+// extends it (its end moves, its scopes are added) rather than storing
+// frames twice; a trigger reaching back into a finished incident starts
+// after it. A recording ends when capture time passes its window's end,
+// or, on a quiet link, when the wall clock says it has.
+//
+// States: recording → complete (every frame of the window the appliance
+// had is stored) or incomplete (recording was interrupted, or frames were
+// lost to hand-off overflow or disk trouble; Reason says which).
+//
+// # Hand-off
+//
+// The capture path must never wait for storage. OnFrame and Ingest copy
+// each frame into a preallocated single-producer/single-consumer byte log
+// (no lock, no allocation, one atomic store per frame) and return; when
+// the log is full the frame is dropped and counted. The Recorder numbers
+// frames by their RAM buffer frame number, so a frame the log dropped is
+// taken from the RAM buffer while it still holds it, and the boundary
+// between the pre-trigger window (read from the buffer) and the live
+// frames is exact: no frame twice, none missing. While nothing is being
+// recorded or archived the hand-off is off and OnFrame costs a few loads.
+//
+// # Keys
+//
+// One byte of prefix per kind of record; integers big-endian so that
+// bytes.Compare order is numeric order, timestamps offset by 2^63 so that
+// negative times sort first.
+//
+//	'a' time(8) seq(8)   archive chunk: frames whose first was captured at time
+//	'f' id(8) seq(8)     incident frame chunk; seq = number of the incident's frames before it
+//	'i' id(8)            incident description (JSON, see Incident)
+//	'd' id 0x00 'm'      device metadata (opaque, JSON by convention)
+//	'd' id 0x00 'i'      device image: content type, 0x00, bytes
+//	'e' seq(8)           event log entry (JSON state.Event; Seq is the store's)
+//	'c' name             configuration override
+//	'm' name             the store's bookkeeping ("archive-floor", "interfaces")
+//
+// # Values
+//
+// Frames are stored in chunks of up to RecorderOptions.ChunkBytes (64 KiB):
+// a 24-byte header (version 1, 3 reserved bytes, uint32 count, int64
+// earliest and latest capture time), then frame records, little-endian: int64
+// capture time (ns since 1970-01-01), uint32 captured length, uint32 wire
+// length, uint32 scope tag, uint16 interface index, uint16 link type,
+// uint8 timestamp source, uint8 PTP messageType, uint8 PTP version (0: not
+// PTP), one reserved byte, then the frame's bytes. Pebble compresses
+// blocks with Snappy and checksums them.
+//
+// # Durability
+//
+// Frame chunks are committed without waiting for the disk (pebble.NoSync)
+// in batches of about 448 KiB, written at least every FlushInterval and
+// synced every SyncInterval. Promises are synced: an incident's creation,
+// its final state (in the same batch as its last frames: the write-ahead
+// log is sequential, so everything before is durable too), deletions,
+// metadata and configuration. A change to an incident's window is written
+// ahead of the frames it admits. After a crash, Open marks every incident
+// left recording incomplete and recounts its frames from what is stored,
+// so an interrupted incident holds a prefix of its window and says so.
+//
+// # Retention
+//
+// Retention (every RetentionInterval) deletes incidents older than
+// MaxAge, archived frames older than ArchiveMaxAge before the newest,
+// the oldest archive beyond ArchiveMaxBytes, and the oldest of incidents
+// and archive beyond MaxBytes, with range deletions, oldest first, never
+// an incident being recorded. Sizes are Pebble's estimates of the disk
+// space of each key range; space returns as Pebble compacts.
+//
+// # Disk trouble
+//
+// Every CheckInterval the store compares free space with MinFreeBytes; a
+// ballast file (BallastBytes) is deleted when a write nevertheless meets
+// ENOSPC, so that Pebble can finish it. Either way writing pauses:
+// OnTrouble is called, the Recorder counts what it cannot store (and marks
+// the incidents concerned incomplete), capture carries on in RAM, and
+// writes from the API fail with ErrPaused. When free space returns and
+// the ballast is back, writing resumes and OnRecovered is called. Pebble
+// itself treats a failed write-ahead-log write as fatal; the free-space
+// check and the ballast exist so that it does not come to that.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. A Recorder's OnFrame and Ingest
+// must be called from one goroutine (the pipeline's reader); Trigger,
+// TriggerAt, Sync and Stats from any goroutine while Run runs.
+package dashcam

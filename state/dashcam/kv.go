@@ -1,0 +1,162 @@
+package dashcam
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"ptpwatch/state"
+)
+
+// --- device metadata, events, configuration ------------------------------
+
+func deviceKey(id string, field byte) []byte {
+	k := append([]byte{pfxDevice}, id...)
+	return append(k, 0, field)
+}
+
+// PutDevice stores the user metadata of device id (opaque bytes, JSON
+// by convention); nil or empty deletes it. Durable on return.
+func (s *Store) PutDevice(id string, meta []byte) error {
+	return s.putOrDelete(deviceKey(id, 'm'), meta)
+}
+
+// Device returns the metadata stored for device id.
+func (s *Store) Device(id string) ([]byte, bool, error) { return s.get(deviceKey(id, 'm')) }
+
+// Devices returns the metadata of every device, by id.
+func (s *Store) Devices() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.each(pfxDevice, func(k, v []byte) error {
+		if len(k) >= 3 && k[len(k)-2] == 0 && k[len(k)-1] == 'm' {
+			out[string(k[1:len(k)-2])] = append([]byte(nil), v...)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PutDeviceImage stores an image of device id with its content type; nil
+// data deletes it.
+func (s *Store) PutDeviceImage(id, contentType string, data []byte) error {
+	var v []byte
+	if len(data) > 0 {
+		v = append(append([]byte(contentType), 0), data...)
+	}
+	return s.putOrDelete(deviceKey(id, 'i'), v)
+}
+
+// DeviceImage returns the image stored for device id.
+func (s *Store) DeviceImage(id string) (contentType string, data []byte, ok bool, err error) {
+	v, ok, err := s.get(deviceKey(id, 'i'))
+	if err != nil || !ok {
+		return "", nil, false, err
+	}
+	for i, c := range v {
+		if c == 0 {
+			return string(v[:i]), v[i+1:], true, nil
+		}
+	}
+	return "", nil, false, errCorrupt
+}
+
+// PutConfig stores a configuration override under name; nil or empty
+// deletes it. Durable on return.
+func (s *Store) PutConfig(name string, value []byte) error {
+	return s.putOrDelete(nameKey(pfxConfig, name), value)
+}
+
+// Config returns the override stored under name.
+func (s *Store) Config(name string) ([]byte, bool, error) { return s.get(nameKey(pfxConfig, name)) }
+
+// Configs returns every configuration override, by name.
+func (s *Store) Configs() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := s.each(pfxConfig, func(k, v []byte) error {
+		out[string(k[1:])] = append([]byte(nil), v...)
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) putOrDelete(key, value []byte) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	var err error
+	if len(value) == 0 {
+		err = b.Delete(key, nil)
+	} else {
+		err = b.Set(key, value, nil)
+	}
+	if err != nil {
+		return err
+	}
+	return s.write(b, true)
+}
+
+// AppendEvent stores e under the store's next event sequence number and
+// returns that number. The stored Seq is the store's own: it keeps counting
+// across restarts, while the EventLog's starts again at 1. Not synced: an
+// event may be lost in a crash, never torn.
+func (s *Store) AppendEvent(e state.Event) (uint64, error) {
+	seq := s.eventSeq.Add(1)
+	e.Seq = seq
+	v, err := json.Marshal(storedEvent{e, e.Severity.String()})
+	if err != nil {
+		return 0, err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(eventKey(seq), v, nil); err != nil {
+		return 0, err
+	}
+	return seq, s.write(b, false)
+}
+
+// Events returns stored events with Seq greater than after, oldest first,
+// at most limit of them (all when limit <= 0).
+func (s *Store) Events(after uint64, limit int) ([]state.Event, error) {
+	_, hi := prefixSpan(pfxEvent)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: eventKey(after + 1), UpperBound: hi})
+	if err != nil {
+		return nil, err
+	}
+	var out []state.Event
+	for ok := it.First(); ok && (limit <= 0 || len(out) < limit); ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		var e storedEvent
+		if err := json.Unmarshal(v, &e); err != nil {
+			seq := binary.BigEndian.Uint64(it.Key()[1:])
+			it.Close()
+			return nil, fmt.Errorf("dashcam: event %d: %w", seq, err)
+		}
+		e.Event.Severity = parseSeverity(e.Severity)
+		out = append(out, e.Event)
+	}
+	return out, it.Close()
+}
+
+// LastEventSeq returns the Seq of the newest stored event, 0 when none.
+func (s *Store) LastEventSeq() uint64 { return s.eventSeq.Load() }
+
+// storedEvent is an event as stored: JSON, with the severity by name
+// (state.Severity marshals as a name but does not parse one).
+type storedEvent struct {
+	state.Event
+	Severity string `json:"severity"`
+}
+
+func parseSeverity(name string) state.Severity {
+	for s := state.Info; s <= state.Critical; s++ {
+		if s.String() == name {
+			return s
+		}
+	}
+	return state.Info
+}
