@@ -191,10 +191,6 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	events := a.model.Events.Subscribe(1024)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); a.logEvents(events) }()
 
 	a.ctl = &control{a: a, cfg: cfg, desc: desc, ended: make(chan error, 1), src: src, gate: &gate{Source: src}}
 	defer a.ctl.close()
@@ -204,6 +200,39 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		a.back.live.Store(live)
 	}
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
+	if cfg.Storage.DataDir != "" {
+		st, err := a.openStorage(cfg)
+		if err != nil {
+			a.log.Error("cannot open the data directory", "dir", cfg.Storage.DataDir, "err", err)
+			return exitError
+		}
+		// Closed after capture stops (defers run last-in first-out), so
+		// the recorder sees the last frames.
+		defer func() {
+			if err := st.close(); err != nil {
+				a.log.Error("closing the dashcam store", "err", err)
+			}
+		}()
+		names := make([]string, 0, len(src.Interfaces()))
+		for _, i := range src.Interfaces() {
+			names = append(names, i.Name)
+		}
+		st.rec.SetInterfaces(names)
+		a.back.meta, a.back.store = st.meta, st
+		rec := st.rec
+		a.pipe.OnFrame = func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
+			a.back.noteFrame(f)
+			rec.OnFrame(f, d, o, ok)
+		}
+		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
+			"archive", cfg.Dashcam.Archive)
+	}
+	// Subscribed after the stored event log was restored, so history is
+	// not logged again.
+	events := a.model.Events.Subscribe(1024)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.logEvents(events) }()
 	hcfg, err := cfg.HTTPServerConfig()
 	if err != nil {
 		a.log.Error("invalid HTTP configuration", "err", err)

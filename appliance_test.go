@@ -416,3 +416,119 @@ func waitListen(t *testing.T, logs *safeBuffer) string {
 		}
 	}
 }
+
+// TestApplianceDashcam runs the demo fast with --data: the scripted
+// grandmaster failover records an incident that `ptpwatch export` lists
+// and exports after the appliance stops; device metadata set over the API
+// and the event log survive a restart.
+func TestApplianceDashcam(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	cfg := filepath.Join(dir, "c.toml")
+	os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 30.0\n[dashcam]\npre_seconds = 10\npost_seconds = 10\n[log]\nstats_interval = 0\n"), 0o644)
+	start := func() (*exec.Cmd, *safeBuffer, string) {
+		var logs safeBuffer
+		cmd := exec.Command(bin, "-c", cfg, "--data", data, "--http", "127.0.0.1:0")
+		cmd.Stderr = &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill() })
+		return cmd, &logs, waitListen(t, &logs)
+	}
+	stop := func(cmd *exec.Cmd, logs *safeBuffer) {
+		cmd.Process.Signal(os.Interrupt)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("exit: %v\n%s", err, logs.String())
+		}
+	}
+	cmd, logs, base := start()
+	// The failover comes 60 s into the demo: 2 s at speed 30.
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(logs.String(), `msg="Grandmaster Changed"`); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no Grandmaster Changed:\n%s", logs.String())
+		}
+	}
+	const clock = "ec4670.fffe.00a101"
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/devices/"+clock+"/metadata",
+		strings.NewReader(`{"alias":"rack 7 grandmaster","location":"LD4 cage 12"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("PUT metadata: %d", resp.StatusCode)
+	}
+	time.Sleep(2 * time.Second) // past the post-trigger window (10 s at speed 30)
+	eventCount := func(base string) int {
+		resp, err := http.Get(base + "/api/v1/events?type=Scope%20Detected")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var evs struct{ Events []json.RawMessage }
+		json.NewDecoder(resp.Body).Decode(&evs)
+		return len(evs.Events)
+	}
+	before := eventCount(base)
+	stop(cmd, logs)
+
+	var out, errb bytes.Buffer
+	if code := run([]string{"export", "--data", data, "--list", "--json"}, &out, &errb); code != exitOK {
+		t.Fatalf("export --list: %d %s", code, errb.String())
+	}
+	var incidents []struct {
+		ID       uint64
+		State    string
+		Frames   uint64
+		Triggers []struct{ Type string }
+	}
+	if err := json.Unmarshal(out.Bytes(), &incidents); err != nil {
+		t.Fatalf("export --list --json: %v\n%s", err, out.String())
+	}
+	var gm *struct {
+		ID       uint64
+		State    string
+		Frames   uint64
+		Triggers []struct{ Type string }
+	}
+	for i := range incidents {
+		for _, tr := range incidents[i].Triggers {
+			if tr.Type == "Grandmaster Changed" {
+				gm = &incidents[i]
+			}
+		}
+	}
+	if gm == nil || gm.State != "complete" || gm.Frames == 0 {
+		t.Fatalf("no complete incident for the failover: %s\n%s", out.String(), logs.String())
+	}
+	file := filepath.Join(dir, "gm.pcapng")
+	if code := run([]string{"export", "--data", data, fmt.Sprint(gm.ID), "-o", file}, &out, &errb); code != exitOK {
+		t.Fatalf("export: %d %s", code, errb.String())
+	}
+	if st, err := os.Stat(file); err != nil || st.Size() < int64(gm.Frames)*60 {
+		t.Fatalf("exported file: %v %v", st, err)
+	}
+
+	// Restart: metadata and events are still there.
+	cmd, logs, base = start()
+	resp, err = http.Get(base + "/api/v1/devices/" + clock + "/metadata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "rack 7 grandmaster") {
+		t.Errorf("metadata after restart: %d %s", resp.StatusCode, body)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if after := eventCount(base); after < before+5 {
+		t.Errorf("Scope Detected events: %d before the restart, %d after (want the old ones kept and new ones added)", before, after)
+	}
+	stop(cmd, logs)
+}

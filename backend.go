@@ -10,6 +10,7 @@ import (
 	"ptpwatch/httpd"
 	"ptpwatch/ring"
 	"ptpwatch/state"
+	"ptpwatch/state/dashcam"
 	"ptpwatch/state/pipeline"
 	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/source"
@@ -38,6 +39,7 @@ type backend struct {
 	live     atomic.Pointer[capture.Capture] // nil unless capturing live
 	ctl      *control
 	meta     httpd.MetadataStore
+	store    *storage                     // nil without --data
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snapMu   sync.Mutex
 	snap     *state.Snapshot
@@ -51,6 +53,15 @@ var _ httpd.CaptureController = (*backend)(nil)
 func (b *backend) StartCapture() error                { return b.ctl.StartCapture() }
 func (b *backend) StopCapture() error                 { return b.ctl.StopCapture() }
 func (b *backend) MetadataStore() httpd.MetadataStore { return b.meta }
+
+// Dashcam gives the API the incident store and recorder (nil without
+// --data).
+func (b *backend) Dashcam() (*dashcam.Store, *dashcam.Recorder) {
+	if b.store == nil {
+		return nil, nil
+	}
+	return b.store.store, b.store.rec
+}
 
 // noteFrame remembers the link type of each interface, for packet decoding
 // and pcapng export. It runs on the frame path: one load, and a store only

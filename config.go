@@ -12,6 +12,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"ptpwatch/httpd"
+	"ptpwatch/state"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -24,7 +25,23 @@ type Config struct {
 	Model   ModelConfig   `toml:"model"`
 	HTTP    HTTPConfig    `toml:"http"`
 	Storage StorageConfig `toml:"storage"`
+	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
+}
+
+// DashcamConfig is the [dashcam] section.
+type DashcamConfig struct {
+	Enabled         bool     `toml:"enabled"`
+	Triggers        []string `toml:"triggers"`
+	Scopes          []string `toml:"scopes"`
+	AllScopes       bool     `toml:"all_scopes"`
+	PreSeconds      int      `toml:"pre_seconds"`
+	PostSeconds     int      `toml:"post_seconds"`
+	Archive         bool     `toml:"archive"`
+	ArchiveMaxBytes int64    `toml:"archive_max_bytes"`
+	ArchiveMaxHours int      `toml:"archive_max_hours"`
+	MaxBytes        int64    `toml:"max_bytes"`
+	MaxDays         int      `toml:"max_days"`
 }
 
 // CaptureConfig is the [capture] section.
@@ -125,6 +142,17 @@ var settings = []setting{
 	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client."},
 	{"http", "max_request_bytes", "1048576", false, "Largest request body accepted, in bytes; larger requests get 413."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
+	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
+	{"dashcam", "triggers", `["Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"]`, false, "Event types that start (or extend) an incident; [] records only manual triggers (POST /api/v1/incidents)."},
+	{"dashcam", "scopes", "[]", false, "Only events of these scopes trigger, e.g. [\"seg0 v2 domain 0 UDP/IPv4\"]; empty: every scope."},
+	{"dashcam", "all_scopes", "false", false, "Record every scope's frames in an incident, not only the triggering scope's."},
+	{"dashcam", "pre_seconds", "30", false, "Seconds recorded before a trigger, taken from the RAM capture buffer."},
+	{"dashcam", "post_seconds", "30", false, "Seconds recorded after a trigger."},
+	{"dashcam", "archive", "false", false, "Also write every frame to a continuous archive in the store."},
+	{"dashcam", "archive_max_bytes", "0", false, "Disk space of the continuous archive, oldest deleted first; 0: bounded only by max_bytes."},
+	{"dashcam", "archive_max_hours", "0", false, "Hours of capture the continuous archive keeps; 0: no age limit."},
+	{"dashcam", "max_bytes", "0", false, "Disk space of incidents and archive together, oldest deleted first (never an incident still recording); 0: no limit beyond the free-space check."},
+	{"dashcam", "max_days", "0", false, "Days an incident is kept; 0: until max_bytes needs the room."},
 	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
 	{"log", "format", `"text"`, false, "Log format: text or json."},
 	{"log", "stats_interval", "60", true, "Seconds between summary lines in the log; 0 turns them off."},
@@ -137,7 +165,9 @@ func DefaultConfig() Config {
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
 		HTTP:    HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, MaxRequestBytes: 1 << 20},
-		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
+			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
+		Log: LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 	}
 }
 
@@ -276,6 +306,17 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.HTTPServerConfig(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Dashcam.PreSeconds < 0 || c.Dashcam.PostSeconds < 0 || c.Dashcam.PreSeconds > 3600 || c.Dashcam.PostSeconds > 3600 {
+		errs = append(errs, fmt.Errorf("dashcam.pre_seconds %d and post_seconds %d: want 0 to 3600", c.Dashcam.PreSeconds, c.Dashcam.PostSeconds))
+	}
+	if c.Dashcam.ArchiveMaxBytes < 0 || c.Dashcam.MaxBytes < 0 || c.Dashcam.ArchiveMaxHours < 0 || c.Dashcam.MaxDays < 0 {
+		errs = append(errs, errors.New("dashcam sizes and ages must not be negative"))
+	}
+	for _, t := range c.Dashcam.Triggers {
+		if !state.KnownEventType(state.EventType(t)) {
+			errs = append(errs, fmt.Errorf("dashcam.triggers: unknown event type %q", t))
+		}
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -29,6 +29,21 @@ const (
 	CaptureTrouble            EventType = "Capture Trouble" // frames lost or a capture resource failing
 )
 
+// EventTypes lists every event type, for configuration checks and the UI.
+var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
+	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
+	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble}
+
+// KnownEventType reports whether t is one of EventTypes.
+func KnownEventType(t EventType) bool {
+	for _, k := range EventTypes {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
+
 // Severity orders events for filtering and alarms.
 type Severity uint8
 

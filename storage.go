@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"ptpwatch/httpd"
+	"ptpwatch/state"
+	"ptpwatch/state/dashcam"
+)
+
+// storage is the appliance's persistent part under --data: the dashcam
+// store, its recorder, and what users set through the API.
+type storage struct {
+	store *dashcam.Store
+	rec   *dashcam.Recorder
+	meta  *storedMetadata
+	stop  context.CancelFunc
+	done  chan error
+}
+
+// openStorage opens the store in cfg.Storage.DataDir, restores the event
+// log into log (before anything else writes to it), and starts the
+// recorder. Disk trouble becomes Capture Trouble events.
+func (a *appliance) openStorage(cfg Config) (*storage, error) {
+	dir := cfg.Storage.DataDir
+	d := cfg.Dashcam
+	opts := dashcam.Options{
+		MaxBytes: d.MaxBytes, MaxAge: time.Duration(d.MaxDays) * 24 * time.Hour,
+		ArchiveMaxBytes: d.ArchiveMaxBytes, ArchiveMaxAge: time.Duration(d.ArchiveMaxHours) * time.Hour,
+		EventsKept: max(cfg.Model.EventLogSize, 1000),
+		Logger:     a.log.With("component", "dashcam"),
+		OnTrouble: func(err error) {
+			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,
+				Detail: "recording paused: " + err.Error() + "; capture continues in RAM and recording resumes when the disk allows"})
+		},
+		OnRecovered: func() {
+			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,
+				Detail: "recording resumed"})
+		},
+	}
+	st, err := dashcam.Open(dir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open dashcam store %s: %w", dir, err)
+	}
+	s := &storage{store: st}
+	if err := s.restoreEvents(a.model.Events, cfg.Model.EventLogSize); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if s.meta, err = loadMetadata(st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	ropts := dashcam.RecorderOptions{Scopes: d.Scopes, AllScopes: d.AllScopes,
+		Pre: seconds(d.PreSeconds), Post: seconds(d.PostSeconds), Archive: d.Archive, PersistEvents: true}
+	ropts.Triggers = []state.EventType{}
+	if d.Enabled {
+		for _, t := range d.Triggers {
+			ropts.Triggers = append(ropts.Triggers, state.EventType(t))
+		}
+	}
+	s.rec = dashcam.NewRecorder(st, a.buffer, ropts)
+	s.rec.Watch(a.model.Events)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stop, s.done = cancel, make(chan error, 1)
+	go func() { s.done <- s.rec.Run(ctx) }()
+	return s, nil
+}
+
+// seconds turns a configured number of seconds into a duration; 0 means
+// none, which the recorder spells as a negative duration.
+func seconds(n int) time.Duration {
+	if n == 0 {
+		return -1
+	}
+	return time.Duration(n) * time.Second
+}
+
+// restoreEvents puts the last n stored events back into the in-memory log,
+// so the event history survives a restart.
+func (s *storage) restoreEvents(log *state.EventLog, n int) error {
+	last := s.store.LastEventSeq()
+	after := uint64(0)
+	if last > uint64(n) {
+		after = last - uint64(n)
+	}
+	evs, err := s.store.Events(after, n)
+	if err != nil {
+		return fmt.Errorf("read the stored event log: %w", err)
+	}
+	for _, e := range evs {
+		log.Add(e)
+	}
+	return nil
+}
+
+// close stops the recorder (finishing what it records) and closes the
+// store.
+func (s *storage) close() error {
+	s.stop()
+	<-s.done
+	return s.store.Close()
+}
+
+// storedMetadata keeps device metadata in memory for the API and writes
+// every change through to the store.
+type storedMetadata struct {
+	httpd.MetadataStore // the in-memory copy
+	store               *dashcam.Store
+}
+
+func loadMetadata(st *dashcam.Store) (*storedMetadata, error) {
+	m := &storedMetadata{MetadataStore: httpd.NewMemoryMetadata(), store: st}
+	recs, err := st.Devices()
+	if err != nil {
+		return nil, fmt.Errorf("read stored device metadata: %w", err)
+	}
+	for id, raw := range recs {
+		var dm httpd.DeviceMetadata
+		if err := json.Unmarshal(raw, &dm); err != nil {
+			return nil, fmt.Errorf("stored metadata of %s: %w", id, err)
+		}
+		if dm.Image != "" {
+			ct, data, ok, err := st.DeviceImage(id)
+			if err != nil {
+				return nil, fmt.Errorf("stored image of %s: %w", id, err)
+			}
+			if ok {
+				if err := m.MetadataStore.PutImage(id, ct, data); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if err := m.MetadataStore.PutMetadata(id, dm); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *storedMetadata) PutMetadata(clock string, dm httpd.DeviceMetadata) error {
+	if err := m.MetadataStore.PutMetadata(clock, dm); err != nil {
+		return err
+	}
+	return m.persist(clock)
+}
+
+func (m *storedMetadata) PutImage(clock, contentType string, data []byte) error {
+	if err := m.MetadataStore.PutImage(clock, contentType, data); err != nil {
+		return err
+	}
+	if err := m.store.PutDeviceImage(clock, contentType, data); err != nil {
+		return fmt.Errorf("store the image of %s: %w", clock, err)
+	}
+	return m.persist(clock)
+}
+
+// persist writes clock's record as the memory copy now holds it.
+func (m *storedMetadata) persist(clock string) error {
+	dm, ok, err := m.MetadataStore.Metadata(clock)
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if ok {
+		if raw, err = json.Marshal(dm); err != nil {
+			return err
+		}
+	}
+	if err := m.store.PutDevice(clock, raw); err != nil {
+		return fmt.Errorf("store the metadata of %s: %w", clock, err)
+	}
+	return nil
+}
