@@ -191,7 +191,6 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-
 	a.ctl = &control{a: a, cfg: cfg, desc: desc, ended: make(chan error, 1), src: src, gate: &gate{Source: src}}
 	defer a.ctl.close()
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
