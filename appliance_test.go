@@ -464,7 +464,24 @@ func TestApplianceDashcam(t *testing.T) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("PUT metadata: %d", resp.StatusCode)
 	}
+	// A manual trigger through the CLI, and the incident over the API.
+	var tout, terr bytes.Buffer
+	if code := run([]string{"trigger", "--api", base, "--note", "checking the CLI"}, &tout, &terr); code != exitOK {
+		t.Fatalf("trigger: %d %s", code, terr.String())
+	}
+	if !strings.Contains(tout.String(), "incident ") {
+		t.Errorf("trigger said %q", tout.String())
+	}
 	time.Sleep(2 * time.Second) // past the post-trigger window (10 s at speed 30)
+	resp, err = http.Get(base + "/api/v1/incidents")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(listed), "checking the CLI") || !strings.Contains(string(listed), "Grandmaster Changed") {
+		t.Errorf("incidents over the API: %s", listed)
+	}
 	eventCount := func(base string) int {
 		resp, err := http.Get(base + "/api/v1/events?type=Scope%20Detected")
 		if err != nil {

@@ -15,6 +15,8 @@
 //	ptpwatch decode FILE [--json] [-v]   print every frame of a capture decoded
 //	ptpwatch analyze FILE [--json]        run a capture through the model and print it
 //	ptpwatch passwd [--token] [--role R] NAME   make an API credential for the config file
+//	ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list   export recordings as pcapng
+//	ptpwatch trigger [--api URL] [--note TEXT] [--scope S]   record an incident now on a running appliance
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 // failure, 2 bad usage, 3 invalid configuration.
@@ -53,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "trigger":
+		return cmdTrigger(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -78,6 +82,12 @@ func usage(w io.Writer) {
   ptpwatch passwd [--role read-only|admin] NAME < password
   ptpwatch passwd --token [--role read-only|admin] NAME
                print the [http] users/tokens line for an API credential
+  ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE
+  ptpwatch export --data DIR --list [--json]
+               export a dashcam incident or an archive time range (RFC 3339)
+               as pcapng, or list the incidents (with the appliance stopped)
+  ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...]
+               ask the running appliance to record an incident now
 
 exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)

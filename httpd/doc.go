@@ -40,6 +40,20 @@
 // implements MetadataProvider, otherwise one in memory. Device objects
 // carry them as "metadata".
 //
+// # Dashcam
+//
+// With a dashcam store (ptpwatch --data DIR; the Backend implements
+// Dashcam) the server lists, shows, exports and deletes the incidents it
+// holds under /api/v1/incidents, records one on request (POST, admin) and
+// exports the continuous archive (GET /api/v1/archive.pcapng?from=&to=,
+// both required). Exports are streamed, so memory does not grow with
+// them; an incident still recording exports as far as it is stored: a
+// valid pcapng ending at the last stored frame, whose section comment says
+// "recording". Deleting an incident still recording is 409, and writes
+// while disk trouble pauses the store are 503. Without a store every one
+// of these routes answers 404 "no dashcam store: start ptpwatch with
+// --data DIR"; with a store but no recorder POST answers 501.
+//
 // # Security
 //
 // The server listens on 127.0.0.1:8319 unless configured otherwise. Bound

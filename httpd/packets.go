@@ -580,6 +580,9 @@ func (s *Server) pcapng(c *call) error {
 	name := "ptpwatch-" + time.Now().UTC().Format("20060102T150405Z") + ".pcapng"
 	c.ctx.SetContentType("application/x-pcapng")
 	c.ctx.Response.Header.Set(fasthttp.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	if c.ctx.IsHead() {
+		return nil // headers only, without an empty chunked body after them
+	}
 	c.ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		if err := s.writePcapng(w, b, f, last, links); err != nil {
 			s.log.Warn("pcapng export ended early", "err", err)

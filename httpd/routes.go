@@ -60,6 +60,12 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/stats/{scopeId}/series", s.scopeSeries, "from", "to"),
 		get("/api/v1/packets", s.packets, slices.Concat(packetParams, []string{"tail"})...),
 		get("/api/v1/packets/{n}", s.packet),
+		get("/api/v1/incidents", s.listIncidents),
+		post("/api/v1/incidents", s.triggerIncident),
+		get("/api/v1/incidents/{id}", s.getIncident),
+		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/incidents/{id}", handle: s.deleteIncident},
+		get("/api/v1/incidents/{id}/pcapng", s.incidentPcapng),
+		get("/api/v1/archive.pcapng", s.archivePcapng, "from", "to"),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

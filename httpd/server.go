@@ -175,8 +175,9 @@ type Server struct {
 	metaGen uint64
 
 	hub      hub
-	done     chan struct{} // closed by Shutdown: ends event streams
+	done     chan struct{} // closed by Shutdown: ends event streams and dashcam exports
 	doneOnce sync.Once
+	exports  atomic.Int64 // dashcam exports still writing (see streamExport)
 
 	ui *uiFiles
 
@@ -319,11 +320,24 @@ func (s *Server) Serve(ln net.Listener) error {
 	return s.srv.Serve(ln)
 }
 
-// Shutdown ends event streams, stops accepting connections and waits,
-// until ctx ends, for open ones to finish. The server cannot serve again.
+// Shutdown ends event streams and dashcam exports, stops accepting
+// connections and waits, until ctx ends, for open ones to finish and for
+// exports to let go of the dashcam store. The server cannot serve again.
+//
+// Once it has returned nil no request reads the dashcam store any more,
+// so the store may be closed. An export writing to a client that stopped
+// reading ends only when the connection does (WriteTimeout).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.doneOnce.Do(func() { close(s.done) })
-	return s.srv.ShutdownWithContext(ctx)
+	err := s.srv.ShutdownWithContext(ctx)
+	for err == nil && s.exports.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // loopbackAddr reports whether the host of addr is a loopback address
