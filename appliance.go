@@ -21,6 +21,7 @@ import (
 	"ptpwatch/httpd"
 	"ptpwatch/ring"
 	"ptpwatch/state"
+	"ptpwatch/state/dashcam"
 	"ptpwatch/state/pipeline"
 	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/replay"
@@ -225,6 +226,14 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		}
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
 			"archive", cfg.Dashcam.Archive)
+	}
+	var stored *dashcam.Store
+	if a.back.store != nil {
+		stored = a.back.store.store
+	}
+	if a.back.settings, err = newAppSettings(cfg, stored); err != nil {
+		a.log.Error("cannot load the UI settings", "err", err)
+		return exitConfig
 	}
 	// Subscribed after the stored event log was restored, so history is
 	// not logged again.

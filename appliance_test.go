@@ -464,6 +464,11 @@ func TestApplianceDashcam(t *testing.T) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("PUT metadata: %d", resp.StatusCode)
 	}
+	req, _ = http.NewRequest(http.MethodPut, base+"/api/v1/settings", strings.NewReader(`{"stateTerms":"leader-follower"}`))
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT settings: %v %v", err, resp)
+	}
+	resp.Body.Close()
 	// A manual trigger through the CLI, and the incident over the API.
 	var tout, terr bytes.Buffer
 	if code := run([]string{"trigger", "--api", base, "--note", "checking the CLI"}, &tout, &terr); code != exitOK {
@@ -542,6 +547,15 @@ func TestApplianceDashcam(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), "rack 7 grandmaster") {
 		t.Errorf("metadata after restart: %d %s", resp.StatusCode, body)
+	}
+	resp, err = http.Get(base + "/api/v1/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `"leader-follower"`) {
+		t.Errorf("settings after restart: %s", body)
 	}
 	time.Sleep(500 * time.Millisecond)
 	if after := eventCount(base); after < before+5 {

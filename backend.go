@@ -39,7 +39,8 @@ type backend struct {
 	live     atomic.Pointer[capture.Capture] // nil unless capturing live
 	ctl      *control
 	meta     httpd.MetadataStore
-	store    *storage                     // nil without --data
+	store    *storage // nil without --data
+	settings *appSettings
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snapMu   sync.Mutex
 	snap     *state.Snapshot
@@ -53,6 +54,7 @@ var _ httpd.CaptureController = (*backend)(nil)
 func (b *backend) StartCapture() error                { return b.ctl.StartCapture() }
 func (b *backend) StopCapture() error                 { return b.ctl.StopCapture() }
 func (b *backend) MetadataStore() httpd.MetadataStore { return b.meta }
+func (b *backend) SettingsStore() httpd.SettingsStore { return b.settings }
 
 // Dashcam gives the API the incident store and recorder (nil without
 // --data).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"ptpwatch/httpd"
@@ -173,5 +174,67 @@ func (m *storedMetadata) persist(clock string) error {
 	if err := m.store.PutDevice(clock, raw); err != nil {
 		return fmt.Errorf("store the metadata of %s: %w", clock, err)
 	}
+	return nil
+}
+
+// settingsKey is where the UI's shared settings are kept in the store.
+const settingsKey = "http.settings"
+
+// appSettings are the UI's shared settings: they start from the
+// configuration file's [model] terms and, with a store, what the API last
+// set is kept there and wins at the next start.
+type appSettings struct {
+	mu    sync.Mutex
+	cur   httpd.Settings
+	store *dashcam.Store // nil: memory only
+}
+
+func newAppSettings(cfg Config, st *dashcam.Store) (*appSettings, error) {
+	s := httpd.Settings{StateTerms: "master-slave"}
+	switch cfg.Model.StateTerms {
+	case "leader/follower":
+		s.StateTerms = "leader-follower"
+	case "custom":
+		s = httpd.Settings{StateTerms: "custom", MasterTerm: cfg.Model.MasterTerm, SlaveTerm: cfg.Model.SlaveTerm}
+	}
+	if st != nil {
+		raw, ok, err := st.Config(settingsKey)
+		if err != nil {
+			return nil, fmt.Errorf("read stored settings: %w", err)
+		}
+		if ok {
+			var stored httpd.Settings
+			if err := json.Unmarshal(raw, &stored); err != nil {
+				return nil, fmt.Errorf("stored settings: %w", err)
+			}
+			s = stored
+		}
+	}
+	n, err := s.Normalize()
+	if err != nil {
+		return nil, fmt.Errorf("state terms: %w", err)
+	}
+	return &appSettings{cur: n, store: st}, nil
+}
+
+func (a *appSettings) Settings() httpd.Settings {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.cur
+}
+
+func (a *appSettings) PutSettings(s httpd.Settings) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.store != nil {
+		raw, err := json.Marshal(s)
+		if err != nil {
+			return err
+		}
+		if err := a.store.PutConfig(settingsKey, raw); err != nil {
+			return fmt.Errorf("store settings: %w", err)
+		}
+	}
+	a.cur = s
 	return nil
 }

@@ -46,6 +46,8 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/devices/{clockIdentity}", s.walk),
 		get("/api/v1/devices/{clockIdentity}/metadata", s.getMetadata),
 		put("/api/v1/devices/{clockIdentity}/metadata", s.putMetadata),
+		get("/api/v1/settings", s.getSettings),
+		put("/api/v1/settings", s.putSettings),
 		get("/api/v1/devices/{clockIdentity}/image", s.getImage),
 		put("/api/v1/devices/{clockIdentity}/image", s.putImage),
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/devices/{clockIdentity}/image", handle: s.deleteImage},

@@ -169,10 +169,11 @@ type Server struct {
 	refresh     chan struct{}        // kicks the refresher
 	refreshOnce sync.Once
 
-	meta    MetadataStore
-	metaMu  sync.Mutex
-	metaAll map[string]DeviceMetadata // cached AllMetadata of generation metaGen
-	metaGen uint64
+	meta     MetadataStore
+	settings SettingsStore // used when the Backend has none
+	metaMu   sync.Mutex
+	metaAll  map[string]DeviceMetadata // cached AllMetadata of generation metaGen
+	metaGen  uint64
 
 	hub      hub
 	done     chan struct{} // closed by Shutdown: ends event streams and dashcam exports
@@ -236,6 +237,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	s.hub.s = s
 	s.debug = log.Enabled(context.Background(), slog.LevelDebug)
 	s.meta = NewMemoryMetadata()
+	s.settings = NewMemorySettings(Settings{})
 	if mp, ok := b.(MetadataProvider); ok {
 		if st := mp.MetadataStore(); st != nil {
 			s.meta = st

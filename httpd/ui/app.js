@@ -2,7 +2,7 @@
 // the live connection.
 
 import { live } from './api.js';
-import { applyTheme, onSettings } from './settings-store.js';
+import { applyTheme, loadServerTerms, onSettings } from './settings-store.js';
 import { bytes, num } from './util.js';
 
 const pages = {
@@ -109,6 +109,7 @@ function liveState(st) {
 
 applyTheme();
 onSettings(applyTheme);
+loadServerTerms();
 // Settings changed in another tab: take them and redraw.
 window.addEventListener('storage', (ev) => { if (ev.key === 'ptpwatch.settings') location.reload(); });
 live.on('summary', status);

@@ -1,5 +1,9 @@
-// User settings, kept in the browser's localStorage: the words used for
-// port states and roles, the time zone and the colour theme.
+// User settings: the words used for port states and roles are the
+// appliance's (GET/PUT /api/v1/settings, shared by every user and kept
+// across restarts), cached in localStorage; the time zone and the colour
+// theme belong to this browser.
+
+import { get, send } from './api.js';
 
 const KEY = 'ptpwatch.settings';
 
@@ -15,6 +19,7 @@ export const presets = {
 const defaults = { preset: 'master-slave', master: 'Master', slave: 'Slave', timeZone: 'utc', theme: 'dark' };
 
 let current = load();
+let puts = 0; // PUT /settings requests made, to ignore stale answers
 const listeners = new Set();
 
 function load() {
@@ -28,6 +33,23 @@ function load() {
 
 export function settings() { return current; }
 
+function store() {
+  localStorage.setItem(KEY, JSON.stringify(current));
+  for (const f of listeners) f(current);
+}
+
+// loadServerTerms takes the appliance's state terms; pages redraw when
+// they differ from the cached ones.
+export async function loadServerTerms() {
+  try {
+    const s = await get('/settings');
+    if (!presets[s.stateTerms]) return;
+    if (s.stateTerms === current.preset && s.masterTerm === current.master && s.slaveTerm === current.slave) return;
+    current = { ...current, preset: s.stateTerms, master: s.masterTerm, slave: s.slaveTerm };
+    store();
+  } catch { /* keep the cached words */ }
+}
+
 // saveSettings merges s into the settings, stores them and tells every
 // listener (pages re-render their labels).
 export function saveSettings(s) {
@@ -38,8 +60,20 @@ export function saveSettings(s) {
   }
   current.master = (current.master || '').trim() || 'Master';
   current.slave = (current.slave || '').trim() || 'Slave';
-  localStorage.setItem(KEY, JSON.stringify(current));
-  for (const f of listeners) f(current);
+  store();
+  if ('preset' in s || 'master' in s || 'slave' in s) {
+    // The appliance keeps the words for everyone; it answers what it
+    // stored (an admin is needed to change them).
+    const n = ++puts;
+    return send('PUT', '/settings', { stateTerms: current.preset, masterTerm: current.master, slaveTerm: current.slave })
+      .then((r) => {
+        // Only the answer to the latest change may overwrite the words:
+        // answers to earlier ones can arrive after it.
+        if (n === puts) { current = { ...current, preset: r.stateTerms, master: r.masterTerm, slave: r.slaveTerm }; store(); }
+        return r;
+      });
+  }
+  return Promise.resolve(null);
 }
 
 export function onSettings(f) { listeners.add(f); return () => listeners.delete(f); }

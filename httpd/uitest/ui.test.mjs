@@ -213,6 +213,10 @@ await check('renaming state terms changes the labels everywhere', async () => {
   await page.fill('#term-slave', 'Secondary');
   await page.locator('#term-slave').press('Tab');
   await page.locator('#terms-preview .chip[data-state="MASTER"]', { hasText: 'PRIMARY' }).waitFor();
+  await page.locator('#terms-preview .chip[data-state="SLAVE"]', { hasText: 'SECONDARY' }).waitFor();
+  // Saved on the appliance (asynchronously) before the next page loads
+  // them from there.
+  await page.waitForFunction(() => fetch('/api/v1/settings').then((r) => r.json()).then((s) => s.slaveTerm === 'Secondary'));
   await shot('settings');
   await go('/hierarchy');
   await page.locator(`#hierarchy g.node[data-port="${GM}-1"]`).first().waitFor();
@@ -220,6 +224,16 @@ await check('renaming state terms changes the labels everywhere', async () => {
   assert(labels.includes('PRIMARY') && labels.includes('SECONDARY'), 'hierarchy labels: ' + [...new Set(labels)]);
   assert(!labels.includes('MASTER') && !labels.includes('SLAVE'), 'old labels remain: ' + [...new Set(labels)]);
   await shot('hierarchy-terms');
+  // The appliance keeps the words for every user: a browser with nothing
+  // stored shows them too.
+  const stored = await page.evaluate(() => fetch('/api/v1/settings').then((r) => r.json()));
+  assert(stored.stateTerms === 'custom' && stored.masterTerm === 'Primary' && stored.slaveTerm === 'Secondary',
+    'appliance settings ' + JSON.stringify(stored));
+  const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page2 = await other.newPage();
+  await page2.goto(base + '/hierarchy');
+  await page2.locator('#hierarchy tspan.state', { hasText: 'PRIMARY' }).first().waitFor();
+  await other.close();
   await go('/devices/' + GM);
   await page.locator('#instances .chip.state', { hasText: 'PRIMARY' }).first().waitFor();
   await go('/');
@@ -227,6 +241,7 @@ await check('renaming state terms changes the labels everywhere', async () => {
   // Back to the standard words for whoever looks next.
   await go('/settings');
   await page.check('input[name=preset][value=master-slave]');
+  await page.waitForFunction(() => fetch('/api/v1/settings').then((r) => r.json()).then((s) => s.stateTerms === 'master-slave'));
 });
 
 await browser.close();

@@ -1,5 +1,5 @@
-// Settings: the words for port states and roles, the time zone and the
-// theme. They live in this browser (localStorage).
+// Settings: the words for port states and roles (the appliance's, shared by
+// every user), the time zone and the theme (this browser's).
 
 import { presets, saveSettings, settings, stateLabel, terms } from '../settings-store.js';
 import { h, stateColour, toast, fill } from '../util.js';
@@ -10,27 +10,33 @@ const samples = ['grandmaster', 'boundary clock master port', 'ordinary clock (f
 export function mount(root) {
   const s = settings();
   const preview = h('table.t#terms-preview');
-  const masterIn = h('input#term-master', { value: s.master, maxlength: 40, placeholder: 'Master' });
-  const slaveIn = h('input#term-slave', { value: s.slave, maxlength: 40, placeholder: 'Slave' });
+  const masterIn = h('input#term-master', { value: s.master, maxlength: 32, placeholder: 'Master' });
+  const slaveIn = h('input#term-slave', { value: s.slave, maxlength: 32, placeholder: 'Slave' });
   const custom = h('div.custom', h('label', { for: 'term-master' }, 'Word for master'), masterIn, h('label', { for: 'term-slave' }, 'Word for slave'), slaveIn);
 
   const presetRadios = Object.entries(presets).map(([k, p]) => h('label.opt',
     h('input', { type: 'radio', name: 'preset', value: k, checked: s.preset === k, onchange: () => save({ preset: k }) }), ' ', p.label));
 
-  function save(change) {
-    saveSettings(change);
+  function redraw() {
     const c = settings();
     masterIn.value = c.master;
     slaveIn.value = c.slave;
     custom.hidden = c.preset !== 'custom';
     drawPreview();
   }
+  function save(change) {
+    const done = saveSettings(change);
+    redraw();
+    // The answer redraws the preview only: the inputs may hold words being
+    // typed that are not saved yet.
+    return done.then(() => { drawPreview(); toast('State terms saved on the appliance', 'ok'); })
+      .catch((e) => toast('State terms not saved on the appliance: ' + e.message, 'error'));
+  }
 
   for (const inp of [masterIn, slaveIn]) {
     inp.addEventListener('change', () => {
       save({ preset: 'custom', master: masterIn.value, slave: slaveIn.value });
       for (const r of root.querySelectorAll('input[name=preset]')) r.checked = r.value === 'custom';
-      toast('State terms saved', 'ok');
     });
   }
 
@@ -63,7 +69,7 @@ export function mount(root) {
     h('fieldset', h('legend', 'About'),
       h('div', 'REST API description: ', h('a', { href: '/api/v1/openapi.json', target: '_blank' }, '/api/v1/openapi.json'),
         ' · Prometheus metrics: ', h('a', { href: '/metrics', target: '_blank' }, '/metrics')),
-      h('div.muted', 'These settings are stored in this browser only.')),
+      h('div.muted', 'State terms are kept by the appliance for every user (changing them needs the admin role); time zone and theme are kept in this browser.')),
   ));
   custom.hidden = s.preset !== 'custom';
   drawPreview();
