@@ -86,6 +86,7 @@ await check('devices table lists the demo devices and opens one', async () => {
   await page.fill('#dev-search', '');
   await page.locator(`#device-list .row[data-id="${GM}"]`).click();
   await page.locator('#meta-form input').first().waitFor();
+  await page.waitForURL('**/devices/' + GM, { timeout: 5000 }).catch(() => {});
   assert(new URL(page.url()).pathname === '/devices/' + GM, 'opened ' + page.url());
   await page.locator('#instances tr[data-instance]').first().waitFor();
   await page.locator('#roles .chip', { hasText: 'grandmaster' }).first().waitFor();

@@ -100,7 +100,9 @@ export function mount(root, _params, q) {
   }
 
   search.addEventListener('input', debounce(() => {
-    if (!alive) return;
+    // The user may have opened a device meanwhile (the next page mounts
+    // after its module loads): then the URL is no longer this page's.
+    if (!alive || location.pathname !== '/devices') return;
     history.replaceState(null, '', '/devices' + (search.value ? '?q=' + encodeURIComponent(search.value) : ''));
     apply();
   }, 120));

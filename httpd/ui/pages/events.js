@@ -67,7 +67,7 @@ export function mount(root, _params, q) {
     if (sevSel.value !== 'info') u.set('severity', sevSel.value);
     if (typeSel.value) u.set('type', typeSel.value);
     if (search.value) u.set('q', search.value);
-    history.replaceState(null, '', '/events' + (u.toString() ? '?' + u : ''));
+    if (location.pathname === '/events') history.replaceState(null, '', '/events' + (u.toString() ? '?' + u : ''));
   }
 
   // load fetches the newest events of the server-side filters (severity

@@ -65,7 +65,7 @@ export function mount(root, _params, q) {
     const u = new URLSearchParams();
     for (const [k, v] of Object.entries(filter)) if (v) u.set(k, v);
     const s = u.toString();
-    history.replaceState(null, '', '/packets' + (s ? '?' + s : ''));
+    if (location.pathname === '/packets') history.replaceState(null, '', '/packets' + (s ? '?' + s : ''));
     pcap.href = '/api/v1/capture.pcapng' + (s ? '?' + s : '');
     fill(instChip, filter.instance
       ? h('span.chip.removable', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${filter.instance} ✕`)
