@@ -3,10 +3,26 @@
 // Command ptpblast sends PTP Sync frames on an interface as fast as it can
 // (or at a given rate), for capture benchmarks and load tests. Frames are
 // built with decode's encoders, padded to the requested size, and carry an
-// increasing sequenceId so a receiver can count what it lost. Sending uses
-// a packet socket with PACKET_QDISC_BYPASS and sendmmsg(2) in batches.
+// increasing sequenceId so a receiver can count what it lost.
 //
-//	ptpblast -i IFACE [-d 5s] [-size 100] [-transport udp4|l2] [-rate N] [-cpu N]
+// Two ways to send:
+//
+//   - packet (default): a packet socket with PACKET_QDISC_BYPASS and
+//     sendmmsg(2) in batches. Every frame becomes a socket buffer, and a
+//     veth peer receives socket buffers, so XDP there runs in its slower
+//     socket-buffer mode.
+//   - xdp: an XDP program run with BPF_PROG_TEST_RUN in live-frames mode
+//     (Linux 5.18 or later) returns XDP_TX for each frame that is due, so
+//     the kernel hands frames to the interface's transmit path as XDP
+//     frames without a socket buffer. On a veth they reach the peer as a
+//     NIC's DMA'd pages reach its driver: XDP runs natively there, and only
+//     frames it passes to the stack get socket buffers. It sends several
+//     times faster and paces evenly (see pacedTX). The frames of one
+//     BPF_PROG_TEST_RUN call (about 500 ms) share a sequenceId.
+//
+// Usage:
+//
+//	ptpblast -i IFACE [-d 5s] [-size 100] [-transport udp4|l2] [-rate N] [-cpu N] [-method packet|xdp]
 //
 // It prints one JSON object: frames sent, seconds, send errors.
 package main
@@ -36,8 +52,13 @@ func main() {
 	transport := flag.String("transport", "udp4", "udp4 or l2")
 	rate := flag.Float64("rate", 0, "frames per second; 0 sends as fast as possible")
 	cpu := flag.Int("cpu", -1, "pin the sending thread to this CPU")
+	method := flag.String("method", "packet", "packet (sendmmsg on a packet socket) or xdp (XDP live frames)")
 	flag.Parse()
-	if err := run(*ifname, *dur, *size, *transport, *rate, *cpu); err != nil {
+	if *method != "packet" && *method != "xdp" {
+		fmt.Fprintf(os.Stderr, "ptpblast: -method %q: want packet or xdp\n", *method)
+		os.Exit(2)
+	}
+	if err := run(*ifname, *dur, *size, *transport, *rate, *cpu, *method); err != nil {
 		fmt.Fprintf(os.Stderr, "ptpblast: %v\n", err)
 		os.Exit(1)
 	}
@@ -50,7 +71,7 @@ type result struct {
 	Size    int     `json:"size"`
 }
 
-func run(ifname string, dur time.Duration, size int, transport string, rate float64, cpu int) error {
+func run(ifname string, dur time.Duration, size int, transport string, rate float64, cpu int, method string) error {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return err
@@ -82,6 +103,13 @@ func run(ifname string, dur time.Duration, size int, transport string, rate floa
 	}
 	frame = append(frame, make([]byte, size-len(frame))...)
 	seqOff := seqOffset(frame, &enc, &m)
+	if method == "xdp" {
+		res, err := blastXDP(ifi.Index, frame, seqOff, dur, rate)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(os.Stdout).Encode(res)
+	}
 
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
