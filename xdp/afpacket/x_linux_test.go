@@ -6,15 +6,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ptpwatch/decode"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
 )
 
@@ -39,117 +35,27 @@ func TestOpenBadOptions(t *testing.T) {
 	}
 }
 
-// testNet is a pair of network namespaces joined by a veth, removed by name
-// when the test ends.
-type testNet struct {
-	near, far     string // namespaces
-	nearIf, farIf string // veth ends
-}
+// testNet is the veth lab the tests capture on: near holds the captured
+// end, far the peer.
+type testNet = netlab.Pair
 
-var netSeq atomic.Int32
-
-func needNetns(t *testing.T) {
+// newTestNet makes the lab; extra arguments go to `ip link add` for both
+// ends (numrxqueues 2, say).
+func newTestNet(t testing.TB, linkArgs ...string) *testNet {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping the namespace integration test under -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: creating network namespaces needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN; capture needs CAP_NET_RAW)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipping: the ip command (iproute2) is not installed")
-	}
-}
-
-func run(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// staleNetns matches the namespaces newTestNet creates.
-var staleNetns = regexp.MustCompile(`^pwa([0-9]+)[a-z][nf]$`)
-
-// removeStale deletes namespaces left by a test binary that was killed
-// before its cleanups ran: ours by name, and only if their process is gone.
-func removeStale() {
-	ents, _ := os.ReadDir("/run/netns")
-	for _, e := range ents {
-		m := staleNetns.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		if _, err := os.Stat("/proc/" + m[1]); err == nil {
-			continue
-		}
-		exec.Command("ip", "netns", "del", e.Name()).Run()
-	}
-}
-
-var removeStaleOnce sync.Once
-
-func newTestNet(t *testing.T) *testNet {
 	needNetns(t)
-	removeStaleOnce.Do(removeStale)
-	base := fmt.Sprintf("pwa%d%c", os.Getpid()%10000000, 'a'+netSeq.Add(1)-1)
-	n := &testNet{near: base + "n", far: base + "f", nearIf: base + "0", farIf: base + "1"}
-	t.Cleanup(func() {
-		exec.Command("ip", "-n", n.near, "link", "del", n.nearIf).Run()
-		exec.Command("ip", "netns", "del", n.near).Run()
-		exec.Command("ip", "netns", "del", n.far).Run()
-	})
-	run(t, "ip", "netns", "add", n.near)
-	run(t, "ip", "netns", "add", n.far)
-	run(t, "ip", "link", "add", n.nearIf, "netns", n.near, "type", "veth", "peer", "name", n.farIf, "netns", n.far)
-	for _, ns := range []string{n.near, n.far} {
-		// Keep the link quiet: no IPv6 autoconfiguration chatter.
-		run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-	}
-	run(t, "ip", "-n", n.near, "addr", "add", "10.77.0.1/24", "dev", n.nearIf)
-	run(t, "ip", "-n", n.far, "addr", "add", "10.77.0.2/24", "dev", n.farIf)
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
-	run(t, "ip", "-n", n.far, "link", "set", n.farIf, "up")
-	return n
+	return netlab.NewPair(t, netlab.Options{Prefix: "pwa", NearAddr: "10.77.0.1/24", FarAddr: "10.77.0.2/24", LinkArgs: linkArgs})
 }
 
-// inNetns runs fn on a thread switched into namespace ns. The thread goes
-// back to its own namespace before it is unlocked; if it cannot, it stays
-// locked and dies with the goroutine.
-func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(filepath.Join("/run/netns", ns))
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("restoring the namespace: %w", err) // thread stays locked
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
+func needNetns(t testing.TB) {
+	t.Helper()
+	netlab.Need(t, "network namespaces and packet sockets (CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW)")
 }
+
+var (
+	run     = netlab.Run
+	inNetns = netlab.InNetns
+)
 
 func openIn(t *testing.T, ns, ifname string, o Options) *Capture {
 	t.Helper()
@@ -186,8 +92,8 @@ func collect(ctx context.Context, c *Capture, out chan<- captured) error {
 // else may, and timestamps and counters must add up.
 func TestIntegration(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	tx := openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
 
 	frames := testFrames()
 	var want []testFrame
@@ -293,7 +199,7 @@ func kernelAccepts(t *testing.T, data []byte) bool {
 // TestDeadline checks that Next on a quiet interface honours the deadline.
 func TestDeadline(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -312,8 +218,8 @@ func TestDeadline(t *testing.T) {
 // mid-capture: Next must return *InterfaceError, not hang or panic.
 func TestInterfaceGone(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	tx := openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
 	l2 := testFrames()[0].data
 
 	next := func(d time.Duration) (captured, error) {
@@ -328,13 +234,13 @@ func TestInterfaceGone(t *testing.T) {
 	errc := make(chan error, 1)
 	go func() { _, err := next(5 * time.Second); errc <- err }()
 	time.Sleep(200 * time.Millisecond)
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "down")
+	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "down")
 	var ie *InterfaceError
 	if err := <-errc; !errors.As(err, &ie) || !errors.Is(err, unix.ENETDOWN) {
 		t.Fatalf("Next after link down = %v, want *InterfaceError ENETDOWN", err)
 	}
 	t.Logf("link down: %v", ie)
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
+	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "up")
 	time.Sleep(100 * time.Millisecond)
 	if _, err := tx.Send(l2); err != nil {
 		t.Fatal(err)
@@ -347,7 +253,7 @@ func TestInterfaceGone(t *testing.T) {
 	go func() { _, err := next(5 * time.Second); errc <- err }()
 	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
-	run(t, "ip", "-n", n.near, "link", "del", n.nearIf)
+	run(t, "ip", "-n", n.Near, "link", "del", n.NearIf)
 	err := <-errc
 	if !errors.As(err, &ie) {
 		t.Fatalf("Next after delete = %v, want *InterfaceError", err)
@@ -373,7 +279,7 @@ func TestPTP4L(t *testing.T) {
 		}
 	}
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "ptp4l.conf")
@@ -393,8 +299,8 @@ verbose 1
 	if err != nil {
 		t.Fatal(err)
 	}
-	ptp := exec.Command("ip", "netns", "exec", n.far, "capsh", "--drop=cap_sys_time", "--",
-		"-c", "exec ptp4l -f "+conf+" -i "+n.farIf)
+	ptp := exec.Command("ip", "netns", "exec", n.Far, "capsh", "--drop=cap_sys_time", "--",
+		"-c", "exec ptp4l -f "+conf+" -i "+n.FarIf)
 	var log bytes.Buffer
 	ptp.Stdout, ptp.Stderr = &log, &log
 	if err := ptp.Start(); err != nil {
@@ -458,8 +364,8 @@ func (d *settableDeadline) Deadline() (time.Time, bool) { return d.dl, true }
 // neither when frames are waiting nor when it polls.
 func TestLiveNoAllocs(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{RetireTimeout: 2 * time.Millisecond})
-	tx := openIn(t, n.far, n.farIf, Options{IgnoreOutgoing: true})
+	c := openIn(t, n.Near, n.NearIf, Options{RetireTimeout: 2 * time.Millisecond})
+	tx := openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
 	l2 := testFrames()[0].data
 	const runs = 40
 	for i := 0; i < runs+1; i++ {

@@ -11,11 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,126 +23,31 @@ import (
 
 	"ptpwatch/bpf"
 	"ptpwatch/decode"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
 )
 
-// testNet is a pair of network namespaces joined by a veth, removed by name
-// when the test ends: near holds the captured end, far the peer.
-type testNet struct {
-	near, far     string // namespaces
-	nearIf, farIf string // veth ends
-}
+// testNet is the veth lab the tests capture on: near holds the captured
+// end, far the peer.
+type testNet = netlab.Pair
 
-var netSeq atomic.Int32
+// newTestNet makes the lab; extra arguments go to `ip link add` for both
+// ends (numrxqueues 2, say).
+func newTestNet(t testing.TB, linkArgs ...string) *testNet {
+	t.Helper()
+	needNetns(t)
+	return netlab.NewPair(t, netlab.Options{Prefix: "axt", NearAddr: "10.78.0.1/24", FarAddr: "10.78.0.2/24", LinkArgs: linkArgs})
+}
 
 func needNetns(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping the namespace integration test under -short")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: network namespaces and AF_XDP need root (CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("skipping: the ip command (iproute2) is not installed")
-	}
+	netlab.Need(t, "network namespaces and AF_XDP (CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)")
 }
 
-func run(t testing.TB, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
-// staleNetns matches the namespaces newTestNet creates.
-var staleNetns = regexp.MustCompile(`^axt([0-9]+)[a-z]+[nf]$`)
-
-// removeStale deletes namespaces left by a test binary that was killed
-// before its cleanups ran: ours by name, and only if their process is gone.
-func removeStale() {
-	ents, _ := os.ReadDir("/run/netns")
-	for _, e := range ents {
-		m := staleNetns.FindStringSubmatch(e.Name())
-		if m == nil {
-			continue
-		}
-		if _, err := os.Stat("/proc/" + m[1]); err == nil {
-			continue
-		}
-		exec.Command("ip", "netns", "del", e.Name()).Run()
-	}
-}
-
-var removeStaleOnce sync.Once
-
-// newTestNet makes the namespaces and the veth; extra arguments go to
-// `ip link add` for both ends (numrxqueues 2, say).
-func newTestNet(t testing.TB, linkArgs ...string) *testNet {
-	needNetns(t)
-	removeStaleOnce.Do(removeStale)
-	seq := netSeq.Add(1) - 1
-	base := fmt.Sprintf("axt%d%c", os.Getpid()%1000000, 'a'+seq%26)
-	n := &testNet{near: base + "n", far: base + "f", nearIf: base + "0", farIf: base + "1"}
-	t.Cleanup(func() {
-		exec.Command("ip", "-n", n.near, "link", "del", n.nearIf).Run()
-		exec.Command("ip", "netns", "del", n.near).Run()
-		exec.Command("ip", "netns", "del", n.far).Run()
-	})
-	run(t, "ip", "netns", "add", n.near)
-	run(t, "ip", "netns", "add", n.far)
-	args := []string{"ip", "link", "add", n.nearIf, "netns", n.near}
-	args = append(args, linkArgs...)
-	args = append(args, "type", "veth", "peer", "name", n.farIf, "netns", n.far)
-	run(t, append(args, linkArgs...)...)
-	for _, ns := range []string{n.near, n.far} {
-		// Keep the link quiet: no IPv6 autoconfiguration chatter.
-		run(t, "ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1")
-		run(t, "ip", "-n", ns, "link", "set", "lo", "up")
-	}
-	run(t, "ip", "-n", n.near, "addr", "add", "10.78.0.1/24", "dev", n.nearIf)
-	run(t, "ip", "-n", n.far, "addr", "add", "10.78.0.2/24", "dev", n.farIf)
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
-	run(t, "ip", "-n", n.far, "link", "set", n.farIf, "up")
-	return n
-}
-
-// inNetns runs fn on a thread switched into namespace ns. The thread goes
-// back to its own namespace before it is unlocked; if it cannot, it stays
-// locked and dies with the goroutine.
-func inNetns(ns string, fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open(filepath.Join("/run/netns", ns))
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- err
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("setns %s: %w", ns, err)
-			return
-		}
-		ferr := fn()
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("restoring the namespace: %w", err) // thread stays locked
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
+var (
+	run     = netlab.Run
+	inNetns = netlab.InNetns
+)
 
 // openIn opens a Capture in namespace ns; it is closed before the
 // namespaces are removed (the sockets would keep the namespace alive).
@@ -259,16 +162,16 @@ func xdpAttached(t testing.TB, ns, ifname string) (bool, string) {
 // else may arrive, and other traffic still reaches the stack.
 func TestCapture(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 	info := c.Info()
 	t.Logf("info %+v", info)
 	if info.ZeroCopy || info.Attach != AttachDriver || len(info.Queues) != 1 {
 		t.Errorf("info %+v: want copy mode, driver mode, one queue on veth", info)
 	}
-	if a, out := xdpAttached(t, n.near, n.nearIf); !a {
-		t.Fatalf("no XDP program on %s:\n%s", n.nearIf, out)
+	if a, out := xdpAttached(t, n.Near, n.NearIf); !a {
+		t.Fatalf("no XDP program on %s:\n%s", n.NearIf, out)
 	}
-	tx := newSender(t, n.far, n.farIf)
+	tx := newSender(t, n.Far, n.FarIf)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -322,14 +225,14 @@ func TestCapture(t *testing.T) {
 	// Other traffic reaches the stack while the program is attached: a UDP
 	// datagram (after ARP) from the far end to a socket on the near end.
 	var rx *net.UDPConn
-	if err := inNetns(n.near, func() (err error) {
+	if err := inNetns(n.Near, func() (err error) {
 		rx, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(10, 78, 0, 1), Port: 40400})
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
 	defer rx.Close()
-	if err := inNetns(n.far, func() error {
+	if err := inNetns(n.Far, func() error {
 		u, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: net.IPv4(10, 78, 0, 1), Port: 40400})
 		if err != nil {
 			return err
@@ -387,7 +290,7 @@ func TestOpenBadOptions(t *testing.T) {
 		t.Fatalf("Open = %v, want an *OptionError for ChunkSize", err)
 	}
 	n := newTestNet(t)
-	err = inNetns(n.near, func() error { _, err := Open(n.nearIf, Options{Queues: []int{1}}); return err })
+	err = inNetns(n.Near, func() error { _, err := Open(n.NearIf, Options{Queues: []int{1}}); return err })
 	var qe *QueueError
 	if !errors.As(err, &qe) || qe.Active != 1 {
 		t.Fatalf("Open with queue 1 of a one-queue veth = %v, want a *QueueError", err)
@@ -399,7 +302,7 @@ func TestOpenBadOptions(t *testing.T) {
 // and waits in poll(2) slices rather than spinning.
 func TestDeadline(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -418,8 +321,8 @@ func TestDeadline(t *testing.T) {
 // receives them on the far end.
 func TestSend(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	rx := newSender(t, n.far, n.farIf)
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	rx := newSender(t, n.Far, n.FarIf)
 	// Untagged frames: the far end's packet socket would see VLAN-tagged
 	// ones with the outer tag stripped into metadata.
 	var frames [][]byte
@@ -474,14 +377,14 @@ func TestSend(t *testing.T) {
 func TestCloseDetaches(t *testing.T) {
 	n := newTestNet(t)
 	for round := range 2 {
-		c := openIn(t, n.near, n.nearIf, Options{})
-		if a, out := xdpAttached(t, n.near, n.nearIf); !a {
+		c := openIn(t, n.Near, n.NearIf, Options{})
+		if a, out := xdpAttached(t, n.Near, n.NearIf); !a {
 			t.Fatalf("round %d: no XDP program after Open:\n%s", round, out)
 		}
 		if err := c.Close(); err != nil {
 			t.Fatalf("round %d: Close: %v", round, err)
 		}
-		if a, out := xdpAttached(t, n.near, n.nearIf); a {
+		if a, out := xdpAttached(t, n.Near, n.NearIf); a {
 			t.Fatalf("round %d: XDP program still attached after Close:\n%s", round, out)
 		}
 		var f source.Frame
@@ -530,17 +433,17 @@ func TestStaleProgram(t *testing.T) {
 	}
 	info, _ := f.Program().Info()
 	staleID, _ := info.ID()
-	attachNetlink(t, n.near, n.nearIf, f.Program().FD(), unix.XDP_FLAGS_DRV_MODE)
+	attachNetlink(t, n.Near, n.NearIf, f.Program().FD(), unix.XDP_FLAGS_DRV_MODE)
 	f.Close()
-	if a, out := xdpAttached(t, n.near, n.nearIf); !a {
+	if a, out := xdpAttached(t, n.Near, n.NearIf); !a {
 		t.Fatalf("stale program not attached:\n%s", out)
 	}
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 	if got := c.Info().ReplacedProgID; got != uint32(staleID) {
 		t.Errorf("ReplacedProgID %d, want the stale program's %d", got, staleID)
 	}
 	// It captures.
-	tx := newSender(t, n.far, n.farIf)
+	tx := newSender(t, n.Far, n.FarIf)
 	tx.send(t, testFrames()[0].data)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -549,16 +452,16 @@ func TestStaleProgram(t *testing.T) {
 		t.Fatalf("Next after replacing: %v", err)
 	}
 	c.Close()
-	if a, out := xdpAttached(t, n.near, n.nearIf); a {
+	if a, out := xdpAttached(t, n.Near, n.NearIf); a {
 		t.Fatalf("XDP program left after Close:\n%s", out)
 	}
 
 	// A foreign program, in generic mode this time.
 	foreign := foreignProgram(t)
-	attachNetlink(t, n.near, n.nearIf, foreign.FD(), unix.XDP_FLAGS_SKB_MODE)
+	attachNetlink(t, n.Near, n.NearIf, foreign.FD(), unix.XDP_FLAGS_SKB_MODE)
 	foreign.Close()
-	err = inNetns(n.near, func() error {
-		c, err := Open(n.nearIf, Options{})
+	err = inNetns(n.Near, func() error {
+		c, err := Open(n.NearIf, Options{})
 		if err == nil {
 			c.Close()
 		}
@@ -569,12 +472,12 @@ func TestStaleProgram(t *testing.T) {
 		t.Fatalf("Open over a foreign program = %v, want a *BusyError naming it", err)
 	}
 	t.Log(err)
-	c = openIn(t, n.near, n.nearIf, Options{ReplaceForeign: true})
+	c = openIn(t, n.Near, n.NearIf, Options{ReplaceForeign: true})
 	if c.Info().ReplacedProgID == 0 {
 		t.Error("foreign program not reported as replaced")
 	}
 	c.Close()
-	if a, out := xdpAttached(t, n.near, n.nearIf); a {
+	if a, out := xdpAttached(t, n.Near, n.NearIf); a {
 		t.Fatalf("XDP program left after Close:\n%s", out)
 	}
 }
@@ -583,9 +486,9 @@ func TestStaleProgram(t *testing.T) {
 // *BusyError and leaves the first one working.
 func TestBusy(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	err := inNetns(n.near, func() error {
-		c2, err := Open(n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	err := inNetns(n.Near, func() error {
+		c2, err := Open(n.NearIf, Options{})
 		if err == nil {
 			c2.Close()
 		}
@@ -596,7 +499,7 @@ func TestBusy(t *testing.T) {
 		t.Fatalf("second Open = %v, want a *BusyError", err)
 	}
 	t.Log(err)
-	tx := newSender(t, n.far, n.farIf)
+	tx := newSender(t, n.Far, n.FarIf)
 	tx.send(t, testFrames()[2].data)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -611,8 +514,8 @@ func TestBusy(t *testing.T) {
 // panic.
 func TestInterfaceGone(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	tx := newSender(t, n.far, n.farIf)
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	tx := newSender(t, n.Far, n.FarIf)
 	l2 := testFrames()[0].data
 
 	next := func(d time.Duration) (captured, error) {
@@ -628,13 +531,13 @@ func TestInterfaceGone(t *testing.T) {
 	go func() { _, err := next(5 * time.Second); errc <- err }()
 	time.Sleep(200 * time.Millisecond)
 	start := time.Now()
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "down")
+	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "down")
 	var ie *InterfaceError
 	if err := <-errc; !errors.As(err, &ie) || !errors.Is(err, unix.ENETDOWN) {
 		t.Fatalf("Next after link down = %v, want *InterfaceError ENETDOWN", err)
 	}
 	t.Logf("link down: %v after %v", ie, time.Since(start))
-	run(t, "ip", "-n", n.near, "link", "set", n.nearIf, "up")
+	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "up")
 	time.Sleep(100 * time.Millisecond)
 	tx.send(t, l2)
 	if g, err := next(3 * time.Second); err != nil || !bytes.Equal(g.data, l2) {
@@ -645,7 +548,7 @@ func TestInterfaceGone(t *testing.T) {
 	go func() { _, err := next(5 * time.Second); errc <- err }()
 	time.Sleep(200 * time.Millisecond)
 	start = time.Now()
-	run(t, "ip", "-n", n.near, "link", "del", n.nearIf)
+	run(t, "ip", "-n", n.Near, "link", "del", n.NearIf)
 	err := <-errc
 	el := time.Since(start)
 	if !errors.As(err, &ie) {
@@ -673,12 +576,12 @@ func TestInterfaceGone(t *testing.T) {
 // frames sent from both CPUs arrive once each, on both queues.
 func TestMultiQueue(t *testing.T) {
 	n := newTestNet(t, "numtxqueues", "2", "numrxqueues", "2")
-	c := openIn(t, n.near, n.nearIf, Options{})
+	c := openIn(t, n.Near, n.NearIf, Options{})
 	if q := c.Queues(); len(q) != 2 || q[0] != 0 || q[1] != 1 {
 		t.Fatalf("queues %v, want [0 1]", q)
 	}
 	t.Logf("info %+v", c.Info())
-	tx := newSender(t, n.far, n.farIf)
+	tx := newSender(t, n.Far, n.FarIf)
 	frames := testFrames()
 	var ptp [][]byte
 	for _, f := range frames {
@@ -761,7 +664,7 @@ func TestPTP4L(t *testing.T) {
 	}{{"UDPv4", decode.TransportUDPv4}, {"L2", decode.TransportL2}} {
 		t.Run(tr.name, func(t *testing.T) {
 			n := newTestNet(t)
-			c := openIn(t, n.near, n.nearIf, Options{})
+			c := openIn(t, n.Near, n.NearIf, Options{})
 			dir := t.TempDir()
 			conf := filepath.Join(dir, "ptp4l.conf")
 			err := os.WriteFile(conf, []byte(`[global]
@@ -780,8 +683,8 @@ verbose 1
 			if err != nil {
 				t.Fatal(err)
 			}
-			ptp := exec.Command("ip", "netns", "exec", n.far, "capsh", "--drop=cap_sys_time", "--",
-				"-c", "exec ptp4l -m -q -f "+conf+" -i "+n.farIf)
+			ptp := exec.Command("ip", "netns", "exec", n.Far, "capsh", "--drop=cap_sys_time", "--",
+				"-c", "exec ptp4l -m -q -f "+conf+" -i "+n.FarIf)
 			var log bytes.Buffer
 			ptp.Stdout, ptp.Stderr = &log, &log
 			if err := ptp.Start(); err != nil {
@@ -879,8 +782,8 @@ func (d *settableDeadline) Deadline() (time.Time, bool) { return d.dl, true }
 // neither with frames waiting nor when it polls.
 func TestLiveNoAllocs(t *testing.T) {
 	n := newTestNet(t)
-	c := openIn(t, n.near, n.nearIf, Options{})
-	tx := newSender(t, n.far, n.farIf)
+	c := openIn(t, n.Near, n.NearIf, Options{})
+	tx := newSender(t, n.Far, n.FarIf)
 	l2 := testFrames()[0].data
 	const runs = 200
 	for range runs + 1 {
@@ -911,8 +814,8 @@ func TestLiveNoAllocs(t *testing.T) {
 // keeps sending a UDPv4 Sync through a packet socket, Next receives.
 func BenchmarkNext(b *testing.B) {
 	n := newTestNet(b)
-	c := openIn(b, n.near, n.nearIf, Options{})
-	tx := newSender(b, n.far, n.farIf)
+	c := openIn(b, n.Near, n.NearIf, Options{})
+	tx := newSender(b, n.Far, n.FarIf)
 	frame := testFrames()[2].data
 	stop := make(chan struct{})
 	done := make(chan struct{})
@@ -971,9 +874,9 @@ func TestPrivileges(t *testing.T) {
 		{"cap_ipc_lock", "", "<nil>"}, // the default UMEM fits
 	} {
 		t.Run(tc.drop+tc.numFrames, func(t *testing.T) {
-			cmd := exec.Command("ip", "netns", "exec", n.near, "capsh", "--drop="+tc.drop, "--", "-c",
+			cmd := exec.Command("ip", "netns", "exec", n.Near, "capsh", "--drop="+tc.drop, "--", "-c",
 				"exec "+exe+" -test.run=^TestPrivilegesChild$ -test.v -test.count=1")
-			cmd.Env = append(os.Environ(), "AFXDP_CHILD_IF="+n.nearIf, "AFXDP_CHILD_FRAMES="+tc.numFrames)
+			cmd.Env = append(os.Environ(), "AFXDP_CHILD_IF="+n.NearIf, "AFXDP_CHILD_FRAMES="+tc.numFrames)
 			out, _ := cmd.CombinedOutput()
 			if !bytes.Contains(out, []byte("RESULT "+tc.want)) {
 				t.Errorf("without %s: want %q in\n%s", tc.drop, tc.want, out)
