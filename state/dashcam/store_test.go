@@ -180,7 +180,7 @@ func TestDiskFull(t *testing.T) {
 			var lastErr atomic.Value
 			opts := Options{fs: q, MinFreeBytes: tc.minFree, BallastBytes: 4 << 20, CheckInterval: 20 * time.Millisecond,
 				MemTableBytes: 2 << 20, Logger: quiet,
-				OnTrouble:   func(err error) { troubles.Add(1); lastErr.Store(err) },
+				OnTrouble:   func(err error) { lastErr.Store(err); troubles.Add(1) }, // the error first: the test waits on the count
 				OnRecovered: func() { recoveries.Add(1) },
 			}
 			s, err := Open(dir, opts)
