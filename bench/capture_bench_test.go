@@ -367,11 +367,12 @@ func BenchmarkCaptureVethXDPFrames(b *testing.B) {
 // own: as a goroutine it would hold one of the benchmark's two Ps, and a
 // receiver returning from poll(2) could wait for the other.
 func keepAwake(b *testing.B, cpu int) {
-	cmd := exec.Command("taskset", "-c", strconv.Itoa(cpu), "chrt", "-i", "0", "sh", "-c", "while :; do :; done")
+	// timeout ends it even if the benchmark is killed before its cleanup.
+	cmd := exec.Command("timeout", "20m", "taskset", "-c", strconv.Itoa(cpu), "chrt", "-i", "0", "sh", "-c", "while :; do :; done")
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("start the idle spinner: %v", err)
 	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	b.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }) // timeout passes it on
 }
 
 // benchPipeline captures with a method through xdp/capture into the
