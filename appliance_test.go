@@ -482,10 +482,10 @@ func TestApplianceDashcam(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listed, _ := io.ReadAll(resp.Body)
+	incidentsJSON, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(listed), "checking the CLI") || !strings.Contains(string(listed), "Grandmaster Changed") {
-		t.Errorf("incidents over the API: %s", listed)
+	if !strings.Contains(string(incidentsJSON), "checking the CLI") || !strings.Contains(string(incidentsJSON), "Grandmaster Changed") {
+		t.Errorf("incidents over the API: %s", incidentsJSON)
 	}
 	eventCount := func(base string) int {
 		resp, err := http.Get(base + "/api/v1/events?type=Scope%20Detected")
@@ -497,44 +497,62 @@ func TestApplianceDashcam(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&evs)
 		return len(evs.Events)
 	}
+	type listed struct {
+		ID       uint64
+		State    string
+		Frames   uint64
+		Triggers []struct{ Type string }
+	}
+	// failover lists the incidents with `ptpwatch export` and returns the
+	// failover's, complete, and what export said on stderr.
+	failover := func(args ...string) (listed, string) {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"export", "--list", "--json"}, args...), &out, &errb); code != exitOK {
+			t.Fatalf("export --list %q: %d %s", args, code, errb.String())
+		}
+		var incidents []listed
+		if err := json.Unmarshal(out.Bytes(), &incidents); err != nil {
+			t.Fatalf("export --list --json: %v\n%s", err, out.String())
+		}
+		for _, inc := range incidents {
+			for _, tr := range inc.Triggers {
+				if tr.Type == "Grandmaster Changed" && inc.State == "complete" && inc.Frames > 0 {
+					return inc, errb.String()
+				}
+			}
+		}
+		t.Fatalf("no complete incident for the failover: %s\n%s", out.String(), logs.String())
+		return listed{}, ""
+	}
+	exportTo := func(file string, id uint64, args ...string) string {
+		var out, errb bytes.Buffer
+		if code := run(append([]string{"export", fmt.Sprint(id), "-o", file}, args...), &out, &errb); code != exitOK {
+			t.Fatalf("export %q: %d %s", args, code, errb.String())
+		}
+		return errb.String()
+	}
+	// While the appliance runs it holds the store: export goes through
+	// its API, and says so.
+	gm, said := failover("--data", data, "--api", base)
+	if !strings.Contains(said, "in use by the running appliance") {
+		t.Errorf("export --list on a running appliance's store said %q", said)
+	}
+	liveFile := filepath.Join(dir, "gm-live.pcapng")
+	if said := exportTo(liveFile, gm.ID, "--data", data, "--api", base); !strings.Contains(said, fmt.Sprintf("%d frames", gm.Frames)) {
+		t.Errorf("export through the API said %q, want %d frames", said, gm.Frames)
+	}
 	before := eventCount(base)
 	stop(cmd, logs)
 
-	var out, errb bytes.Buffer
-	if code := run([]string{"export", "--data", data, "--list", "--json"}, &out, &errb); code != exitOK {
-		t.Fatalf("export --list: %d %s", code, errb.String())
-	}
-	var incidents []struct {
-		ID       uint64
-		State    string
-		Frames   uint64
-		Triggers []struct{ Type string }
-	}
-	if err := json.Unmarshal(out.Bytes(), &incidents); err != nil {
-		t.Fatalf("export --list --json: %v\n%s", err, out.String())
-	}
-	var gm *struct {
-		ID       uint64
-		State    string
-		Frames   uint64
-		Triggers []struct{ Type string }
-	}
-	for i := range incidents {
-		for _, tr := range incidents[i].Triggers {
-			if tr.Type == "Grandmaster Changed" {
-				gm = &incidents[i]
-			}
-		}
-	}
-	if gm == nil || gm.State != "complete" || gm.Frames == 0 {
-		t.Fatalf("no complete incident for the failover: %s\n%s", out.String(), logs.String())
-	}
+	gm, _ = failover("--data", data)
 	file := filepath.Join(dir, "gm.pcapng")
-	if code := run([]string{"export", "--data", data, fmt.Sprint(gm.ID), "-o", file}, &out, &errb); code != exitOK {
-		t.Fatalf("export: %d %s", code, errb.String())
+	exportTo(file, gm.ID, "--data", data)
+	stored, err := os.ReadFile(file)
+	if err != nil || len(stored) < int(gm.Frames)*60 {
+		t.Fatalf("exported file: %d bytes, %v", len(stored), err)
 	}
-	if st, err := os.Stat(file); err != nil || st.Size() < int64(gm.Frames)*60 {
-		t.Fatalf("exported file: %v %v", st, err)
+	if live, _ := os.ReadFile(liveFile); !bytes.Equal(live, stored) {
+		t.Errorf("the export through the API (%d bytes) differs from the one from the stopped store (%d bytes)", len(live), len(stored))
 	}
 
 	// Restart: metadata and events are still there.

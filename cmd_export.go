@@ -19,9 +19,13 @@ import (
 
 // cmdExport implements
 //
-//	ptpwatch export --data DIR INCIDENT -o FILE
-//	ptpwatch export --data DIR --from T --to T -o FILE
-//	ptpwatch export --data DIR --list [--json]
+//	ptpwatch export (--data DIR | --api URL) INCIDENT -o FILE
+//	ptpwatch export (--data DIR | --api URL) --from T --to T -o FILE
+//	ptpwatch export (--data DIR | --api URL) --list [--json]
+//
+// With --data it reads the store directly; while the appliance runs it
+// holds the store's lock, and export goes through its API instead (at
+// --api, default 127.0.0.1:8319), saying so.
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -31,6 +35,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "", "end of an archive range (RFC 3339), inclusive")
 	list := fs.Bool("list", false, "list the stored incidents")
 	asJSON := fs.Bool("json", false, "with --list, print JSON")
+	api := &apiClient{}
+	api.flags(fs, "base URL of the running appliance: export through its API (alone, or when the store in --data is in use)")
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -44,11 +50,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	usage := func(msg string) int {
 		fmt.Fprintf(stderr, "ptpwatch export: %s\n", msg)
-		fmt.Fprintln(stderr, "usage: ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list [--json]")
+		fmt.Fprintln(stderr, "usage: ptpwatch export (--data DIR | --api URL) (INCIDENT | --from T --to T) -o FILE | --list [--json]")
 		return exitUsage
 	}
-	if *dir == "" {
-		return usage("--data DIR is required")
+	apiSet := false
+	fs.Visit(func(f *flag.Flag) { apiSet = apiSet || f.Name == "api" })
+	if *dir == "" && !apiSet {
+		return usage("--data DIR or --api URL is required")
 	}
 	ranged := *from != "" || *to != ""
 	switch {
@@ -85,10 +93,21 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	s, err := openExportStore(*dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
-		return exitError
+	var s exportStore = apiExport{api}
+	where := api.base
+	if *dir != "" {
+		where = *dir
+		st, err := openExportStore(*dir)
+		switch {
+		case errors.Is(err, dashcam.ErrInUse):
+			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s\n", *dir, api.base)
+			where = api.base
+		case err != nil:
+			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+			return exitError
+		default:
+			s = st
+		}
 	}
 	defer s.Close()
 	if *list {
@@ -97,7 +116,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if !ranged {
 		if _, err := s.Incident(id); err != nil {
 			if errors.Is(err, dashcam.ErrNotFound) {
-				fmt.Fprintf(stderr, "ptpwatch export: no incident %d in %s (see ptpwatch export --data %s --list)\n", id, *dir, *dir)
+				fmt.Fprintf(stderr, "ptpwatch export: no incident %d in %s (see ptpwatch export --list)\n", id, where)
 			} else {
 				fmt.Fprintf(stderr, "ptpwatch export: incident %d: %v\n", id, err)
 			}
@@ -109,6 +128,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	// done, so a failed export leaves no truncated capture behind.
 	var w io.Writer = stdout
 	var tmp *os.File
+	var err error
 	if *out != "-" {
 		tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
 		if err != nil {
@@ -165,8 +185,8 @@ func openExportStore(dir string) (*dashcam.Store, error) {
 		return s, nil
 	case errors.Is(err, dashcam.ErrNoStore):
 		return nil, fmt.Errorf("%s holds no ptpwatch data store", dir)
-	case strings.Contains(err.Error(), "lock"):
-		return nil, fmt.Errorf("the store in %s is in use (is ptpwatch running with --data %s?); export through the API instead: %v", dir, dir, err)
+	case errors.Is(err, dashcam.ErrInUse):
+		return nil, err
 	}
 	return nil, err
 }
@@ -193,7 +213,7 @@ func exportProgress(w io.Writer) func(dashcam.Progress) {
 	}
 }
 
-func listIncidents(s *dashcam.Store, stdout, stderr io.Writer, asJSON bool) int {
+func listIncidents(s exportStore, stdout, stderr io.Writer, asJSON bool) int {
 	incs, err := s.Incidents()
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)

@@ -154,7 +154,7 @@ func TestExportCommand(t *testing.T) {
 		code int
 		msg  string
 	}{
-		{[]string{"1", "-o", "x"}, exitUsage, "--data DIR is required"},
+		{[]string{"1", "-o", "x"}, exitUsage, "--data DIR or --api URL is required"},
 		{[]string{"--data", dir, "abc", "-o", "x"}, exitUsage, "not a positive number"},
 		{[]string{"--data", dir, "1"}, exitUsage, "-o FILE is required"},
 		{[]string{"--data", dir, "-o", "x"}, exitUsage, "give an incident id"},
@@ -181,7 +181,9 @@ func TestExportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if code, _, stderr := runCmd("--data", dir, "--list"); code != exitError || !strings.Contains(stderr, "in use") {
+	// Export then turns to the appliance's API; none listens on port 1.
+	code, _, stderr = runCmd("--data", dir, "--api", "http://127.0.0.1:1", "--list")
+	if code != exitError || !strings.Contains(stderr, "in use") || !strings.Contains(stderr, "is the appliance running at http://127.0.0.1:1") {
 		t.Errorf("locked store: %d %q", code, stderr)
 	}
 }

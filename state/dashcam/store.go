@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -30,6 +31,9 @@ var (
 	// ErrNoStore is returned by Open with Options.MustExist for a
 	// directory that holds no store.
 	ErrNoStore = errors.New("dashcam: no store in that directory")
+	// ErrInUse is returned by Open for a store another Store holds, in
+	// this process or another (a running appliance).
+	ErrInUse = errors.New("dashcam: the store is in use")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("dashcam: store closed")
 )
@@ -200,6 +204,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	db, err := pebble.Open(dir, po)
 	if errors.Is(err, pebble.ErrDBDoesNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoStore, dir)
+	}
+	if err != nil && (errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held")) {
+		// Pebble's LOCK file: flock(2) refuses another process, and
+		// pebble itself another open in this one.
+		return nil, fmt.Errorf("%w: %s: %v", ErrInUse, dir, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("dashcam: open %s: %w", dir, err)
