@@ -63,6 +63,12 @@
 // PTP), one reserved byte, then the frame's bytes. Pebble compresses
 // blocks with Snappy and checksums them.
 //
+// An incident's frames are numbered in the order they were saved, which is
+// capture order except after a trigger that added a scope: that scope's
+// earlier frames follow the ones already saved, starting a new run
+// (Incident.Runs). ReadIncident and ExportIncident merge the runs, so
+// readers always get capture order.
+//
 // # Durability
 //
 // Frame chunks are committed without waiting for the disk (pebble.NoSync)

@@ -51,22 +51,11 @@ func (s *Store) ExportIncident(id uint64, w io.Writer, progress func(Progress)) 
 	e.p = Progress{Total: inc.Frames, From: inc.From, To: inc.To}
 	e.triggers = slices.Clone(inc.Triggers)
 	slices.SortStableFunc(e.triggers, func(a, b Trigger) int { return cmpInt64(a.Time, b.Time) })
-	lo, hi := framesSpan(id)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	err = s.incidentFrames(&inc, func(f *Frame) bool { return e.frame(f, minInt64, maxInt64) })
+	if err == nil {
+		err = e.err
+	}
 	if err != nil {
-		return ExportStats{}, err
-	}
-	defer it.Close()
-	for ok := it.First(); ok; ok = it.Next() {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			return e.st, err
-		}
-		if err := e.chunk(v, minInt64, maxInt64); err != nil {
-			return e.st, err
-		}
-	}
-	if err := it.Error(); err != nil {
 		return e.st, err
 	}
 	return e.finish()
@@ -175,38 +164,42 @@ func (e *exporter) iface(f *Frame) (int, error) {
 
 // chunk writes the frames of a stored chunk captured in [from, to].
 func (e *exporter) chunk(v []byte, from, to int64) error {
-	err := chunkFrames(v, func(f *Frame) bool {
-		if f.Time < from || f.Time > to {
-			return true
-		}
-		id, err := e.iface(f)
-		if err != nil {
-			e.err = err
-			return false
-		}
-		comment := ""
-		for len(e.triggers) > 0 && e.triggers[0].Time <= f.Time {
-			comment = appendComment(comment, "trigger: "+e.triggers[0].String())
-			e.triggers = e.triggers[1:]
-		}
-		ts := max(f.Time, 0)
-		if err := e.w.WritePacket(id, ts, f.Data, int(f.OrigLen), comment); err != nil {
-			e.err = err
-			return false
-		}
-		e.st.Frames++
-		e.st.Bytes += uint64(len(f.Data))
-		e.p.Time = f.Time
-		if e.progress != nil && e.st.Frames%progressEvery == 0 {
-			e.p.Frames = e.st.Frames
-			e.progress(e.p)
-		}
-		return true
-	})
+	err := chunkFrames(v, func(f *Frame) bool { return e.frame(f, from, to) })
 	if e.err != nil {
 		return e.err
 	}
 	return err
+}
+
+// frame writes f when it was captured in [from, to]. It reports false,
+// with e.err set, when writing fails.
+func (e *exporter) frame(f *Frame, from, to int64) bool {
+	if f.Time < from || f.Time > to {
+		return true
+	}
+	id, err := e.iface(f)
+	if err != nil {
+		e.err = err
+		return false
+	}
+	comment := ""
+	for len(e.triggers) > 0 && e.triggers[0].Time <= f.Time {
+		comment = appendComment(comment, "trigger: "+e.triggers[0].String())
+		e.triggers = e.triggers[1:]
+	}
+	ts := max(f.Time, 0)
+	if err := e.w.WritePacket(id, ts, f.Data, int(f.OrigLen), comment); err != nil {
+		e.err = err
+		return false
+	}
+	e.st.Frames++
+	e.st.Bytes += uint64(len(f.Data))
+	e.p.Time = f.Time
+	if e.progress != nil && e.st.Frames%progressEvery == 0 {
+		e.p.Frames = e.st.Frames
+		e.progress(e.p)
+	}
+	return true
 }
 
 func appendComment(a, b string) string {
@@ -248,15 +241,15 @@ func incidentComment(inc *Incident) string {
 
 func fmtTime(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339Nano) }
 
-// ReadIncident calls fn with each stored frame of incident id, in stored
-// order, until fn returns false. The Frame and its Data are valid only
-// during the call.
+// ReadIncident calls fn with each stored frame of incident id, in time
+// order (see Incident.Runs), until fn returns false. The Frame and its
+// Data are valid only during the call.
 func (s *Store) ReadIncident(id uint64, fn func(f *Frame) bool) error {
-	if _, err := s.Incident(id); err != nil {
+	inc, err := s.Incident(id)
+	if err != nil {
 		return err
 	}
-	lo, hi := framesSpan(id)
-	return s.readChunks(lo, hi, minInt64, maxInt64, fn)
+	return s.incidentFrames(&inc, fn)
 }
 
 // ReadRange calls fn with each archived frame captured from from to to

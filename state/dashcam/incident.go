@@ -110,4 +110,8 @@ type Incident struct {
 	// Interfaces names the capture interfaces by index, as they were when
 	// the incident was recorded.
 	Interfaces []Interface `json:"interfaces,omitempty"`
+	// Runs lists the frame numbers (from 0) where a trigger that added a
+	// scope began saving that scope's earlier frames after the ones
+	// already saved: each run is in time order, and readers merge them.
+	Runs []uint64 `json:"runs,omitempty"`
 }

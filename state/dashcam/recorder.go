@@ -652,6 +652,12 @@ func (r *Recorder) commit(sync bool) error {
 			a.inc.Lost += a.queued
 			a.inc.Frames -= a.queued
 			a.inc.Bytes -= a.bytesQ
+			// Later frames take the lost ones' numbers.
+			for i, m := range a.inc.Runs {
+				if m > a.stored {
+					a.inc.Runs[i] = max(a.stored, m-min(m, a.queued))
+				}
+			}
 		}
 		a.queued, a.bytesQ = 0, 0
 	}
@@ -728,6 +734,7 @@ func (r *Recorder) housekeeping(idle bool) {
 func (r *Recorder) progressView(a *recording) *Incident {
 	p := a.inc
 	p.Triggers = slices.Clone(a.inc.Triggers)
+	p.Runs = slices.Clone(a.inc.Runs)
 	p.Frames = a.stored + a.queued
 	p.Bytes = a.inc.Bytes - uint64(a.cur.size()-chunkHeader-a.cur.count*recHeader)
 	return &p
@@ -999,8 +1006,9 @@ func subset(a, b []uint32) bool {
 // and scopes it did not record yet are added. Frames already handed over
 // that the grown window now wants are taken from the RAM buffer: the new
 // scopes' frames from the window's start, every wanted frame after the
-// old end. They follow the frames already saved, so an incident that
-// gained a scope is not in time order.
+// old end. They follow the frames already saved, in time order among
+// themselves: when scopes were added they start a new run (Incident.Runs)
+// for readers to merge.
 func (r *Recorder) extend(a *recording, tr Trigger, to int64, all bool, names []string, tags []uint32) {
 	a.triggers++
 	if len(a.inc.Triggers) < maxTriggers {
@@ -1025,6 +1033,10 @@ func (r *Recorder) extend(a *recording, tr Trigger, to int64, all bool, names []
 				}
 			}
 		}
+	}
+	added := a.all != oldAll || len(a.tags) != len(old)
+	if added && a.inc.Frames > 0 && len(a.inc.Runs) < maxRuns {
+		a.inc.Runs = append(a.inc.Runs, a.inc.Frames) // the next frame's number
 	}
 	// The grown window goes into the batch ahead of the frames it admits,
 	// so a crash never leaves frames outside the stored window.

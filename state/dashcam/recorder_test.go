@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/decode/pcapng"
 	"ptpwatch/ring"
 	"ptpwatch/state"
 )
@@ -162,6 +163,35 @@ func TestOverlapExtends(t *testing.T) {
 		if seen[f] != 1 {
 			t.Fatalf("frame at %d stored %d times", f.Time, seen[f])
 		}
+	}
+	// Scope b's earlier frames were saved after a's: a second run, which
+	// readers and exports merge back into time order.
+	if len(inc.Runs) != 1 || inc.Runs[0] == 0 || inc.Runs[0] >= inc.Frames {
+		t.Fatalf("runs %v of %d frames, want one boundary inside", inc.Runs, inc.Frames)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Time < got[i-1].Time {
+			t.Fatalf("frame %d (%d) read before an earlier one (%d)", i-1, got[i-1].Time, got[i].Time)
+		}
+	}
+	var out bytes.Buffer
+	if _, err := s.ExportIncident(inc.ID, &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := pcapng.NewReader(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p pcapng.Packet
+	n, last := 0, int64(0)
+	for r.Next(&p) == nil {
+		if p.Timestamp < last {
+			t.Fatalf("exported frame %d at %d after one at %d", n, p.Timestamp, last)
+		}
+		n, last = n+1, p.Timestamp
+	}
+	if n != len(want) {
+		t.Fatalf("exported %d frames, want %d", n, len(want))
 	}
 }
 
