@@ -397,14 +397,6 @@ func threadRuntime(t *testing.T, tid int) time.Duration {
 	return time.Duration(ns)
 }
 
-func round(v []float64) []string {
-	out := make([]string, len(v))
-	for i, x := range v {
-		out[i] = strconv.FormatFloat(x, 'f', 0, 64)
-	}
-	return out
-}
-
 // uiClient behaves like one browser tab: the event stream, and every
 // 500 ms the capture status and the newest packets, every 10 s the device
 // list.
