@@ -98,9 +98,16 @@
 // OnTrouble is called, the Recorder counts what it cannot store (and marks
 // the incidents concerned incomplete), capture carries on in RAM, and
 // writes from the API fail with ErrPaused. When free space returns and
-// the ballast is back, writing resumes and OnRecovered is called. Pebble
-// itself treats a failed write-ahead-log write as fatal; the free-space
-// check and the ballast exist so that it does not come to that.
+// the ballast is back, writing resumes and OnRecovered is called.
+//
+// Other write failures (EIO from a failing disk) Pebble cannot continue
+// from: it reports them through its Logger's Fatalf and expects the
+// process to end. The store ends only Pebble's part instead (see
+// fatalLogger): it is marked failed, OnTrouble is called, every operation
+// returns ErrFailed without touching Pebble again, the Recorder keeps
+// draining its hand-off and counts frames lost, and capture carries on in
+// RAM. Opening the store again, at the next start, recovers what reached
+// the disk.
 //
 // # Concurrency
 //

@@ -79,7 +79,7 @@ func (s *Store) ExportRange(from, to int64, w io.Writer, progress func(Progress)
 	if to < maxInt64-chunkSpan {
 		hi = archiveBound(to + chunkSpan)
 	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return ExportStats{}, err
 	}
@@ -265,7 +265,7 @@ func (s *Store) ReadRange(from, to int64, fn func(f *Frame) bool) error {
 }
 
 func (s *Store) readChunks(lo, hi []byte, from, to int64, fn func(f *Frame) bool) error {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}

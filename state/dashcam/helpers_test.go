@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -198,6 +199,16 @@ type quotaFS struct {
 	mu       sync.Mutex
 	sizes    map[string]int64
 	failed   atomic.Int64 // writes refused
+	// eio makes writes and syncs of write-ahead log files fail with EIO,
+	// as a failing disk does.
+	eio atomic.Bool
+}
+
+func (q *quotaFS) fault(name string) error {
+	if q.eio.Load() && strings.HasSuffix(name, ".log") {
+		return &os.PathError{Op: "write", Path: name, Err: syscall.EIO}
+	}
+	return nil
 }
 
 func newQuotaFS(capacity int64) *quotaFS {
@@ -207,6 +218,9 @@ func newQuotaFS(capacity int64) *quotaFS {
 }
 
 func (q *quotaFS) grow(name string, end int64) error {
+	if err := q.fault(name); err != nil {
+		return err
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	old := q.sizes[name]
@@ -309,6 +323,20 @@ func (f *quotaFile) Write(p []byte) (int, error) {
 	n, err := f.File.Write(p)
 	f.off += int64(n)
 	return n, err
+}
+
+func (f *quotaFile) Sync() error {
+	if err := f.q.fault(f.name); err != nil {
+		return err
+	}
+	return f.File.Sync()
+}
+
+func (f *quotaFile) SyncData() error {
+	if err := f.q.fault(f.name); err != nil {
+		return err
+	}
+	return f.File.SyncData()
 }
 
 func (f *quotaFile) WriteAt(p []byte, off int64) (int, error) {

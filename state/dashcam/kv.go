@@ -119,7 +119,7 @@ func (s *Store) AppendEvent(e state.Event) (uint64, error) {
 // at most limit of them (all when limit <= 0).
 func (s *Store) Events(after uint64, limit int) ([]state.Event, error) {
 	_, hi := prefixSpan(pfxEvent)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: eventKey(after + 1), UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: eventKey(after + 1), UpperBound: hi})
 	if err != nil {
 		return nil, err
 	}

@@ -139,7 +139,7 @@ func (s *Store) Retain() (RetainStats, error) {
 
 // archiveBytes estimates the disk space of the archive above the floor.
 func (s *Store) archiveBytes() uint64 {
-	n, _ := s.db.EstimateDiskUsage(archiveBound(s.arcFloor.Load()), archiveEnd)
+	n, _ := s.estimate(archiveBound(s.arcFloor.Load()), archiveEnd)
 	return n
 }
 
@@ -167,7 +167,7 @@ func (s *Store) archiveCutFor(keep uint64) int64 {
 	hi := keyTime(binary.BigEndian.Uint64(lastKey[1:])) + 1
 	for hi-lo > int64(time.Millisecond) {
 		mid := lo + (hi-lo)/2
-		n, _ := s.db.EstimateDiskUsage(archiveBound(mid), archiveEnd)
+		n, _ := s.estimate(archiveBound(mid), archiveEnd)
 		if n <= keep {
 			hi = mid
 		} else {

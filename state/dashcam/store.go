@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,18 +159,9 @@ type Store struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
-}
 
-// quietLogger forwards Pebble's errors and drops its chatter.
-type quietLogger struct{ l *slog.Logger }
-
-func (q quietLogger) Infof(string, ...any) {}
-func (q quietLogger) Errorf(format string, args ...any) {
-	q.l.Error("pebble: " + fmt.Sprintf(format, args...))
-}
-func (q quietLogger) Fatalf(format string, args ...any) {
-	q.l.Error("pebble: fatal: " + fmt.Sprintf(format, args...))
-	os.Exit(1)
+	failed     atomic.Bool // see fatalLogger
+	committers sync.Map    // goroutine ids inside a commit, see committing
 }
 
 const ballastName = "dashcam.ballast"
@@ -192,7 +182,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	po := &pebble.Options{
 		FS:                          vfs.OnDiskFull(s.fs, s.onDiskFull),
-		Logger:                      quietLogger{opts.Logger},
+		Logger:                      fatalLogger{s, opts.Logger},
 		MemTableSize:                uint64(opts.MemTableBytes),
 		MemTableStopWritesThreshold: 4,
 		FlushDelayDeleteRange:       10 * time.Second,
@@ -287,7 +277,7 @@ func (s *Store) recover() error {
 // times from its stored chunks.
 func (s *Store) recount(inc *Incident) error {
 	lo, hi := framesSpan(inc.ID)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
@@ -328,6 +318,24 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		if s.failed.Load() {
+			// Closing a failed database may wait on a parked Pebble
+			// goroutine, or panic: try, to release the directory's lock,
+			// but only for a while.
+			closed := make(chan struct{})
+			go func() {
+				defer close(closed)
+				defer func() { _ = recover() }()
+				_ = s.db.Close()
+			}()
+			select {
+			case <-closed:
+			case <-time.After(5 * time.Second):
+				s.opts.Logger.Warn("dashcam: the failed store did not close; its directory stays locked until ptpwatch exits", "dir", s.dir)
+			}
+			err = ErrFailed
+			return
+		}
 		err = s.db.Close()
 	})
 	return err
@@ -372,6 +380,9 @@ func (s *Store) pauseAsync(err error, diskFull, async bool) {
 }
 
 func (s *Store) resume() {
+	if s.failed.Load() {
+		return // for good: see fatalLogger
+	}
 	s.troubleMu.Lock()
 	was := s.paused.Load()
 	s.paused.Store(false)
@@ -460,6 +471,9 @@ func (s *Store) maintain() {
 			return
 		case <-check.C:
 		}
+		if s.failed.Load() {
+			continue // nothing to check or retain until a restart
+		}
 		err := s.checkSpace()
 		switch {
 		case err != nil && !s.paused.Load():
@@ -496,6 +510,9 @@ func (s *Store) maintain() {
 // write commits b unless writing is paused. A failed commit pauses
 // writing. sync makes the commit durable before it returns.
 func (s *Store) write(b *pebble.Batch, sync bool) error {
+	if s.failed.Load() {
+		return ErrFailed
+	}
 	if s.paused.Load() {
 		return ErrPaused
 	}
@@ -503,7 +520,10 @@ func (s *Store) write(b *pebble.Batch, sync bool) error {
 	if sync {
 		o = pebble.Sync
 	}
-	if err := b.Commit(o); err != nil {
+	if err := s.committing(func() error { return b.Commit(o) }); err != nil {
+		if s.failed.Load() {
+			return err
+		}
 		s.pause(fmt.Errorf("dashcam: write failed: %w", err), isNoSpace(err))
 		return err
 	}
@@ -511,7 +531,11 @@ func (s *Store) write(b *pebble.Batch, sync bool) error {
 }
 
 func (s *Store) get(key []byte) ([]byte, bool, error) {
-	v, c, err := s.db.Get(key)
+	db, err := s.live()
+	if err != nil {
+		return nil, false, err
+	}
+	v, c, err := db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -526,7 +550,7 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 // lastKey returns a copy of the largest key with prefix pfx.
 func (s *Store) lastKey(pfx byte) ([]byte, bool, error) {
 	lo, hi := prefixSpan(pfx)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, false, err
 	}
@@ -539,7 +563,7 @@ func (s *Store) lastKey(pfx byte) ([]byte, bool, error) {
 
 // firstKey returns a copy of the smallest key in [lo, hi).
 func (s *Store) firstKey(lo, hi []byte) ([]byte, bool, error) {
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, false, err
 	}
@@ -554,7 +578,7 @@ func (s *Store) firstKey(lo, hi []byte) ([]byte, bool, error) {
 // The slices are valid only during the call.
 func (s *Store) each(pfx byte, fn func(k, v []byte) error) error {
 	lo, hi := prefixSpan(pfx)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}
@@ -572,10 +596,22 @@ func (s *Store) each(pfx byte, fn func(k, v []byte) error) error {
 }
 
 // DiskBytes returns Pebble's estimate of the disk space the store uses.
-func (s *Store) DiskBytes() uint64 { return s.db.Metrics().DiskSpaceUsage() }
+func (s *Store) DiskBytes() uint64 {
+	db, err := s.live()
+	if err != nil {
+		return 0
+	}
+	return db.Metrics().DiskSpaceUsage()
+}
 
 // Flush writes Pebble's memtables to disk (for tests and size reports).
-func (s *Store) Flush() error { return s.db.Flush() }
+func (s *Store) Flush() error {
+	db, err := s.live()
+	if err != nil {
+		return err
+	}
+	return db.Flush()
+}
 
 // --- incidents -----------------------------------------------------------
 
@@ -670,7 +706,7 @@ func (s *Store) Incidents() ([]Incident, error) {
 // IncidentDiskBytes estimates the disk space of incident id's frames.
 func (s *Store) IncidentDiskBytes(id uint64) uint64 {
 	lo, hi := framesSpan(id)
-	n, _ := s.db.EstimateDiskUsage(lo, hi)
+	n, _ := s.estimate(lo, hi)
 	return n
 }
 
@@ -705,10 +741,16 @@ func (s *Store) deleteIncidentLocked(id uint64) error {
 
 // syncWAL makes everything written so far durable.
 func (s *Store) syncWAL() error {
+	if s.failed.Load() {
+		return ErrFailed
+	}
 	if s.paused.Load() {
 		return ErrPaused
 	}
-	if err := s.db.LogData([]byte("sync"), pebble.Sync); err != nil {
+	if err := s.committing(func() error { return s.db.LogData([]byte("sync"), pebble.Sync) }); err != nil {
+		if s.failed.Load() {
+			return err
+		}
 		s.pause(fmt.Errorf("dashcam: sync failed: %w", err), isNoSpace(err))
 		return err
 	}

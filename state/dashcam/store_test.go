@@ -92,7 +92,7 @@ func TestArchiveRetention(t *testing.T) {
 	}
 	// Space comes back once Pebble compacts the deleted range away.
 	whole := func() uint64 {
-		n, _ := s.db.EstimateDiskUsage(archiveBound(math.MinInt64), archiveEnd)
+		n, _ := s.estimate(archiveBound(math.MinInt64), archiveEnd)
 		return n
 	}
 	before := whole()
@@ -250,4 +250,111 @@ func TestDiskFull(t *testing.T) {
 			t.Logf("archived %d, lost %d while paused; %d writes refused", st.Archived, st.ArchiveLost, q.failed.Load())
 		})
 	}
+}
+
+// TestWriteFault makes the disk refuse the write-ahead log (EIO) while
+// archiving. Pebble cannot go on from that, but the process must: the
+// store reports itself failed, its operations return ErrFailed instead of
+// hanging or ending the process, the recorder keeps taking frames
+// (counting them lost), and the store opens again afterwards with at
+// least what had been synced before the fault.
+func TestWriteFault(t *testing.T) {
+	frames, _ := simFrames(t, 20000)
+	dir := t.TempDir()
+	q := newQuotaFS(1 << 40)
+	var trouble atomic.Value
+	opts := Options{fs: q, MinFreeBytes: -1, BallastBytes: -1, CheckInterval: 20 * time.Millisecond, Logger: quiet,
+		OnTrouble: func(err error) { trouble.Store(err) }}
+	s, err := Open(dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := NewRecorder(s, nil, RecorderOptions{Archive: true, Triggers: []state.EventType{}, HandoffBytes: 1 << 20})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { rec.Run(ctx); close(done) }()
+	next := 0
+	feed := func(n int) (taken int) {
+		for range n {
+			f := &frames[next%len(frames)]
+			m := ring.RecordMeta{Time: f.Timestamp + int64(next/len(frames))*int64(time.Hour), OrigLen: uint32(f.OrigLen), IfIndex: f.Interface, Source: f.TSSource}
+			if rec.Ingest(0, &m, uint16(f.Link), f.Data) {
+				taken++
+				next++
+			} else {
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+		return taken
+	}
+	feed(5000)
+	if err := rec.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	synced := rec.Stats().Archived
+
+	q.eio.Store(true)
+	for deadline := time.Now().Add(20 * time.Second); trouble.Load() == nil; feed(1000) {
+		if time.Now().After(deadline) {
+			t.Fatal("no trouble reported with the log refused")
+		}
+		sctx, scancel := context.WithTimeout(context.Background(), time.Second)
+		rec.Sync(sctx)
+		scancel()
+	}
+	t.Logf("trouble: %v", trouble.Load())
+	within := func(what string, fn func() error) error {
+		t.Helper()
+		c := make(chan error, 1)
+		go func() { c <- fn() }()
+		select {
+		case err := <-c:
+			return err
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s hangs on a failed store", what)
+			return nil
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); !s.failed.Load(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the store did not fail; trouble %v", trouble.Load())
+		}
+	}
+	if err := within("Incidents", func() error { _, err := s.Incidents(); return err }); !errors.Is(err, ErrFailed) {
+		t.Errorf("Incidents on a failed store: %v", err)
+	}
+	if err := within("PutConfig", func() error { return s.PutConfig("x", []byte("y")) }); !errors.Is(err, ErrFailed) {
+		t.Errorf("PutConfig on a failed store: %v", err)
+	}
+	if paused, err := s.Paused(); !paused || err == nil {
+		t.Errorf("Paused = %v, %v", paused, err)
+	}
+	// The recorder still drains its hand-off: far more frames than it
+	// holds (1 MiB, some 8,000) go in, and are counted lost.
+	lost0 := rec.Stats().ArchiveLost
+	if taken := feed(40000); taken < 20000 {
+		t.Errorf("the recorder took %d of 40000 frames after the failure: stuck", taken)
+	}
+	within("Recorder.Sync", func() error { return rec.Sync(context.Background()) })
+	if st := rec.Stats(); st.ArchiveLost <= lost0 {
+		t.Errorf("frames after the failure not counted lost: %+v", st)
+	}
+	cancel()
+	within("stopping the recorder", func() error { <-done; return nil })
+	if err := within("Close", s.Close); !errors.Is(err, ErrFailed) {
+		t.Errorf("Close of a failed store: %v", err)
+	}
+
+	q.eio.Store(false)
+	s, err = Open(dir, opts)
+	if err != nil {
+		t.Fatalf("reopening after the fault: %v", err)
+	}
+	defer s.Close()
+	n, _, _ := countRange(t, s)
+	archived := rec.Stats().Archived
+	if n < synced || n > archived {
+		t.Fatalf("reopened store holds %d frames; %d were synced before the fault, %d reported archived", n, synced, archived)
+	}
+	t.Logf("synced %d before the fault, %d archived in all, %d recovered", synced, archived, n)
 }
