@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -34,8 +35,11 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 		EventsKept: max(cfg.Model.EventLogSize, 1000),
 		Logger:     a.log.With("component", "dashcam"),
 		OnTrouble: func(err error) {
-			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,
-				Detail: "recording paused: " + err.Error() + "; capture continues in RAM and recording resumes when the disk allows"})
+			detail := "recording paused: " + err.Error() + "; capture continues in RAM and recording resumes when the disk allows"
+			if errors.Is(err, dashcam.ErrFailed) {
+				detail = "recording stopped: " + err.Error() + "; capture continues in RAM; restart ptpwatch to record again"
+			}
+			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir, Detail: detail})
 		},
 		OnRecovered: func() {
 			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,

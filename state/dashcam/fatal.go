@@ -54,13 +54,13 @@ func (q fatalLogger) Fatalf(format string, args ...any) {
 // pebbleFatal carries a Fatalf from Pebble to the commit that caused it.
 type pebbleFatal struct{ err error }
 
-// fail marks the store failed and reports it once, without waiting for
-// OnTrouble (it may run inside Pebble).
+// fail marks the store failed and reports it once, as an error matching
+// ErrFailed, without waiting for OnTrouble (it may run inside Pebble).
 func (s *Store) fail(err error) {
 	if s.failed.Swap(true) {
 		return
 	}
-	s.pauseAsync(err, false, true)
+	s.pauseAsync(fmt.Errorf("%w: %v", ErrFailed, err), false, true)
 }
 
 // live returns the database, or ErrFailed.

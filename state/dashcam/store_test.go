@@ -302,7 +302,9 @@ func TestWriteFault(t *testing.T) {
 		rec.Sync(sctx)
 		scancel()
 	}
-	t.Logf("trouble: %v", trouble.Load())
+	if err, _ := trouble.Load().(error); !errors.Is(err, ErrFailed) {
+		t.Errorf("trouble %v, want an error matching ErrFailed", err)
+	}
 	within := func(what string, fn func() error) error {
 		t.Helper()
 		c := make(chan error, 1)
