@@ -72,6 +72,8 @@ func storeError(st *dashcam.Store, err error, what string) error {
 			msg += ": " + why.Error()
 		}
 		return errorf(fasthttp.StatusServiceUnavailable, "%s: %s", what, msg)
+	case errors.Is(err, dashcam.ErrFailed):
+		return errorf(fasthttp.StatusServiceUnavailable, "%s: the dashcam store failed on a disk error and stays off until ptpwatch restarts (capture continues in RAM): %v", what, err)
 	case errors.Is(err, dashcam.ErrClosed):
 		return errorf(fasthttp.StatusServiceUnavailable, "%s: the dashcam store is closed (ptpwatch is shutting down)", what)
 	}
