@@ -58,6 +58,7 @@ type DemoConfig struct {
 	Speed     float64 `toml:"speed"`
 	Incidents bool    `toml:"incidents"`
 	Seed      uint64  `toml:"seed"`
+	Followers int     `toml:"followers"`
 }
 
 // ReplayConfig is the [replay] section.
@@ -122,6 +123,7 @@ var settings = []setting{
 	{"demo", "speed", "1.0", true, "Pace of the demo network relative to real time; 0 runs as fast as possible."},
 	{"demo", "incidents", "true", false, "Let the demo network play scripted incidents (grandmaster failover, clockClass degradation, rogue master, ...) every few minutes."},
 	{"demo", "seed", "1", false, "Seed of the demo network's randomness (jitter, Delay_Req timing)."},
+	{"demo", "followers", "0", false, "Extra followers in the demo's domain-0 scope (each sends 4 Delay_Req/s and gets its Delay_Resp), to try the UI and API at scale, e.g. 10000."},
 	{"replay", "file", `""`, false, "A pcap or pcapng file to replay as the frame source (the same as --replay)."},
 	{"replay", "speed", "0.0", true, "Replay pace relative to the recorded time; 0 replays as fast as possible."},
 	{"model", "shards", "1", false, "Number of model shards (scopes are spread over them by hash); one worker goroutine each."},
@@ -276,6 +278,10 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
+// maxDemoFollowers bounds demo.followers: the model is sized and tested
+// for 100,000 instances.
+const maxDemoFollowers = 100_000
+
 // Validate checks values that the types alone do not.
 func (c *Config) Validate() error {
 	var errs []error
@@ -289,6 +295,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Demo.Speed < 0 || c.Replay.Speed < 0 {
 		errs = append(errs, errors.New("demo.speed and replay.speed must not be negative"))
+	}
+	if c.Demo.Followers < 0 || c.Demo.Followers > maxDemoFollowers {
+		errs = append(errs, fmt.Errorf("demo.followers %d: want 0 to %d", c.Demo.Followers, maxDemoFollowers))
 	}
 	if c.Model.Shards < 1 || c.Model.Shards > 64 {
 		errs = append(errs, fmt.Errorf("model.shards %d: want 1 to 64", c.Model.Shards))

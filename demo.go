@@ -16,6 +16,9 @@ func newDemoSource(cfg Config) (source.Source, string, error) {
 	if cfg.Demo.Incidents {
 		net.Scenario = sim.DemoScenario()
 	}
+	if err := sim.AddDemoFollowers(&net, cfg.Demo.Followers); err != nil {
+		return nil, "", fmt.Errorf("demo network: %w", err)
+	}
 	n, err := sim.New(net, sim.Options{Start: time.Now().UnixNano(), Seed: cfg.Demo.Seed, Segment: cfg.Capture.Segment})
 	if err != nil {
 		return nil, "", fmt.Errorf("demo network: %w", err)
@@ -23,6 +26,9 @@ func newDemoSource(cfg Config) (source.Source, string, error) {
 	desc := "demo network"
 	if cfg.Demo.Incidents {
 		desc += " with scripted incidents"
+	}
+	if cfg.Demo.Followers > 0 {
+		desc += fmt.Sprintf(" and %d extra followers", cfg.Demo.Followers)
 	}
 	return &source.Pacer{Source: n, Speed: cfg.Demo.Speed}, desc, nil
 }

@@ -6,13 +6,7 @@
 // Exits 0 when every check passed; prints one line per check. Screenshots
 // of every page go to ARTIFACT_DIR.
 
-import { chromium } from 'playwright-core';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-
-const base = (process.argv[2] || 'http://127.0.0.1:8319/').replace(/\/$/, '');
-const out = process.argv[3] || 'artifacts';
-mkdirSync(out, { recursive: true });
+import { openHarness } from './harness.mjs';
 
 // The demo network's gPTP-like scope and its grandmaster, which its
 // scripted incidents leave in place (the domain 0 grandmaster fails over
@@ -21,42 +15,7 @@ const GM = '00b0ae.fffe.002401';
 const SCOPE = 'seg0 v2 domain 24 sdo 1 IEEE 802.3';
 const FOLLOWERS = 3;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
-const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-const page = await context.newPage();
-page.setDefaultTimeout(30000); // the machine may be busy with other work
-
-const consoleErrors = [];
-page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${m.text()} (${m.location().url})`); });
-page.on('pageerror', (e) => consoleErrors.push('page error: ' + e.message));
-page.on('response', (r) => { if (r.status() >= 400) consoleErrors.push(`HTTP ${r.status()} for ${r.url()}`); });
-
-let failed = 0;
-async function check(name, f) {
-  const t0 = Date.now();
-  const before = consoleErrors.length;
-  try {
-    await f();
-    if (consoleErrors.length > before) throw new Error('console errors: ' + consoleErrors.slice(before).join('; '));
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    failed++;
-    console.log(`FAIL ${name}: ${err.message.split('\n')[0]}`);
-    await page.screenshot({ path: join(out, 'fail-' + name.replace(/\W+/g, '-') + '.png') }).catch(() => {});
-  }
-}
-
-function assert(cond, msg) { if (!cond) throw new Error(msg); }
-
-async function shot(name) { await page.screenshot({ path: join(out, name + '.png') }); }
-
-async function go(path) {
-  await page.goto(base + path, { waitUntil: 'domcontentloaded' });
-}
+const { base, browser, page, check, assert, shot, go, finish } = await openHarness(process.argv);
 
 await check('overview shows the scopes, the demo grandmaster and its followers', async () => {
   await go('/');
@@ -245,7 +204,4 @@ await check('renaming state terms changes the labels everywhere', async () => {
   await page.waitForFunction(() => fetch('/api/v1/settings').then((r) => r.json()).then((s) => s.stateTerms === 'master-slave'));
 });
 
-await browser.close();
-if (consoleErrors.length) console.log('console errors:\n  ' + consoleErrors.join('\n  '));
-console.log(failed ? `${failed} check(s) failed` : 'all checks passed');
-process.exit(failed || consoleErrors.length ? 1 : 0);
+await finish();

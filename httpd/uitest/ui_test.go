@@ -27,8 +27,6 @@ func TestUI(t *testing.T) {
 	chromium := ensureChromium(t)
 	ensurePlaywright(t)
 	bin := buildPtpwatch(t)
-	base := startDemo(t, bin)
-
 	art, err := filepath.Abs("artifacts")
 	if err != nil {
 		t.Fatal(err)
@@ -36,9 +34,26 @@ func TestUI(t *testing.T) {
 	if err := os.MkdirAll(art, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("demo", func(t *testing.T) {
+		runBrowserChecks(t, chromium, "ui.test.mjs", startDemo(t, bin), art)
+	})
+	// The same UI with 10,000 more followers and some 80,000 frames/s.
+	t.Run("10000-devices", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "scale.toml")
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nincidents = false\nfollowers = 10000\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.scale.test.mjs", startDemo(t, bin, "-c", cfg), art)
+	})
+}
+
+// runBrowserChecks runs one of the node scripts against base and logs what
+// it printed.
+func runBrowserChecks(t *testing.T, chromium, script, base, art string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", "ui.test.mjs", base, art)
+	cmd := exec.CommandContext(ctx, "node", script, base, art)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
@@ -111,11 +126,11 @@ func buildPtpwatch(t *testing.T) string {
 
 var httpLine = regexp.MustCompile(`http=(http://127\.0\.0\.1:\d+/)`)
 
-// startDemo runs `ptpwatch --demo` on a free loopback port and returns the
-// base URL it logs. The process is stopped when the test ends.
-func startDemo(t *testing.T, bin string) string {
+// startDemo runs `ptpwatch --demo` with args on a free loopback port and
+// returns the base URL it logs. The process is stopped when the test ends.
+func startDemo(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, "--demo", "--http", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"--demo", "--http", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

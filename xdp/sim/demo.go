@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"ptpwatch/decode"
@@ -119,6 +120,35 @@ func DefaultDemo() Config {
 		},
 	}
 	return cfg
+}
+
+// MaxDemoFollowers bounds AddDemoFollowers: their MAC addresses are
+// numbered within one 23-bit block.
+const MaxDemoFollowers = 1 << 23
+
+// AddDemoFollowers adds n followers to the demo's domain-0 scope, for
+// trying the UI and API at scale: multicast E2E servers with Mellanox
+// MACs 0c:42:a1:80:00:00 upwards (the demo's own clocks use lower ones),
+// spread path delays, drifts and offsets, each sending Delay_Req at the
+// scope's rate (4/s).
+func AddDemoFollowers(cfg *Config, n int) error {
+	if n < 0 || n > MaxDemoFollowers {
+		return fmt.Errorf("sim: %d demo followers, want 0 to %d", n, MaxDemoFollowers)
+	}
+	for i := range n {
+		cfg.Clocks = append(cfg.Clocks, Clock{
+			Name:      fmt.Sprintf("rack-%05d", i+1),
+			Role:      RoleFollower,
+			MAC:       fmt.Sprintf("0c:42:a1:%02x:%02x:%02x", 0x80|i>>16, i>>8&0xff, i&0xff),
+			Scope:     DemoScopeD0,
+			PathDelay: Duration(time.Duration(600+i*37%1400) * time.Nanosecond),
+			DelayMode: Multicast,
+			DriftPPB:  float64(i*7%41 - 20),
+			OffsetNS:  float64(i*13%21 - 10),
+			JitterNS:  float64(10 + i%30),
+		})
+	}
+	return nil
 }
 
 // DemoScenario returns the demo's looping script, one incident every
