@@ -84,11 +84,15 @@ function status(s) {
   el.className = 'pill ' + (running ? 'ok' : 'warn');
   el.title = cap ? cap.name : '';
   const rx = s.counters ? s.counters.received : s.frames;
-  if (lastFrames) {
-    const dt = (s.server - lastFrames.server) / 1e9;
-    if (dt > 0) document.getElementById('st-rate').textContent = num(Math.round((rx - lastFrames.rx) / dt)) + ' fr/s';
+  // A summary sent on connecting can arrive just before a periodic one;
+  // frames arrive in batches, so a rate over so short a time reads 0.
+  // Such a pair keeps the older sample as the reference.
+  const dt = lastFrames ? (s.server - lastFrames.server) / 1e9 : 0;
+  if (!lastFrames || dt >= 0.5) {
+    // (Counters restart with the appliance: then only the reference moves.)
+    if (lastFrames && rx >= lastFrames.rx) document.getElementById('st-rate').textContent = num(Math.round((rx - lastFrames.rx) / dt)) + ' fr/s';
+    lastFrames = { rx, server: s.server };
   }
-  lastFrames = { rx, server: s.server };
   const b = s.buffer;
   const bufEl = document.getElementById('st-buffer');
   if (b) {
