@@ -305,7 +305,7 @@ func BenchmarkCaptureVeth(b *testing.B) {
 
 func benchAFXDP(b *testing.B, l *vethLab) {
 	for range b.N {
-		c, err := afxdp.Open(l.near, afxdp.Options{NumFrames: capture.XDPFrames})
+		c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: capture.XDPUMEMBytes})
 		if err != nil {
 			b.Skipf("skipping: %v", err)
 		}

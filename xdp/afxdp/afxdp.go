@@ -100,12 +100,16 @@ type Options struct {
 	// captured is ChunkSize-256 bytes. Default DefaultChunkSize (2048).
 	ChunkSize int
 	// NumFrames is the number of chunks in each queue's UMEM: a power of two
-	// from MinNumFrames to MaxNumFrames. Default: DefaultUMEMBytes shared
-	// among the queues (2048 chunks for one queue of 2048-byte chunks),
-	// rounded down to a power of two, at least MinNumFrames, and halved
-	// while the total exceeds half of RLIMIT_MEMLOCK when the process lacks
-	// CAP_IPC_LOCK.
+	// from MinNumFrames to MaxNumFrames. Default: UMEMBytes shared among
+	// the queues (2048 chunks for one queue of 2048-byte chunks with the
+	// default UMEMBytes), rounded down to a power of two, at least
+	// MinNumFrames, and halved while the total exceeds half of
+	// RLIMIT_MEMLOCK when the process lacks CAP_IPC_LOCK.
 	NumFrames int
+	// UMEMBytes is the UMEM, summed over the queues, that the default
+	// NumFrames aims at. Default DefaultUMEMBytes. Ignored when NumFrames
+	// is set.
+	UMEMBytes int
 	// RXRingSize is the number of descriptors in each socket's RX ring: a
 	// power of two from MinRingSize to MaxRingSize. Default NumFrames. (The
 	// fill ring always has NumFrames entries, room for every chunk.)
@@ -277,6 +281,8 @@ func (o Options) validate() (Options, error) {
 		return o, &OptionError{"TXRingSize", o.TXRingSize, fmt.Sprintf("a power of two from %d to %d", MinRingSize, MaxRingSize)}
 	case o.NumFrames != 0 && o.TXRingSize != 0 && o.TXRingSize > o.NumFrames/2:
 		return o, &OptionError{"TXRingSize", o.TXRingSize, "at most NumFrames/2 = " + strconv.Itoa(o.NumFrames/2)}
+	case o.UMEMBytes < 0:
+		return o, &OptionError{"UMEMBytes", o.UMEMBytes, "0 (the default) or more"}
 	case o.Bind > BindZeroCopy:
 		return o, &OptionError{"Bind", int(o.Bind), "BindAuto, BindCopy or BindZeroCopy"}
 	}
@@ -317,7 +323,11 @@ func (o Options) resolve(ifname string, active int, ipcLock bool, limit uint64) 
 	nq := uint64(len(o.Queues))
 	capped := !ipcLock && limit != ^uint64(0)
 	if o.NumFrames == 0 {
-		n := max(pow2Floor(DefaultUMEMBytes/uint64(o.ChunkSize)/nq), MinNumFrames)
+		budget := uint64(DefaultUMEMBytes)
+		if o.UMEMBytes > 0 {
+			budget = uint64(o.UMEMBytes)
+		}
+		n := min(max(pow2Floor(budget/uint64(o.ChunkSize)/nq), MinNumFrames), MaxNumFrames)
 		for capped && n > MinNumFrames && nq*n*uint64(o.ChunkSize) > limit/2 {
 			n /= 2
 		}

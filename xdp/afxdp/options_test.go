@@ -18,6 +18,7 @@ func TestValidate(t *testing.T) {
 		{"chunk 8192", Options{ChunkSize: 8192}, "ChunkSize"},
 		{"chunk negative", Options{ChunkSize: -2048}, "ChunkSize"},
 		{"frames 1000", Options{NumFrames: 1000}, "NumFrames"},
+		{"negative UMEM budget", Options{UMEMBytes: -1}, "UMEMBytes"},
 		{"frames 32", Options{NumFrames: 32}, "NumFrames"},
 		{"frames 1<<19", Options{NumFrames: 1 << 19}, "NumFrames"},
 		{"frames 128", Options{NumFrames: 128}, ""},
@@ -74,6 +75,10 @@ func TestResolve(t *testing.T) {
 		{"chosen queues", Options{Queues: []int{2, 0}}, 3, false, 8 * mib, 2, 1024, ""},
 		{"queue beyond the active ones", Options{Queues: []int{0, 3}}, 3, false, 8 * mib, 0, 0, "queue"},
 		{"tx ring over half the defaulted frames", Options{TXRingSize: 64}, 64, true, none, 0, 0, "option"},
+		{"a budget for one queue", Options{UMEMBytes: 64 * mib}, 1, true, 8 * mib, 1, 32768, ""},
+		{"a budget shared by four queues", Options{UMEMBytes: 64 * mib}, 4, true, 8 * mib, 4, 8192, ""},
+		{"a budget halved for the limit", Options{UMEMBytes: 64 * mib}, 1, false, 8 * mib, 1, 2048, ""},
+		{"a budget past the largest UMEM", Options{UMEMBytes: 1 << 40}, 1, true, none, 1, MaxNumFrames, ""},
 	}
 	for _, tt := range tests {
 		o, err := tt.o.validate()
