@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,6 +103,47 @@ func TestRoutes(t *testing.T) {
 		{"/api/v1/devices", func(t *testing.T, v any) {
 			if len(v.(arr)) != len(snap.Devices) {
 				t.Errorf("%d devices", len(v.(arr)))
+			}
+		}},
+		{"/api/v1/ports", func(t *testing.T, v any) {
+			ports := map[string]int{}
+			for _, x := range snap.Instances {
+				ports[x.PortIdentity]++
+			}
+			a := v.(arr)
+			if len(a) != len(ports) {
+				t.Errorf("%d ports, want %d", len(a), len(ports))
+			}
+			for _, x := range a {
+				p := x.(obj)
+				if n := len(p["instances"].(arr)); n != ports[p["portIdentity"].(string)] {
+					t.Errorf("port %v has %d instances, want %d", p["portIdentity"], n, ports[p["portIdentity"].(string)])
+				}
+				for _, k := range []string{"clockIdentity", "portNumber", "macs", "addresses", "firstSeen", "lastSeen"} {
+					if _, ok := p[k]; !ok {
+						t.Errorf("port lacks %q", k)
+					}
+				}
+			}
+		}},
+		{"/api/v1/ports/" + in.PortIdentity, func(t *testing.T, v any) {
+			p := v.(obj)
+			if p["portIdentity"] != in.PortIdentity || p["clockIdentity"] != in.ClockIdentity || p["portNumber"] != float64(in.PortNumber) {
+				t.Errorf("got %v", v)
+			}
+			found := false
+			for _, x := range p["instances"].(arr) {
+				if x.(obj)["id"] == float64(in.ID) && x.(obj)["scope"] == in.Scope {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("port %s does not list instance %d: %v", in.PortIdentity, in.ID, v)
+			}
+		}},
+		{"/api/v1/ports/" + in.PortIdentity + "/addresses", func(t *testing.T, v any) {
+			if in.Address != "" && !slices.Contains(v.(arr), any(in.Address)) {
+				t.Errorf("addresses %v lack %s", v, in.Address)
 			}
 		}},
 		{"/api/v1/devices/" + dev.ClockIdentity, func(t *testing.T, v any) {
@@ -290,6 +332,28 @@ func TestWildcards(t *testing.T) {
 	if got := strs(get("/api/v1/instances/*/address")); !equal(got, want) {
 		t.Errorf("instances/*/address = %v, want %v", got, want)
 	}
+	// Ports: every instance's port once, in order of first appearance;
+	// their instances flatten to every instance's state.
+	want = nil
+	var states []string
+	seen := map[string]bool{}
+	byPort := map[string][]string{}
+	for _, in := range snap.Instances {
+		if !seen[in.PortIdentity] {
+			seen[in.PortIdentity] = true
+			want = append(want, in.PortIdentity)
+		}
+		byPort[in.PortIdentity] = append(byPort[in.PortIdentity], in.PortState.String())
+	}
+	for _, p := range want {
+		states = append(states, byPort[p]...)
+	}
+	if got := strs(get("/api/v1/ports/*/portIdentity")); !equal(got, want) {
+		t.Errorf("ports/*/portIdentity = %v, want %v", got, want)
+	}
+	if got := strs(get("/api/v1/ports/*/instances/*/portState")); !equal(got, states) {
+		t.Errorf("ports/*/instances/*/portState = %v, want %v", got, states)
+	}
 	// Flattened across scopes, in scope then instance order.
 	want = nil
 	for _, sc := range snap.Scopes {
@@ -321,6 +385,7 @@ func TestWildcards(t *testing.T) {
 		"/api/v1/scopes/*/*":                      "*",
 		"/api/v1/instances/*/portIdentity/deeper": "deeper",
 		"/api/v1/devices/00.00/clockIdentity":     "00.00",
+		"/api/v1/ports/00.00-1/instances":         "00.00-1",
 		fmt.Sprintf("/api/v1/scopes/%d/instances/%d/counters/Xx", snap.Instances[0].ScopeID, snap.Instances[0].ID): "Xx",
 		fmt.Sprintf("/api/v1/scopes/%d/instances/1", snap.Instances[0].ScopeID):                                    "1",
 	} {

@@ -1,5 +1,5 @@
 // Package httpd serves ptpwatch's REST API and Prometheus metrics over
-// fasthttp: the live model (segments, scopes, devices, instances,
+// fasthttp: the live model (segments, scopes, devices, ports, instances,
 // hierarchy), events, statistics, the packets of the RAM capture buffer
 // (listed, decoded field by field, or streamed as pcapng) and a few control
 // actions.

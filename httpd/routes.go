@@ -52,6 +52,9 @@ func (s *Server) routeTable() []route {
 		put("/api/v1/devices/{clockIdentity}/image", s.putImage),
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/devices/{clockIdentity}/image", handle: s.deleteImage},
 		get("/api/v1/devices/{clockIdentity}/{path...}", s.walk),
+		get("/api/v1/ports", s.walk),
+		get("/api/v1/ports/{portIdentity}", s.walk),
+		get("/api/v1/ports/{portIdentity}/{path...}", s.walk),
 		get("/api/v1/instances", s.instances, "clockIdentity", "scope", "portState"),
 		get("/api/v1/instances/{id}", s.walk),
 		get("/api/v1/instances/{id}/series", s.instanceSeries, "from", "to"),
@@ -84,7 +87,7 @@ func (s *Server) openapi(c *call) error {
 	return nil
 }
 
-// walk serves the resource paths of scopes, devices and instances. The
+// walk serves the resource paths of scopes, devices, ports and instances. The
 // encoded answer is kept with the snapshot's tree, so repeated requests
 // for the same path cost a lookup until the model moves on.
 func (s *Server) walk(c *call) error {

@@ -55,6 +55,57 @@ type deviceView struct {
 	Metadata *DeviceMetadata `json:"metadata,omitempty"`
 }
 
+// portView is one PTP port, a clockIdentity and portNumber (the model's
+// Port), with the instances it runs: one per scope it takes part in.
+type portView struct {
+	PortIdentity  string         `json:"portIdentity"`
+	ClockIdentity string         `json:"clockIdentity"`
+	PortNumber    uint16         `json:"portNumber"`
+	MACs          []string       `json:"macs"`
+	Addresses     []string       `json:"addresses"`
+	Instances     []portInstance `json:"instances"`
+	FirstSeen     int64          `json:"firstSeen"`
+	LastSeen      int64          `json:"lastSeen"`
+}
+
+// portInstance is one of a port's instances, in brief; the whole of it is
+// /api/v1/instances/{id}.
+type portInstance struct {
+	ID        uint32          `json:"id"`
+	ScopeID   uint32          `json:"scopeId"`
+	Scope     string          `json:"scope"`
+	PortState state.PortState `json:"portState"`
+	Parent    string          `json:"parentPortIdentity,omitempty"`
+	Silent    bool            `json:"silent"`
+}
+
+// portsOf groups the snapshot's instances by port, in order of first
+// appearance.
+func portsOf(s *state.Snapshot) *collection {
+	ports := newCollection(len(s.Instances))
+	for i := range s.Instances {
+		in := &s.Instances[i]
+		j, ok := ports.index[in.PortIdentity]
+		if !ok {
+			ports.add(in.PortIdentity, &portView{PortIdentity: in.PortIdentity, ClockIdentity: in.ClockIdentity,
+				PortNumber: in.PortNumber, MACs: []string{}, Addresses: []string{}, FirstSeen: in.FirstSeen})
+			j = len(ports.vals) - 1
+		}
+		p := ports.vals[j].(*portView)
+		if in.MAC != "" && !slices.Contains(p.MACs, in.MAC) {
+			p.MACs = append(p.MACs, in.MAC)
+		}
+		if in.Address != "" && !slices.Contains(p.Addresses, in.Address) {
+			p.Addresses = append(p.Addresses, in.Address)
+		}
+		p.Instances = append(p.Instances, portInstance{ID: in.ID, ScopeID: in.ScopeID, Scope: in.Scope,
+			PortState: in.PortState, Parent: in.Parent, Silent: in.Silent})
+		p.FirstSeen = min(p.FirstSeen, in.FirstSeen)
+		p.LastSeen = max(p.LastSeen, in.LastSeen)
+	}
+	return ports
+}
+
 // tree indexes one snapshot, with the device metadata of one store
 // generation.
 type tree struct {
@@ -117,6 +168,7 @@ func buildTree(s *state.Snapshot, meta map[string]DeviceMetadata, metaGen uint64
 		t.devices[d.ClockIdentity] = v
 	}
 	t.root["scopes"], t.root["devices"], t.root["instances"] = scopes, devices, instances
+	t.root["ports"] = portsOf(s)
 	return t
 }
 
