@@ -386,6 +386,21 @@ func TestApplianceLiveCapture(t *testing.T) {
 		t.Errorf("capture status: %+v", capture.Status)
 	} else {
 		t.Logf("capturing with %s: %s", ifs[0].Method, ifs[0].Reason)
+		// /metrics accounts for the interface's frames.
+		resp, err := http.Get(base0 + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range []string{
+			fmt.Sprintf(`ptpwatch_capture_received_frames_total{interface=%q,method=%q} `, near, ifs[0].Method),
+			fmt.Sprintf(`ptpwatch_capture_dropped_frames_total{interface=%q,method=%q,cause="handoff"} `, near, ifs[0].Method),
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
+		}
 	}
 	eventsOf := func(typ string) int {
 		var evs struct{ Events []map[string]any }

@@ -127,6 +127,19 @@ func (b *backend) CaptureStatus() any {
 	return out
 }
 
+// CaptureDrops reports live capture's frame accounting for /metrics.
+func (b *backend) CaptureDrops() []httpd.InterfaceDrops {
+	live := b.live.Load()
+	if live == nil {
+		return nil
+	}
+	var out []httpd.InterfaceDrops
+	for _, st := range live.Status() {
+		out = append(out, httpd.InterfaceDrops{Interface: st.Interface, Method: string(st.Method), Received: st.Received, Drops: st.Drops()})
+	}
+	return out
+}
+
 // ClearBuffer empties the RAM capture buffer through the pipeline, the
 // buffer's only writer.
 func (b *backend) ClearBuffer() error {

@@ -78,6 +78,40 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
+// dropBackend adds live capture accounting to the fixture.
+type dropBackend struct{ *fixtureBackend }
+
+func (dropBackend) CaptureDrops() []InterfaceDrops {
+	return []InterfaceDrops{
+		{Interface: "eth1", Method: "af_xdp", Received: 1000, Drops: map[string]uint64{"handoff": 0, "no_buffer": 3}},
+		{Interface: "eth2", Method: "af_packet", Received: 500, Drops: map[string]uint64{"handoff": 1, "ring_full": 2}},
+	}
+}
+
+func TestMetricsCaptureDrops(t *testing.T) {
+	base, _ := serve(t, Config{}, dropBackend{shared(t)})
+	r := do(t, "GET", base+"/metrics", "")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	for _, want := range []string{
+		"# TYPE ptpwatch_capture_received_frames_total counter\n",
+		`ptpwatch_capture_received_frames_total{interface="eth1",method="af_xdp"} 1000` + "\n",
+		`ptpwatch_capture_dropped_frames_total{interface="eth1",method="af_xdp",cause="no_buffer"} 3` + "\n",
+		`ptpwatch_capture_dropped_frames_total{interface="eth2",method="af_packet",cause="handoff"} 1` + "\n",
+		`ptpwatch_capture_dropped_frames_total{interface="eth2",method="af_packet",cause="ring_full"} 2` + "\n",
+	} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Without live capture the families are absent.
+	base2, _ := serve(t, Config{}, shared(t))
+	if r := do(t, "GET", base2+"/metrics", ""); strings.Contains(string(r.body), "ptpwatch_capture_") {
+		t.Error("capture families without live capture")
+	}
+}
+
 func TestLabelEscaping(t *testing.T) {
 	var m promWriter
 	m.sample("x", 1, "a", "q\"b\\s\nn")

@@ -54,6 +54,21 @@ func (s *Server) metrics(c *call) error {
 		m.sample("ptpwatch_frames_total", float64(counters[k]), "result", k)
 	}
 
+	if d, ok := s.b.(CaptureDropper); ok {
+		ifs := d.CaptureDrops()
+		m.family("ptpwatch_capture_received_frames_total", "counter", "Frames live capture delivered, per interface.")
+		for _, i := range ifs {
+			m.sample("ptpwatch_capture_received_frames_total", float64(i.Received), "interface", i.Interface, "method", i.Method)
+		}
+		m.family("ptpwatch_capture_dropped_frames_total", "counter",
+			"Frames live capture lost, per interface and cause: ring_full (the socket's ring), no_buffer (AF_XDP fill ring empty), invalid, other, handoff (not taken in time). Per-socket counts restart when the interface's capture reopens.")
+		for _, i := range ifs {
+			for _, cause := range sortedKeys(i.Drops) {
+				m.sample("ptpwatch_capture_dropped_frames_total", float64(i.Drops[cause]), "interface", i.Interface, "method", i.Method, "cause", cause)
+			}
+		}
+	}
+
 	if st := s.bufferStats(); st != nil {
 		m.family("ptpwatch_buffer_bytes", "gauge", "Bytes in use in the RAM capture buffer.")
 		m.sample("ptpwatch_buffer_bytes", float64(st.Bytes))

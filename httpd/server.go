@@ -120,6 +120,20 @@ type InterfaceLister interface {
 	Interfaces() []Iface
 }
 
+// CaptureDropper is implemented by a Backend that captures live: /metrics
+// reports each interface's frames received and lost, by cause.
+type CaptureDropper interface {
+	CaptureDrops() []InterfaceDrops
+}
+
+// InterfaceDrops is one capture interface's frame accounting.
+type InterfaceDrops struct {
+	Interface string
+	Method    string            // af_xdp, af_packet, or "" while it is down
+	Received  uint64            // frames the capture delivered
+	Drops     map[string]uint64 // frames lost, by cause
+}
+
 // CaptureController is implemented by a Backend whose frame sources can
 // be stopped and started again while the appliance runs (POST
 // /api/v1/capture/stop and /start). Without it those routes answer 501.

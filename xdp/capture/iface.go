@@ -43,6 +43,32 @@ type Status struct {
 	Received     uint64 `json:"received"` // over all restarts
 }
 
+// dropCounters names the Conn counters that count frames lost, by the
+// name /metrics gives their cause: AF_PACKET's kernel drops (the ring was
+// full), and AF_XDP's frames the kernel could not place (no fill-ring
+// chunk, RX ring full, other) or that pointed outside the UMEM.
+var dropCounters = map[string]string{
+	"kernelDrops":    "ring_full",
+	"rxRingFull":     "ring_full",
+	"fillRingEmpty":  "no_buffer",
+	"rxDropped":      "other",
+	"rxInvalidDescs": "invalid",
+	"badDescs":       "invalid",
+}
+
+// Drops returns the frames lost on the interface by cause: those of its
+// current Conn (since it opened) and, as "handoff", those Next did not
+// take in time.
+func (s Status) Drops() map[string]uint64 {
+	out := map[string]uint64{"handoff": s.HandoffDrops}
+	for k, v := range s.Counters {
+		if cause, ok := dropCounters[k]; ok {
+			out[cause] += v
+		}
+	}
+	return out
+}
+
 // Status reports every interface's capture status, in Spec order.
 func (c *Capture) Status() []Status {
 	out := make([]Status, len(c.runs))
