@@ -349,8 +349,8 @@ func BenchmarkCaptureVethXDPFrames(b *testing.B) {
 	l.xdpFrames = true
 	ptpblast(b)
 	keepAwake(b, recvCPU)
-	for _, rate := range []int{1_000_000, 1_250_000, 1_500_000, 2_000_000, 2_500_000} {
-		name := fmt.Sprintf("rate=%.1fM/", float64(rate)/1e6)
+	for _, rate := range []int{800_000, 1_000_000, 1_250_000, 1_500_000, 1_750_000, 2_000_000, 2_500_000} {
+		name := fmt.Sprintf("rate=%.2fM/", float64(rate)/1e6)
 		l.rate = rate
 		b.Run(name+"method=af_xdp", func(b *testing.B) { benchAFXDP(b, l) })
 		b.Run(name+"method=af_packet", func(b *testing.B) { benchAFPacket(b, l) })
