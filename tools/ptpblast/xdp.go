@@ -122,7 +122,7 @@ func blastXDP(ifindex int, frame []byte, seqOff int, dur time.Duration, rate flo
 			Data:      data,
 			Context:   &ctx,
 			Repeat:    repeat,
-			BatchSize: 64, // frames between flushes, each of which wakes the receiver; a veth ring holds 256
+			BatchSize: 128, // frames between flushes, each of which wakes the receiver; a veth ring holds 256
 			Flags:     unix.BPF_F_TEST_XDP_LIVE_FRAMES,
 		})
 		if err != nil {

@@ -402,11 +402,16 @@ type Stats struct {
 	TXKicks     uint64 // TX wake-ups (sendto), made only when the kernel set XDP_RING_NEED_WAKEUP
 	TXCompleted uint64 // TX chunks the kernel handed back
 
-	RxDropped            uint64 // frames dropped for other reasons, e.g. too long for a chunk (rx_dropped)
+	// RxDropped counts frames dropped for other reasons than the two
+	// below, e.g. too long for a chunk: the kernel's rx_dropped, less (in
+	// copy mode, where the kernel counts them there too) the frames that
+	// found the fill ring empty. The three drop counters never count one
+	// frame twice.
+	RxDropped            uint64
 	RxInvalidDescs       uint64 // rx_invalid_descs
 	TxInvalidDescs       uint64 // tx_invalid_descs
 	RxRingFull           uint64 // frames dropped because the RX ring was full (rx_ring_full)
-	RxFillRingEmptyDescs uint64 // times the fill ring was empty when a frame arrived (rx_fill_ring_empty_descs)
+	RxFillRingEmptyDescs uint64 // times the fill ring was empty when a frame arrived (rx_fill_ring_empty_descs); in copy mode one dropped frame each
 	// TxRingEmptyDescs is tx_ring_empty_descs: times the kernel found the
 	// TX ring empty. In copy mode every poll(2) drives TX, so it grows with
 	// EmptyPolls on an idle capture too.

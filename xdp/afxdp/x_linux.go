@@ -634,7 +634,15 @@ func (c *Capture) kernelStats() (Stats, error) {
 		if err := getsockoptPtr(c.socks[i].fd, unix.SOL_XDP, unix.XDP_STATISTICS, unsafe.Pointer(&x), unsafe.Sizeof(x)); err != nil {
 			return st, fmt.Errorf("afxdp: reading statistics of %s queue %d: %w", c.ifname, c.socks[i].queue, err)
 		}
-		st.RxDropped += x.Rx_dropped
+		dropped := x.Rx_dropped
+		if !c.info.ZeroCopy {
+			// In copy mode the kernel counts a frame that found the fill
+			// ring empty in rx_dropped as well as in
+			// rx_fill_ring_empty_descs; RxDropped keeps the other causes
+			// only, so that summing the two counts each frame once.
+			dropped -= min(dropped, x.Rx_fill_ring_empty_descs)
+		}
+		st.RxDropped += dropped
 		st.RxInvalidDescs += x.Rx_invalid_descs
 		st.TxInvalidDescs += x.Tx_invalid_descs
 		st.RxRingFull += x.Rx_ring_full

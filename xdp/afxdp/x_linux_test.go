@@ -905,3 +905,46 @@ func TestPrivilegesChild(t *testing.T) {
 	}
 	fmt.Printf("RESULT %T: %v\n", err, err)
 }
+
+// TestFillRingEmpty lets the fill ring run dry, by sending more frames
+// than the UMEM has chunks before reading any, and checks that every frame
+// is accounted for exactly once: received, or dropped for want of a chunk
+// (RxFillRingEmptyDescs), not also as RxDropped (the kernel counts such a
+// frame in both of its counters in copy mode).
+func TestFillRingEmpty(t *testing.T) {
+	n := newTestNet(t)
+	c := openIn(t, n.Near, n.NearIf, Options{NumFrames: MinNumFrames})
+	tx := newSender(t, n.Far, n.FarIf)
+	var frame []byte
+	for _, tf := range testFrames() {
+		if tf.ptp && !strings.Contains(tf.name, "tag") {
+			frame = tf.data
+			break
+		}
+	}
+	const sent = 4 * MinNumFrames
+	for range sent {
+		tx.send(t, frame)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var f source.Frame
+	var received uint64
+	for c.Next(ctx, &f) == nil {
+		received++
+	}
+	st, err := c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("sent %d, received %d, stats %+v", sent, received, st)
+	if received == 0 || received >= sent {
+		t.Fatalf("received %d of %d frames: want the UMEM's %d chunks to run out", received, sent, MinNumFrames)
+	}
+	if st.RxDropped != 0 || st.RxRingFull != 0 {
+		t.Errorf("RxDropped %d, RxRingFull %d: want 0, only the fill ring ran out", st.RxDropped, st.RxRingFull)
+	}
+	if received+st.RxFillRingEmptyDescs != sent {
+		t.Errorf("received %d + fill ring empty %d = %d, want the %d sent", received, st.RxFillRingEmptyDescs, received+st.RxFillRingEmptyDescs, sent)
+	}
+}
