@@ -51,36 +51,58 @@ type result struct {
 	FramesDue uint64 `json:"framesDue"`
 }
 
+// config is what the flags say.
+type config struct {
+	cpu               int
+	dur, period, late time.Duration
+	slack             time.Duration
+	rate              float64
+	stop              <-chan os.Signal // ends the watch early
+}
+
 func main() {
-	cpu := flag.Int("cpu", -1, "CPU to watch (required)")
-	dur := flag.Duration("d", 3*time.Second, "how long to watch")
-	period := flag.Duration("period", 200*time.Microsecond, "sleep between wake-ups")
-	late := flag.Duration("late", 300*time.Microsecond, "a wake-up this much after going to sleep counts as a stall")
-	slack := flag.Duration("slack", 256*time.Microsecond, "how long a stall can last before frames are lost")
-	rate := flag.Float64("rate", 0, "frames per second arriving, for framesDue")
+	var c config
+	flag.IntVar(&c.cpu, "cpu", -1, "CPU to watch (required)")
+	flag.DurationVar(&c.dur, "d", 3*time.Second, "how long to watch")
+	flag.DurationVar(&c.period, "period", 200*time.Microsecond, "sleep between wake-ups")
+	flag.DurationVar(&c.late, "late", 300*time.Microsecond, "a wake-up this much after going to sleep counts as a stall")
+	flag.DurationVar(&c.slack, "slack", 256*time.Microsecond, "how long a stall can last before frames are lost")
+	flag.Float64Var(&c.rate, "rate", 0, "frames per second arriving, for framesDue")
 	flag.Parse()
-	if *cpu < 0 {
-		fail(fmt.Errorf("-cpu %d: want the number of a CPU", *cpu))
-	}
-	if *period <= 0 || *late <= *period {
-		fail(fmt.Errorf("-period %v, -late %v: want 0 < period < late", *period, *late))
-	}
-	runtime.GOMAXPROCS(1)
-	runtime.LockOSThread()
-	var set unix.CPUSet
-	set.Set(*cpu)
-	if err := unix.SchedSetaffinity(0, &set); err != nil {
-		fail(fmt.Errorf("pin to CPU %d: %w", *cpu, err))
-	}
-	if err := unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 99}, 0); err != nil {
-		fail(fmt.Errorf("SCHED_FIFO 99: %w (needs CAP_SYS_NICE)", err))
-	}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	c.stop = stop
+	runtime.GOMAXPROCS(1)
+	r, err := watch(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cpustall:", err)
+		os.Exit(2)
+	}
+	json.NewEncoder(os.Stdout).Encode(r)
+}
 
+// watch pins the calling goroutine's thread to c.cpu at SCHED_FIFO 99 and
+// measures its wake-ups until c.dur has passed or c.stop fires. The thread
+// stays locked: the goroutine should end after it.
+func watch(c config) (result, error) {
 	var r result
-	ts := unix.NsecToTimespec(period.Nanoseconds())
-	end := time.Now().Add(*dur)
+	if c.cpu < 0 {
+		return r, fmt.Errorf("-cpu %d: want the number of a CPU", c.cpu)
+	}
+	if c.period <= 0 || c.late <= c.period {
+		return r, fmt.Errorf("-period %v, -late %v: want 0 < period < late", c.period, c.late)
+	}
+	runtime.LockOSThread()
+	var set unix.CPUSet
+	set.Set(c.cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return r, fmt.Errorf("pin to CPU %d: %w", c.cpu, err)
+	}
+	if err := unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: 99}, 0); err != nil {
+		return r, fmt.Errorf("SCHED_FIFO 99: %w (needs CAP_SYS_NICE)", err)
+	}
+	ts := unix.NsecToTimespec(c.period.Nanoseconds())
+	end := time.Now().Add(c.dur)
 	for t0 := time.Now(); t0.Before(end); {
 		unix.Nanosleep(&ts, nil)
 		t1 := time.Now()
@@ -88,22 +110,17 @@ func main() {
 		t0 = t1
 		r.Wakeups++
 		r.WorstNs = max(r.WorstNs, dt.Nanoseconds())
-		if dt > *late {
+		if dt > c.late {
 			r.Stalls++
-			r.StalledNs += (dt - *period).Nanoseconds()
-			if dt > *slack {
-				r.BeyondSlackNs += (dt - *slack).Nanoseconds()
+			r.StalledNs += (dt - c.period).Nanoseconds()
+			if dt > c.slack {
+				r.BeyondSlackNs += (dt - c.slack).Nanoseconds()
 			}
 		}
-		if r.Wakeups%256 == 0 && len(stop) > 0 {
+		if r.Wakeups%256 == 0 && len(c.stop) > 0 {
 			break
 		}
 	}
-	r.FramesDue = uint64(float64(r.BeyondSlackNs) / 1e9 * *rate)
-	json.NewEncoder(os.Stdout).Encode(r)
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "cpustall:", err)
-	os.Exit(2)
+	r.FramesDue = uint64(float64(r.BeyondSlackNs) / 1e9 * c.rate)
+	return r, nil
 }
