@@ -475,10 +475,8 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	cancel()
 	o := <-done
 	var drops uint64
-	for k, v := range c.Status()[0].Counters {
-		if strings.Contains(strings.ToLower(k), "drop") || k == "rxRingFull" {
-			drops += v
-		}
+	for _, v := range c.Status()[0].Drops() {
+		drops += v
 	}
 	return receiveResult{sent: sent, received: p.Counters.Decoded.Load(), dropped: drops, vethFull: full, cpu: o.cpu, kernel: k, steal: st, stall: stalls}
 }
@@ -553,19 +551,23 @@ func stolen(cpu int) time.Duration {
 
 // BenchmarkCaptureVethXDPLossless searches, for each method in turn and
 // in one run, the highest rate of XDP frames it takes without losing one
-// past the veth's ring: no socket drops, and every frame that got into
-// the ring received. It bisects between 0.5 and 2.5 M frames/s with one
-// blast per step, reports each method's lossless rate (frames/s actually
-// sent at the highest passing step) and then AF_XDP's and the pipeline's
-// as multiples of AF_PACKET's. Frames lost in the veth's ring itself are
-// left out of the verdict: they are lost while the receiving CPU stalls
-// (see tools/cpustall), before XDP, whatever listens.
+// of its own: no socket drops, every frame that got into the veth's ring
+// received, and no more lost in that ring than the receiving CPU's stalls
+// explain. Frames due while the CPU stalls past the ring's 256 entries
+// (measured by tools/cpustall) are lost before XDP whatever listens; more
+// losses there mean the method's kernel work did not keep up. A step
+// whose stalls cost over 1 % of the frames is run again (up to
+// stallRetries times), since this shared machine sometimes stalls for
+// tens of milliseconds. The search bisects between 0.5 and 2.5 M
+// frames/s, reports each method's lossless rate (frames/s actually sent
+// at the highest passing step) and then AF_XDP's and the pipeline's as
+// multiples of AF_PACKET's.
 func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 	l := newVethLab(b)
 	l.xdpFrames = true
 	ptpblast(b)
 	keepAwake(b, recvCPU)
-	const lo, hi, steps = 500_000, 2_500_000, 6
+	const lo, hi, steps, stallRetries = 500_000, 2_500_000, 6, 3
 	lossless := map[string]float64{}
 	search := func(name string, run func(b *testing.B) receiveResult) {
 		b.Run(name, func(b *testing.B) {
@@ -573,10 +575,19 @@ func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 				low, high, best := lo, hi, receiveResult{}
 				for range steps {
 					l.rate = (low + high) / 2
-					r := run(b)
-					pass := r.dropped == 0 && r.received+r.vethFull >= r.sent
-					b.Logf("%.3f M/s: sent %d, received %d, veth ring full %d, socket drops %d: %s",
-						float64(l.rate)/1e6, r.sent, r.received, r.vethFull, r.dropped, map[bool]string{true: "lossless", false: "lost frames"}[pass])
+					var r receiveResult
+					for try := 1; ; try++ {
+						r = run(b)
+						if r.stall.FramesDue <= r.sent/100 || try == stallRetries {
+							break
+						}
+						b.Logf("%.3f M/s: the receiving CPU stalled for %d frames' time: again", float64(l.rate)/1e6, r.stall.FramesDue)
+					}
+					pass := r.dropped == 0 && r.received+r.vethFull >= r.sent &&
+						float64(r.vethFull) <= 1.25*float64(r.stall.FramesDue)+float64(r.sent)/2000
+					b.Logf("%.3f M/s: sent %d, received %d, veth ring full %d (stalls explain %d), socket drops %d: %s",
+						float64(l.rate)/1e6, r.sent, r.received, r.vethFull, r.stall.FramesDue, r.dropped,
+						map[bool]string{true: "lossless", false: "lost frames"}[pass])
 					if pass {
 						low, best = l.rate, r
 					} else {
