@@ -345,9 +345,7 @@ func BenchmarkCaptureVeth(b *testing.B) {
 		})
 	}
 	b.Run("peer=tcpdump", func(b *testing.B) {
-		if _, err := exec.LookPath("tcpdump"); err != nil {
-			b.Skip("skipping: tcpdump is not installed (apt-get install tcpdump)")
-		}
+		needTcpdump(b)
 		for range b.N {
 			report(b, tcpdumpReceive(b, l))
 		}
@@ -421,6 +419,18 @@ func BenchmarkCaptureVethXDPFrames(b *testing.B) {
 				benchPipeline(b, l, capture.AFXDP)
 			}
 		})
+		b.Run(name+"peer=tcpdump", func(b *testing.B) {
+			needTcpdump(b)
+			for range b.N {
+				report(b, tcpdumpReceive(b, l))
+			}
+		})
+	}
+}
+
+func needTcpdump(b *testing.B) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		b.Skip("skipping: tcpdump is not installed (apt-get install tcpdump)")
 	}
 }
 
@@ -500,9 +510,10 @@ func tcpdumpReceive(b *testing.B, l *vethLab) receiveResult {
 	}
 	napi := l.napiThreads(b)
 	k0 := kernelCPU(napi)
-	sent, _ := l.blast(b)
+	f0, s0 := l.vethFull(b), stolen(recvCPU)
+	sent, stalls := l.blast(b)
 	time.Sleep(200 * time.Millisecond)
-	k := kernelCPU(napi) - k0
+	k, full, st := kernelCPU(napi)-k0, l.vethFull(b)-f0, stolen(recvCPU)-s0
 	cpu := procCPU(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGINT)
 	cmd.Wait()
@@ -512,7 +523,7 @@ func tcpdumpReceive(b *testing.B, l *vethLab) receiveResult {
 	}
 	got, _ := strconv.ParseUint(m[1], 10, 64)
 	dropped, _ := strconv.ParseUint(m[2], 10, 64)
-	return receiveResult{sent: sent, received: got, dropped: dropped, cpu: cpu, kernel: k}
+	return receiveResult{sent: sent, received: got, dropped: dropped, vethFull: full, cpu: cpu, kernel: k, steal: st, stall: stalls}
 }
 
 // procCPU reads a process's user+system time from /proc.
@@ -625,6 +636,9 @@ func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 		return receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.Drops })
 	})
 	search("pipeline=af_xdp", func(b *testing.B) receiveResult { return pipelineReceive(b, l, capture.AFXDP) })
+	if _, err := exec.LookPath("tcpdump"); err == nil {
+		search("peer=tcpdump", func(b *testing.B) receiveResult { return tcpdumpReceive(b, l) })
+	}
 	b.Run("ratio", func(b *testing.B) {
 		base := lossless["method=af_packet"]
 		if base == 0 || lossless["method=af_xdp"] == 0 {
@@ -632,7 +646,10 @@ func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 		}
 		b.ReportMetric(lossless["method=af_xdp"]/base, "af_xdp/af_packet")
 		b.ReportMetric(lossless["pipeline=af_xdp"]/base, "pipeline/af_packet")
-		b.Logf("lossless: af_xdp %.0f/s, pipeline over af_xdp %.0f/s, af_packet %.0f/s",
-			lossless["method=af_xdp"], lossless["pipeline=af_xdp"], base)
+		if t := lossless["peer=tcpdump"]; t > 0 {
+			b.ReportMetric(lossless["method=af_xdp"]/t, "af_xdp/tcpdump")
+		}
+		b.Logf("lossless: af_xdp %.0f/s, pipeline over af_xdp %.0f/s, af_packet %.0f/s, tcpdump %.0f/s",
+			lossless["method=af_xdp"], lossless["pipeline=af_xdp"], base, lossless["peer=tcpdump"])
 	})
 }
