@@ -512,7 +512,10 @@ func tcpdumpReceive(b *testing.B, l *vethLab) receiveResult {
 	k0 := kernelCPU(napi)
 	f0, s0 := l.vethFull(b), stolen(recvCPU)
 	sent, stalls := l.blast(b)
-	time.Sleep(200 * time.Millisecond)
+	// libpcap hands tcpdump a TPACKET_V3 block when it fills or when its
+	// timeout (tcpdump's default 1 s) retires it: wait that long for the
+	// last one.
+	time.Sleep(1500 * time.Millisecond)
 	k, full, st := kernelCPU(napi)-k0, l.vethFull(b)-f0, stolen(recvCPU)-s0
 	cpu := procCPU(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGINT)
