@@ -123,8 +123,10 @@ func (e *PrivilegeError) Error() string {
 func (e *PrivilegeError) Unwrap() error { return e.Err }
 
 // Capture captures on a set of interfaces and is the pipeline's
-// source.Source. Next is for one goroutine; Status, Send and Close may be
-// called from any.
+// source.Source. Next is for one goroutine; Status and Send may be called
+// from any, and so may Close once Next is not running: cancel Next's
+// context and wait for it to return first. (With one interface Next reads
+// the socket's rings directly, so closing them under it would fault.)
 type Capture struct {
 	opts   Options
 	ifaces []source.Interface

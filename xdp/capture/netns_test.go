@@ -153,7 +153,6 @@ func TestLiveRecovery(t *testing.T) {
 			defer c.Close()
 
 			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			type got struct {
 				mt   decode.MessageType
 				at   time.Time
@@ -161,7 +160,12 @@ func TestLiveRecovery(t *testing.T) {
 			}
 			frames := make(chan got, 4096)
 			readErr := make(chan error, 1)
+			readerDone := make(chan struct{})
+			// Close (deferred above, so run after this) only once the
+			// reader's Next has returned.
+			defer func() { cancel(); <-readerDone }()
 			go func() {
+				defer close(readerDone)
 				var f source.Frame
 				var d decode.Frame
 				for {
@@ -173,7 +177,11 @@ func TestLiveRecovery(t *testing.T) {
 						readErr <- fmt.Errorf("frame does not decode: % x", f.Data)
 						return
 					}
-					frames <- got{d.PTP.MessageType, time.Now(), f.TSSource}
+					select {
+					case frames <- got{d.PTP.MessageType, time.Now(), f.TSSource}:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}()
 			count := func(d time.Duration) map[decode.MessageType]int {
