@@ -23,7 +23,10 @@ await check(`overview counts the ${FOLLOWERS} followers of the domain-0 scope`, 
     const c = [...document.querySelectorAll('.scope')].find((e) => e.dataset.scope === sc);
     return c && Number(c.querySelector('.followers').textContent.replace(/,/g, '')) >= n;
   }, [SCOPE, FOLLOWERS], { timeout: 60000 });
-  await page.locator('#rates svg polyline').first().waitFor();
+  // A series drawn: a polyline with points. (Not locator.waitFor: a flat
+  // series, all zeros, has an empty bounding box and never counts as visible.)
+  await page.waitForFunction(() => [...document.querySelectorAll('#rates svg polyline')]
+    .some((p) => (p.getAttribute('points') || '').trim().split(/\s+/).length >= 2));
   await shot('scale-overview');
 });
 

@@ -27,7 +27,10 @@ await check('overview shows the scopes, the demo grandmaster and its followers',
     return c && Number(c.querySelector('.followers').textContent.replace(/,/g, '')) >= n;
   }, [SCOPE, FOLLOWERS]);
   assert(await page.locator('.scope').count() === 5, 'want the 5 demo scopes');
-  await page.locator('#rates svg polyline').first().waitFor();
+  // A series drawn: a polyline with points. (Not locator.waitFor: a flat
+  // series, all zeros, has an empty bounding box and never counts as visible.)
+  await page.waitForFunction(() => [...document.querySelectorAll('#rates svg polyline')]
+    .some((p) => (p.getAttribute('points') || '').trim().split(/\s+/).length >= 2));
   const types = await page.locator('#rates polyline').evaluateAll((ps) => ps.map((p) => p.dataset.type));
   assert(types.includes('Sync') && types.includes('Announce'), 'chart lacks Sync or Announce: ' + types);
   await page.waitForTimeout(2500); // let the chart gather a few live seconds
