@@ -416,8 +416,9 @@ func (a *appliance) captureEvent(e capture.Event) {
 }
 
 // watchCapture raises a Capture Trouble event when a live capture's
-// interfaces lose frames (kernel ring full, hand-off full, AF_XDP drops),
-// at most once a second per interface.
+// interfaces lose frames (every cause capture.Status.Drops counts: kernel
+// ring full, no fill-ring chunk, hand-off full, ...), at most once a
+// second per interface.
 func (a *appliance) watchCapture() {
 	live := a.back.live.Load()
 	if live == nil {
@@ -427,9 +428,9 @@ func (a *appliance) watchCapture() {
 		a.lostSeen = map[string]uint64{}
 	}
 	for _, st := range live.Status() {
-		lost := st.HandoffDrops
-		for _, k := range []string{"kernelDrops", "rxDropped", "rxRingFull"} {
-			lost += st.Counters[k]
+		var lost uint64
+		for _, n := range st.Drops() {
+			lost += n
 		}
 		key := st.Interface + "/" + string(st.Method)
 		if prev := a.lostSeen[key]; lost > prev {

@@ -70,7 +70,7 @@ export function mount(root) {
     const ifaces = (s.capture && s.capture.interfaces) || [];
     for (const i of ifaces) {
       drops += i.handoffDrops || 0;
-      for (const k of ['kernelDrops', 'rxDropped', 'rxRingFull', 'fillRingEmpty']) drops += (i.counters && i.counters[k]) || 0;
+      for (const k of ['kernelDrops', 'rxDropped', 'rxRingFull', 'fillRingEmpty', 'rxInvalidDescs', 'badDescs']) drops += (i.counters && i.counters[k]) || 0;
     }
     const stat = (k, v, bad) => h('div.stat' + (bad ? '.bad' : ''), h('div.v', v), h('div.k', k));
     const pct = b && b.limit ? (100 * b.bytes) / b.limit : 0;

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"ptpwatch/state"
+	"ptpwatch/xdp/capture"
+	"ptpwatch/xdp/source"
+)
+
+// lossyConn is a capture connection whose drop counters the test sets.
+type lossyConn struct{ counters atomic.Pointer[map[string]uint64] }
+
+func (c *lossyConn) Next(ctx context.Context, f *source.Frame) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (c *lossyConn) Interfaces() []source.Interface { return []source.Interface{{Name: "lossy0"}} }
+func (c *lossyConn) Close() error                   { return nil }
+func (c *lossyConn) Send([]byte) (int64, error)     { return 0, nil }
+func (c *lossyConn) Counters() map[string]uint64    { return *c.counters.Load() }
+func (c *lossyConn) Queues() []int                  { return []int{0} }
+
+// TestCaptureTrouble checks that frames lost for any cause the capture
+// counts, among them AF_XDP's empty fill ring, raise Capture Trouble with
+// the number lost since the last look, and that nothing is raised when
+// nothing more was lost.
+func TestCaptureTrouble(t *testing.T) {
+	conn := &lossyConn{}
+	set := func(m map[string]uint64) { conn.counters.Store(&m) }
+	set(map[string]uint64{"received": 10})
+	live, err := capture.Open([]capture.Spec{{Name: "lossy0", Method: capture.AFXDP}}, capture.Options{
+		Openers:     map[capture.Method]capture.Opener{capture.AFXDP: func(string) (capture.Conn, error) { return conn, nil }},
+		SharedCheck: func(string) (string, bool) { return "", false },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	a := &appliance{model: state.NewModel(1, state.NewEventLog(100)), back: &backend{}}
+	a.back.live.Store(live)
+	troubles := func() []state.Event {
+		var out []state.Event
+		for _, e := range a.model.Events.Events(0, 100) {
+			if e.Type == state.CaptureTrouble {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+
+	a.watchCapture()
+	if got := troubles(); len(got) != 0 {
+		t.Fatalf("Capture Trouble without losses: %+v", got)
+	}
+	for _, step := range []struct {
+		counters map[string]uint64
+		lost     string // the event's detail starts with it; "" for no event
+	}{
+		{map[string]uint64{"fillRingEmpty": 7}, "7 frames lost"},
+		{map[string]uint64{"fillRingEmpty": 7}, ""},
+		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1}, "3 frames lost"},
+		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1, "badDescs": 4}, "4 frames lost"},
+	} {
+		before := len(troubles())
+		set(step.counters)
+		a.watchCapture()
+		got := troubles()[before:]
+		switch {
+		case step.lost == "" && len(got) != 0:
+			t.Errorf("counters %v: unexpected %+v", step.counters, got)
+		case step.lost != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Detail, step.lost)):
+			t.Errorf("counters %v: events %+v, want one saying %q", step.counters, got, step.lost)
+		}
+	}
+}
