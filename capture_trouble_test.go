@@ -12,7 +12,9 @@ import (
 )
 
 // lossyConn is a capture connection whose drop counters the test sets.
-type lossyConn struct{ counters atomic.Pointer[map[string]uint64] }
+type lossyConn struct {
+	counters atomic.Pointer[map[string]uint64]
+}
 
 func (c *lossyConn) Next(ctx context.Context, f *source.Frame) error {
 	<-ctx.Done()
