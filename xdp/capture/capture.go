@@ -123,14 +123,32 @@ func (e *PrivilegeError) Error() string {
 func (e *PrivilegeError) Unwrap() error { return e.Err }
 
 // Capture captures on a set of interfaces and is the pipeline's
-// source.Source. Next is for one goroutine; Status and Send may be called
-// from any, and so may Close once Next is not running: cancel Next's
-// context and wait for it to return first. (With one interface Next reads
-// the socket's rings directly, so closing them under it would fault.)
+// source.Source. Next is for one goroutine; Status, Send and Close may be
+// called from any. With one interface Next reads the socket's rings in its
+// caller's goroutine, and the frame it returns points into them until the
+// next call, so Close does not close the socket under it: it ends Next's
+// waiting and waits (CloseWait at most) for the reader to call Next again
+// or to have returned an error.
 type Capture struct {
 	opts   Options
 	ifaces []source.Interface
 	runs   []*iface
+
+	// One interface. reading is true from a Next that returned a frame
+	// until one returns an error: the reader may be using the socket's
+	// memory. closing tells Next to let go. life ends with Close, and
+	// ends a Next waiting in joined (the reader's ctx, joined with life
+	// once per reader context, so that the per-frame path does not
+	// allocate). leftOpen is set when Close gave up waiting: the reader's
+	// next call closes the interfaces then.
+	reading   atomic.Bool
+	closing   atomic.Bool
+	leftOpen  atomic.Bool
+	life      context.Context
+	endLife   context.CancelFunc
+	readerCtx context.Context
+	joined    context.Context
+	unjoin    func()
 
 	// Several interfaces: hand-off rings and wake-up.
 	merged  bool
@@ -177,6 +195,7 @@ func Open(specs []Spec, opts Options) (*Capture, error) {
 		opts.SharedCheck = sharedWithDaemon
 	}
 	c := &Capture{opts: opts, merged: len(specs) > 1, wake: make(chan struct{}, 1)}
+	c.life, c.endLife = context.WithCancel(context.Background())
 	seen := map[string]bool{}
 	for i, sp := range specs {
 		if seen[sp.Name] {
@@ -208,10 +227,17 @@ func Open(specs []Spec, opts Options) (*Capture, error) {
 // Interfaces lists the interfaces in Spec order; Frame.Interface indexes it.
 func (c *Capture) Interfaces() []source.Interface { return c.ifaces }
 
+// ErrClosed is what Next returns once Close has been called.
+var ErrClosed = errors.New("capture: closed")
+
+// CloseWait is how long Close waits for the reader of a one-interface
+// capture to let go of its last frame.
+var CloseWait = 2 * time.Second
+
 // Next returns the next captured frame of any interface.
 func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 	if !c.merged {
-		return c.runs[0].next(ctx, f)
+		return c.nextOne(ctx, f)
 	}
 	c.startOnce(ctx)
 	if c.cur != nil {
@@ -251,6 +277,50 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 	}
 }
 
+// nextOne is Next with one interface, read in the caller's goroutine.
+func (c *Capture) nextOne(ctx context.Context, f *source.Frame) error {
+	if !c.reading.Load() {
+		c.reading.Store(true)
+	}
+	// Close stores closing before it loads reading; this loads closing
+	// after storing reading: one of the two sees the other.
+	if c.closing.Load() {
+		c.letGo()
+		return ErrClosed
+	}
+	if ctx != c.readerCtx {
+		c.join(ctx)
+	}
+	err := c.runs[0].next(c.joined, f)
+	if err != nil {
+		c.letGo()
+		if c.closing.Load() && ctx.Err() == nil {
+			err = ErrClosed
+		}
+	}
+	return err
+}
+
+// letGo marks the reader done with the socket's memory, and closes the
+// interfaces if Close gave up waiting for that.
+func (c *Capture) letGo() {
+	c.reading.Store(false)
+	if c.leftOpen.CompareAndSwap(true, false) {
+		c.closeConns()
+	}
+}
+
+// join makes the context Next reads with: ctx, ended also by Close.
+func (c *Capture) join(ctx context.Context) {
+	if c.unjoin != nil {
+		c.unjoin()
+	}
+	j, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(c.life, cancel)
+	c.readerCtx, c.joined = ctx, j
+	c.unjoin = func() { stop(); cancel() }
+}
+
 // startOnce starts the per-interface goroutines of a merged capture on the
 // first Next; they end when Close is called.
 func (c *Capture) startOnce(ctx context.Context) {
@@ -285,14 +355,34 @@ func (c *Capture) Send(ifIndex int, frame []byte) (int64, error) {
 }
 
 // Close stops capture on every interface. The XDP program, if any, is
-// detached by its Conn's Close.
+// detached by its Conn's Close. With one interface and a reader still
+// holding a frame after CloseWait, Close leaves the interface open, says
+// so, and the reader's next call to Next closes it.
 func (c *Capture) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	c.closing.Store(true)
+	c.endLife()
 	if c.stop != nil {
 		c.stop()
 		c.wg.Wait()
+	}
+	if !c.merged {
+		for deadline := time.Now().Add(CloseWait); c.reading.Load(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				c.leftOpen.Store(true)
+				if c.reading.Load() {
+					return fmt.Errorf("capture: close %s: the reader still holds a frame after %v; its next call to Next closes the interface", c.runs[0].spec.Name, CloseWait)
+				}
+				// The reader let go meanwhile: whoever takes leftOpen
+				// back closes.
+				if !c.leftOpen.CompareAndSwap(true, false) {
+					return nil
+				}
+				break
+			}
+		}
 	}
 	return c.closeConns()
 }
