@@ -354,29 +354,39 @@ func BenchmarkCaptureVeth(b *testing.B) {
 
 func benchAFXDP(b *testing.B, l *vethLab) {
 	for range b.N {
-		c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: capture.XDPUMEMBytes})
-		if err != nil {
-			b.Skipf("skipping: %v", err)
-		}
-		r := receiveWith(b, l, c, func() uint64 {
-			st, _ := c.Stats()
-			return st.RxDropped + st.RxRingFull + st.RxFillRingEmptyDescs
-		})
-		c.Close()
-		report(b, r)
+		report(b, afxdpReceive(b, l))
 	}
 }
 
 func benchAFPacket(b *testing.B, l *vethLab) {
 	for range b.N {
-		c, err := afpacket.Open(l.near, afpacket.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		r := receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.Drops })
-		c.Close()
-		report(b, r)
+		report(b, afpacketReceive(b, l))
 	}
+}
+
+// afxdpReceive receives one blast with AF_XDP as ptpwatch opens it.
+func afxdpReceive(b *testing.B, l *vethLab) receiveResult {
+	c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: capture.XDPUMEMBytes})
+	if err != nil {
+		b.Skipf("skipping: %v", err)
+	}
+	defer c.Close()
+	return receiveWith(b, l, c, func() uint64 {
+		st, _ := c.Stats()
+		b.Logf("af_xdp socket: rx_dropped %d, rx_ring_full %d, rx_fill_ring_empty_descs %d, empty polls %d",
+			st.RxDropped, st.RxRingFull, st.RxFillRingEmptyDescs, st.EmptyPolls)
+		return st.RxDropped + st.RxRingFull + st.RxFillRingEmptyDescs
+	})
+}
+
+// afpacketReceive receives one blast with AF_PACKET (TPACKET_V3).
+func afpacketReceive(b *testing.B, l *vethLab) receiveResult {
+	c, err := afpacket.Open(l.near, afpacket.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	return receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.Drops })
 }
 
 // BenchmarkCaptureVethXDPFrames runs AF_XDP, AF_PACKET and the pipeline
@@ -617,27 +627,8 @@ func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 			}
 		})
 	}
-	search("method=af_xdp", func(b *testing.B) receiveResult {
-		c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: capture.XDPUMEMBytes})
-		if err != nil {
-			b.Skipf("skipping: %v", err)
-		}
-		defer c.Close()
-		return receiveWith(b, l, c, func() uint64 {
-			st, _ := c.Stats()
-			b.Logf("af_xdp socket: rx_dropped %d, rx_ring_full %d, rx_fill_ring_empty_descs %d, empty polls %d",
-				st.RxDropped, st.RxRingFull, st.RxFillRingEmptyDescs, st.EmptyPolls)
-			return st.RxDropped + st.RxRingFull + st.RxFillRingEmptyDescs
-		})
-	})
-	search("method=af_packet", func(b *testing.B) receiveResult {
-		c, err := afpacket.Open(l.near, afpacket.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer c.Close()
-		return receiveWith(b, l, c, func() uint64 { st, _ := c.Stats(); return st.Drops })
-	})
+	search("method=af_xdp", func(b *testing.B) receiveResult { return afxdpReceive(b, l) })
+	search("method=af_packet", func(b *testing.B) receiveResult { return afpacketReceive(b, l) })
 	search("pipeline=af_xdp", func(b *testing.B) receiveResult { return pipelineReceive(b, l, capture.AFXDP) })
 	if _, err := exec.LookPath("tcpdump"); err == nil {
 		search("peer=tcpdump", func(b *testing.B) receiveResult { return tcpdumpReceive(b, l) })
