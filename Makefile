@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run test deps vet bench fuzz generate clean
+.PHONY: all build run test deps vet bench fuzz generate soak clean
 
 all: build
 
@@ -54,6 +54,12 @@ test: deps vet
 bench: deps
 	cd bench && $(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
 	cd bench && $(GO) run ./benchtable < bench.txt
+
+# The appliance on the demo with 5,000 followers for SOAK_DURATION under 200
+# API clients and a password-guessing flood (tools/soak); not part of make test.
+SOAK_DURATION ?= 10m
+soak: build
+	$(GO) run ./tools/soak -duration $(SOAK_DURATION)
 
 # Runs every fuzz target for FUZZTIME each, one at a time.
 fuzz:
