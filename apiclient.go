@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"ptpwatch/httpd"
 )
 
 // defaultAPI is where the CLI looks for a running appliance's API.
@@ -56,6 +58,11 @@ func (c *apiClient) do(method, path, contentType string, body io.Reader) (*http.
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		// The appliance refuses writes an HTML form could send; this
+		// header (which the web UI sends too) says the request is not one.
+		req.Header.Set(httpd.WriteHeader, "1")
 	}
 	if tok := os.Getenv("PTPWATCH_TOKEN"); tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)

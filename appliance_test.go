@@ -252,7 +252,7 @@ func TestPasswdMakesWorkingCredentials(t *testing.T) {
 	tokenLine := lastLine(out.String())
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.toml")
-	os.WriteFile(cfg, []byte("[http]\nlisten = \"0.0.0.0:8319\"\nusers = ["+userLine+"]\ntokens = ["+tokenLine+"]\nallow = [\"10.0.0.0/8\", \"::1\"]\n"), 0o644)
+	os.WriteFile(cfg, []byte("[http]\nlisten = \"0.0.0.0:8319\"\nusers = ["+userLine+"]\ntokens = ["+tokenLine+"]\nallow = [\"10.0.0.0/8\", \"::1\"]\nhosts = [\"ptp.example.net\", \"[2001:db8::1]\", \"*\"]\n"), 0o644)
 	out.Reset()
 	errb.Reset()
 	if code := run([]string{"-k", "-c", cfg}, &out, &errb); code != exitOK {
@@ -263,6 +263,8 @@ func TestPasswdMakesWorkingCredentials(t *testing.T) {
 		{`users = ["bob:boss:$2a$10$abcdefghijklmnopqrstuuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY"]`, "role"},
 		{`tokens = ["x:admin:1234"]`, "64 hex"},
 		{`allow = ["10.0.0.0/33"]`, "http.allow[0]"},
+		{`hosts = ["ptp.example.net", "http://ptp.example.net:8319/"]`, "http.hosts[1]"},
+		{`hosts = ["ptp.example.net:8319"]`, "http.hosts[0]"},
 	} {
 		os.WriteFile(cfg, []byte("[http]\n"+bad.line+"\n"), 0o644)
 		errb.Reset()
@@ -471,6 +473,7 @@ func TestApplianceDashcam(t *testing.T) {
 	const clock = "ec4670.fffe.00a101"
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/devices/"+clock+"/metadata",
 		strings.NewReader(`{"alias":"rack 7 grandmaster","location":"LD4 cage 12"}`))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -480,6 +483,7 @@ func TestApplianceDashcam(t *testing.T) {
 		t.Fatalf("PUT metadata: %d", resp.StatusCode)
 	}
 	req, _ = http.NewRequest(http.MethodPut, base+"/api/v1/settings", strings.NewReader(`{"stateTerms":"leader-follower"}`))
+	req.Header.Set("Content-Type", "application/json")
 	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("PUT settings: %v %v", err, resp)
 	}

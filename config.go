@@ -89,6 +89,7 @@ type HTTPConfig struct {
 	Users           []string `toml:"users"`
 	Tokens          []string `toml:"tokens"`
 	AllowList       []string `toml:"allow"`
+	AllowedHosts    []string `toml:"hosts"`
 	MaxRequestBytes int      `toml:"max_request_bytes"`
 }
 
@@ -142,6 +143,7 @@ var settings = []setting{
 	{"http", "users", "[]", false, "Accounts for HTTP basic authentication, each \"NAME:ROLE:BCRYPT-HASH\" with ROLE read-only or admin; `ptpwatch passwd` prints a hash. Empty with no tokens: the API is open, which only the loopback allows."},
 	{"http", "tokens", "[]", false, "Bearer tokens, each \"NAME:ROLE:SHA256-HEX\" of the token; `ptpwatch passwd --token` makes a token and its digest."},
 	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client."},
+	{"http", "hosts", "[]", false, "Extra host names (or addresses) clients use to reach the appliance, e.g. [\"ptp.example.net\"] or a reverse proxy's name; \"*\" turns the check off. Requests whose Host header names none of these, a listen address, the loopback, the machine's host name, cert_hosts or (listening on 0.0.0.0 or ::) one of its addresses are refused with 421, which stops DNS rebinding; the port is not compared. These hosts are also trusted as the origin of writes on any port."},
 	{"http", "max_request_bytes", "1048576", false, "Largest request body accepted, in bytes; larger requests get 413."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
@@ -166,7 +168,7 @@ func DefaultConfig() Config {
 		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
-		HTTP:    HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, MaxRequestBytes: 1 << 20},
+		HTTP:    HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log: LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
@@ -349,7 +351,7 @@ func (c *Config) Validate() error {
 // HTTPServerConfig turns the [http] section into the server's
 // configuration, checking each credential and prefix.
 func (c *Config) HTTPServerConfig() (httpd.Config, error) {
-	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes, DisableHTTP: !c.HTTP.Enabled,
+	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes, DisableHTTP: !c.HTTP.Enabled, AllowedHosts: c.HTTP.AllowedHosts,
 		TLS: httpd.TLSConfig{Enabled: c.HTTP.HTTPS, Listen: c.HTTP.HTTPSListen, CertFile: c.HTTP.CertFile, KeyFile: c.HTTP.KeyFile,
 			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts}}
 	if !c.HTTP.Enabled && !c.HTTP.HTTPS {
@@ -390,6 +392,15 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 			continue
 		}
 		out.AllowList = append(out.AllowList, p)
+	}
+	for i, h := range c.HTTP.AllowedHosts {
+		if h == "*" {
+			continue
+		}
+		_, ipErr := netip.ParseAddr(strings.Trim(h, "[]"))
+		if h == "" || strings.ContainsAny(h, "/@ \t") || strings.Contains(h, ":") && ipErr != nil {
+			errs = append(errs, fmt.Errorf("http.hosts[%d] %q: want a host name or address without scheme or port, such as \"ptp.example.net\", or \"*\"", i, h))
+		}
 	}
 	if len(errs) == 0 {
 		// The server checks roles, hash formats and the listen address

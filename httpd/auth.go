@@ -7,8 +7,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"golang.org/x/crypto/bcrypt"
@@ -32,18 +36,82 @@ func HashToken(token string) string {
 // authenticator checks credentials. bcrypt is slow by design (tens of ms),
 // so a successful check is remembered under a digest of the credentials
 // and the stored hash: a client polling with basic auth pays it once.
+//
+// Guessing is contained (see throttle.go): failures are counted and
+// logged, clients that fail too often are locked out without a bcrypt
+// comparison, each client address runs at most one comparison at a time,
+// and at most bcryptSlots run at all, so guesses cannot take the CPU from
+// capture or from clients whose credentials are remembered (checked
+// first, without waiting for anything).
 type authenticator struct {
 	users  map[string]User
 	tokens map[[32]byte]Token
+	log    *slog.Logger
 
 	mu       sync.Mutex
 	verified map[[32]byte]Role
+
+	tmu      sync.Mutex // guards addrs, names, inflight
+	addrs    *failTable
+	names    *failTable
+	inflight map[string]bool // addresses with a bcrypt comparison running
+	slots    chan struct{}   // one token per bcrypt comparison running
+	slotWait time.Duration   // how long a comparison waits for a slot before 503
+
+	failures [numAuthReasons]atomic.Uint64
+	lockouts atomic.Uint64
 }
 
 const maxVerified = 4096
 
-func newAuthenticator(users []User, tokens []Token) (*authenticator, error) {
-	a := &authenticator{users: map[string]User{}, tokens: map[[32]byte]Token{}, verified: map[[32]byte]Role{}}
+// maxLoggedName bounds a user name as logged and as a throttle key.
+const maxLoggedName = 64
+
+// bcryptSlots is how many bcrypt comparisons may run at once: at most
+// half the CPUs, 1 or 2.
+var bcryptSlots = max(1, min(2, runtime.NumCPU()/2))
+
+// authReason is why a login failed, as /metrics counts it.
+type authReason int
+
+const (
+	reasonBadPassword authReason = iota
+	reasonUnknownUser
+	reasonBadToken
+	reasonMalformed
+	reasonThrottled // locked out, or the address already has a comparison running
+	reasonBusy      // every bcrypt slot stayed taken
+	numAuthReasons
+)
+
+var authReasonNames = [numAuthReasons]string{"bad_password", "unknown_user", "bad_token", "malformed", "throttled", "busy"}
+
+// authStatus is the outcome of a check.
+type authStatus int
+
+const (
+	authOK        authStatus = iota
+	authMissing              // no credentials: 401
+	authFailed               // wrong credentials: 401
+	authThrottled            // too many failures: 429
+	authBusy                 // no bcrypt slot in time: 503
+)
+
+// authResult is what check found.
+type authResult struct {
+	status authStatus
+	role   Role
+	who    string        // the user or token, for the log
+	retry  time.Duration // for 429 and 503: when to try again
+}
+
+func newAuthenticator(users []User, tokens []Token, log *slog.Logger) (*authenticator, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	a := &authenticator{users: map[string]User{}, tokens: map[[32]byte]Token{}, verified: map[[32]byte]Role{}, log: log,
+		addrs: newFailTable(addrPolicy, maxTracked), names: newFailTable(userPolicy, maxTracked),
+		inflight: map[string]bool{}, slots: make(chan struct{}, bcryptSlots), slotWait: 3 * time.Second}
 	for i, u := range users {
 		field := fmt.Sprintf("Users[%d]", i)
 		switch {
@@ -80,46 +148,150 @@ func (a *authenticator) hasUsers() bool { return len(a.users) > 0 }
 // enabled reports whether any credentials are configured.
 func (a *authenticator) enabled() bool { return len(a.users) > 0 || len(a.tokens) > 0 }
 
-// check returns the role of the request's credentials; ok is false when
-// they are missing or wrong. who names the user or token for the log.
-func (a *authenticator) check(ctx *fasthttp.RequestCtx) (role Role, who string, ok bool) {
+// check checks the request's credentials. Remembered credentials pass
+// at once; anything else from a locked-out client is refused without
+// work.
+func (a *authenticator) check(ctx *fasthttp.RequestCtx, ip netip.Addr) authResult {
 	h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)
+	if len(bytes.TrimSpace(h)) == 0 {
+		return authResult{status: authMissing}
+	}
+	key := addrKey(ip)
 	scheme, cred, _ := bytes.Cut(bytes.TrimSpace(h), []byte(" "))
 	cred = bytes.TrimSpace(cred)
 	switch {
 	case bytes.EqualFold(scheme, []byte("Bearer")):
-		t, found := a.tokens[sha256.Sum256(cred)]
-		if !found {
-			return "", "", false
+		if t, found := a.tokens[sha256.Sum256(cred)]; found {
+			return authResult{status: authOK, role: t.Role, who: "token " + t.Name}
 		}
-		return t.Role, "token " + t.Name, true
+		if r, blocked := a.blocked(key, "", ip); blocked {
+			return r
+		}
+		return a.failed(key, "", ip, reasonBadToken)
 	case bytes.EqualFold(scheme, []byte("Basic")):
 		raw := make([]byte, base64.StdEncoding.DecodedLen(len(cred)))
 		n, err := base64.StdEncoding.Decode(raw, cred)
-		if err != nil {
-			return "", "", false
-		}
-		name, pass, found := bytes.Cut(raw[:n], []byte(":"))
-		if !found {
-			return "", "", false
+		name, pass, found := bytes.Cut(raw[:max(n, 0)], []byte(":"))
+		if err != nil || !found {
+			if r, blocked := a.blocked(key, "", ip); blocked {
+				return r
+			}
+			return a.failed(key, "", ip, reasonMalformed)
 		}
 		u, known := a.users[string(name)]
+		if known && a.remembered(u, pass) {
+			return authResult{status: authOK, role: u.Role, who: u.Name}
+		}
+		uname := truncName(name)
+		if r, blocked := a.blocked(key, uname, ip); blocked {
+			return r
+		}
+		ok, r := a.compare(key, ip, u, known, pass)
+		if r.status != authOK {
+			return r
+		}
 		if !known {
-			// Spend about as long as a real check, so timing does not
-			// tell which names exist.
-			bcrypt.CompareHashAndPassword(dummyHash(), pass)
-			return "", "", false
+			return a.failed(key, uname, ip, reasonUnknownUser)
 		}
-		if a.remembered(u, pass) {
-			return u.Role, u.Name, true
-		}
-		if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), pass) != nil {
-			return "", "", false
+		if !ok {
+			return a.failed(key, uname, ip, reasonBadPassword)
 		}
 		a.remember(u, pass)
-		return u.Role, u.Name, true
+		return authResult{status: authOK, role: u.Role, who: u.Name}
 	}
-	return "", "", false
+	// Another scheme (Digest, Negotiate...): no credentials we know.
+	return authResult{status: authMissing}
+}
+
+// compare runs one bcrypt comparison of pass against u's hash (a dummy
+// hash when the user is unknown, so that timing does not tell which names
+// exist), at most one per client address and bcryptSlots in all. r is
+// authOK when the comparison ran; ok tells its verdict.
+func (a *authenticator) compare(key string, ip netip.Addr, u User, known bool, pass []byte) (ok bool, r authResult) {
+	a.tmu.Lock()
+	if a.inflight[key] {
+		a.tmu.Unlock()
+		a.failures[reasonThrottled].Add(1)
+		return false, authResult{status: authThrottled, retry: time.Second}
+	}
+	a.inflight[key] = true
+	a.tmu.Unlock()
+	defer func() {
+		a.tmu.Lock()
+		delete(a.inflight, key)
+		a.tmu.Unlock()
+	}()
+	t := time.NewTimer(a.slotWait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+	case <-t.C:
+		a.failures[reasonBusy].Add(1)
+		a.log.Warn("login refused: every password check is busy", "remote", ip.Unmap().String())
+		return false, authResult{status: authBusy, retry: time.Second}
+	}
+	defer func() { <-a.slots }()
+	hash := dummyHash()
+	if known {
+		hash = []byte(u.PasswordHash)
+	}
+	ok = bcrypt.CompareHashAndPassword(hash, pass) == nil && known
+	return ok, authResult{status: authOK}
+}
+
+// blocked reports whether the address (or the user name, for an address
+// that has failed too) is locked out, and the answer to give then.
+func (a *authenticator) blocked(key, name string, ip netip.Addr) (authResult, bool) {
+	now := time.Now()
+	a.tmu.Lock()
+	var until time.Time
+	ae := a.addrs.peek(key, now)
+	if ae != nil && now.Before(ae.until) {
+		until = ae.until
+	}
+	if name != "" && ae != nil && ae.fails > 0 {
+		if ue := a.names.peek(name, now); ue != nil && ue.until.After(until) {
+			until = ue.until
+		}
+	}
+	a.tmu.Unlock()
+	if !now.Before(until) {
+		return authResult{}, false
+	}
+	a.failures[reasonThrottled].Add(1)
+	return authResult{status: authThrottled, retry: until.Sub(now)}, true
+}
+
+// failed counts and logs a failed login and answers 401.
+func (a *authenticator) failed(key, name string, ip netip.Addr, why authReason) authResult {
+	now := time.Now()
+	a.tmu.Lock()
+	dAddr := a.addrs.fail(key, now)
+	var dName time.Duration
+	if name != "" {
+		dName = a.names.fail(name, now)
+	}
+	a.tmu.Unlock()
+	a.failures[why].Add(1)
+	remote := ip.Unmap().String()
+	a.log.Warn("login failed", "user", name, "remote", remote, "reason", authReasonNames[why])
+	if dAddr > 0 {
+		a.lockouts.Add(1)
+		a.log.Warn("login attempts from an address locked out", "remote", remote, "key", key, "for", dAddr)
+	}
+	if dName > 0 {
+		a.lockouts.Add(1)
+		a.log.Warn("login attempts for a user name locked out (from addresses that have failed)", "user", name, "remote", remote, "for", dName)
+	}
+	return authResult{status: authFailed}
+}
+
+// truncName bounds a user name as logged and tracked.
+func truncName(name []byte) string {
+	if len(name) > maxLoggedName {
+		name = name[:maxLoggedName]
+	}
+	return string(name)
 }
 
 // dummyHash is compared against for unknown user names.

@@ -138,6 +138,26 @@ type reply struct {
 	body   []byte
 }
 
+// setHeaders sets hdr, header name and value pairs, on req; an empty value
+// removes the header; "Host" sets the Host header. Writes carry WriteHeader, as the web UI sends it,
+// unless hdr removes it.
+func setHeaders(req *http.Request, hdr []string) {
+	if isWrite([]byte(req.Method)) {
+		req.Header.Set(WriteHeader, "1")
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		if strings.EqualFold(hdr[i], "Host") {
+			req.Host = hdr[i+1]
+			continue
+		}
+		if hdr[i+1] == "" {
+			req.Header.Del(hdr[i])
+		} else {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+	}
+}
+
 // do sends a request; hdr holds header name, value pairs.
 func do(t testing.TB, method, url, body string, hdr ...string) reply {
 	t.Helper()
@@ -149,9 +169,7 @@ func do(t testing.TB, method, url, body string, hdr ...string) reply {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
+	setHeaders(req, hdr)
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -20,7 +21,7 @@ type memServer struct {
 	s      *Server
 	ln     *fasthttputil.InmemoryListener
 	client *http.Client
-	base   string // http://ptpwatch or https://localhost
+	base   string // http://127.0.0.1:8319 or https://localhost
 	done   chan error
 }
 
@@ -28,6 +29,7 @@ type memOpts struct {
 	tls    bool             // serve HTTPS
 	remote net.IP           // the client's address; default 127.0.0.1
 	roots  *tls.Certificate // trust this certificate; default the server's
+	log    *slog.Logger     // the server's log; default none
 }
 
 // serveMem starts s on an in-memory listener. The server stops when the
@@ -37,7 +39,7 @@ func serveMem(t testing.TB, cfg Config, b Backend, o memOpts) *memServer {
 	if o.tls {
 		cfg.TLS.Enabled = true
 	}
-	s, err := New(cfg, b, nil)
+	s, err := New(cfg, b, o.log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +56,7 @@ func serveMem(t testing.TB, cfg Config, b Backend, o memOpts) *memServer {
 		MaxIdleConnsPerHost: 16,
 		DisableCompression:  true,
 	}
-	m := &memServer{s: s, ln: ln, base: "http://ptpwatch", done: make(chan error, 1),
+	m := &memServer{s: s, ln: ln, base: "http://127.0.0.1:8319", done: make(chan error, 1),
 		client: &http.Client{Transport: tr, Timeout: 20 * time.Second}}
 	if o.tls {
 		pool := x509.NewCertPool()
@@ -90,9 +92,7 @@ func (m *memServer) do(t testing.TB, method, path string, body io.Reader, hdr ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i+1 < len(hdr); i += 2 {
-		req.Header.Set(hdr[i], hdr[i+1])
-	}
+	setHeaders(req, hdr)
 	resp, err := m.client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -91,6 +91,8 @@ func (s *Server) metrics(c *call) error {
 		}
 	}
 
+	s.securityMetrics(&m)
+
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	c.ctx.SetBody(m.b)
 	return nil

@@ -50,7 +50,7 @@ type call struct {
 	vars []string // values of the pattern's {name} segments, in order
 	rest []string // segments matched by a final {name...}
 	role Role
-	who  string // the user or token, for the log; "" without authentication
+	who  string // the user or token, for the log; "anonymous" without authentication
 }
 
 // apiError is an error with the HTTP status it maps to.
@@ -150,7 +150,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, fasthttp.StatusForbidden, "client address "+ip.Unmap().String()+" is not in the allow-list")
 		return
 	}
-	c := call{s: s, ctx: ctx, role: RoleAdmin, vars: make([]string, 0, 4)}
+	if !s.checkHost(ctx) || !s.checkWrite(ctx) {
+		return
+	}
+	c := call{s: s, ctx: ctx, role: RoleAdmin, who: "anonymous", vars: make([]string, 0, 4)}
 	if s.auth.enabled() {
 		if h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(string(h[:6]), "basic ") {
 			if msg := s.basicNeedsTLS(ctx.IsTLS(), ip); msg != "" {
@@ -158,8 +161,19 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				return
 			}
 		}
-		role, who, ok := s.auth.check(ctx)
-		if !ok {
+		r := s.auth.check(ctx, ip)
+		switch r.status {
+		case authOK:
+		case authThrottled:
+			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfter(r.retry))
+			writeError(ctx, fasthttp.StatusTooManyRequests,
+				"too many failed logins from this address or for this user: try again in "+retryAfter(r.retry)+" s")
+			return
+		case authBusy:
+			ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, retryAfter(r.retry))
+			writeError(ctx, fasthttp.StatusServiceUnavailable, "every password check is busy: try again in "+retryAfter(r.retry)+" s")
+			return
+		default:
 			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Basic realm="ptpwatch", charset="UTF-8"`)
 			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Bearer realm="ptpwatch"`)
 			msg := "authentication required: use HTTP basic or bearer authentication"
@@ -169,7 +183,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, fasthttp.StatusUnauthorized, msg)
 			return
 		}
-		c.role, c.who = role, who
+		c.role, c.who = r.role, r.who
 	}
 	method := string(ctx.Method())
 	if method == fasthttp.MethodHead {
@@ -237,6 +251,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.log.Warn("request failed", "path", string(ctx.Path()), "err", err)
 		writeError(ctx, fasthttp.StatusInternalServerError, err.Error())
 	}
+}
+
+// retryAfter is a Retry-After value: whole seconds, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.FormatInt(max(1, int64((d+time.Second-1)/time.Second)), 10)
 }
 
 // notFound explains a path no route matches, naming the first segment

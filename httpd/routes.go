@@ -207,7 +207,7 @@ func (s *Server) captureClear(c *call) error {
 	if err := s.b.ClearBuffer(); err != nil {
 		return errorf(fasthttp.StatusConflict, "clearing the capture buffer failed: %v", err)
 	}
-	s.log.Info("capture buffer cleared", "by", string(c.role), "remote", c.ctx.RemoteIP().String())
+	s.log.Info("capture buffer cleared", "by", c.who, "remote", c.ctx.RemoteIP().String())
 	return writeJSON(c.ctx, map[string]any{"cleared": true, "buffer": s.bufferStats()})
 }
 

@@ -68,6 +68,15 @@ type Config struct {
 	// open, which New allows only on a loopback address.
 	Users  []User
 	Tokens []Token
+	// AllowedHosts are extra host names (or addresses) by which clients
+	// reach the server, such as its DNS name or a reverse proxy's; a
+	// request whose Host header names none of them, nor a listen address,
+	// the loopback, the machine's host name or (listening on 0.0.0.0 or ::)
+	// one of its addresses, gets 421 (this stops DNS rebinding). Only the
+	// host part is compared, not the port. They are also trusted as the
+	// Origin of writes on any port and scheme. "*" accepts every host.
+	// TLSConfig.Hosts count too. Default none.
+	AllowedHosts []string
 	// AllowList, when not empty, restricts clients to these prefixes; others
 	// get 403. Default: every client.
 	AllowList []netip.Prefix
@@ -177,6 +186,9 @@ type Server struct {
 	srv    *fasthttp.Server
 	routes []route
 	auth   *authenticator
+	guard  *hostGuard
+
+	guardCount guardCounters // requests refused by checkHost and checkWrite
 
 	mu          sync.Mutex           // held while building a tree
 	tree        atomic.Pointer[tree] // built for the last snapshot served
@@ -228,7 +240,11 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
 	}
-	a, err := newAuthenticator(cfg.Users, cfg.Tokens)
+	a, err := newAuthenticator(cfg.Users, cfg.Tokens, log)
+	if err != nil {
+		return nil, err
+	}
+	g, err := newHostGuard(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +256,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	if !a.enabled() && !cfg.DisableHTTP && !loopbackAddr(cfg.Listen) {
 		return nil, &InsecureListenError{Addr: cfg.Listen}
 	}
-	s := &Server{cfg: cfg, b: b, log: log, auth: a, done: make(chan struct{}), ui: embeddedUI(),
+	s := &Server{cfg: cfg, b: b, log: log, auth: a, guard: g, done: make(chan struct{}), ui: embeddedUI(),
 		refresh: make(chan struct{}, 1)}
 	if err := s.setupTLS(); err != nil {
 		return nil, err
@@ -332,6 +348,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.log.Warn("HTTP basic authentication over plain HTTP exposes passwords on the network: enable HTTPS or use bearer tokens",
 			"addr", ln.Addr().String())
 	}
+	s.guard.addListen(ln.Addr().String())
 	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled())
 	return s.srv.Serve(ln)
 }

@@ -313,6 +313,7 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 		ln.Close()
 		return &InsecureListenError{Addr: ln.Addr().String()}
 	}
+	s.guard.addListen(ln.Addr().String())
 	s.log.Info("HTTPS API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
 		"certificate", certSource(&s.cfg.TLS), "sha256", fingerprint(s.Certificate()))
 	return s.srv.Serve(tls.NewListener(ln, s.tlsConfig))

@@ -26,8 +26,11 @@ export async function getTagged(path, prevTag, opts = {}) {
   return { same: false, tag, data: await r.json() };
 }
 
+// send makes a write. Every write carries the X-PTPWatch header, which no
+// HTML form can send: the server refuses writes without it (or a JSON
+// body), so another site cannot make the browser write.
 export async function send(method, path, body, contentType = 'application/json') {
-  const init = { method, headers: {} };
+  const init = { method, headers: { 'X-PTPWatch': '1' } };
   if (body !== undefined) {
     init.body = contentType === 'application/json' ? JSON.stringify(body) : body;
     init.headers['Content-Type'] = contentType;
