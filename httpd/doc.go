@@ -66,6 +66,27 @@
 // answers other clients 403 before anything else, and request bodies are
 // bounded by Config.MaxRequestBody.
 //
+// Every request's Host header must name the server: a listen address,
+// localhost or a loopback address, the machine's host name, a TLS
+// certificate host, Config.AllowedHosts, or (listening on 0.0.0.0 or ::)
+// one of the machine's addresses; only the host part counts, not the
+// port. Others get 421, which stops DNS rebinding. Writes (methods other
+// than GET, HEAD and OPTIONS) are refused with 403 when their Origin is
+// another origin, when Sec-Fetch-Site says cross-site or same-site, and
+// when an HTML form could have sent them: without the WriteHeader
+// (X-PTPWatch, which the web UI and the CLI send) and with a form
+// Content-Type or none. Bearer requests are exempt from the last rule, as
+// browsers never add tokens by themselves.
+//
+// Failed logins are logged and counted (/metrics). After 10 failures an
+// address (IPv6: its /64) or a user name is locked out for a second,
+// doubling with each further failure up to 5 minutes; locked clients get
+// 429 with Retry-After and no bcrypt comparison, and a locked name only
+// blocks addresses that have failed too. bcrypt comparisons run one per
+// address and one or two at a time in all, while credentials verified
+// before are remembered and pass without waiting, so a guessing flood
+// neither slows valid clients nor starves capture of CPU.
+//
 // HTTPS (Config.TLS) serves with a configured certificate or a generated
 // self-signed ECDSA P-256 one, kept in memory or in a directory; plain
 // HTTP can be turned off (Config.DisableHTTP). With HTTPS enabled, basic

@@ -264,10 +264,12 @@ func quoteHost(h []byte) string {
 // made to send by another site: one whose Origin is not this server, one
 // whose Sec-Fetch-Site is cross-site or same-site (another origin), and
 // one an HTML form could send (no WriteHeader, a form Content-Type or
-// none). Requests with a bearer token are exempt from the last rule:
-// browsers never attach a token by themselves, unlike basic credentials
-// they have cached or the open loopback that needs none. It returns false
-// once it has answered.
+// none). Requests with a bearer token are exempt from the last rule when
+// tokens are configured: browsers never attach a token by themselves (a
+// page setting Authorization itself makes the browser ask first, which
+// the server does not grant), unlike basic credentials they have cached or
+// the open loopback that needs none. It returns false once it has
+// answered.
 func (s *Server) checkWrite(ctx *fasthttp.RequestCtx) bool {
 	if !isWrite(ctx.Method()) {
 		return true
@@ -287,8 +289,9 @@ func (s *Server) checkWrite(ctx *fasthttp.RequestCtx) bool {
 	if len(h.Peek(WriteHeader)) > 0 || !formContentType(h.ContentType()) {
 		return true
 	}
-	if scheme, _, _ := bytes.Cut(bytes.TrimSpace(h.Peek(fasthttp.HeaderAuthorization)), []byte(" ")); bytes.EqualFold(scheme, []byte("Bearer")) {
-		return true
+	scheme, _, _ := bytes.Cut(bytes.TrimSpace(h.Peek(fasthttp.HeaderAuthorization)), []byte(" "))
+	if s.auth.enabled() && bytes.EqualFold(scheme, []byte("Bearer")) {
+		return true // checked next: a wrong token gets 401
 	}
 	s.guardCount.simple.Add(1)
 	writeError(ctx, fasthttp.StatusForbidden, "write refused: send Content-Type: application/json or the header "+

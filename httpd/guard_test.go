@@ -151,6 +151,8 @@ func TestCrossSiteWrites(t *testing.T) {
 		{"null origin", "/api/v1/incidents", "{}", []string{"Origin", "null"}, "cross-origin"},
 		{"Sec-Fetch-Site cross-site", "/api/v1/capture/clear", "", []string{"Sec-Fetch-Site", "cross-site"}, "cross-site"},
 		{"Sec-Fetch-Site same-site", "/api/v1/capture/clear", "", []string{"Sec-Fetch-Site", "same-site"}, "cross-site"},
+		{"a bearer header means nothing on the open API", "/api/v1/capture/clear", "",
+			[]string{WriteHeader, "", "Content-Type", "text/plain", "Authorization", "Bearer x"}, WriteHeader},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
