@@ -38,7 +38,6 @@ type failEntry struct {
 	lockouts int // lockouts since then: the next one lasts base<<lockouts
 	last     time.Time
 	until    time.Time // locked until
-	inflight bool      // a bcrypt comparison runs for this address
 }
 
 // failTable is a bounded LRU table of failEntry. Its owner locks it.
@@ -61,7 +60,7 @@ func (t *failTable) peek(key string, now time.Time) *failEntry {
 		return nil
 	}
 	e := el.Value.(*failEntry)
-	if e.fails > 0 && now.Sub(e.last) > t.policy.forget && !e.inflight {
+	if now.Sub(e.last) > t.policy.forget && !now.Before(e.until) {
 		t.lru.Remove(el)
 		delete(t.m, key)
 		return nil
@@ -106,16 +105,6 @@ func (t *failTable) fail(key string, now time.Time) time.Duration {
 	e.lockouts++
 	e.until = now.Add(d)
 	return d
-}
-
-// release drops an entry that holds nothing worth keeping.
-func (t *failTable) release(key string) {
-	if el, ok := t.m[key]; ok {
-		if e := el.Value.(*failEntry); e.fails == 0 && !e.inflight {
-			t.lru.Remove(el)
-			delete(t.m, key)
-		}
-	}
 }
 
 func (t *failTable) len() int { return len(t.m) }
