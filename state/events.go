@@ -2,6 +2,7 @@ package state
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // EventType names a kind of model event. The names are what the UI and API
@@ -99,12 +100,32 @@ type Event struct {
 // EventLog keeps the most recent events in memory. Shards append to it
 // only when something changes, never per frame, so its mutex is off the
 // frame path. It is safe for concurrent use.
+//
+// Readers never take the mutex: events live in fixed-size chunks that are
+// written once and never reused, and a reader takes an EventSnapshot (an
+// atomic load of the published chunk list and of the next Seq) and reads
+// the chunks directly. So a reader of the whole log neither holds up the
+// writers nor copies anything it does not hand out.
 type EventLog struct {
-	mu     sync.Mutex
-	buf    []Event
-	next   uint64 // Seq of the next event
+	mu     sync.Mutex // serialises writers and the subscriber set
+	size   uint64     // events kept
+	next   atomic.Uint64
+	view   atomic.Pointer[eventView]
 	subs   map[chan Event]struct{}
 	counts map[EventType]uint64
+}
+
+// eventChunkSize is how many events one chunk holds.
+const eventChunkSize = 1024
+
+type eventChunk [eventChunkSize]Event
+
+// eventView is the published chunk list: chunk i holds the events with
+// Seq from (first+i)·eventChunkSize+1. A view is never modified; Add
+// publishes a new one when it starts a chunk.
+type eventView struct {
+	first  uint64 // number of chunks[0]
+	chunks []*eventChunk
 }
 
 // DefaultEventLogSize is how many events an EventLog keeps by default.
@@ -115,7 +136,10 @@ func NewEventLog(size int) *EventLog {
 	if size <= 0 {
 		size = DefaultEventLogSize
 	}
-	return &EventLog{buf: make([]Event, 0, size), next: 1, subs: map[chan Event]struct{}{}, counts: map[EventType]uint64{}}
+	l := &EventLog{size: uint64(size), subs: map[chan Event]struct{}{}, counts: map[EventType]uint64{}}
+	l.next.Store(1)
+	l.view.Store(&eventView{})
+	return l
 }
 
 // Add appends e, filling Seq and Severity (when zero), and passes it to
@@ -126,13 +150,29 @@ func (l *EventLog) Add(e Event) {
 		e.Severity = severityOf(e.Type)
 	}
 	l.mu.Lock()
-	e.Seq = l.next
-	l.next++
-	if len(l.buf) < cap(l.buf) {
-		l.buf = append(l.buf, e)
-	} else {
-		l.buf[int(e.Seq-1)%cap(l.buf)] = e
+	e.Seq = l.next.Load()
+	n := (e.Seq - 1) / eventChunkSize
+	v := l.view.Load()
+	if n >= v.first+uint64(len(v.chunks)) {
+		// Start a chunk, and let go of chunks that hold only events
+		// older than the size kept from now on.
+		oldest := uint64(1)
+		if e.Seq > l.size {
+			oldest = e.Seq - l.size + 1
+		}
+		drop := uint64(0)
+		if oc := (oldest - 1) / eventChunkSize; oc > v.first {
+			drop = min(oc-v.first, uint64(len(v.chunks)))
+		}
+		// Chunks are numbered consecutively, so the new one, n, follows
+		// the last kept.
+		nv := &eventView{first: v.first + drop, chunks: make([]*eventChunk, 0, len(v.chunks)-int(drop)+1)}
+		nv.chunks = append(append(nv.chunks, v.chunks[drop:]...), new(eventChunk))
+		l.view.Store(nv)
+		v = nv
 	}
+	v.chunks[n-v.first][(e.Seq-1)%eventChunkSize] = e
+	l.next.Store(e.Seq + 1) // publishes the event to readers
 	l.counts[e.Type]++
 	for ch := range l.subs {
 		select {
@@ -143,19 +183,67 @@ func (l *EventLog) Add(e Event) {
 	l.mu.Unlock()
 }
 
-// Events returns the kept events with Seq greater than after, oldest first,
-// at most limit of them (all when limit ≤ 0).
+// EventSnapshot is the log as it was at one moment: the kept events with
+// Seq from First to Next−1. It stays valid and unchanged however many
+// events are added later, and reading it takes no lock. Its events are
+// shared: callers must not modify them.
+type EventSnapshot struct {
+	v           *eventView
+	first, next uint64
+}
+
+// Snapshot returns the log's current events.
+func (l *EventLog) Snapshot() EventSnapshot {
+	next := l.next.Load() // first: every event below it is written
+	v := l.view.Load()    // then: a view that holds them (or a newer one)
+	first := uint64(1)
+	if next-1 > l.size {
+		first = next - l.size
+	}
+	first = max(first, v.first*eventChunkSize+1)
+	return EventSnapshot{v: v, first: first, next: max(next, first)}
+}
+
+// First is the Seq of the oldest event held, Next one more than the
+// newest's; the snapshot is empty when they are equal.
+func (s EventSnapshot) First() uint64 { return s.first }
+
+// Next is one more than the Seq of the newest event held.
+func (s EventSnapshot) Next() uint64 { return s.next }
+
+// Len is how many events the snapshot holds.
+func (s EventSnapshot) Len() int { return int(s.next - s.first) }
+
+// At returns the event with Seq seq, which must be from First to Next−1.
+func (s EventSnapshot) At(seq uint64) *Event {
+	return &s.v.chunks[(seq-1)/eventChunkSize-s.v.first][(seq-1)%eventChunkSize]
+}
+
+// From returns the Seq of the first event held after after: First when
+// after is older, Next when nothing is newer (after may be any value,
+// the largest uint64 included).
+func (s EventSnapshot) From(after uint64) uint64 {
+	switch {
+	case after < s.first:
+		return s.first
+	case after >= s.next:
+		return s.next
+	}
+	return after + 1
+}
+
+// Events returns a copy of the kept events with Seq greater than after,
+// oldest first, at most limit of them (all when limit ≤ 0).
 func (l *EventLog) Events(after uint64, limit int) []Event {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	n := len(l.buf)
-	first := l.next - uint64(n) // Seq of the oldest kept event
-	var out []Event
-	for seq := max(first, after+1); seq < l.next; seq++ {
-		out = append(out, l.buf[int(seq-1)%cap(l.buf)])
-		if limit > 0 && len(out) == limit {
-			break
-		}
+	s := l.Snapshot()
+	from := s.From(after)
+	n := s.next - from
+	if limit > 0 && uint64(limit) < n {
+		n = uint64(limit)
+	}
+	out := make([]Event, 0, n)
+	for seq := from; seq < from+n; seq++ {
+		out = append(out, *s.At(seq))
 	}
 	return out
 }
