@@ -85,6 +85,17 @@ func serveMem(t testing.TB, cfg Config, b Backend, o memOpts) *memServer {
 	return m
 }
 
+// serveMemClient returns another client of m's server, connecting from
+// remote.
+func serveMemClient(m *memServer, remote net.IP) *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(context.Context, string, string) (net.Conn, error) {
+			return m.ln.DialWithLocalAddr(&net.TCPAddr{IP: remote, Port: 40001})
+		},
+		DisableCompression: true,
+	}, Timeout: 20 * time.Second}
+}
+
 // do sends a request; hdr holds header name, value pairs.
 func (m *memServer) do(t testing.TB, method, path string, body io.Reader, hdr ...string) reply {
 	t.Helper()

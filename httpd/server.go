@@ -90,6 +90,14 @@ type Config struct {
 	// MaxStreams bounds the event streams open at once; more get 503.
 	// Default DefaultMaxStreams (256).
 	MaxStreams int
+	// MaxStreamsPerClient bounds the event streams one client address may
+	// hold open at once; more get 429, so one client cannot take all of
+	// MaxStreams. Default DefaultMaxStreamsPerClient (16).
+	MaxStreamsPerClient int
+	// HeavyReads is how many large reads (event lists) may scan and encode
+	// at once; others wait their turn, so API load leaves CPU to capture.
+	// Default half the CPUs, at least 1.
+	HeavyReads int
 	// DisableHTTP turns plain HTTP off (Serve refuses), leaving HTTPS
 	// only. Default false: plain HTTP on Listen.
 	DisableHTTP bool
@@ -202,6 +210,7 @@ type Server struct {
 	metaGen  uint64
 
 	hub      hub
+	heavy    chan struct{} // Config.HeavyReads slots for large reads
 	done     chan struct{} // closed by Shutdown: ends event streams and dashcam exports
 	doneOnce sync.Once
 	exports  atomic.Int64 // dashcam exports still writing (see streamExport)
@@ -240,6 +249,12 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	if cfg.MaxStreams <= 0 {
 		cfg.MaxStreams = DefaultMaxStreams
 	}
+	if cfg.MaxStreamsPerClient <= 0 {
+		cfg.MaxStreamsPerClient = DefaultMaxStreamsPerClient
+	}
+	if cfg.HeavyReads <= 0 {
+		cfg.HeavyReads = defaultHeavyReads()
+	}
 	a, err := newAuthenticator(cfg.Users, cfg.Tokens, log)
 	if err != nil {
 		return nil, err
@@ -257,7 +272,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 		return nil, &InsecureListenError{Addr: cfg.Listen}
 	}
 	s := &Server{cfg: cfg, b: b, log: log, auth: a, guard: g, done: make(chan struct{}), ui: embeddedUI(),
-		refresh: make(chan struct{}, 1)}
+		refresh: make(chan struct{}, 1), heavy: make(chan struct{}, cfg.HeavyReads)}
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package httpd
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -35,9 +37,11 @@ import (
 const (
 	DefaultSummaryInterval = time.Second
 	DefaultMaxStreams      = 256
-	streamHeartbeat        = 15 * time.Second
-	streamClientBuffer     = 1024 // messages queued per client
-	maxStreamReplay        = 10_000
+	// DefaultMaxStreamsPerClient is Config.MaxStreamsPerClient's default.
+	DefaultMaxStreamsPerClient = 16
+	streamHeartbeat            = 15 * time.Second
+	streamClientBuffer         = 1024 // messages queued per client
+	maxStreamReplay            = 10_000
 )
 
 // streamMsg is one encoded message; seq is the model event's number, 0 for
@@ -50,6 +54,7 @@ type streamMsg struct {
 type streamClient struct {
 	ch     chan streamMsg
 	kicked chan struct{} // closed when the client fell behind
+	addr   netip.Addr    // the client's address, for the per-address limit
 }
 
 // hub fans the model's events and the periodic summary out to stream
@@ -59,28 +64,51 @@ type hub struct {
 	once    sync.Once
 	mu      sync.Mutex
 	clients map[*streamClient]struct{}
+	perAddr map[netip.Addr]int // clients by address
 }
 
-// join registers a client, starting the hub on first use; it returns nil
-// when the server has MaxStreams clients already.
-func (h *hub) join() *streamClient {
+// Why join refused a client.
+var (
+	errTooManyStreams          = errors.New("too many event streams open")
+	errTooManyStreamsForClient = errors.New("too many event streams open from this client address")
+)
+
+// join registers a client from addr, starting the hub on first use. It
+// fails when the server has MaxStreams clients already, or addr has
+// MaxStreamsPerClient.
+func (h *hub) join(addr netip.Addr) (*streamClient, error) {
 	h.once.Do(func() { go h.run() })
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.clients) >= h.s.cfg.MaxStreams {
-		return nil
+		return nil, errTooManyStreams
+	}
+	if h.perAddr[addr] >= h.s.cfg.MaxStreamsPerClient {
+		return nil, errTooManyStreamsForClient
 	}
 	if h.clients == nil {
-		h.clients = map[*streamClient]struct{}{}
+		h.clients, h.perAddr = map[*streamClient]struct{}{}, map[netip.Addr]int{}
 	}
-	c := &streamClient{ch: make(chan streamMsg, streamClientBuffer), kicked: make(chan struct{})}
+	c := &streamClient{ch: make(chan streamMsg, streamClientBuffer), kicked: make(chan struct{}), addr: addr}
 	h.clients[c] = struct{}{}
-	return c
+	h.perAddr[addr]++
+	return c, nil
+}
+
+// remove drops c; h.mu is held.
+func (h *hub) remove(c *streamClient) {
+	if _, ok := h.clients[c]; !ok {
+		return
+	}
+	delete(h.clients, c)
+	if h.perAddr[c.addr]--; h.perAddr[c.addr] <= 0 {
+		delete(h.perAddr, c.addr)
+	}
 }
 
 func (h *hub) leave(c *streamClient) {
 	h.mu.Lock()
-	delete(h.clients, c)
+	h.remove(c)
 	h.mu.Unlock()
 }
 
@@ -102,7 +130,7 @@ func (h *hub) broadcast(m streamMsg) {
 		default:
 			if m.seq != 0 {
 				close(c.kicked)
-				delete(h.clients, c)
+				h.remove(c)
 			}
 		}
 	}
@@ -137,14 +165,16 @@ func (h *hub) run() {
 
 // eventMessage encodes a model event.
 func eventMessage(e state.Event) streamMsg {
-	b := make([]byte, 0, 256)
+	return streamMsg{seq: e.Seq, b: appendEventMessage(make([]byte, 0, 256), &e)}
+}
+
+// appendEventMessage appends a model event as a server-sent event.
+func appendEventMessage(b []byte, e *state.Event) []byte {
 	b = append(b, "id: "...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, "\nevent: model\ndata: "...)
-	j, _ := json.Marshal(e) // an Event always encodes
-	b = append(b, j...)
-	b = append(b, "\n\n"...)
-	return streamMsg{seq: e.Seq, b: b}
+	b = appendEvent(b, e)
+	return append(b, "\n\n"...)
 }
 
 // scopeSummary is one scope in a summary.
@@ -225,8 +255,14 @@ func (s *Server) eventStream(c *call) error {
 		}
 		after = v
 	}
-	cl := s.hub.join()
-	if cl == nil {
+	addr, _ := netip.AddrFromSlice(c.ctx.RemoteIP())
+	cl, err := s.hub.join(addr.Unmap())
+	switch {
+	case errors.Is(err, errTooManyStreamsForClient):
+		return errorf(fasthttp.StatusTooManyRequests,
+			"too many event streams open from %s (the limit is %d per client address): close other tabs or clients following /api/v1/events/stream",
+			addr.Unmap(), s.cfg.MaxStreamsPerClient)
+	case err != nil:
 		return errorf(fasthttp.StatusServiceUnavailable, "too many event streams open (the limit is %d)", s.cfg.MaxStreams)
 	}
 	ctx := c.ctx
@@ -251,13 +287,25 @@ func (s *Server) streamTo(w *bufio.Writer, cl *streamClient, after uint64, repla
 	last := after
 	w.WriteString("retry: 2000\n\n")
 	if l := s.b.Events(); replay && l != nil {
-		evs := l.Events(after, 0)
-		if len(evs) > maxStreamReplay {
-			evs = evs[len(evs)-maxStreamReplay:]
-		}
-		for _, e := range evs {
-			w.Write(eventMessage(e).b)
-			last = e.Seq
+		// The newest maxStreamReplay events after after, read from a
+		// snapshot (no lock, no copy of the log) a slice at a time in a
+		// heavy-read slot.
+		snap := l.Snapshot()
+		seq := max(snap.From(after), snap.Next()-min(snap.Next(), maxStreamReplay))
+		var b []byte
+		for seq < snap.Next() {
+			if !s.heavySlot() {
+				return
+			}
+			for ; seq < snap.Next() && len(b) < eventSliceBytes; seq++ {
+				b = appendEventMessage(b, snap.At(seq))
+				last = seq
+			}
+			s.heavyDone()
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+			b = b[:0]
 		}
 	}
 	w.Write(s.summaryMessage())

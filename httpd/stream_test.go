@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"testing"
@@ -206,6 +208,49 @@ func TestEventStreamLimit(t *testing.T) {
 	checkError(t, m.get(t, "/api/v1/events/stream"), 503, "too many")
 }
 
+// TestEventStreamLimitPerClient: one address may hold at most
+// MaxStreamsPerClient streams (429 beyond, saying why), others still get
+// theirs, and a closed stream frees its place.
+func TestEventStreamLimitPerClient(t *testing.T) {
+	m := serveMem(t, Config{MaxStreams: 10, MaxStreamsPerClient: 2}, newFixtureBackend(t), memOpts{})
+	var open []*http.Response
+	for range 2 {
+		resp, r := openStream(t, m, "")
+		r.nextOf(t, "summary")
+		open = append(open, resp)
+	}
+	r := m.get(t, "/api/v1/events/stream")
+	checkError(t, r, 429, "per client address")
+	if !strings.Contains(string(r.body), "127.0.0.1") {
+		t.Errorf("the refusal does not name the address: %s", r.body)
+	}
+	// Another address is not affected.
+	other := serveMemClient(m, net.IPv4(192, 0, 2, 7))
+	resp, err := other.Get(m.base + "/api/v1/events/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Errorf("another address got %d", resp.StatusCode)
+	}
+	resp.Body.Close()
+	// Closing one frees a place for the first address.
+	open[0].Body.Close()
+	waitFor(t, "the closed stream to leave", func() bool { return m.s.hub.count() <= 1 })
+	resp2, r2 := openStream(t, m, "")
+	if resp2.StatusCode != 200 {
+		t.Fatalf("after closing one: %d", resp2.StatusCode)
+	}
+	r2.nextOf(t, "summary")
+	// The per-address limit never exceeds the total one.
+	m.s.hub.mu.Lock()
+	n := m.s.hub.perAddr[netip.MustParseAddr("127.0.0.1")]
+	m.s.hub.mu.Unlock()
+	if n != 2 {
+		t.Errorf("127.0.0.1 holds %d streams by the hub's count", n)
+	}
+}
+
 // TestHubNeverBlocks checks that stream clients that stop reading cost
 // the model nothing: EventLog.Add never waits, and the laggards are
 // dropped.
@@ -217,8 +262,12 @@ func TestHubNeverBlocks(t *testing.T) {
 	}
 	defer s.Shutdown(context.Background())
 	var clients []*streamClient
-	for range 50 {
-		clients = append(clients, s.hub.join())
+	for i := range 50 {
+		c, err := s.hub.join(netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, c)
 	}
 	time.Sleep(20 * time.Millisecond) // the hub goroutine subscribes as it starts
 	start := time.Now()
