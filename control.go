@@ -37,6 +37,10 @@ type gate struct {
 	skipBefore int64
 }
 
+// CaughtUp passes on what the gated source knows of its reader's
+// progress (source.Progress).
+func (g *gate) CaughtUp() (caughtUp, ok bool) { return source.CaughtUp(g.Source) }
+
 func (g *gate) Next(ctx context.Context, f *source.Frame) error {
 	for {
 		if err := g.Source.Next(ctx, f); err != nil {

@@ -53,9 +53,15 @@ type Pipeline struct {
 	// Buffer, when set, receives every frame (PTP or not) with its tags.
 	// Only this pipeline may append to it.
 	Buffer *ring.Buffer
-	// Live makes idle shards run their time-driven checks against the wall
-	// clock, for sources whose timestamps are live (capture, paced demo).
+	// Live makes idle shards run their time-driven checks while no frames
+	// come, for sources whose timestamps are live (capture, paced demo):
+	// against the capture time up to which capture has delivered, which
+	// follows the clock only while the reader keeps up (see watch.go).
 	Live bool
+	// StallAfter is how far the reader may fall behind capture before a
+	// Capture Trouble event says so (live only). Zero means
+	// DefaultStallAfter.
+	StallAfter time.Duration
 	// PublishEvery is how often shards publish snapshots for readers;
 	// zero means every 250 ms. Every shard also publishes when Run ends.
 	PublishEvery time.Duration
@@ -70,6 +76,14 @@ type Pipeline struct {
 	reading  bool
 	resetReq atomic.Bool
 	resetAck chan struct{}
+
+	// Live runs: what capture has delivered (see watch.go). lastCap is the
+	// newest capture time handed to the shards, lastAt when (ns since
+	// start), tickAt the capture time shards may judge silence at.
+	start   time.Time
+	lastCap atomic.Int64
+	lastAt  atomic.Int64
+	tickAt  atomic.Int64
 }
 
 // ErrResetPending is returned by ResetBuffer when the reading goroutine has
@@ -153,6 +167,10 @@ type shardWorker struct {
 func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	var workers []*shardWorker
 	var wg sync.WaitGroup
+	p.start = time.Now()
+	p.lastCap.Store(0)
+	p.lastAt.Store(0)
+	p.tickAt.Store(0)
 	// A live source may pause for long stretches; shard goroutines keep
 	// publishing and ticking while it does. Offline, one shard is applied
 	// on the reading goroutine, which is fastest.
@@ -169,8 +187,17 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 		}
 	}
 	p.setReading(true)
+	var watchDone chan struct{}
+	if p.Live {
+		watchDone = make(chan struct{})
+		wg.Add(1)
+		go func() { defer wg.Done(); p.watch(src, watchDone) }()
+	}
 	err := p.read(ctx, src, workers)
 	p.setReading(false)
+	if watchDone != nil {
+		close(watchDone)
+	}
 	for _, w := range workers {
 		p.flush(w)
 		w.closed.Store(true)
@@ -195,7 +222,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 	ifaces := src.Interfaces()
 	every := p.publishEvery()
 	lastPublish := time.Now()
-	var lastFlush int64
+	var lastFlush, newest int64
 	for n := 1; ; n++ {
 		if err := src.Next(ctx, &fr); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -204,6 +231,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			return err
 		}
 		p.Counters.Received.Add(1)
+		newest = max(newest, fr.Timestamp)
 		ok := false
 		meta := ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: fr.TSSource}
 		switch d.Decode(fr.Link, fr.Data) {
@@ -264,6 +292,12 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			for _, w := range workers {
 				p.flush(w)
 			}
+			if p.Live {
+				// Every frame read is in a ring: publish how far
+				// capture has been delivered (lastAt first, see check).
+				p.lastAt.Store(p.mono())
+				p.lastCap.Store(newest)
+			}
 		}
 		if workers == nil && n&1023 == 0 && time.Since(lastPublish) >= every {
 			for i := 0; i < p.Model.Shards(); i++ {
@@ -300,13 +334,20 @@ func (p *Pipeline) work(w *shardWorker) {
 	idle := time.NewTimer(every)
 	defer idle.Stop()
 	for {
+		due := time.Since(lastPublish) >= every
+		var tickAt int64
+		if due && p.Live {
+			// Loaded before popping: every frame captured up to it
+			// was in the ring by then.
+			tickAt = p.tickAt.Load()
+		}
 		n := w.in.PopBatch(buf)
 		for i := 0; i < n; i++ {
 			w.sh.Apply(&buf[i])
 		}
-		if time.Since(lastPublish) >= every && (n == 0 || w.sh.Frames&1023 == 0) {
-			if p.Live {
-				w.sh.Tick(time.Now().UnixNano())
+		if due && (n == 0 || w.sh.Frames&1023 == 0) {
+			if tickAt != 0 && n == 0 {
+				w.sh.Tick(tickAt)
 			}
 			w.sh.PublishPeriodic()
 			lastPublish = time.Now()

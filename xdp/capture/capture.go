@@ -152,6 +152,7 @@ type Capture struct {
 
 	// Several interfaces: hand-off rings and wake-up.
 	merged  bool
+	handoff atomic.Bool // the hand-off rings exist (set once, by the first Next)
 	waiting atomic.Bool
 	wake    chan struct{}
 	cur     *slot // the slot Next returned last; back to its free ring at the next Next
@@ -277,6 +278,25 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 	}
 }
 
+// CaughtUp implements source.Progress for a capture of several
+// interfaces: caught up when no hand-off ring holds a frame. With one
+// interface the frames wait in the kernel's ring, which is not looked at
+// here, so ok is false.
+func (c *Capture) CaughtUp() (caughtUp, ok bool) {
+	if !c.merged || !c.handoff.Load() {
+		return false, false
+	}
+	if c.waiting.Load() {
+		return true, true
+	}
+	for _, r := range c.runs {
+		if r.full.Len() > 0 {
+			return false, true
+		}
+	}
+	return true, true
+}
+
 // nextOne is Next with one interface, read in the caller's goroutine.
 func (c *Capture) nextOne(ctx context.Context, f *source.Frame) error {
 	if !c.reading.Load() {
@@ -336,6 +356,7 @@ func (c *Capture) startOnce(ctx context.Context) {
 			c.wg.Add(1)
 			go func() { defer c.wg.Done(); r.pump(c.ctxRun) }()
 		}
+		c.handoff.Store(true)
 	})
 }
 

@@ -13,6 +13,7 @@ package source
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"ptpwatch/decode"
@@ -77,7 +78,15 @@ type Pacer struct {
 	startAt time.Time
 	started bool
 	timer   *time.Timer // reused, so pacing allocates nothing per frame
+	// waiting is true while Next waits for a frame's time: the reader is
+	// ahead of the recorded traffic, nothing is due.
+	waiting atomic.Bool
 }
+
+// CaughtUp reports whether the pacer is waiting for the next frame's
+// time (nothing due waits for the reader). An unpaced replay (Speed 0)
+// is never caught up: its next frame is always due.
+func (p *Pacer) CaughtUp() (caughtUp, ok bool) { return p.waiting.Load(), true }
 
 // Next returns the next frame of the wrapped source once its time has come.
 func (p *Pacer) Next(ctx context.Context, f *Frame) error {
@@ -96,6 +105,8 @@ func (p *Pacer) Next(ctx context.Context, f *Frame) error {
 	if d <= 0 {
 		return nil
 	}
+	p.waiting.Store(true)
+	defer p.waiting.Store(false)
 	if p.Sleep != nil {
 		return p.Sleep(ctx, d)
 	}
@@ -111,4 +122,25 @@ func (p *Pacer) Next(ctx context.Context, f *Frame) error {
 		p.timer.Stop()
 		return ctx.Err()
 	}
+}
+
+// Progress is implemented by live sources that can tell, from any
+// goroutine while another calls Next, whether the reader has caught up
+// with them. The pipeline uses it to judge silence against what capture
+// has delivered: while frames wait to be read, a quiet model means a slow
+// reader, not a quiet network.
+type Progress interface {
+	// CaughtUp reports whether no captured frame waits for Next (every
+	// frame captured so far has been returned); ok is false when the
+	// source cannot tell.
+	CaughtUp() (caughtUp, ok bool)
+}
+
+// CaughtUp asks src whether its reader has caught up, when src implements
+// Progress; ok is false otherwise.
+func CaughtUp(src Source) (caughtUp, ok bool) {
+	if p, is := src.(Progress); is {
+		return p.CaughtUp()
+	}
+	return false, false
 }
