@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"ptpwatch/state"
@@ -138,18 +139,27 @@ func (s *Server) events(c *call) error {
 	return nil
 }
 
-// heavySlot waits for one of the Config.HeavyReads slots; false when the
-// server shuts down first.
-func (s *Server) heavySlot() bool {
+// heavySlot waits for one of the Config.HeavyReads slots and returns when
+// it got it; ok is false when the server shuts down first.
+func (s *Server) heavySlot() (since time.Time, ok bool) {
 	select {
 	case s.heavy <- struct{}{}:
-		return true
+		return time.Now(), true
 	case <-s.done:
-		return false
+		return time.Time{}, false
 	}
 }
 
-func (s *Server) heavyDone() { <-s.heavy }
+// heavyDone gives back a slot taken at since. The slot rests as long as
+// it was worked (a duty cycle of one half), so heavy reads take at most
+// half of HeavyReads cores, the CPU time of sending what they encoded
+// included, and capture keeps the rest.
+func (s *Server) heavyDone(since time.Time) {
+	if d := time.Since(since); d > 0 {
+		time.Sleep(d)
+	}
+	<-s.heavy
+}
 
 // writeEvents writes the answer to q from snap, slice by slice, each
 // slice's scanning and encoding done in a heavy-read slot.
@@ -161,7 +171,8 @@ func (s *Server) writeEvents(w *bufio.Writer, snap state.EventSnapshot, q *event
 		var found uint64
 		start := snap.Next()
 		for start > from && found < q.limit {
-			if !s.heavySlot() {
+			since, ok := s.heavySlot()
+			if !ok {
 				return
 			}
 			for n := 0; start > from && found < q.limit && n < eventSliceScan; n++ {
@@ -170,7 +181,7 @@ func (s *Server) writeEvents(w *bufio.Writer, snap state.EventSnapshot, q *event
 					found++
 				}
 			}
-			s.heavyDone()
+			s.heavyDone(since)
 		}
 		from = start
 	}
@@ -179,7 +190,8 @@ func (s *Server) writeEvents(w *bufio.Writer, snap state.EventSnapshot, q *event
 	var written, last, next uint64
 	seq := from
 	for seq < snap.Next() && next == 0 {
-		if !s.heavySlot() {
+		since, ok := s.heavySlot()
+		if !ok {
 			return
 		}
 		for n := 0; seq < snap.Next() && len(buf) < eventSliceBytes && n < eventSliceScan; n, seq = n+1, seq+1 {
@@ -197,7 +209,7 @@ func (s *Server) writeEvents(w *bufio.Writer, snap state.EventSnapshot, q *event
 			buf = appendEvent(buf, e)
 			written, last = written+1, seq
 		}
-		s.heavyDone()
+		s.heavyDone(since)
 		if _, err := w.Write(buf); err != nil {
 			return // the client went away
 		}

@@ -294,14 +294,15 @@ func (s *Server) streamTo(w *bufio.Writer, cl *streamClient, after uint64, repla
 		seq := max(snap.From(after), snap.Next()-min(snap.Next(), maxStreamReplay))
 		var b []byte
 		for seq < snap.Next() {
-			if !s.heavySlot() {
+			since, ok := s.heavySlot()
+			if !ok {
 				return
 			}
 			for ; seq < snap.Next() && len(b) < eventSliceBytes; seq++ {
 				b = appendEventMessage(b, snap.At(seq))
 				last = seq
 			}
-			s.heavyDone()
+			s.heavyDone(since)
 			if _, err := w.Write(b); err != nil {
 				return
 			}
