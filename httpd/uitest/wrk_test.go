@@ -516,3 +516,58 @@ func BenchmarkPipelineBesideHeavyEventReads(b *testing.B) {
 		b.ReportMetric(1+r.wall, "wall-rate-ratio")
 	}
 }
+
+// TestPacedIntakeBesideHeavyEventReads is issue 12's load case as the
+// appliance meets it: the demo network with 5,000 extra followers paced in
+// real time (live mode, as capture would deliver it) while 100 clients
+// read the largest event pages. Capture must keep up: frames taken in
+// within 10 % of those due, and no Master Silent (the network does not
+// stop; a slow reader is not a silent master).
+func TestPacedIntakeBesideHeavyEventReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("CPU-heavy for about 10 s")
+	}
+	net := sim.DefaultDemo()
+	if err := sim.AddDemoFollowers(&net, 5000); err != nil {
+		t.Fatal(err)
+	}
+	n, err := sim.New(net, sim.Options{Start: time.Now().UnixNano()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newModelBackend(t, 64<<20)
+	fillEventLog(b)
+	b.pipe.Live = true
+	base := serveBackend(t, b)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.pipe.Run(ctx, &source.Pacer{Source: n, Speed: 1}) }()
+	defer func() { cancel(); <-done }()
+	time.Sleep(3 * time.Second) // every clock seen
+	window := func() float64 {
+		f0, w0 := b.pipe.Counters.Received.Load(), time.Now()
+		time.Sleep(3 * time.Second)
+		return float64(b.pipe.Counters.Received.Load()-f0) / time.Since(w0).Seconds()
+	}
+	idle := window()
+	cctx, ccancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() { defer wg.Done(); heavyEventClient(cctx, base) }()
+	}
+	loaded := window()
+	ccancel()
+	wg.Wait()
+	after := window() // catching up on what waited
+	t.Logf("paced demo + 5,000 followers: %.0f frames/s alone, %.0f with 100 heavy event readers (%.1f %%), %.0f after",
+		idle, loaded, 100*(loaded/idle-1), after)
+	if loaded < 0.9*idle {
+		t.Errorf("intake fell to %.0f frames/s with heavy readers from %.0f", loaded, idle)
+	}
+	for _, e := range b.model.Events.Events(state.DefaultEventLogSize, 0) {
+		if e.Type == state.MasterSilent {
+			t.Errorf("false %s: %s %s", e.Type, e.Subject, e.Detail)
+		}
+	}
+}
