@@ -191,7 +191,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	if p.Live {
 		watchDone = make(chan struct{})
 		wg.Add(1)
-		go func() { defer wg.Done(); p.watch(src, watchDone) }()
+		go func() { defer wg.Done(); p.watch(ctx, src, watchDone) }()
 	}
 	err := p.read(ctx, src, workers)
 	p.setReading(false)

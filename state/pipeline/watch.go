@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -43,7 +44,8 @@ const DefaultStallAfter = 2 * time.Second
 type readerWatch struct {
 	p        *Pipeline
 	src      source.Source
-	received uint64 // Counters.Received at the last check
+	ctx      context.Context // Run's: once it ends, the source's state says nothing
+	received uint64          // Counters.Received at the last check
 	// base is the smallest (lastAt − lastCap) seen: the offset between
 	// the monotonic and the capture clock plus the quickest delivery.
 	base     int64
@@ -89,6 +91,12 @@ func (w *readerWatch) check(now int64) {
 	if tick > p.tickAt.Load() {
 		p.tickAt.Store(tick)
 	}
+	if w.ctx.Err() != nil {
+		// Run is ending: a source woken by the cancellation no longer
+		// waits for anything (checked after asking it, which it answered
+		// after the cancellation if at all affected by it).
+		return
+	}
 	limit := p.stallAfter()
 	switch {
 	case !w.stalled && lag > int64(limit):
@@ -110,8 +118,8 @@ func (w *readerWatch) check(now int64) {
 }
 
 // watch checks the reader every publish interval until done closes.
-func (p *Pipeline) watch(src source.Source, done <-chan struct{}) {
-	w := &readerWatch{p: p, src: src}
+func (p *Pipeline) watch(ctx context.Context, src source.Source, done <-chan struct{}) {
+	w := &readerWatch{p: p, src: src, ctx: ctx}
 	t := time.NewTicker(p.publishEvery())
 	defer t.Stop()
 	for {
