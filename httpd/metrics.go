@@ -92,6 +92,22 @@ func (s *Server) metrics(c *call) error {
 	}
 
 	s.securityMetrics(&m)
+	cs := s.limiter.stats()
+	m.family("ptpwatch_http_connections", "gauge", "HTTP and HTTPS connections open.")
+	m.sample("ptpwatch_http_connections", float64(cs.Open))
+	m.family("ptpwatch_http_connections_limit", "gauge", "Most HTTP and HTTPS connections open at once, in total and per client address (loopback exempt).")
+	m.sample("ptpwatch_http_connections_limit", float64(cs.Max), "scope", "total")
+	m.sample("ptpwatch_http_connections_limit", float64(cs.MaxPerClient), "scope", "per_client")
+	m.family("ptpwatch_http_connections_accepted_total", "counter", "HTTP and HTTPS connections accepted and served.")
+	m.sample("ptpwatch_http_connections_accepted_total", float64(cs.Accepted))
+	m.family("ptpwatch_http_connections_refused_total", "counter",
+		"Connections closed as soon as they were accepted, by reason: allow_list (address not allowed), max_conns (total limit reached), max_conns_per_client (the address's limit reached).")
+	for _, r := range sortedKeys(cs.Refused) {
+		m.sample("ptpwatch_http_connections_refused_total", float64(cs.Refused[r]), "reason", r)
+	}
+	m.family("ptpwatch_http_accept_errors_total", "counter",
+		"Temporary errors accepting connections (out of file descriptors or memory, ...), each retried after a pause of up to 1 s.")
+	m.sample("ptpwatch_http_accept_errors_total", float64(cs.AcceptErrors))
 
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	c.ctx.SetBody(m.b)

@@ -146,6 +146,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	ip, _ := netip.AddrFromSlice(ctx.RemoteIP())
+	// The listener closes connections from other addresses at accept;
+	// this is a second line for connections that reach the handler
+	// another way.
 	if !allowed(s.cfg.AllowList, ip) {
 		writeError(ctx, fasthttp.StatusForbidden, "client address "+ip.Unmap().String()+" is not in the allow-list")
 		return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,12 @@ const DefaultListen = "127.0.0.1:8319"
 // DefaultMaxRequestBody is the request body limit when Config.MaxRequestBody
 // is zero.
 const DefaultMaxRequestBody = 1 << 20
+
+// DefaultHeaderTimeout is Config.HeaderTimeout when it is zero.
+const DefaultHeaderTimeout = 10 * time.Second
+
+// ErrServerClosed is returned by Serve and ServeTLS after Shutdown.
+var ErrServerClosed = errors.New("httpd: server shut down")
 
 // Role is what an authenticated client may do.
 type Role string
@@ -77,9 +84,27 @@ type Config struct {
 	// Origin of writes on any port and scheme. "*" accepts every host.
 	// TLSConfig.Hosts count too. Default none.
 	AllowedHosts []string
-	// AllowList, when not empty, restricts clients to these prefixes; others
-	// get 403. Default: every client.
+	// AllowList, when not empty, restricts clients to these prefixes:
+	// connections from other addresses are closed as soon as they are
+	// accepted, before any byte is read (no 403 answer: a refused client
+	// must not hold a descriptor). Default: every client.
 	AllowList []netip.Prefix
+	// MaxConns bounds the connections open at once over all listeners
+	// (HTTP and HTTPS); more are closed as soon as they are accepted.
+	// Default DefaultMaxConns(): half the open-file limit, 32 to 4096.
+	MaxConns int
+	// MaxConnsPerClient bounds the connections open at once from one
+	// client address; more are closed as soon as they are accepted.
+	// Loopback clients are counted only against MaxConns (a local
+	// reverse proxy speaks for many clients, and every 127.x address is
+	// local anyway). Default DefaultMaxConnsPerClient (128).
+	MaxConnsPerClient int
+	// HeaderTimeout bounds the TLS handshake and the reading of a
+	// request's header, from the connection's start or, on a kept-alive
+	// connection, from the request's first byte; ReadTimeout then bounds
+	// the body, from the header's end. Default DefaultHeaderTimeout
+	// (10 s), at most ReadTimeout.
+	HeaderTimeout time.Duration
 	// ReadTimeout, WriteTimeout and IdleTimeout bound connections. Defaults
 	// 30 s, 0 (none: pcapng downloads and event streams may be long) and
 	// 120 s.
@@ -220,6 +245,10 @@ type Server struct {
 	certs     certStore
 	tlsConfig *tls.Config // nil without HTTPS
 
+	limiter   *connLimiter     // shared by every listener
+	lnMu      sync.Mutex       // guards listeners; Shutdown closes them
+	listeners []*limitListener // being served
+
 	debug bool // the log takes debug records: log every request
 }
 
@@ -239,6 +268,26 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	}
 	if cfg.ReadTimeout == 0 {
 		cfg.ReadTimeout = 30 * time.Second
+	}
+	if cfg.HeaderTimeout == 0 {
+		cfg.HeaderTimeout = DefaultHeaderTimeout
+	}
+	if cfg.ReadTimeout > 0 {
+		cfg.HeaderTimeout = min(cfg.HeaderTimeout, cfg.ReadTimeout)
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns()
+	}
+	if cfg.MaxConnsPerClient == 0 {
+		cfg.MaxConnsPerClient = DefaultMaxConnsPerClient
+	}
+	switch {
+	case cfg.MaxConns < 0:
+		return nil, &ConfigError{"MaxConns", fmt.Sprintf("%d: want a positive number (0 for the default)", cfg.MaxConns)}
+	case cfg.MaxConnsPerClient < 0:
+		return nil, &ConfigError{"MaxConnsPerClient", fmt.Sprintf("%d: want a positive number (0 for the default)", cfg.MaxConnsPerClient)}
+	case cfg.HeaderTimeout < 0 || cfg.ReadTimeout < 0:
+		return nil, &ConfigError{"HeaderTimeout", "timeouts must not be negative"}
 	}
 	if cfg.IdleTimeout == 0 {
 		cfg.IdleTimeout = 120 * time.Second
@@ -279,6 +328,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	if cfg = s.cfg; cfg.TLS.Enabled && !a.enabled() && !loopbackAddr(cfg.TLS.Listen) {
 		return nil, &InsecureListenError{Addr: cfg.TLS.Listen}
 	}
+	s.limiter = newConnLimiter(cfg.AllowList, cfg.MaxConns, cfg.MaxConnsPerClient, log)
 	s.hub.s = s
 	s.debug = log.Enabled(context.Background(), slog.LevelDebug)
 	s.meta = NewMemoryMetadata()
@@ -290,10 +340,14 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 	}
 	s.routes = s.routeTable()
 	s.srv = &fasthttp.Server{
-		Handler:               s.handle,
-		Name:                  "ptpwatch",
-		MaxRequestBodySize:    cfg.MaxRequestBody,
-		ReadTimeout:           cfg.ReadTimeout,
+		Handler:            s.handle,
+		Name:               "ptpwatch",
+		MaxRequestBodySize: cfg.MaxRequestBody,
+		// fasthttp's ReadTimeout starts before the TLS handshake and the
+		// header; once the header is in, HeaderReceived gives the body
+		// the rest of Config.ReadTimeout.
+		ReadTimeout:           cfg.HeaderTimeout,
+		HeaderReceived:        s.headerReceived,
 		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           cfg.IdleTimeout,
 		NoDefaultServerHeader: false,
@@ -364,8 +418,48 @@ func (s *Server) Serve(ln net.Listener) error {
 			"addr", ln.Addr().String())
 	}
 	s.guard.addListen(ln.Addr().String())
-	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled())
-	return s.srv.Serve(ln)
+	s.log.Info("HTTP API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
+		"max_conns", s.cfg.MaxConns, "max_conns_per_client", s.cfg.MaxConnsPerClient)
+	return s.serve(ln, nil)
+}
+
+// serve runs fasthttp on ln, wrapped in the connection limiter (and in
+// TLS when tc is not nil), until Shutdown closes it. Temporary accept
+// errors never end it; any other error closes ln before it is returned,
+// so the caller may listen on the same address again.
+func (s *Server) serve(ln net.Listener, tc *tls.Config) error {
+	ll := s.limiter.wrap(ln)
+	s.lnMu.Lock()
+	select {
+	case <-s.done:
+		s.lnMu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	default:
+	}
+	s.listeners = append(s.listeners, ll)
+	s.lnMu.Unlock()
+	defer func() {
+		s.lnMu.Lock()
+		s.listeners = slices.DeleteFunc(s.listeners, func(x *limitListener) bool { return x == ll })
+		s.lnMu.Unlock()
+	}()
+	var served net.Listener = ll
+	if tc != nil {
+		served = tls.NewListener(ll, tc)
+	}
+	err := s.srv.Serve(served)
+	if err != nil {
+		ll.Close()
+		return fmt.Errorf("httpd: serving %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// headerReceived gives a request's body ReadTimeout from the end of its
+// header (see Config.HeaderTimeout).
+func (s *Server) headerReceived(*fasthttp.RequestHeader) fasthttp.RequestConfig {
+	return fasthttp.RequestConfig{ReadTimeout: s.cfg.ReadTimeout}
 }
 
 // Shutdown ends event streams and dashcam exports, stops accepting
@@ -376,7 +470,14 @@ func (s *Server) Serve(ln net.Listener) error {
 // so the store may be closed. An export writing to a client that stopped
 // reading ends only when the connection does (WriteTimeout).
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.lnMu.Lock()
 	s.doneOnce.Do(func() { close(s.done) })
+	// Close the listeners here too: one whose Serve has registered it but
+	// not yet reached fasthttp would otherwise escape fasthttp's Shutdown.
+	for _, ll := range s.listeners {
+		ll.Close()
+	}
+	s.lnMu.Unlock()
 	err := s.srv.ShutdownWithContext(ctx)
 	for err == nil && s.exports.Load() > 0 {
 		select {

@@ -316,7 +316,7 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 	s.guard.addListen(ln.Addr().String())
 	s.log.Info("HTTPS API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
 		"certificate", certSource(&s.cfg.TLS), "sha256", fingerprint(s.Certificate()))
-	return s.srv.Serve(tls.NewListener(ln, s.tlsConfig))
+	return s.serve(ln, s.tlsConfig)
 }
 
 func certSource(t *TLSConfig) string {
