@@ -156,13 +156,15 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	if !s.checkHost(ctx) || !s.checkWrite(ctx) {
 		return
 	}
+	plainRemote, done := s.tlsPolicy(ctx, ip)
+	if done {
+		return
+	}
 	c := call{s: s, ctx: ctx, role: RoleAdmin, who: "anonymous", vars: make([]string, 0, 4)}
 	if s.auth.enabled() {
-		if h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization); len(h) >= 6 && strings.EqualFold(string(h[:6]), "basic ") {
-			if msg := s.basicNeedsTLS(ctx.IsTLS(), ip); msg != "" {
-				writeError(ctx, fasthttp.StatusForbidden, msg)
-				return
-			}
+		if h := ctx.Request.Header.Peek(fasthttp.HeaderAuthorization); plainRemote && len(h) >= 6 && strings.EqualFold(string(h[:6]), "basic ") {
+			writeError(ctx, fasthttp.StatusForbidden, s.basicNeedsTLS())
+			return
 		}
 		r := s.auth.check(ctx, ip)
 		switch r.status {
@@ -177,9 +179,15 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, fasthttp.StatusServiceUnavailable, "every password check is busy: try again in "+retryAfter(r.retry)+" s")
 			return
 		default:
-			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Basic realm="ptpwatch", charset="UTF-8"`)
+			if !plainRemote {
+				// Never invite a browser to send a password in clear.
+				ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Basic realm="ptpwatch", charset="UTF-8"`)
+			}
 			ctx.Response.Header.Add(fasthttp.HeaderWWWAuthenticate, `Bearer realm="ptpwatch"`)
 			msg := "authentication required: use HTTP basic or bearer authentication"
+			if plainRemote {
+				msg = "authentication required: use a bearer token, or HTTPS (" + s.cfg.TLS.Listen + ") for basic authentication"
+			}
 			if len(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization)) > 0 {
 				msg = "invalid credentials"
 			}

@@ -243,7 +243,8 @@ type Server struct {
 	ui *uiFiles
 
 	certs     certStore
-	tlsConfig *tls.Config // nil without HTTPS
+	tlsConfig *tls.Config            // nil without HTTPS
+	tlsPort   atomic.Pointer[string] // the port ServeTLS listens on, for redirects
 
 	limiter   *connLimiter     // shared by every listener
 	lnMu      sync.Mutex       // guards listeners; Shutdown closes them

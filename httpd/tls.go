@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 // DefaultTLSListen is the HTTPS address when TLSConfig.Listen is empty.
@@ -63,6 +65,19 @@ type TLSConfig struct {
 	Hosts []string
 }
 
+// tls12Suites are the TLS 1.2 cipher suites offered: forward secrecy
+// (ECDHE) and authenticated encryption (AES-GCM, ChaCha20-Poly1305) only,
+// no CBC, SHA-1 or RSA key exchange. TLS 1.3's suites, all of that kind,
+// are fixed by Go.
+var tls12Suites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 // certStore holds the certificate in use; ReloadCertificate swaps it.
 type certStore struct {
 	cur atomic.Pointer[tls.Certificate]
@@ -95,6 +110,7 @@ func (s *Server) setupTLS() error {
 	s.certs.cur.Store(cert)
 	s.tlsConfig = &tls.Config{
 		MinVersion:     tls.VersionTLS12,
+		CipherSuites:   tls12Suites,
 		GetCertificate: s.certs.get,
 		NextProtos:     []string{"http/1.1"},
 	}
@@ -314,6 +330,8 @@ func (s *Server) ServeTLS(ln net.Listener) error {
 		return &InsecureListenError{Addr: ln.Addr().String()}
 	}
 	s.guard.addListen(ln.Addr().String())
+	port := portOf(ln.Addr().String())
+	s.tlsPort.Store(&port)
 	s.log.Info("HTTPS API listening", "addr", ln.Addr().String(), "auth", s.auth.enabled(),
 		"certificate", certSource(&s.cfg.TLS), "sha256", fingerprint(s.Certificate()))
 	return s.serve(ln, s.tlsConfig)
@@ -329,14 +347,63 @@ func certSource(t *TLSConfig) string {
 	return "self-signed, in memory"
 }
 
-// basicNeedsTLS explains why basic authentication was refused on a plain
-// HTTP connection, or returns "" when it may be used.
-func (s *Server) basicNeedsTLS(isTLS bool, remote netip.Addr) string {
-	if isTLS || !s.cfg.TLS.Enabled || remote.Unmap().IsLoopback() {
-		return ""
+// hstsValue is the Strict-Transport-Security header of HTTPS answers:
+// browsers that have seen it go to HTTPS by themselves for a year. It
+// names no subdomains: the appliance speaks only for its own host name.
+const hstsValue = "max-age=31536000"
+
+// tlsPolicy applies HTTPS to a request. Over HTTPS it adds
+// Strict-Transport-Security. With HTTPS on, a plain HTTP request from
+// another host is redirected (308, keeping method and body) to the same
+// URL over HTTPS, before any authentication, so a browser never gets a
+// basic-authentication challenge over plain HTTP; done is then true.
+// When HTTPS listens only on the loopback, where a redirect could not be
+// followed, the request goes on with plainRemote true: basic
+// authentication is refused and never offered.
+func (s *Server) tlsPolicy(ctx *fasthttp.RequestCtx, remote netip.Addr) (plainRemote, done bool) {
+	if ctx.IsTLS() {
+		ctx.Response.Header.Set(fasthttp.HeaderStrictTransportSecurity, hstsValue)
+		return false, false
 	}
-	return fmt.Sprintf("HTTP basic authentication is only accepted over HTTPS (port %s) or from the loopback; use HTTPS or a bearer token",
-		portOf(s.cfg.TLS.Listen))
+	if !s.cfg.TLS.Enabled || remote.Unmap().IsLoopback() {
+		return false, false
+	}
+	if loopbackAddr(s.cfg.TLS.Listen) {
+		return true, false
+	}
+	ctx.Response.Header.Set(fasthttp.HeaderLocation, s.httpsURL(ctx))
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
+	writeError(ctx, fasthttp.StatusPermanentRedirect, "use HTTPS: "+s.httpsURL(ctx))
+	return true, true
+}
+
+// httpsURL is the request's URL over HTTPS: the host the client asked
+// for (the Host header, else the address it connected to) on the HTTPS
+// port, with the same path and query.
+func (s *Server) httpsURL(ctx *fasthttp.RequestCtx) string {
+	host := string(ctx.Host())
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if host == "" || strings.ContainsAny(host, "/\\?#@ \t") {
+		host = ctx.LocalIP().String()
+	}
+	if ip, err := netip.ParseAddr(host); err == nil {
+		host = ip.String()
+	}
+	port := portOf(s.cfg.TLS.Listen)
+	if p := s.tlsPort.Load(); p != nil {
+		port = *p
+	}
+	return "https://" + net.JoinHostPort(host, port) + string(ctx.URI().RequestURI())
+}
+
+// basicNeedsTLS explains why basic authentication was refused on a plain
+// HTTP connection from another host.
+func (s *Server) basicNeedsTLS() string {
+	return fmt.Sprintf("HTTP basic authentication is only accepted over HTTPS (%s) or from the loopback; use HTTPS or a bearer token",
+		s.cfg.TLS.Listen)
 }
 
 func portOf(addr string) string {
