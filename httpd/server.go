@@ -511,6 +511,9 @@ func loopbackAddr(addr string) bool {
 // transportError answers requests fasthttp could not parse or accept
 // (oversized bodies, bad request lines) with the JSON error shape.
 func (s *Server) transportError(ctx *fasthttp.RequestCtx, err error) {
+	if ctx.IsTLS() {
+		ctx.Response.Header.Set(fasthttp.HeaderStrictTransportSecurity, hstsValue)
+	}
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge,

@@ -117,6 +117,12 @@ func TestHSTSEverywhere(t *testing.T) {
 			t.Errorf("%s (%d): Strict-Transport-Security %q", path, r.status, got)
 		}
 	}
+	// Answers fasthttp makes itself, for requests it cannot parse.
+	big := strings.Repeat("x", 2<<20)
+	r := m.send(t, "POST", "/api/v1/capture/clear", big)
+	if got := r.header.Get("Strict-Transport-Security"); r.status != 413 || got != hstsValue {
+		t.Errorf("oversized body (%d): Strict-Transport-Security %q", r.status, got)
+	}
 }
 
 // rsaCertFiles writes a self-signed RSA certificate for localhost, so
