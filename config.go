@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -78,19 +79,22 @@ type ModelConfig struct {
 
 // HTTPConfig is the [http] section.
 type HTTPConfig struct {
-	Enabled         bool     `toml:"enabled"`
-	Listen          string   `toml:"listen"`
-	HTTPS           bool     `toml:"https"`
-	HTTPSListen     string   `toml:"https_listen"`
-	CertFile        string   `toml:"cert_file"`
-	KeyFile         string   `toml:"key_file"`
-	SelfSignedDir   string   `toml:"self_signed_dir"`
-	CertHosts       []string `toml:"cert_hosts"`
-	Users           []string `toml:"users"`
-	Tokens          []string `toml:"tokens"`
-	AllowList       []string `toml:"allow"`
-	AllowedHosts    []string `toml:"hosts"`
-	MaxRequestBytes int      `toml:"max_request_bytes"`
+	Enabled           bool     `toml:"enabled"`
+	Listen            string   `toml:"listen"`
+	HTTPS             bool     `toml:"https"`
+	HTTPSListen       string   `toml:"https_listen"`
+	CertFile          string   `toml:"cert_file"`
+	KeyFile           string   `toml:"key_file"`
+	SelfSignedDir     string   `toml:"self_signed_dir"`
+	CertHosts         []string `toml:"cert_hosts"`
+	Users             []string `toml:"users"`
+	Tokens            []string `toml:"tokens"`
+	AllowList         []string `toml:"allow"`
+	AllowedHosts      []string `toml:"hosts"`
+	MaxRequestBytes   int      `toml:"max_request_bytes"`
+	MaxConns          int      `toml:"max_conns"`
+	MaxConnsPerClient int      `toml:"max_conns_per_client"`
+	HeaderTimeout     int      `toml:"header_timeout"`
 }
 
 // StorageConfig is the [storage] section.
@@ -134,7 +138,7 @@ var settings = []setting{
 	{"model", "slave_term", `"Slave"`, true, "With state_terms = \"custom\": the word for SLAVE."},
 	{"http", "enabled", "true", false, "Serve plain HTTP on listen. Turn it off to serve HTTPS only."},
 	{"http", "listen", `"127.0.0.1:8319"`, false, "Address of the web UI and REST API (the same as --http). Any address other than the loopback needs users or tokens configured."},
-	{"http", "https", "false", false, "Serve HTTPS on https_listen, with cert_file and key_file or a generated self-signed ECDSA certificate. With HTTPS on, basic authentication over plain HTTP is refused from other hosts."},
+	{"http", "https", "false", false, "Serve HTTPS on https_listen, with cert_file and key_file or a generated self-signed ECDSA certificate. With HTTPS on, plain HTTP requests from other hosts are redirected to HTTPS (308) and basic authentication is never offered over plain HTTP; HTTPS answers carry Strict-Transport-Security; TLS 1.2 offers only ECDHE with AES-GCM or ChaCha20-Poly1305, TLS 1.3 as Go fixes it."},
 	{"http", "https_listen", `"127.0.0.1:8443"`, false, "Address of HTTPS; any address other than the loopback needs users or tokens configured."},
 	{"http", "cert_file", `""`, false, "PEM certificate (chain, leaf first) for HTTPS; give key_file with it. Empty: a self-signed certificate. SIGHUP re-reads the files."},
 	{"http", "key_file", `""`, false, "PEM private key of cert_file."},
@@ -142,9 +146,12 @@ var settings = []setting{
 	{"http", "cert_hosts", "[]", false, "Extra DNS names and addresses the self-signed certificate names (it always names localhost, the loopback addresses and the host name)."},
 	{"http", "users", "[]", false, "Accounts for HTTP basic authentication, each \"NAME:ROLE:BCRYPT-HASH\" with ROLE read-only or admin; `ptpwatch passwd` prints a hash. Empty with no tokens: the API is open, which only the loopback allows."},
 	{"http", "tokens", "[]", false, "Bearer tokens, each \"NAME:ROLE:SHA256-HEX\" of the token; `ptpwatch passwd --token` makes a token and its digest."},
-	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client."},
+	{"http", "allow", "[]", false, "Client address prefixes allowed to connect, e.g. [\"10.0.0.0/8\", \"::1/128\"]; empty allows every client. Connections from other addresses are closed as soon as they are accepted, without an answer."},
 	{"http", "hosts", "[]", false, "Extra host names (or addresses) clients use to reach the appliance, e.g. [\"ptp.example.net\"] or a reverse proxy's name; \"*\" turns the check off. Requests whose Host header names none of these, a listen address, the loopback, the machine's host name, cert_hosts or (listening on 0.0.0.0 or ::) one of its addresses are refused with 421, which stops DNS rebinding; the port is not compared. These hosts are also trusted as the origin of writes on any port."},
 	{"http", "max_request_bytes", "1048576", false, "Largest request body accepted, in bytes; larger requests get 413."},
+	{"http", "max_conns", "0", false, "Most HTTP and HTTPS connections open at once; more are closed as soon as they are accepted (counted in /metrics). 0: half the process's open-file limit, at least 32 and at most 4096, leaving the rest for capture and the store."},
+	{"http", "max_conns_per_client", "128", false, "Most connections open at once from one client address; more are closed as soon as they are accepted. Loopback clients (a local reverse proxy, for example) count only against max_conns."},
+	{"http", "header_timeout", "10", false, "Seconds a client has for the TLS handshake and a request's header; slower connections are closed. The body then has 30 seconds."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
 	{"dashcam", "triggers", `["Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"]`, false, "Event types that start (or extend) an incident; [] records only manual triggers (POST /api/v1/incidents)."},
@@ -168,7 +175,8 @@ func DefaultConfig() Config {
 		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
-		HTTP:    HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20},
+		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
+			MaxConnsPerClient: httpd.DefaultMaxConnsPerClient, HeaderTimeout: int(httpd.DefaultHeaderTimeout / time.Second)},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log: LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
@@ -352,6 +360,7 @@ func (c *Config) Validate() error {
 // configuration, checking each credential and prefix.
 func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes, DisableHTTP: !c.HTTP.Enabled, AllowedHosts: c.HTTP.AllowedHosts,
+		MaxConns: c.HTTP.MaxConns, MaxConnsPerClient: c.HTTP.MaxConnsPerClient, HeaderTimeout: time.Duration(c.HTTP.HeaderTimeout) * time.Second,
 		TLS: httpd.TLSConfig{Enabled: c.HTTP.HTTPS, Listen: c.HTTP.HTTPSListen, CertFile: c.HTTP.CertFile, KeyFile: c.HTTP.KeyFile,
 			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts}}
 	if !c.HTTP.Enabled && !c.HTTP.HTTPS {
@@ -360,6 +369,15 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 	var errs []error
 	if c.HTTP.MaxRequestBytes < 1024 {
 		errs = append(errs, fmt.Errorf("http.max_request_bytes %d: want at least 1024", c.HTTP.MaxRequestBytes))
+	}
+	if c.HTTP.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("http.max_conns %d: want a positive number, or 0 for half the open-file limit", c.HTTP.MaxConns))
+	}
+	if c.HTTP.MaxConnsPerClient < 1 {
+		errs = append(errs, fmt.Errorf("http.max_conns_per_client %d: want at least 1", c.HTTP.MaxConnsPerClient))
+	}
+	if c.HTTP.HeaderTimeout < 1 || c.HTTP.HeaderTimeout > 30 {
+		errs = append(errs, fmt.Errorf("http.header_timeout %d: want 1 to 30 seconds", c.HTTP.HeaderTimeout))
 	}
 	for i, u := range c.HTTP.Users {
 		name, role, hash, ok := splitCredential(u)
