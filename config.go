@@ -323,6 +323,9 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen %q: %v", c.HTTP.Listen, err))
 	}
+	if _, _, err := net.SplitHostPort(c.HTTP.HTTPSListen); err != nil && c.HTTP.HTTPS {
+		errs = append(errs, fmt.Errorf("http.https_listen %q: %v", c.HTTP.HTTPSListen, err))
+	}
 	if _, err := c.HTTPServerConfig(); err != nil {
 		errs = append(errs, err)
 	}
@@ -425,16 +428,25 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 		// against the credentials; report its verdict as a config error.
 		check := out
 		check.TLS.SelfSignedDir = "" // checking must not write a certificate
+		checks := []httpd.Config{check}
 		if check.TLS.Enabled && check.TLS.CertFile == "" {
-			// Nor spend time generating one: check the HTTPS address's
-			// need for credentials as if it served plain HTTP.
-			check.TLS.Enabled = false
-			if check.DisableHTTP {
-				check.DisableHTTP, check.Listen = false, c.HTTP.HTTPSListen
+			// Nor spend time generating one: check the plain address, if
+			// served, and the HTTPS address's need for credentials as if
+			// it served plain HTTP.
+			plain := check
+			plain.TLS = httpd.TLSConfig{}
+			tlsAsPlain := plain
+			tlsAsPlain.DisableHTTP, tlsAsPlain.Listen = false, c.HTTP.HTTPSListen
+			checks = []httpd.Config{tlsAsPlain}
+			if !plain.DisableHTTP {
+				checks = append(checks, plain)
 			}
 		}
-		if _, err := httpd.New(check, nopBackend{}, nil); err != nil {
-			errs = append(errs, fmt.Errorf("http: %w", err))
+		for _, ch := range checks {
+			if _, err := httpd.New(ch, nopBackend{}, nil); err != nil {
+				errs = append(errs, fmt.Errorf("http: %w", err))
+				break
+			}
 		}
 	}
 	return out, errors.Join(errs...)
