@@ -252,7 +252,21 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		return exitConfig
 	}
 	a.srv = srv
-	httpDone := make(chan error, 2)
+	// The web server is supervised: one that fails is an event and a
+	// restart of the web server, never the end of capture. Only failing
+	// to listen now, at start, is fatal.
+	webCtx, webStop := context.WithCancel(context.Background())
+	var web sync.WaitGroup
+	defer func() {
+		webStop()
+		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer scancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			a.log.Warn("HTTP shutdown", "err", err)
+		}
+		web.Wait()
+	}()
+	sup := newWebSupervisor(a.log.With("component", "httpd"), a.model.Events)
 	var urls []any
 	if !hcfg.DisableHTTP {
 		ln, err := net.Listen("tcp", hcfg.Listen)
@@ -260,7 +274,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 			a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
 			return exitError
 		}
-		go func() { httpDone <- srv.Serve(ln) }()
+		web.Go(func() { sup.run(webCtx, "HTTP", ln, srv.Serve) })
 		urls = append(urls, "http", "http://"+ln.Addr().String()+"/")
 	}
 	if hcfg.TLS.Enabled {
@@ -269,16 +283,9 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 			a.log.Error("cannot listen for HTTPS", "addr", srv.TLSAddr(), "err", err)
 			return exitError
 		}
-		go func() { httpDone <- srv.ServeTLS(ln) }()
+		web.Go(func() { sup.run(webCtx, "HTTPS", ln, srv.ServeTLS) })
 		urls = append(urls, "https", "https://"+ln.Addr().String()+"/")
 	}
-	defer func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer scancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			a.log.Warn("HTTP shutdown", "err", err)
-		}
-	}()
 
 	a.log.Info("ptpwatch started", append([]any{"source", desc, "shards", cfg.Model.Shards}, urls...)...)
 	if err := a.ctl.StartCapture(); err != nil {
@@ -293,10 +300,6 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 loop:
 	for {
 		select {
-		case err := <-httpDone:
-			a.log.Error("the HTTP server stopped", "err", err)
-			code = exitError
-			break loop
 		case err := <-a.ctl.ended:
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)

@@ -25,15 +25,18 @@ const (
 	MasterResumed             EventType = "Master Resumed"
 	SequenceGap               EventType = "Sequence Gap"
 	DuplicateIdentity         EventType = "Duplicate Clock Identity"
-	InterfaceDown             EventType = "Interface Down"  // a capture interface went down or away
-	InterfaceUp               EventType = "Interface Up"    // capture on it (re)started
-	CaptureTrouble            EventType = "Capture Trouble" // frames lost or a capture resource failing
+	InterfaceDown             EventType = "Interface Down"       // a capture interface went down or away
+	InterfaceUp               EventType = "Interface Up"         // capture on it (re)started
+	CaptureTrouble            EventType = "Capture Trouble"      // frames lost or a capture resource failing
+	WebServerFailed           EventType = "Web Server Failed"    // the web UI and API stopped serving an address; restarting
+	WebServerRestarted        EventType = "Web Server Restarted" // it serves the address again
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
-	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble}
+	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
+	WebServerFailed, WebServerRestarted}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -74,11 +77,11 @@ func severityOf(t EventType) Severity {
 	switch t {
 	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
-	case CaptureTrouble:
+	case CaptureTrouble, WebServerFailed:
 		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
 		return Notice
 	}
 	return Info

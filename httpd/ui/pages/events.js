@@ -12,6 +12,7 @@ const eventTypes = [
   'Capture Started', 'Capture Stopped', 'Scope Detected', 'Device Detected', 'Port Detected', 'Instance Detected',
   'Port State Changed', 'Local Quality Changed', 'Grandmaster Quality Changed', 'Grandmaster Changed', 'Master Silent',
   'Master Resumed', 'Sequence Gap', 'Duplicate Clock Identity', 'Interface Down', 'Interface Up', 'Capture Trouble',
+  'Web Server Failed', 'Web Server Restarted',
 ];
 const severities = ['info', 'notice', 'warning', 'critical'];
 
