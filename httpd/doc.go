@@ -62,9 +62,18 @@
 // every request needs HTTP basic or bearer authentication; users and tokens
 // have a role, read-only or admin, and only admin may use POST, PUT or
 // DELETE. Passwords are stored as bcrypt hashes (HashPassword), tokens as
-// SHA-256 digests (HashToken). An optional allow-list of client prefixes
-// answers other clients 403 before anything else, and request bodies are
-// bounded by Config.MaxRequestBody.
+// SHA-256 digests (HashToken). Request bodies are bounded by
+// Config.MaxRequestBody.
+//
+// Connections are limited at accept, before any byte is read: an optional
+// allow-list of client prefixes (Config.AllowList) closes other clients'
+// connections at once, without an answer, and so do Config.MaxConns (in
+// total, by default half the open-file limit) and Config.MaxConnsPerClient
+// (per address, loopback exempt). Accept errors that pass, such as running
+// out of file descriptors (EMFILE), pause accepting (up to a second) instead
+// of ending Serve. Config.HeaderTimeout bounds the TLS handshake and each
+// request's header. /metrics counts open, accepted and refused connections
+// and accept errors (ptpwatch_http_*).
 //
 // Every request's Host header must name the server: a listen address,
 // localhost or a loopback address, the machine's host name, a TLS
@@ -89,9 +98,14 @@
 //
 // HTTPS (Config.TLS) serves with a configured certificate or a generated
 // self-signed ECDSA P-256 one, kept in memory or in a directory; plain
-// HTTP can be turned off (Config.DisableHTTP). With HTTPS enabled, basic
-// authentication over plain HTTP is refused except from the loopback, so
-// passwords only travel encrypted; bearer tokens are accepted on both.
+// HTTP can be turned off (Config.DisableHTTP). TLS 1.2 is limited to ECDHE
+// key exchange with AES-GCM or ChaCha20-Poly1305; TLS 1.3 is offered too.
+// HTTPS answers carry Strict-Transport-Security. With HTTPS enabled, a
+// plain HTTP request from another host is redirected (308) to HTTPS before
+// authentication, so no basic-authentication challenge is ever sent over
+// plain HTTP to the network; when HTTPS listens only on the loopback such
+// requests are served, but basic authentication is neither offered nor
+// accepted (bearer tokens are).
 //
 // # Concurrency
 //
