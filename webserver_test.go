@@ -143,10 +143,12 @@ func TestConnectionExhaustion(t *testing.T) {
 		name, http string
 		waitLog    string // a log line that shows the flood was met; "" to wait for refusals
 		metric     *regexp.Regexp
+		logLine    string // logged, rate-limited
 	}{
-		{"default limits", "", "", regexp.MustCompile(`ptpwatch_http_connections_refused_total\{reason="max_conns"\} [1-9]`)},
+		{"default limits", "", "", regexp.MustCompile(`ptpwatch_http_connections_refused_total\{reason="max_conns"\} [1-9]`),
+			"refusing HTTP connections at accept"},
 		{"limits above the descriptors", "max_conns = 100000\nheader_timeout = 2\n", "accepting HTTP connections failed",
-			regexp.MustCompile(`ptpwatch_http_accept_errors_total [1-9]`)},
+			regexp.MustCompile(`ptpwatch_http_accept_errors_total [1-9]`), "too many open files"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := filepath.Join(t.TempDir(), "c.toml")
@@ -261,6 +263,9 @@ func TestConnectionExhaustion(t *testing.T) {
 			resp.Body.Close()
 			if !tc.metric.Match(metrics) {
 				t.Errorf("/metrics lacks %s:\n%s", tc.metric, grepLines(string(metrics), "ptpwatch_http_"))
+			}
+			if !strings.Contains(logs.String(), tc.logLine) {
+				t.Errorf("the log lacks %q", tc.logLine)
 			}
 			cmd.Process.Signal(os.Interrupt)
 			select {

@@ -49,6 +49,7 @@ const (
 	acceptDelayMin = 5 * time.Millisecond
 	acceptDelayMax = time.Second
 	acceptLogEvery = 10 * time.Second
+	refuseLogEvery = time.Minute
 )
 
 // connLimiter is shared by all of a Server's listeners: it counts open
@@ -69,6 +70,7 @@ type connLimiter struct {
 	refused      [3]atomic.Uint64
 	lastLog      atomic.Int64 // unix ns of the last accept-error log line
 	loggedErrors atomic.Uint64
+	lastRefusal  atomic.Int64 // unix ns of the last refusal log line
 }
 
 var refusedReasons = [3]string{refusedAllowList, refusedMaxConns, refusedPerClient}
@@ -200,7 +202,7 @@ func (ln *limitListener) Accept() (net.Conn, error) {
 		delay = 0
 		addr := remoteAddr(c)
 		if reason, ok := ln.l.admit(addr); !ok {
-			ln.l.refused[reason].Add(1)
+			ln.l.refuse(reason, addr)
 			// Discard anything unsent (RST) so the descriptor is gone at
 			// once, not held in FIN_WAIT for a client that never reads.
 			if tc, ok := c.(*net.TCPConn); ok {
@@ -237,6 +239,21 @@ func (l *connLimiter) acceptError(addr net.Addr, err error, delay time.Duration)
 	since := n - l.loggedErrors.Swap(n)
 	l.log.Warn("accepting HTTP connections failed; retrying after a pause", "addr", addr.String(), "err", err,
 		"errors", since, "pause", delay, "open", l.stats().Open)
+}
+
+// refuse counts a connection refused at accept and logs it, at most once
+// per refuseLogEvery (a flood must not flood the log too).
+func (l *connLimiter) refuse(reason int, addr netip.Addr) {
+	l.refused[reason].Add(1)
+	now := time.Now().UnixNano()
+	last := l.lastRefusal.Load()
+	if now-last < int64(refuseLogEvery) || !l.lastRefusal.CompareAndSwap(last, now) {
+		return
+	}
+	st := l.stats()
+	l.log.Warn("refusing HTTP connections at accept (logged at most once a minute; /metrics counts them)",
+		"reason", refusedReasons[reason], "client", addr.String(), "open", st.Open, "max_conns", st.Max,
+		"max_conns_per_client", st.MaxPerClient, "refused_total", st.Refused[refusedReasons[reason]])
 }
 
 // remoteAddr is the client's address, unmapped; the zero Addr when the
