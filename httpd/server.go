@@ -346,7 +346,7 @@ func New(cfg Config, b Backend, log *slog.Logger) (*Server, error) {
 		MaxRequestBodySize: cfg.MaxRequestBody,
 		// fasthttp's ReadTimeout starts before the TLS handshake and the
 		// header; once the header is in, HeaderReceived gives the body
-		// the rest of Config.ReadTimeout.
+		// Config.ReadTimeout.
 		ReadTimeout:           cfg.HeaderTimeout,
 		HeaderReceived:        s.headerReceived,
 		WriteTimeout:          cfg.WriteTimeout,
