@@ -28,8 +28,9 @@ import (
 func TestHTTPSRedirect(t *testing.T) {
 	adminHash, _ := HashPassword("admin-pw")
 	cfg := Config{Listen: "0.0.0.0:8319", Users: []User{{"admin", RoleAdmin, adminHash}},
-		Tokens: []Token{{"nms", RoleReadOnly, HashToken("read-token-0123456789")}},
-		TLS:    TLSConfig{Enabled: true, Listen: "0.0.0.0:8443"}}
+		Tokens:       []Token{{"nms", RoleReadOnly, HashToken("read-token-0123456789")}},
+		TLS:          TLSConfig{Enabled: true, Listen: "0.0.0.0:8443"},
+		AllowedHosts: []string{"ptp.example.net", "ptp", "192.0.2.1", "2001:db8::1"}}
 	b := shared(t)
 	remote := serveMem(t, cfg, b, memOpts{remote: net.IPv4(192, 0, 2, 7)})
 	local := serveMem(t, cfg, b, memOpts{})
