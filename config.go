@@ -79,22 +79,25 @@ type ModelConfig struct {
 
 // HTTPConfig is the [http] section.
 type HTTPConfig struct {
-	Enabled           bool     `toml:"enabled"`
-	Listen            string   `toml:"listen"`
-	HTTPS             bool     `toml:"https"`
-	HTTPSListen       string   `toml:"https_listen"`
-	CertFile          string   `toml:"cert_file"`
-	KeyFile           string   `toml:"key_file"`
-	SelfSignedDir     string   `toml:"self_signed_dir"`
-	CertHosts         []string `toml:"cert_hosts"`
-	Users             []string `toml:"users"`
-	Tokens            []string `toml:"tokens"`
-	AllowList         []string `toml:"allow"`
-	AllowedHosts      []string `toml:"hosts"`
-	MaxRequestBytes   int      `toml:"max_request_bytes"`
-	MaxConns          int      `toml:"max_conns"`
-	MaxConnsPerClient int      `toml:"max_conns_per_client"`
-	HeaderTimeout     int      `toml:"header_timeout"`
+	Enabled             bool     `toml:"enabled"`
+	Listen              string   `toml:"listen"`
+	HTTPS               bool     `toml:"https"`
+	HTTPSListen         string   `toml:"https_listen"`
+	CertFile            string   `toml:"cert_file"`
+	KeyFile             string   `toml:"key_file"`
+	SelfSignedDir       string   `toml:"self_signed_dir"`
+	CertHosts           []string `toml:"cert_hosts"`
+	Users               []string `toml:"users"`
+	Tokens              []string `toml:"tokens"`
+	AllowList           []string `toml:"allow"`
+	AllowedHosts        []string `toml:"hosts"`
+	MaxRequestBytes     int      `toml:"max_request_bytes"`
+	MaxConns            int      `toml:"max_conns"`
+	MaxConnsPerClient   int      `toml:"max_conns_per_client"`
+	HeaderTimeout       int      `toml:"header_timeout"`
+	MaxStreams          int      `toml:"max_streams"`
+	MaxStreamsPerClient int      `toml:"max_streams_per_client"`
+	HeavyReads          int      `toml:"heavy_reads"`
 }
 
 // StorageConfig is the [storage] section.
@@ -152,6 +155,9 @@ var settings = []setting{
 	{"http", "max_conns", "0", false, "Most HTTP and HTTPS connections open at once; more are closed as soon as they are accepted (counted in /metrics). 0: half the process's open-file limit, at least 32 and at most 4096, leaving the rest for capture and the store."},
 	{"http", "max_conns_per_client", "128", false, "Most connections open at once from one client address; more are closed as soon as they are accepted. Loopback clients (a local reverse proxy, for example) count only against max_conns."},
 	{"http", "header_timeout", "10", false, "Seconds a client has for the TLS handshake and a request's header; slower connections are closed. The body then has 30 seconds."},
+	{"http", "max_streams", "256", false, "Most live event streams (/api/v1/events/stream, the UI's live updates) open at once; more get 503."},
+	{"http", "max_streams_per_client", "16", false, "Most live event streams open at once from one client address; more get 429."},
+	{"http", "heavy_reads", "0", false, "Most large API reads (event lists, event-stream replays) encoding at once; others wait their turn, so API load cannot take the CPU the frame path needs. 0: half the CPUs, at least 1."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
 	{"dashcam", "triggers", `["Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"]`, false, "Event types that start (or extend) an incident; [] records only manual triggers (POST /api/v1/incidents)."},
@@ -176,7 +182,8 @@ func DefaultConfig() Config {
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
 		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
-			MaxConnsPerClient: httpd.DefaultMaxConnsPerClient, HeaderTimeout: int(httpd.DefaultHeaderTimeout / time.Second)},
+			MaxConnsPerClient: httpd.DefaultMaxConnsPerClient, HeaderTimeout: int(httpd.DefaultHeaderTimeout / time.Second),
+			MaxStreams: httpd.DefaultMaxStreams, MaxStreamsPerClient: httpd.DefaultMaxStreamsPerClient},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log: LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
@@ -364,6 +371,7 @@ func (c *Config) Validate() error {
 func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 	out := httpd.Config{Listen: c.HTTP.Listen, MaxRequestBody: c.HTTP.MaxRequestBytes, DisableHTTP: !c.HTTP.Enabled, AllowedHosts: c.HTTP.AllowedHosts,
 		MaxConns: c.HTTP.MaxConns, MaxConnsPerClient: c.HTTP.MaxConnsPerClient, HeaderTimeout: time.Duration(c.HTTP.HeaderTimeout) * time.Second,
+		MaxStreams: c.HTTP.MaxStreams, MaxStreamsPerClient: c.HTTP.MaxStreamsPerClient, HeavyReads: c.HTTP.HeavyReads,
 		TLS: httpd.TLSConfig{Enabled: c.HTTP.HTTPS, Listen: c.HTTP.HTTPSListen, CertFile: c.HTTP.CertFile, KeyFile: c.HTTP.KeyFile,
 			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts}}
 	if !c.HTTP.Enabled && !c.HTTP.HTTPS {
@@ -378,6 +386,15 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 	}
 	if c.HTTP.MaxConnsPerClient < 1 {
 		errs = append(errs, fmt.Errorf("http.max_conns_per_client %d: want at least 1", c.HTTP.MaxConnsPerClient))
+	}
+	if c.HTTP.MaxStreams < 1 {
+		errs = append(errs, fmt.Errorf("http.max_streams %d: want at least 1", c.HTTP.MaxStreams))
+	}
+	if c.HTTP.MaxStreamsPerClient < 1 || c.HTTP.MaxStreamsPerClient > c.HTTP.MaxStreams {
+		errs = append(errs, fmt.Errorf("http.max_streams_per_client %d: want 1 to max_streams (%d)", c.HTTP.MaxStreamsPerClient, c.HTTP.MaxStreams))
+	}
+	if c.HTTP.HeavyReads < 0 {
+		errs = append(errs, fmt.Errorf("http.heavy_reads %d: want 0 (half the CPUs) or more", c.HTTP.HeavyReads))
 	}
 	if c.HTTP.HeaderTimeout < 1 || c.HTTP.HeaderTimeout > 30 {
 		errs = append(errs, fmt.Errorf("http.header_timeout %d: want 1 to 30 seconds", c.HTTP.HeaderTimeout))

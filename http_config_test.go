@@ -30,6 +30,11 @@ func TestCheckConfigHTTP(t *testing.T) {
 		{"max_conns_per_client 0", "max_conns_per_client = 0\n", "http.max_conns_per_client"},
 		{"header_timeout 0", "header_timeout = 0\n", "http.header_timeout"},
 		{"header_timeout too long", "header_timeout = 31\n", "http.header_timeout"},
+		{"max_streams 0", "max_streams = 0\n", "http.max_streams"},
+		{"max_streams_per_client above max_streams", "max_streams = 8\nmax_streams_per_client = 9\n", "http.max_streams_per_client"},
+		{"max_streams_per_client 0", "max_streams_per_client = 0\n", "http.max_streams_per_client"},
+		{"stream limits", "max_streams = 32\nmax_streams_per_client = 4\nheavy_reads = 2\n", ""},
+		{"negative heavy_reads", "heavy_reads = -1\n", "http.heavy_reads"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "c.toml")
