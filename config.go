@@ -157,7 +157,7 @@ var settings = []setting{
 	{"http", "header_timeout", "10", false, "Seconds a client has for the TLS handshake and a request's header; slower connections are closed. The body then has 30 seconds."},
 	{"http", "max_streams", "256", false, "Most live event streams (/api/v1/events/stream, the UI's live updates) open at once; more get 503."},
 	{"http", "max_streams_per_client", "16", false, "Most live event streams open at once from one client address; more get 429."},
-	{"http", "heavy_reads", "0", false, "Most large API reads (event lists, event-stream replays) encoding at once; others wait their turn, so API load cannot take the CPU the frame path needs. 0: half the CPUs, at least 1."},
+	{"http", "heavy_reads", "0", false, "Most API reads doing their work (building and encoding an answer, a slice of an event list or stream replay) at once; others wait their turn (503 after 20 s), so API load cannot take the CPU the frame path needs. 0: half the CPUs, at least 1."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
 	{"dashcam", "triggers", `["Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"]`, false, "Event types that start (or extend) an incident; [] records only manual triggers (POST /api/v1/incidents)."},

@@ -150,6 +150,29 @@ func (s *Server) heavySlot() (since time.Time, ok bool) {
 	}
 }
 
+// apiQueueWait is how long a request waits for a heavy-read slot before
+// it is answered 503.
+const apiQueueWait = 20 * time.Second
+
+// heavySlotWithin is heavySlot that gives up after wait.
+// The caller gives the slot back with <-s.heavy.
+func (s *Server) heavySlotWithin(wait time.Duration) bool {
+	select {
+	case s.heavy <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.heavy <- struct{}{}:
+		return true
+	case <-s.done:
+	case <-t.C:
+	}
+	return false
+}
+
 // heavyDone gives back a slot taken at since. The slot rests as long as
 // it was worked (a duty cycle of one half), so heavy reads take at most
 // half of HeavyReads cores, the CPU time of sending what they encoded

@@ -253,7 +253,24 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	if err := found.handle(&c); err != nil {
+	// The handler's CPU work (building a snapshot, walking it, encoding
+	// the answer) takes a heavy-read slot, so however many clients ask at
+	// once, API work keeps to Config.HeavyReads cores at half duty and
+	// the frame path keeps the rest. Bodies written later by a stream
+	// writer take their own slots slice by slice.
+	// Writes are rare, admin-only and may wait (for capture to stop, say),
+	// so they do not hold a slot.
+	gated := method == fasthttp.MethodGet
+	if gated && !s.heavySlotWithin(apiQueueWait) {
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+		writeError(ctx, fasthttp.StatusServiceUnavailable, "the API is busy with other requests: try again shortly")
+		return
+	}
+	err := found.handle(&c)
+	if gated {
+		<-s.heavy
+	}
+	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) {
 			writeError(ctx, ae.status, ae.msg)

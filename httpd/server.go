@@ -119,9 +119,11 @@ type Config struct {
 	// hold open at once; more get 429, so one client cannot take all of
 	// MaxStreams. Default DefaultMaxStreamsPerClient (16).
 	MaxStreamsPerClient int
-	// HeavyReads is how many large reads (event lists) may scan and encode
-	// at once; others wait their turn, so API load leaves CPU to capture.
-	// Default half the CPUs, at least 1.
+	// HeavyReads is how many GET requests may do their work (build a
+	// snapshot, walk it, encode the answer; a slice of an event list or
+	// stream replay) at once; others wait their turn, up to 20 s before a
+	// 503, so API load leaves CPU to capture. Default half the CPUs, at
+	// least 1.
 	HeavyReads int
 	// DisableHTTP turns plain HTTP off (Serve refuses), leaving HTTPS
 	// only. Default false: plain HTTP on Listen.
@@ -235,7 +237,7 @@ type Server struct {
 	metaGen  uint64
 
 	hub      hub
-	heavy    chan struct{} // Config.HeavyReads slots for large reads
+	heavy    chan struct{} // Config.HeavyReads slots for API work
 	done     chan struct{} // closed by Shutdown: ends event streams and dashcam exports
 	doneOnce sync.Once
 	exports  atomic.Int64 // dashcam exports still writing (see streamExport)

@@ -131,6 +131,9 @@ users = ["%s:admin:%s"]
 [storage]
 data_dir = %q
 
+[capture]
+buffer_bytes = 33554432
+
 [log]
 stats_interval = 0
 `, o.followers, port, user, hash, filepath.Join(dir, "data"))
@@ -248,6 +251,15 @@ stats_interval = 0
 			failures = append(failures, fmt.Sprintf("%.0f %s events the demo did not script", n, t))
 		}
 	}
+	if len(failures) > 0 {
+		// What the false alarms said, beside the reader's own reports.
+		for _, t := range []string{"Master%20Silent", "Sequence%20Gap", "Capture%20Trouble"} {
+			_, body, err := c.body("/api/v1/events?type=" + t + "&tail=20")
+			if err == nil {
+				fmt.Printf("soak: last %s events: %s\n", strings.ReplaceAll(t, "%20", " "), body)
+			}
+		}
+	}
 	fmt.Printf("soak: API requests %d (failed %d), password guesses %d (429: %d)\n",
 		load.requests.Load(), load.errors.Load(), load.guesses.Load(), load.throttled.Load())
 	if load.requests.Load() == 0 || load.guesses.Load() == 0 {
@@ -307,6 +319,21 @@ func (c *client) get(ctx context.Context, path string, pass string) (int, int64,
 	n, err := io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	return resp.StatusCode, n, err
+}
+
+func (c *client) body(path string) (int, string, error) {
+	req, err := http.NewRequest(http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.SetBasicAuth(user, password)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
 }
 
 func (c *client) waitReady(exited <-chan error, limit time.Duration) error {
