@@ -144,7 +144,7 @@ func TestAttachVeth(t *testing.T) {
 	f := loadForTest(t)
 	inNetns(t, ns, func() {
 		c := attachAndSend(t, f, a, b)
-		want := Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2}
+		want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
 		if c != want {
 			t.Errorf("counters %+v, want %+v", c, want)
 		}
@@ -173,7 +173,7 @@ func TestDeviceBound(t *testing.T) {
 			t.Error("DeviceBound false")
 		}
 		c := attachAndSend(t, f, a, b)
-		want := Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2}
+		want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
 		if c != want {
 			t.Errorf("counters %+v, want %+v", c, want)
 		}

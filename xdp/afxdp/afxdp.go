@@ -377,9 +377,13 @@ type Info struct {
 	// DeviceBound reports whether the device-bound program, which asks the
 	// driver for hardware RX timestamps, is the one attached.
 	DeviceBound bool
-	ChunkSize   int
-	NumFrames   int    // chunks per queue
-	UMEMBytes   uint64 // all queues
+	// NoMetadata reports that the kernel refuses bpf_xdp_adjust_meta
+	// (bpf.NoMetadata): frames come without the program's metadata block
+	// and Next stamps them with CLOCK_REALTIME (TimestampSoftware).
+	NoMetadata bool
+	ChunkSize  int
+	NumFrames  int    // chunks per queue
+	UMEMBytes  uint64 // all queues
 	// ReplacedProgID is the id of a stale XDP program Open detached from the
 	// interface before attaching its own, 0 when there was none.
 	ReplacedProgID uint32

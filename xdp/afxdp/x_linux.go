@@ -408,6 +408,7 @@ func (c *Capture) loadAndAttach() error {
 	c.sys.link = l
 	c.info.Attach = mode
 	c.info.DeviceBound = c.sys.filter.DeviceBound()
+	c.info.NoMetadata = bpf.NoMetadata()
 	return nil
 }
 
