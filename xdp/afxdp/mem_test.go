@@ -175,6 +175,12 @@ func TestMemTimestamps(t *testing.T) {
 	if err := c.Next(ctx, &f); err != nil || f.Timestamp != now || f.TSSource != source.TimestampXDPTAI || !bytes.Equal(f.Data, frame) {
 		t.Errorf("after the bad descriptor: %v %d %v", err, f.Timestamp, f.TSSource)
 	}
+	// Next counts a batch's frames when the batch is done or it waits.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.Next(cctx, &f); err != context.Canceled {
+		t.Fatalf("Next on empty rings with a cancelled context = %v", err)
+	}
 	if st, _ := c.Stats(); st.Received != 3 || st.HWStamped != 1 || st.NoMeta != 1 || st.BadDescs != 1 {
 		t.Errorf("stats %+v", st)
 	}
