@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -431,18 +432,54 @@ func (a *appliance) watchCapture() {
 		a.lostSeen = map[string]uint64{}
 	}
 	for _, st := range live.Status() {
+		drops := st.Drops()
 		var lost uint64
-		for _, n := range st.Drops() {
+		for _, n := range drops {
 			lost += n
 		}
 		key := st.Interface + "/" + string(st.Method)
 		if prev := a.lostSeen[key]; lost > prev {
 			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: st.Interface,
 				Before: strconv.FormatUint(prev, 10), After: strconv.FormatUint(lost, 10),
-				Detail: fmt.Sprintf("%d frames lost on %s (%s) in the last second", lost-prev, st.Interface, st.Method)})
+				Detail: fmt.Sprintf("%d frames lost on %s (%s) in the last second: %s", lost-prev, st.Interface, st.Method,
+					a.lossCauses(key, st, drops))})
 		}
 		a.lostSeen[key] = lost
+		for cause, n := range drops {
+			a.lostSeen[key+"/"+cause] = n
+		}
 	}
+}
+
+// lossCauses says which causes lost frames since the last look, each with
+// its explanation, and lists the capture's drop counters.
+func (a *appliance) lossCauses(key string, st capture.Status, drops map[string]uint64) string {
+	causes := make([]string, 0, len(drops))
+	for cause := range drops {
+		causes = append(causes, cause)
+	}
+	sort.Strings(causes)
+	var parts []string
+	for _, cause := range causes {
+		if d := drops[cause] - min(drops[cause], a.lostSeen[key+"/"+cause]); d > 0 {
+			parts = append(parts, fmt.Sprintf("%s +%d (%s)", cause, d, capture.CauseText(cause)))
+		}
+	}
+	var counters []string
+	for name := range capture.DropCounterNames() {
+		if v, ok := st.Counters[name]; ok {
+			counters = append(counters, fmt.Sprintf("%s=%d", name, v))
+		}
+	}
+	sort.Strings(counters)
+	if st.HandoffDrops > 0 {
+		counters = append(counters, fmt.Sprintf("handoffDrops=%d", st.HandoffDrops))
+	}
+	s := strings.Join(parts, "; ")
+	if len(counters) > 0 {
+		s += "; counters " + strings.Join(counters, " ")
+	}
+	return s
 }
 
 // logEvents writes notable model events to the log as they happen.

@@ -61,11 +61,13 @@ func TestCaptureTrouble(t *testing.T) {
 	for _, step := range []struct {
 		counters map[string]uint64
 		lost     string // the event's detail starts with it; "" for no event
+		causes   []string
 	}{
-		{map[string]uint64{"fillRingEmpty": 7}, "7 frames lost"},
-		{map[string]uint64{"fillRingEmpty": 7}, ""},
-		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1}, "3 frames lost"},
-		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1, "badDescs": 4}, "4 frames lost"},
+		{map[string]uint64{"fillRingEmpty": 7}, "7 frames lost", []string{"no_buffer +7 (the AF_XDP fill ring was empty", "counters fillRingEmpty=7"}},
+		{map[string]uint64{"fillRingEmpty": 7}, "", nil},
+		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1}, "3 frames lost",
+			[]string{"other +1 (", "ring_full +2 (the kernel's ring to the reader was full", "fillRingEmpty=7 rxDropped=1 rxRingFull=2"}},
+		{map[string]uint64{"fillRingEmpty": 7, "rxRingFull": 2, "rxDropped": 1, "badDescs": 4}, "4 frames lost", []string{"invalid +4"}},
 	} {
 		before := len(troubles())
 		set(step.counters)
@@ -76,6 +78,15 @@ func TestCaptureTrouble(t *testing.T) {
 			t.Errorf("counters %v: unexpected %+v", step.counters, got)
 		case step.lost != "" && (len(got) != 1 || !strings.HasPrefix(got[0].Detail, step.lost)):
 			t.Errorf("counters %v: events %+v, want one saying %q", step.counters, got, step.lost)
+		case step.lost != "":
+			for _, c := range step.causes {
+				if !strings.Contains(got[0].Detail, c) {
+					t.Errorf("counters %v: detail %q does not say %q", step.counters, got[0].Detail, c)
+				}
+			}
+			if strings.Contains(got[0].Detail, "no_buffer +") && step.lost != "7 frames lost" {
+				t.Errorf("counters %v: detail %q names a cause that lost nothing new", step.counters, got[0].Detail)
+			}
 		}
 	}
 }

@@ -222,13 +222,27 @@ func TestAutoMethod(t *testing.T) {
 		{"xdp works", false, nil, AFXDP, "XDP program attached"},
 		{"shared with ptp4l", true, nil, AFPacket, "ptp4l (pid 42)"},
 		{"xdp fails", false, errors.New("driver says no"), AFPacket, "driver says no"},
+		{"xdp generic only", false, nil, AFPacket, "generic (skb) mode"},
+		{"xdp native", false, nil, AFXDP, "natively, copy mode"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newFakeNet("eth0")
 			n.xdpErr = tc.xdpErr
 			shared := func(string) (string, bool) { return "ptp4l (pid 42) runs on eth0", tc.shared }
-			c, err := Open([]Spec{{Name: "eth0", Method: Auto}}, Options{Openers: n.openers(), SharedCheck: shared})
+			openers := n.openers()
+			if tc.name == "xdp generic only" || tc.name == "xdp native" {
+				generic := tc.name == "xdp generic only"
+				open := openers[AFXDP]
+				openers[AFXDP] = func(ifname string) (Conn, error) {
+					c, err := open(ifname)
+					if err != nil {
+						return nil, err
+					}
+					return modeConn{c.(*fakeConn), generic}, nil
+				}
+			}
+			c, err := Open([]Spec{{Name: "eth0", Method: Auto}}, Options{Openers: openers, SharedCheck: shared})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,6 +253,22 @@ func TestAutoMethod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// modeConn is a fake AF_XDP connection that says how it runs, as
+// xdpConn does.
+type modeConn struct {
+	*fakeConn
+	generic bool
+}
+
+func (m modeConn) Describe() string { return "natively, copy mode" }
+
+func (m modeConn) keepsUp() (bool, string) {
+	if m.generic {
+		return false, "AF_XDP would run in generic (skb) mode"
+	}
+	return true, ""
 }
 
 // TestPrivilegeErrorAtOpen: EPERM fails Open at once, naming the method.

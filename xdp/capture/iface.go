@@ -56,6 +56,34 @@ var dropCounters = map[string]string{
 	"badDescs":       "invalid",
 }
 
+// causeText explains each drop cause of Status.Drops.
+var causeText = map[string]string{
+	"no_buffer": "the AF_XDP fill ring was empty: the reader gave UMEM chunks back too late (descheduled, stalled or too slow)",
+	"ring_full": "the kernel's ring to the reader was full: the reader fell behind",
+	"other":     "the kernel dropped frames for another reason (e.g. longer than a UMEM chunk)",
+	"invalid":   "the kernel or Next met invalid descriptors",
+	"handoff":   "the hand-off to the pipeline was full: Next did not take frames in time",
+}
+
+// CauseText explains a drop cause of Status.Drops in a sentence, for
+// events and logs.
+func CauseText(cause string) string {
+	if t, ok := causeText[cause]; ok {
+		return t
+	}
+	return cause
+}
+
+// DropCounterNames lists the Conn counters that count lost frames, with
+// the cause each feeds in Status.Drops.
+func DropCounterNames() map[string]string {
+	out := make(map[string]string, len(dropCounters))
+	for k, v := range dropCounters {
+		out[k] = v
+	}
+	return out
+}
+
 // Drops returns the frames lost on the interface by cause: those of its
 // current Conn (since it opened) and, as "handoff", those Next did not
 // take in time.
@@ -155,7 +183,19 @@ func (r *iface) openAuto() (Conn, Method, string, error) {
 	}
 	conn, err := r.openWith(AFXDP)
 	if err == nil {
-		return conn, AFXDP, "af_xdp: the XDP program attached and AF_XDP sockets bound", nil
+		ku, ok := conn.(interface{ keepsUp() (bool, string) })
+		if ok {
+			if up, why := ku.keepsUp(); !up {
+				conn.Close()
+				conn, err = r.openWith(AFPacket)
+				return conn, AFPacket, "af_packet: " + why, err
+			}
+		}
+		reason := "af_xdp: the XDP program attached and AF_XDP sockets bound"
+		if d, ok := conn.(interface{ Describe() string }); ok {
+			reason = "af_xdp: " + d.Describe()
+		}
+		return conn, AFXDP, reason, nil
 	}
 	if isGone(err) {
 		return nil, "", "", err

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"errors"
+	"fmt"
 
 	"ptpwatch/xdp/afpacket"
 	"ptpwatch/xdp/afxdp"
@@ -56,6 +57,37 @@ func (x xdpConn) Counters() map[string]uint64 {
 // queues gives each queue 1/n of it, so each gets 1/n of the UMEM. Without
 // CAP_IPC_LOCK the UMEM must fit RLIMIT_MEMLOCK: afxdp halves it as needed.
 const XDPUMEMBytes = 64 << 20
+
+// Describe says how the AF_XDP capture runs, for the reason auto gives:
+// where the program attached, copy or zero-copy, the UMEM, and where the
+// timestamps come from.
+func (x xdpConn) Describe() string {
+	i := x.Capture.Info()
+	s := "the XDP program attached in " + i.Attach.String() + " mode"
+	if i.Attach == afxdp.AttachDriver {
+		s = "the XDP program attached natively (driver mode)"
+	}
+	if i.ZeroCopy {
+		s += ", AF_XDP sockets bound zero-copy"
+	} else {
+		s += ", AF_XDP sockets bound in copy mode (the driver offers no zero-copy; on veth copy mode keeps up with AF_PACKET, bench CaptureVethXDPLossless)"
+	}
+	s += fmt.Sprintf(", %d chunks of UMEM per queue on %d queue(s)", i.NumFrames, len(i.Queues))
+	if i.NoMetadata {
+		s += "; this kernel refuses bpf_xdp_adjust_meta, so frames are stamped in user space"
+	}
+	return s
+}
+
+// keepsUp reports whether an AF_XDP capture is one auto should keep:
+// native XDP (zero-copy or copy). Generic (skb) mode builds a socket
+// buffer for every frame and then copies it, more work than AF_PACKET.
+func (x xdpConn) keepsUp() (bool, string) {
+	if x.Capture.Info().Attach != afxdp.AttachDriver {
+		return false, "AF_XDP would run in generic (skb) mode, which costs more per frame than AF_PACKET"
+	}
+	return true, ""
+}
 
 func openXDP(ifname string) (Conn, error) {
 	c, err := afxdp.Open(ifname, afxdp.Options{UMEMBytes: XDPUMEMBytes})
