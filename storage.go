@@ -41,6 +41,10 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 			}
 			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir, Detail: detail})
 		},
+		OnDamage: func(err error) {
+			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,
+				Detail: "dashcam store damaged: " + err.Error() + "; what the damaged part held cannot be read, recording continues. Export what you need, then delete damaged incidents or move the data directory aside"})
+		},
 		OnRecovered: func() {
 			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir,
 				Detail: "recording resumed"})

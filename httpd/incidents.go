@@ -63,21 +63,52 @@ func (s *Server) dashcamStore() (*dashcam.Store, *dashcam.Recorder, error) {
 }
 
 // storeError maps a dashcam error to an API error; what says what was
-// being done ("reading incident 3").
-func storeError(st *dashcam.Store, err error, what string) error {
-	switch {
-	case errors.Is(err, dashcam.ErrPaused):
-		msg := "dashcam storage is paused by disk trouble; recording resumes by itself when the disk has room again"
-		if paused, why := st.Paused(); paused && why != nil {
-			msg += ": " + why.Error()
+// being done ("reading incident 3"). The answer says what happened and
+// what to do, in one line: details (Pebble's reports may carry stack
+// traces) go to the log, never into the answer.
+func (s *Server) storeError(st *dashcam.Store, err error, what string) error {
+	why := func(e error) string {
+		if e == nil {
+			return "unknown error"
 		}
-		return errorf(fasthttp.StatusServiceUnavailable, "%s: %s", what, msg)
+		return firstLine(e.Error())
+	}
+	switch {
 	case errors.Is(err, dashcam.ErrFailed):
-		return errorf(fasthttp.StatusServiceUnavailable, "%s: the dashcam store failed on a disk error and stays off until ptpwatch restarts (capture continues in RAM): %v", what, err)
+		return errorf(fasthttp.StatusServiceUnavailable,
+			"%s: the dashcam store failed (%s) and stays off until ptpwatch restarts; capture continues in RAM. Restart ptpwatch; if the store fails again, check the disk (kernel log, SMART) and move the data directory aside",
+			what, why(err))
+	case errors.Is(err, dashcam.ErrPaused):
+		paused, diskFull, cause := st.Trouble()
+		switch {
+		case paused && diskFull:
+			return errorf(fasthttp.StatusServiceUnavailable,
+				"%s: dashcam storage is paused because the disk is nearly full (%s); free space on it (delete old incidents, lower [dashcam] max_bytes): recording resumes by itself once there is room",
+				what, why(cause))
+		case paused:
+			return errorf(fasthttp.StatusServiceUnavailable,
+				"%s: dashcam storage is paused because a write to the disk failed (%s); ptpwatch retries writing every few seconds. If it keeps failing, check the disk (kernel log, SMART) and the data directory's permissions",
+				what, why(cause))
+		}
+		return errorf(fasthttp.StatusServiceUnavailable, "%s: dashcam storage was paused by disk trouble and has just resumed; try again", what)
+	case errors.Is(err, dashcam.ErrCorrupt):
+		s.log.Error("dashcam store damaged", "during", what, "err", err)
+		return errorf(fasthttp.StatusInternalServerError,
+			"%s: %s. What lies in the damaged part cannot be read; the rest of the store can. Export what you need, then delete the damaged incident (or, for damage outside incidents, stop ptpwatch and move the data directory aside)",
+			what, why(err))
 	case errors.Is(err, dashcam.ErrClosed):
 		return errorf(fasthttp.StatusServiceUnavailable, "%s: the dashcam store is closed (ptpwatch is shutting down)", what)
 	}
-	return errorf(fasthttp.StatusInternalServerError, "%s: %v", what, err)
+	s.log.Error("dashcam store error", "during", what, "err", err)
+	return errorf(fasthttp.StatusInternalServerError, "%s: %s", what, why(err))
+}
+
+// firstLine returns s up to its first line break.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // incidentID parses the {id} path variable.
@@ -104,7 +135,7 @@ func (s *Server) incident(c *call) (*dashcam.Store, dashcam.Incident, error) {
 		return nil, inc, errorf(fasthttp.StatusNotFound, "no incident %d (see GET /api/v1/incidents)", id)
 	}
 	if err != nil {
-		return nil, inc, storeError(st, err, fmt.Sprintf("reading incident %d", id))
+		return nil, inc, s.storeError(st, err, fmt.Sprintf("reading incident %d", id))
 	}
 	return st, inc, nil
 }
@@ -117,7 +148,7 @@ func (s *Server) listIncidents(c *call) error {
 	}
 	incs, err := st.Incidents()
 	if err != nil {
-		return storeError(st, err, "reading incidents")
+		return s.storeError(st, err, "reading incidents")
 	}
 	slices.Reverse(incs) // the store lists them by id, oldest first
 	return writeJSON(c.ctx, nonNil(incs))
@@ -144,7 +175,7 @@ func (s *Server) deleteIncident(c *call) error {
 	case errors.Is(err, dashcam.ErrNotFound):
 		return errorf(fasthttp.StatusNotFound, "no incident %d (see GET /api/v1/incidents)", inc.ID)
 	case err != nil:
-		return storeError(st, err, fmt.Sprintf("deleting incident %d", inc.ID))
+		return s.storeError(st, err, fmt.Sprintf("deleting incident %d", inc.ID))
 	}
 	s.log.Info("dashcam incident deleted", "incident", inc.ID, "by", c.who, "remote", c.ctx.RemoteIP().String())
 	c.ctx.SetStatusCode(fasthttp.StatusNoContent)
@@ -221,7 +252,7 @@ func (s *Server) triggerIncident(c *call) error {
 	case errors.Is(err, context.DeadlineExceeded):
 		return errorf(fasthttp.StatusServiceUnavailable, "the dashcam recorder did not take the trigger within %v", triggerTimeout)
 	case err != nil:
-		return storeError(st, err, "recording an incident")
+		return s.storeError(st, err, "recording an incident")
 	}
 	s.log.Info("dashcam incident triggered", "incident", id, "note", in.Note, "scopes", in.Scopes,
 		"by", c.who, "remote", c.ctx.RemoteIP().String())
@@ -302,11 +333,16 @@ func (s *Server) streamExport(c *call, filename string, export func(io.Writer) (
 	}
 	s.exports.Add(1)
 	done := s.done
+	// An export that fails half way must not look finished: the
+	// connection is closed before the chunked body's last chunk, so the
+	// client sees a broken download, not a short file.
+	conn := c.ctx.Conn()
 	c.ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer s.exports.Add(-1)
 		defer func() {
 			if p := recover(); p != nil {
 				s.log.Error("panic exporting from the dashcam store", append(logArgs, "panic", fmt.Sprint(p))...)
+				conn.Close()
 			}
 		}()
 		start := time.Now()
@@ -315,7 +351,8 @@ func (s *Server) streamExport(c *call, filename string, export func(io.Writer) (
 			err = w.Flush()
 		}
 		if err != nil {
-			s.log.Warn("dashcam pcapng export ended early", append(logArgs, "frames", n.Frames, "err", err)...)
+			s.log.Warn("dashcam pcapng export ended early; closing the connection", append(logArgs, "frames", n.Frames, "err", err)...)
+			conn.Close()
 			return
 		}
 		if s.debug {

@@ -1,6 +1,7 @@
 package dashcam
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -51,7 +52,7 @@ func (s *Store) ExportIncident(id uint64, w io.Writer, progress func(Progress)) 
 	e.p = Progress{Total: inc.Frames, From: inc.From, To: inc.To}
 	e.triggers = slices.Clone(inc.Triggers)
 	slices.SortStableFunc(e.triggers, func(a, b Trigger) int { return cmpInt64(a.Time, b.Time) })
-	err = s.incidentFrames(&inc, func(f *Frame) bool { return e.frame(f, minInt64, maxInt64) })
+	err = s.incidentRead(&inc, func(f *Frame) bool { return e.frame(f, minInt64, maxInt64) })
 	if err == nil {
 		err = e.err
 	}
@@ -87,21 +88,21 @@ func (s *Store) ExportRange(from, to int64, w io.Writer, progress func(Progress)
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return e.st, err
+			return e.st, s.readErr(err)
 		}
 		_, first, last, err := chunkInfo(v)
 		if err != nil {
-			return e.st, err
+			return e.st, s.readErr(err)
 		}
 		if last < from || first > to {
 			continue
 		}
 		if err := e.chunk(v, from, to); err != nil {
-			return e.st, err
+			return e.st, s.readErr(err)
 		}
 	}
 	if err := it.Error(); err != nil {
-		return e.st, err
+		return e.st, s.readErr(err)
 	}
 	return e.finish()
 }
@@ -249,7 +250,28 @@ func (s *Store) ReadIncident(id uint64, fn func(f *Frame) bool) error {
 	if err != nil {
 		return err
 	}
-	return s.incidentFrames(&inc, fn)
+	return s.incidentRead(&inc, fn)
+}
+
+// incidentRead is incidentFrames for readers: damage found in the
+// incident's frames is returned as a *CorruptionError and marked in its
+// description (Incident.Damaged).
+func (s *Store) incidentRead(inc *Incident, fn func(f *Frame) bool) error {
+	err := s.incidentFrames(inc, fn)
+	if !isCorruption(err) {
+		return err
+	}
+	err = s.readErr(err)
+	var ce *CorruptionError
+	if errors.As(err, &ce) && ce.Incident == 0 {
+		c := *ce
+		c.Incident = inc.ID
+		err = &c
+	}
+	if inc.Damaged == "" && !s.isRecording(inc.ID) {
+		s.markDamaged(inc.ID, err)
+	}
+	return err
 }
 
 // ReadRange calls fn with each archived frame captured from from to to
@@ -261,7 +283,7 @@ func (s *Store) ReadRange(from, to int64, fn func(f *Frame) bool) error {
 	if to < maxInt64-chunkSpan {
 		hi = archiveBound(to + chunkSpan)
 	}
-	return s.readChunks(lo, hi, from, to, fn)
+	return s.readErr(s.readChunks(lo, hi, from, to, fn))
 }
 
 func (s *Store) readChunks(lo, hi []byte, from, to int64, fn func(f *Frame) bool) error {

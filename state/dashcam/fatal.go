@@ -42,8 +42,11 @@ func (q fatalLogger) Errorf(format string, args ...any) {
 }
 
 func (q fatalLogger) Fatalf(format string, args ...any) {
-	err := fmt.Errorf("dashcam: pebble: %s", fmt.Sprintf(format, args...))
-	q.l.Error("dashcam: the store failed; recording stops until ptpwatch restarts", "err", err)
+	msg := fmt.Sprintf(format, args...)
+	// The error keeps the first line: Pebble's reports may go on with
+	// stack traces, which belong in the log, not in API answers.
+	err := fmt.Errorf("dashcam: pebble: %s", firstLine(msg))
+	q.l.Error("dashcam: the store failed; recording stops until ptpwatch restarts", "err", msg)
 	q.s.fail(err)
 	if _, ours := q.s.committers.Load(goroutineID()); ours {
 		panic(pebbleFatal{err})

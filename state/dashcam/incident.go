@@ -114,4 +114,8 @@ type Incident struct {
 	// scope began saving that scope's earlier frames after the ones
 	// already saved: each run is in time order, and readers merge them.
 	Runs []uint64 `json:"runs,omitempty"`
+	// Damaged, when set, says why some of the incident's frames cannot be
+	// read back: the store found damaged data under them. Reading or
+	// exporting the incident ends with an error where the damage starts.
+	Damaged string `json:"damaged,omitempty"`
 }

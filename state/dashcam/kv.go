@@ -128,7 +128,7 @@ func (s *Store) Events(after uint64, limit int) ([]state.Event, error) {
 		v, err := it.ValueAndErr()
 		if err != nil {
 			it.Close()
-			return nil, err
+			return nil, s.readErr(err)
 		}
 		var e storedEvent
 		if err := json.Unmarshal(v, &e); err != nil {
@@ -139,7 +139,7 @@ func (s *Store) Events(after uint64, limit int) ([]state.Event, error) {
 		e.Event.Severity = parseSeverity(e.Severity)
 		out = append(out, e.Event)
 	}
-	return out, it.Close()
+	return out, s.readErr(it.Close())
 }
 
 // LastEventSeq returns the Seq of the newest stored event, 0 when none.

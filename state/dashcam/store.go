@@ -96,6 +96,12 @@ type Options struct {
 	OnTrouble func(err error)
 	// OnRecovered, when set, is called when writing resumes.
 	OnRecovered func()
+	// OnDamage, when set, is called (from a store goroutine, or from Open)
+	// once for each damaged file found: a write-ahead log whose records
+	// after the damage were not recovered, or a table that a read or a
+	// compaction could not read. The error is a *CorruptionError. Writing
+	// goes on; only what the damaged part held is lost.
+	OnDamage func(err error)
 	// MustExist makes Open fail with ErrNoStore when dir holds no store
 	// (for the export CLI), instead of creating one.
 	MustExist bool
@@ -162,6 +168,8 @@ type Store struct {
 
 	failed     atomic.Bool // see fatalLogger
 	committers sync.Map    // goroutine ids inside a commit, see committing
+
+	damage damageLog // see corrupt.go
 }
 
 const ballastName = "dashcam.ballast"
@@ -172,7 +180,8 @@ const ballastName = "dashcam.ballast"
 func Open(dir string, opts Options) (*Store, error) {
 	opts.defaults()
 	s := &Store{dir: dir, opts: opts, fs: opts.fs, recording: map[uint64]bool{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{}),
+		damage: damageLog{files: map[string]bool{}, queue: make(chan damageReport, 64)}}
 	if opts.MustExist {
 		if _, err := s.fs.Stat(dir); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrNoStore, err)
@@ -188,10 +197,21 @@ func Open(dir string, opts Options) (*Store, error) {
 		FlushDelayDeleteRange:       10 * time.Second,
 		ErrorIfNotExists:            opts.MustExist,
 		EventListener: &pebble.EventListener{
-			BackgroundError: func(err error) { s.pause(fmt.Errorf("dashcam: background write failed: %w", err), isNoSpace(err)) },
+			BackgroundError: func(err error) {
+				if isCorruption(err) {
+					// A compaction read a damaged table: reported once by
+					// DataCorruption; not a reason to stop writing.
+					return
+				}
+				s.pause(fmt.Errorf("dashcam: background write failed: %w", err), isNoSpace(err))
+			},
+			DataCorruption: s.onCorruption,
 		},
 	}
-	db, err := pebble.Open(dir, po)
+	// Damage in the newest write-ahead log is taken by Pebble for the torn
+	// end of a crash; find it first, so that it is not silently lost.
+	walDamage := checkWALs(s.fs, dir)
+	db, err := s.openPebble(dir, po)
 	if errors.Is(err, pebble.ErrDBDoesNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNoStore, dir)
 	}
@@ -200,18 +220,33 @@ func Open(dir string, opts Options) (*Store, error) {
 		// pebble itself another open in this one.
 		return nil, fmt.Errorf("%w: %s: %v", ErrInUse, dir, err)
 	}
+	if isCorruption(err) {
+		return nil, fmt.Errorf("dashcam: open %s: %w", dir, s.readErr(err))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dashcam: open %s: %w", dir, err)
 	}
 	s.db = db
+	for _, err := range walDamage {
+		var ce *CorruptionError
+		if errors.As(err, &ce) {
+			s.damage.mu.Lock()
+			s.damage.files[ce.File] = true
+			s.damage.mu.Unlock()
+		}
+		s.opts.Logger.Error("dashcam: the store is damaged; what the damaged part held cannot be read", "err", err)
+		if fn := opts.OnDamage; fn != nil {
+			fn(err)
+		}
+	}
 	if err := s.checkSpace(); err != nil {
 		s.pause(err, true)
 	} else if err := s.ensureBallast(); err != nil {
 		opts.Logger.Warn("dashcam: cannot create the ballast file", "err", err)
 	}
 	if err := s.load(); err != nil {
-		db.Close()
-		return nil, err
+		s.closeDB()
+		return nil, fmt.Errorf("dashcam: open %s: %w", dir, s.readErr(err))
 	}
 	go s.maintain()
 	return s, nil
@@ -258,7 +293,10 @@ func (s *Store) recover() error {
 		if inc.State != StateRecording {
 			continue
 		}
-		if err := s.recount(&inc); err != nil {
+		if err := s.recount(&inc); isCorruption(err) {
+			inc.Damaged = "frames cannot be read back: " + s.readErr(err).Error()
+			s.opts.Logger.Error("dashcam: interrupted incident is damaged", "incident", inc.ID, "err", s.readErr(err))
+		} else if err != nil {
 			return err
 		}
 		inc.State = StateIncomplete
@@ -319,26 +357,49 @@ func (s *Store) Close() error {
 		close(s.stop)
 		<-s.done
 		if s.failed.Load() {
-			// Closing a failed database may wait on a parked Pebble
-			// goroutine, or panic: try, to release the directory's lock,
-			// but only for a while.
-			closed := make(chan struct{})
-			go func() {
-				defer close(closed)
-				defer func() { _ = recover() }()
-				_ = s.db.Close()
-			}()
-			select {
-			case <-closed:
-			case <-time.After(5 * time.Second):
-				s.opts.Logger.Warn("dashcam: the failed store did not close; its directory stays locked until ptpwatch exits", "dir", s.dir)
-			}
+			s.closeDB()
 			err = ErrFailed
 			return
 		}
 		err = s.db.Close()
 	})
 	return err
+}
+
+// closeDB closes a database that failed or that Open gives up on.
+// Closing a failed database may wait on a parked Pebble goroutine, or
+// panic: try, to release the directory's lock, but only for a while.
+func (s *Store) closeDB() {
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		defer func() { _ = recover() }()
+		_ = s.db.Close()
+	}()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		s.opts.Logger.Warn("dashcam: the failed store did not close; its directory stays locked until ptpwatch exits", "dir", s.dir)
+	}
+}
+
+// openPebble is pebble.Open with its Fatalf calls and panics on this
+// goroutine (a damaged MANIFEST, for example) returned as errors.
+func (s *Store) openPebble(dir string, po *pebble.Options) (db *pebble.DB, err error) {
+	id := goroutineID()
+	s.committers.Store(id, struct{}{})
+	defer func() {
+		s.committers.Delete(id)
+		if p := recover(); p != nil {
+			if f, ok := p.(pebbleFatal); ok {
+				err = f.err
+			} else {
+				// Pebble panics on what its files should never hold.
+				err = fmt.Errorf("%w: pebble: %v", ErrCorrupt, p)
+			}
+		}
+	}()
+	return pebble.Open(dir, po)
 }
 
 // Dir returns the store's directory.
@@ -352,6 +413,19 @@ func (s *Store) Paused() (bool, error) {
 	s.troubleMu.Lock()
 	defer s.troubleMu.Unlock()
 	return true, s.trouble
+}
+
+// Trouble reports whether writing is paused and why: diskFull says the
+// pause waits for free space (it ends by itself once the disk has room);
+// otherwise a write failed and is retried after a while, or, when err
+// matches ErrFailed, the store stays off until it is reopened.
+func (s *Store) Trouble() (paused, diskFull bool, err error) {
+	if !s.paused.Load() {
+		return false, false, nil
+	}
+	s.troubleMu.Lock()
+	defer s.troubleMu.Unlock()
+	return true, s.diskFull, s.trouble
 }
 
 // pause stops writing because of err. diskFull says the pause ends when
@@ -469,6 +543,9 @@ func (s *Store) maintain() {
 		select {
 		case <-s.stop:
 			return
+		case r := <-s.damage.queue:
+			s.handleDamage(r)
+			continue
 		case <-check.C:
 		}
 		if s.failed.Load() {
@@ -540,7 +617,7 @@ func (s *Store) get(key []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, s.readErr(err)
 	}
 	out := append([]byte(nil), v...)
 	c.Close()
@@ -589,10 +666,10 @@ func (s *Store) each(pfx byte, fn func(k, v []byte) error) error {
 		}
 		if err != nil {
 			it.Close()
-			return err
+			return s.readErr(err)
 		}
 	}
-	return it.Close()
+	return s.readErr(it.Close())
 }
 
 // DiskBytes returns Pebble's estimate of the disk space the store uses.
