@@ -213,19 +213,20 @@ func (s *Store) markDamaged(id uint64, cause error) {
 	s.opts.Logger.Warn("dashcam: incident marked damaged", "incident", id, "err", cause)
 }
 
-// checkWALs reads the write-ahead logs in dir before Pebble replays them.
-// Pebble stops replaying the newest log at the first damaged record and
-// takes it for the torn end of a crash, silently dropping the records
+// checkWALs reads the newest write-ahead log in dir before Pebble replays
+// it. Pebble stops replaying the newest log at the first damaged record
+// and takes it for the torn end of a crash, silently dropping the records
 // after it. A crash leaves nothing valid after its torn end, so a valid
 // record of the same log further on proves damage: that is reported.
-// Damage in an older log makes Pebble's Open fail, which is reported
-// there.
+// Damage in an older log that still holds unflushed writes makes Pebble's
+// Open fail, which is reported there; older logs already flushed are kept
+// only for reuse, and their damage harms nothing.
 func checkWALs(fs vfs.FS, dir string) []error {
 	names, err := fs.List(dir)
 	if err != nil {
 		return nil
 	}
-	var out []error
+	newest, path := uint64(0), ""
 	for _, name := range names {
 		var num uint64
 		if !strings.HasSuffix(name, ".log") {
@@ -234,11 +235,17 @@ func checkWALs(fs vfs.FS, dir string) []error {
 		if _, err := fmt.Sscanf(name, "%06d.log", &num); err != nil {
 			continue
 		}
-		if err := checkWAL(fs, fs.PathJoin(dir, name), num); err != nil {
-			out = append(out, err)
+		if num > newest {
+			newest, path = num, fs.PathJoin(dir, name)
 		}
 	}
-	return out
+	if path == "" {
+		return nil
+	}
+	if err := checkWAL(fs, path, newest); err != nil {
+		return []error{err}
+	}
+	return nil
 }
 
 // walBlock is the write-ahead log's block size: every block starts with a
@@ -285,7 +292,7 @@ func checkWAL(fs vfs.FS, path string, num uint64) error {
 		pr := newWALReader(record.NewReader, io.NewSectionReader(ra, blk*walBlock, walBlock), num)
 		if _, err := pr.Next(); err == nil {
 			return &CorruptionError{Dir: filepath.Dir(path), File: filepath.Base(path),
-				Err: fmt.Errorf("write-ahead log damaged after its record %d (byte %d of %d): valid records follow the damage and were not recovered: %v",
+				Err: fmt.Errorf("write-ahead log damaged after its record %d (byte %d of %d): the valid records after the damage are not replayed, so writes not yet flushed to a table are lost (%v)",
 					records, good, size, firstLine(bad.Error()))}
 		}
 	}
@@ -296,4 +303,28 @@ func checkWAL(fs vfs.FS, path string, num uint64) error {
 // internal package of Pebble and cannot be named here.
 func newWALReader[N ~uint64](newReader func(io.Reader, N) *record.Reader, r io.Reader, num uint64) *record.Reader {
 	return newReader(r, N(num))
+}
+
+// optionsError reports whether an error of pebble.Open is about its
+// OPTIONS file (which Pebble checks against the options given, without
+// naming the file).
+func optionsError(err error) bool {
+	m := strings.ToLower(firstLine(err.Error()))
+	return strings.Contains(m, "option") || strings.Contains(m, "from file") || strings.Contains(m, "comparer") || strings.Contains(m, "merger")
+}
+
+// newestOptions returns the name of the newest OPTIONS file in dir, the
+// one Pebble reads.
+func newestOptions(fs vfs.FS, dir string) string {
+	names, _ := fs.List(dir)
+	best := ""
+	for _, n := range names {
+		if strings.HasPrefix(n, "OPTIONS-") && n > best {
+			best = n
+		}
+	}
+	if best == "" {
+		return "OPTIONS"
+	}
+	return best
 }

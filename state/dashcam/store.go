@@ -223,6 +223,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	if isCorruption(err) {
 		return nil, fmt.Errorf("dashcam: open %s: %w", dir, s.readErr(err))
 	}
+	if err != nil && optionsError(err) {
+		// Pebble's complaints about its OPTIONS file do not name it.
+		return nil, fmt.Errorf("dashcam: open %s: %w", dir, &CorruptionError{Dir: dir, File: newestOptions(s.fs, dir), Err: err})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dashcam: open %s: %w", dir, err)
 	}
