@@ -67,6 +67,20 @@ func (s *Server) dashcamStore() (*dashcam.Store, *dashcam.Recorder, error) {
 // what to do, in one line: details (Pebble's reports may carry stack
 // traces) go to the log, never into the answer.
 func (s *Server) storeError(st *dashcam.Store, err error, what string) error {
+	var t storeTrouble
+	if errors.Is(err, dashcam.ErrPaused) {
+		t.paused, t.diskFull, t.cause = st.Trouble()
+	}
+	return s.storeErrorFor(err, t, what)
+}
+
+// storeTrouble is what Store.Trouble says.
+type storeTrouble struct {
+	paused, diskFull bool
+	cause            error
+}
+
+func (s *Server) storeErrorFor(err error, t storeTrouble, what string) error {
 	why := func(e error) string {
 		if e == nil {
 			return "unknown error"
@@ -79,7 +93,7 @@ func (s *Server) storeError(st *dashcam.Store, err error, what string) error {
 			"%s: the dashcam store failed (%s) and stays off until ptpwatch restarts; capture continues in RAM. Restart ptpwatch; if the store fails again, check the disk (kernel log, SMART) and move the data directory aside",
 			what, why(err))
 	case errors.Is(err, dashcam.ErrPaused):
-		paused, diskFull, cause := st.Trouble()
+		paused, diskFull, cause := t.paused, t.diskFull, t.cause
 		switch {
 		case paused && diskFull:
 			return errorf(fasthttp.StatusServiceUnavailable,
