@@ -245,7 +245,11 @@ func listIncidents(s exportStore, stdout, stderr io.Writer, asJSON bool) int {
 				trig += fmt.Sprintf(" (+%d more)", n)
 			}
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", inc.ID, inc.State,
+		state := inc.State.String()
+		if inc.Damaged != "" {
+			state += " (damaged)"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", inc.ID, state,
 			time.Unix(0, inc.From).UTC().Format(time.RFC3339Nano), time.Unix(0, inc.To).UTC().Format(time.RFC3339Nano),
 			inc.Frames, inc.Bytes, trig)
 	}

@@ -97,6 +97,11 @@ func (s *storage) restoreEvents(log *state.EventLog, n int) error {
 		after = last - uint64(n)
 	}
 	evs, err := s.store.Events(after, n)
+	if errors.Is(err, dashcam.ErrCorrupt) {
+		// Damage is reported by the store (log and event); start with
+		// the history that could be read.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("read the stored event log: %w", err)
 	}
@@ -124,6 +129,9 @@ type storedMetadata struct {
 func loadMetadata(st *dashcam.Store) (*storedMetadata, error) {
 	m := &storedMetadata{MetadataStore: httpd.NewMemoryMetadata(), store: st}
 	recs, err := st.Devices()
+	if errors.Is(err, dashcam.ErrCorrupt) {
+		recs, err = nil, nil // reported by the store; start with none
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read stored device metadata: %w", err)
 	}
@@ -207,6 +215,9 @@ func newAppSettings(cfg Config, st *dashcam.Store) (*appSettings, error) {
 	}
 	if st != nil {
 		raw, ok, err := st.Config(settingsKey)
+		if errors.Is(err, dashcam.ErrCorrupt) {
+			raw, ok, err = nil, false, nil // reported by the store; the file's settings
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read stored settings: %w", err)
 		}

@@ -265,19 +265,27 @@ func (s *Store) load() error {
 	} else {
 		s.nextID = 1
 	}
-	if k, ok, err := s.lastKey(pfxEvent); err != nil {
+	// Damage where the newest event or archive chunk is kept leaves the
+	// rest readable: numbering goes on from the clock (above any counter
+	// so far), so nothing stored is overwritten. The damage itself is
+	// reported by onCorruption.
+	if k, ok, err := s.lastKey(pfxEvent); isCorruption(err) {
+		s.eventSeq.Store(uint64(time.Now().UnixNano()))
+	} else if err != nil {
 		return err
 	} else if ok {
 		s.eventSeq.Store(binary.BigEndian.Uint64(k[1:]))
 	}
 	s.arcFloor.Store(math.MinInt64)
-	if v, ok, err := s.get(nameKey(pfxMeta, "archive-floor")); err != nil {
+	if v, ok, err := s.get(nameKey(pfxMeta, "archive-floor")); err != nil && !isCorruption(err) {
 		return err
 	} else if ok && len(v) == 8 {
 		s.arcFloor.Store(int64(binary.BigEndian.Uint64(v)))
 	}
 	s.arcNewest.Store(math.MinInt64)
-	if k, ok, err := s.lastKey(pfxArchive); err != nil {
+	if k, ok, err := s.lastKey(pfxArchive); isCorruption(err) {
+		s.arcSeq.Store(uint64(time.Now().UnixNano()))
+	} else if err != nil {
 		return err
 	} else if ok && len(k) == 17 {
 		s.arcSeq.Store(binary.BigEndian.Uint64(k[9:]))
