@@ -196,7 +196,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	a.ctl = &control{a: a, cfg: cfg, desc: desc, ended: make(chan error, 1), src: src, gate: &gate{Source: src}}
 	defer a.ctl.close()
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
-		method: sourceKind(cfg), started: a.started, ctl: a.ctl, meta: httpd.NewMemoryMetadata()}
+		method: sourceKind(cfg), started: a.started, ctl: a.ctl, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
 	if live, ok := src.(*capture.Capture); ok {
 		a.back.live.Store(live)
 	}

@@ -102,7 +102,15 @@ type HTTPConfig struct {
 
 // StorageConfig is the [storage] section.
 type StorageConfig struct {
-	DataDir string `toml:"data_dir"`
+	DataDir        string `toml:"data_dir"`
+	ImagesMax      int    `toml:"images_max"`
+	ImagesMaxBytes int64  `toml:"images_max_bytes"`
+	ImageMaxBytes  int    `toml:"image_max_bytes"`
+}
+
+// imageLimits are the device image limits of the [storage] section.
+func (c *Config) imageLimits() httpd.ImageLimits {
+	return httpd.ImageLimits{MaxCount: c.Storage.ImagesMax, MaxTotal: c.Storage.ImagesMaxBytes, MaxBytes: c.Storage.ImageMaxBytes}
 }
 
 // LogConfig is the [log] section.
@@ -159,6 +167,9 @@ var settings = []setting{
 	{"http", "max_streams_per_client", "16", false, "Most live event streams open at once from one client address; more get 429."},
 	{"http", "heavy_reads", "0", false, "Most API reads doing their work (building and encoding an answer, a slice of an event list or stream replay) at once; others wait their turn (503 after 20 s), so API load cannot take the CPU the frame path needs. 0: half the CPUs, at least 1."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
+	{"storage", "images_max", "1000", false, "Device images kept (in the store, or in memory without data_dir); more are refused with 409. Images are accepted only for devices seen on the network or given metadata."},
+	{"storage", "images_max_bytes", "268435456", false, "Bytes of all device images together (default 256 MiB); uploads beyond get 409."},
+	{"storage", "image_max_bytes", "1048576", false, "Bytes of one device image (default 1 MiB); larger uploads get 413. http.max_request_bytes bounds uploads too."},
 	{"dashcam", "enabled", "true", false, "With storage.data_dir set, record the frames around each trigger event as an incident in the store (dashcam)."},
 	{"dashcam", "triggers", `["Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"]`, false, "Event types that start (or extend) an incident; [] records only manual triggers (POST /api/v1/incidents)."},
 	{"dashcam", "scopes", "[]", false, "Only events of these scopes trigger, e.g. [\"seg0 v2 domain 0 UDP/IPv4\"]; empty: every scope."},
@@ -186,7 +197,8 @@ func DefaultConfig() Config {
 			MaxStreams: httpd.DefaultMaxStreams, MaxStreamsPerClient: httpd.DefaultMaxStreamsPerClient},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
-		Log: LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+		Storage: StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 	}
 }
 
@@ -338,6 +350,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Dashcam.PreSeconds < 0 || c.Dashcam.PostSeconds < 0 || c.Dashcam.PreSeconds > 3600 || c.Dashcam.PostSeconds > 3600 {
 		errs = append(errs, fmt.Errorf("dashcam.pre_seconds %d and post_seconds %d: want 0 to 3600", c.Dashcam.PreSeconds, c.Dashcam.PostSeconds))
+	}
+	if c.Storage.ImagesMax < 1 || c.Storage.ImagesMaxBytes < 1 || c.Storage.ImageMaxBytes < 1 {
+		errs = append(errs, fmt.Errorf("storage.images_max %d, images_max_bytes %d and image_max_bytes %d: want at least 1",
+			c.Storage.ImagesMax, c.Storage.ImagesMaxBytes, c.Storage.ImageMaxBytes))
 	}
 	if c.Dashcam.ArchiveMaxBytes < 0 || c.Dashcam.MaxBytes < 0 || c.Dashcam.ArchiveMaxHours < 0 || c.Dashcam.MaxDays < 0 {
 		errs = append(errs, errors.New("dashcam sizes and ages must not be negative"))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -59,7 +60,7 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 		st.Close()
 		return nil, err
 	}
-	if s.meta, err = loadMetadata(st); err != nil {
+	if s.meta, err = loadMetadata(st, cfg.imageLimits()); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -120,14 +121,22 @@ func (s *storage) close() error {
 }
 
 // storedMetadata keeps device metadata in memory for the API and writes
-// every change through to the store.
+// every change through to the store, the store first: a write the store
+// refuses (paused by a full disk, failed) changes nothing. Images stay in
+// the store and are read from it on request; memory holds only their
+// sizes, and ImageLimits bound their number and bytes.
 type storedMetadata struct {
-	httpd.MetadataStore // the in-memory copy
-	store               *dashcam.Store
+	mu     sync.RWMutex
+	meta   map[string]httpd.DeviceMetadata
+	images map[string]int // bytes of each device's image
+	total  int64
+	gen    uint64
+	limits httpd.ImageLimits
+	store  *dashcam.Store
 }
 
-func loadMetadata(st *dashcam.Store) (*storedMetadata, error) {
-	m := &storedMetadata{MetadataStore: httpd.NewMemoryMetadata(), store: st}
+func loadMetadata(st *dashcam.Store, limits httpd.ImageLimits) (*storedMetadata, error) {
+	m := &storedMetadata{meta: map[string]httpd.DeviceMetadata{}, images: map[string]int{}, limits: limits.WithDefaults(), store: st}
 	recs, err := st.Devices()
 	if errors.Is(err, dashcam.ErrCorrupt) {
 		recs, err = nil, nil // reported by the store; start with none
@@ -140,52 +149,148 @@ func loadMetadata(st *dashcam.Store) (*storedMetadata, error) {
 		if err := json.Unmarshal(raw, &dm); err != nil {
 			return nil, fmt.Errorf("stored metadata of %s: %w", id, err)
 		}
-		if dm.Image != "" {
-			ct, data, ok, err := st.DeviceImage(id)
-			if err != nil {
-				return nil, fmt.Errorf("stored image of %s: %w", id, err)
-			}
-			if ok {
-				if err := m.MetadataStore.PutImage(id, ct, data); err != nil {
-					return nil, err
-				}
-			}
+		m.meta[id] = dm
+	}
+	sizes, err := st.DeviceImageSizes()
+	if errors.Is(err, dashcam.ErrCorrupt) {
+		sizes, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read stored device images: %w", err)
+	}
+	for id, n := range sizes {
+		if m.meta[id].Image == "" {
+			continue // an image without its record: not shown
 		}
-		if err := m.MetadataStore.PutMetadata(id, dm); err != nil {
-			return nil, err
+		m.images[id] = n
+		m.total += int64(n)
+	}
+	for id, dm := range m.meta {
+		if _, ok := m.images[id]; dm.Image != "" && !ok {
+			dm.Image = "" // the record names an image the store lost
+			m.meta[id] = dm
 		}
 	}
 	return m, nil
 }
 
+// ImageLimits returns the limits images are kept within.
+func (m *storedMetadata) ImageLimits() httpd.ImageLimits { return m.limits }
+
+func (m *storedMetadata) Metadata(clock string) (httpd.DeviceMetadata, bool, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	dm, ok := m.meta[clock]
+	return dm, ok, nil
+}
+
+func (m *storedMetadata) AllMetadata() (map[string]httpd.DeviceMetadata, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return maps.Clone(m.meta), nil
+}
+
+func (m *storedMetadata) Generation() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.gen
+}
+
+// maxStoredDevices bounds the metadata records kept, as the in-memory
+// store does.
+const maxStoredDevices = 100_000
+
 func (m *storedMetadata) PutMetadata(clock string, dm httpd.DeviceMetadata) error {
-	if err := m.MetadataStore.PutMetadata(clock, dm); err != nil {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, exists := m.meta[clock]
+	if !exists && len(m.meta) >= maxStoredDevices {
+		return httpd.ErrMetadataFull
+	}
+	dm.Image, dm.Updated = old.Image, time.Now().UnixNano()
+	if err := m.persist(clock, dm); err != nil {
 		return err
 	}
-	return m.persist(clock)
+	m.set(clock, dm)
+	return nil
 }
 
 func (m *storedMetadata) PutImage(clock, contentType string, data []byte) error {
-	if err := m.MetadataStore.PutImage(clock, contentType, data); err != nil {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dm, exists := m.meta[clock]
+	if !exists && len(m.meta) >= maxStoredDevices {
+		return httpd.ErrMetadataFull
+	}
+	old, had := m.images[clock]
+	if err := m.limits.Check(len(m.images), m.total, had, old, len(data)); err != nil {
 		return err
 	}
-	if err := m.store.PutDeviceImage(clock, contentType, data); err != nil {
-		return fmt.Errorf("store the image of %s: %w", clock, err)
+	dm.Image = ""
+	if len(data) > 0 {
+		dm.Image = contentType
 	}
-	return m.persist(clock)
-}
-
-// persist writes clock's record as the memory copy now holds it.
-func (m *storedMetadata) persist(clock string) error {
-	dm, ok, err := m.MetadataStore.Metadata(clock)
+	dm.Updated = time.Now().UnixNano()
+	raw, err := m.record(dm)
 	if err != nil {
 		return err
 	}
-	var raw []byte
-	if ok {
-		if raw, err = json.Marshal(dm); err != nil {
-			return err
-		}
+	if err := m.store.PutDeviceAndImage(clock, raw, contentType, data); err != nil {
+		return fmt.Errorf("store the image of %s: %w", clock, err)
+	}
+	m.total -= int64(old)
+	if len(data) > 0 {
+		m.images[clock] = len(data)
+		m.total += int64(len(data))
+	} else {
+		delete(m.images, clock)
+	}
+	m.set(clock, dm)
+	return nil
+}
+
+// Image reads clock's image from the store.
+func (m *storedMetadata) Image(clock string) (string, []byte, bool, error) {
+	m.mu.RLock()
+	_, ok := m.images[clock]
+	m.mu.RUnlock()
+	if !ok {
+		return "", nil, false, nil
+	}
+	ct, data, ok, err := m.store.DeviceImage(clock)
+	if err != nil {
+		return "", nil, false, fmt.Errorf("read the image of %s: %w", clock, err)
+	}
+	return ct, data, ok, nil
+}
+
+func (m *storedMetadata) set(clock string, dm httpd.DeviceMetadata) {
+	if empty(dm) {
+		delete(m.meta, clock)
+	} else {
+		m.meta[clock] = dm
+	}
+	m.gen++
+}
+
+func empty(dm httpd.DeviceMetadata) bool {
+	dm.Updated = 0
+	return dm == httpd.DeviceMetadata{}
+}
+
+// record is dm as stored: nil when it holds nothing.
+func (m *storedMetadata) record(dm httpd.DeviceMetadata) ([]byte, error) {
+	if empty(dm) {
+		return nil, nil
+	}
+	return json.Marshal(dm)
+}
+
+// persist writes clock's record.
+func (m *storedMetadata) persist(clock string, dm httpd.DeviceMetadata) error {
+	raw, err := m.record(dm)
+	if err != nil {
+		return err
 	}
 	if err := m.store.PutDevice(clock, raw); err != nil {
 		return fmt.Errorf("store the metadata of %s: %w", clock, err)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	_ "image/jpeg" // image.DecodeConfig checks uploads
 	_ "image/png"
@@ -18,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
+
+	"ptpwatch/state/dashcam"
 )
 
 // DeviceMetadata is what operators record about a device, keyed by its
@@ -88,17 +91,87 @@ const (
 // maximum number of records.
 var ErrMetadataFull = errors.New("httpd: metadata store full")
 
+// Defaults of ImageLimits.
+const (
+	DefaultMaxImages      = 1000      // images kept
+	DefaultMaxImagesBytes = 256 << 20 // bytes of all images together
+)
+
+// ImageLimits bound the device images a MetadataStore keeps, so that
+// uploads cannot fill memory or disk. The zero value means the defaults.
+type ImageLimits struct {
+	MaxCount int   // images; 0 means DefaultMaxImages
+	MaxTotal int64 // bytes of all images; 0 means DefaultMaxImagesBytes
+	MaxBytes int   // bytes of one image; 0 means MaxImageBytes
+}
+
+// WithDefaults fills in the defaults.
+func (l ImageLimits) WithDefaults() ImageLimits {
+	if l.MaxCount <= 0 {
+		l.MaxCount = DefaultMaxImages
+	}
+	if l.MaxTotal <= 0 {
+		l.MaxTotal = DefaultMaxImagesBytes
+	}
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = MaxImageBytes
+	}
+	return l
+}
+
+// ImageLimitError refuses an image that would take the store over its
+// ImageLimits. Status is the HTTP status the API answers with: 413 for
+// one image too large, 409 when the store holds as many images or bytes
+// as it may.
+type ImageLimitError struct {
+	Status int
+	Msg    string
+}
+
+func (e *ImageLimitError) Error() string { return e.Msg }
+
+// Check reports whether storing an image of size bytes keeps a store that
+// holds count images of total bytes within l, when it replaces an image
+// of old bytes (exists) or adds one. Deleting (size 0) always passes.
+func (l ImageLimits) Check(count int, total int64, exists bool, old, size int) error {
+	l = l.WithDefaults()
+	switch {
+	case size == 0:
+		return nil
+	case size > l.MaxBytes:
+		return &ImageLimitError{fasthttp.StatusRequestEntityTooLarge,
+			fmt.Sprintf("image of %d bytes exceeds the limit of %d per image ([storage] image_max_bytes)", size, l.MaxBytes)}
+	case !exists && count >= l.MaxCount:
+		return &ImageLimitError{fasthttp.StatusConflict,
+			fmt.Sprintf("%d device images are stored, the limit ([storage] images_max); delete images you no longer need or raise the limit", count)}
+	case total-int64(old)+int64(size) > l.MaxTotal:
+		return &ImageLimitError{fasthttp.StatusConflict,
+			fmt.Sprintf("device images would take %d bytes, over the limit of %d ([storage] images_max_bytes); delete images you no longer need or raise the limit", total-int64(old)+int64(size), l.MaxTotal)}
+	}
+	return nil
+}
+
 type memoryMetadata struct {
 	mu     sync.RWMutex
 	meta   map[string]DeviceMetadata
 	images map[string][]byte
+	total  int64 // bytes of images
+	limits ImageLimits
 	gen    uint64
 }
 
-// NewMemoryMetadata returns a MetadataStore kept in memory.
-func NewMemoryMetadata() MetadataStore {
-	return &memoryMetadata{meta: map[string]DeviceMetadata{}, images: map[string][]byte{}}
+// NewMemoryMetadata returns a MetadataStore kept in memory, with the
+// default ImageLimits.
+func NewMemoryMetadata() MetadataStore { return NewMemoryMetadataLimits(ImageLimits{}) }
+
+// NewMemoryMetadataLimits returns a MetadataStore kept in memory that
+// keeps images within l.
+func NewMemoryMetadataLimits(l ImageLimits) MetadataStore {
+	return &memoryMetadata{meta: map[string]DeviceMetadata{}, images: map[string][]byte{}, limits: l.WithDefaults()}
 }
+
+// ImageLimits returns the limits the store keeps images within.
+func (s *memoryMetadata) ImageLimits() ImageLimits { return s.limits }
 
 func (s *memoryMetadata) Metadata(clock string) (DeviceMetadata, bool, error) {
 	s.mu.RLock()
@@ -132,11 +205,17 @@ func (s *memoryMetadata) PutImage(clock, contentType string, data []byte) error 
 	if !exists && len(s.meta) >= maxMemoryDevices {
 		return ErrMetadataFull
 	}
+	old, had := s.images[clock]
+	if err := s.limits.Check(len(s.images), s.total, had, len(old), len(data)); err != nil {
+		return err
+	}
+	s.total -= int64(len(old))
 	if data == nil {
 		delete(s.images, clock)
 		m.Image = ""
 	} else {
 		s.images[clock] = bytes.Clone(data)
+		s.total += int64(len(data))
 		m.Image = contentType
 	}
 	m.Updated = time.Now().UnixNano()
@@ -316,7 +395,7 @@ func (s *Server) putMetadata(c *call) error {
 		return err
 	}
 	if err := s.metadataStore().PutMetadata(k, m); err != nil {
-		return errorf(fasthttp.StatusInternalServerError, "storing metadata: %v", err)
+		return s.metadataError(err, "storing metadata")
 	}
 	s.log.Info("device metadata changed", "device", k, "by", c.who, "remote", c.ctx.RemoteIP().String())
 	m, _, err = s.metadataStore().Metadata(k)
@@ -326,13 +405,14 @@ func (s *Server) putMetadata(c *call) error {
 	return writeJSON(c.ctx, m)
 }
 
-// sniffImage returns the content type of an acceptable image.
-func sniffImage(data []byte) (string, error) {
+// sniffImage returns the content type of an acceptable image of at most
+// maxBytes.
+func sniffImage(data []byte, maxBytes int) (string, error) {
 	if len(data) == 0 {
 		return "", errorf(fasthttp.StatusBadRequest, "empty image: send the PNG or JPEG file as the request body")
 	}
-	if len(data) > MaxImageBytes {
-		return "", errorf(fasthttp.StatusRequestEntityTooLarge, "image of %d bytes exceeds the limit of %d", len(data), MaxImageBytes)
+	if len(data) > maxBytes {
+		return "", errorf(fasthttp.StatusRequestEntityTooLarge, "image of %d bytes exceeds the limit of %d", len(data), maxBytes)
 	}
 	ct := http.DetectContentType(data)
 	if ct != "image/png" && ct != "image/jpeg" {
@@ -353,13 +433,25 @@ func (s *Server) putImage(c *call) error {
 	if err != nil {
 		return err
 	}
+	st := s.metadataStore()
+	maxBytes := MaxImageBytes
+	if l, ok := st.(interface{ ImageLimits() ImageLimits }); ok {
+		maxBytes = l.ImageLimits().WithDefaults().MaxBytes
+	}
 	data := c.ctx.PostBody()
-	ct, err := sniffImage(data)
+	ct, err := sniffImage(data, maxBytes)
 	if err != nil {
 		return err
 	}
-	if err := s.metadataStore().PutImage(k, ct, data); err != nil {
-		return errorf(fasthttp.StatusInternalServerError, "storing the image: %v", err)
+	// Images are kept only for devices the model knows or that have
+	// metadata stored, so made-up identities cannot fill the store.
+	if _, ok, err := st.Metadata(k); err != nil {
+		return s.metadataError(err, "reading metadata")
+	} else if !ok && s.currentTree().devices[k] == nil {
+		return errorf(fasthttp.StatusNotFound, "no device %s: images are kept only for devices seen on the network or given metadata first (PUT /api/v1/devices/%s/metadata)", k, k)
+	}
+	if err := st.PutImage(k, ct, data); err != nil {
+		return s.metadataError(err, "storing the image")
 	}
 	s.log.Info("device image changed", "device", k, "type", ct, "bytes", len(data), "by", c.who, "remote", c.ctx.RemoteIP().String())
 	return writeJSON(c.ctx, map[string]any{"clockIdentity": k, "contentType": ct, "bytes": len(data)})
@@ -376,7 +468,7 @@ func (s *Server) deleteImage(c *call) error {
 		return errorf(fasthttp.StatusNotFound, "device %s has no image", k)
 	}
 	if err := s.metadataStore().PutImage(k, "", nil); err != nil {
-		return errorf(fasthttp.StatusInternalServerError, "deleting the image: %v", err)
+		return s.metadataError(err, "deleting the image")
 	}
 	s.log.Info("device image deleted", "device", k, "by", c.who, "remote", c.ctx.RemoteIP().String())
 	return writeJSON(c.ctx, map[string]any{"clockIdentity": k, "deleted": true})
@@ -389,7 +481,7 @@ func (s *Server) getImage(c *call) error {
 	}
 	ct, data, ok, err := s.metadataStore().Image(k)
 	if err != nil {
-		return errorf(fasthttp.StatusInternalServerError, "reading the image: %v", err)
+		return s.metadataError(err, "reading the image")
 	}
 	if !ok {
 		return errorf(fasthttp.StatusNotFound, "device %s has no image", k)
@@ -408,4 +500,28 @@ func (s *Server) getImage(c *call) error {
 	c.ctx.SetContentType(ct)
 	c.ctx.SetBody(data)
 	return nil
+}
+
+// metadataError maps an error of the MetadataStore to an API error: the
+// image limits, a full in-memory store, and the dashcam store's trouble
+// (paused by a full disk or a failed write: 503 with the reason; the
+// value is not changed).
+func (s *Server) metadataError(err error, what string) error {
+	var le *ImageLimitError
+	switch {
+	case errors.As(err, &le):
+		return errorf(le.Status, "%s: %s", what, le.Msg)
+	case errors.Is(err, ErrMetadataFull):
+		return errorf(fasthttp.StatusConflict, "%s: the metadata store holds its limit of %d devices", what, maxMemoryDevices)
+	case errors.Is(err, dashcam.ErrPaused), errors.Is(err, dashcam.ErrFailed), errors.Is(err, dashcam.ErrCorrupt), errors.Is(err, dashcam.ErrClosed):
+		var t storeTrouble
+		if d, ok := s.b.(Dashcam); ok {
+			if st, _ := d.Dashcam(); st != nil {
+				t.paused, t.diskFull, t.cause = st.Trouble()
+			}
+		}
+		return s.storeErrorFor(err, t, what+" (nothing was changed)")
+	}
+	s.log.Error("device metadata store", "during", what, "err", err)
+	return errorf(fasthttp.StatusInternalServerError, "%s: %s", what, firstLine(err.Error()))
 }

@@ -116,7 +116,7 @@ func (s *Server) putSettings(c *call) error {
 		return err
 	}
 	if err := s.settingsStore().PutSettings(in); err != nil {
-		return errorf(fasthttp.StatusInternalServerError, "storing settings: %v", err)
+		return s.metadataError(err, "storing settings")
 	}
 	s.log.Info("settings changed", "stateTerms", in.StateTerms, "masterTerm", in.MasterTerm, "slaveTerm", in.SlaveTerm,
 		"by", c.who, "remote", c.ctx.RemoteIP().String())

@@ -1,6 +1,7 @@
 package dashcam
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -60,6 +61,49 @@ func (s *Store) DeviceImage(id string) (contentType string, data []byte, ok bool
 		}
 	}
 	return "", nil, false, errCorrupt
+}
+
+// PutDeviceAndImage stores the metadata of device id and its image in one
+// durable write: nil or empty meta deletes the metadata, nil data the
+// image.
+func (s *Store) PutDeviceAndImage(id string, meta []byte, contentType string, data []byte) error {
+	b := s.db.NewBatch()
+	defer b.Close()
+	var err error
+	if len(meta) == 0 {
+		err = b.Delete(deviceKey(id, 'm'), nil)
+	} else {
+		err = b.Set(deviceKey(id, 'm'), meta, nil)
+	}
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		err = b.Delete(deviceKey(id, 'i'), nil)
+	} else {
+		err = b.Set(deviceKey(id, 'i'), append(append([]byte(contentType), 0), data...), nil)
+	}
+	if err != nil {
+		return err
+	}
+	return s.write(b, true)
+}
+
+// DeviceImageSizes returns the size in bytes of every stored device
+// image, by device id, without keeping the images.
+func (s *Store) DeviceImageSizes() (map[string]int, error) {
+	out := map[string]int{}
+	err := s.each(pfxDevice, func(k, v []byte) error {
+		if len(k) >= 3 && k[len(k)-2] == 0 && k[len(k)-1] == 'i' {
+			n := len(v)
+			if i := bytes.IndexByte(v, 0); i >= 0 {
+				n = len(v) - i - 1
+			}
+			out[string(k[1:len(k)-2])] = n
+		}
+		return nil
+	})
+	return out, err
 }
 
 // PutConfig stores a configuration override under name; nil or empty
