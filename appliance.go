@@ -287,6 +287,9 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		web.Go(func() { sup.run(webCtx, "HTTPS", ln, srv.ServeTLS) })
 		urls = append(urls, "https", "https://"+ln.Addr().String()+"/")
 	}
+	if a.back.store != nil && len(urls) >= 2 {
+		a.back.store.recordAPI(urls[1].(string), a.log) // for `ptpwatch export --data`
+	}
 
 	a.log.Info("ptpwatch started", append([]any{"source", desc, "shards", cfg.Model.Shards}, urls...)...)
 	if err := a.ctl.StartCapture(); err != nil {

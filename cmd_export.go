@@ -23,9 +23,12 @@ import (
 //	ptpwatch export (--data DIR | --api URL) --from T --to T -o FILE
 //	ptpwatch export (--data DIR | --api URL) --list [--json]
 //
-// With --data it reads the store directly; while the appliance runs it
-// holds the store's lock, and export goes through its API instead (at
-// --api, default 127.0.0.1:8319), saying so.
+// With --data alone it reads the store directly; while the appliance runs
+// it holds the store's lock, and export goes through its API instead, at
+// the address the appliance recorded in the store when it started (the
+// default http://127.0.0.1:8319 when none is recorded), saying so.
+// With --api, export always goes through that API, saying so: --api wins
+// over --data, and a different address recorded in --data is pointed out.
 func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,7 +39,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	list := fs.Bool("list", false, "list the stored incidents")
 	asJSON := fs.Bool("json", false, "with --list, print JSON")
 	api := &apiClient{}
-	api.flags(fs, "base URL of the running appliance: export through its API (alone, or when the store in --data is in use)")
+	api.flags(fs, "base URL of the running appliance's API: export through it (it wins over --data; without it, a store in use is reached at the address its appliance recorded)")
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -95,12 +98,33 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 
 	var s exportStore = apiExport{api}
 	where := api.base
-	if *dir != "" {
+	switch {
+	case apiSet:
+		note := "ptpwatch export: exporting through the appliance API at " + api.base
+		if *dir != "" {
+			note += " (--api wins over --data " + *dir
+			if rec, _ := dashcam.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.base, "/") {
+				note += "; note: the appliance using that store recorded its API at " + rec
+			}
+			note += ")"
+		}
+		fmt.Fprintln(stderr, note)
+	default:
 		where = *dir
 		st, err := openExportStore(*dir)
 		switch {
 		case errors.Is(err, dashcam.ErrInUse):
-			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s\n", *dir, api.base)
+			how := "the address its appliance recorded"
+			rec, rerr := dashcam.RecordedAPI(*dir)
+			if rec == "" {
+				how = "no address is recorded in the store, so the default"
+				if rerr != nil {
+					how = fmt.Sprintf("the recorded address cannot be read (%v), so the default", rerr)
+				}
+				rec = defaultAPI
+			}
+			api.base = rec
+			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s (%s; give --api URL to choose)\n", *dir, api.base, how)
 			where = api.base
 		case err != nil:
 			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)

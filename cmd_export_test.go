@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -191,10 +192,84 @@ func TestExportCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// Export then turns to the appliance's API; none listens on port 1.
+	// --api wins over --data, and says so; none listens on port 1.
 	code, _, stderr = runCmd("--data", dir, "--api", "http://127.0.0.1:1", "--list")
-	if code != exitError || !strings.Contains(stderr, "in use") || !strings.Contains(stderr, "is the appliance running at http://127.0.0.1:1") {
+	if code != exitError || !strings.Contains(stderr, "--api wins over --data") || !strings.Contains(stderr, "is the appliance running at http://127.0.0.1:1") {
 		t.Errorf("locked store: %d %q", code, stderr)
+	}
+}
+
+// TestExportFindsAPI: export --data on a store in use goes to the API the
+// appliance recorded in it, saying so; --api wins over --data and points
+// out a different recorded address; --api alone says which API it uses.
+func TestExportFindsAPI(t *testing.T) {
+	dir, _, _, _ := exportFixture(t)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/api/v1/incidents" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `[{"id":42,"state":"complete","triggers":[],"from":0,"to":0,"frames":0,"bytes":0,"created":0}]`)
+	}))
+	defer api.Close()
+	s, err := dashcam.Open(dir, dashcam.Options{MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.RecordAPI(api.URL); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		args []string
+		code int
+		out  string
+		msgs []string
+	}{
+		{"recorded", []string{"--data", dir, "--list"}, exitOK, "42", []string{"in use", "exporting through its API at " + api.URL, "recorded"}},
+		{"api wins", []string{"--data", dir, "--api", "http://127.0.0.1:1", "--list"}, exitError, "",
+			[]string{"through the appliance API at http://127.0.0.1:1", "--api wins over --data", "recorded its API at " + api.URL}},
+		{"api alone", []string{"--api", api.URL, "--list"}, exitOK, "42", []string{"through the appliance API at " + api.URL}},
+		{"api same as recorded", []string{"--data", dir, "--api", api.URL, "--list"}, exitOK, "42", []string{"--api wins"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runWithin(t, 30*time.Second, append([]string{"export"}, c.args...)...)
+			if code != c.code || !strings.Contains(stdout, c.out) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", code, stdout, stderr, c.code, c.out)
+			}
+			for _, m := range c.msgs {
+				if !strings.Contains(stderr, m) {
+					t.Errorf("stderr %q does not say %q", stderr, m)
+				}
+			}
+			if c.name == "api same as recorded" && strings.Contains(stderr, "recorded its API") {
+				t.Errorf("stderr %q points out the same address", stderr)
+			}
+		})
+	}
+	// Nothing recorded: the default, said so.
+	if err := os.Remove(filepath.Join(dir, "appliance.api")); err != nil {
+		t.Fatal(err)
+	}
+	_, _, stderr := runWithin(t, 30*time.Second, "export", "--data", dir, "--list")
+	if !strings.Contains(stderr, "no address is recorded") || !strings.Contains(stderr, defaultAPI) {
+		t.Errorf("nothing recorded: %q", stderr)
+	}
+}
+
+func TestReachableURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://127.0.0.1:8319/":  "http://127.0.0.1:8319",
+		"http://0.0.0.0:9000/":    "http://127.0.0.1:9000",
+		"https://[::]:8443/":      "https://[::1]:8443",
+		"http://192.0.2.7:8319/":  "http://192.0.2.7:8319",
+		"https://[2001:db8::1]:1": "https://[2001:db8::1]:1",
+	} {
+		if got := reachableURL(in); got != want {
+			t.Errorf("reachableURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
@@ -312,6 +387,9 @@ func TestApplianceDamagedStore(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
 	base := waitListen(t, &logs) // within 20 s
+	if rec, err := dashcam.RecordedAPI(dir); err != nil || rec != base {
+		t.Errorf("recorded API %q (%v), the appliance listens at %s", rec, err, base)
+	}
 	get := func(path string) (int, string, error) {
 		c := &http.Client{Timeout: 20 * time.Second}
 		resp, err := c.Get(base + path)

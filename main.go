@@ -82,10 +82,11 @@ func usage(w io.Writer) {
   ptpwatch passwd [--role read-only|admin] NAME < password
   ptpwatch passwd --token [--role read-only|admin] NAME
                print the [http] users/tokens line for an API credential
-  ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE
-  ptpwatch export --data DIR --list [--json]
+  ptpwatch export (--data DIR | --api URL) (INCIDENT | --from T --to T) -o FILE
+  ptpwatch export (--data DIR | --api URL) --list [--json]
                export a dashcam incident or an archive time range (RFC 3339)
-               as pcapng, or list the incidents (with the appliance stopped)
+               as pcapng, or list the incidents; a store in use is reached
+               through the API its appliance recorded in it; --api wins
   ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...]
                ask the running appliance to record an incident now
 

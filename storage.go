@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
+	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -110,6 +114,36 @@ func (s *storage) restoreEvents(log *state.EventLog, n int) error {
 		log.Add(e)
 	}
 	return nil
+}
+
+// recordAPI records in the store where this appliance serves its API
+// (the first URL it listens on), so that `ptpwatch export --data DIR`
+// finds it while the appliance holds the store.
+func (s *storage) recordAPI(url string, log *slog.Logger) {
+	if err := s.store.RecordAPI(reachableURL(url)); err != nil {
+		log.Warn("cannot record the API address in the data directory", "err", err)
+	}
+}
+
+// reachableURL turns a listen URL into one a client on this host can
+// use: a wildcard host (0.0.0.0, ::) becomes the loopback, and the
+// trailing slash goes.
+func reachableURL(raw string) string {
+	u, err := url.Parse(strings.TrimRight(raw, "/"))
+	if err != nil {
+		return strings.TrimRight(raw, "/")
+	}
+	if host, port, err := net.SplitHostPort(u.Host); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			if ip.To4() != nil {
+				host = "127.0.0.1"
+			} else {
+				host = "::1"
+			}
+			u.Host = net.JoinHostPort(host, port)
+		}
+	}
+	return u.String()
 }
 
 // close stops the recorder (finishing what it records) and closes the

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"ptpwatch/state"
 )
@@ -203,4 +208,50 @@ func parseSeverity(name string) state.Severity {
 		}
 	}
 	return state.Info
+}
+
+// apiFile is the file beside the store that names the API of the
+// appliance using it.
+const apiFile = "appliance.api"
+
+// RecordAPI records url as where the appliance holding the store serves
+// its REST API, so that tools finding the store in use (ptpwatch export)
+// know where to turn. It is a file in the store's directory, not a key:
+// a key cannot be read while the appliance holds the store's lock, which
+// is when it is needed.
+func (s *Store) RecordAPI(url string) error {
+	name := s.fs.PathJoin(s.dir, apiFile)
+	tmp := name + ".tmp"
+	f, err := s.fs.Create(tmp, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return fmt.Errorf("record the API address: %w", err)
+	}
+	_, err = f.Write([]byte(url + "\n"))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.fs.Rename(tmp, name)
+	}
+	if err != nil {
+		_ = s.fs.Remove(tmp)
+		return fmt.Errorf("record the API address: %w", err)
+	}
+	return nil
+}
+
+// RecordedAPI returns the API address the appliance last recorded in the
+// store in dir (see RecordAPI); "" when none is recorded.
+func RecordedAPI(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, apiFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the recorded API address: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
