@@ -49,7 +49,9 @@ func TestStoredImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	img := func(i int) []byte { return bytes.Repeat([]byte{byte(i), byte(i >> 8), 0x89}, size/3) }
-	id := func(i int) string { return "ec4670.fffe." + string([]byte{'0' + byte(i/100%10), '0' + byte(i/10%10), '0' + byte(i%10)}) + "000" }
+	id := func(i int) string {
+		return "ec4670.fffe." + string([]byte{'0' + byte(i/100%10), '0' + byte(i/10%10), '0' + byte(i%10)}) + "000"
+	}
 	before := heapAfterGC()
 	for i := range n {
 		if err := m.PutImage(id(i), "image/png", img(i)); err != nil {
