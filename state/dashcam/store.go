@@ -165,6 +165,11 @@ type Store struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	// closeMu orders commits before Close: a commit holds it shared and
+	// checks closed, Close takes it to set closed, so a late writer (a
+	// recorder still running) gets ErrClosed instead of Pebble's panic.
+	closeMu sync.RWMutex
+	closed  bool
 
 	failed     atomic.Bool // see fatalLogger
 	committers sync.Map    // goroutine ids inside a commit, see committing
@@ -368,6 +373,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
 		if s.failed.Load() {
 			s.closeDB()
 			err = ErrFailed
@@ -599,6 +607,11 @@ func (s *Store) maintain() {
 // write commits b unless writing is paused. A failed commit pauses
 // writing. sync makes the commit durable before it returns.
 func (s *Store) write(b *pebble.Batch, sync bool) error {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if s.failed.Load() {
 		return ErrFailed
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -359,4 +360,38 @@ func TestWriteFault(t *testing.T) {
 		t.Fatalf("reopened store holds %d frames; %d were synced before the fault, %d reported archived", n, synced, archived)
 	}
 	t.Logf("synced %d before the fault, %d archived in all, %d recovered", synced, archived, n)
+}
+
+// TestWriteAfterClose: a writer that outlives the store (a recorder still
+// running when its owner closes the store) gets ErrClosed, not a panic
+// from Pebble, also when the close happens while writers are busy.
+func TestWriteAfterClose(t *testing.T) {
+	s := openTest(t, t.TempDir(), Options{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				_, err := s.AppendEvent(state.Event{Type: state.CaptureStarted, Time: time.Now().UnixNano()})
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("AppendEvent before Close: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	if _, err := s.AppendEvent(state.Event{Type: state.CaptureStarted, Time: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if _, err := s.AppendEvent(state.Event{Type: state.CaptureStopped, Time: 2}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("AppendEvent after Close: %v, want ErrClosed", err)
+	}
 }
