@@ -10,7 +10,7 @@ import (
 
 const benchCap = 1024
 
-// BenchmarkSPSC moves b.N descriptors from a producer goroutine to the
+// BenchmarkSPSC moves b.N 40-byte items from a producer goroutine to the
 // benchmark goroutine, through the ring and, as the peer measured in the
 // same run, through a buffered channel of the same capacity. A channel has
 // no batch operation, so its batch=k variant sends and receives one at a
@@ -24,14 +24,14 @@ func BenchmarkSPSC(b *testing.B) {
 }
 
 func benchRing(b *testing.B, k int) {
-	q, _ := NewSPSC[Descriptor](benchCap)
-	b.SetBytes(int64(unsafe.Sizeof(Descriptor{})))
+	q, _ := NewSPSC[item](benchCap)
+	b.SetBytes(int64(unsafe.Sizeof(item{})))
 	b.ReportAllocs()
 	n := b.N
 	go func() {
 		if k == 1 {
 			for i := 0; i < n; {
-				if q.Push(Descriptor{Frame: uint64(i)}) {
+				if q.Push(item{Frame: uint64(i)}) {
 					i++
 				} else {
 					runtime.Gosched()
@@ -39,7 +39,7 @@ func benchRing(b *testing.B, k int) {
 			}
 			return
 		}
-		batch := make([]Descriptor, k)
+		batch := make([]item, k)
 		for i := 0; i < n; {
 			m := min(k, n-i)
 			for j := range m {
@@ -55,7 +55,7 @@ func benchRing(b *testing.B, k int) {
 			i += m
 		}
 	}()
-	out := make([]Descriptor, k)
+	out := make([]item, k)
 	b.ResetTimer()
 	for got := 0; got < n; {
 		var c int
@@ -78,16 +78,16 @@ func benchRing(b *testing.B, k int) {
 }
 
 func benchChan(b *testing.B, k int) {
-	ch := make(chan Descriptor, benchCap)
-	b.SetBytes(int64(unsafe.Sizeof(Descriptor{})))
+	ch := make(chan item, benchCap)
+	b.SetBytes(int64(unsafe.Sizeof(item{})))
 	b.ReportAllocs()
 	n := b.N
 	go func() {
 		for i := range n {
-			ch <- Descriptor{Frame: uint64(i)}
+			ch <- item{Frame: uint64(i)}
 		}
 	}()
-	out := make([]Descriptor, k)
+	out := make([]item, k)
 	b.ResetTimer()
 	for got := 0; got < n; {
 		c := min(k, n-got)

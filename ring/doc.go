@@ -1,16 +1,19 @@
-// Package ring moves captured frames from capture queues to workers and keeps
-// the most recent of them in a byte-bounded RAM capture buffer.
+// Package ring moves values between goroutines without locks and keeps the
+// most recent captured frames in a byte-bounded RAM capture buffer.
 //
-// Three pieces live here: SPSC, a lock-free queue between one producer and
-// one consumer; Descriptor, the fixed-size record such a queue carries for
-// each frame; and Buffer, the capture buffer that holds frame bytes for
-// incident downloads and packet views.
+// Two pieces live here: SPSC, a lock-free queue between one producer and
+// one consumer, and Buffer, the capture buffer that holds frame bytes for
+// incident downloads and packet views. TimestampSource names the clock
+// behind each stored frame's timestamp.
 //
 // # SPSC rings
 //
-// One SPSC per RX queue hands descriptors from the goroutine reading the
-// socket to the goroutine decoding them, so no lock is shared between cores
-// on the hot path. The producer owns the tail index and the consumer the
+// An SPSC hands work from one goroutine to another so that no lock is
+// shared between cores on the hot path: the pipeline feeds each model
+// shard's goroutine its observations through one, and a capture of several
+// interfaces passes preallocated frame slots between each interface's
+// reader and the pipeline through a pair of them (free and full). The
+// producer owns the tail index and the consumer the
 // head index; each sits on its own 128-byte block so that neither side's
 // stores invalidate the other's line, and each side remembers the last value
 // it saw of the other's index and reads the real one only when that cached
@@ -18,7 +21,9 @@
 // counters masked into a power-of-two array, so full and empty never look
 // alike. Slot contents are published by the index store (sync/atomic stores
 // are sequentially consistent, which includes release order) and read after
-// the index load. Batch calls move many items for one index store.
+// the index load. Batch calls move many items for one index store. A queue
+// of values that hold pointers clears each slot as it is popped, so the
+// garbage collector can reclaim what the consumer has let go.
 //
 // # Capture buffer
 //

@@ -6,27 +6,31 @@ import (
 	"ptpwatch/ring"
 )
 
-// A capture queue hands descriptors to its worker in batches.
+// A decoder hands what it saw to a shard's goroutine in batches; the
+// queue carries plain values, so it holds nothing the garbage collector
+// must scan.
 func ExampleSPSC() {
-	q, err := ring.NewSPSC[ring.Descriptor](1024)
+	type observation struct {
+		Frame uint64
+		Time  int64
+		Type  uint8
+	}
+	q, err := ring.NewSPSC[observation](1024)
 	if err != nil {
 		panic(err)
 	}
-	in := []ring.Descriptor{
-		{Frame: 1, Time: 1000, CapLen: 86, Source: ring.SourceXDPTAI},
-		{Frame: 2, Time: 2000, CapLen: 90, Source: ring.SourceXDPTAI},
-	}
+	in := []observation{{Frame: 1, Time: 1000, Type: 0}, {Frame: 2, Time: 2000, Type: 11}}
 	fmt.Println("pushed", q.PushBatch(in))
 
-	out := make([]ring.Descriptor, 64)
+	out := make([]observation, 64)
 	n := q.PopBatch(out)
-	for _, d := range out[:n] {
-		fmt.Println(d.Frame, d.Time, d.CapLen, d.Source)
+	for _, o := range out[:n] {
+		fmt.Println(o.Frame, o.Time, o.Type)
 	}
 	// Output:
 	// pushed 2
-	// 1 1000 86 xdp-tai
-	// 2 2000 90 xdp-tai
+	// 1 1000 0
+	// 2 2000 11
 }
 
 // The worker stores each decoded frame with its tags and later finds the
@@ -38,8 +42,7 @@ func ExampleBuffer() {
 	}
 	frame := make([]byte, 90)
 	for i := range 10 {
-		d := ring.Descriptor{Time: int64(i) * 1e9, OrigLen: 90, Source: ring.SourceHardware}
-		m := d.Meta()
+		m := ring.RecordMeta{Time: int64(i) * 1e9, OrigLen: 90, Source: ring.SourceHardware}
 		m.Scope = uint32(i % 2)
 		m.MessageType = []uint8{0, 8, 11}[i%3]
 		if _, err := b.Append(m, frame); err != nil {

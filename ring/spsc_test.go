@@ -7,6 +7,16 @@ import (
 	"unsafe"
 )
 
+// item is what the tests and benchmarks move through a queue: a pointer-free
+// 40-byte value, like the records production queues carry, numbered so that
+// order and loss show.
+type item struct {
+	Frame  uint64
+	Time   int64
+	CapLen uint32
+	_      [20]byte
+}
+
 func TestNewSPSCCapacity(t *testing.T) {
 	for _, c := range []int{-4, 0, 3, 6, 100, 1000} {
 		if _, err := NewSPSC[int](c); !errors.Is(err, ErrCapacity) {
@@ -27,7 +37,7 @@ func TestNewSPSCCapacity(t *testing.T) {
 // TestSPSCLayout checks that the two indices and the shared read-only
 // fields sit on different 128-byte blocks.
 func TestSPSCLayout(t *testing.T) {
-	var q SPSC[Descriptor]
+	var q SPSC[item]
 	buf := unsafe.Offsetof(q.buf)
 	head := unsafe.Offsetof(q.head)
 	tail := unsafe.Offsetof(q.tail)
@@ -101,7 +111,7 @@ func TestSPSCClearsPointers(t *testing.T) {
 			t.Errorf("slot %d still holds a pointer after pop", i)
 		}
 	}
-	if d, _ := NewSPSC[Descriptor](4); d.clear {
+	if d, _ := NewSPSC[item](4); d.clear {
 		t.Error("queue of Descriptors clears slots it need not")
 	}
 	if s, _ := NewSPSC[struct {
@@ -113,22 +123,22 @@ func TestSPSCClearsPointers(t *testing.T) {
 }
 
 // TestSPSCConcurrent runs one producer and one consumer over millions of
-// sequenced descriptors, mixing single and batch calls of varying sizes,
+// sequenced items, mixing single and batch calls of varying sizes,
 // and checks that every item arrives once and in order. Run it with -race.
 func TestSPSCConcurrent(t *testing.T) {
 	total := uint64(4_000_000)
 	if raceEnabled || testing.Short() {
 		total = 1_000_000
 	}
-	q, _ := NewSPSC[Descriptor](256)
+	q, _ := NewSPSC[item](256)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		batch := make([]Descriptor, 64)
+		batch := make([]item, 64)
 		for seq := uint64(0); seq < total; {
 			k := int(seq%64) + 1 // batch sizes cycle through 1..64
 			if seq%7 == 0 {
-				if q.Push(Descriptor{Frame: seq, CapLen: uint32(seq)}) {
+				if q.Push(item{Frame: seq, CapLen: uint32(seq)}) {
 					seq++
 				} else {
 					runtime.Gosched()
@@ -137,7 +147,7 @@ func TestSPSCConcurrent(t *testing.T) {
 			}
 			k = int(min(uint64(k), total-seq))
 			for i := range k {
-				batch[i] = Descriptor{Frame: seq + uint64(i), CapLen: uint32(seq + uint64(i))}
+				batch[i] = item{Frame: seq + uint64(i), CapLen: uint32(seq + uint64(i))}
 			}
 			n := q.PushBatch(batch[:k])
 			if n == 0 {
@@ -146,7 +156,7 @@ func TestSPSCConcurrent(t *testing.T) {
 			seq += uint64(n)
 		}
 	}()
-	out := make([]Descriptor, 48)
+	out := make([]item, 48)
 	for want := uint64(0); want < total; {
 		var n int
 		if want%5 == 0 {
@@ -177,11 +187,11 @@ func TestSPSCConcurrent(t *testing.T) {
 }
 
 func TestSPSCNoAllocs(t *testing.T) {
-	q, _ := NewSPSC[Descriptor](64)
-	batch := make([]Descriptor, 16)
-	out := make([]Descriptor, 16)
+	q, _ := NewSPSC[item](64)
+	batch := make([]item, 16)
+	out := make([]item, 16)
 	allocs := testing.AllocsPerRun(1000, func() {
-		q.Push(Descriptor{Frame: 1})
+		q.Push(item{Frame: 1})
 		q.Pop()
 		q.PushBatch(batch)
 		q.PopBatch(out)
