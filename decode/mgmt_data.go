@@ -97,125 +97,8 @@ type ManagementData struct {
 // RESET_NON_VOLATILE_STORAGE, FAULT_LOG_RESET, ENABLE_PORT, DISABLE_PORT)
 // and for unknown IDs. It does not allocate.
 func (d *ManagementData) Body(id ManagementID) ManagementBody {
-	switch id {
-	case MgmtIDClockDescription:
-		return &d.ClockDescription
-	case MgmtIDUserDescription:
-		return &d.UserDescription
-	case MgmtIDInitialize:
-		return &d.Initialize
-	case MgmtIDFaultLog:
-		return &d.FaultLog
-	case MgmtIDDefaultDataSet:
-		return &d.DefaultDataSet
-	case MgmtIDCurrentDataSet:
-		return &d.CurrentDataSet
-	case MgmtIDParentDataSet:
-		return &d.ParentDataSet
-	case MgmtIDTimePropertiesDataSet:
-		return &d.TimePropertiesDataSet
-	case MgmtIDPortDataSet:
-		return &d.PortDataSet
-	case MgmtIDPriority1:
-		return &d.Priority1
-	case MgmtIDPriority2:
-		return &d.Priority2
-	case MgmtIDDomain:
-		return &d.Domain
-	case MgmtIDSlaveOnly:
-		return &d.SlaveOnly
-	case MgmtIDLogAnnounceInterval:
-		return &d.LogAnnounceInterval
-	case MgmtIDAnnounceReceiptTimeout:
-		return &d.AnnounceReceiptTimeout
-	case MgmtIDLogSyncInterval:
-		return &d.LogSyncInterval
-	case MgmtIDVersionNumber:
-		return &d.VersionNumber
-	case MgmtIDTime:
-		return &d.Time
-	case MgmtIDClockAccuracy:
-		return &d.ClockAccuracy
-	case MgmtIDUTCProperties:
-		return &d.UTCProperties
-	case MgmtIDTraceabilityProperties:
-		return &d.TraceabilityProperties
-	case MgmtIDTimescaleProperties:
-		return &d.TimescaleProperties
-	case MgmtIDUnicastNegotiationEnable:
-		return &d.UnicastNegotiationEnable
-	case MgmtIDPathTraceList:
-		return &d.PathTraceList
-	case MgmtIDPathTraceEnable:
-		return &d.PathTraceEnable
-	case MgmtIDGrandmasterClusterTable:
-		return &d.GrandmasterClusterTable
-	case MgmtIDUnicastMasterTable:
-		return &d.UnicastMasterTable
-	case MgmtIDUnicastMasterMaxTableSize:
-		return &d.UnicastMasterMaxTableSize
-	case MgmtIDAcceptableMasterTable:
-		return &d.AcceptableMasterTable
-	case MgmtIDAcceptableMasterTableEnabled:
-		return &d.AcceptableMasterTableEnabled
-	case MgmtIDAcceptableMasterMaxTableSize:
-		return &d.AcceptableMasterMaxTableSize
-	case MgmtIDAlternateMaster:
-		return &d.AlternateMaster
-	case MgmtIDAlternateTimeOffsetEnable:
-		return &d.AlternateTimeOffsetEnable
-	case MgmtIDAlternateTimeOffsetName:
-		return &d.AlternateTimeOffsetName
-	case MgmtIDAlternateTimeOffsetMaxKey:
-		return &d.AlternateTimeOffsetMaxKey
-	case MgmtIDAlternateTimeOffsetProperties:
-		return &d.AlternateTimeOffsetProperties
-	case MgmtIDExternalPortConfigurationEnabled:
-		return &d.ExternalPortConfigurationEnabled
-	case MgmtIDMasterOnly:
-		return &d.MasterOnly
-	case MgmtIDHoldoverUpgradeEnable:
-		return &d.HoldoverUpgradeEnable
-	case MgmtIDExtPortConfigPortDataSet:
-		return &d.ExtPortConfigPortDataSet
-	case MgmtIDTransparentClockDefaultDataSet:
-		return &d.TransparentClockDefaultDataSet
-	case MgmtIDTransparentClockPortDataSet:
-		return &d.TransparentClockPortDataSet
-	case MgmtIDPrimaryDomain:
-		return &d.PrimaryDomain
-	case MgmtIDDelayMechanism:
-		return &d.DelayMechanism
-	case MgmtIDLogMinPdelayReqInterval:
-		return &d.LogMinPdelayReqInterval
-	case MgmtIDTimeStatusNP:
-		return &d.TimeStatusNP
-	case MgmtIDGrandmasterSettingsNP:
-		return &d.GrandmasterSettingsNP
-	case MgmtIDPortDataSetNP:
-		return &d.PortDataSetNP
-	case MgmtIDSubscribeEventsNP:
-		return &d.SubscribeEventsNP
-	case MgmtIDPortPropertiesNP:
-		return &d.PortPropertiesNP
-	case MgmtIDPortStatsNP:
-		return &d.PortStatsNP
-	case MgmtIDSynchronizationUncertainNP:
-		return &d.SynchronizationUncertainNP
-	case MgmtIDPortServiceStatsNP:
-		return &d.PortServiceStatsNP
-	case MgmtIDUnicastMasterTableNP:
-		return &d.UnicastMasterTableNP
-	case MgmtIDPortHWClockNP:
-		return &d.PortHWClockNP
-	case MgmtIDPowerProfileSettingsNP:
-		return &d.PowerProfileSettingsNP
-	case MgmtIDCMLDSInfoNP:
-		return &d.CMLDSInfoNP
-	case MgmtIDPortCorrectionsNP:
-		return &d.PortCorrectionsNP
-	case MgmtIDExternalGrandmasterPropertiesNP:
-		return &d.ExternalGrandmasterPropertiesNP
+	if r := mgmtIDRow(id); r != nil && r.body != nil {
+		return r.body(d)
 	}
 	return nil
 }
@@ -238,7 +121,7 @@ func DecodeManagementData(id ManagementID, data []byte, out *ManagementData) err
 		return nil
 	}
 	// The data sets a monitor polls come first, called directly so the
-	// common responses skip the interface call.
+	// common responses skip the table lookup and the interface call.
 	switch id {
 	case MgmtIDParentDataSet:
 		return out.ParentDataSet.Decode(data)
@@ -252,20 +135,26 @@ func DecodeManagementData(id ManagementID, data []byte, out *ManagementData) err
 		return out.TimePropertiesDataSet.Decode(data)
 	case MgmtIDClockDescription:
 		return out.ClockDescription.Decode(data)
-	case MgmtIDPortStatsNP:
-		return out.PortStatsNP.DecodeOrder(data, out.HostOrder)
-	case MgmtIDPortServiceStatsNP:
-		return out.PortServiceStatsNP.DecodeOrder(data, out.HostOrder)
-	case MgmtIDPortCorrectionsNP:
-		return out.PortCorrectionsNP.DecodeOrder(data, out.HostOrder)
 	}
-	if body := out.Body(id); body != nil {
-		return body.Decode(data)
-	}
-	if id.IsKnown() {
+	r := mgmtIDRow(id)
+	switch {
+	case r == nil:
+		return ErrMgmtUnknownID
+	case r.body == nil:
 		return nil // a command or NULL_PTP_MANAGEMENT: no data set
 	}
-	return ErrMgmtUnknownID
+	body := r.body(out)
+	if h, ok := body.(hostOrderBody); ok {
+		return h.DecodeOrder(data, out.HostOrder)
+	}
+	return body.Decode(data)
+}
+
+// hostOrderBody is a data set that linuxptp sends partly in host byte
+// order (PORT_STATS_NP, PORT_SERVICE_STATS_NP, PORT_CORRECTIONS_NP), so
+// DecodeManagementData passes ManagementData.HostOrder to it.
+type hostOrderBody interface {
+	DecodeOrder(b []byte, o HostOrder) error
 }
 
 // AppendManagementData appends the data field for d.ID, taken from the
@@ -273,13 +162,14 @@ func DecodeManagementData(id ManagementID, data []byte, out *ManagementData) err
 // in ManagementHeader.Data. IDs without data set append nothing; unknown
 // IDs append d.Raw. Use AppendManagementGet for GET requests.
 func AppendManagementData(b []byte, d *ManagementData) []byte {
-	if body := d.Body(d.ID); body != nil {
-		return body.AppendTo(b)
-	}
-	if d.ID.IsKnown() {
+	r := mgmtIDRow(d.ID)
+	switch {
+	case r == nil:
+		return append(b, d.Raw...)
+	case r.body == nil:
 		return b
 	}
-	return append(b, d.Raw...)
+	return r.body(d).AppendTo(b)
 }
 
 // AppendManagementGet appends the data field of a GET for id. A GET may

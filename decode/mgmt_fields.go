@@ -6,10 +6,11 @@ import (
 )
 
 // This file lists the members of management data sets as located fields
-// for the detail view (see describeManagementData). Fixed layouts are
-// described by tables of mgmtSpec; data sets with texts or tables have
-// their own functions. Field names are the data set members' names in
-// IEEE 1588 (linuxptp's for its own data sets).
+// for the detail view (see describeManagementData). Each ID's row in
+// mgmtIDs gives its layout: a table of mgmtSpec for a fixed layout, or one
+// of the describers below for data sets with texts or tables. Field names
+// are the data set members' names in IEEE 1588 (linuxptp's for its own data
+// sets).
 
 type mgmtKind uint8
 
@@ -82,142 +83,85 @@ func msFlags(bits ...mgmtBit) mgmtSpec {
 	return mgmtSpec{name: "flags", kind: mkFlags, n: 1, bits: bits}
 }
 
-// mgmtLayouts holds the fixed-layout data sets, keyed by managementId.
-var mgmtLayouts = map[ManagementID][]mgmtSpec{
-	MgmtIDInitialize: {msU("initializationKey", 2)},
-	MgmtIDDefaultDataSet: {msFlags(mgmtBit{"twoStepFlag", 0x01}, mgmtBit{"slaveOnly", 0x02}), mgmtReserved1,
-		msU("numberPorts", 2), msU("priority1", 1), msCQ("clockQuality"), msU("priority2", 1), msCI("clockIdentity"),
-		msU("domainNumber", 1), mgmtReserved1},
-	MgmtIDCurrentDataSet: {msU("stepsRemoved", 2), msTI("offsetFromMaster"), msTI("meanPathDelay")},
-	MgmtIDParentDataSet: {msPI("parentPortIdentity"), msFlags(mgmtBit{"parentStats", 0x01}), mgmtReserved1,
-		msU("observedParentOffsetScaledLogVariance", 2), msS("observedParentClockPhaseChangeRate", 4),
-		msU("grandmasterPriority1", 1), msCQ("grandmasterClockQuality"), msU("grandmasterPriority2", 1),
-		msCI("grandmasterIdentity")},
-	MgmtIDTimePropertiesDataSet: {msS("currentUtcOffset", 2), msFlags(mgmtBitsTime...), msEnum("timeSource", 1, mgmtEnumTimeSource)},
-	MgmtIDPortDataSet: {msPI("portIdentity"), msEnum("portState", 1, mgmtEnumPortState), msS("logMinDelayReqInterval", 1),
-		msTI("peerMeanPathDelay"), msS("logAnnounceInterval", 1), msU("announceReceiptTimeout", 1),
-		msS("logSyncInterval", 1), msEnum("delayMechanism", 1, mgmtEnumDelay), msS("logMinPdelayReqInterval", 1),
-		{name: "versionNumber", kind: mkNibbles, n: 1, bits: mgmtBitsVerNum}},
-	MgmtIDPriority1:              {msU("priority1", 1), mgmtReserved1},
-	MgmtIDPriority2:              {msU("priority2", 1), mgmtReserved1},
-	MgmtIDDomain:                 {msU("domainNumber", 1), mgmtReserved1},
-	MgmtIDSlaveOnly:              {msFlags(mgmtBit{"slaveOnly", 0x01}), mgmtReserved1},
-	MgmtIDLogAnnounceInterval:    {msS("logAnnounceInterval", 1), mgmtReserved1},
-	MgmtIDAnnounceReceiptTimeout: {msU("announceReceiptTimeout", 1), mgmtReserved1},
-	MgmtIDLogSyncInterval:        {msS("logSyncInterval", 1), mgmtReserved1},
-	MgmtIDVersionNumber:          {{name: "versionNumber", kind: mkNibbles, n: 1, bits: mgmtBitsVerNum}, mgmtReserved1},
-	MgmtIDTime:                   {{name: "currentTime", kind: mkTimestamp, n: 10}},
-	MgmtIDClockAccuracy:          {msEnum("clockAccuracy", 1, mgmtEnumAccuracy), mgmtReserved1},
-	MgmtIDUTCProperties:          {msS("currentUtcOffset", 2), msFlags(mgmtBitsTime[:3]...), mgmtReserved1},
-	MgmtIDTraceabilityProperties: {msFlags(mgmtBitsTime[4:6]...), mgmtReserved1},
-	MgmtIDTimescaleProperties:    {msFlags(mgmtBitsTime[3]), msEnum("timeSource", 1, mgmtEnumTimeSource)},
-
-	MgmtIDUnicastNegotiationEnable:     {msFlags(mgmtBitEnable...), mgmtReserved1},
-	MgmtIDPathTraceEnable:              {msFlags(mgmtBitEnable...), mgmtReserved1},
-	MgmtIDUnicastMasterMaxTableSize:    {msU("maxTableSize", 2)},
-	MgmtIDAcceptableMasterTableEnabled: {msFlags(mgmtBitEnable...), mgmtReserved1},
-	MgmtIDAcceptableMasterMaxTableSize: {msU("maxTableSize", 2)},
-	MgmtIDAlternateMaster: {msFlags(mgmtBit{"transmitAlternateMulticastSync", 0x01}),
-		msS("logAlternateMulticastSyncInterval", 1), msU("numberOfAlternateMasters", 1), mgmtReserved1},
-	MgmtIDAlternateTimeOffsetEnable: {msU("keyField", 1), msFlags(mgmtBitEnable...)},
-	MgmtIDAlternateTimeOffsetMaxKey: {msU("maxKey", 1), mgmtReserved1},
-	MgmtIDAlternateTimeOffsetProperties: {msU("keyField", 1), msS("currentOffset", 4), msS("jumpSeconds", 4),
-		msU("timeOfNextJump", 6), mgmtReserved1},
-	MgmtIDExternalPortConfigurationEnabled: {msFlags(mgmtBit{"externalPortConfigurationEnabled", 0x01}), mgmtReserved1},
-	MgmtIDMasterOnly:                       {msFlags(mgmtBit{"masterOnly", 0x01}), mgmtReserved1},
-	MgmtIDHoldoverUpgradeEnable:            {msFlags(mgmtBitEnable...), mgmtReserved1},
-	MgmtIDExtPortConfigPortDataSet:         {msHex("flags", 1), msEnum("desiredState", 1, mgmtEnumPortState)},
-	MgmtIDTransparentClockDefaultDataSet: {msCI("clockIdentity"), msU("numberPorts", 2),
-		msEnum("delayMechanism", 1, mgmtEnumDelay), msU("primaryDomain", 1)},
-	MgmtIDTransparentClockPortDataSet: {msPI("portIdentity"), msFlags(mgmtBit{"faultyFlag", 0x01}),
-		msS("logMinPdelayReqInterval", 1), msTI("peerMeanPathDelay")},
-	MgmtIDPrimaryDomain:           {msU("primaryDomain", 1), mgmtReserved1},
-	MgmtIDDelayMechanism:          {msEnum("delayMechanism", 1, mgmtEnumDelay), mgmtReserved1},
-	MgmtIDLogMinPdelayReqInterval: {msS("logMinPdelayReqInterval", 1), mgmtReserved1},
-
-	MgmtIDTimeStatusNP: {msS("masterOffset", 8), msS("ingressTime", 8), msS("cumulativeScaledRateOffset", 4),
-		msS("scaledLastGmPhaseChange", 4), msU("gmTimeBaseIndicator", 2), msHex("lastGmPhaseChange", 12),
-		msS("gmPresent", 4), msCI("gmIdentity")},
-	MgmtIDGrandmasterSettingsNP: {msCQ("clockQuality"), msS("currentUtcOffset", 2),
-		{name: "timeFlags", kind: mkFlags, n: 1, bits: mgmtBitsTime}, msEnum("timeSource", 1, mgmtEnumTimeSource)},
-	MgmtIDPortDataSetNP:              {msU("neighborPropDelayThresh", 4), msS("asCapable", 4)},
-	MgmtIDSynchronizationUncertainNP: {msEnum("uncertain", 1, mgmtEnumUncertainNP), mgmtReserved1},
-	MgmtIDPortHWClockNP: {msPI("portIdentity"), msS("phcIndex", 4),
-		msFlags(mgmtBit{"vclock", 0x01}), mgmtReserved1},
-	MgmtIDPowerProfileSettingsNP: {msEnum("version", 2, mgmtEnumPowerProf), msHex("grandmasterID", 2),
-		msU("grandmasterTimeInaccuracy", 4), msU("networkTimeInaccuracy", 4), msU("totalTimeInaccuracy", 4)},
-	MgmtIDCMLDSInfoNP:                     {msTI("meanLinkDelay"), msS("scaledNeighborRateRatio", 4), msU("asCapable", 4)},
-	MgmtIDExternalGrandmasterPropertiesNP: {msCI("gmIdentity"), msU("stepsRemoved", 2)},
-}
-
 // describeMgmtBody lists id's data set at w.b[off:off+n] (w.b ends where
 // the data field does) and returns the octets it explained, or -1 when it
-// does not know the ID.
+// does not know the ID. The layout comes from id's row in mgmtIDs.
 func describeMgmtBody(w fieldWriter, id ManagementID, off, n int) int {
-	if specs, ok := mgmtLayouts[id]; ok {
-		return mgmtDescribeSpecs(w, specs, off)
+	r := mgmtIDRow(id)
+	switch {
+	case r == nil:
+		return -1
+	case r.layout != nil:
+		return mgmtDescribeSpecs(w, r.layout, off)
+	case r.describe != nil:
+		return r.describe(w, off, n)
 	}
-	switch id {
-	case MgmtIDClockDescription:
-		return mgmtDescribeClockDescription(w, off)
-	case MgmtIDUserDescription:
-		return w.ptpText("userDescription", off)
-	case MgmtIDFaultLog:
-		return mgmtDescribeFaultLog(w, off)
-	case MgmtIDPathTraceList:
-		m := n &^ 7
-		for i := 0; i < m; i += 8 {
-			w.clockIdentity("pathSequence", off+i)
-		}
-		return m
-	case MgmtIDGrandmasterClusterTable:
-		w.int("logQueryInterval", off, 1)
-		k := int(w.uint("actualTableSize", off+1, 1))
-		return 2 + mgmtDescribeAddresses(w, "portAddress", off+2, k)
-	case MgmtIDUnicastMasterTable:
-		w.int("logQueryInterval", off, 1)
-		k := int(w.uint("actualTableSize", off+1, 2))
-		return 3 + mgmtDescribeAddresses(w, "portAddress", off+3, k)
-	case MgmtIDAcceptableMasterTable:
-		k := int(w.int("actualTableSize", off, 2))
-		p := off + 2
-		for i := 0; i < k && p < len(w.b); i++ {
-			g := w.group("acceptableMaster", p, 11)
-			g.portIdentity("acceptablePortIdentity", p)
-			g.uint("alternatePriority1", p+10, 1)
-			p += 11
-		}
-		return min(p, len(w.b)) - off
-	case MgmtIDAlternateTimeOffsetName:
-		w.uint("keyField", off, 1)
-		return 1 + w.ptpText("displayName", off+1)
-	case MgmtIDPortPropertiesNP:
-		used := mgmtDescribeSpecs(w, []mgmtSpec{msPI("portIdentity"), msEnum("portState", 1, mgmtEnumPortState),
-			msEnum("timestamping", 1, mgmtEnumTimestamp)}, off)
-		return used + w.ptpText("interface", off+used)
-	case MgmtIDSubscribeEventsNP:
-		w.uint("duration", off, 2)
-		g := w.group("bitmask", off+2, 64)
-		if w.ok(off+2, 64) {
-			g.f.Value = "0x" + mgmtHex(w.b[off+2:off+66])
-		}
-		for i, name := range [...]string{"notifyPortState", "notifyTimeSync", "notifyParentDataSet", "notifyCmlds"} {
-			g.bits(name, off+2, 1, 1<<i, "")
-		}
-		return 66
-	case MgmtIDPortStatsNP:
-		return mgmtDescribePortStatsNP(w, off)
-	case MgmtIDPortServiceStatsNP:
-		return mgmtDescribePortServiceStatsNP(w, off)
-	case MgmtIDPortCorrectionsNP:
-		return mgmtDescribePortCorrectionsNP(w, off)
-	case MgmtIDUnicastMasterTableNP:
-		return mgmtDescribeUnicastMasterTableNP(w, off)
+	return 0 // no data set
+}
+
+// The describers below list the data sets that fixed layouts cannot: those
+// with texts, tables or linuxptp's host-order counters. Each has the
+// signature of mgmtIDInfo.describe.
+
+func mgmtDescribeUserDescription(w fieldWriter, off, _ int) int {
+	return w.ptpText("userDescription", off)
+}
+
+func mgmtDescribePathTraceList(w fieldWriter, off, n int) int {
+	m := n &^ 7
+	for i := 0; i < m; i += 8 {
+		w.clockIdentity("pathSequence", off+i)
 	}
-	if id.IsKnown() {
-		return 0 // no data set
+	return m
+}
+
+func mgmtDescribeGrandmasterClusterTable(w fieldWriter, off, _ int) int {
+	w.int("logQueryInterval", off, 1)
+	k := int(w.uint("actualTableSize", off+1, 1))
+	return 2 + mgmtDescribeAddresses(w, "portAddress", off+2, k)
+}
+
+func mgmtDescribeUnicastMasterTable(w fieldWriter, off, _ int) int {
+	w.int("logQueryInterval", off, 1)
+	k := int(w.uint("actualTableSize", off+1, 2))
+	return 3 + mgmtDescribeAddresses(w, "portAddress", off+3, k)
+}
+
+func mgmtDescribeAcceptableMasterTable(w fieldWriter, off, _ int) int {
+	k := int(w.int("actualTableSize", off, 2))
+	p := off + 2
+	for i := 0; i < k && p < len(w.b); i++ {
+		g := w.group("acceptableMaster", p, 11)
+		g.portIdentity("acceptablePortIdentity", p)
+		g.uint("alternatePriority1", p+10, 1)
+		p += 11
 	}
-	return -1
+	return min(p, len(w.b)) - off
+}
+
+func mgmtDescribeAlternateTimeOffsetName(w fieldWriter, off, _ int) int {
+	w.uint("keyField", off, 1)
+	return 1 + w.ptpText("displayName", off+1)
+}
+
+var mgmtPortPropertiesNPHead = []mgmtSpec{msPI("portIdentity"), msEnum("portState", 1, mgmtEnumPortState),
+	msEnum("timestamping", 1, mgmtEnumTimestamp)}
+
+func mgmtDescribePortPropertiesNP(w fieldWriter, off, _ int) int {
+	used := mgmtDescribeSpecs(w, mgmtPortPropertiesNPHead, off)
+	return used + w.ptpText("interface", off+used)
+}
+
+func mgmtDescribeSubscribeEventsNP(w fieldWriter, off, _ int) int {
+	w.uint("duration", off, 2)
+	g := w.group("bitmask", off+2, 64)
+	if w.ok(off+2, 64) {
+		g.f.Value = "0x" + mgmtHex(w.b[off+2:off+66])
+	}
+	for i, name := range [...]string{"notifyPortState", "notifyTimeSync", "notifyParentDataSet", "notifyCmlds"} {
+		g.bits(name, off+2, 1, 1<<i, "")
+	}
+	return 66
 }
 
 // mgmtDescribeSpecs lists a fixed layout starting at off and returns its
@@ -333,7 +277,7 @@ func mgmtDescribeAddresses(w fieldWriter, name string, off, k int) int {
 	return p - off
 }
 
-func mgmtDescribeClockDescription(w fieldWriter, off int) int {
+func mgmtDescribeClockDescription(w fieldWriter, off, _ int) int {
 	p := off
 	if !w.ok(p, 2) {
 		w.truncated("clockType", p, 2)
@@ -366,7 +310,7 @@ func mgmtDescribeClockDescription(w fieldWriter, off int) int {
 	return min(p, len(w.b)) - off
 }
 
-func mgmtDescribeFaultLog(w fieldWriter, off int) int {
+func mgmtDescribeFaultLog(w fieldWriter, off, _ int) int {
 	k := int(w.uint("numberOfFaultRecords", off, 2))
 	p := off + 2
 	for i := 0; i < k && p < len(w.b); i++ {
@@ -405,7 +349,7 @@ func mgmtDescribeHostOrder(w fieldWriter, off, n int, signed bool) HostOrder {
 	return mgmtResolveHostOrder(w.b[off:off+8*n], n, signed, HostOrderAuto)
 }
 
-func mgmtDescribePortStatsNP(w fieldWriter, off int) int {
+func mgmtDescribePortStatsNP(w fieldWriter, off, _ int) int {
 	w.portIdentity("portIdentity", off)
 	o := mgmtDescribeHostOrder(w, off+10, 32, false)
 	if w.f != nil {
@@ -424,7 +368,7 @@ var mgmtPortServiceStatsNames = [...]string{"announce_timeout", "sync_timeout", 
 	"unicast_service_timeout", "unicast_request_timeout", "master_announce_timeout",
 	"master_sync_timeout", "qualification_timeout", "sync_mismatch", "followup_mismatch"}
 
-func mgmtDescribePortServiceStatsNP(w fieldWriter, off int) int {
+func mgmtDescribePortServiceStatsNP(w fieldWriter, off, _ int) int {
 	w.portIdentity("portIdentity", off)
 	o := mgmtDescribeHostOrder(w, off+10, 10, false)
 	if w.f != nil {
@@ -436,7 +380,7 @@ func mgmtDescribePortServiceStatsNP(w fieldWriter, off int) int {
 	return 90
 }
 
-func mgmtDescribePortCorrectionsNP(w fieldWriter, off int) int {
+func mgmtDescribePortCorrectionsNP(w fieldWriter, off, _ int) int {
 	o := mgmtDescribeHostOrder(w, off, 3, true)
 	if w.f != nil {
 		w.f.Text += " (values " + o.String() + ")"
@@ -447,7 +391,7 @@ func mgmtDescribePortCorrectionsNP(w fieldWriter, off int) int {
 	return 24
 }
 
-func mgmtDescribeUnicastMasterTableNP(w fieldWriter, off int) int {
+func mgmtDescribeUnicastMasterTableNP(w fieldWriter, off, _ int) int {
 	k := int(w.uint("actualTableSize", off, 2))
 	p := off + 2
 	for i := 0; i < k && p < len(w.b); i++ {
