@@ -488,6 +488,10 @@ func appendV1Time(b []byte, t V1Time) []byte {
 	return binary.BigEndian.AppendUint32(b, uint32(t.Nanoseconds))
 }
 
+// bits returns t as its 8 octets read big-endian: seconds, then the
+// nanoseconds field.
+func (t V1Time) bits() uint64 { return uint64(t.Seconds)<<32 | uint64(uint32(t.Nanoseconds)) }
+
 func v1Bool(v bool) byte {
 	if v {
 		return 1
@@ -512,73 +516,36 @@ func (m *V1Message) EncodedLength() int {
 // V1VersionPTP and V1VersionNetwork), reserved octets as zero, and a
 // Management message's parameterLength as len(Parameters). A reserved
 // Control gets the header alone. It does not allocate when b has room.
+//
+// The fields are placed by the tables describeV1 lists them from, so the
+// encoder and the detail view cannot disagree on an offset.
 func (m *V1Message) AppendTo(b []byte) []byte {
-	be := binary.BigEndian
-	h := &m.V1Header
-	b = be.AppendUint16(b, h.VersionPTP)
-	b = be.AppendUint16(b, h.VersionNetwork)
-	b = append(b, h.SubdomainName[:]...)
-	b = append(b, uint8(h.MessageType), uint8(h.SourceCommunicationTechnology))
-	b = append(b, h.SourceUUID[:]...)
-	b = be.AppendUint16(b, h.SourcePortID)
-	b = be.AppendUint16(b, h.SequenceID)
-	b = append(b, uint8(h.Control), 0)
-	b = be.AppendUint16(b, uint16(h.Flags))
-	b = append(b, 0, 0, 0, 0)
-	switch h.Control {
-	case V1Sync, V1DelayReq:
-		s := &m.Sync
-		b = appendV1Time(b, s.OriginTimestamp)                        // 40
-		b = be.AppendUint16(b, s.EpochNumber)                         // 48
-		b = be.AppendUint16(b, uint16(s.CurrentUTCOffset))            // 50
-		b = append(b, 0, uint8(s.GrandmasterCommunicationTechnology)) // 52
-		b = append(b, s.GrandmasterClockUUID[:]...)                   // 54
-		b = be.AppendUint16(b, s.GrandmasterPortID)                   // 60
-		b = be.AppendUint16(b, s.GrandmasterSequenceID)               // 62
-		b = append(b, 0, 0, 0, s.GrandmasterClockStratum)             // 64
-		b = append(b, s.GrandmasterClockIdentifier[:]...)             // 68
-		b = append(b, 0, 0)                                           // 72
-		b = be.AppendUint16(b, uint16(s.GrandmasterClockVariance))    // 74
-		b = append(b, 0, v1Bool(s.GrandmasterPreferred))              // 76
-		b = append(b, 0, v1Bool(s.GrandmasterIsBoundaryClock))        // 78
-		b = append(b, 0, 0, 0, uint8(s.SyncInterval))                 // 80
-		b = append(b, 0, 0)                                           // 84
-		b = be.AppendUint16(b, uint16(s.LocalClockVariance))          // 86
-		b = append(b, 0, 0)                                           // 88
-		b = be.AppendUint16(b, s.LocalStepsRemoved)                   // 90
-		b = append(b, 0, 0, 0, s.LocalClockStratum)                   // 92
-		b = append(b, s.LocalClockIdentifier[:]...)                   // 96
-		b = append(b, 0, uint8(s.ParentCommunicationTechnology))      // 100
-		b = append(b, s.ParentUUID[:]...)                             // 102
-		b = append(b, 0, 0)                                           // 108
-		b = be.AppendUint16(b, s.ParentPortField)                     // 110
-		b = append(b, 0, 0)                                           // 112
-		b = be.AppendUint16(b, uint16(s.EstimatedMasterVariance))     // 114
-		b = be.AppendUint32(b, uint32(s.EstimatedMasterDrift))        // 116
-		b = append(b, 0, 0, 0, v1Bool(s.UTCReasonable))               // 120
-	case V1FollowUp:
-		b = append(b, 0, 0)
-		b = be.AppendUint16(b, m.FollowUp.AssociatedSequenceID)
-		b = appendV1Time(b, m.FollowUp.PreciseOriginTimestamp)
-	case V1DelayResp:
-		d := &m.DelayResp
-		b = appendV1Time(b, d.DelayReceiptTimestamp)
-		b = append(b, 0, uint8(d.RequestingSourceCommunicationTechnology))
-		b = append(b, d.RequestingSourceUUID[:]...)
-		b = be.AppendUint16(b, d.RequestingSourcePortID)
-		b = be.AppendUint16(b, d.RequestingSourceSequenceID)
-	case V1Management:
-		g := &m.Management
-		b = append(b, 0, uint8(g.TargetCommunicationTechnology))
-		b = append(b, g.TargetUUID[:]...)
-		b = be.AppendUint16(b, g.TargetPortID)
-		b = be.AppendUint16(b, uint16(g.StartingBoundaryHops))
-		b = be.AppendUint16(b, uint16(g.BoundaryHops))
-		b = append(b, 0, uint8(g.MessageKey), 0, 0)
-		b = be.AppendUint16(b, uint16(len(m.Parameters)))
-		b = append(b, m.Parameters...)
+	start := len(b)
+	b = append(b, make([]byte, m.EncodedLength())...)
+	w := b[start:]
+	v1Put(w, v1HeaderFields, m)
+	v1Put(w, v1BodyFields(m.Control), m)
+	if m.Control == V1Management {
+		copy(w[V1ManagementLength:], m.Parameters)
 	}
 	return b
+}
+
+// v1Put writes the members fs name into the zeroed message w.
+func v1Put(w []byte, fs []v1Member, m *V1Message) {
+	for i := range fs {
+		f := &fs[i]
+		p := w[f.off : int(f.off)+int(f.n)]
+		if f.get.octets != nil {
+			copy(p, f.get.octets(m))
+			continue
+		}
+		v := f.get.num(m)
+		for k := len(p) - 1; k >= 0; k-- {
+			p[k] = byte(v)
+			v >>= 8
+		}
+	}
 }
 
 // V1ManagementKey is the managementMessageKey of a PTPv1 Management
@@ -1348,66 +1315,84 @@ type v1Field struct {
 	kind v1Kind
 }
 
-var v1HeaderFields = []v1Field{
-	{"versionPTP", 0, 2, v1KUint},
-	{"versionNetwork", 2, 2, v1KUint},
-	{"subdomain", 4, 16, v1KText},
-	{"messageType", 20, 1, v1KMessageType},
-	{"sourceCommunicationTechnology", 21, 1, v1KComm},
-	{"sourceUuid", 22, 6, v1KUUID},
-	{"sourcePortId", 28, 2, v1KUint},
-	{"sequenceId", 30, 2, v1KUint},
-	{"control", 32, 1, v1KControl},
-	{"flags", 34, 2, v1KFlags},
+// v1Member is a field of V1Message itself: its place, and how AppendTo
+// reads it from the message.
+type v1Member struct {
+	v1Field
+	get v1Getter
 }
 
-var v1SyncFields = []v1Field{
-	{"originTimestamp", 40, 8, v1KTime},
-	{"epochNumber", 48, 2, v1KUint},
-	{"currentUTCOffset", 50, 2, v1KInt},
-	{"grandmasterCommunicationTechnology", 53, 1, v1KComm},
-	{"grandmasterClockUuid", 54, 6, v1KUUID},
-	{"grandmasterPortId", 60, 2, v1KUint},
-	{"grandmasterSequenceId", 62, 2, v1KUint},
-	{"grandmasterClockStratum", 67, 1, v1KUint},
-	{"grandmasterClockIdentifier", 68, 4, v1KText},
-	{"grandmasterClockVariance", 74, 2, v1KInt},
-	{"grandmasterPreferred", 77, 1, v1KBool},
-	{"grandmasterIsBoundaryClock", 79, 1, v1KBool},
-	{"syncInterval", 83, 1, v1KInt},
-	{"localClockVariance", 86, 2, v1KInt},
-	{"localStepsRemoved", 90, 2, v1KUint},
-	{"localClockStratum", 95, 1, v1KUint},
-	{"localClockIdentifier", 96, 4, v1KText},
-	{"parentCommunicationTechnology", 101, 1, v1KComm},
-	{"parentUuid", 102, 6, v1KUUID},
-	{"parentPortField", 110, 2, v1KUint},
-	{"estimatedMasterVariance", 114, 2, v1KInt},
-	{"estimatedMasterDrift", 116, 4, v1KInt},
-	{"utcReasonable", 123, 1, v1KBool},
+// v1Getter reads a member for AppendTo: num as a number to write big-endian
+// in the field's octets (a bool as 0 or 1, a V1Time as its 8 octets),
+// octets as the bytes of an array member.
+type v1Getter struct {
+	num    func(m *V1Message) uint64
+	octets func(m *V1Message) []byte
 }
 
-var v1FollowUpFields = []v1Field{
-	{"associatedSequenceId", 42, 2, v1KUint},
-	{"preciseOriginTimestamp", 44, 8, v1KTime},
+func v1Num(f func(m *V1Message) uint64) v1Getter    { return v1Getter{num: f} }
+func v1Octets(f func(m *V1Message) []byte) v1Getter { return v1Getter{octets: f} }
+
+var v1HeaderFields = []v1Member{
+	{v1Field{"versionPTP", 0, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionPTP) })},
+	{v1Field{"versionNetwork", 2, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionNetwork) })},
+	{v1Field{"subdomain", 4, 16, v1KText}, v1Octets(func(m *V1Message) []byte { return m.SubdomainName[:] })},
+	{v1Field{"messageType", 20, 1, v1KMessageType}, v1Num(func(m *V1Message) uint64 { return uint64(m.MessageType) })},
+	{v1Field{"sourceCommunicationTechnology", 21, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.SourceCommunicationTechnology) })},
+	{v1Field{"sourceUuid", 22, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.SourceUUID[:] })},
+	{v1Field{"sourcePortId", 28, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.SourcePortID) })},
+	{v1Field{"sequenceId", 30, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.SequenceID) })},
+	{v1Field{"control", 32, 1, v1KControl}, v1Num(func(m *V1Message) uint64 { return uint64(m.Control) })},
+	{v1Field{"flags", 34, 2, v1KFlags}, v1Num(func(m *V1Message) uint64 { return uint64(m.Flags) })},
 }
 
-var v1DelayRespFields = []v1Field{
-	{"delayReceiptTimestamp", 40, 8, v1KTime},
-	{"requestingSourceCommunicationTechnology", 49, 1, v1KComm},
-	{"requestingSourceUuid", 50, 6, v1KUUID},
-	{"requestingSourcePortId", 56, 2, v1KUint},
-	{"requestingSourceSequenceId", 58, 2, v1KUint},
+var v1SyncFields = []v1Member{
+	{v1Field{"originTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.Sync.OriginTimestamp.bits() })},
+	{v1Field{"epochNumber", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EpochNumber) })},
+	{v1Field{"currentUTCOffset", 50, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.CurrentUTCOffset) })},
+	{v1Field{"grandmasterCommunicationTechnology", 53, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterCommunicationTechnology) })},
+	{v1Field{"grandmasterClockUuid", 54, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Sync.GrandmasterClockUUID[:] })},
+	{v1Field{"grandmasterPortId", 60, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterPortID) })},
+	{v1Field{"grandmasterSequenceId", 62, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterSequenceID) })},
+	{v1Field{"grandmasterClockStratum", 67, 1, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterClockStratum) })},
+	{v1Field{"grandmasterClockIdentifier", 68, 4, v1KText}, v1Octets(func(m *V1Message) []byte { return m.Sync.GrandmasterClockIdentifier[:] })},
+	{v1Field{"grandmasterClockVariance", 74, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterClockVariance) })},
+	{v1Field{"grandmasterPreferred", 77, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.GrandmasterPreferred)) })},
+	{v1Field{"grandmasterIsBoundaryClock", 79, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.GrandmasterIsBoundaryClock)) })},
+	{v1Field{"syncInterval", 83, 1, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.SyncInterval) })},
+	{v1Field{"localClockVariance", 86, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalClockVariance) })},
+	{v1Field{"localStepsRemoved", 90, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalStepsRemoved) })},
+	{v1Field{"localClockStratum", 95, 1, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalClockStratum) })},
+	{v1Field{"localClockIdentifier", 96, 4, v1KText}, v1Octets(func(m *V1Message) []byte { return m.Sync.LocalClockIdentifier[:] })},
+	{v1Field{"parentCommunicationTechnology", 101, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.ParentCommunicationTechnology) })},
+	{v1Field{"parentUuid", 102, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Sync.ParentUUID[:] })},
+	{v1Field{"parentPortField", 110, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.ParentPortField) })},
+	{v1Field{"estimatedMasterVariance", 114, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EstimatedMasterVariance) })},
+	{v1Field{"estimatedMasterDrift", 116, 4, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EstimatedMasterDrift) })},
+	{v1Field{"utcReasonable", 123, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.UTCReasonable)) })},
 }
 
-var v1ManagementFields = []v1Field{
-	{"targetCommunicationTechnology", 41, 1, v1KComm},
-	{"targetUuid", 42, 6, v1KUUID},
-	{"targetPortId", 48, 2, v1KUint},
-	{"startingBoundaryHops", 50, 2, v1KInt},
-	{"boundaryHops", 52, 2, v1KInt},
-	{"managementMessageKey", 55, 1, v1KKey},
-	{"parameterLength", 58, 2, v1KUint},
+var v1FollowUpFields = []v1Member{
+	{v1Field{"associatedSequenceId", 42, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.FollowUp.AssociatedSequenceID) })},
+	{v1Field{"preciseOriginTimestamp", 44, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.FollowUp.PreciseOriginTimestamp.bits() })},
+}
+
+var v1DelayRespFields = []v1Member{
+	{v1Field{"delayReceiptTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.DelayResp.DelayReceiptTimestamp.bits() })},
+	{v1Field{"requestingSourceCommunicationTechnology", 49, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceCommunicationTechnology) })},
+	{v1Field{"requestingSourceUuid", 50, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.DelayResp.RequestingSourceUUID[:] })},
+	{v1Field{"requestingSourcePortId", 56, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourcePortID) })},
+	{v1Field{"requestingSourceSequenceId", 58, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceSequenceID) })},
+}
+
+var v1ManagementFields = []v1Member{
+	{v1Field{"targetCommunicationTechnology", 41, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetCommunicationTechnology) })},
+	{v1Field{"targetUuid", 42, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Management.TargetUUID[:] })},
+	{v1Field{"targetPortId", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetPortID) })},
+	{v1Field{"startingBoundaryHops", 50, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.StartingBoundaryHops) })},
+	{v1Field{"boundaryHops", 52, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.BoundaryHops) })},
+	{v1Field{"managementMessageKey", 55, 1, v1KKey}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.MessageKey) })},
+	{v1Field{"parameterLength", 58, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(len(m.Parameters)) })},
 }
 
 // v1ParameterFields lays out the messageParameters of each key, at
@@ -1545,18 +1530,12 @@ func describeV1(w fieldWriter, off, n int) {
 	b := w.b[off:]
 	p := w.group("ptp", off, n)
 	p.f.Text = "PTPv1"
-	p.v1Group("header", off, 0, V1HeaderLength, n).v1Fields(off, v1HeaderFields, 0, V1HeaderLength)
+	v1Fields(p.v1Group("header", off, 0, V1HeaderLength, n), off, v1HeaderFields, 0, V1HeaderLength)
 	end := n
 	switch c := V1Control(b[32]); c {
-	case V1Sync, V1DelayReq:
-		end = V1SyncLength
-		p.v1Group("body", off, V1HeaderLength, end, n).v1Fields(off, v1SyncFields, V1HeaderLength, end)
-	case V1FollowUp:
-		end = V1FollowUpLength
-		p.v1Group("body", off, V1HeaderLength, end, n).v1Fields(off, v1FollowUpFields, V1HeaderLength, end)
-	case V1DelayResp:
-		end = V1DelayRespLength
-		p.v1Group("body", off, V1HeaderLength, end, n).v1Fields(off, v1DelayRespFields, V1HeaderLength, end)
+	case V1Sync, V1DelayReq, V1FollowUp, V1DelayResp:
+		end = c.MinLength()
+		v1Fields(p.v1Group("body", off, V1HeaderLength, end, n), off, v1BodyFields(c), V1HeaderLength, end)
 	case V1Management:
 		pl, key := 0, V1MMNull
 		if n >= V1ManagementLength {
@@ -1572,14 +1551,14 @@ func describeV1(w fieldWriter, off, n int) {
 		}
 		end = V1ManagementLength + pl
 		bd := p.v1Group("body", off, V1HeaderLength, end, n)
-		bd.v1Fields(off, v1ManagementFields, V1HeaderLength, V1ManagementLength)
+		v1Fields(bd, off, v1ManagementFields, V1HeaderLength, V1ManagementLength)
 		if pl == 0 {
 			break
 		}
 		pg := bd.v1Group("messageParameters", off, V1ManagementLength, end, n)
 		if need := key.ParameterLength(); need > 0 && have >= need {
 			pg.f.Text = key.String()
-			pg.v1Fields(off, v1ParameterFields[key], V1ManagementLength, V1ManagementLength+have)
+			v1Fields(pg, off, v1ParameterFields[key], V1ManagementLength, V1ManagementLength+have)
 		} else if have > 0 {
 			pg.raw("parameters", off+V1ManagementLength, have)
 		}
@@ -1610,11 +1589,33 @@ func (w fieldWriter) v1Group(name string, base, from, to, n int) fieldWriter {
 	return g
 }
 
+// v1BodyFields returns the members of the body that control c selects, or
+// nil for a reserved control.
+func v1BodyFields(c V1Control) []v1Member {
+	switch c {
+	case V1Sync, V1DelayReq:
+		return v1SyncFields
+	case V1FollowUp:
+		return v1FollowUpFields
+	case V1DelayResp:
+		return v1DelayRespFields
+	case V1Management:
+		return v1ManagementFields
+	}
+	return nil
+}
+
+// v1Layout is a table row that places a field: v1Field, or v1Member.
+type v1Layout interface{ layout() v1Field }
+
+func (f v1Field) layout() v1Field { return f }
+
 // v1Fields lists fs (at message offsets from base) and the reserved octets
 // between them, from message offset from to to.
-func (w fieldWriter) v1Fields(base int, fs []v1Field, from, to int) {
+func v1Fields[F v1Layout](w fieldWriter, base int, fs []F, from, to int) {
 	at := from
-	for _, f := range fs {
+	for _, e := range fs {
+		f := e.layout()
 		o, l := int(f.off), int(f.n)
 		if o > at {
 			w.raw("reserved", base+at, o-at)
