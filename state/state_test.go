@@ -42,9 +42,16 @@ func (n *testNet) send(p decode.PortIdentity, domain uint8, m decode.Message) {
 		m.Sequence = n.seq[k]
 		n.seq[k]++
 	}
+	n.apply(p, &m)
+}
+
+// apply wraps msg, sent by p, in UDPv4 from p's MAC and address, and feeds
+// it through Observe to the model at the current time.
+func (n *testNet) apply(p decode.PortIdentity, msg decode.Appender) {
+	n.t.Helper()
 	e := decode.Encapsulation{Transport: decode.TransportUDPv4, SrcMAC: [6]byte{0xec, 0x46, 0x70, 0, 0, p.Clock[7]},
 		SrcIP: netip.AddrFrom4([4]byte{192, 0, 2, p.Clock[7]})}
-	b := e.AppendFrame(nil, &m)
+	b := e.AppendFrame(nil, msg)
 	if n.frame.Decode(decode.LinkEthernet, b) != decode.ResultOK {
 		n.t.Fatalf("frame does not decode: %v", n.frame.Reason)
 	}
