@@ -1,9 +1,6 @@
 package decode
 
-import (
-	"encoding/binary"
-	"strconv"
-)
+import "encoding/binary"
 
 // This file holds the data fields of linuxptp's implementation-specific
 // management IDs (0xC000 and up), laid out as linuxptp's tlv.h and tlv.c
@@ -192,21 +189,16 @@ type LinuxTimestamping uint8
 
 // linuxptp timestamping modes.
 const (
-	TimestampingSoftware LinuxTimestamping = iota
-	TimestampingHardware
-	TimestampingLegacyHW
-	TimestampingOneStep
-	TimestampingP2P1Step
+	TimestampingSoftware LinuxTimestamping = iota // SOFTWARE
+	TimestampingHardware                          // HARDWARE
+	TimestampingLegacyHW                          // LEGACY_HW
+	TimestampingOneStep                           // ONESTEP
+	TimestampingP2P1Step                          // P2P1STEP
 )
 
-var mgmtTimestampingNames = [...]string{"SOFTWARE", "HARDWARE", "LEGACY_HW", "ONESTEP", "P2P1STEP"}
-
-// String returns linuxptp's name, such as "HARDWARE".
+// String returns linuxptp's name, such as "HARDWARE", or UNKNOWN(n).
 func (t LinuxTimestamping) String() string {
-	if int(t) < len(mgmtTimestampingNames) {
-		return mgmtTimestampingNames[t]
-	}
-	return "UNKNOWN(" + strconv.Itoa(int(t)) + ")"
+	return enumName(t.name(), "LinuxTimestamping(", "UNKNOWN(")
 }
 
 // MgmtPortPropertiesNP is linuxptp's PORT_PROPERTIES_NP (0xC004): a port's
@@ -362,23 +354,18 @@ func (p *MgmtPortServiceStatsNP) AppendTo(b []byte) []byte {
 // (enum unicast_state of its unicast client).
 type UnicastStateNP uint8
 
-// linuxptp unicast client states.
+// linuxptp unicast client states: waiting for an Announce grant, Announce
+// granted, selected with Sync and Delay_Resp requested, Sync and
+// Delay_Resp granted.
 const (
-	UnicastWait     UnicastStateNP = iota // waiting for an Announce grant
-	UnicastHaveAnn                        // Announce granted
-	UnicastNeedSyDy                       // selected; Sync and Delay_Resp requested
-	UnicastHaveSyDy                       // Sync and Delay_Resp granted
+	UnicastWait     UnicastStateNP = iota // WAIT
+	UnicastHaveAnn                        // HAVE_ANN
+	UnicastNeedSyDy                       // NEED_SYDY
+	UnicastHaveSyDy                       // HAVE_SYDY
 )
 
-var mgmtUnicastStateNames = [...]string{"WAIT", "HAVE_ANN", "NEED_SYDY", "HAVE_SYDY"}
-
-// String returns linuxptp's name, such as "HAVE_SYDY".
-func (s UnicastStateNP) String() string {
-	if int(s) < len(mgmtUnicastStateNames) {
-		return mgmtUnicastStateNames[s]
-	}
-	return "UNKNOWN(" + strconv.Itoa(int(s)) + ")"
-}
+// String returns linuxptp's name, such as "HAVE_SYDY", or UNKNOWN(n).
+func (s UnicastStateNP) String() string { return enumName(s.name(), "UnicastStateNP(", "UNKNOWN(") }
 
 // UnicastMasterEntryNP is one entry of UNICAST_MASTER_TABLE_NP.
 type UnicastMasterEntryNP struct {
@@ -511,22 +498,14 @@ type PowerProfileVersion uint16
 
 // Power profile versions.
 const (
-	PowerProfileNone PowerProfileVersion = 0
-	PowerProfile2011 PowerProfileVersion = 1
-	PowerProfile2017 PowerProfileVersion = 2
+	PowerProfileNone PowerProfileVersion = 0 // NONE
+	PowerProfile2011 PowerProfileVersion = 1 // 2011
+	PowerProfile2017 PowerProfileVersion = 2 // 2017
 )
 
-// String returns "NONE", "2011" or "2017".
+// String returns "NONE", "2011", "2017" or UNKNOWN(n).
 func (v PowerProfileVersion) String() string {
-	switch v {
-	case PowerProfileNone:
-		return "NONE"
-	case PowerProfile2011:
-		return "2011"
-	case PowerProfile2017:
-		return "2017"
-	}
-	return "UNKNOWN(" + strconv.Itoa(int(v)) + ")"
+	return enumName(v.name(), "PowerProfileVersion(", "UNKNOWN(")
 }
 
 // MgmtPowerProfileSettingsNP is linuxptp's POWER_PROFILE_SETTINGS_NP

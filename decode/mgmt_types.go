@@ -77,35 +77,17 @@ type NetworkProtocol uint16
 
 // Network protocols.
 const (
-	NetworkUDPIPv4     NetworkProtocol = 1
-	NetworkUDPIPv6     NetworkProtocol = 2
-	NetworkIEEE8023    NetworkProtocol = 3
-	NetworkDeviceNet   NetworkProtocol = 4
-	NetworkControlNet  NetworkProtocol = 5
-	NetworkPROFINET    NetworkProtocol = 6
-	NetworkUnknownProt NetworkProtocol = 0xFFFE
+	NetworkUDPIPv4     NetworkProtocol = 1      // UDP/IPv4
+	NetworkUDPIPv6     NetworkProtocol = 2      // UDP/IPv6
+	NetworkIEEE8023    NetworkProtocol = 3      // IEEE 802.3
+	NetworkDeviceNet   NetworkProtocol = 4      // DeviceNet
+	NetworkControlNet  NetworkProtocol = 5      // ControlNet
+	NetworkPROFINET    NetworkProtocol = 6      // PROFINET
+	NetworkUnknownProt NetworkProtocol = 0xFFFE // UNKNOWN
 )
 
-// String returns the protocol's name from Table 3.
-func (p NetworkProtocol) String() string {
-	switch p {
-	case NetworkUDPIPv4:
-		return "UDP/IPv4"
-	case NetworkUDPIPv6:
-		return "UDP/IPv6"
-	case NetworkIEEE8023:
-		return "IEEE 802.3"
-	case NetworkDeviceNet:
-		return "DeviceNet"
-	case NetworkControlNet:
-		return "ControlNet"
-	case NetworkPROFINET:
-		return "PROFINET"
-	case NetworkUnknownProt:
-		return "UNKNOWN"
-	}
-	return "RESERVED(" + strconv.Itoa(int(p)) + ")"
-}
+// String returns the protocol's name from Table 3, or RESERVED(n).
+func (p NetworkProtocol) String() string { return enumName(p.name(), "NetworkProtocol(", "RESERVED(") }
 
 // PortAddress is a protocol address (§5.3.6): networkProtocol,
 // addressLength and that many octets of address. Address aliases the
@@ -205,58 +187,40 @@ type PortState uint8
 // master port of a grandmaster; ptp4l maps it to MASTER in the data sets it
 // reports, but other linuxptp messages (and its notifications) may show it.
 const (
-	PortStateInitializing PortState = 1
-	PortStateFaulty       PortState = 2
-	PortStateDisabled     PortState = 3
-	PortStateListening    PortState = 4
-	PortStatePreMaster    PortState = 5
-	PortStateMaster       PortState = 6
-	PortStatePassive      PortState = 7
-	PortStateUncalibrated PortState = 8
-	PortStateSlave        PortState = 9
-	PortStateGrandMaster  PortState = 10 // linuxptp only
+	portStateNone         PortState = 0 // NONE
+	PortStateInitializing PortState = 1 // INITIALIZING
+	PortStateFaulty       PortState = 2 // FAULTY
+	PortStateDisabled     PortState = 3 // DISABLED
+	PortStateListening    PortState = 4 // LISTENING
+	PortStatePreMaster    PortState = 5 // PRE_MASTER
+	PortStateMaster       PortState = 6 // MASTER
+	PortStatePassive      PortState = 7 // PASSIVE
+	PortStateUncalibrated PortState = 8 // UNCALIBRATED
+	PortStateSlave        PortState = 9 // SLAVE
+	// linuxptp only.
+	PortStateGrandMaster PortState = 10 // GRAND_MASTER
 )
 
-var mgmtPortStateNames = [...]string{"NONE", "INITIALIZING", "FAULTY", "DISABLED", "LISTENING",
-	"PRE_MASTER", "MASTER", "PASSIVE", "UNCALIBRATED", "SLAVE", "GRAND_MASTER"}
-
 // String returns the state's name from IEEE 1588 (linuxptp's GRAND_MASTER
-// for 10, and NONE for 0, which linuxptp prints for an unset state).
-func (s PortState) String() string {
-	if int(s) < len(mgmtPortStateNames) {
-		return mgmtPortStateNames[s]
-	}
-	return "RESERVED(" + strconv.Itoa(int(s)) + ")"
-}
+// for 10, and NONE for 0, which linuxptp prints for an unset state), or
+// RESERVED(n).
+func (s PortState) String() string { return enumName(s.name(), "PortState(", "RESERVED(") }
 
 // DelayMechanism is a delayMechanism (§8.2.15).
 type DelayMechanism uint8
 
 // Delay mechanisms. 1588-2008 named 0xFE DISABLED.
+// COMMON_P2P and SPECIAL are new in 1588-2019.
 const (
-	DelayE2E         DelayMechanism = 0x01
-	DelayP2P         DelayMechanism = 0x02
-	DelayCommonP2P   DelayMechanism = 0x03 // 1588-2019
-	DelaySpecial     DelayMechanism = 0x04 // 1588-2019
-	DelayNoMechanism DelayMechanism = 0xFE
+	DelayE2E         DelayMechanism = 0x01 // E2E
+	DelayP2P         DelayMechanism = 0x02 // P2P
+	DelayCommonP2P   DelayMechanism = 0x03 // COMMON_P2P
+	DelaySpecial     DelayMechanism = 0x04 // SPECIAL
+	DelayNoMechanism DelayMechanism = 0xFE // NO_MECHANISM
 )
 
-// String returns the mechanism's name from IEEE 1588.
-func (d DelayMechanism) String() string {
-	switch d {
-	case DelayE2E:
-		return "E2E"
-	case DelayP2P:
-		return "P2P"
-	case DelayCommonP2P:
-		return "COMMON_P2P"
-	case DelaySpecial:
-		return "SPECIAL"
-	case DelayNoMechanism:
-		return "NO_MECHANISM"
-	}
-	return "RESERVED(" + strconv.Itoa(int(d)) + ")"
-}
+// String returns the mechanism's name from IEEE 1588, or RESERVED(n).
+func (d DelayMechanism) String() string { return enumName(d.name(), "DelayMechanism(", "RESERVED(") }
 
 // ClockType is CLOCK_DESCRIPTION's clockType bit set (§15.5.3). Bit 0
 // of the standard is the most significant bit of the first octet, as
@@ -360,25 +324,15 @@ func (s FaultSeverity) String() string {
 // all zeros, read as little-endian, what linuxptp on x86 and ARM sends).
 type HostOrder uint8
 
-// Host byte orders.
+// Host byte orders: HostOrderAuto decides per message (and encodes
+// little-endian), HostOrderLittle is what linuxptp sends on x86 and ARM,
+// HostOrderBig what an older linuxptp sends from a big-endian host. String
+// (generated) returns the name in each comment.
 const (
-	HostOrderAuto   HostOrder = iota // decide per message; little-endian when encoding
-	HostOrderLittle                  // little-endian, what linuxptp sends on x86 and ARM
-	HostOrderBig                     // big-endian: an older linuxptp on a big-endian host
+	HostOrderAuto   HostOrder = iota // auto
+	HostOrderLittle                  // little-endian
+	HostOrderBig                     // big-endian
 )
-
-// String returns "auto", "little-endian" or "big-endian".
-func (o HostOrder) String() string {
-	switch o {
-	case HostOrderAuto:
-		return "auto"
-	case HostOrderLittle:
-		return "little-endian"
-	case HostOrderBig:
-		return "big-endian"
-	}
-	return "HostOrder(" + strconv.Itoa(int(o)) + ")"
-}
 
 // mgmtHostU64Read reads a host-order 64-bit value in the resolved order o.
 func mgmtHostU64Read(b []byte, o HostOrder) uint64 {

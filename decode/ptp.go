@@ -44,40 +44,24 @@ type TimeSource uint8
 
 // Time sources.
 const (
-	TimeSourceAtomicClock        TimeSource = 0x10
-	TimeSourceGNSS               TimeSource = 0x20
-	TimeSourceTerrestrialRadio   TimeSource = 0x30
-	TimeSourceSerialTimeCode     TimeSource = 0x39
-	TimeSourcePTP                TimeSource = 0x40
-	TimeSourceNTP                TimeSource = 0x50
-	TimeSourceHandSet            TimeSource = 0x60
-	TimeSourceOther              TimeSource = 0x90
-	TimeSourceInternalOscillator TimeSource = 0xA0
+	TimeSourceAtomicClock        TimeSource = 0x10 // ATOMIC_CLOCK
+	TimeSourceGNSS               TimeSource = 0x20 // GNSS
+	TimeSourceTerrestrialRadio   TimeSource = 0x30 // TERRESTRIAL_RADIO
+	TimeSourceSerialTimeCode     TimeSource = 0x39 // SERIAL_TIME_CODE
+	TimeSourcePTP                TimeSource = 0x40 // PTP
+	TimeSourceNTP                TimeSource = 0x50 // NTP
+	TimeSourceHandSet            TimeSource = 0x60 // HAND_SET
+	TimeSourceOther              TimeSource = 0x90 // OTHER
+	TimeSourceInternalOscillator TimeSource = 0xA0 // INTERNAL_OSCILLATOR
 )
 
-// String returns the name from Table 6.
+// String returns the name from Table 6; values it does not name read as
+// ALTERNATE_PROFILE (0xF0-0xFE) or RESERVED.
 func (t TimeSource) String() string {
-	switch t {
-	case TimeSourceAtomicClock:
-		return "ATOMIC_CLOCK"
-	case TimeSourceGNSS:
-		return "GNSS"
-	case TimeSourceTerrestrialRadio:
-		return "TERRESTRIAL_RADIO"
-	case TimeSourceSerialTimeCode:
-		return "SERIAL_TIME_CODE"
-	case TimeSourcePTP:
-		return "PTP"
-	case TimeSourceNTP:
-		return "NTP"
-	case TimeSourceHandSet:
-		return "HAND_SET"
-	case TimeSourceOther:
-		return "OTHER"
-	case TimeSourceInternalOscillator:
-		return "INTERNAL_OSCILLATOR"
-	}
-	if t >= 0xF0 && t <= 0xFE {
+	switch n := t.name(); {
+	case !unnamed(n, "TimeSource("):
+		return n
+	case t >= 0xF0 && t <= 0xFE:
 		return "ALTERNATE_PROFILE"
 	}
 	return "RESERVED"
@@ -88,26 +72,17 @@ type ManagementAction uint8
 
 // Management actions.
 const (
-	ActionGet         ManagementAction = 0
-	ActionSet         ManagementAction = 1
-	ActionResponse    ManagementAction = 2
-	ActionCommand     ManagementAction = 3
-	ActionAcknowledge ManagementAction = 4
+	ActionGet         ManagementAction = 0 // GET
+	ActionSet         ManagementAction = 1 // SET
+	ActionResponse    ManagementAction = 2 // RESPONSE
+	ActionCommand     ManagementAction = 3 // COMMAND
+	ActionAcknowledge ManagementAction = 4 // ACKNOWLEDGE
 )
 
-// String returns the action's name from Table 77.
+// String returns the action's name from Table 77, or RESERVED.
 func (a ManagementAction) String() string {
-	switch a {
-	case ActionGet:
-		return "GET"
-	case ActionSet:
-		return "SET"
-	case ActionResponse:
-		return "RESPONSE"
-	case ActionCommand:
-		return "COMMAND"
-	case ActionAcknowledge:
-		return "ACKNOWLEDGE"
+	if n := a.name(); !unnamed(n, "ManagementAction(") {
+		return n
 	}
 	return "RESERVED"
 }

@@ -187,23 +187,16 @@ func (f Flags) Has(f2 Flags) bool { return f&f2 == f2 }
 // Transport is the way a PTP message travelled (§Annex C, D, E).
 type Transport uint8
 
-// Transports. The zero value means none was recognised.
+// Transports. The zero value means none was recognised. TransportL2 is
+// IEEE 802.3 / Ethernet with EtherType 0x88F7 (Annex E), TransportUDPv4
+// UDP over IPv4 (Annex C), TransportUDPv6 UDP over IPv6 (Annex D). String
+// (generated) returns the short name in each comment, such as "UDP/IPv4".
 const (
-	TransportNone  Transport = iota
-	TransportL2              // IEEE 802.3 / Ethernet, EtherType 0x88F7 (Annex E)
-	TransportUDPv4           // UDP over IPv4 (Annex C)
-	TransportUDPv6           // UDP over IPv6 (Annex D)
+	TransportNone  Transport = iota // none
+	TransportL2                     // IEEE 802.3
+	TransportUDPv4                  // UDP/IPv4
+	TransportUDPv6                  // UDP/IPv6
 )
-
-var transportNames = [...]string{"none", "IEEE 802.3", "UDP/IPv4", "UDP/IPv6"}
-
-// String returns a short name such as "UDP/IPv4".
-func (t Transport) String() string {
-	if int(t) < len(transportNames) {
-		return transportNames[t]
-	}
-	return "Transport(" + strconv.Itoa(int(t)) + ")"
-}
 
 // LinkType is the capture link-layer type, numbered as pcap LINKTYPE values.
 type LinkType uint16

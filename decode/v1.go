@@ -42,25 +42,18 @@ type V1Control uint8
 
 // PTPv1 control values. Others are reserved.
 const (
-	V1Sync       V1Control = 0
-	V1DelayReq   V1Control = 1
-	V1FollowUp   V1Control = 2
-	V1DelayResp  V1Control = 3
-	V1Management V1Control = 4
+	V1Sync       V1Control = 0 // Sync
+	V1DelayReq   V1Control = 1 // Delay_Req
+	V1FollowUp   V1Control = 2 // Follow_Up
+	V1DelayResp  V1Control = 3 // Delay_Resp
+	V1Management V1Control = 4 // Management
 )
-
-var v1ControlNames = [...]string{"Sync", "Delay_Req", "Follow_Up", "Delay_Resp", "Management"}
 
 // v1MessageLength is the smallest length of each control's message.
 var v1MessageLength = [...]uint8{V1SyncLength, V1SyncLength, V1FollowUpLength, V1DelayRespLength, V1ManagementLength}
 
-// String returns the message's name, such as "Delay_Req".
-func (c V1Control) String() string {
-	if int(c) < len(v1ControlNames) {
-		return v1ControlNames[c]
-	}
-	return "Reserved(" + strconv.Itoa(int(c)) + ")"
-}
+// String returns the message's name, such as "Delay_Req", or Reserved(n).
+func (c V1Control) String() string { return enumName(c.name(), "V1Control(", "Reserved(") }
 
 // IsValid reports whether c names a PTPv1 message.
 func (c V1Control) IsValid() bool { return c <= V1Management }
@@ -79,22 +72,15 @@ func (c V1Control) MinLength() int {
 // message is timestamped (event, UDP port 319) or not (general, port 320).
 type V1MessageType uint8
 
-// PTPv1 message types.
+// PTPv1 message types: Sync and Delay_Req are event messages, Follow_Up,
+// Delay_Resp and Management general ones.
 const (
-	V1EventMessage   V1MessageType = 1 // Sync, Delay_Req
-	V1GeneralMessage V1MessageType = 2 // Follow_Up, Delay_Resp, Management
+	V1EventMessage   V1MessageType = 1 // Event
+	V1GeneralMessage V1MessageType = 2 // General
 )
 
 // String returns "Event", "General" or "Reserved(n)".
-func (t V1MessageType) String() string {
-	switch t {
-	case V1EventMessage:
-		return "Event"
-	case V1GeneralMessage:
-		return "General"
-	}
-	return "Reserved(" + strconv.Itoa(int(t)) + ")"
-}
+func (t V1MessageType) String() string { return enumName(t.name(), "V1MessageType(", "Reserved(") }
 
 // V1Flags is the 16-bit flags field of a PTPv1 header. Flag n is bit n of
 // the big-endian value, so all seven live in the second octet.
@@ -183,27 +169,19 @@ type V1PortState uint8
 
 // PTPv1 port states.
 const (
-	V1PortInitializing V1PortState = iota
-	V1PortFaulty
-	V1PortDisabled
-	V1PortListening
-	V1PortPreMaster
-	V1PortMaster
-	V1PortPassive
-	V1PortUncalibrated
-	V1PortSlave
+	V1PortInitializing V1PortState = iota // PTP_INITIALIZING
+	V1PortFaulty                          // PTP_FAULTY
+	V1PortDisabled                        // PTP_DISABLED
+	V1PortListening                       // PTP_LISTENING
+	V1PortPreMaster                       // PTP_PRE_MASTER
+	V1PortMaster                          // PTP_MASTER
+	V1PortPassive                         // PTP_PASSIVE
+	V1PortUncalibrated                    // PTP_UNCALIBRATED
+	V1PortSlave                           // PTP_SLAVE
 )
 
-var v1PortStateNames = [...]string{"PTP_INITIALIZING", "PTP_FAULTY", "PTP_DISABLED", "PTP_LISTENING",
-	"PTP_PRE_MASTER", "PTP_MASTER", "PTP_PASSIVE", "PTP_UNCALIBRATED", "PTP_SLAVE"}
-
-// String returns the 1588-2002 name, such as "PTP_SLAVE".
-func (s V1PortState) String() string {
-	if int(s) < len(v1PortStateNames) {
-		return v1PortStateNames[s]
-	}
-	return "Reserved(" + strconv.Itoa(int(s)) + ")"
-}
+// String returns the 1588-2002 name, such as "PTP_SLAVE", or Reserved(n).
+func (s V1PortState) String() string { return enumName(s.name(), "V1PortState(", "Reserved(") }
 
 // V1Time is a PTPv1 TimeRepresentation: unsigned seconds and a 32-bit
 // nanoseconds field whose top bit is the sign of the whole value, the
@@ -556,48 +534,36 @@ type V1ManagementKey uint8
 // Management message keys of 1588-2002 Table 38. Values from 28 are
 // reserved.
 const (
-	V1MMNull                           V1ManagementKey = 0
-	V1MMObtainIdentity                 V1ManagementKey = 1
-	V1MMClockIdentity                  V1ManagementKey = 2
-	V1MMInitializeClock                V1ManagementKey = 3
-	V1MMSetSubdomain                   V1ManagementKey = 4
-	V1MMClearDesignatedPreferredMaster V1ManagementKey = 5
-	V1MMSetDesignatedPreferredMaster   V1ManagementKey = 6
-	V1MMGetDefaultDataSet              V1ManagementKey = 7
-	V1MMDefaultDataSet                 V1ManagementKey = 8
-	V1MMUpdateDefaultDataSet           V1ManagementKey = 9
-	V1MMGetCurrentDataSet              V1ManagementKey = 10
-	V1MMCurrentDataSet                 V1ManagementKey = 11
-	V1MMGetParentDataSet               V1ManagementKey = 12
-	V1MMParentDataSet                  V1ManagementKey = 13
-	V1MMGetPortDataSet                 V1ManagementKey = 14
-	V1MMPortDataSet                    V1ManagementKey = 15
-	V1MMGetGlobalTimeDataSet           V1ManagementKey = 16
-	V1MMGlobalTimeDataSet              V1ManagementKey = 17
-	V1MMUpdateGlobalTimeProperties     V1ManagementKey = 18
-	V1MMGotoFaultyState                V1ManagementKey = 19
-	V1MMGetForeignDataSet              V1ManagementKey = 20
-	V1MMForeignDataSet                 V1ManagementKey = 21
-	V1MMSetSyncInterval                V1ManagementKey = 22
-	V1MMDisablePort                    V1ManagementKey = 23
-	V1MMEnablePort                     V1ManagementKey = 24
-	V1MMDisableBurst                   V1ManagementKey = 25
-	V1MMEnableBurst                    V1ManagementKey = 26
-	V1MMSetTime                        V1ManagementKey = 27
+	V1MMNull                           V1ManagementKey = 0  // PTP_MM_NULL
+	V1MMObtainIdentity                 V1ManagementKey = 1  // PTP_MM_OBTAIN_IDENTITY
+	V1MMClockIdentity                  V1ManagementKey = 2  // PTP_MM_CLOCK_IDENTITY
+	V1MMInitializeClock                V1ManagementKey = 3  // PTP_MM_INITIALIZE_CLOCK
+	V1MMSetSubdomain                   V1ManagementKey = 4  // PTP_MM_SET_SUBDOMAIN
+	V1MMClearDesignatedPreferredMaster V1ManagementKey = 5  // PTP_MM_CLEAR_DESIGNATED_PREFERRED_MASTER
+	V1MMSetDesignatedPreferredMaster   V1ManagementKey = 6  // PTP_MM_SET_DESIGNATED_PREFERRED_MASTER
+	V1MMGetDefaultDataSet              V1ManagementKey = 7  // PTP_MM_GET_DEFAULT_DATA_SET
+	V1MMDefaultDataSet                 V1ManagementKey = 8  // PTP_MM_DEFAULT_DATA_SET
+	V1MMUpdateDefaultDataSet           V1ManagementKey = 9  // PTP_MM_UPDATE_DEFAULT_DATA_SET
+	V1MMGetCurrentDataSet              V1ManagementKey = 10 // PTP_MM_GET_CURRENT_DATA_SET
+	V1MMCurrentDataSet                 V1ManagementKey = 11 // PTP_MM_CURRENT_DATA_SET
+	V1MMGetParentDataSet               V1ManagementKey = 12 // PTP_MM_GET_PARENT_DATA_SET
+	V1MMParentDataSet                  V1ManagementKey = 13 // PTP_MM_PARENT_DATA_SET
+	V1MMGetPortDataSet                 V1ManagementKey = 14 // PTP_MM_GET_PORT_DATA_SET
+	V1MMPortDataSet                    V1ManagementKey = 15 // PTP_MM_PORT_DATA_SET
+	V1MMGetGlobalTimeDataSet           V1ManagementKey = 16 // PTP_MM_GET_GLOBAL_TIME_DATA_SET
+	V1MMGlobalTimeDataSet              V1ManagementKey = 17 // PTP_MM_GLOBAL_TIME_DATA_SET
+	V1MMUpdateGlobalTimeProperties     V1ManagementKey = 18 // PTP_MM_UPDATE_GLOBAL_TIME_PROPERTIES
+	V1MMGotoFaultyState                V1ManagementKey = 19 // PTP_MM_GOTO_FAULTY_STATE
+	V1MMGetForeignDataSet              V1ManagementKey = 20 // PTP_MM_GET_FOREIGN_DATA_SET
+	V1MMForeignDataSet                 V1ManagementKey = 21 // PTP_MM_FOREIGN_DATA_SET
+	V1MMSetSyncInterval                V1ManagementKey = 22 // PTP_MM_SET_SYNC_INTERVAL
+	V1MMDisablePort                    V1ManagementKey = 23 // PTP_MM_DISABLE_PORT
+	V1MMEnablePort                     V1ManagementKey = 24 // PTP_MM_ENABLE_PORT
+	V1MMDisableBurst                   V1ManagementKey = 25 // PTP_MM_DISABLE_BURST
+	V1MMEnableBurst                    V1ManagementKey = 26 // PTP_MM_ENABLE_BURST
+	V1MMSetTime                        V1ManagementKey = 27 // PTP_MM_SET_TIME
 	v1MMCount                                          = 28
 )
-
-var v1KeyNames = [v1MMCount]string{
-	"PTP_MM_NULL", "PTP_MM_OBTAIN_IDENTITY", "PTP_MM_CLOCK_IDENTITY", "PTP_MM_INITIALIZE_CLOCK",
-	"PTP_MM_SET_SUBDOMAIN", "PTP_MM_CLEAR_DESIGNATED_PREFERRED_MASTER", "PTP_MM_SET_DESIGNATED_PREFERRED_MASTER",
-	"PTP_MM_GET_DEFAULT_DATA_SET", "PTP_MM_DEFAULT_DATA_SET", "PTP_MM_UPDATE_DEFAULT_DATA_SET",
-	"PTP_MM_GET_CURRENT_DATA_SET", "PTP_MM_CURRENT_DATA_SET", "PTP_MM_GET_PARENT_DATA_SET",
-	"PTP_MM_PARENT_DATA_SET", "PTP_MM_GET_PORT_DATA_SET", "PTP_MM_PORT_DATA_SET",
-	"PTP_MM_GET_GLOBAL_TIME_DATA_SET", "PTP_MM_GLOBAL_TIME_DATA_SET", "PTP_MM_UPDATE_GLOBAL_TIME_PROPERTIES",
-	"PTP_MM_GOTO_FAULTY_STATE", "PTP_MM_GET_FOREIGN_DATA_SET", "PTP_MM_FOREIGN_DATA_SET",
-	"PTP_MM_SET_SYNC_INTERVAL", "PTP_MM_DISABLE_PORT", "PTP_MM_ENABLE_PORT", "PTP_MM_DISABLE_BURST",
-	"PTP_MM_ENABLE_BURST", "PTP_MM_SET_TIME",
-}
 
 // Lengths of the messageParameters each key carries (1588-2002 Annex D).
 const (
@@ -635,13 +601,9 @@ var v1KeyParameterLength = [v1MMCount]uint8{
 	V1MMSetTime:                    v1SetTimeLength,
 }
 
-// String returns the 1588-2002 name, such as "PTP_MM_PARENT_DATA_SET".
-func (k V1ManagementKey) String() string {
-	if k < v1MMCount {
-		return v1KeyNames[k]
-	}
-	return "Reserved(" + strconv.Itoa(int(k)) + ")"
-}
+// String returns the 1588-2002 name, such as "PTP_MM_PARENT_DATA_SET", or
+// Reserved(n).
+func (k V1ManagementKey) String() string { return enumName(k.name(), "V1ManagementKey(", "Reserved(") }
 
 // IsValid reports whether k is a key of Table 38.
 func (k V1ManagementKey) IsValid() bool { return k < v1MMCount }
