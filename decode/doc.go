@@ -35,6 +35,17 @@
 // the simulator are built in reused buffers. Decoding what an encoder wrote
 // gives back the same message.
 //
+// # Tables
+//
+// Protocol values are described once. Each management ID has one row in
+// mgmtIDs (name, data field length, port or clock scope, the
+// ManagementData member that holds its data set, the detail view's layout)
+// from which Body, DecodeManagementData, AppendManagementData and Fields
+// work. The PTPv1 field tables place every field for both the detail view
+// and V1Message.AppendTo. Enum names are the constants' line comments,
+// turned into String methods by stringer (names.go; `go generate ./decode`
+// after changing a constant).
+//
 // Clause numbers in comments refer to IEEE 1588-2019 unless another edition
 // is named.
 package decode

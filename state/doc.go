@@ -4,12 +4,30 @@
 //
 // # Data flow
 //
-// A capture worker decodes a frame (package decode) and turns it into an
-// Observation with Observe: a fixed-size value holding only what the model
-// needs. A Shard applies observations in order. A Shard is owned by exactly
-// one goroutine; nothing on the per-frame path takes a lock or allocates once
-// the instances involved exist (a new scope, device or instance allocates
-// once, when it is first seen, and raises a Detected event).
+// The pipeline (state/pipeline) decodes each frame (package decode) and
+// turns it into an Observation with Observe: a fixed-size value holding only
+// what the model needs. It routes the observation to the Shard that owns
+// its scope (Model.ShardFor), through a ring.SPSC when shards have
+// goroutines of their own, and the Shard applies observations in order. A
+// Shard is owned by exactly one goroutine. Once the instances involved
+// exist, applying an observation takes no lock and allocates nothing. What
+// happens once, or rarely, may do both: a new scope, instance or message
+// type of an instance allocates when first seen, a new instance consults the
+// device registry shared by the shards, and an event (a detection, a
+// sequence gap, a state change) is formatted and added to the shared
+// EventLog.
+//
+// # Roles and hierarchy
+//
+// Each instance collects evidence bits for what it was seen doing (Announce
+// with stepsRemoved 0 naming itself, Sync, Delay_Req, Delay_Resp naming a
+// requester, peer-delay messages, management requests, a reported
+// PORT_DATA_SET state). Snapshot infers each device's roles from its
+// instances' evidence and states, and draws per scope the grandmaster's
+// port with the ports that follow it; a link is Measured when a Delay_Resp
+// from the root named the follower and Inferred otherwise, and a boundary
+// clock's master-port scope hangs beneath its slave port. rules_test.go
+// holds a case per rule.
 //
 // # Sharding
 //
