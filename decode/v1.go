@@ -496,24 +496,27 @@ func (m *V1Message) EncodedLength() int {
 // Control gets the header alone. It does not allocate when b has room.
 //
 // The fields are placed by the tables describeV1 lists them from, so the
-// encoder and the detail view cannot disagree on an offset.
+// encoder and the detail view cannot disagree on an offset; the
+// V1Parameters types encode from such tables too.
 func (m *V1Message) AppendTo(b []byte) []byte {
 	start := len(b)
 	b = append(b, make([]byte, m.EncodedLength())...)
 	w := b[start:]
-	v1Put(w, v1HeaderFields, m)
-	v1Put(w, v1BodyFields(m.Control), m)
+	v1Put(w, 0, v1HeaderFields, m)
+	v1Put(w, 0, v1BodyFields(m.Control), m)
 	if m.Control == V1Management {
 		copy(w[V1ManagementLength:], m.Parameters)
 	}
 	return b
 }
 
-// v1Put writes the members fs name into the zeroed message w.
-func v1Put(w []byte, fs []v1Member, m *V1Message) {
+// v1Put writes the members fs name into w, zeroed, which starts at
+// message offset -base (0 for a message, V1ManagementLength for
+// parameters).
+func v1Put[M any](w []byte, base int, fs []v1Member[M], m *M) {
 	for i := range fs {
 		f := &fs[i]
-		p := w[f.off : int(f.off)+int(f.n)]
+		p := w[int(f.off)+base : int(f.off)+int(f.n)+base]
 		if f.get.octets != nil {
 			copy(p, f.get.octets(m))
 			continue
@@ -524,6 +527,14 @@ func v1Put(w []byte, fs []v1Member, m *V1Message) {
 			v >>= 8
 		}
 	}
+}
+
+// v1AppendParams appends the n octets of parameters m, placed by fs.
+func v1AppendParams[M any](b []byte, fs []v1Member[M], m *M, n int) []byte {
+	start := len(b)
+	b = append(b, make([]byte, n)...)
+	v1Put(b[start:], -V1ManagementLength, fs, m)
+	return b
 }
 
 // V1ManagementKey is the managementMessageKey of a PTPv1 Management
@@ -717,11 +728,7 @@ func (d *V1ClockIdentityParams) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 64 octets of parameters.
 func (d *V1ClockIdentityParams) AppendTo(b []byte) []byte {
-	b = append(b, 0, 0, 0, uint8(d.ClockCommunicationTechnology))
-	b = append(b, d.ClockUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = binary.BigEndian.AppendUint16(b, d.ClockPortField)
-	return append(b, d.ManufacturerIdentity[:]...)
+	return v1AppendParams(b, v1ClockIdentityParamsFields, d, v1ClockIdentityLength)
 }
 
 // V1InitializeClockParams is the parameter of PTP_MM_INITIALIZE_CLOCK.
@@ -744,7 +751,7 @@ func (d *V1InitializeClockParams) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 4 octets of parameters.
 func (d *V1InitializeClockParams) AppendTo(b []byte) []byte {
-	return binary.BigEndian.AppendUint16(append(b, 0, 0), d.InitialisationKey)
+	return v1AppendParams(b, v1InitializeClockParamsFields, d, v1InitializeClockLength)
 }
 
 // V1SetSubdomainParams is the parameter of PTP_MM_SET_SUBDOMAIN.
@@ -766,7 +773,9 @@ func (d *V1SetSubdomainParams) Decode(p []byte) (Result, Reason) {
 }
 
 // AppendTo appends the 16 octets of parameters.
-func (d *V1SetSubdomainParams) AppendTo(b []byte) []byte { return append(b, d.SubdomainName[:]...) }
+func (d *V1SetSubdomainParams) AppendTo(b []byte) []byte {
+	return v1AppendParams(b, v1SetSubdomainParamsFields, d, v1SetSubdomainLength)
+}
 
 // V1DefaultDataSet is the PTP_MM_DEFAULT_DATA_SET response: the clock's
 // own properties and configuration.
@@ -818,26 +827,7 @@ func (d *V1DefaultDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 76 octets of parameters.
 func (d *V1DefaultDataSet) AppendTo(b []byte) []byte {
-	be := binary.BigEndian
-	b = append(b, 0, 0, 0, uint8(d.ClockCommunicationTechnology))
-	b = append(b, d.ClockUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = be.AppendUint16(b, d.ClockPortField)
-	b = append(b, 0, 0, 0, d.ClockStratum)
-	b = append(b, d.ClockIdentifier[:]...)
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, uint16(d.ClockVariance))
-	b = append(b, 0, 0, 0, v1Bool(d.ClockFollowupCapable))
-	b = append(b, 0, 0, 0, v1Bool(d.Preferred))
-	b = append(b, 0, 0, 0, v1Bool(d.Initializable))
-	b = append(b, 0, 0, 0, v1Bool(d.ExternalTiming))
-	b = append(b, 0, 0, 0, v1Bool(d.IsBoundaryClock))
-	b = append(b, 0, 0, 0, uint8(d.SyncInterval))
-	b = append(b, d.SubdomainName[:]...)
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, d.NumberPorts)
-	b = append(b, 0, 0)
-	return be.AppendUint16(b, d.NumberForeignRecords)
+	return v1AppendParams(b, v1DefaultDataSetFields, d, v1DefaultDataSetLength)
 }
 
 // V1UpdateDefaultDataSet is the parameter of PTP_MM_UPDATE_DEFAULT_DATA_SET:
@@ -871,13 +861,7 @@ func (d *V1UpdateDefaultDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 36 octets of parameters.
 func (d *V1UpdateDefaultDataSet) AppendTo(b []byte) []byte {
-	b = append(b, 0, 0, 0, d.ClockStratum)
-	b = append(b, d.ClockIdentifier[:]...)
-	b = append(b, 0, 0)
-	b = binary.BigEndian.AppendUint16(b, uint16(d.ClockVariance))
-	b = append(b, 0, 0, 0, v1Bool(d.Preferred))
-	b = append(b, 0, 0, 0, uint8(d.SyncInterval))
-	return append(b, d.SubdomainName[:]...)
+	return v1AppendParams(b, v1UpdateDefaultDataSetFields, d, v1UpdateDefaultDataSetLength)
 }
 
 // V1CurrentDataSet is the PTP_MM_CURRENT_DATA_SET response: how far the
@@ -905,9 +889,7 @@ func (d *V1CurrentDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 20 octets of parameters.
 func (d *V1CurrentDataSet) AppendTo(b []byte) []byte {
-	b = binary.BigEndian.AppendUint16(append(b, 0, 0), d.StepsRemoved)
-	b = appendV1Time(b, d.OffsetFromMaster)
-	return appendV1Time(b, d.OneWayDelay)
+	return v1AppendParams(b, v1CurrentDataSetFields, d, v1CurrentDataSetLength)
 }
 
 // V1ParentDataSet is the PTP_MM_PARENT_DATA_SET response: the clock's
@@ -970,34 +952,7 @@ func (d *V1ParentDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 88 octets of parameters.
 func (d *V1ParentDataSet) AppendTo(b []byte) []byte {
-	be := binary.BigEndian
-	b = append(b, 0, 0, 0, uint8(d.ParentCommunicationTechnology))
-	b = append(b, d.ParentUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = be.AppendUint16(b, d.ParentPortID)
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, d.ParentLastSyncSequenceNumber)
-	b = append(b, 0, 0, 0, v1Bool(d.ParentFollowupCapable))
-	b = append(b, 0, 0, 0, v1Bool(d.ParentExternalTiming))
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, uint16(d.ParentVariance))
-	b = append(b, 0, 0, 0, v1Bool(d.ParentStats))
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, uint16(d.ObservedVariance))
-	b = be.AppendUint32(b, uint32(d.ObservedDrift))
-	b = append(b, 0, 0, 0, v1Bool(d.UTCReasonable))
-	b = append(b, 0, 0, 0, uint8(d.GrandmasterCommunicationTechnology))
-	b = append(b, d.GrandmasterUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = be.AppendUint16(b, d.GrandmasterPortID)
-	b = append(b, 0, 0, 0, d.GrandmasterStratum)
-	b = append(b, d.GrandmasterIdentifier[:]...)
-	b = append(b, 0, 0)
-	b = be.AppendUint16(b, uint16(d.GrandmasterVariance))
-	b = append(b, 0, 0, 0, v1Bool(d.GrandmasterPreferred))
-	b = append(b, 0, 0, 0, v1Bool(d.GrandmasterIsBoundaryClock))
-	b = append(b, 0, 0)
-	return be.AppendUint16(b, d.GrandmasterSequenceNumber)
+	return v1AppendParams(b, v1ParentDataSetFields, d, v1ParentDataSetLength)
 }
 
 // V1PortDataSet is the PTP_MM_PORT_DATA_SET response: one port's state
@@ -1048,20 +1003,7 @@ func (d *V1PortDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 52 octets of parameters.
 func (d *V1PortDataSet) AppendTo(b []byte) []byte {
-	be := binary.BigEndian
-	b = be.AppendUint16(append(b, 0, 0), d.ReturnedPortNumber)
-	b = append(b, 0, 0, 0, uint8(d.PortState))
-	b = be.AppendUint16(append(b, 0, 0), d.LastSyncEventSequenceNumber)
-	b = be.AppendUint16(append(b, 0, 0), d.LastGeneralEventSequenceNumber)
-	b = append(b, 0, 0, 0, uint8(d.PortCommunicationTechnology))
-	b = append(b, d.PortUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = be.AppendUint16(b, d.PortIDField)
-	b = append(b, 0, 0, 0, v1Bool(d.BurstEnabled))
-	b = append(b, 0, d.SubdomainAddressOctets, d.EventPortAddressOctets, d.GeneralPortAddressOctets)
-	b = append(b, d.SubdomainAddress[:]...)
-	b = append(b, 0, 0, d.EventPortAddress[0], d.EventPortAddress[1])
-	return append(b, 0, 0, d.GeneralPortAddress[0], d.GeneralPortAddress[1])
+	return v1AppendParams(b, v1PortDataSetFields, d, v1PortDataSetLength)
 }
 
 // V1GlobalTimeDataSet is the PTP_MM_GLOBAL_TIME_DATA_SET response: the
@@ -1093,10 +1035,7 @@ func (d *V1GlobalTimeDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 24 octets of parameters.
 func (d *V1GlobalTimeDataSet) AppendTo(b []byte) []byte {
-	b = appendV1Time(b, d.LocalTime)
-	b = binary.BigEndian.AppendUint16(append(b, 0, 0), uint16(d.CurrentUTCOffset))
-	b = append(b, 0, 0, 0, v1Bool(d.Leap59), 0, 0, 0, v1Bool(d.Leap61))
-	return binary.BigEndian.AppendUint16(append(b, 0, 0), d.EpochNumber)
+	return v1AppendParams(b, v1GlobalTimeDataSetFields, d, v1GlobalTimeDataSetLength)
 }
 
 // V1GlobalTimeProperties is the parameter of
@@ -1126,9 +1065,7 @@ func (d *V1GlobalTimeProperties) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 16 octets of parameters.
 func (d *V1GlobalTimeProperties) AppendTo(b []byte) []byte {
-	b = binary.BigEndian.AppendUint16(append(b, 0, 0), uint16(d.CurrentUTCOffset))
-	b = append(b, 0, 0, 0, v1Bool(d.Leap59), 0, 0, 0, v1Bool(d.Leap61))
-	return binary.BigEndian.AppendUint16(append(b, 0, 0), d.EpochNumber)
+	return v1AppendParams(b, v1GlobalTimePropertiesFields, d, v1GlobalTimePropertiesLength)
 }
 
 // V1GetForeignDataSetParams is the parameter of
@@ -1152,7 +1089,7 @@ func (d *V1GetForeignDataSetParams) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 4 octets of parameters.
 func (d *V1GetForeignDataSetParams) AppendTo(b []byte) []byte {
-	return binary.BigEndian.AppendUint16(append(b, 0, 0), d.RecordKey)
+	return v1AppendParams(b, v1GetForeignDataSetParamsFields, d, v1GetForeignDataSetLength)
 }
 
 // V1ForeignDataSet is the PTP_MM_FOREIGN_DATA_SET response: one foreign
@@ -1187,14 +1124,7 @@ func (d *V1ForeignDataSet) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 28 octets of parameters.
 func (d *V1ForeignDataSet) AppendTo(b []byte) []byte {
-	be := binary.BigEndian
-	b = be.AppendUint16(append(b, 0, 0), d.ReturnedPortNumber)
-	b = be.AppendUint16(append(b, 0, 0), d.ReturnedRecordNumber)
-	b = append(b, 0, 0, 0, uint8(d.ForeignMasterCommunicationTechnology))
-	b = append(b, d.ForeignMasterUUID[:]...)
-	b = append(b, 0, 0, 0, 0)
-	b = be.AppendUint16(b, d.ForeignMasterPortID)
-	return be.AppendUint16(append(b, 0, 0), d.ForeignMasterSyncs)
+	return v1AppendParams(b, v1ForeignDataSetFields, d, v1ForeignDataSetLength)
 }
 
 // V1SetSyncIntervalParams is the parameter of PTP_MM_SET_SYNC_INTERVAL.
@@ -1217,7 +1147,7 @@ func (d *V1SetSyncIntervalParams) Decode(p []byte) (Result, Reason) {
 
 // AppendTo appends the 4 octets of parameters.
 func (d *V1SetSyncIntervalParams) AppendTo(b []byte) []byte {
-	return append(b, 0, 0, 0, uint8(d.SyncInterval))
+	return v1AppendParams(b, v1SetSyncIntervalParamsFields, d, v1SetSyncIntervalLength)
 }
 
 // V1SetTimeParams is the parameter of PTP_MM_SET_TIME.
@@ -1239,7 +1169,9 @@ func (d *V1SetTimeParams) Decode(p []byte) (Result, Reason) {
 }
 
 // AppendTo appends the 8 octets of parameters.
-func (d *V1SetTimeParams) AppendTo(b []byte) []byte { return appendV1Time(b, d.LocalTime) }
+func (d *V1SetTimeParams) AppendTo(b []byte) []byte {
+	return v1AppendParams(b, v1SetTimeParamsFields, d, v1SetTimeLength)
+}
 
 // Located fields. describeV1 lists a PTPv1 message from tables of field
 // layouts, filling the gaps between fields with "reserved" entries so the
@@ -1277,25 +1209,34 @@ type v1Field struct {
 	kind v1Kind
 }
 
-// v1Member is a field of V1Message itself: its place, and how AppendTo
-// reads it from the message.
-type v1Member struct {
+// v1Member is a field of a message or parameters type M: its place, and
+// how the encoder reads it from M.
+type v1Member[M any] struct {
 	v1Field
-	get v1Getter
+	get v1Getter[M]
 }
 
-// v1Getter reads a member for AppendTo: num as a number to write big-endian
-// in the field's octets (a bool as 0 or 1, a V1Time as its 8 octets),
-// octets as the bytes of an array member.
-type v1Getter struct {
-	num    func(m *V1Message) uint64
-	octets func(m *V1Message) []byte
+// v1Getter reads a member for the encoder: num as a number to write
+// big-endian in the field's octets (a bool as 0 or 1, a V1Time as its 8
+// octets), octets as the bytes of an array member.
+type v1Getter[M any] struct {
+	num    func(m *M) uint64
+	octets func(m *M) []byte
 }
 
-func v1Num(f func(m *V1Message) uint64) v1Getter    { return v1Getter{num: f} }
-func v1Octets(f func(m *V1Message) []byte) v1Getter { return v1Getter{octets: f} }
+func v1Num[M any](f func(m *M) uint64) v1Getter[M]    { return v1Getter[M]{num: f} }
+func v1Octets[M any](f func(m *M) []byte) v1Getter[M] { return v1Getter[M]{octets: f} }
 
-var v1HeaderFields = []v1Member{
+// v1Layouts returns the places of fs, for describeV1.
+func v1Layouts[M any](fs []v1Member[M]) []v1Field {
+	out := make([]v1Field, len(fs))
+	for i := range fs {
+		out[i] = fs[i].v1Field
+	}
+	return out
+}
+
+var v1HeaderFields = []v1Member[V1Message]{
 	{v1Field{"versionPTP", 0, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionPTP) })},
 	{v1Field{"versionNetwork", 2, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionNetwork) })},
 	{v1Field{"subdomain", 4, 16, v1KText}, v1Octets(func(m *V1Message) []byte { return m.SubdomainName[:] })},
@@ -1308,7 +1249,7 @@ var v1HeaderFields = []v1Member{
 	{v1Field{"flags", 34, 2, v1KFlags}, v1Num(func(m *V1Message) uint64 { return uint64(m.Flags) })},
 }
 
-var v1SyncFields = []v1Member{
+var v1SyncFields = []v1Member[V1Message]{
 	{v1Field{"originTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.Sync.OriginTimestamp.bits() })},
 	{v1Field{"epochNumber", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EpochNumber) })},
 	{v1Field{"currentUTCOffset", 50, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.CurrentUTCOffset) })},
@@ -1334,12 +1275,12 @@ var v1SyncFields = []v1Member{
 	{v1Field{"utcReasonable", 123, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.UTCReasonable)) })},
 }
 
-var v1FollowUpFields = []v1Member{
+var v1FollowUpFields = []v1Member[V1Message]{
 	{v1Field{"associatedSequenceId", 42, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.FollowUp.AssociatedSequenceID) })},
 	{v1Field{"preciseOriginTimestamp", 44, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.FollowUp.PreciseOriginTimestamp.bits() })},
 }
 
-var v1DelayRespFields = []v1Member{
+var v1DelayRespFields = []v1Member[V1Message]{
 	{v1Field{"delayReceiptTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.DelayResp.DelayReceiptTimestamp.bits() })},
 	{v1Field{"requestingSourceCommunicationTechnology", 49, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceCommunicationTechnology) })},
 	{v1Field{"requestingSourceUuid", 50, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.DelayResp.RequestingSourceUUID[:] })},
@@ -1347,7 +1288,7 @@ var v1DelayRespFields = []v1Member{
 	{v1Field{"requestingSourceSequenceId", 58, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceSequenceID) })},
 }
 
-var v1ManagementFields = []v1Member{
+var v1ManagementFields = []v1Member[V1Message]{
 	{v1Field{"targetCommunicationTechnology", 41, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetCommunicationTechnology) })},
 	{v1Field{"targetUuid", 42, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Management.TargetUUID[:] })},
 	{v1Field{"targetPortId", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetPortID) })},
@@ -1358,118 +1299,147 @@ var v1ManagementFields = []v1Member{
 }
 
 // v1ParameterFields lays out the messageParameters of each key, at
-// message offsets (the parameters start at 60).
+// message offsets (the parameters start at 60), for describeV1; the typed
+// tables below it are the same rows with the member each field holds.
 var v1ParameterFields = [v1MMCount][]v1Field{
-	V1MMClockIdentity: {
-		{"clockCommunicationTechnology", 63, 1, v1KComm},
-		{"clockUuidField", 64, 6, v1KUUID},
-		{"clockPortField", 74, 2, v1KUint},
-		{"manufacturerIdentity", 76, 48, v1KOctets},
-	},
-	V1MMInitializeClock: {
-		{"initialisationKey", 62, 2, v1KUint},
-	},
-	V1MMSetSubdomain: {
-		{"subdomainName", 60, 16, v1KText},
-	},
-	V1MMDefaultDataSet: {
-		{"clockCommunicationTechnology", 63, 1, v1KComm},
-		{"clockUuidField", 64, 6, v1KUUID},
-		{"clockPortField", 74, 2, v1KUint},
-		{"clockStratum", 79, 1, v1KUint},
-		{"clockIdentifier", 80, 4, v1KCode},
-		{"clockVariance", 86, 2, v1KInt16AsUint},
-		{"clockFollowupCapable", 91, 1, v1KBool},
-		{"preferred", 95, 1, v1KBool},
-		{"initializable", 99, 1, v1KBool},
-		{"externalTiming", 103, 1, v1KBool},
-		{"isBoundaryClock", 107, 1, v1KBool},
-		{"syncInterval", 111, 1, v1KInt},
-		{"subdomainName", 112, 16, v1KText},
-		{"numberPorts", 130, 2, v1KUint},
-		{"numberForeignRecords", 134, 2, v1KUint},
-	},
-	V1MMUpdateDefaultDataSet: {
-		{"clockStratum", 63, 1, v1KUint},
-		{"clockIdentifier", 64, 4, v1KCode},
-		{"clockVariance", 70, 2, v1KInt16AsUint},
-		{"preferred", 75, 1, v1KBool},
-		{"syncInterval", 79, 1, v1KInt},
-		{"subdomainName", 80, 16, v1KText},
-	},
-	V1MMCurrentDataSet: {
-		{"stepsRemoved", 62, 2, v1KUint},
-		{"offsetFromMaster", 64, 8, v1KTime},
-		{"oneWayDelay", 72, 8, v1KTime},
-	},
-	V1MMParentDataSet: {
-		{"parentCommunicationTechnology", 63, 1, v1KComm},
-		{"parentUuid", 64, 6, v1KUUID},
-		{"parentPortId", 74, 2, v1KUint},
-		{"parentLastSyncSequenceNumber", 78, 2, v1KUint},
-		{"parentFollowupCapable", 83, 1, v1KBool},
-		{"parentExternalTiming", 87, 1, v1KBool},
-		{"parentVariance", 90, 2, v1KInt16AsUint},
-		{"parentStats", 95, 1, v1KBool},
-		{"observedVariance", 98, 2, v1KInt},
-		{"observedDrift", 100, 4, v1KInt},
-		{"utcReasonable", 107, 1, v1KBool},
-		{"grandmasterCommunicationTechnology", 111, 1, v1KComm},
-		{"grandmasterUuidField", 112, 6, v1KUUID},
-		{"grandmasterPortIdField", 122, 2, v1KUint},
-		{"grandmasterStratum", 127, 1, v1KUint},
-		{"grandmasterIdentifier", 128, 4, v1KCode},
-		{"grandmasterVariance", 134, 2, v1KInt},
-		{"grandmasterPreferred", 139, 1, v1KBool},
-		{"grandmasterIsBoundaryClock", 143, 1, v1KBool},
-		{"grandmasterSequenceNumber", 146, 2, v1KUint},
-	},
-	V1MMPortDataSet: {
-		{"returnedPortNumber", 62, 2, v1KUint},
-		{"portState", 67, 1, v1KPortState},
-		{"lastSyncEventSequenceNumber", 70, 2, v1KUint},
-		{"lastGeneralEventSequenceNumber", 74, 2, v1KUint},
-		{"portCommunicationTechnology", 79, 1, v1KComm},
-		{"portUuidField", 80, 6, v1KUUID},
-		{"portIdField", 90, 2, v1KUint},
-		{"burstEnabled", 95, 1, v1KBool},
-		{"subdomainAddressOctets", 97, 1, v1KUint},
-		{"eventPortAddressOctets", 98, 1, v1KUint},
-		{"generalPortAddressOctets", 99, 1, v1KUint},
-		{"subdomainAddress", 100, 4, v1KOctets},
-		{"eventPortAddress", 106, 2, v1KOctets},
-		{"generalPortAddress", 110, 2, v1KOctets},
-	},
-	V1MMGlobalTimeDataSet: {
-		{"localTime", 60, 8, v1KTime},
-		{"currentUtcOffset", 70, 2, v1KInt},
-		{"leap59", 75, 1, v1KBool},
-		{"leap61", 79, 1, v1KBool},
-		{"epochNumber", 82, 2, v1KUint},
-	},
-	V1MMUpdateGlobalTimeProperties: {
-		{"currentUtcOffset", 62, 2, v1KInt16AsUint},
-		{"leap59", 67, 1, v1KBool},
-		{"leap61", 71, 1, v1KBool},
-		{"epochNumber", 74, 2, v1KUint},
-	},
-	V1MMGetForeignDataSet: {
-		{"recordKey", 62, 2, v1KUint},
-	},
-	V1MMForeignDataSet: {
-		{"returnedPortNumber", 62, 2, v1KUint},
-		{"returnedRecordNumber", 66, 2, v1KUint},
-		{"foreignMasterCommunicationTechnology", 71, 1, v1KComm},
-		{"foreignMasterUuidField", 72, 6, v1KUUID},
-		{"foreignMasterPortIdField", 82, 2, v1KUint},
-		{"foreignMasterSyncs", 86, 2, v1KUint},
-	},
-	V1MMSetSyncInterval: {
-		{"syncInterval", 63, 1, v1KInt},
-	},
-	V1MMSetTime: {
-		{"localTime", 60, 8, v1KTime},
-	},
+	V1MMClockIdentity:              v1Layouts(v1ClockIdentityParamsFields),
+	V1MMInitializeClock:            v1Layouts(v1InitializeClockParamsFields),
+	V1MMSetSubdomain:               v1Layouts(v1SetSubdomainParamsFields),
+	V1MMDefaultDataSet:             v1Layouts(v1DefaultDataSetFields),
+	V1MMUpdateDefaultDataSet:       v1Layouts(v1UpdateDefaultDataSetFields),
+	V1MMCurrentDataSet:             v1Layouts(v1CurrentDataSetFields),
+	V1MMParentDataSet:              v1Layouts(v1ParentDataSetFields),
+	V1MMPortDataSet:                v1Layouts(v1PortDataSetFields),
+	V1MMGlobalTimeDataSet:          v1Layouts(v1GlobalTimeDataSetFields),
+	V1MMUpdateGlobalTimeProperties: v1Layouts(v1GlobalTimePropertiesFields),
+	V1MMGetForeignDataSet:          v1Layouts(v1GetForeignDataSetParamsFields),
+	V1MMForeignDataSet:             v1Layouts(v1ForeignDataSetFields),
+	V1MMSetSyncInterval:            v1Layouts(v1SetSyncIntervalParamsFields),
+	V1MMSetTime:                    v1Layouts(v1SetTimeParamsFields),
+}
+
+var v1ClockIdentityParamsFields = []v1Member[V1ClockIdentityParams]{
+	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1ClockIdentityParams) uint64 { return uint64(d.ClockCommunicationTechnology) })},
+	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Octets(func(d *V1ClockIdentityParams) []byte { return d.ClockUUID[:] })},
+	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Num(func(d *V1ClockIdentityParams) uint64 { return uint64(d.ClockPortField) })},
+	{v1Field{"manufacturerIdentity", 76, 48, v1KOctets}, v1Octets(func(d *V1ClockIdentityParams) []byte { return d.ManufacturerIdentity[:] })},
+}
+
+var v1InitializeClockParamsFields = []v1Member[V1InitializeClockParams]{
+	{v1Field{"initialisationKey", 62, 2, v1KUint}, v1Num(func(d *V1InitializeClockParams) uint64 { return uint64(d.InitialisationKey) })},
+}
+
+var v1SetSubdomainParamsFields = []v1Member[V1SetSubdomainParams]{
+	{v1Field{"subdomainName", 60, 16, v1KText}, v1Octets(func(d *V1SetSubdomainParams) []byte { return d.SubdomainName[:] })},
+}
+
+var v1DefaultDataSetFields = []v1Member[V1DefaultDataSet]{
+	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockCommunicationTechnology) })},
+	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.ClockUUID[:] })},
+	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockPortField) })},
+	{v1Field{"clockStratum", 79, 1, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockStratum) })},
+	{v1Field{"clockIdentifier", 80, 4, v1KCode}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.ClockIdentifier[:] })},
+	{v1Field{"clockVariance", 86, 2, v1KInt16AsUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockVariance) })},
+	{v1Field{"clockFollowupCapable", 91, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.ClockFollowupCapable)) })},
+	{v1Field{"preferred", 95, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.Preferred)) })},
+	{v1Field{"initializable", 99, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.Initializable)) })},
+	{v1Field{"externalTiming", 103, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.ExternalTiming)) })},
+	{v1Field{"isBoundaryClock", 107, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.IsBoundaryClock)) })},
+	{v1Field{"syncInterval", 111, 1, v1KInt}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.SyncInterval) })},
+	{v1Field{"subdomainName", 112, 16, v1KText}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.SubdomainName[:] })},
+	{v1Field{"numberPorts", 130, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.NumberPorts) })},
+	{v1Field{"numberForeignRecords", 134, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.NumberForeignRecords) })},
+}
+
+var v1UpdateDefaultDataSetFields = []v1Member[V1UpdateDefaultDataSet]{
+	{v1Field{"clockStratum", 63, 1, v1KUint}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.ClockStratum) })},
+	{v1Field{"clockIdentifier", 64, 4, v1KCode}, v1Octets(func(d *V1UpdateDefaultDataSet) []byte { return d.ClockIdentifier[:] })},
+	{v1Field{"clockVariance", 70, 2, v1KInt16AsUint}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.ClockVariance) })},
+	{v1Field{"preferred", 75, 1, v1KBool}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(v1Bool(d.Preferred)) })},
+	{v1Field{"syncInterval", 79, 1, v1KInt}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.SyncInterval) })},
+	{v1Field{"subdomainName", 80, 16, v1KText}, v1Octets(func(d *V1UpdateDefaultDataSet) []byte { return d.SubdomainName[:] })},
+}
+
+var v1CurrentDataSetFields = []v1Member[V1CurrentDataSet]{
+	{v1Field{"stepsRemoved", 62, 2, v1KUint}, v1Num(func(d *V1CurrentDataSet) uint64 { return uint64(d.StepsRemoved) })},
+	{v1Field{"offsetFromMaster", 64, 8, v1KTime}, v1Num(func(d *V1CurrentDataSet) uint64 { return d.OffsetFromMaster.bits() })},
+	{v1Field{"oneWayDelay", 72, 8, v1KTime}, v1Num(func(d *V1CurrentDataSet) uint64 { return d.OneWayDelay.bits() })},
+}
+
+var v1ParentDataSetFields = []v1Member[V1ParentDataSet]{
+	{v1Field{"parentCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentCommunicationTechnology) })},
+	{v1Field{"parentUuid", 64, 6, v1KUUID}, v1Octets(func(d *V1ParentDataSet) []byte { return d.ParentUUID[:] })},
+	{v1Field{"parentPortId", 74, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentPortID) })},
+	{v1Field{"parentLastSyncSequenceNumber", 78, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentLastSyncSequenceNumber) })},
+	{v1Field{"parentFollowupCapable", 83, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentFollowupCapable)) })},
+	{v1Field{"parentExternalTiming", 87, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentExternalTiming)) })},
+	{v1Field{"parentVariance", 90, 2, v1KInt16AsUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentVariance) })},
+	{v1Field{"parentStats", 95, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentStats)) })},
+	{v1Field{"observedVariance", 98, 2, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ObservedVariance) })},
+	{v1Field{"observedDrift", 100, 4, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ObservedDrift) })},
+	{v1Field{"utcReasonable", 107, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.UTCReasonable)) })},
+	{v1Field{"grandmasterCommunicationTechnology", 111, 1, v1KComm}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterCommunicationTechnology) })},
+	{v1Field{"grandmasterUuidField", 112, 6, v1KUUID}, v1Octets(func(d *V1ParentDataSet) []byte { return d.GrandmasterUUID[:] })},
+	{v1Field{"grandmasterPortIdField", 122, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterPortID) })},
+	{v1Field{"grandmasterStratum", 127, 1, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterStratum) })},
+	{v1Field{"grandmasterIdentifier", 128, 4, v1KCode}, v1Octets(func(d *V1ParentDataSet) []byte { return d.GrandmasterIdentifier[:] })},
+	{v1Field{"grandmasterVariance", 134, 2, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterVariance) })},
+	{v1Field{"grandmasterPreferred", 139, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.GrandmasterPreferred)) })},
+	{v1Field{"grandmasterIsBoundaryClock", 143, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.GrandmasterIsBoundaryClock)) })},
+	{v1Field{"grandmasterSequenceNumber", 146, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterSequenceNumber) })},
+}
+
+var v1PortDataSetFields = []v1Member[V1PortDataSet]{
+	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.ReturnedPortNumber) })},
+	{v1Field{"portState", 67, 1, v1KPortState}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortState) })},
+	{v1Field{"lastSyncEventSequenceNumber", 70, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.LastSyncEventSequenceNumber) })},
+	{v1Field{"lastGeneralEventSequenceNumber", 74, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.LastGeneralEventSequenceNumber) })},
+	{v1Field{"portCommunicationTechnology", 79, 1, v1KComm}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortCommunicationTechnology) })},
+	{v1Field{"portUuidField", 80, 6, v1KUUID}, v1Octets(func(d *V1PortDataSet) []byte { return d.PortUUID[:] })},
+	{v1Field{"portIdField", 90, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortIDField) })},
+	{v1Field{"burstEnabled", 95, 1, v1KBool}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(v1Bool(d.BurstEnabled)) })},
+	{v1Field{"subdomainAddressOctets", 97, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.SubdomainAddressOctets) })},
+	{v1Field{"eventPortAddressOctets", 98, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.EventPortAddressOctets) })},
+	{v1Field{"generalPortAddressOctets", 99, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.GeneralPortAddressOctets) })},
+	{v1Field{"subdomainAddress", 100, 4, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.SubdomainAddress[:] })},
+	{v1Field{"eventPortAddress", 106, 2, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.EventPortAddress[:] })},
+	{v1Field{"generalPortAddress", 110, 2, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.GeneralPortAddress[:] })},
+}
+
+var v1GlobalTimeDataSetFields = []v1Member[V1GlobalTimeDataSet]{
+	{v1Field{"localTime", 60, 8, v1KTime}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return d.LocalTime.bits() })},
+	{v1Field{"currentUtcOffset", 70, 2, v1KInt}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(d.CurrentUTCOffset) })},
+	{v1Field{"leap59", 75, 1, v1KBool}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(v1Bool(d.Leap59)) })},
+	{v1Field{"leap61", 79, 1, v1KBool}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(v1Bool(d.Leap61)) })},
+	{v1Field{"epochNumber", 82, 2, v1KUint}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(d.EpochNumber) })},
+}
+
+var v1GlobalTimePropertiesFields = []v1Member[V1GlobalTimeProperties]{
+	{v1Field{"currentUtcOffset", 62, 2, v1KInt16AsUint}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(d.CurrentUTCOffset) })},
+	{v1Field{"leap59", 67, 1, v1KBool}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(v1Bool(d.Leap59)) })},
+	{v1Field{"leap61", 71, 1, v1KBool}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(v1Bool(d.Leap61)) })},
+	{v1Field{"epochNumber", 74, 2, v1KUint}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(d.EpochNumber) })},
+}
+
+var v1GetForeignDataSetParamsFields = []v1Member[V1GetForeignDataSetParams]{
+	{v1Field{"recordKey", 62, 2, v1KUint}, v1Num(func(d *V1GetForeignDataSetParams) uint64 { return uint64(d.RecordKey) })},
+}
+
+var v1ForeignDataSetFields = []v1Member[V1ForeignDataSet]{
+	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ReturnedPortNumber) })},
+	{v1Field{"returnedRecordNumber", 66, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ReturnedRecordNumber) })},
+	{v1Field{"foreignMasterCommunicationTechnology", 71, 1, v1KComm}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterCommunicationTechnology) })},
+	{v1Field{"foreignMasterUuidField", 72, 6, v1KUUID}, v1Octets(func(d *V1ForeignDataSet) []byte { return d.ForeignMasterUUID[:] })},
+	{v1Field{"foreignMasterPortIdField", 82, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterPortID) })},
+	{v1Field{"foreignMasterSyncs", 86, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterSyncs) })},
+}
+
+var v1SetSyncIntervalParamsFields = []v1Member[V1SetSyncIntervalParams]{
+	{v1Field{"syncInterval", 63, 1, v1KInt}, v1Num(func(d *V1SetSyncIntervalParams) uint64 { return uint64(d.SyncInterval) })},
+}
+
+var v1SetTimeParamsFields = []v1Member[V1SetTimeParams]{
+	{v1Field{"localTime", 60, 8, v1KTime}, v1Num(func(d *V1SetTimeParams) uint64 { return d.LocalTime.bits() })},
 }
 
 // describeV1 lists the PTPv1 message in w.b[off:off+n]: a "ptp" group
@@ -1553,7 +1523,7 @@ func (w fieldWriter) v1Group(name string, base, from, to, n int) fieldWriter {
 
 // v1BodyFields returns the members of the body that control c selects, or
 // nil for a reserved control.
-func v1BodyFields(c V1Control) []v1Member {
+func v1BodyFields(c V1Control) []v1Member[V1Message] {
 	switch c {
 	case V1Sync, V1DelayReq:
 		return v1SyncFields
