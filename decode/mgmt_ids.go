@@ -3,7 +3,8 @@ package decode
 // Management IDs of IEEE 1588-2019 Table 59 (§15.5.2.3), with the 2008
 // edition's transparent-clock IDs that 2019 deprecates but still lists, and
 // the implementation-specific IDs of linuxptp (range 0xC000-0xDFFF). The
-// comment after each names the body type DecodeManagementData fills.
+// comment after each names the body type DecodeManagementData fills; the
+// rest of what this package knows about an ID is its row in mgmtIDs.
 const (
 	// Applicable to all PTP Instances.
 	MgmtIDNullPTPManagement        ManagementID = 0x0000 // no data (NULL_MANAGEMENT in 1588-2008)
