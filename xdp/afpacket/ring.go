@@ -90,6 +90,9 @@ func (r *ring) release() {
 // following call, so that the frame returned last stays valid until then.
 // It does not allocate.
 func (r *ring) next(f *source.Frame) bool {
+	if len(r.mem) == 0 {
+		return false // closed: the caller's wait reports it
+	}
 	for {
 		if r.held && r.left == 0 {
 			r.release()
