@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"ptpwatch/decode"
 	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
+	"ptpwatch/xdp/source/sourcetest"
 )
 
 func TestOpenMissingInterface(t *testing.T) {
@@ -196,121 +195,16 @@ func kernelAccepts(t *testing.T, data []byte) bool {
 	return n != 0
 }
 
-// TestDeadline checks that Next on a quiet interface honours the deadline.
-func TestDeadline(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	var f source.Frame
-	err := c.Next(ctx, &f)
-	el := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) || el < 240*time.Millisecond || el > time.Second {
-		t.Fatalf("Next = %v after %v, want DeadlineExceeded after 250ms", err, el)
-	}
-	if st, _ := c.Stats(); st.EmptyPolls < 3 || st.EmptyPolls > 6 {
-		t.Errorf("%d empty polls in 250 ms, want about 3 slices", st.EmptyPolls)
-	}
-}
-
-// TestInterfaceGone takes the link down and up, then deletes the veth
-// mid-capture: Next must return *InterfaceError, not hang or panic.
-func TestInterfaceGone(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{})
-	tx := openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
-	l2 := testFrames()[0].data
-
-	next := func(d time.Duration) (captured, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
-		var f source.Frame
-		err := c.Next(ctx, &f)
-		return captured{append([]byte(nil), f.Data...), f}, err
-	}
-
-	// Down: ENETDOWN, then capture resumes once the link is up again.
-	errc := make(chan error, 1)
-	go func() { _, err := next(5 * time.Second); errc <- err }()
-	time.Sleep(200 * time.Millisecond)
-	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "down")
-	var ie *InterfaceError
-	if err := <-errc; !errors.As(err, &ie) || !errors.Is(err, unix.ENETDOWN) {
-		t.Fatalf("Next after link down = %v, want *InterfaceError ENETDOWN", err)
-	}
-	t.Logf("link down: %v", ie)
-	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "up")
-	time.Sleep(100 * time.Millisecond)
-	if _, err := tx.Send(l2); err != nil {
-		t.Fatal(err)
-	}
-	if g, err := next(3 * time.Second); err != nil || !bytes.Equal(g.data, l2) {
-		t.Fatalf("after link up: %v % x", err, g.data)
-	}
-
-	// Deleted: an error at once, and ENODEV from then on.
-	go func() { _, err := next(5 * time.Second); errc <- err }()
-	time.Sleep(200 * time.Millisecond)
-	start := time.Now()
-	run(t, "ip", "-n", n.Near, "link", "del", n.NearIf)
-	err := <-errc
-	if !errors.As(err, &ie) {
-		t.Fatalf("Next after delete = %v, want *InterfaceError", err)
-	}
-	t.Logf("deleted: %v after %v", err, time.Since(start))
-	if _, err := next(time.Second); !errors.As(err, &ie) || !errors.Is(err, unix.ENODEV) {
-		t.Fatalf("Next again = %v, want *InterfaceError ENODEV", err)
-	}
-	if _, err := tx.Send(l2); err == nil {
-		t.Log("send on the far end still succeeded after the veth was deleted?")
-	} else {
-		t.Logf("send on the deleted far end: %v", err)
-	}
-}
-
 // TestPTP4L captures a free-running ptp4l master (UDPv4) in the far
 // namespace, which may not set the clock, and decodes what it sends.
 func TestPTP4L(t *testing.T) {
 	needNetns(t)
-	for _, cmd := range []string{"ptp4l", "capsh"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skipf("skipping: %s is not installed", cmd)
-		}
-	}
+	netlab.NeedTools(t, "ptp4l", "capsh")
 	n := newTestNet(t)
 	c := openIn(t, n.Near, n.NearIf, Options{})
 
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "ptp4l.conf")
-	err := os.WriteFile(conf, []byte(`[global]
-free_running 1
-masterOnly 1
-network_transport UDPv4
-time_stamping software
-logAnnounceInterval -2
-logSyncInterval -3
-announceReceiptTimeout 2
-domainNumber 0
-uds_address `+filepath.Join(dir, "uds")+`
-use_syslog 0
-verbose 1
-`), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ptp := exec.Command("ip", "netns", "exec", n.Far, "capsh", "--drop=cap_sys_time", "--",
-		"-c", "exec ptp4l -f "+conf+" -i "+n.FarIf)
-	var log bytes.Buffer
-	ptp.Stdout, ptp.Stderr = &log, &log
-	if err := ptp.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ptp.Process.Signal(unix.SIGTERM)
-		ptp.Wait()
-		t.Logf("ptp4l log:\n%s", log.String())
-	})
+	ptp := n.Lab().PTP4L(n.Far, "ptp4l", n.FarIf, "masterOnly 1\nnetwork_transport UDPv4\nlogAnnounceInterval -2\nlogSyncInterval -3\nannounceReceiptTimeout 2\ndomainNumber 0\n")
+	t.Cleanup(func() { ptp.Stop(); t.Logf("ptp4l log:\n%s", ptp.Output()) })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -351,45 +245,34 @@ verbose 1
 	}
 }
 
-// settableDeadline is a context whose deadline the test moves, so that
-// measuring Next's allocations does not count a new context's.
-type settableDeadline struct {
-	context.Context
-	dl time.Time
-}
-
-func (d *settableDeadline) Deadline() (time.Time, bool) { return d.dl, true }
-
-// TestLiveNoAllocs checks that Next on a live socket does not allocate,
-// neither when frames are waiting nor when it polls.
-func TestLiveNoAllocs(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{RetireTimeout: 2 * time.Millisecond})
-	tx := openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
-	l2 := testFrames()[0].data
-	const runs = 40
-	for i := 0; i < runs+1; i++ {
-		if _, err := tx.Send(l2); err != nil {
-			t.Fatal(err)
-		}
-	}
-	time.Sleep(50 * time.Millisecond) // every block retired
-	ctx := context.Background()
-	var f source.Frame
-	if a := testing.AllocsPerRun(runs, func() {
-		if err := c.Next(ctx, &f); err != nil {
-			t.Fatal(err)
-		}
-	}); a != 0 {
-		t.Errorf("Next with frames waiting allocates %.2f times per frame", a)
-	}
-	quiet := &settableDeadline{Context: context.Background()}
-	if a := testing.AllocsPerRun(3, func() {
-		quiet.dl = time.Now().Add(120 * time.Millisecond) // two poll slices
-		if err := c.Next(quiet, &f); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Next on a quiet link = %v", err)
-		}
-	}); a != 0 {
-		t.Errorf("Next polling a quiet link allocates %.2f times per call", a)
-	}
+// TestSource runs the frame source conformance suite on a live socket;
+// frames come from a sending socket on the far end.
+func TestSource(t *testing.T) {
+	var tx *Capture
+	var n *testNet
+	sourcetest.Run(t, sourcetest.Harness{
+		Open: func(t *testing.T) source.Source {
+			n = newTestNet(t)
+			tx = openIn(t, n.Far, n.FarIf, Options{IgnoreOutgoing: true})
+			return openIn(t, n.Near, n.NearIf, Options{RetireTimeout: 2 * time.Millisecond})
+		},
+		Send: func(t *testing.T, frame []byte) {
+			if _, err := tx.Send(frame); err != nil {
+				t.Fatal(err)
+			}
+		},
+		TSSource:       source.TimestampSoftware,
+		EmptyPolls:     func(src source.Source) uint64 { st, _ := src.(*Capture).Stats(); return st.EmptyPolls },
+		SetUp:          func(t *testing.T, up bool) { n.SetUp(up) },
+		Remove:         func(t *testing.T) { n.Unlink() },
+		InterfaceError: func(err error) bool { var ie *InterfaceError; return errors.As(err, &ie) },
+		AfterRemove: func(t *testing.T, _ source.Source) {
+			if _, err := tx.Send(testFrames()[0].data); err == nil {
+				t.Log("send on the far end still succeeded after the veth was deleted?")
+			} else {
+				t.Logf("send on the deleted far end: %v", err)
+			}
+		},
+		ErrClosed: ErrClosed,
+	})
 }
