@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -25,6 +24,7 @@ import (
 	"ptpwatch/decode"
 	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
+	"ptpwatch/xdp/source/sourcetest"
 )
 
 // testNet is the veth lab the tests capture on: near holds the captured
@@ -303,25 +303,6 @@ func TestOpenBadOptions(t *testing.T) {
 	t.Log(err)
 }
 
-// TestDeadline checks that Next on a quiet interface honours the deadline
-// and waits in poll(2) slices rather than spinning.
-func TestDeadline(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	var f source.Frame
-	err := c.Next(ctx, &f)
-	el := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) || el < 240*time.Millisecond || el > time.Second {
-		t.Fatalf("Next = %v after %v, want DeadlineExceeded after 250ms", err, el)
-	}
-	if st, _ := c.Stats(); st.EmptyPolls < 3 || st.EmptyPolls > 6 {
-		t.Errorf("%d empty polls in 250 ms, want about 3 slices", st.EmptyPolls)
-	}
-}
-
 // TestSend sends frames from the near end through the TX ring and
 // receives them on the far end.
 func TestSend(t *testing.T) {
@@ -392,15 +373,9 @@ func TestCloseDetaches(t *testing.T) {
 		if a, out := xdpAttached(t, n.Near, n.NearIf); a {
 			t.Fatalf("round %d: XDP program still attached after Close:\n%s", round, out)
 		}
-		var f source.Frame
-		if err := c.Next(context.Background(), &f); !errors.Is(err, ErrClosed) {
-			t.Errorf("Next after Close = %v, want ErrClosed", err)
-		}
+		// Next and a second Close: TestSource.
 		if _, err := c.Stats(); !errors.Is(err, ErrClosed) {
 			t.Errorf("Stats after Close = %v, want ErrClosed", err)
-		}
-		if err := c.Close(); err != nil {
-			t.Errorf("second Close = %v", err)
 		}
 	}
 }
@@ -514,67 +489,39 @@ func TestBusy(t *testing.T) {
 	}
 }
 
-// TestInterfaceGone takes the link down and up, then deletes the veth
-// mid-capture: Next must return *InterfaceError promptly, not hang or
-// panic.
-func TestInterfaceGone(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{})
-	tx := newSender(t, n.Far, n.FarIf)
-	l2 := testFrames()[0].data
-
-	next := func(d time.Duration) (captured, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), d)
-		defer cancel()
-		var f source.Frame
-		err := c.Next(ctx, &f)
-		return captured{append([]byte(nil), f.Data...), f}, err
+// TestSource runs the frame source conformance suite on a live AF_XDP
+// socket; frames come from a packet socket on the far end.
+func TestSource(t *testing.T) {
+	var tx *packetSender
+	var n *testNet
+	wantTS := source.TimestampXDPTAI
+	if bpf.NoMetadata() {
+		wantTS = source.TimestampSoftware // the kernel refuses bpf_xdp_adjust_meta: Next stamps the frames
 	}
-
-	// Down: ENETDOWN once, then capture resumes when the link is up again.
-	errc := make(chan error, 1)
-	go func() { _, err := next(5 * time.Second); errc <- err }()
-	time.Sleep(200 * time.Millisecond)
-	start := time.Now()
-	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "down")
-	var ie *InterfaceError
-	if err := <-errc; !errors.As(err, &ie) || !errors.Is(err, unix.ENETDOWN) {
-		t.Fatalf("Next after link down = %v, want *InterfaceError ENETDOWN", err)
-	}
-	t.Logf("link down: %v after %v", ie, time.Since(start))
-	run(t, "ip", "-n", n.Near, "link", "set", n.NearIf, "up")
-	time.Sleep(100 * time.Millisecond)
-	tx.send(t, l2)
-	if g, err := next(3 * time.Second); err != nil || !bytes.Equal(g.data, l2) {
-		t.Fatalf("after link up: %v % x", err, g.data)
-	}
-
-	// Deleted: an error at once, and ENODEV from then on.
-	go func() { _, err := next(5 * time.Second); errc <- err }()
-	time.Sleep(200 * time.Millisecond)
-	start = time.Now()
-	run(t, "ip", "-n", n.Near, "link", "del", n.NearIf)
-	err := <-errc
-	el := time.Since(start)
-	if !errors.As(err, &ie) {
-		t.Fatalf("Next after delete = %v, want *InterfaceError", err)
-	}
-	t.Logf("deleted: %v after %v", err, el)
-	if el > time.Second {
-		t.Errorf("interface error took %v", el)
-	}
-	if _, err := next(time.Second); !errors.As(err, &ie) || !errors.Is(err, unix.ENODEV) {
-		t.Fatalf("Next again = %v, want *InterfaceError ENODEV", err)
-	}
-	if _, err := c.Send(l2); !errors.As(err, &ie) {
-		t.Errorf("Send after delete = %v, want *InterfaceError", err)
-	}
-	if _, err := c.Stats(); err != nil {
-		t.Logf("Stats after delete: %v", err)
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("Close after delete: %v", err)
-	}
+	sourcetest.Run(t, sourcetest.Harness{
+		Open: func(t *testing.T) source.Source {
+			n = newTestNet(t)
+			tx = newSender(t, n.Far, n.FarIf)
+			return openIn(t, n.Near, n.NearIf, Options{})
+		},
+		Send:           func(t *testing.T, frame []byte) { tx.send(t, frame) },
+		TSSource:       wantTS,
+		EmptyPolls:     func(src source.Source) uint64 { st, _ := src.(*Capture).Stats(); return st.EmptyPolls },
+		SetUp:          func(t *testing.T, up bool) { n.SetUp(up) },
+		Remove:         func(t *testing.T) { n.Unlink() },
+		InterfaceError: func(err error) bool { var ie *InterfaceError; return errors.As(err, &ie) },
+		GoneWithin:     time.Second,
+		AfterRemove: func(t *testing.T, src source.Source) {
+			var ie *InterfaceError
+			if _, err := src.(*Capture).Send(testFrames()[0].data); !errors.As(err, &ie) {
+				t.Errorf("Send after removal = %v, want *InterfaceError", err)
+			}
+			if _, err := src.(*Capture).Stats(); err != nil {
+				t.Logf("Stats after removal: %v", err)
+			}
+		},
+		ErrClosed: ErrClosed,
+	})
 }
 
 // TestMultiQueue captures a veth with two RX queues: one socket each, and
@@ -658,11 +605,7 @@ func foreignProgram(t *testing.T) *ebpf.Program {
 // the frames against the XDP program's counters and the decoder.
 func TestPTP4L(t *testing.T) {
 	needNetns(t)
-	for _, cmd := range []string{"ptp4l", "capsh"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skipf("skipping: %s is not installed", cmd)
-		}
-	}
+	netlab.NeedTools(t, "ptp4l", "capsh")
 	for _, tr := range []struct {
 		name      string
 		transport decode.Transport
@@ -670,45 +613,8 @@ func TestPTP4L(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			n := newTestNet(t)
 			c := openIn(t, n.Near, n.NearIf, Options{})
-			dir := t.TempDir()
-			conf := filepath.Join(dir, "ptp4l.conf")
-			err := os.WriteFile(conf, []byte(`[global]
-free_running 1
-masterOnly 1
-network_transport `+tr.name+`
-time_stamping software
-logAnnounceInterval -2
-logSyncInterval -3
-announceReceiptTimeout 2
-domainNumber 0
-uds_address `+filepath.Join(dir, "uds")+`
-use_syslog 0
-verbose 1
-`), 0o644)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ptp := exec.Command("ip", "netns", "exec", n.Far, "capsh", "--drop=cap_sys_time", "--",
-				"-c", "exec ptp4l -m -q -f "+conf+" -i "+n.FarIf)
-			var log bytes.Buffer
-			ptp.Stdout, ptp.Stderr = &log, &log
-			if err := ptp.Start(); err != nil {
-				t.Fatal(err)
-			}
-			stopped := false
-			stop := func() {
-				if !stopped {
-					stopped = true
-					ptp.Process.Signal(unix.SIGTERM)
-					ptp.Wait()
-				}
-			}
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("ptp4l log:\n%s", log.String())
-				}
-			})
+			ptp := n.Lab().PTP4L(n.Far, "ptp4l", n.FarIf, "masterOnly 1\nnetwork_transport "+tr.name+
+				"\nlogAnnounceInterval -2\nlogSyncInterval -3\nannounceReceiptTimeout 2\ndomainNumber 0\n", "-m", "-q")
 
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()
@@ -744,7 +650,7 @@ verbose 1
 				}
 				counts[df.PTP.MessageType]++
 			}
-			stop()
+			ptp.Stop()
 			// Frames still in flight when ptp4l stopped.
 			ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel2()
@@ -776,47 +682,6 @@ verbose 1
 				t.Errorf("%d frames captured; stats %+v; filter %+v", frames, st, fc)
 			}
 		})
-	}
-}
-
-// settableDeadline is a context whose deadline the test moves, so that
-// measuring Next's allocations does not count a new context's.
-type settableDeadline struct {
-	context.Context
-	dl time.Time
-}
-
-func (d *settableDeadline) Deadline() (time.Time, bool) { return d.dl, true }
-
-// TestLiveNoAllocs checks that Next on live sockets does not allocate,
-// neither with frames waiting nor when it polls.
-func TestLiveNoAllocs(t *testing.T) {
-	n := newTestNet(t)
-	c := openIn(t, n.Near, n.NearIf, Options{})
-	tx := newSender(t, n.Far, n.FarIf)
-	l2 := testFrames()[0].data
-	const runs = 200
-	for range runs + 1 {
-		tx.send(t, l2)
-	}
-	time.Sleep(50 * time.Millisecond)
-	ctx := context.Background()
-	var f source.Frame
-	if a := testing.AllocsPerRun(runs, func() {
-		if err := c.Next(ctx, &f); err != nil {
-			t.Fatal(err)
-		}
-	}); a != 0 {
-		t.Errorf("Next with frames waiting allocates %.2f times per frame", a)
-	}
-	quiet := &settableDeadline{Context: context.Background()}
-	if a := testing.AllocsPerRun(3, func() {
-		quiet.dl = time.Now().Add(120 * time.Millisecond) // two poll slices
-		if err := c.Next(quiet, &f); !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("Next on a quiet link = %v", err)
-		}
-	}); a != 0 {
-		t.Errorf("Next polling a quiet link allocates %.2f times per call", a)
 	}
 }
 
