@@ -23,6 +23,7 @@ type File struct {
 	r      *pcapng.Reader
 	p      pcapng.Packet
 	ifaces []source.Interface
+	closed bool
 	// Frames counts the frames returned so far.
 	Frames uint64
 }
@@ -56,8 +57,12 @@ func (rf *File) refreshInterfaces(segment uint16) {
 	}
 }
 
-// Next returns the next frame of the file, or io.EOF at its end.
+// Next returns the next frame of the file, or io.EOF at its end. After
+// Close it returns an error wrapping os.ErrClosed.
 func (rf *File) Next(ctx context.Context, fr *source.Frame) error {
+	if rf.closed {
+		return fmt.Errorf("replay %s: %w", rf.path, os.ErrClosed)
+	}
 	if err := rf.r.Next(&rf.p); err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
@@ -86,5 +91,11 @@ func (rf *File) Next(ctx context.Context, fr *source.Frame) error {
 // Interfaces lists the file's interfaces seen so far.
 func (rf *File) Interfaces() []source.Interface { return rf.ifaces }
 
-// Close closes the file.
-func (rf *File) Close() error { return rf.f.Close() }
+// Close closes the file; closing it again does nothing.
+func (rf *File) Close() error {
+	if rf.closed {
+		return nil
+	}
+	rf.closed = true
+	return rf.f.Close()
+}
