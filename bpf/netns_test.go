@@ -3,11 +3,7 @@
 package bpf
 
 import (
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"runtime"
 	"testing"
 	"time"
 
@@ -15,90 +11,34 @@ import (
 	"golang.org/x/sys/unix"
 
 	"ptpwatch/decode"
+	"ptpwatch/xdp/netlab"
 )
 
-// vethNetns creates a network namespace of its own holding an up veth pair
-// (a, b) and removes it, by name, when the test ends. Nothing happens in
-// the caller's namespace.
-func vethNetns(t *testing.T) (ns, a, b string) {
+// vethLab makes a veth pair between two namespaces of the test's own (IPv6
+// off, so the tests can count every frame); netlab removes them when the
+// test ends. Nothing happens in the caller's namespace.
+func vethLab(t *testing.T) *netlab.Pair {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("bpf: a network namespace needs root; skipping")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		t.Skip("bpf: iproute2's ip is missing; skipping")
-	}
-	ns = fmt.Sprintf("ptpw-bpf-%d", os.Getpid())
-	a, b = "ptpwbpf0", "ptpwbpf1"
-	sh := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			t.Fatalf("ip %v: %v: %s", args, err, out)
-		}
-	}
-	sh("netns", "add", ns)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
-	// No IPv6 autoconfiguration chatter (MLD, neighbour discovery) on the
-	// pair: the tests count every frame.
-	sh("netns", "exec", ns, "sh", "-c",
-		"echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6")
-	sh("-n", ns, "link", "add", a, "type", "veth", "peer", "name", b)
-	sh("-n", ns, "link", "set", a, "up")
-	sh("-n", ns, "link", "set", b, "up")
-	return ns, a, b
-}
-
-// inNetns runs fn on a thread moved into the namespace ns and moves the
-// thread back afterwards (or lets it die with the goroutine if it cannot).
-func inNetns(t *testing.T, ns string, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		runtime.LockOSThread()
-		orig, err := os.Open("/proc/thread-self/ns/net")
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer orig.Close()
-		target, err := os.Open("/run/netns/" + ns)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer target.Close()
-		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-			t.Error(err)
-			return
-		}
-		defer func() {
-			if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
-				runtime.UnlockOSThread()
-			}
-		}()
-		fn()
-	}()
-	<-done
+	return netlab.NewPair(t, netlab.Options{Prefix: "pwf"})
 }
 
 // sendFrames writes frames onto ifname with a packet socket.
-func sendFrames(t *testing.T, ifname string, frames ...[]byte) {
-	t.Helper()
+func sendFrames(ifname string, frames ...[]byte) error {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer unix.Close(fd)
 	for _, fr := range frames {
 		if err := unix.Sendto(fd, fr, 0, &unix.SockaddrLinklayer{Ifindex: ifi.Index}); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 // waitCounters polls until the program has seen n frames.
@@ -117,65 +57,66 @@ func waitCounters(t *testing.T, f *Filter, n uint64) Counters {
 	return c
 }
 
-// attachAndSend attaches f in driver mode to a, sends an L2 Sync, a UDPv4
-// Sync and an ARP request from b, and returns the counters.
-func attachAndSend(t *testing.T, f *Filter, a, b string) Counters {
-	ifi, err := net.InterfaceByName(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := link.AttachXDP(link.XDPOptions{Program: f.Program(), Interface: ifi.Index, Flags: link.XDPDriverMode})
-	if err != nil {
-		t.Fatalf("attach to %s: %v", a, err)
+// attachAndSend attaches f in driver mode to the near end of p, sends an
+// L2 Sync, a UDPv4 Sync and an ARP request from the far end, and returns
+// the counters.
+func attachAndSend(t *testing.T, f *Filter, p *netlab.Pair) Counters {
+	var l link.Link
+	if err := netlab.InNetns(p.Near, func() error {
+		ifi, err := net.InterfaceByName(p.NearIf)
+		if err != nil {
+			return err
+		}
+		l, err = link.AttachXDP(link.XDPOptions{Program: f.Program(), Interface: ifi.Index, Flags: link.XDPDriverMode})
+		return err
+	}); err != nil {
+		t.Fatalf("attach to %s: %v", p.NearIf, err)
 	}
 	defer l.Close()
 	arp := handFrame(0x0806, append([]byte{0, 1, 8, 0, 6, 4, 0, 1}, make([]byte, 38)...))
-	sendFrames(t, b, frameOf(enc(decode.TransportL2), syncMsg()), frameOf(enc(decode.TransportUDPv4), syncMsg()), arp)
+	if err := netlab.InNetns(p.Far, func() error {
+		return sendFrames(p.FarIf, frameOf(enc(decode.TransportL2), syncMsg()), frameOf(enc(decode.TransportUDPv4), syncMsg()), arp)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	return waitCounters(t, f, 3)
 }
 
 // TestAttachVeth runs the generic program in driver mode on a veth in a
 // namespace of its own: real frames, not test runs.
 func TestAttachVeth(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
-	}
-	ns, a, b := vethNetns(t)
+	p := vethLab(t)
 	f := loadForTest(t)
-	inNetns(t, ns, func() {
-		c := attachAndSend(t, f, a, b)
-		want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
-		if c != want {
-			t.Errorf("counters %+v, want %+v", c, want)
-		}
-	})
+	c := attachAndSend(t, f, p)
+	want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
+	if c != want {
+		t.Errorf("counters %+v, want %+v", c, want)
+	}
 }
 
 // TestDeviceBound loads xdp_ptp_filter_hw bound to a veth and attaches it:
 // the kernel links bpf_xdp_metadata_rx_timestamp, and veth has no hardware
 // timestamp to give.
 func TestDeviceBound(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short")
+	p := vethLab(t)
+	var f *Filter
+	if err := netlab.InNetns(p.Near, func() error {
+		ifi, err := net.InterfaceByName(p.NearIf)
+		if err != nil {
+			return err
+		}
+		f, err = LoadDeviceBound(ifi.Index)
+		return err
+	}); err != nil {
+		t.Fatalf("LoadDeviceBound: %v", err)
 	}
-	ns, a, b := vethNetns(t)
-	inNetns(t, ns, func() {
-		ifi, err := net.InterfaceByName(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := LoadDeviceBound(ifi.Index)
-		if err != nil {
-			t.Fatalf("LoadDeviceBound: %v", err)
-		}
-		defer f.Close()
-		if !f.DeviceBound() {
-			t.Error("DeviceBound false")
-		}
-		c := attachAndSend(t, f, a, b)
-		want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
-		if c != want {
-			t.Errorf("counters %+v, want %+v", c, want)
-		}
-	})
+	defer f.Close()
+	if !f.DeviceBound() {
+		t.Error("DeviceBound false")
+	}
+	c := attachAndSend(t, f, p)
+	want := metaAsLoaded(Counters{Seen: 3, PTPL2: 1, PTPUDPv4: 1, Passed: 3, MetaWritten: 2})
+	if c != want {
+		t.Errorf("counters %+v, want %+v", c, want)
+	}
 }
