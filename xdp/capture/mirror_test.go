@@ -3,22 +3,16 @@
 package capture
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
 )
 
@@ -29,72 +23,31 @@ import (
 // sees both directions of the exchange.
 func TestMirrorLeavesDaemonUndisturbed(t *testing.T) {
 	needLab(t)
-	if _, err := exec.LookPath("tc"); err != nil {
-		t.Skip("skipping: tc (iproute2) is not installed")
+	netlab.NeedTools(t, "tc")
+	lab := netlab.New(t, "pwc")
+	nsM, nsS := lab.Netns("m"), lab.Netns("s")
+	link, mon, near := lab.Base+"L", lab.Base+"M", lab.Base+"0"
+	lab.Veth(netlab.End{Netns: nsM, Name: link + "a"}, netlab.End{Netns: nsS, Name: link + "b"})
+	lab.Veth(netlab.End{Name: near}, netlab.End{Netns: nsS, Name: mon})
+	lab.IP(nsM, "addr", "add", "10.79.0.1/24", "dev", link+"a")
+	lab.IP(nsS, "addr", "add", "10.79.0.2/24", "dev", link+"b")
+	for _, a := range [][]string{{nsM, link + "a"}, {nsS, link + "b"}, {nsS, mon}, {"", near}} {
+		lab.IP(a[0], "link", "set", a[1], "up")
 	}
-	base := fmt.Sprintf("pwm%d", os.Getpid()%1000000)
-	nsM, nsS := base+"m", base+"s"
-	link, mon, near := base+"L", base+"M", base+"0"
-	dir := t.TempDir()
-	cleanup := func() {
-		exec.Command("ip", "link", "del", near).Run()
-		exec.Command("ip", "netns", "del", nsM).Run()
-		exec.Command("ip", "netns", "del", nsS).Run()
-	}
-	cleanup()
-	t.Cleanup(cleanup)
-	sh(t, "ip", "netns", "add", nsM)
-	sh(t, "ip", "netns", "add", nsS)
-	sh(t, "ip", "link", "add", link+"a", "netns", nsM, "type", "veth", "peer", "name", link+"b", "netns", nsS)
-	sh(t, "ip", "link", "add", near, "type", "veth", "peer", "name", mon, "netns", nsS)
-	sh(t, "ip", "-n", nsM, "addr", "add", "10.79.0.1/24", "dev", link+"a")
-	sh(t, "ip", "-n", nsS, "addr", "add", "10.79.0.2/24", "dev", link+"b")
-	for _, a := range [][]string{{nsM, link + "a"}, {nsS, link + "b"}, {nsS, mon}, {nsM, "lo"}, {nsS, "lo"}} {
-		sh(t, "ip", "-n", a[0], "link", "set", a[1], "up")
-	}
-	sh(t, "sysctl", "-qw", "net.ipv6.conf."+near+".disable_ipv6=1")
-	sh(t, "ip", "link", "set", near, "up")
+	lab.NoIPv6("", near)
 	// Mirror both directions of the slave's port onto the monitor veth.
 	// (clsact gives ingress and egress hooks; this kernel has no prio
 	// qdisc, matchall or flower, hence u32 matching everything.)
-	sh(t, "ip", "netns", "exec", nsS, "tc", "qdisc", "add", "dev", link+"b", "clsact")
+	netlab.Run(t, "ip", "netns", "exec", nsS, "tc", "qdisc", "add", "dev", link+"b", "clsact")
 	for _, dir := range []string{"ingress", "egress"} {
-		sh(t, "ip", "netns", "exec", nsS, "tc", "filter", "add", "dev", link+"b", dir, "protocol", "all",
+		netlab.Run(t, "ip", "netns", "exec", nsS, "tc", "filter", "add", "dev", link+"b", dir, "protocol", "all",
 			"u32", "match", "u32", "0", "0", "action", "mirred", "egress", "mirror", "dev", mon)
 	}
 
-	conf := func(name, extra string) string {
-		p := filepath.Join(dir, name+".conf")
-		os.WriteFile(p, []byte(`[global]
-free_running 1
-network_transport UDPv4
-time_stamping software
-logAnnounceInterval -2
-logSyncInterval -3
-logMinDelayReqInterval -3
-summary_interval -3
-domainNumber 0
-uds_address `+filepath.Join(dir, name+".uds")+`
-use_syslog 0
-verbose 1
-`+extra), 0o644)
-		return p
-	}
-	var logs sync.Map
-	start := func(ns, name, cfg, ifname string) {
-		var out lockedBuffer
-		cmd := exec.Command("ip", "netns", "exec", ns, "capsh", "--drop=cap_sys_time", "--",
-			"-c", "exec ptp4l -f "+cfg+" -i "+ifname)
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		logs.Store(name, &out)
-		t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
-	}
-	start(nsM, "master", conf("master", "masterOnly 1\n"), link+"a")
-	start(nsS, "slave", conf("slave", "slaveOnly 1\n"), link+"b")
-	slaveLog := func() string { v, _ := logs.Load("slave"); return v.(*lockedBuffer).String() }
+	const conf = "network_transport UDPv4\nlogAnnounceInterval -2\nlogSyncInterval -3\nlogMinDelayReqInterval -3\nsummary_interval -3\ndomainNumber 0\n"
+	lab.PTP4L(nsM, "master", link+"a", conf+"masterOnly 1\n")
+	slave := lab.PTP4L(nsS, "slave", link+"b", conf+"slaveOnly 1\n")
+	slaveLog := slave.Output
 
 	// samples returns the slave's reported path delays (ns) logged after
 	// mark (a byte position in its log). A free-running ptp4l 3.1 slave
@@ -181,21 +134,4 @@ func mean(v []float64) float64 {
 		s += x
 	}
 	return s / float64(len(v))
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

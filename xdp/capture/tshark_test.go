@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ptpwatch/decode"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
 )
 
@@ -21,30 +22,21 @@ import (
 // captures and stops before them, so both see the whole of its traffic.
 func TestCountsMatchSenderSide(t *testing.T) {
 	needLab(t)
-	for _, cmd := range []string{"dumpcap", "tshark"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skipf("skipping: %s is not installed (make test installs tshark)", cmd)
-		}
-	}
-	for i, m := range methods() {
+	netlab.NeedTools(t, "dumpcap", "tshark")
+	for _, m := range methods() {
 		t.Run(string(m), func(t *testing.T) {
-			l := newLab(t, string(rune('p'+i)))
-			c, err := Open([]Spec{{Name: l.nearIf, Method: m}}, Options{})
+			l := newLab(t)
+			c, err := Open([]Spec{{Name: l.NearIf, Method: m}}, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			pcap := filepath.Join(l.dir, "sender.pcapng")
-			dump := exec.Command("ip", "netns", "exec", l.ns, "dumpcap", "-q", "-i", l.farIf, "-w", pcap,
+			pcap := filepath.Join(l.Lab().Dir, "sender.pcapng")
+			dump := l.Lab().Start(l.Far, "dumpcap", "dumpcap", "-q", "-i", l.FarIf, "-w", pcap,
 				"-f", "udp port 319 or udp port 320 or ether proto 0x88f7")
-			var dumpLog lockedBuffer
-			dump.Stderr = &dumpLog
-			if err := dump.Start(); err != nil {
-				t.Fatal(err)
-			}
-			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(dumpLog.String(), "File:"); time.Sleep(20 * time.Millisecond) {
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(dump.Output(), "File:"); time.Sleep(20 * time.Millisecond) {
 				if time.Now().After(deadline) {
-					t.Fatalf("dumpcap did not start: %s", dumpLog.String())
+					t.Fatalf("dumpcap did not start: %s", dump.Output())
 				}
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -68,8 +60,7 @@ func TestCountsMatchSenderSide(t *testing.T) {
 			time.Sleep(300 * time.Millisecond)
 			cancel()
 			<-done
-			dump.Process.Signal(syscall.SIGINT)
-			dump.Wait()
+			dump.Signal(syscall.SIGINT, 5*time.Second)
 			out, err := exec.Command("tshark", "-n", "-r", pcap, "-Y", "ptp", "-T", "fields", "-e", "ptp.v2.messagetype").Output()
 			if err != nil {
 				t.Fatalf("tshark: %v", err)
