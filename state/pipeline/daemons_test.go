@@ -17,6 +17,7 @@ import (
 	"ptpwatch/decode"
 	"ptpwatch/state"
 	"ptpwatch/state/pipeline"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/replay"
 	"ptpwatch/xdp/source"
 )
@@ -33,8 +34,8 @@ type daemon struct {
 	slaveOnly  bool
 	hybrid     bool // ptp4l hybrid_e2e: unicast Delay_Req, and unicast Delay_Resp to unicast requests
 
-	h    *host
-	p    *proc
+	ns   string // its host's namespace
+	p    *netlab.Proc
 	sock string // ptp4l's management socket
 	port string // portIdentity, as pmc reports it
 }
@@ -71,12 +72,11 @@ func (ds dataSets) parentPort() string  { return ds.parent.Fields["parentPortIde
 // capture against what the daemons say about themselves through management
 // (pmc) and against tshark's reading of the same capture.
 func TestDaemons(t *testing.T) {
-	requireLab(t,
-		labTool{"ip", "iproute2"}, labTool{"sysctl", "procps"}, labTool{"capsh", "libcap2-bin"},
-		labTool{"ptp4l", "linuxptp"}, labTool{"pmc", "linuxptp"}, labTool{"ptpd", "ptpd"},
-		labTool{"tshark", "tshark"}, labTool{"dumpcap", "wireshark-common"})
+	netlab.Need(t, "building network namespaces and running PTP daemons for about a minute")
+	netlab.NeedTools(t, "sysctl", "capsh", "ptp4l", "pmc", "ptpd", "tshark", "dumpcap")
 	began := time.Now()
-	l := newLab(t)
+	l := netlab.New(t, "pwt")
+	sw := l.Switch("sw")
 	// Sync four times a second; Announce once a second, so a grandmaster is
 	// given up after 3 s (announceReceiptTimeout 3): long enough that a
 	// loaded machine pausing the daemons for a second or so does not make
@@ -96,16 +96,16 @@ func TestDaemons(t *testing.T) {
 	}
 	byName := map[string]*daemon{}
 	for i, d := range ds {
-		d.h = l.addHost(d.name, i+1)
+		d.ns = sw.Host(d.name, fmt.Sprintf("10.77.0.%d/24", i+1), fmt.Sprintf("fd77::%d/64", i+1))
 		byName[d.name] = d
 	}
 	a, b, dd := byName["a"], byName["b"], byName["d"]
-	capHost := l.addHost("cap", 100)
-	t.Logf("namespaces %s* built in %v", l.prefix, time.Since(began).Round(time.Millisecond))
+	capNS := sw.Host("cap", "10.77.0.100/24", "fd77::100/64")
+	t.Logf("namespaces %s* built in %v", l.Base, time.Since(began).Round(time.Millisecond))
 
 	// Record everything the capture port sees.
-	full := filepath.Join(l.dir, "daemons.pcapng")
-	capture := capHost.start("dumpcap", "dumpcap", "-q", "-i", "eth0", "-w", full)
+	full := filepath.Join(l.Dir, "daemons.pcapng")
+	capture := l.Start(capNS, "dumpcap", "dumpcap", "-q", "-i", "eth0", "-w", full)
 	waitFor(t, 10*time.Second, "dumpcap to start writing "+full, func() (bool, string) {
 		st, err := os.Stat(full)
 		return err == nil && st.Size() > 0, fmt.Sprint(err)
@@ -116,21 +116,14 @@ func TestDaemons(t *testing.T) {
 	startDaemon := func(d *daemon) {
 		switch d.impl {
 		case "ptp4l":
-			d.sock = filepath.Join(l.dir, d.name+".sock")
-			conf := fmt.Sprintf(`[global]
-domainNumber %d
+			conf := fmt.Sprintf(`domainNumber %d
 network_transport %s
-time_stamping software
-free_running 1
 kernel_leap 0
-use_syslog 0
-verbose 1
 logSyncInterval %d
 logAnnounceInterval %d
 announceReceiptTimeout 3
 logMinDelayReqInterval -1
-uds_address %s
-`, d.domain, ptp4lTransport[d.transport], logSync, logAnnounce, d.sock)
+`, d.domain, ptp4lTransport[d.transport], logSync, logAnnounce)
 			if d.priority1 != 0 {
 				conf += fmt.Sprintf("priority1 %d\nclockClass %d\n", d.priority1, d.clockClass)
 			}
@@ -140,17 +133,14 @@ uds_address %s
 			if d.hybrid {
 				conf += "hybrid_e2e 1\n"
 			}
-			cf := filepath.Join(l.dir, d.name+".conf")
-			if err := os.WriteFile(cf, []byte(conf), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			d.p = d.h.startDaemon(d.name+"-ptp4l", "ptp4l", "-f", cf, "-i", "eth0")
+			d.p = l.PTP4L(d.ns, d.name+"-ptp4l", "eth0", conf)
+			d.sock = filepath.Join(l.Dir, d.name+"-ptp4l.uds")
 		case "ptpd":
 			// -n: never adjust the clock; -y: hybrid mode, unicast
 			// Delay_Req/Delay_Resp, which the flooding bridge shows us.
-			d.p = d.h.startDaemon(d.name+"-ptpd", "ptpd", "-C", "-s", "-n", "-y", "-i", "eth0", "-d", strconv.Itoa(int(d.domain)),
-				"--global:lock_file="+filepath.Join(l.dir, d.name+".lock"),
-				"--global:status_file="+filepath.Join(l.dir, d.name+".status"),
+			d.p = l.StartDaemon(d.ns, d.name+"-ptpd", "ptpd", "-C", "-s", "-n", "-y", "-i", "eth0", "-d", strconv.Itoa(int(d.domain)),
+				"--global:lock_file="+filepath.Join(l.Dir, d.name+".lock"),
+				"--global:status_file="+filepath.Join(l.Dir, d.name+".status"),
 				"--ptpengine:announce_receipt_timeout=3",
 				"--clock:leap_second_handling=ignore")
 		}
@@ -160,8 +150,8 @@ uds_address %s
 	pmcUDS := func(d *daemon, cmds ...string) []pmcReply {
 		pmcSeq++
 		args := []string{"pmc", "-u", "-b", "0", "-d", strconv.Itoa(int(d.domain)), "-s", d.sock,
-			"-i", filepath.Join(l.dir, fmt.Sprintf("pmc%d.sock", pmcSeq))}
-		out, err := d.h.run(5*time.Second, append(args, cmds...)...)
+			"-i", filepath.Join(l.Dir, fmt.Sprintf("pmc%d.sock", pmcSeq))}
+		out, err := l.Exec(d.ns, 5*time.Second, append(args, cmds...)...)
 		if err != nil {
 			t.Logf("pmc for %s: %v: %s", d.name, err, out)
 		}
@@ -191,7 +181,7 @@ uds_address %s
 	queryWire := func(d *daemon) (dataSets, bool) {
 		var r dataSets
 		for try := 0; try < 5 && (r.port.Fields == nil || r.parent.Fields == nil); try++ {
-			text, err := capHost.run(5*time.Second, "pmc", "-4", "-i", "eth0", "-b", "0", "-d", strconv.Itoa(int(d.domain)),
+			text, err := l.Exec(capNS, 5*time.Second, "pmc", "-4", "-i", "eth0", "-b", "0", "-d", strconv.Itoa(int(d.domain)),
 				"TARGET "+d.port, "GET PORT_DATA_SET", "GET PARENT_DATA_SET")
 			if err != nil {
 				t.Logf("pmc -4: %v: %s", err, text)
@@ -211,8 +201,8 @@ uds_address %s
 	}
 	waitState := func(d *daemon, want string, within time.Duration) {
 		waitFor(t, within, fmt.Sprintf("%s to report %s", d.name, want), func() (bool, string) {
-			if d.p.exited() {
-				t.Fatalf("%s exited: %v", d, d.p.err)
+			if d.p.Exited() {
+				t.Fatalf("%s exited: %v", d, d.p.Err())
 			}
 			r, ok := query(d)
 			if !ok {
@@ -224,7 +214,7 @@ uds_address %s
 	}
 	// ptpdStatus reads a field of ptpd's status file.
 	ptpdStatus := func(d *daemon, key string) string {
-		b, _ := os.ReadFile(filepath.Join(l.dir, d.name+".status"))
+		b, _ := os.ReadFile(filepath.Join(l.Dir, d.name+".status"))
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == key {
 				return strings.TrimSpace(v)
@@ -309,7 +299,7 @@ uds_address %s
 	}
 	before := queryAll(nil)
 	kill := time.Now()
-	a.p.kill()
+	a.p.Kill()
 	t.Logf("killed grandmaster %s at %v after capture start", a, kill.Sub(captureStart).Round(time.Millisecond))
 	for _, d := range ds {
 		r := before[d]
@@ -342,14 +332,14 @@ uds_address %s
 		}
 	}
 	time.Sleep(time.Second)
-	capture.stop()
-	if capture.err != nil {
-		capture.dumpLog(10)
-		t.Fatalf("dumpcap: %v", capture.err)
+	capture.Stop()
+	if capture.Err() != nil {
+		capture.DumpLog(10)
+		t.Fatalf("dumpcap: %v", capture.Err())
 	}
 	for _, d := range ds {
-		if d != a && d.p.exited() {
-			t.Errorf("%s exited during the test: %v", d, d.p.err)
+		if d != a && d.p.Exited() {
+			t.Errorf("%s exited during the test: %v", d, d.p.Err())
 		}
 	}
 	t.Logf("captured %v; network time %v", time.Since(captureStart).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
