@@ -26,6 +26,7 @@ import (
 	"ptpwatch/xdp/afpacket"
 	"ptpwatch/xdp/afxdp"
 	"ptpwatch/xdp/capture"
+	"ptpwatch/xdp/netlab"
 	"ptpwatch/xdp/source"
 )
 
@@ -97,26 +98,14 @@ func (l *vethLab) liveFramesOrSkb(b *testing.B) {
 }
 
 func newVethLab(b *testing.B) *vethLab {
-	if os.Geteuid() != 0 {
-		b.Skip("skipping: the capture benchmark needs root for a veth pair, a namespace and raw sockets")
-	}
+	netlab.Need(b, "the capture benchmark (a veth pair, a namespace and raw sockets)")
 	if runtime.NumCPU() < 2 {
 		b.Skip("skipping: the capture benchmark pins sender and receiver to two different CPUs")
 	}
-	base := fmt.Sprintf("pwb%d", os.Getpid()%1000000)
-	l := &vethLab{ns: base + "f", near: base + "0", far: base + "1"}
-	exec.Command("ip", "link", "del", l.near).Run()
-	exec.Command("ip", "netns", "del", l.ns).Run()
-	b.Cleanup(func() {
-		exec.Command("ip", "link", "del", l.near).Run()
-		exec.Command("ip", "netns", "del", l.ns).Run()
-	})
+	netlab.NeedTools(b, "ethtool")
+	p := netlab.NewPair(b, netlab.Options{Prefix: "pwb", NearInTest: true})
+	l := &vethLab{ns: p.Far, near: p.NearIf, far: p.FarIf}
 	for _, args := range [][]string{
-		{"ip", "netns", "add", l.ns},
-		{"ip", "link", "add", l.near, "type", "veth", "peer", "name", l.far, "netns", l.ns},
-		{"sysctl", "-qw", "net.ipv6.conf." + l.near + ".disable_ipv6=1"},
-		{"ip", "link", "set", l.near, "up"},
-		{"ip", "-n", l.ns, "link", "set", l.far, "up"},
 		// Receive in a NAPI kernel thread pinned to the receiver's CPU, as
 		// a NIC's interrupt and softirq would be: without it veth does
 		// the receiving work on the sender's CPU and every method looks
@@ -126,9 +115,7 @@ func newVethLab(b *testing.B) *vethLab {
 		{"ip", "netns", "exec", l.ns, "ethtool", "-K", l.far, "tso", "off"},
 		{"sh", "-c", "echo 1 > /sys/class/net/" + l.near + "/threaded"},
 	} {
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			b.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
+		netlab.Run(b, args...)
 	}
 	return l
 }
