@@ -7,9 +7,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"testing"
 
+	"ptpwatch/decode/decodetest"
 	"ptpwatch/decode/pcapng"
 )
 
@@ -202,7 +202,7 @@ func TestFixture(t *testing.T) {
 	}
 	rep := goldenCompare(t, fixtureFile, gold)
 	t.Logf("committed golden: %d frames, %d fields agree with tshark, %d have no tshark counterpart", len(frames), rep.matched, rep.unmatched)
-	if _, err := exec.LookPath("tshark"); err == nil && !*update {
+	if decodetest.HaveTshark() && !*update {
 		rep := goldenCompare(t, fixtureFile, tsharkJSON(t, fixtureFile))
 		t.Logf("installed tshark: %d fields agree", rep.matched)
 	}

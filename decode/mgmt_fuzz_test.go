@@ -3,7 +3,10 @@ package decode
 import (
 	"bytes"
 	"os"
+	"path/filepath"
 	"testing"
+
+	"ptpwatch/decode/decodetest"
 )
 
 // FuzzManagementData runs the dispatcher and the detail view over any
@@ -18,11 +21,13 @@ func FuzzManagementData(f *testing.F) {
 	for _, info := range mgmtIDs {
 		f.Add(uint16(info.id), AppendManagementGet(nil, info.id, true))
 	}
-	if raw, err := os.ReadFile(mgmtCaptureFile); err == nil {
-		if _, frames, err := mgmtReadPcap(raw); err == nil {
-			for _, data := range frames {
+	if dir, err := decodetest.CapturesDir(); err == nil {
+		if r, err := os.Open(filepath.Join(dir, mgmtCaptureFile)); err == nil {
+			frames, _ := decodetest.Read(r)
+			r.Close()
+			for _, c := range frames {
 				var fr Frame
-				if fr.Decode(LinkEthernet, data) == ResultOK {
+				if fr.Decode(LinkEthernet, c.Data) == ResultOK {
 					f.Add(uint16(fr.PTP.Management.ID), fr.PTP.Management.Data)
 				}
 			}

@@ -6,66 +6,16 @@ import (
 	"math"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"ptpwatch/decode/decodetest"
 )
 
 // mgmtTSField is one field of tshark's `-T json -x` output.
 type mgmtTSField = tsField
-
-// mgmtAppendPcap returns a classic pcap file (LINKTYPE_ETHERNET) holding
-// frames.
-func mgmtAppendPcap(frames [][]byte) []byte {
-	b := binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4)
-	b = binary.LittleEndian.AppendUint16(b, 2)
-	b = binary.LittleEndian.AppendUint16(b, 4)
-	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
-	b = binary.LittleEndian.AppendUint32(b, 65535)
-	b = binary.LittleEndian.AppendUint32(b, 1)
-	for i, f := range frames {
-		b = binary.LittleEndian.AppendUint32(b, uint32(1700000000+i))
-		b = binary.LittleEndian.AppendUint32(b, 0)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
-		b = append(b, f...)
-	}
-	return b
-}
-
-// mgmtReadPcap parses a classic pcap file by hand: either byte order,
-// microsecond or nanosecond magic. It returns the link type and frames.
-func mgmtReadPcap(data []byte) (uint32, [][]byte, error) {
-	if len(data) < 24 {
-		return 0, nil, fmt.Errorf("pcap: %d octets", len(data))
-	}
-	var bo binary.ByteOrder
-	switch binary.LittleEndian.Uint32(data) {
-	case 0xa1b2c3d4, 0xa1b23c4d:
-		bo = binary.LittleEndian
-	case 0xd4c3b2a1, 0x4d3cb2a1:
-		bo = binary.BigEndian
-	default:
-		return 0, nil, fmt.Errorf("pcap: bad magic %x", data[:4])
-	}
-	link := bo.Uint32(data[20:]) & 0xffff
-	var frames [][]byte
-	for p := 24; p < len(data); {
-		if p+16 > len(data) {
-			return link, frames, fmt.Errorf("pcap: truncated record header at %d", p)
-		}
-		n := int(bo.Uint32(data[p+8:]))
-		p += 16
-		if p+n > len(data) {
-			return link, frames, fmt.Errorf("pcap: truncated record at %d", p)
-		}
-		frames = append(frames, data[p:p+n:p+n])
-		p += n
-	}
-	return link, frames, nil
-}
 
 // mgmtEther wraps a PTP message in an Ethernet frame to the PTP multicast
 // address.
@@ -233,7 +183,7 @@ func TestMgmtTshark(t *testing.T) {
 		frames = append(frames, mgmtResponseFrame(s.id, s.body.AppendTo(nil)))
 	}
 	file := filepath.Join(t.TempDir(), "mgmt.pcap")
-	if err := os.WriteFile(file, mgmtAppendPcap(frames), 0o644); err != nil {
+	if err := os.WriteFile(file, decodetest.Pcap(frames), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ts := mgmtRunTshark(t, file)
@@ -268,9 +218,10 @@ func TestMgmtTshark(t *testing.T) {
 }
 
 // mgmtCaptureFile is a public capture of linuxptp's pmc querying ptp4l
-// (tcpdump's test suite): GETs with zero-filled data fields and their
-// RESPONSEs. It is read in place and never copied.
-const mgmtCaptureFile = "/work/shared/captures/tcpdump/ptp_management.pcap"
+// (tcpdump's test suite), in the public captures folder: GETs with
+// zero-filled data fields and their RESPONSEs. It is read in place and
+// never copied.
+const mgmtCaptureFile = "tcpdump/ptp_management.pcap"
 
 // mgmtTsharkValues maps tshark's field names to the decoded value they
 // show, per management ID, to check DecodeManagementData (not only the
@@ -370,17 +321,20 @@ func mgmtColon(p []byte) string { return string(mgmtAppendColonHex(nil, p)) }
 // filled data sets), and the five RESPONSEs must agree with tshark value
 // for value and, in the detail view, position for position.
 func TestMgmtCapture(t *testing.T) {
-	raw, err := os.ReadFile(mgmtCaptureFile)
-	if err != nil {
-		t.Skipf("public capture not available (%v)", err)
+	file := filepath.Join(decodetest.Captures(t), mgmtCaptureFile)
+	var frames [][]byte
+	for _, f := range decodetest.ReadCapture(t, file) {
+		if LinkType(f.Link) != LinkEthernet {
+			t.Fatalf("capture: link %d", f.Link)
+		}
+		frames = append(frames, f.Data)
 	}
-	link, frames, err := mgmtReadPcap(raw)
-	if err != nil || link != uint32(LinkEthernet) || len(frames) != 10 {
-		t.Fatalf("capture: link %d, %d frames, %v", link, len(frames), err)
+	if len(frames) != 10 {
+		t.Fatalf("capture: %d frames", len(frames))
 	}
 	var ts [][]mgmtTSField
-	if _, err := exec.LookPath("tshark"); err == nil {
-		ts = mgmtRunTshark(t, mgmtCaptureFile)
+	if decodetest.HaveTshark() {
+		ts = mgmtRunTshark(t, file)
 		if len(ts) != len(frames) {
 			t.Fatalf("tshark saw %d frames", len(ts))
 		}

@@ -7,13 +7,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"ptpwatch/decode/decodetest"
 )
 
 // tlvCodec is what every typed TLV offers.
@@ -474,19 +473,6 @@ func TestTLVDescribeNames(t *testing.T) {
 
 // ---- tshark comparison ----
 
-// tlvPcap wraps frames in a classic pcap file with link type Ethernet.
-func tlvPcap(frames [][]byte) []byte {
-	b := []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
-	for i, f := range frames {
-		b = binary.LittleEndian.AppendUint32(b, uint32(i+1))
-		b = binary.LittleEndian.AppendUint32(b, 0)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
-		b = append(b, f...)
-	}
-	return b
-}
-
 // tlvEtherFrame wraps an encoded PTP message in Ethernet (Annex E).
 func tlvEtherFrame(msg []byte) []byte {
 	b := append([]byte{}, MACPrimary[:]...)
@@ -721,8 +707,7 @@ func compareTsharkValue(ours Field, theirs pdmlField, wrap bool) bool {
 }
 
 func TestTLVFieldsMatchTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
+	if !decodetest.HaveTshark() {
 		t.Skip("tshark not installed; skipping the comparison with Wireshark's PTP dissector")
 	}
 	cases := tsharkTLVCases()
@@ -730,14 +715,7 @@ func TestTLVFieldsMatchTshark(t *testing.T) {
 	for i, c := range cases {
 		frames[i] = c.frame
 	}
-	path := filepath.Join(t.TempDir(), "tlv.pcap")
-	if err := os.WriteFile(path, tlvPcap(frames), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(tshark, "-n", "-r", path, "-T", "pdml").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
+	out := decodetest.Tshark(t, "-n", "-r", decodetest.WritePcap(t, "tlv.pcap", frames), "-T", "pdml")
 	var doc struct {
 		Packets []pdmlPacket `xml:"packet"`
 	}

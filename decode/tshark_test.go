@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math/big"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"ptpwatch/decode/decodetest"
 )
 
 // tsField is one field of tshark's `-T json -x` output: its filter name,
@@ -26,18 +27,7 @@ type tsField struct {
 // The test is skipped when tshark is not installed.
 func tsharkJSON(t testing.TB, file string) []byte {
 	t.Helper()
-	path, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed (apt-get install tshark, or run `make test` as root): golden comparison skipped")
-	}
-	cmd := exec.Command(path, "-r", file, "-T", "json", "-x", "-o", "gui.column.format:\"No.\",\"%m\"")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("tshark -r %s: %v: %s", file, err, stderr.String())
-	}
-	return out
+	return decodetest.Tshark(t, "-r", file, "-T", "json", "-x", "-o", "gui.column.format:\"No.\",\"%m\"")
 }
 
 // parseTsharkJSON flattens tshark's per-packet layer trees into a field list

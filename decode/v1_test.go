@@ -5,13 +5,12 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/xml"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"ptpwatch/decode/decodetest"
 )
 
 // sampleV1Header returns a header with every field distinctive.
@@ -831,28 +830,6 @@ func TestV1SubdomainAndTime(t *testing.T) {
 
 // Tshark comparison.
 
-// v1WritePcap writes frames as a classic little-endian pcap with link type
-// Ethernet.
-func v1WritePcap(path string, frames [][]byte) error {
-	le := binary.LittleEndian
-	var out []byte
-	out = le.AppendUint32(out, 0xa1b2c3d4)
-	out = le.AppendUint16(out, 2)
-	out = le.AppendUint16(out, 4)
-	out = le.AppendUint32(out, 0) // thiszone
-	out = le.AppendUint32(out, 0) // sigfigs
-	out = le.AppendUint32(out, 65535)
-	out = le.AppendUint32(out, uint32(LinkEthernet))
-	for i, f := range frames {
-		out = le.AppendUint32(out, uint32(1+i))
-		out = le.AppendUint32(out, 0)
-		out = le.AppendUint32(out, uint32(len(f)))
-		out = le.AppendUint32(out, uint32(len(f)))
-		out = append(out, f...)
-	}
-	return os.WriteFile(path, out, 0o644)
-}
-
 type v1PDMLField struct {
 	Name   string        `xml:"name,attr"`
 	Pos    int           `xml:"pos,attr"`
@@ -872,10 +849,7 @@ type v1PDML struct {
 // fields by name (each name once per packet in PTPv1).
 func v1Tshark(t *testing.T, path string) []map[string]v1PDMLField {
 	t.Helper()
-	out, err := exec.Command("tshark", "-n", "-r", path, "-T", "pdml").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
+	out := decodetest.Tshark(t, "-n", "-r", path, "-T", "pdml")
 	var doc v1PDML
 	if err := xml.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("pdml: %v", err)
@@ -930,7 +904,7 @@ var v1TsharkKnown = map[string]struct {
 }
 
 func TestV1Tshark(t *testing.T) {
-	if _, err := exec.LookPath("tshark"); err != nil {
+	if !decodetest.HaveTshark() {
 		t.Skip("tshark not installed: cannot compare PTPv1 layouts with Wireshark's dissector")
 	}
 	msgs := sampleV1Messages()
@@ -948,11 +922,7 @@ func TestV1Tshark(t *testing.T) {
 	for i := range msgs {
 		frames = append(frames, e.AppendFrame(nil, &msgs[i]))
 	}
-	path := filepath.Join(t.TempDir(), "v1.pcap")
-	if err := v1WritePcap(path, frames); err != nil {
-		t.Fatal(err)
-	}
-	packets := v1Tshark(t, path)
+	packets := v1Tshark(t, decodetest.WritePcap(t, "v1.pcap", frames))
 	if len(packets) != len(frames) {
 		t.Fatalf("tshark saw %d packets of %d", len(packets), len(frames))
 	}
