@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ptpwatch/xdp/netlab"
 )
 
 var (
@@ -290,49 +292,16 @@ func TestApplianceLiveCapture(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("skipping: live capture in a namespace needs root")
-	}
-	for _, cmd := range []string{"ip", "ptp4l", "capsh"} {
-		if _, err := exec.LookPath(cmd); err != nil {
-			t.Skipf("skipping: %s is not installed", cmd)
-		}
-	}
+	netlab.Need(t, "live capture in a namespace")
+	netlab.NeedTools(t, "ptp4l", "capsh")
 	bin := buildBinary(t)
-	base := fmt.Sprintf("pwl%d", os.Getpid()%1000000)
-	ns, near, far := base+"f", base+"0", base+"1"
-	sh := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-	}
-	cleanup := func() {
-		exec.Command("ip", "link", "del", near).Run()
-		exec.Command("ip", "netns", "del", ns).Run()
-	}
-	cleanup()
-	t.Cleanup(cleanup)
-	sh("ip", "netns", "add", ns)
-	addVeth := func() {
-		sh("ip", "link", "add", near, "type", "veth", "peer", "name", far, "netns", ns)
-		sh("ip", "-n", ns, "addr", "add", "10.80.0.2/24", "dev", far)
-		sh("ip", "-n", ns, "link", "set", far, "up")
-		sh("ip", "link", "set", near, "up")
-	}
-	addVeth()
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "ptp4l.conf")
-	os.WriteFile(conf, []byte("[global]\nfree_running 1\nmasterOnly 1\nnetwork_transport UDPv4\ntime_stamping software\n"+
-		"logAnnounceInterval -2\nlogSyncInterval -3\nuds_address "+filepath.Join(dir, "uds")+"\nuse_syslog 0\n"), 0o644)
-	var ptp *exec.Cmd
+	p := netlab.NewPair(t, netlab.Options{Prefix: "pwl", FarAddr: "10.80.0.2/24", NearInTest: true})
+	near := p.NearIf
+	var ptp *netlab.Proc
 	startPTP := func() {
-		ptp = exec.Command("ip", "netns", "exec", ns, "capsh", "--drop=cap_sys_time", "--", "-c", "exec ptp4l -f "+conf+" -i "+far)
-		if err := ptp.Start(); err != nil {
-			t.Fatal(err)
-		}
+		ptp = p.Lab().PTP4L(p.Far, "ptp4l", p.FarIf, "masterOnly 1\nnetwork_transport UDPv4\nlogAnnounceInterval -2\nlogSyncInterval -3\n")
 	}
-	stopPTP := func() { ptp.Process.Signal(syscall.SIGTERM); ptp.Wait() }
+	stopPTP := func() { ptp.Stop() }
 	startPTP()
 	defer func() { stopPTP() }()
 
@@ -410,9 +379,9 @@ func TestApplianceLiveCapture(t *testing.T) {
 		return len(evs.Events)
 	}
 	stopPTP()
-	sh("ip", "link", "del", near)
+	p.Unlink()
 	waitUntil("Interface Down event", 10*time.Second, func() bool { return eventsOf("Interface Down") == 1 })
-	addVeth()
+	p.Link()
 	startPTP()
 	waitUntil("Interface Up event after the veth came back", 15*time.Second, func() bool { return eventsOf("Interface Up") == 2 })
 	cmd.Process.Signal(os.Interrupt)
