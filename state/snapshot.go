@@ -1,7 +1,6 @@
 package state
 
 import (
-	"fmt"
 	"hash/maphash"
 	"net"
 	"sort"
@@ -167,16 +166,26 @@ type Instance struct {
 	Peers         []string                `json:"peerDelayPeers,omitempty"`
 	Counters      map[string]TypeCounters `json:"counters"`
 	Offset        *OffsetInfo             `json:"offsetFromCapture,omitempty"`
-	Evidence      []string                `json:"evidence"`
-	DuplicateMAC  string                  `json:"duplicateMac,omitempty"`
-	FirstSeen     int64                   `json:"firstSeen"`
-	LastSeen      int64                   `json:"lastSeen"`
+	// Facts is what the instance was seen doing, as data (the API's
+	// "evidence"); Evidence words the same in English for Go callers.
+	Facts        []Evidence `json:"evidence"`
+	Evidence     []string   `json:"-"`
+	DuplicateMAC string     `json:"duplicateMac,omitempty"`
+	FirstSeen    int64      `json:"firstSeen"`
+	LastSeen     int64      `json:"lastSeen"`
 }
 
-// Role is an inferred device role with the evidence for it.
+// Role is an inferred device role with the evidence for it: Facts as data
+// (the API's "evidence", which clients word), Evidence the same in English
+// for Go callers (the command line, logs, tests).
 type Role struct {
-	Role     string   `json:"role"`
-	Evidence []string `json:"evidence"`
+	Role     string     `json:"role"`
+	Facts    []Evidence `json:"evidence"`
+	Evidence []string   `json:"-"`
+}
+
+func newRole(name string, facts []Evidence) Role {
+	return Role{Role: name, Facts: facts, Evidence: texts(facts)}
 }
 
 // Device is one clock.
@@ -329,6 +338,7 @@ func (s *Shard) instanceView(in *instanceState) Instance {
 			N: in.offN, At: in.offAt, Source: Measured,
 			Note: "originTimestamp(+correction) minus capture time; not corrected for path delay"}
 	}
+	v.Facts = evidenceOf(in.ev, &in.evAt, in.key.Port.Port, in.scope.name)
 	for i := 0; i < numEvidence; i++ {
 		if in.ev&(1<<i) != 0 {
 			v.Evidence = append(v.Evidence, evidenceText[i])
@@ -481,16 +491,15 @@ func buildDevices(evidence map[decode.ClockIdentity][]instanceEvidence, instance
 }
 
 func inferRoles(evs []instanceEvidence) []Role {
-	var gm, relay, master, follower, pdelay, mgmt []string
+	var gm, relay, master, follower, pdelay, mgmt []Evidence
 	for _, e := range evs {
-		at := func(b evidence) string {
+		at := func(b evidence) Evidence {
 			for i := 0; i < numEvidence; i++ {
 				if b == 1<<i {
-					return fmt.Sprintf("port %d in %s %s (since %s)", e.port, e.scope, evidenceText[i],
-						time.Unix(0, e.evAt[i]).UTC().Format(time.RFC3339))
+					return Evidence{Kind: evidenceKinds[i], Port: e.port, Scope: e.scope, Since: e.evAt[i]}
 				}
 			}
-			return ""
+			return Evidence{}
 		}
 		if e.ev&evAnnounceGM != 0 {
 			gm = append(gm, at(evAnnounceGM))
@@ -522,37 +531,37 @@ func inferRoles(evs []instanceEvidence) []Role {
 			mgmt = append(mgmt, at(evMgmtRequest))
 		}
 	}
-	for _, l := range [][]string{gm, relay, master, follower, pdelay, mgmt} {
-		sort.Strings(l) // shards report in no particular order
+	for _, l := range [][]Evidence{gm, relay, master, follower, pdelay, mgmt} {
+		sortEvidence(l) // shards report in no particular order
 	}
 	var roles []Role
 	switch {
 	case len(gm) > 0:
-		roles = append(roles, Role{"grandmaster", gm})
+		roles = append(roles, newRole("grandmaster", gm))
 		if len(follower) > 0 {
 			// A grandmaster-capable clock that currently follows another is
 			// a backup grandmaster, not a boundary clock.
-			roles = append(roles, Role{"ordinary clock (follower)", follower})
+			roles = append(roles, newRole("ordinary clock (follower)", follower))
 		}
 	case len(relay) > 0 || (len(master) > 0 && len(follower) > 0):
-		roles = append(roles, Role{"boundary clock", append(append(relay, follower...), master...)})
+		roles = append(roles, newRole("boundary clock", append(append(relay, follower...), master...)))
 	case len(master) > 0:
-		roles = append(roles, Role{"ordinary clock (leader)", master})
+		roles = append(roles, newRole("ordinary clock (leader)", master))
 	case len(follower) > 0:
-		roles = append(roles, Role{"ordinary clock (follower)", follower})
+		roles = append(roles, newRole("ordinary clock (follower)", follower))
 	}
 	switch {
 	case len(pdelay) >= 2 && len(roles) == 0:
 		// Several ports that only measure peer delay: a P2P transparent
 		// clock, which forwards Sync without originating any.
-		roles = append(roles, Role{"transparent clock (peer-to-peer)", pdelay})
+		roles = append(roles, newRole("transparent clock (peer-to-peer)", pdelay))
 	case len(pdelay) == 1 && len(roles) == 0:
 		// One such port: a follower in a peer-to-peer domain, which sends
 		// nothing but Pdelay_Req.
-		roles = append(roles, Role{roleP2PFollower, pdelay})
+		roles = append(roles, newRole(roleP2PFollower, pdelay))
 	}
 	if len(mgmt) > 0 {
-		roles = append(roles, Role{"management node", mgmt})
+		roles = append(roles, newRole("management node", mgmt))
 	}
 	return roles
 }
