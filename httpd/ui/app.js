@@ -3,7 +3,7 @@
 
 import { live } from './api.js';
 import { applyTheme, loadServerTerms, onSettings } from './settings-store.js';
-import { bytes, num } from './util.js';
+import { bytes, Life, num } from './util.js';
 
 const pages = {
   overview: () => import('./pages/overview.js'),
@@ -21,6 +21,7 @@ const titles = {
 };
 
 let unmount = null;
+let life = null; // the mounted page's lifetime
 let generation = 0;
 
 // route maps a location to a page and its parameters.
@@ -50,11 +51,13 @@ async function show() {
     return;
   }
   if (gen !== generation) return; // another navigation overtook this one
+  if (life) life.end();
   if (unmount) { try { unmount(); } catch (err) { console.warn(err); } }
   unmount = null;
   main.replaceChildren();
   main.dataset.page = page;
-  unmount = mod.mount(main, params, q) || null;
+  life = new Life();
+  unmount = mod.mount(main, params, q, life) || null;
 }
 
 // navigate moves to a path inside the application.

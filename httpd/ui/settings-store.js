@@ -95,34 +95,13 @@ export function stateLabel(st) {
   return st;
 }
 
-// matchCase gives w the case pattern of like (Master, master, MASTER).
-function matchCase(w, like) {
-  if (like === like.toUpperCase() && like !== like.toLowerCase()) return upper(w);
-  if (like[0] === like[0].toUpperCase()) return w[0].toUpperCase() + w.slice(1);
-  return w[0].toLowerCase() + w.slice(1);
-}
-
-// terms rewrites free text from the API (roles, evidence, event values) in
-// the chosen words: the state names and the words master, slave, leader
-// and follower. Grandmaster stays: every edition uses it.
+// terms puts the chosen state names into decoder text (packet summaries
+// and field values), which spells port states as IEEE 1588 does (MASTER,
+// SLAVE, PRE_MASTER). Roles, evidence and events are data the API gives;
+// words.js words them.
 export function terms(text) {
   if (!text) return text;
-  return String(text).replace(/\b(PRE_MASTER|masters?|leaders?|slaves?|followers?)\b/gi, (w) => {
-    if (w === 'PRE_MASTER' || w === 'MASTER' || w === 'SLAVE') return stateLabel(w);
-    const isMaster = /^(master|leader)/i.test(w);
-    return plural(matchCase(isMaster ? current.master : current.slave, w), w);
-  });
-}
-
-// plural makes word plural when like is (English rules, enough for role words).
-function plural(word, like) {
-  if (!/s$/i.test(like)) return word;
-  const up = word === word.toUpperCase() && word !== word.toLowerCase();
-  let p;
-  if (/[^aeiou]y$/i.test(word)) p = word.slice(0, -1) + 'ies';
-  else if (/(s|x|z|ch|sh)$/i.test(word)) p = word + 'es';
-  else p = word + 's';
-  return up ? p.toUpperCase() : p;
+  return String(text).replace(/\b(PRE_MASTER|MASTER|SLAVE)\b/g, (w) => stateLabel(w));
 }
 
 // applyTheme sets the colour theme on the document.

@@ -1,6 +1,7 @@
 // Small helpers shared by the pages: element building, formatting, the
-// message type colours and a virtualised list.
+// message type colours, a virtualised list and the page lifecycle.
 
+import { get, getTagged } from './api.js';
 import { settings } from './settings-store.js';
 
 // h builds an element: h('div.cls#id', {attr: v, onclick: f}, child, ...).
@@ -66,32 +67,30 @@ export function svg(tag, attrs, ...children) {
   return e;
 }
 
-// PTP message types in wire order, with their colours. The same colour
-// means the same type on every page.
+// PTP message types in wire order. Their colours, and the port states'
+// colours, are the theme's CSS variables (style.css: --type-sync, ...,
+// --state-master, ...), so each theme keeps them readable on its panels.
 export const messageTypes = [
   'Sync', 'Delay_Req', 'Pdelay_Req', 'Pdelay_Resp', 'Follow_Up', 'Delay_Resp',
   'Pdelay_Resp_Follow_Up', 'Announce', 'Signaling', 'Management',
 ];
 
-const typeColours = {
-  Sync: '#4f9cf9', Follow_Up: '#7fd3ff', Delay_Req: '#f08a24', Delay_Resp: '#f5c542',
-  Pdelay_Req: '#a78bfa', Pdelay_Resp: '#c77dff', Pdelay_Resp_Follow_Up: '#ef7ad9',
-  Announce: '#3fcf8e', Signaling: '#2ec4b6', Management: '#ff6b6b',
-};
+const slug = (s) => String(s).toLowerCase().replace(/_/g, '-');
+const knownTypes = new Set(messageTypes);
 
-export function typeColour(t) { return typeColours[t] || '#8b95a5'; }
+// typeColour is the CSS colour of a message type: the same colour means
+// the same type on every page.
+export function typeColour(t) { return knownTypes.has(t) ? `var(--type-${slug(t)})` : 'var(--type-other)'; }
 
 // typeChip is a coloured label for a message type.
 export function typeChip(t, extra) {
   return h('span.chip.type', { style: { '--c': typeColour(t) }, title: t }, t || 'not PTP', extra ?? null);
 }
 
-// Port states and their colours.
-const stateColours = {
-  MASTER: '#3fcf8e', SLAVE: '#4f9cf9', PRE_MASTER: '#8fd9b6', UNCALIBRATED: '#f5c542', PASSIVE: '#8b95a5',
-  LISTENING: '#b8c0cc', INITIALIZING: '#b8c0cc', FAULTY: '#ff6b6b', DISABLED: '#6b7380', UNKNOWN: '#6b7380',
-};
-export function stateColour(s) { return stateColours[s] || '#8b95a5'; }
+const knownStates = new Set(['MASTER', 'SLAVE', 'PRE_MASTER', 'UNCALIBRATED', 'PASSIVE', 'LISTENING', 'INITIALIZING', 'FAULTY', 'DISABLED', 'UNKNOWN']);
+
+// stateColour is the CSS colour of a port state.
+export function stateColour(s) { return knownStates.has(s) ? `var(--state-${slug(s)})` : 'var(--state-unknown)'; }
 
 // Numbers and times.
 const nf = new Intl.NumberFormat('en-US');
@@ -247,4 +246,56 @@ export function copyButton(s) {
   }, svg('svg', { width: 12, height: 12, viewBox: '0 0 12 12', 'aria-hidden': 'true' },
     svg('rect', { x: 3.5, y: 0.5, width: 8, height: 8, rx: 1, fill: 'none', stroke: 'currentColor' }),
     svg('path', { d: 'M2 3.5H1.5a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h6a1 1 0 0 0 1-1V10', fill: 'none', stroke: 'currentColor' })));
+}
+
+// Life is one page's lifetime: app.js gives each mounted page one and ends
+// it when the page goes. Timers, listeners, subscriptions and requests made
+// through it stop with it, so pages need no "alive" flags: a request
+// answered after the end never resolves.
+export class Life {
+  constructor() {
+    this.ctl = new AbortController();
+    this.cleanups = [];
+  }
+
+  get signal() { return this.ctl.signal; }
+  get alive() { return !this.ctl.signal.aborted; }
+
+  // get is api.get bound to the page: aborted when the page goes, and
+  // never settling once it has.
+  get(path) { return this.settle(get(path, { signal: this.signal })); }
+
+  // getTagged is api.getTagged bound to the page.
+  getTagged(path, prev) { return this.settle(getTagged(path, prev, { signal: this.signal })); }
+
+  // settle makes p never settle once the page has gone.
+  settle(p) {
+    const never = new Promise(() => {});
+    return p.then((v) => (this.alive ? v : never), (err) => { if (!this.alive) return never; throw err; });
+  }
+
+  // every calls f every ms while the page lives, skipping while the
+  // browser tab is hidden unless always is set.
+  every(ms, f, always = false) {
+    const t = setInterval(() => { if (always || !document.hidden) f(); }, ms);
+    this.own(() => clearInterval(t));
+  }
+
+  // after calls f once after ms, unless the page has gone.
+  after(ms, f) {
+    const t = setTimeout(f, ms);
+    this.own(() => clearTimeout(t));
+  }
+
+  // listen adds an event listener removed when the page goes.
+  listen(target, type, f, opts = {}) { target.addEventListener(type, f, { ...opts, signal: this.signal }); }
+
+  // own runs f (an unsubscribe, a destroy) when the page goes.
+  own(f) { this.cleanups.push(f); return f; }
+
+  end() {
+    if (!this.alive) return;
+    this.ctl.abort();
+    for (const f of this.cleanups.splice(0)) { try { f(); } catch (err) { console.warn(err); } }
+  }
 }

@@ -207,4 +207,66 @@ await check('renaming state terms changes the labels everywhere', async () => {
   await page.waitForFunction(() => fetch('/api/v1/settings').then((r) => r.json()).then((s) => s.stateTerms === 'master-slave'));
 });
 
+// putTerms sets the appliance's state terms through the settings page, as
+// a user would, and waits until the appliance has them.
+async function putTerms(preset, master, slave) {
+  await go('/settings');
+  await page.check(`input[name=preset][value=${preset}]`);
+  if (preset === 'custom') {
+    await page.fill('#term-master', master);
+    await page.fill('#term-slave', slave);
+    await page.locator('#term-slave').press('Tab');
+  }
+  await page.waitForFunction(([p, s]) => fetch('/api/v1/settings').then((r) => r.json())
+    .then((x) => x.stateTerms === p && (!s || x.slaveTerm === s)), [preset, slave]);
+}
+
+await check('role evidence is data the UI words in the state terms', async () => {
+  // The API gives evidence as {kind, port, scope, since}, not sentences.
+  const gm = await page.evaluate((id) => fetch('/api/v1/devices/' + id).then((r) => r.json()), GM);
+  const ev = gm.roles[0].evidence[0];
+  assert(gm.roles[0].role === 'grandmaster' && ev.kind === 'announce-gm' && ev.port === 1 && ev.scope === SCOPE && ev.since > 0,
+    'grandmaster evidence ' + JSON.stringify(gm.roles[0]));
+  const inst = await page.evaluate((id) => fetch('/api/v1/instances?clockIdentity=' + id).then((r) => r.json()), GM);
+  assert(inst[0].evidence.every((e) => typeof e.kind === 'string' && e.since > 0), 'instance evidence ' + JSON.stringify(inst[0].evidence));
+  const devs = await page.evaluate(() => fetch('/api/v1/devices').then((r) => r.json()));
+  const follower = devs.find((d) => d.roles.some((r) => r.role === 'ordinary clock (follower)'));
+  assert(follower, 'no follower in the demo');
+  await putTerms('custom', 'Primary', 'Secondary');
+  await go('/devices/' + follower.clockIdentity);
+  await page.locator('#roles .chip[data-role="ordinary clock (follower)"]', { hasText: 'ordinary clock (secondary)' }).waitFor();
+  await page.locator('#roles .evidence li[data-kind]').first().waitFor();
+  await go('/devices/' + GM);
+  const li = page.locator('#roles .evidence li[data-kind="announce-gm"]').first();
+  await li.waitFor();
+  const text = await li.textContent();
+  assert(text.startsWith('port 1 in ' + SCOPE + ' sends Announce with stepsRemoved 0'), 'evidence worded ' + text);
+  await putTerms('master-slave');
+});
+
+await check('message-type and state colours come from the theme', async () => {
+  await go('/packets');
+  const chip = page.locator('#packet-list .chip.type', { hasText: 'Sync' }).first();
+  await chip.waitFor();
+  const colours = async () => page.evaluate(() => {
+    const c = [...document.querySelectorAll('#packet-list .chip.type')].find((e) => e.textContent === 'Sync');
+    const probe = document.createElement('span');
+    probe.style.color = 'var(--type-sync)';
+    document.body.append(probe);
+    const want = getComputedStyle(probe).color;
+    probe.remove();
+    return { got: c ? getComputedStyle(c).color : '', want, theme: document.documentElement.dataset.theme };
+  });
+  const dark = await colours();
+  assert(dark.want && dark.got === dark.want, 'dark theme Sync chip ' + JSON.stringify(dark));
+  await go('/settings');
+  await page.selectOption('#set-theme', 'light');
+  await go('/packets');
+  await chip.waitFor();
+  const light = await colours();
+  assert(light.theme === 'light' && light.got === light.want && light.got !== dark.got, 'light theme Sync chip ' + JSON.stringify(light));
+  await go('/settings');
+  await page.selectOption('#set-theme', 'dark');
+});
+
 await finish();

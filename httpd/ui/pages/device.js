@@ -3,7 +3,7 @@
 
 import { APIError, get, send } from '../api.js';
 import { forget } from '../names.js';
-import { stateLabel, terms } from '../settings-store.js';
+import { evidenceText, roleText, stateLabel } from '../words.js';
 import { ago, copyButton, h, messageTypes, ns, num, stateColour, time, toast, typeChip, fill } from '../util.js';
 
 const fields = [
@@ -11,10 +11,9 @@ const fields = [
   ['hardwareRevision', 'Hardware revision'], ['firmwareRevision', 'Firmware revision'], ['softwareRevision', 'Software revision'],
 ];
 
-export function mount(root, params) {
+export function mount(root, params, _q, life) {
   const id = params.id;
   const base = '/devices/' + encodeURIComponent(id);
-  let alive = true;
   let imgURL = null;
 
   const head = h('div.dev-head');
@@ -49,7 +48,7 @@ export function mount(root, params) {
 
   async function loadImage(img) {
     try {
-      const r = await fetch('/api/v1' + base + '/image');
+      const r = await fetch('/api/v1' + base + '/image', { signal: life.signal });
       if (!r.ok) return;
       if (imgURL) URL.revokeObjectURL(imgURL);
       imgURL = URL.createObjectURL(await r.blob());
@@ -93,13 +92,13 @@ export function mount(root, params) {
   async function uploadImage(f) {
     if (f.size > 1 << 20) throw new Error('the image is larger than 1 MiB');
     await send('PUT', base + '/image', f, f.type || 'application/octet-stream');
-    meta = await get(base + '/metadata');
+    meta = await life.get(base + '/metadata');
   }
 
   async function deleteImage() {
     try {
       await send('DELETE', base + '/image');
-      meta = await get(base + '/metadata');
+      meta = await life.get(base + '/metadata');
       toast('Image removed', 'ok');
       drawHead();
       drawForm();
@@ -112,8 +111,8 @@ export function mount(root, params) {
     if (!dev) { fill(roles, h('div.muted', 'No roles: the device is not in the model.')); return; }
     if (!dev.roles.length) { fill(roles, h('div.muted', 'No role inferred yet.')); return; }
     fill(roles, ...dev.roles.map((r) => h('div',
-      h('span.chip.role', terms(r.role)),
-      h('ul.evidence', r.evidence.map((e) => h('li', terms(e)))))));
+      h('span.chip.role', { dataset: { role: r.role } }, roleText(r.role)),
+      h('ul.evidence', r.evidence.map((e) => h('li', { dataset: { kind: e.kind } }, evidenceText(e)))))));
   }
 
   function drawInstances(list) {
@@ -134,18 +133,17 @@ export function mount(root, params) {
           h('td', messageTypes.filter((t) => i.counters[t]).map((t) => typeChip(t, ` ${num(i.counters[t].count)}` + (i.counters[t].perSecond ? ` · ${i.counters[t].perSecond}/s` : '')))),
           h('td', ago(i.lastSeen, now)),
           h('td', h('a', { href: '/packets?instance=' + i.id, 'data-link': true }, 'packets'))),
-        i.evidence && i.evidence.length ? h('tr', h('td', { colspan: 10, class: 'muted', style: { paddingTop: 0 } }, 'Evidence: ' + i.evidence.map(terms).join('; '))) : null,
+        i.evidence && i.evidence.length ? h('tr', h('td', { colspan: 10, class: 'muted', style: { paddingTop: 0 } }, 'Evidence: ' + i.evidence.map((e) => evidenceText(e, true)).join('; '))) : null,
       ]))));
   }
 
   async function load(first) {
     try {
-      const [d, m, list] = await Promise.all([
+      const [d, m, list] = await life.settle(Promise.all([
         get(base).catch((err) => { if (err.status === 404) return null; throw err; }),
         first ? get(base + '/metadata').catch((err) => { if (err.status === 404) return null; throw err; }) : Promise.resolve(meta),
         get('/instances?clockIdentity=' + encodeURIComponent(id)).catch(() => []),
-      ]);
-      if (!alive) return;
+      ]));
       if (!d && !m && first) {
         fill(root, h('p.sev-warning', `No device ${id} in the model and no metadata stored for it.`),
           h('a', { href: '/devices', 'data-link': true }, '← Devices'));
@@ -161,8 +159,8 @@ export function mount(root, params) {
   }
 
   load(true);
-  const timer = setInterval(() => { if (!document.hidden) load(false); }, 5000);
-  return () => { alive = false; clearInterval(timer); if (imgURL) URL.revokeObjectURL(imgURL); };
+  life.every(5000, () => load(false));
+  life.own(() => { if (imgURL) URL.revokeObjectURL(imgURL); });
 }
 
 function saveError(err) {

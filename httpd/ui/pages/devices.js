@@ -1,9 +1,8 @@
 // Devices: every clock seen, with operator metadata, in a virtualised
 // table that stays quick with tens of thousands of rows.
 
-import { getTagged } from '../api.js';
 import { navigate } from '../app.js';
-import { terms } from '../settings-store.js';
+import { roleText } from '../words.js';
 import { debounce, h, num, VirtualList, fill } from '../util.js';
 
 const REFRESH_MS = 10000;
@@ -19,12 +18,11 @@ const columns = [
   { key: 'instances', label: 'instances', get: (d) => d.instances.length, num: true },
 ];
 
-export function mount(root, _params, q) {
+export function mount(root, _params, q, life) {
   let all = [];
   let shown = [];
   let tag = null;
   let sort = { key: 'clockIdentity', desc: false };
-  let alive = true;
 
   const search = h('input#dev-search', { type: 'search', placeholder: 'Search identity, alias, vendor, model, location, role…', size: 44, value: q.get('q') || '' });
   const roleSel = h('select#dev-role', { title: 'Role' }, h('option', { value: '' }, 'All roles'));
@@ -48,7 +46,7 @@ export function mount(root, _params, q) {
       h('div', columns[2].get(d)),
       h('div', columns[3].get(d)),
       h('div', columns[4].get(d)),
-      h('div', { title: terms(columns[5].get(d)) }, d.roles.map((r) => h('span.chip.role', terms(r.role)))),
+      h('div', { title: d.roles.map((r) => roleText(r.role)).join(', ') }, d.roles.map((r) => h('span.chip.role', roleText(r.role)))),
       h('div.num', d.ports.length),
       h('div.num', d.instances.length)),
   });
@@ -78,8 +76,8 @@ export function mount(root, _params, q) {
 
   async function load() {
     try {
-      const r = await getTagged('/devices', tag);
-      if (!alive || r.same) return;
+      const r = await life.getTagged('/devices', tag);
+      if (r.same) return;
       tag = r.tag;
       all = r.data;
       const roles = new Set();
@@ -87,11 +85,11 @@ export function mount(root, _params, q) {
         d.roles ||= [];
         d.ports ||= [];
         d.instances ||= [];
-        d._hay = [d.clockIdentity, ...columns.slice(1, 5).map((c) => c.get(d)), ...d.roles.map((x) => terms(x.role))].join(' ').toLowerCase();
+        d._hay = [d.clockIdentity, ...columns.slice(1, 5).map((c) => c.get(d)), ...d.roles.map((x) => roleText(x.role))].join(' ').toLowerCase();
         for (const x of d.roles) roles.add(x.role);
       }
       const cur = roleSel.value;
-      fill(roleSel, h('option', { value: '' }, 'All roles'), [...roles].sort().map((x) => h('option', { value: x }, terms(x))));
+      fill(roleSel, h('option', { value: '' }, 'All roles'), [...roles].sort().map((x) => h('option', { value: x }, roleText(x))));
       roleSel.value = cur;
       apply();
     } catch (err) {
@@ -102,12 +100,12 @@ export function mount(root, _params, q) {
   search.addEventListener('input', debounce(() => {
     // The user may have opened a device meanwhile (the next page mounts
     // after its module loads): then the URL is no longer this page's.
-    if (!alive || location.pathname !== '/devices') return;
+    if (!life.alive || location.pathname !== '/devices') return;
     history.replaceState(null, '', '/devices' + (search.value ? '?q=' + encodeURIComponent(search.value) : ''));
     apply();
   }, 120));
   roleSel.addEventListener('change', apply);
   load();
-  const timer = setInterval(() => { if (!document.hidden) load(); }, REFRESH_MS);
-  return () => { alive = false; clearInterval(timer); list.destroy(); };
+  life.every(REFRESH_MS, load);
+  life.own(() => list.destroy());
 }

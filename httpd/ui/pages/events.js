@@ -1,8 +1,8 @@
 // Events: the model's event log, newest first, filtered by severity, type,
 // scope and text, with new events arriving live.
 
-import { get, live } from '../api.js';
-import { terms } from '../settings-store.js';
+import { live } from '../api.js';
+import { eventTypeText, eventValue } from '../words.js';
 import { debounce, h, num, time, VirtualList } from '../util.js';
 
 const TAIL = 5000; // events loaded when the filter changes
@@ -16,15 +16,14 @@ const eventTypes = [
 ];
 const severities = ['info', 'notice', 'warning', 'critical'];
 
-export function mount(root, _params, q) {
+export function mount(root, _params, q, life) {
   let events = []; // newest first
   let shown = [];
-  let alive = true;
   let loading = 0;
   const sevSel = h('select#ev-severity', { title: 'Minimum severity' },
     severities.map((s) => h('option', { value: s }, s === 'info' ? 'All severities' : s + ' and above')));
   sevSel.value = q.get('severity') || 'info';
-  const typeSel = h('select#ev-type', { title: 'Event type' }, h('option', { value: '' }, 'All types'), eventTypes.map((t) => h('option', { value: t }, terms(t))));
+  const typeSel = h('select#ev-type', { title: 'Event type' }, h('option', { value: '' }, 'All types'), eventTypes.map((t) => h('option', { value: t }, eventTypeText(t))));
   typeSel.value = q.get('type') || '';
   const scopeSel = h('select#ev-scope', { title: 'Scope' }, h('option', { value: '' }, 'All scopes'));
   const search = h('input#ev-search', { type: 'search', placeholder: 'Search subject, values, detail…', size: 30, value: q.get('q') || '' });
@@ -39,11 +38,11 @@ export function mount(root, _params, q) {
     render: (e) => h('div.row', { dataset: { seq: e.seq, type: e.type } },
       h('div.mono', time(e.time)),
       h('div.sev-' + e.severity, e.severity),
-      h('div', terms(e.type)),
+      h('div', eventTypeText(e.type)),
       h('div', { title: e.scope || '' }, e.scope || ''),
       h('div.mono', { title: e.subject || '' }, e.subject || ''),
-      h('div.mono', e.before || e.after ? `${terms(e.before) || '∅'} → ${terms(e.after) || '∅'}` : ''),
-      h('div', { title: terms(e.detail) || '' }, terms(e.detail) || '')),
+      h('div.mono', e.before || e.after ? `${eventValue(e.type, e.before) || '∅'} → ${eventValue(e.type, e.after) || '∅'}` : ''),
+      h('div', { title: e.detail || '' }, e.detail || '')),
   });
 
   function matches(e) {
@@ -56,7 +55,6 @@ export function mount(root, _params, q) {
   }
 
   function apply() {
-    if (!alive) return;
     shown = events.filter(matches);
     list.setItems(shown);
     count.textContent = `${num(shown.length)} event${shown.length === 1 ? '' : 's'}`;
@@ -79,8 +77,8 @@ export function mount(root, _params, q) {
     if (sevSel.value !== 'info') u.set('severity', sevSel.value);
     if (typeSel.value) u.set('type', typeSel.value);
     try {
-      const r = await get('/events?' + u);
-      if (!alive || gen !== loading) return;
+      const r = await life.get('/events?' + u);
+      if (gen !== loading) return;
       events = r.events.reverse();
       apply();
     } catch (err) {
@@ -88,7 +86,7 @@ export function mount(root, _params, q) {
     }
   }
 
-  const offModel = live.on('model', (e) => {
+  life.own(live.on('model', (e) => {
     if (events.length && e.seq <= events[0].seq) return;
     if (severities.indexOf(e.severity) < severities.indexOf(sevSel.value) || (typeSel.value && e.type !== typeSel.value)) return;
     events.unshift(e);
@@ -100,12 +98,12 @@ export function mount(root, _params, q) {
       if (!top) body.scrollTop += 22; // keep the rows under the reader's eyes
       count.textContent = `${num(shown.length)} event${shown.length === 1 ? '' : 's'}`;
     }
-  });
+  }));
 
   sevSel.addEventListener('change', load);
   typeSel.addEventListener('change', load);
   scopeSel.addEventListener('change', apply);
   search.addEventListener('input', debounce(apply, 150));
   load();
-  return () => { alive = false; offModel(); list.destroy(); };
+  life.own(() => list.destroy());
 }

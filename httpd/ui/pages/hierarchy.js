@@ -2,10 +2,9 @@
 // clocks to the followers, drawn as SVG. Large fan-outs are shown in part
 // with a node that reveals more.
 
-import { get } from '../api.js';
 import { navigate } from '../app.js';
 import { aliases, portName } from '../names.js';
-import { stateLabel, terms } from '../settings-store.js';
+import { roleText, stateLabel } from '../words.js';
 import { h, stateColour, svg, fill } from '../util.js';
 
 const W = 280; // node width
@@ -15,11 +14,10 @@ const GAPY = 8;
 const FIRST = 40; // children shown before a "more" node
 const STEP = 200; // children each click on "more" adds
 
-export function mount(root, _params, q) {
+export function mount(root, _params, q, life) {
   let data = [];
   let text = '';
   let names = new Map();
-  let alive = true;
   const shown = new Map(); // node key → children shown
   const scopeSel = h('select#hier-scope', { title: 'Scope' }, h('option', { value: '' }, 'All scopes'));
   const count = h('span.count');
@@ -82,13 +80,13 @@ export function mount(root, _params, q) {
       const clock = n.portIdentity.replace(/-\d+$/, '');
       const alias = portName(names, n.portIdentity);
       const e = svg('g', { class: 'node', transform: `translate(${x}, ${top})`, 'data-port': n.portIdentity, 'data-state': n.portState });
-      const title = svg('title', {}, `${n.portIdentity}\n${n.scope}\n${terms(n.role)} · ${stateLabel(n.portState)}` + (n.link ? `\nlink to ${parent ? parent.portIdentity : 'parent'}: ${n.link}` : ''));
+      const title = svg('title', {}, `${n.portIdentity}\n${n.scope}\n${roleText(n.role)} · ${stateLabel(n.portState)}` + (n.link ? `\nlink to ${parent ? parent.portIdentity : 'parent'}: ${n.link}` : ''));
       e.append(title,
         svg('rect', { width: W, height: NH, rx: 4 }),
         svg('rect', { width: 4, height: NH, rx: 1, class: 'stripe', style: 'fill:' + stateColour(n.portState) }),
         svg('text', { x: 12, y: 15, class: alias ? '' : 'id' }, alias || n.portIdentity),
-        svg('text', { x: 12, y: 30, class: 'sub' }, (alias ? n.portIdentity + ' · ' : '') + terms(n.role) + ' · ',
-          svg('tspan', { fill: stateColour(n.portState), class: 'state' }, stateLabel(n.portState))));
+        svg('text', { x: 12, y: 30, class: 'sub' }, (alias ? n.portIdentity + ' · ' : '') + roleText(n.role) + ' · ',
+          svg('tspan', { style: 'fill:' + stateColour(n.portState), class: 'state' }, stateLabel(n.portState))));
       e.addEventListener('click', () => navigate('/devices/' + clock));
       g.append(e);
     }
@@ -105,11 +103,10 @@ export function mount(root, _params, q) {
 
   async function load() {
     try {
-      const [t, m] = await Promise.all([fetch('/api/v1/hierarchy').then((r) => {
+      const [t, m] = await life.settle(Promise.all([fetch('/api/v1/hierarchy', { signal: life.signal }).then((r) => {
         if (!r.ok) throw new Error(r.statusText);
         return r.text();
-      }), aliases().catch(() => names)]);
-      if (!alive) return;
+      }), aliases().catch(() => names)]));
       const changed = t !== text || m !== names;
       text = t;
       names = m;
@@ -126,8 +123,7 @@ export function mount(root, _params, q) {
   }
 
   load();
-  const timer = setInterval(() => { if (!document.hidden) load(); }, 5000);
-  return () => { alive = false; clearInterval(timer); };
+  life.every(5000, load);
 }
 
 function curve(x1, y1, x2, y2) {

@@ -1,14 +1,14 @@
 // Overview: capture status, the per-type packets/second chart and one card
 // per scope with its grandmaster and population.
 
-import { get, live, send } from '../api.js';
-import { terms } from '../settings-store.js';
+import { live, send } from '../api.js';
+import { mastersLabel, slavesLabel } from '../words.js';
 import { aliases } from '../names.js';
 import { bytes, h, messageTypes, num, svg, time, toast, typeChip, typeColour, ago, fill } from '../util.js';
 
 const WINDOW = 300; // seconds of history in the chart
 
-export function mount(root) {
+export function mount(root, _params, _q, life) {
   const capture = h('section.panel#capture');
   const chartBox = h('div');
   const scopeSel = h('select#chart-scope', { title: 'Scope shown in the chart' }, h('option', { value: '' }, 'All scopes'));
@@ -26,9 +26,8 @@ export function mount(root) {
   const hidden = new Set();
   let names = new Map();
   let lastSummary = null;
-  let alive = true;
 
-  aliases().then((m) => { names = m; if (lastSummary) drawScopes(lastSummary); }).catch(() => {});
+  life.settle(aliases()).then((m) => { names = m; if (lastSummary) drawScopes(lastSummary); }).catch(() => {});
 
   function addPoint(scopeId, second, counts) {
     let m = history.get(scopeId);
@@ -45,8 +44,7 @@ export function mount(root) {
       loaded.add(sc.id);
       try {
         const from = Math.floor(s.time - WINDOW * 1e9);
-        const ser = await get(`/stats/${sc.id}/series?from=${from}`);
-        if (!alive) return;
+        const ser = await life.get(`/stats/${sc.id}/series?from=${from}`);
         for (const p of ser.points) {
           const m = history.get(sc.id);
           if (!m || !m.has(p.second)) addPoint(sc.id, p.second, p.counts);
@@ -139,8 +137,8 @@ export function mount(root) {
             sc.grandmasterChanges ? h('span.sev-warning', ` · ${sc.grandmasterChanges} change${sc.grandmasterChanges > 1 ? 's' : ''}`) : null]
           : h('span.sev-warning', 'No grandmaster announced')),
         h('dl.kv',
-          h('dt', terms('Masters')), h('dd', num(sc.masters)),
-          h('dt', terms('Followers')), h('dd', h('b.followers', num(sc.followers))),
+          h('dt', mastersLabel()), h('dd', num(sc.masters)),
+          h('dt', slavesLabel()), h('dd', h('b.followers', num(sc.followers))),
           h('dt', 'Instances'), h('dd', num(sc.instances)),
           h('dt', 'Messages'), h('dd', num(sc.total)),
           h('dt', 'Last seen'), h('dd', ago(sc.lastSeen, now)),
@@ -209,7 +207,7 @@ export function mount(root) {
       const pts = [];
       const a = series[t];
       for (let i = Math.max(0, minSec - from); i < span; i++) pts.push(x(i).toFixed(1) + ',' + y(a[i]).toFixed(1));
-      g.append(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: typeColour(t), 'stroke-width': 1.5, 'data-type': t }));
+      g.append(svg('polyline', { points: pts.join(' '), fill: 'none', style: 'stroke:' + typeColour(t), 'stroke-width': 1.5, 'data-type': t }));
     }
     fill(chartBox, g);
     fill(legend, ...messageTypes.filter((t) => present.has(t)).map((t) => {
@@ -220,7 +218,7 @@ export function mount(root) {
     }));
   }
 
-  const offSummary = live.on('summary', (s) => {
+  life.own(live.on('summary', (s) => {
     lastSummary = s;
     const sec = Math.floor(s.time / 1e9) - 1; // rates are of the last whole second
     for (const sc of s.scopes) addPoint(sc.id, sec, sc.rates);
@@ -229,10 +227,9 @@ export function mount(root) {
     drawScopeSelect(s);
     drawChart();
     loadHistory(s);
-  });
+  }));
   if (!lastSummary) capture.append(h('p.loading', 'Waiting for the live summary…'));
 
-  return () => { alive = false; offSummary(); };
 }
 
 function niceMax(v) {

@@ -2,7 +2,7 @@
 // filtered by scope, type or instance, and the decoded detail of one
 // frame: its field tree beside a hex dump, each highlighting the other.
 
-import { get, live } from '../api.js';
+import { live } from '../api.js';
 import { terms } from '../settings-store.js';
 import { h, messageTypes, num, timeText, typeChip, typeColour, VirtualList, fill } from '../util.js';
 
@@ -11,14 +11,13 @@ const PAGE = 500; // frames asked for per request
 const MAX_PAGES = 4; // requests per poll: at most 4,000 frames/s are listed, then it skips
 const POLL_MS = 500;
 
-export function mount(root, _params, q) {
+export function mount(root, _params, q, life) {
   const filter = { scope: q.get('scope') || '', type: q.get('type') || '', instance: q.get('instance') || '' };
   let paused = false;
   let rows = [];
   let after = null;
   let inflight = false;
   let selected = null;
-  let alive = true;
   let follow = true;
   let restart = 0; // bumps when the filter changes, to drop stale answers
   let skippedTotal = 0;
@@ -59,7 +58,7 @@ export function mount(root, _params, q) {
       return r;
     },
   });
-  body.addEventListener('scroll', () => { follow = list.atBottom(); }, { passive: true });
+  life.listen(body, 'scroll', () => { follow = list.atBottom(); }, { passive: true });
 
   function setURL() {
     const u = new URLSearchParams();
@@ -95,7 +94,7 @@ export function mount(root, _params, q) {
   });
 
   async function poll() {
-    if (!alive || paused || inflight) return;
+    if (!life.alive || paused || inflight) return;
     inflight = true;
     const gen = restart;
     try {
@@ -109,8 +108,8 @@ export function mount(root, _params, q) {
         // from the newest matching frames.
         const u = q();
         u.set('tail', String(PAGE));
-        const r = await get('/packets?' + u);
-        if (gen !== restart || !alive) return;
+        const r = await life.get('/packets?' + u);
+        if (gen !== restart) return;
         if (behind && r.packets.length && after !== null) skippedTotal += Math.max(0, r.packets[0].frame - after - 1);
         rows.push(...r.packets.filter((p) => after === null || p.frame > after));
         if (r.packets.length) after = r.packets[r.packets.length - 1].frame;
@@ -121,8 +120,8 @@ export function mount(root, _params, q) {
           const u = q();
           u.set('after', String(after));
           u.set('limit', String(PAGE));
-          const r = await get('/packets?' + u);
-          if (gen !== restart || !alive) return;
+          const r = await life.get('/packets?' + u);
+          if (gen !== restart) return;
           if (r.packets.length) {
             rows.push(...r.packets);
             after = r.packets[r.packets.length - 1].frame;
@@ -143,14 +142,14 @@ export function mount(root, _params, q) {
     }
   }
 
-  const timer = setInterval(poll, POLL_MS);
-  const offSummary = live.on('summary', (s) => {
+  life.every(POLL_MS, poll, true);
+  life.own(live.on('summary', (s) => {
     const have = new Set([...scopeSel.options].map((o) => o.value));
     for (const sc of s.scopes) {
       if (!have.has(String(sc.id))) scopeSel.append(h('option', { value: String(sc.id) }, sc.name));
     }
     scopeSel.value = filter.scope;
-  });
+  }));
 
   async function select(frame) {
     selected = frame;
@@ -159,8 +158,8 @@ export function mount(root, _params, q) {
     detail.hidden = false;
     fill(detail, h('p.loading', { style: { padding: '10px' } }, 'Decoding frame ' + frame + '…'));
     try {
-      const p = await get('/packets/' + frame);
-      if (selected !== frame || !alive) return;
+      const p = await life.get('/packets/' + frame);
+      if (selected !== frame) return;
       showDetail(p);
     } catch (err) {
       fill(detail, h('p.sev-warning', { style: { padding: '10px' } }, err.message));
@@ -228,7 +227,7 @@ export function mount(root, _params, q) {
 
   setURL();
   poll();
-  return () => { alive = false; clearInterval(timer); offSummary(); list.destroy(); };
+  life.own(() => list.destroy());
 }
 
 function hexToBytes(hex) {

@@ -1,11 +1,16 @@
 // Settings: the words for port states and roles (the appliance's, shared by
 // every user), the time zone and the theme (this browser's).
 
-import { presets, saveSettings, settings, stateLabel, terms } from '../settings-store.js';
+import { presets, saveSettings, settings, stateLabel } from '../settings-store.js';
+import { mastersLabel, roleText, slavesLabel } from '../words.js';
 import { h, stateColour, toast, fill } from '../util.js';
 
 const states = ['INITIALIZING', 'FAULTY', 'DISABLED', 'LISTENING', 'PRE_MASTER', 'MASTER', 'PASSIVE', 'UNCALIBRATED', 'SLAVE'];
-const samples = ['grandmaster', 'boundary clock master port', 'ordinary clock (follower)', 'follower', 'Masters', 'Followers'];
+// Role names as the API gives them, and the population labels.
+const samples = [
+  ['grandmaster', () => roleText('grandmaster')], ['ordinary clock (leader)', () => roleText('ordinary clock (leader)')],
+  ['ordinary clock (follower)', () => roleText('ordinary clock (follower)')], ['masters (count)', mastersLabel], ['followers (count)', slavesLabel],
+];
 
 export function mount(root) {
   const s = settings();
@@ -46,8 +51,8 @@ export function mount(root) {
       h('tbody', states.map((st, i) => h('tr',
         h('td.mono', st),
         h('td', h('span.chip.state', { style: { '--c': stateColour(st) }, dataset: { state: st } }, stateLabel(st))),
-        h('td.muted', samples[i] || ''),
-        h('td', samples[i] ? terms(samples[i]) : '')))));
+        h('td.muted', samples[i] ? samples[i][0] : ''),
+        h('td', samples[i] ? samples[i][1]() : '')))));
   }
 
   const tz = h('select#set-tz', { onchange: (e) => { saveSettings({ timeZone: e.target.value }); toast('Time zone saved', 'ok'); } },
