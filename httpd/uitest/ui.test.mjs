@@ -269,4 +269,47 @@ await check('message-type and state colours come from the theme', async () => {
   await page.selectOption('#set-theme', 'dark');
 });
 
+// Last: it stops the capture for a moment.
+await check('Stop and Clear ask first; Start and Stop are enabled only when they apply', async () => {
+  const posts = [];
+  const onReq = (r) => { if (r.method() === 'POST') posts.push(new URL(r.url()).pathname); };
+  page.on('request', onReq);
+  try {
+    await go('/');
+    await page.locator('#capture .pill.ok', { hasText: 'running' }).waitFor();
+    await page.locator('#cap-stop:not([disabled])').waitFor();
+    assert(await page.locator('#cap-start').isDisabled(), 'Start enabled while capturing');
+    const answer = (accept) => new Promise((resolve) => page.once('dialog', async (d) => {
+      const m = d.message();
+      await (accept ? d.accept() : d.dismiss());
+      resolve(m);
+    }));
+    // Dismissed: nothing happens.
+    let asked = answer(false);
+    await page.click('#cap-stop');
+    assert(/^Stop capturing\?/.test(await asked), 'Stop asked nothing');
+    asked = answer(true);
+    await page.click('#cap-stop');
+    await asked;
+    await page.locator('#capture .pill.warn', { hasText: 'stopped' }).waitFor();
+    await page.locator('#cap-start:not([disabled])').waitFor();
+    assert(await page.locator('#cap-stop').isDisabled(), 'Stop enabled while stopped');
+    assert(posts.filter((p) => p === '/api/v1/capture/stop').length === 1, 'stop requests: ' + posts);
+    await page.click('#cap-start');
+    await page.locator('#capture .pill.ok', { hasText: 'running' }).waitFor();
+    await page.locator('#cap-stop:not([disabled])').waitFor();
+    // Clear asks too.
+    asked = answer(false);
+    await page.click('#cap-clear');
+    assert(/^Clear the RAM capture buffer\?/.test(await asked), 'Clear asked nothing');
+    asked = answer(true);
+    await page.click('#cap-clear');
+    await asked;
+    await page.locator('.toast', { hasText: 'Capture buffer cleared' }).waitFor();
+    assert(posts.filter((p) => p === '/api/v1/capture/clear').length === 1, 'clear requests: ' + posts);
+  } finally {
+    page.off('request', onReq);
+  }
+});
+
 await finish();

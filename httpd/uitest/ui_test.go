@@ -37,6 +37,15 @@ func TestUI(t *testing.T) {
 	t.Run("demo", func(t *testing.T) {
 		runBrowserChecks(t, chromium, "ui.test.mjs", startDemo(t, bin), art)
 	})
+	// The live views under a busy stream: 2,000 more followers, some 16,000
+	// frames in 2 s.
+	t.Run("2000-followers", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "live.toml")
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nincidents = false\nfollowers = 2000\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.live.test.mjs", startDemo(t, bin, "-c", cfg), art)
+	})
 	// The same UI with 10,000 more followers and some 80,000 frames/s.
 	t.Run("10000-devices", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "scale.toml")

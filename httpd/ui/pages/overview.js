@@ -26,6 +26,8 @@ export function mount(root, _params, _q, life) {
   const hidden = new Set();
   let names = new Map();
   let lastSummary = null;
+  let busy = false; // a start or stop is under way
+  let awaitingSummary = false;
 
   life.settle(aliases()).then((m) => { names = m; if (lastSummary) drawScopes(lastSummary); }).catch(() => {});
 
@@ -77,9 +79,11 @@ export function mount(root, _params, _q, life) {
         h('h2', { style: { margin: 0 } }, 'Capture'),
         h('span.pill.' + (src.running ? 'ok' : 'warn'), src.running ? 'running' : 'stopped'),
         h('span.muted.ellipsis', { title: src.name || '' }, (src.name || '') + (src.interfaces && src.interfaces.length ? ' · ' + src.interfaces.join(', ') : '')),
-        h('button', { onclick: () => control('start'), title: 'Resume reading frames' }, 'Start'),
-        h('button', { onclick: () => control('stop'), title: 'Stop reading frames; the model and buffer keep what they hold' }, 'Stop'),
-        h('button.danger', { onclick: clearBuffer, title: 'Empty the RAM capture buffer' }, 'Clear buffer'),
+        // Start and Stop are enabled only when they apply (and not while
+        // one is under way).
+        h('button#cap-start', { onclick: () => control('start'), title: 'Resume reading frames', disabled: busy || !!src.running }, 'Start'),
+        h('button#cap-stop', { onclick: () => control('stop'), title: 'Stop reading frames; the model and buffer keep what they hold', disabled: busy || !src.running }, 'Stop'),
+        h('button.danger#cap-clear', { onclick: clearBuffer, title: 'Empty the RAM capture buffer', disabled: busy || !b }, 'Clear buffer'),
       ),
       h('div.stats',
         stat('received', num(c.received)), stat('decoded', num(c.decoded)), stat('not PTP', num(c.notPTP)),
@@ -102,16 +106,24 @@ export function mount(root, _params, _q, life) {
   }
 
   async function control(what) {
+    if (what === 'stop' && !confirm('Stop capturing? No frames are read until Start: the model, the buffer and the dashcam see nothing meanwhile.')) return;
+    busy = true;
+    if (lastSummary) drawCapture(lastSummary);
     try {
       await send('POST', '/capture/' + what);
       toast('Capture ' + (what === 'start' ? 'started' : 'stopped'), 'ok');
+      // The next summary says whether it runs; until then the buttons
+      // stay disabled.
+      awaitingSummary = true;
     } catch (err) {
       toast(`Cannot ${what} the capture: ${err.message}`, 'error');
+      busy = false;
+      if (lastSummary) drawCapture(lastSummary);
     }
   }
 
   async function clearBuffer() {
-    if (!confirm('Empty the RAM capture buffer? Its frames cannot be exported afterwards.')) return;
+    if (!confirm('Clear the RAM capture buffer? Its frames cannot be viewed or exported afterwards.')) return;
     try {
       await send('POST', '/capture/clear');
       toast('Capture buffer cleared', 'ok');
@@ -220,6 +232,7 @@ export function mount(root, _params, _q, life) {
 
   life.own(live.on('summary', (s) => {
     lastSummary = s;
+    if (awaitingSummary) { awaitingSummary = false; busy = false; }
     const sec = Math.floor(s.time / 1e9) - 1; // rates are of the last whole second
     for (const sc of s.scopes) addPoint(sc.id, sec, sc.rates);
     drawCapture(s);

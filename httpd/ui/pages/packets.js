@@ -18,7 +18,15 @@ export function mount(root, _params, q, life) {
   let after = null;
   let inflight = false;
   let selected = null;
+  // Following: new packets are appended and the list stays at the newest.
+  // Scrolling away from the newest or selecting a row stops it; then new
+  // packets wait in pending (the rows in view never move) and a marker
+  // counts them until the user jumps back.
   let follow = true;
+  let pending = [];
+  let newCount = 0; // packets that arrived while not following (pending and skipped)
+  let newSkipped = false; // some were skipped, not fetched
+  let autoTop = -1; // the scrollTop the list set itself
   let restart = 0; // bumps when the filter changes, to drop stale answers
   let skippedTotal = 0;
   let behind = false; // the last poll did not reach the newest frame
@@ -33,6 +41,7 @@ export function mount(root, _params, q, life) {
   const pcap = h('a#pcapng', { title: 'Download the buffered frames that match the filter as pcapng' }, 'pcapng ⤓');
   const head = h('div.head', ['#', 'time', 'scope', 'type', 'len', 'summary'].map((x) => h('div' + (x === 'len' || x === '#' ? '.num' : ''), x)));
   const body = h('div');
+  const marker = h('button#new-packets.new-marker', { hidden: true, title: 'Show the newest packets and follow them again', onclick: () => jump() });
   const grid = h('div.vgrid#packet-list', { style: { '--cols': '70px 168px minmax(110px, 1.2fr) 152px 48px minmax(200px, 4fr)' } }, head, body);
   const detail = h('div.detail#packet-detail', { hidden: true });
   root.append(
@@ -58,7 +67,48 @@ export function mount(root, _params, q, life) {
       return r;
     },
   });
-  life.listen(body, 'scroll', () => { follow = list.atBottom(); }, { passive: true });
+  grid.append(marker);
+  // Pressing in the list (a row, the scroll bar) stops following at once,
+  // so nothing moves between pressing and releasing.
+  life.listen(body, 'pointerdown', () => stopFollowing());
+  life.listen(body, 'wheel', (ev) => { if (ev.deltaY < 0) stopFollowing(); }, { passive: true });
+  life.listen(body, 'scroll', () => {
+    if (Math.abs(body.scrollTop - autoTop) <= 2) return; // the list's own scroll
+    if (!list.atBottom()) stopFollowing();
+    else if (!follow && selected === null) jump(); // the user scrolled back to the newest
+  }, { passive: true });
+
+  function stopFollowing() {
+    if (!follow) return;
+    follow = false;
+    drawMarker();
+  }
+
+  // jump shows what arrived meanwhile and follows the newest again.
+  function jump() {
+    follow = true;
+    rows.push(...pending);
+    pending = [];
+    newCount = 0;
+    newSkipped = false;
+    if (rows.length > MAX_ROWS) rows = rows.slice(rows.length - MAX_ROWS);
+    list.setItems(rows);
+    drawMarker();
+    requestAnimationFrame(toBottom);
+  }
+
+  function toBottom() {
+    list.scrollToBottom();
+    autoTop = body.scrollTop;
+  }
+
+  function drawMarker() {
+    marker.hidden = follow;
+    marker.textContent = newCount
+      ? `${num(newCount)}${newSkipped ? '+' : ''} new packet${newCount === 1 ? '' : 's'}, jump to newest ↓`
+      : 'Jump to newest ↓';
+    marker.dataset.count = String(newCount);
+  }
 
   function setURL() {
     const u = new URLSearchParams();
@@ -76,8 +126,12 @@ export function mount(root, _params, q, life) {
     skippedTotal = 0;
     behind = false;
     rows = [];
+    pending = [];
+    newCount = 0;
+    newSkipped = false;
     after = null;
     follow = true;
+    drawMarker();
     list.setItems(rows);
     setURL();
     count.textContent = '';
@@ -97,6 +151,7 @@ export function mount(root, _params, q, life) {
     if (!life.alive || paused || inflight) return;
     inflight = true;
     const gen = restart;
+    const got = [];
     try {
       const q = () => {
         const u = new URLSearchParams();
@@ -110,8 +165,12 @@ export function mount(root, _params, q, life) {
         u.set('tail', String(PAGE));
         const r = await life.get('/packets?' + u);
         if (gen !== restart) return;
-        if (behind && r.packets.length && after !== null) skippedTotal += Math.max(0, r.packets[0].frame - after - 1);
-        rows.push(...r.packets.filter((p) => after === null || p.frame > after));
+        if (behind && r.packets.length && after !== null) {
+          const skip = Math.max(0, r.packets[0].frame - after - 1);
+          skippedTotal += skip;
+          if (!follow && skip) { newCount += skip; newSkipped = true; }
+        }
+        got.push(...r.packets.filter((p) => after === null || p.frame > after));
         if (r.packets.length) after = r.packets[r.packets.length - 1].frame;
         else if (after === null) after = (live.summary && live.summary.buffer && live.summary.buffer.lastFrame) || 0;
         behind = false;
@@ -123,16 +182,25 @@ export function mount(root, _params, q, life) {
           const r = await life.get('/packets?' + u);
           if (gen !== restart) return;
           if (r.packets.length) {
-            rows.push(...r.packets);
+            got.push(...r.packets);
             after = r.packets[r.packets.length - 1].frame;
           }
           if (!r.next) break;
           if (pages + 1 === MAX_PAGES) { behind = true; break; }
         }
       }
-      if (rows.length > MAX_ROWS) rows = rows.slice(rows.length - MAX_ROWS);
-      list.setItems(rows);
-      if (follow && !paused) requestAnimationFrame(() => list.scrollToBottom());
+      if (follow) {
+        rows.push(...got);
+        if (rows.length > MAX_ROWS) rows = rows.slice(rows.length - MAX_ROWS);
+        list.setItems(rows);
+        if (!paused) requestAnimationFrame(toBottom);
+      } else if (got.length) {
+        // The rows in view stay as they are.
+        pending.push(...got);
+        newCount += got.length;
+        if (pending.length > MAX_ROWS) pending = pending.slice(pending.length - MAX_ROWS);
+        drawMarker();
+      }
       count.textContent = num(rows.length) + ' packets' + (paused ? ' (paused)' : '') +
         (skippedTotal ? ` · skipped ${filter.scope || filter.type || filter.instance ? 'ahead' : num(skippedTotal) + ' frames'}: the stream is faster than the list` : '');
     } catch (err) {
@@ -153,7 +221,7 @@ export function mount(root, _params, q, life) {
 
   async function select(frame) {
     selected = frame;
-    follow = false; // keep the chosen row in place while reading it
+    stopFollowing(); // keep the chosen row in place while reading it
     list.refresh();
     detail.hidden = false;
     fill(detail, h('p.loading', { style: { padding: '10px' } }, 'Decoding frame ' + frame + '…'));
