@@ -235,6 +235,9 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 				fmt.Sprintf("method %s not allowed on %s; allowed: %s", method, ctx.Path(), strings.Join(allow, ", ")))
 			return
 		}
+		if s.ui.pageNotFound(ctx, segs, method) {
+			return
+		}
 		writeError(ctx, fasthttp.StatusNotFound, s.notFound(segs))
 		return
 	}

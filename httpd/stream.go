@@ -179,17 +179,20 @@ func appendEventMessage(b []byte, e *state.Event) []byte {
 
 // scopeSummary is one scope in a summary.
 type scopeSummary struct {
-	ID          uint32            `json:"id"`
-	Name        string            `json:"name"`
-	Grandmaster string            `json:"grandmaster,omitempty"`
-	GMVendor    string            `json:"grandmasterVendor,omitempty"`
-	GMChanges   uint32            `json:"grandmasterChanges"`
-	Masters     int               `json:"masters"`
-	Followers   int               `json:"followers"`
-	Instances   int               `json:"instances"`
-	Total       uint64            `json:"total"`
-	Rates       map[string]uint32 `json:"rates"`
-	LastSeen    int64             `json:"lastSeen"`
+	ID          uint32 `json:"id"`
+	Name        string `json:"name"`
+	Grandmaster string `json:"grandmaster,omitempty"`
+	GMVendor    string `json:"grandmasterVendor,omitempty"`
+	// GMInfo is the grandmaster as announced: its quality for the
+	// Overview's cards.
+	GMInfo    *state.GrandmasterInfo `json:"grandmasterInfo,omitempty"`
+	GMChanges uint32                 `json:"grandmasterChanges"`
+	Masters   int                    `json:"masters"`
+	Followers int                    `json:"followers"`
+	Instances int                    `json:"instances"`
+	Total     uint64                 `json:"total"`
+	Rates     map[string]uint32      `json:"rates"`
+	LastSeen  int64                  `json:"lastSeen"`
 }
 
 // summary is the periodic message: what the overview and status bar show.
@@ -219,7 +222,7 @@ func (s *Server) buildSummary() streamSummary {
 			ss.Rates = map[string]uint32{}
 		}
 		if sc.Grandmaster != nil {
-			ss.Grandmaster, ss.GMVendor = sc.Grandmaster.GrandmasterIdentity, sc.Grandmaster.Vendor
+			ss.Grandmaster, ss.GMVendor, ss.GMInfo = sc.Grandmaster.GrandmasterIdentity, sc.Grandmaster.Vendor, sc.Grandmaster
 		}
 		for _, n := range sc.Counts {
 			ss.Total += n

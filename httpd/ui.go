@@ -25,7 +25,7 @@ import (
 var uiEmbed embed.FS
 
 // uiPages are the first path segments of the UI's pages.
-var uiPages = []string{"overview", "packets", "devices", "hierarchy", "events", "settings"}
+var uiPages = []string{"overview", "packets", "devices", "scopes", "hierarchy", "events", "incidents", "settings"}
 
 // uiFile is one embedded file ready to serve.
 type uiFile struct {
@@ -118,6 +118,21 @@ func (u *uiFiles) uiRequest(segs []string) bool {
 		return false
 	}
 	return len(segs) == 0 || segs[0] == "ui" || slices.Contains(uiPages, segs[0])
+}
+
+// pageNotFound answers a browser's GET of a path that is neither the API
+// nor a page with the UI and status 404, so the user sees the UI's "page
+// not found" instead of a JSON error. It reports whether it answered.
+func (u *uiFiles) pageNotFound(ctx *fasthttp.RequestCtx, segs []string, method string) bool {
+	if u == nil || u.index == nil || method != fasthttp.MethodGet || len(segs) == 0 || segs[0] == "api" || segs[0] == "metrics" ||
+		!strings.Contains(string(ctx.Request.Header.Peek(fasthttp.HeaderAccept)), "text/html") {
+		return false
+	}
+	ctx.Request.Header.Del(fasthttp.HeaderIfNoneMatch)
+	u.serve(ctx, nil)
+	ctx.Response.Header.Set(fasthttp.HeaderCacheControl, "no-store")
+	ctx.SetStatusCode(fasthttp.StatusNotFound)
+	return true
 }
 
 // serve answers a UI request (GET or HEAD).

@@ -12,12 +12,15 @@ const pages = {
   device: () => import('./pages/device.js'),
   hierarchy: () => import('./pages/hierarchy.js'),
   events: () => import('./pages/events.js'),
+  scope: () => import('./pages/scope.js'),
+  incidents: () => import('./pages/incidents.js'),
+  notfound: () => import('./pages/notfound.js'),
   settings: () => import('./pages/settings.js'),
 };
 
 const titles = {
   overview: 'Overview', packets: 'Packets', devices: 'Devices', device: 'Device',
-  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings',
+  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', scope: 'Scope', incidents: 'Incidents', notfound: 'Not found',
 };
 
 let unmount = null;
@@ -29,9 +32,11 @@ function route(loc) {
   const parts = loc.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(loc.search);
   if (parts.length === 0) return { page: 'overview', params: {}, q };
-  if (parts[0] === 'devices' && parts.length > 1) return { page: 'device', params: { id: parts[1] }, q };
-  if (pages[parts[0]]) return { page: parts[0], params: {}, q };
-  return { page: 'overview', params: {}, q };
+  if (parts[0] === 'devices' && parts.length === 2) return { page: 'device', params: { id: parts[1] }, q };
+  if (parts[0] === 'scopes' && parts.length === 2) return { page: 'scope', params: { id: parts[1] }, q };
+  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'settings'];
+  if (parts.length === 1 && plain.includes(parts[0])) return { page: parts[0], params: {}, q };
+  return { page: 'notfound', params: { path: loc.pathname }, q };
 }
 
 async function show() {
@@ -40,7 +45,10 @@ async function show() {
   const main = document.getElementById('main');
   for (const a of document.querySelectorAll('#nav a')) {
     const p = a.dataset.page;
-    a.classList.toggle('active', p === page || (p === 'devices' && page === 'device'));
+    const on = p === page || (p === 'devices' && page === 'device') || (p === 'overview' && page === 'scope');
+    a.classList.toggle('active', on);
+    if (on) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
   }
   document.title = titles[page] + ' · ptpwatch';
   let mod;

@@ -15,7 +15,7 @@ const GM = '00b0ae.fffe.002401';
 const SCOPE = 'seg0 v2 domain 24 sdo 1 IEEE 802.3';
 const FOLLOWERS = 3;
 
-const { base, browser, page, check, assert, shot, go, finish } = await openHarness(process.argv);
+const { base, browser, page, check, assert, shot, go, finish, expectError } = await openHarness(process.argv);
 
 await check('overview shows the scopes, the demo grandmaster and its followers', async () => {
   await go('/');
@@ -267,6 +267,90 @@ await check('message-type and state colours come from the theme', async () => {
   assert(light.theme === 'light' && light.got === light.want && light.got !== dark.got, 'light theme Sync chip ' + JSON.stringify(light));
   await go('/settings');
   await page.selectOption('#set-theme', 'dark');
+});
+
+await check('the scope page shows the grandmaster decoded, its history, instances and traffic', async () => {
+  await go('/');
+  const card = page.locator(`.scope[data-scope="${SCOPE}"]`);
+  await card.locator('.gm-quality', { hasText: 'class ' }).waitFor();
+  await card.locator('a.scope-link').click();
+  await page.waitForURL('**/scopes/*');
+  const id = new URL(page.url()).pathname.split('/')[2];
+  const sc = await page.evaluate((i) => fetch('/api/v1/scopes/' + i).then((r) => r.json()), id);
+  assert(sc.name === SCOPE, 'opened ' + sc.name);
+  const g = sc.grandmaster;
+  await page.locator('#gm-priority1', { hasText: String(g.grandmasterPriority1) }).waitFor();
+  const acc = await page.locator('#gm-accuracy').textContent();
+  assert(acc.startsWith('0x' + g.clockAccuracy.toString(16).toUpperCase()) && /within|unknown|reserved/.test(acc), 'clockAccuracy ' + acc);
+  assert((await page.locator('#gm-class').textContent()).startsWith(String(g.clockClass)), 'clockClass');
+  assert((await page.locator('#gm-variance').textContent()).includes(String(g.offsetScaledLogVariance)), 'variance');
+  assert((await page.locator('#gm-timesource').textContent()) === g.timeSource, 'timeSource');
+  assert((await page.locator('#gm-utc').textContent()) === g.currentUtcOffset + ' s', 'UTC offset');
+  await page.locator('#scope-gm-history h2').waitFor();
+  await page.waitForFunction((n) => document.querySelectorAll('#scope-instances tr[data-instance]').length === n, sc.instances);
+  const first = await page.locator('#scope-instances tr[data-instance]').first().getAttribute('data-port');
+  assert(first === g.announcedBy, 'first instance ' + first + ', want the grandmaster ' + g.announcedBy);
+  await page.locator('#scope-traffic-table tr[data-type="Sync"]').waitFor();
+  await shot('scope');
+});
+
+await check('incidents: record now, list, details and download', async () => {
+  await go('/incidents');
+  await page.locator('#incident-list').waitFor();
+  await page.click('#record-now');
+  const row = page.locator('#incident-list tr[data-id]').first();
+  await row.waitFor();
+  await page.locator('#incident-detail #incident-download').waitFor();
+  const id = await row.getAttribute('data-id');
+  assert(new URL(page.url()).searchParams.get('id') === id, 'selection not in the URL: ' + page.url());
+  await page.locator('#incident-triggers td', { hasText: 'Manual' }).waitFor();
+  const href = await page.locator('#incident-download').getAttribute('href');
+  assert(href === `/api/v1/incidents/${id}/pcapng`, 'download ' + href);
+  // Recording ends after the post-trigger window; the download works meanwhile too.
+  const st = await page.evaluate((u) => fetch(u).then((r) => r.status), href);
+  assert(st === 200, 'download answered ' + st);
+  await shot('incidents');
+});
+
+await check('events: filters in the URL, full values, links, and older pages', async () => {
+  await go('/events?type=' + encodeURIComponent('Device Detected'));
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#event-list .row')];
+    return rows.length > 0 && rows.every((r) => r.dataset.type === 'Device Detected');
+  });
+  assert(await page.inputValue('#ev-type') === 'Device Detected', 'type filter not taken from the URL');
+  const row = page.locator('#event-list .row').first();
+  const seq = await row.getAttribute('data-seq');
+  await row.click();
+  await page.locator('#event-detail #ev-device').waitFor();
+  await page.locator('#event-detail #ev-scope').waitFor();
+  await page.locator('#event-detail #ev-packets').waitFor();
+  const u = new URL(page.url());
+  assert(u.searchParams.get('seq') === seq && u.searchParams.get('type') === 'Device Detected', 'URL ' + u);
+  // The same URL opens the same event.
+  await page.reload({ waitUntil: 'domcontentloaded' });
+  await page.locator(`#event-list .row.selected[data-seq="${seq}"]`).waitFor();
+  await page.locator('#event-detail #ev-subject').waitFor();
+  // Values in full (identities are never cut).
+  const subject = await page.locator('#ev-subject').textContent();
+  assert(/^[0-9a-f]{6}\.[0-9a-f]{4}\.[0-9a-f]{6}$/.test(subject), 'subject: ' + subject);
+  // Older pages until the whole log is there.
+  await page.selectOption('#ev-type', '');
+  await page.locator('#event-list .row').nth(3).waitFor();
+  if (await page.locator('#ev-older').isEnabled()) await page.click('#ev-older');
+  await page.locator('#ev-older', { hasText: 'All loaded' }).waitFor();
+  // The packets around the event.
+  await page.locator('#event-detail #ev-packets').click();
+  await page.waitForURL('**/packets?**');
+  await page.locator('#window-chip').waitFor();
+  await shot('events');
+});
+
+await check('an unknown path shows a 404 page', async () => {
+  expectError(base + '/no-such-page');
+  const r = await page.goto(base + '/no-such-page', { waitUntil: 'domcontentloaded' });
+  assert(r.status() === 404, 'status ' + r.status());
+  await page.locator('main h1', { hasText: 'Page not found' }).waitFor();
 });
 
 // Last: it stops the capture for a moment.

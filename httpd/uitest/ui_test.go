@@ -35,7 +35,8 @@ func TestUI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("demo", func(t *testing.T) {
-		runBrowserChecks(t, chromium, "ui.test.mjs", startDemo(t, bin), art)
+		// With a store, so that incidents are recorded.
+		runBrowserChecks(t, chromium, "ui.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
 	})
 	// The live views under a busy stream: 2,000 more followers, some 16,000
 	// frames in 2 s.

@@ -3,6 +3,7 @@
 
 import { live, send } from '../api.js';
 import { mastersLabel, slavesLabel } from '../words.js';
+import { accuracyText, classText, qualityLine } from '../ptp.js';
 import { aliases } from '../names.js';
 import { bytes, h, messageTypes, num, svg, time, toast, typeChip, typeColour, ago, fill } from '../util.js';
 
@@ -142,12 +143,13 @@ export function mount(root, _params, _q, life) {
       const rate = Object.values(sc.rates).reduce((a, b) => a + b, 0);
       const gmName = sc.grandmaster && names.get(sc.grandmaster);
       return h('div.panel.scope', { dataset: { scope: sc.name } },
-        h('h3', h('span', sc.name), h('span.rate', num(rate) + ' pkt/s')),
+        h('h3', h('a.scope-link', { href: '/scopes/' + sc.id, 'data-link': true, title: sc.name }, sc.name), h('span.rate', num(rate) + ' pkt/s')),
         h('div.gm', sc.grandmaster
           ? [h('span.muted', 'Grandmaster '), h('a.id', { href: '/devices/' + sc.grandmaster, 'data-link': true }, sc.grandmaster),
             gmName ? h('b', ' ' + gmName) : null, sc.grandmasterVendor ? h('span.muted', ' · ' + sc.grandmasterVendor) : null,
             sc.grandmasterChanges ? h('span.sev-warning', ` · ${sc.grandmasterChanges} change${sc.grandmasterChanges > 1 ? 's' : ''}`) : null]
           : h('span.sev-warning', 'No grandmaster announced')),
+        sc.grandmasterInfo ? h('div.gm-quality.muted', { title: `clockClass ${classText(sc.grandmasterInfo.clockClass)}, clockAccuracy ${accuracyText(sc.grandmasterInfo.clockAccuracy)}` }, qualityLine(sc.grandmasterInfo)) : null,
         h('dl.kv',
           h('dt', mastersLabel()), h('dd', num(sc.masters)),
           h('dt', slavesLabel()), h('dd', h('b.followers', num(sc.followers))),

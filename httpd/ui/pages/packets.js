@@ -12,7 +12,7 @@ const MAX_PAGES = 4; // requests per poll: at most 4,000 frames/s are listed, th
 const POLL_MS = 500;
 
 export function mount(root, _params, q, life) {
-  const filter = { scope: q.get('scope') || '', type: q.get('type') || '', instance: q.get('instance') || '' };
+  const filter = { scope: q.get('scope') || '', type: q.get('type') || '', instance: q.get('instance') || '', from: q.get('from') || '', to: q.get('to') || '' };
   let paused = false;
   let rows = [];
   let after = null;
@@ -117,7 +117,11 @@ export function mount(root, _params, q, life) {
     if (location.pathname === '/packets') history.replaceState(null, '', '/packets' + (s ? '?' + s : ''));
     pcap.href = '/api/v1/capture.pcapng' + (s ? '?' + s : '');
     fill(instChip, filter.instance
-      ? h('span.chip.removable', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${filter.instance} ✕`)
+      ? h('button.chip.removable', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${filter.instance} ✕`)
+      : '',
+    filter.from
+      ? h('button.chip.removable#window-chip', { title: 'Show the live list again', onclick: () => { filter.from = ''; filter.to = ''; reset(); } },
+        `${timeText('', Number(filter.from))} – ${timeText('', Number(filter.to))} ✕`)
       : '');
   }
 
@@ -152,6 +156,27 @@ export function mount(root, _params, q, life) {
     inflight = true;
     const gen = restart;
     const got = [];
+    if (filter.from) {
+      // A time window (from an event's link): loaded once, not live.
+      if (after !== null) return;
+      inflight = true;
+      try {
+        const u = new URLSearchParams();
+        for (const [k, v] of Object.entries(filter)) if (v) u.set(k, v);
+        u.set('limit', String(PAGE * MAX_PAGES));
+        const r = await life.get('/packets?' + u);
+        if (gen !== restart) return;
+        rows = r.packets;
+        after = rows.length ? rows[rows.length - 1].frame : 0;
+        list.setItems(rows);
+        count.textContent = num(rows.length) + ' packets in the window' + (r.next ? ' (the first ' + num(rows.length) + ')' : '');
+      } catch (err) {
+        count.textContent = 'error: ' + err.message;
+      } finally {
+        inflight = false;
+      }
+      return;
+    }
     try {
       const q = () => {
         const u = new URLSearchParams();
