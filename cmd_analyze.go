@@ -148,7 +148,7 @@ func analyzeFile(path string, segment uint16, withSeries bool, progress io.Write
 		}
 		a.InstanceSeries = map[string][]state.Point{}
 		for _, in := range snap.Instances {
-			if pts := pipeline.InstanceSeries(p.Buffer, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen); len(pts) > 0 {
+			if pts := state.InstanceSeries(p.Buffer, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen); len(pts) > 0 {
 				a.InstanceSeries[in.Scope+"/"+in.PortIdentity] = pts
 			}
 		}

@@ -12,7 +12,6 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
 )
 
 // Query parameters shared by the packet routes.
@@ -269,7 +268,7 @@ func (s *Server) instanceSeries(c *call) error {
 	}
 	var pts []state.Point
 	if b := s.b.Buffer(); b != nil {
-		pts = pipeline.InstanceSeries(b, in.ScopeID, in.ID, from, to)
+		pts = state.InstanceSeries(b, in.ScopeID, in.ID, from, to)
 	}
 	return writeJSON(c.ctx, seriesBody{in.ID, in.Scope, from, to, nonNil(pts)})
 }

@@ -155,7 +155,7 @@ func TestInstanceSeries(t *testing.T) {
 			want += c.Count
 		}
 		var got uint64
-		for _, p := range InstanceSeries(buf, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen) {
+		for _, p := range state.InstanceSeries(buf, in.ScopeID, in.ID, in.FirstSeen, in.LastSeen) {
 			for _, n := range p.Counts {
 				got += uint64(n)
 			}
