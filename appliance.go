@@ -220,11 +220,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		}
 		st.rec.SetInterfaces(names)
 		a.back.meta, a.back.store = st.meta, st
-		rec := st.rec
-		a.pipe.OnFrame = func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
-			a.back.noteFrame(f)
-			rec.OnFrame(f, d, o, ok)
-		}
+		a.pipe.OnStored = st.rec.OnStored
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
 			"archive", cfg.Dashcam.Archive)
 	}

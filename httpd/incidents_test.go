@@ -19,7 +19,6 @@ import (
 	"ptpwatch/state/dashcam"
 	"ptpwatch/state/pipeline"
 	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
 )
 
 // dashcamBackend is a fixture backend with a dashcam store.
@@ -142,21 +141,21 @@ func newDashcamFixture(t *testing.T) *dashcamFixture {
 	var last int64
 	links := map[uint16]decode.LinkType{}
 	i := 0
-	p.OnFrame = func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
-		last = max(last, f.Timestamp)
-		links[f.Interface] = f.Link
-		recDone.OnFrame(f, d, o, ok)
-		recLive.OnFrame(f, d, o, ok)
+	p.OnStored = func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
+		last = max(last, m.Time)
+		links[m.IfIndex] = link
+		recDone.OnStored(n, m, link, data, o)
+		recLive.OnStored(n, m, link, data, o)
 		ctx := context.Background()
 		switch {
 		case i == 100:
-			fx.trig1 = f.Timestamp
-			if fx.inc1, err = recDone.TriggerAt(ctx, f.Timestamp, "every scope", nil); err != nil {
+			fx.trig1 = m.Time
+			if fx.inc1, err = recDone.TriggerAt(ctx, m.Time, "every scope", nil); err != nil {
 				t.Errorf("trigger 1: %v", err)
 			}
-		case i >= 200 && ok && fx.inc2 == 0:
-			fx.trig2, fx.scope2, fx.tag2 = f.Timestamp, o.Scope.String(), o.Scope.Tag()
-			if fx.inc2, err = recDone.TriggerAt(ctx, f.Timestamp, "one scope", []string{fx.scope2}); err != nil {
+		case i >= 200 && o != nil && fx.inc2 == 0:
+			fx.trig2, fx.scope2, fx.tag2 = m.Time, o.Scope.String(), o.Scope.Tag()
+			if fx.inc2, err = recDone.TriggerAt(ctx, m.Time, "one scope", []string{fx.scope2}); err != nil {
 				t.Errorf("trigger 2: %v", err)
 			}
 		}

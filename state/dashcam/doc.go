@@ -4,7 +4,7 @@
 // --data.
 //
 // A [Store] is the database. A [Recorder] takes frames from the capture
-// path (the pipeline's OnFrame hook) and events from the model's
+// path (the pipeline's OnStored hook) and events from the model's
 // EventLog, records an [Incident] of the frames around each trigger and
 // archives every frame when asked. Incidents and archive ranges export as
 // pcapng ([Store.ExportIncident], [Store.ExportRange]).
@@ -27,7 +27,7 @@
 //
 // # Hand-off
 //
-// The capture path must never wait for storage. OnFrame and Ingest copy
+// The capture path must never wait for storage. OnStored and Ingest copy
 // each frame into a preallocated single-producer/single-consumer byte log
 // (no lock, no allocation, one atomic store per frame) and return; when
 // the log is full the frame is dropped and counted. The Recorder numbers
@@ -35,7 +35,7 @@
 // taken from the RAM buffer while it still holds it, and the boundary
 // between the pre-trigger window (read from the buffer) and the live
 // frames is exact: no frame twice, none missing. While nothing is being
-// recorded or archived the hand-off is off and OnFrame costs a few loads.
+// recorded or archived the hand-off is off and OnStored costs a few loads.
 //
 // # Keys
 //
@@ -111,7 +111,7 @@
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use. A Recorder's OnFrame and Ingest
+// A Store is safe for concurrent use. A Recorder's OnStored and Ingest
 // must be called from one goroutine (the pipeline's reader); Trigger,
 // TriggerAt, Sync and Stats from any goroutine while Run runs.
 package dashcam

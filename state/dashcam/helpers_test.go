@@ -112,8 +112,8 @@ func newFeeder(t testing.TB, frames []source.Frame, ifaces []source.Interface, b
 
 func (fd *feeder) run(t testing.TB, rec *Recorder) {
 	i := 0
-	fd.pipe.OnFrame = func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
-		rec.OnFrame(f, d, o, ok)
+	fd.pipe.OnStored = func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
+		rec.OnStored(n, m, link, data, o)
 		if fn := fd.at[i]; fn != nil {
 			fn()
 		}

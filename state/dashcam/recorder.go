@@ -13,7 +13,6 @@ import (
 	"ptpwatch/decode"
 	"ptpwatch/ring"
 	"ptpwatch/state"
-	"ptpwatch/xdp/source"
 )
 
 // DefaultTriggers are the event types that start a recording unless
@@ -136,11 +135,10 @@ type Recorder struct {
 
 	armed atomic.Bool
 
-	// Producer side: only the goroutine calling Ingest / OnFrame.
-	lastBuffered uint64
-	lastTag      uint32
-	known        map[uint32]struct{}
-	links        [maxIfaces]atomic.Uint32 // link type + 1 per interface index
+	// Producer side: only the goroutine calling Ingest / OnStored.
+	lastTag uint32
+	known   map[uint32]struct{}
+	links   [maxIfaces]atomic.Uint32 // link type + 1 per interface index
 
 	scopeMu   sync.Mutex
 	scopeTags map[string][]uint32
@@ -239,7 +237,7 @@ func NewRecorder(s *Store, buf *ring.Buffer, opts RecorderOptions) *Recorder {
 }
 
 // SetInterfaces names the capture interfaces by the index frames carry
-// (source.Frame.Interface). Incidents and archive exports use the names.
+// (ring.RecordMeta.IfIndex). Incidents and archive exports use the names.
 func (r *Recorder) SetInterfaces(names []string) {
 	r.ifMu.Lock()
 	r.ifaces = slices.Clone(names)
@@ -276,39 +274,28 @@ func (r *Recorder) linkOf(ifIndex uint16) uint16 {
 	return uint16(decode.LinkEthernet)
 }
 
-// OnFrame is a pipeline.Pipeline OnFrame hook: it learns scope names and
-// link types and hands the frame to Ingest, numbering it by the RAM
-// buffer's newest frame (the pipeline appends before it calls OnFrame).
+// OnStored is a pipeline.Pipeline OnStored hook: it learns scope names and
+// link types and hands the frame to Ingest under its RAM buffer number n.
 // It must run on the pipeline's reading goroutine. It does not block, and
 // does not allocate except the first time it sees a scope.
-func (r *Recorder) OnFrame(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
-	m := ring.RecordMeta{Time: f.Timestamp, OrigLen: uint32(f.OrigLen), IfIndex: f.Interface, Source: f.TSSource}
-	if ok {
-		m.MessageType, m.Version = uint8(o.Kind), d.Version
-		m.Scope = o.Scope.Tag()
-		if m.Scope != r.lastTag {
-			r.lastTag = m.Scope
-			if _, seen := r.known[m.Scope]; !seen {
-				r.known[m.Scope] = struct{}{}
-				r.learnScope(o.Scope.String(), m.Scope)
-			}
+func (r *Recorder) OnStored(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
+	if o != nil && m.Scope != r.lastTag {
+		r.lastTag = m.Scope
+		if _, seen := r.known[m.Scope]; !seen {
+			r.known[m.Scope] = struct{}{}
+			r.learnScope(o.Scope.String(), m.Scope)
 		}
 	}
-	if f.Interface < maxIfaces && r.links[f.Interface].Load() != uint32(f.Link)+1 {
-		r.links[f.Interface].Store(uint32(f.Link) + 1)
+	if m.IfIndex < maxIfaces && r.links[m.IfIndex].Load() != uint32(link)+1 {
+		r.links[m.IfIndex].Store(uint32(link) + 1)
 	}
 	if !r.armed.Load() {
 		return
 	}
-	var n uint64
-	if r.buf != nil {
-		if n = r.buf.Last(); n == r.lastBuffered {
-			n = 0 // the buffer refused this frame
-		} else {
-			r.lastBuffered = n
-		}
+	if r.buf == nil {
+		n = 0
 	}
-	r.Ingest(n, &m, uint16(f.Link), f.Data)
+	r.Ingest(n, m, uint16(link), data)
 }
 
 // learnScope records that frames of the scope called name carry tag.

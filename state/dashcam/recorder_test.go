@@ -400,8 +400,8 @@ func TestKV(t *testing.T) {
 	}
 }
 
-// TestOnFrameNoAlloc checks the pipeline hook once it knows the scope.
-func TestOnFrameNoAlloc(t *testing.T) {
+// TestOnStoredNoAlloc checks the pipeline hook once it knows the scope.
+func TestOnStoredNoAlloc(t *testing.T) {
 	frames, _ := simFrames(t, 100)
 	s := openTest(t, t.TempDir(), Options{})
 	defer s.Close()
@@ -416,13 +416,14 @@ func TestOnFrameNoAlloc(t *testing.T) {
 	if d.Decode(f.Link, f.Data) != decode.ResultOK || !state.Observe(&d, 0, f.Timestamp, false, &o) {
 		t.Fatal("frame does not decode")
 	}
-	rec.OnFrame(f, &d, &o, true)
+	m := ring.RecordMeta{Time: f.Timestamp, IfIndex: f.Interface, MessageType: uint8(o.Kind), Version: d.Version, Scope: o.Scope.Tag()}
+	rec.OnStored(0, &m, f.Link, f.Data, &o)
 	a := testing.AllocsPerRun(10000, func() {
-		buf.Append(ring.RecordMeta{Time: f.Timestamp}, f.Data)
-		rec.OnFrame(f, &d, &o, true)
+		n, _ := buf.Append(m, f.Data)
+		rec.OnStored(n, &m, f.Link, f.Data, &o)
 	})
 	if a != 0 {
-		t.Fatalf("OnFrame allocates %v per frame", a)
+		t.Fatalf("OnStored allocates %v per frame", a)
 	}
 	if _, ok := rec.scopeTags[o.Scope.String()]; !ok {
 		t.Fatal("scope not learned")

@@ -68,6 +68,15 @@ type Pipeline struct {
 	// OnFrame, when set, sees every frame after decoding, on the reading
 	// goroutine (for tests and tools).
 	OnFrame func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool)
+	// OnStored, when set, sees every frame as the pipeline stored it, on
+	// the reading goroutine after OnFrame: n is its number in Buffer (0
+	// without a buffer or when the buffer refused it), m its capture facts
+	// and tags (scope and instance tags, message type and version of a
+	// PTP frame; zero for others), link and data the frame, and o the
+	// observation made of it (nil when the frame is not PTP). m, data and
+	// o are valid only during the call. The dashcam recorder takes frames
+	// here, so that what it stores is what the buffer holds.
+	OnStored func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation)
 
 	// Buffer resets are carried out by the reading goroutine, the buffer's
 	// only writer; resetMu is taken when reading starts and ends and by
@@ -215,9 +224,10 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 
 func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shardWorker) error {
 	var (
-		fr  source.Frame
-		d   decode.Frame
-		obs state.Observation
+		fr   source.Frame
+		d    decode.Frame
+		obs  state.Observation
+		meta ring.RecordMeta // outside the loop: OnStored's pointer would move it to the heap per frame
 	)
 	ifaces := src.Interfaces()
 	every := p.publishEvery()
@@ -233,7 +243,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 		p.Counters.Received.Add(1)
 		newest = max(newest, fr.Timestamp)
 		ok := false
-		meta := ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: fr.TSSource}
+		meta = ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: fr.TSSource}
 		switch d.Decode(fr.Link, fr.Data) {
 		case decode.ResultOK:
 			seg := uint16(0)
@@ -247,7 +257,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 				ok = true
 				p.Counters.Decoded.Add(1)
 				meta.MessageType, meta.Version = uint8(obs.Kind), d.Version
-				if p.Buffer != nil {
+				if p.Buffer != nil || p.OnStored != nil {
 					meta.Scope = obs.Scope.Tag()
 					meta.Instance = state.InstanceKey{Scope: obs.Scope, Port: obs.Source}.Tag()
 				}
@@ -261,11 +271,13 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			p.Counters.Malformed.Add(1)
 			p.Counters.Reasons[d.Reason].Add(1)
 		}
+		var stored uint64
 		if p.Buffer != nil {
 			if p.resetReq.Load() {
 				p.doReset()
 			}
-			if _, err := p.Buffer.Append(meta, fr.Data); err != nil {
+			var err error
+			if stored, err = p.Buffer.Append(meta, fr.Data); err != nil {
 				p.Counters.BufferErrors.Add(1)
 			} else {
 				p.Counters.Buffered.Add(1)
@@ -273,6 +285,13 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 		}
 		if p.OnFrame != nil {
 			p.OnFrame(&fr, &d, &obs, ok)
+		}
+		if p.OnStored != nil {
+			o := &obs
+			if !ok {
+				o = nil
+			}
+			p.OnStored(stored, &meta, fr.Link, fr.Data, o)
 		}
 		if ok {
 			if workers == nil {
