@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // cmdExport implements
@@ -103,7 +104,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		note := "ptpwatch export: exporting through the appliance API at " + api.base
 		if *dir != "" {
 			note += " (--api wins over --data " + *dir
-			if rec, _ := dashcam.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.base, "/") {
+			if rec, _ := store.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.base, "/") {
 				note += "; note: the appliance using that store recorded its API at " + rec
 			}
 			note += ")"
@@ -113,9 +114,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		where = *dir
 		st, err := openExportStore(*dir)
 		switch {
-		case errors.Is(err, dashcam.ErrInUse):
+		case errors.Is(err, store.ErrInUse):
 			how := "the address its appliance recorded"
-			rec, rerr := dashcam.RecordedAPI(*dir)
+			rec, rerr := store.RecordedAPI(*dir)
 			if rec == "" {
 				how = "no address is recorded in the store, so the default"
 				if rerr != nil {
@@ -202,14 +203,13 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 
 // openExportStore opens an existing store, explaining the usual failures.
 func openExportStore(dir string) (*dashcam.Store, error) {
-	s, err := dashcam.Open(dir, dashcam.Options{MustExist: true, MinFreeBytes: -1, BallastBytes: -1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{MustExist: true, MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	switch {
 	case err == nil:
 		return s, nil
-	case errors.Is(err, dashcam.ErrNoStore):
+	case errors.Is(err, store.ErrNoStore):
 		return nil, fmt.Errorf("%s holds no ptpwatch data store", dir)
-	case errors.Is(err, dashcam.ErrInUse):
+	case errors.Is(err, store.ErrInUse):
 		return nil, err
 	}
 	return nil, err

@@ -21,6 +21,7 @@ import (
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 	"ptpwatch/xdp/sim"
 	"ptpwatch/xdp/source"
 )
@@ -38,7 +39,7 @@ func exportFixture(t *testing.T) (dir string, id uint64, first, last int64) {
 func exportFixtureWindow(t *testing.T, post time.Duration) (dir string, id uint64, first, last int64) {
 	t.Helper()
 	dir = filepath.Join(t.TempDir(), "data")
-	s, err := dashcam.Open(dir, dashcam.Options{MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestExportCommand(t *testing.T) {
 	}
 
 	// A store in use by a running appliance.
-	s, err := dashcam.Open(dir, dashcam.Options{MinFreeBytes: -1, BallastBytes: -1})
+	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{MinFreeBytes: -1, BallastBytes: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +214,7 @@ func TestExportFindsAPI(t *testing.T) {
 		io.WriteString(w, `[{"id":42,"state":"complete","triggers":[],"from":0,"to":0,"frames":0,"bytes":0,"created":0}]`)
 	}))
 	defer api.Close()
-	s, err := dashcam.Open(dir, dashcam.Options{MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,20 +257,6 @@ func TestExportFindsAPI(t *testing.T) {
 	_, _, stderr := runWithin(t, 30*time.Second, "export", "--data", dir, "--list")
 	if !strings.Contains(stderr, "no address is recorded") || !strings.Contains(stderr, defaultAPI) {
 		t.Errorf("nothing recorded: %q", stderr)
-	}
-}
-
-func TestReachableURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"http://127.0.0.1:8319/":  "http://127.0.0.1:8319",
-		"http://0.0.0.0:9000/":    "http://127.0.0.1:9000",
-		"https://[::]:8443/":      "https://[::1]:8443",
-		"http://192.0.2.7:8319/":  "http://192.0.2.7:8319",
-		"https://[2001:db8::1]:1": "https://[2001:db8::1]:1",
-	} {
-		if got := reachableURL(in); got != want {
-			t.Errorf("reachableURL(%q) = %q, want %q", in, got, want)
-		}
 	}
 }
 
@@ -387,7 +374,7 @@ func TestApplianceDamagedStore(t *testing.T) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill() })
 	base := waitListen(t, &logs) // within 20 s
-	if rec, err := dashcam.RecordedAPI(dir); err != nil || rec != base {
+	if rec, err := store.RecordedAPI(dir); err != nil || rec != base {
 		t.Errorf("recorded API %q (%v), the appliance listens at %s", rec, err, base)
 	}
 	get := func(path string) (int, string, error) {

@@ -7,15 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"net"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"ptpwatch/httpd"
 	"ptpwatch/state"
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // storage is the appliance's persistent part under --data: the dashcam
@@ -37,11 +35,13 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 	opts := dashcam.Options{
 		MaxBytes: d.MaxBytes, MaxAge: time.Duration(d.MaxDays) * 24 * time.Hour,
 		ArchiveMaxBytes: d.ArchiveMaxBytes, ArchiveMaxAge: time.Duration(d.ArchiveMaxHours) * time.Hour,
+	}
+	opts.Store = store.Options{
 		EventsKept: max(cfg.Model.EventLogSize, 1000),
 		Logger:     a.log.With("component", "dashcam"),
 		OnTrouble: func(err error) {
 			detail := "recording paused: " + err.Error() + "; capture continues in RAM and recording resumes when the disk allows"
-			if errors.Is(err, dashcam.ErrFailed) {
+			if errors.Is(err, store.ErrFailed) {
 				detail = "recording stopped: " + err.Error() + "; capture continues in RAM; restart ptpwatch to record again"
 			}
 			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: dir, Detail: detail})
@@ -102,7 +102,7 @@ func (s *storage) restoreEvents(log *state.EventLog, n int) error {
 		after = last - uint64(n)
 	}
 	evs, err := s.store.Events(after, n)
-	if errors.Is(err, dashcam.ErrCorrupt) {
+	if errors.Is(err, store.ErrCorrupt) {
 		// Damage is reported by the store (log and event); start with
 		// the history that could be read.
 		return nil
@@ -120,30 +120,9 @@ func (s *storage) restoreEvents(log *state.EventLog, n int) error {
 // (the first URL it listens on), so that `ptpwatch export --data DIR`
 // finds it while the appliance holds the store.
 func (s *storage) recordAPI(url string, log *slog.Logger) {
-	if err := s.store.RecordAPI(reachableURL(url)); err != nil {
+	if err := s.store.RecordAPI(url); err != nil {
 		log.Warn("cannot record the API address in the data directory", "err", err)
 	}
-}
-
-// reachableURL turns a listen URL into one a client on this host can
-// use: a wildcard host (0.0.0.0, ::) becomes the loopback, and the
-// trailing slash goes.
-func reachableURL(raw string) string {
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil {
-		return strings.TrimRight(raw, "/")
-	}
-	if host, port, err := net.SplitHostPort(u.Host); err == nil {
-		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-			if ip.To4() != nil {
-				host = "127.0.0.1"
-			} else {
-				host = "::1"
-			}
-			u.Host = net.JoinHostPort(host, port)
-		}
-	}
-	return u.String()
 }
 
 // close stops the recorder (finishing what it records) and closes the
@@ -172,7 +151,7 @@ type storedMetadata struct {
 func loadMetadata(st *dashcam.Store, limits httpd.ImageLimits) (*storedMetadata, error) {
 	m := &storedMetadata{meta: map[string]httpd.DeviceMetadata{}, images: map[string]int{}, limits: limits.WithDefaults(), store: st}
 	recs, err := st.Devices()
-	if errors.Is(err, dashcam.ErrCorrupt) {
+	if errors.Is(err, store.ErrCorrupt) {
 		recs, err = nil, nil // reported by the store; start with none
 	}
 	if err != nil {
@@ -186,7 +165,7 @@ func loadMetadata(st *dashcam.Store, limits httpd.ImageLimits) (*storedMetadata,
 		m.meta[id] = dm
 	}
 	sizes, err := st.DeviceImageSizes()
-	if errors.Is(err, dashcam.ErrCorrupt) {
+	if errors.Is(err, store.ErrCorrupt) {
 		sizes, err = nil, nil
 	}
 	if err != nil {
@@ -354,7 +333,7 @@ func newAppSettings(cfg Config, st *dashcam.Store) (*appSettings, error) {
 	}
 	if st != nil {
 		raw, ok, err := st.Config(settingsKey)
-		if errors.Is(err, dashcam.ErrCorrupt) {
+		if errors.Is(err, store.ErrCorrupt) {
 			raw, ok, err = nil, false, nil // reported by the store; the file's settings
 		}
 		if err != nil {

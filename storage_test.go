@@ -11,16 +11,17 @@ import (
 
 	"ptpwatch/httpd"
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 func openTestStore(t *testing.T, dir string, opts dashcam.Options) *dashcam.Store {
 	t.Helper()
-	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	if opts.MinFreeBytes == 0 {
-		opts.MinFreeBytes = -1
+	opts.Store.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opts.Store.MinFreeBytes == 0 {
+		opts.Store.MinFreeBytes = -1
 	}
-	opts.BallastBytes = -1
-	opts.MemTableBytes = 4 << 20
+	opts.Store.BallastBytes = -1
+	opts.Store.MemTableBytes = 4 << 20
 	st, err := dashcam.Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -127,16 +128,16 @@ func TestStoredMetadataPaused(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	st = openTestStore(t, dir, dashcam.Options{MinFreeBytes: 1 << 62}) // paused: the disk is "full"
+	st = openTestStore(t, dir, dashcam.Options{Store: store.Options{MinFreeBytes: 1 << 62}}) // paused: the disk is "full"
 	defer st.Close()
 	if m, err = loadMetadata(st, httpd.ImageLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	g := m.Generation()
-	if err := m.PutMetadata(dev, httpd.DeviceMetadata{Alias: "after"}); !errors.Is(err, dashcam.ErrPaused) {
+	if err := m.PutMetadata(dev, httpd.DeviceMetadata{Alias: "after"}); !errors.Is(err, store.ErrPaused) {
 		t.Fatalf("PutMetadata while paused: %v", err)
 	}
-	if err := m.PutImage(dev, "image/png", []byte{1, 2, 3}); !errors.Is(err, dashcam.ErrPaused) {
+	if err := m.PutImage(dev, "image/png", []byte{1, 2, 3}); !errors.Is(err, store.ErrPaused) {
 		t.Fatalf("PutImage while paused: %v", err)
 	}
 	if md, _, _ := m.Metadata(dev); md.Alias != "before" || md.Image != "" || m.Generation() != g {

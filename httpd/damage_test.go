@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // TestStoreErrorAnswers checks that the answers for a store in trouble
@@ -28,13 +29,13 @@ func TestStoreErrorAnswers(t *testing.T) {
 		want    []string
 		not     []string
 	}{
-		{"disk full", dashcam.ErrPaused, storeTrouble{true, true, &dashcam.DiskFullError{Dir: "/d", Avail: 1 << 20, Want: 256 << 20}}, 503,
+		{"disk full", store.ErrPaused, storeTrouble{true, true, &store.DiskFullError{Dir: "/d", Avail: 1 << 20, Want: 256 << 20}}, 503,
 			[]string{"disk is nearly full", "free space", "resumes by itself"}, nil},
-		{"write failed", dashcam.ErrPaused, storeTrouble{true, false, fmt.Errorf("dashcam: write failed: %w", syscall.EIO)}, 503,
+		{"write failed", store.ErrPaused, storeTrouble{true, false, fmt.Errorf("dashcam: write failed: %w", syscall.EIO)}, 503,
 			[]string{"write to the disk failed", "input/output error", "retries", "check the disk"}, []string{"resumes by itself", "has room"}},
-		{"failed", fmt.Errorf("%w: dashcam: pebble: MANIFEST sync failed: EIO"+stack, dashcam.ErrFailed), storeTrouble{}, 503,
+		{"failed", fmt.Errorf("%w: dashcam: pebble: MANIFEST sync failed: EIO"+stack, store.ErrFailed), storeTrouble{}, 503,
 			[]string{"failed", "Restart ptpwatch", "MANIFEST sync failed"}, []string{"stack", ".go:", "\n"}},
-		{"damaged", &dashcam.CorruptionError{Dir: "/d", File: "000007.sst", Err: errors.New("crc32c checksum mismatch" + stack)}, storeTrouble{}, 500,
+		{"damaged", &store.CorruptionError{Dir: "/d", File: "000007.sst", Err: errors.New("crc32c checksum mismatch" + stack)}, storeTrouble{}, 500,
 			[]string{"damaged", "000007.sst", "checksum mismatch", "delete the damaged incident"}, []string{"stack", ".go:", "\n"}},
 		{"other", errors.New("boom" + stack), storeTrouble{}, 500, []string{"boom"}, []string{"stack", ".go:", "\n"}},
 	} {
@@ -96,12 +97,12 @@ func damagedCopy(t *testing.T, src *dashcam.Store, id uint64) *dashcam.Store {
 		if table == "" {
 			t.Fatal("the fixture store has no table")
 		}
-		st, err := dashcam.Open(dir, dashcam.Options{Logger: quietLog, MinFreeBytes: -1, BallastBytes: -1, MustExist: true})
+		st, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{Logger: quietLog, MinFreeBytes: -1, BallastBytes: -1, MustExist: true}})
 		if err != nil {
 			continue
 		}
 		if _, err := st.Incident(id); err == nil {
-			if err := st.ReadIncident(id, func(*dashcam.Frame) bool { return true }); errors.Is(err, dashcam.ErrCorrupt) {
+			if err := st.ReadIncident(id, func(*dashcam.Frame) bool { return true }); errors.Is(err, store.ErrCorrupt) {
 				t.Cleanup(func() { st.Close() })
 				return st
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // metaBackend is the fixture backend with a MetadataStore of its own.
@@ -79,8 +80,8 @@ func TestDeviceImageLimits(t *testing.T) {
 // pausedMetadata refuses every write as a paused dashcam store does.
 type pausedMetadata struct{ MetadataStore }
 
-func (pausedMetadata) PutMetadata(string, DeviceMetadata) error { return dashcam.ErrPaused }
-func (pausedMetadata) PutImage(string, string, []byte) error    { return dashcam.ErrPaused }
+func (pausedMetadata) PutMetadata(string, DeviceMetadata) error { return store.ErrPaused }
+func (pausedMetadata) PutImage(string, string, []byte) error    { return store.ErrPaused }
 
 type pausedBackend struct {
 	*fixtureBackend
@@ -95,7 +96,7 @@ func (b *pausedBackend) Dashcam() (*dashcam.Store, *dashcam.Recorder) { return b
 // refuses answers 503 with the reason, and says nothing was changed.
 func TestMetadataWhilePaused(t *testing.T) {
 	fb := shared(t)
-	st := openStore(t, dashcam.Options{MinFreeBytes: 1 << 62})
+	st := openStore(t, dashcam.Options{Store: store.Options{MinFreeBytes: 1 << 62}})
 	m := serveMem(t, Config{}, &pausedBackend{fb, st, pausedMetadata{NewMemoryMetadata()}}, memOpts{})
 	dev := fb.snap.Devices[0].ClockIdentity
 	checkError(t, m.send(t, "PUT", "/api/v1/devices/"+dev+"/metadata", `{"alias":"x"}`), 503, "nothing was changed", "disk is nearly full")

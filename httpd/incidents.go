@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // Dashcam is implemented by a Backend with a store (ptpwatch --data DIR).
@@ -68,7 +69,7 @@ func (s *Server) dashcamStore() (*dashcam.Store, *dashcam.Recorder, error) {
 // traces) go to the log, never into the answer.
 func (s *Server) storeError(st *dashcam.Store, err error, what string) error {
 	var t storeTrouble
-	if errors.Is(err, dashcam.ErrPaused) {
+	if errors.Is(err, store.ErrPaused) {
 		t.paused, t.diskFull, t.cause = st.Trouble()
 	}
 	return s.storeErrorFor(err, t, what)
@@ -88,11 +89,11 @@ func (s *Server) storeErrorFor(err error, t storeTrouble, what string) error {
 		return firstLine(e.Error())
 	}
 	switch {
-	case errors.Is(err, dashcam.ErrFailed):
+	case errors.Is(err, store.ErrFailed):
 		return errorf(fasthttp.StatusServiceUnavailable,
 			"%s: the dashcam store failed (%s) and stays off until ptpwatch restarts; capture continues in RAM. Restart ptpwatch; if the store fails again, check the disk (kernel log, SMART) and move the data directory aside",
 			what, why(err))
-	case errors.Is(err, dashcam.ErrPaused):
+	case errors.Is(err, store.ErrPaused):
 		paused, diskFull, cause := t.paused, t.diskFull, t.cause
 		switch {
 		case paused && diskFull:
@@ -105,12 +106,12 @@ func (s *Server) storeErrorFor(err error, t storeTrouble, what string) error {
 				what, why(cause))
 		}
 		return errorf(fasthttp.StatusServiceUnavailable, "%s: dashcam storage was paused by disk trouble and has just resumed; try again", what)
-	case errors.Is(err, dashcam.ErrCorrupt):
+	case errors.Is(err, store.ErrCorrupt):
 		s.log.Error("dashcam store damaged", "during", what, "err", err)
 		return errorf(fasthttp.StatusInternalServerError,
 			"%s: %s. What lies in the damaged part cannot be read; the rest of the store can. Export what you need, then delete the damaged incident (or, for damage outside incidents, stop ptpwatch and move the data directory aside)",
 			what, why(err))
-	case errors.Is(err, dashcam.ErrClosed):
+	case errors.Is(err, store.ErrClosed):
 		return errorf(fasthttp.StatusServiceUnavailable, "%s: the dashcam store is closed (ptpwatch is shutting down)", what)
 	}
 	s.log.Error("dashcam store error", "during", what, "err", err)

@@ -18,6 +18,7 @@ import (
 	"ptpwatch/state"
 	"ptpwatch/state/dashcam"
 	"ptpwatch/state/pipeline"
+	"ptpwatch/state/store"
 	"ptpwatch/xdp/replay"
 )
 
@@ -55,12 +56,12 @@ var quietLog = slog.New(slog.DiscardHandler)
 // ends (after the recorders started later have stopped).
 func openStore(t *testing.T, opts dashcam.Options) *dashcam.Store {
 	t.Helper()
-	opts.Logger = quietLog
-	if opts.MinFreeBytes == 0 {
-		opts.MinFreeBytes = -1
+	opts.Store.Logger = quietLog
+	if opts.Store.MinFreeBytes == 0 {
+		opts.Store.MinFreeBytes = -1
 	}
-	opts.BallastBytes = -1
-	opts.MemTableBytes = 4 << 20
+	opts.Store.BallastBytes = -1
+	opts.Store.MemTableBytes = 4 << 20
 	st, err := dashcam.Open(t.TempDir(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -430,7 +431,7 @@ func TestIncidentTrigger(t *testing.T) {
 	checkError(t, m.send(t, "POST", "/api/v1/incidents", strings.Repeat(" ", MaxTriggerBody+1)), 413)
 
 	// Disk trouble pauses the store: 503.
-	paused := openStore(t, dashcam.Options{MinFreeBytes: 1 << 62})
+	paused := openStore(t, dashcam.Options{Store: store.Options{MinFreeBytes: 1 << 62}})
 	prec := dashcam.NewRecorder(paused, fx.fb.buf, dashcam.RecorderOptions{Triggers: []state.EventType{}, HandoffBytes: 1 << 16})
 	runRecorder(t, prec)
 	pm := serveMem(t, Config{}, &dashcamBackend{fx.fb, paused, prec}, memOpts{})

@@ -20,7 +20,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // DeviceMetadata is what operators record about a device, keyed by its
@@ -513,7 +513,7 @@ func (s *Server) metadataError(err error, what string) error {
 		return errorf(le.Status, "%s: %s", what, le.Msg)
 	case errors.Is(err, ErrMetadataFull):
 		return errorf(fasthttp.StatusConflict, "%s: the metadata store holds its limit of %d devices", what, maxMemoryDevices)
-	case errors.Is(err, dashcam.ErrPaused), errors.Is(err, dashcam.ErrFailed), errors.Is(err, dashcam.ErrCorrupt), errors.Is(err, dashcam.ErrClosed):
+	case errors.Is(err, store.ErrPaused), errors.Is(err, store.ErrFailed), errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrClosed):
 		var t storeTrouble
 		if d, ok := s.b.(Dashcam); ok {
 			if st, _ := d.Dashcam(); st != nil {

@@ -264,7 +264,7 @@ func fmtSscan(s string, v *int) (int, error) { return fmt.Sscan(s, v) }
 // holding keys (the write-ahead log and files awaiting deletion aside).
 func (s *Store) tableBytes() uint64 {
 	s.Flush()
-	n, _ := s.estimate([]byte{0}, []byte{0xff})
+	n, _ := s.Estimate([]byte{0}, []byte{0xff})
 	return n
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"ptpwatch/state"
+	"ptpwatch/state/store"
 )
 
 // The corruption test: a store holding every kind of file (tables,
@@ -26,7 +27,7 @@ import (
 // are overwritten at one offset, and a child process (this test binary)
 // opens the copy, reads everything, writes and closes it. Each run must
 // end within corruptDeadline with either the data read back as it was,
-// or an error that names the damage (a *CorruptionError, or an Open error
+// or an error that names the damage (a *store.CorruptionError, or an Open error
 // naming the file); never a panic, never a hang.
 const (
 	corruptEnv      = "DASHCAM_CORRUPT_DIR"
@@ -76,7 +77,7 @@ func corruptTemplate(t *testing.T, dir string) {
 	if err := s.PutDevice("ec4670.fffe.00a101", []byte(`{"alias":"gm"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.syncWAL(); err != nil {
+	if err := s.SyncWAL(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
@@ -144,8 +145,7 @@ func TestCorruptChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("run by TestCorruption")
 	}
-	s, err := Open(dir, Options{Logger: quiet, MinFreeBytes: -1, BallastBytes: -1, MustExist: true,
-		OnDamage: func(err error) { fmt.Println("damage:", oneLine(err)) }})
+	s, err := Open(dir, Options{Store: store.Options{Logger: quiet, MinFreeBytes: -1, BallastBytes: -1, MustExist: true, OnDamage: func(err error) { fmt.Println("damage:", oneLine(err)) }}})
 	if err != nil {
 		fmt.Println("open:", oneLine(err))
 		return
@@ -155,7 +155,7 @@ func TestCorruptChild(t *testing.T) {
 		// Writing still works after reading.
 		if _, err := s.AppendEvent(state.Event{Type: state.CaptureTrouble, Detail: "after"}); err != nil {
 			rerr = fmt.Errorf("write: %w", err)
-		} else if err := s.syncWAL(); err != nil {
+		} else if err := s.SyncWAL(); err != nil {
 			rerr = fmt.Errorf("sync: %w", err)
 		}
 	}
@@ -165,7 +165,7 @@ func TestCorruptChild(t *testing.T) {
 	}
 	if rerr != nil {
 		kind := "other"
-		if errors.Is(rerr, ErrCorrupt) {
+		if errors.Is(rerr, store.ErrCorrupt) {
 			kind = "corrupt"
 		}
 		fmt.Printf("read: %s: %s\n", kind, oneLine(rerr))
@@ -323,7 +323,7 @@ func TestCorruption(t *testing.T) {
 // namesDamage reports whether an error line names a store file or says
 // the store is damaged.
 func namesDamage(l string) bool {
-	return corruptFileIn(strings.TrimPrefix(strings.TrimPrefix(l, "open: "), "read: corrupt: ")) != "" ||
+	return strings.Contains(l, ".blob") ||
 		strings.Contains(l, ".sst") || strings.Contains(l, ".log") || strings.Contains(l, "MANIFEST") ||
 		strings.Contains(l, "OPTIONS") || strings.Contains(l, "CURRENT") || strings.Contains(l, "damaged")
 }
@@ -385,7 +385,7 @@ func copyDir(t *testing.T, from, to string) {
 
 // TestDamagedIncident damages a data block of the table holding the first
 // incidents: opening works, the incident under the damage reads back with
-// a *CorruptionError naming the table and is marked damaged, the
+// a *store.CorruptionError naming the table and is marked damaged, the
 // incidents outside it stay readable, and the store keeps writing.
 func TestDamagedIncident(t *testing.T) {
 	tmpl := filepath.Join(t.TempDir(), "template")
@@ -413,7 +413,7 @@ func TestDamagedIncident(t *testing.T) {
 			t.Fatal(err)
 		}
 		var damage []error
-		s := openTest(t, dir, Options{OnDamage: func(err error) { damage = append(damage, err) }})
+		s := openTest(t, dir, Options{Store: store.Options{OnDamage: func(err error) { damage = append(damage, err) }}})
 		incs, err := s.Incidents()
 		if err != nil {
 			t.Fatal(err)
@@ -421,12 +421,12 @@ func TestDamagedIncident(t *testing.T) {
 		var bad, good []uint64
 		for _, inc := range incs {
 			err := s.ReadIncident(inc.ID, func(*Frame) bool { return true })
-			var ce *CorruptionError
+			var ce *store.CorruptionError
 			switch {
 			case err == nil:
 				good = append(good, inc.ID)
-			case errors.As(err, &ce) && errors.Is(err, ErrCorrupt):
-				if ce.File != table || ce.Incident != inc.ID || strings.Contains(err.Error(), "\n") {
+			case errors.As(err, &ce) && errors.Is(err, store.ErrCorrupt):
+				if ce.File != table || ce.Record != fmt.Sprintf("incident %d", inc.ID) || strings.Contains(err.Error(), "\n") {
 					t.Errorf("incident %d: %+v (%q)", inc.ID, ce, err)
 				}
 				bad = append(bad, inc.ID)
@@ -443,7 +443,7 @@ func TestDamagedIncident(t *testing.T) {
 		if _, err := s.AppendEvent(state.Event{Type: state.CaptureTrouble}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.syncWAL(); err != nil {
+		if err := s.SyncWAL(); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()

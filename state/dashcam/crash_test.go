@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"ptpwatch/xdp/source"
+
+	"ptpwatch/state/store"
 )
 
 // The crash test: a child process (this test binary, re-executed) replays
@@ -88,7 +90,7 @@ func TestCrashChild(t *testing.T) {
 	run, _ := strconv.Atoi(os.Getenv(crashRunEnv))
 	frames, ifaces := simFrames(t, crashFrames)
 	frames = crashSource(frames, run)
-	s, err := Open(dir, Options{Logger: quiet, MinFreeBytes: -1, BallastBytes: -1})
+	s, err := Open(dir, Options{Store: store.Options{Logger: quiet, MinFreeBytes: -1, BallastBytes: -1}})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(3)

@@ -1,9 +1,10 @@
 // Package dashcam keeps the evidence of timing incidents: dashcam
-// recordings around events, an optional continuous archive of every
-// frame, and the appliance's persistent state, in one Pebble store under
-// --data.
+// recordings around events and an optional continuous archive of every
+// frame, in the appliance's store (state/store) under --data.
 //
-// A [Store] is the database. A [Recorder] takes frames from the capture
+// A [Store] keeps incidents and the archive on top of a store.Store
+// ([New]; [Open] opens both), whose general records (device metadata,
+// settings, the event log) it gives access to. A [Recorder] takes frames from the capture
 // path (the pipeline's OnStored hook) and events from the model's
 // EventLog, records an [Incident] of the frames around each trigger and
 // archives every frame when asked. Incidents and archive ranges export as
@@ -39,18 +40,13 @@
 //
 // # Keys
 //
-// One byte of prefix per kind of record; integers big-endian so that
-// bytes.Compare order is numeric order, timestamps offset by 2^63 so that
-// negative times sort first.
+// Dashcam owns four of the store's key families (see the store's package
+// doc, "Keys"); integers big-endian, timestamps offset by 2^63.
 //
 //	'a' time(8) seq(8)   archive chunk: frames whose first was captured at time
 //	'f' id(8) seq(8)     incident frame chunk; seq = number of the incident's frames before it
 //	'i' id(8)            incident description (JSON, see Incident)
-//	'd' id 0x00 'm'      device metadata (opaque, JSON by convention)
-//	'd' id 0x00 'i'      device image: content type, 0x00, bytes
-//	'e' seq(8)           event log entry (JSON state.Event; Seq is the store's)
-//	'c' name             configuration override
-//	'm' name             the store's bookkeeping ("archive-floor", "interfaces")
+//	'm' name             bookkeeping ("archive-floor", "interfaces")
 //
 // # Values
 //
@@ -92,22 +88,13 @@
 //
 // # Disk trouble
 //
-// Every CheckInterval the store compares free space with MinFreeBytes; a
-// ballast file (BallastBytes) is deleted when a write nevertheless meets
-// ENOSPC, so that Pebble can finish it. Either way writing pauses:
-// OnTrouble is called, the Recorder counts what it cannot store (and marks
-// the incidents concerned incomplete), capture carries on in RAM, and
-// writes from the API fail with ErrPaused. When free space returns and
-// the ballast is back, writing resumes and OnRecovered is called.
-//
-// Other write failures (EIO from a failing disk) Pebble cannot continue
-// from: it reports them through its Logger's Fatalf and expects the
-// process to end. The store ends only Pebble's part instead (see
-// fatalLogger): it is marked failed, OnTrouble is called, every operation
-// returns ErrFailed without touching Pebble again, the Recorder keeps
-// draining its hand-off and counts frames lost, and capture carries on in
-// RAM. Opening the store again, at the next start, recovers what reached
-// the disk.
+// The store pauses writing when the disk is nearly full or a write fails,
+// and fails for good on an error Pebble cannot continue from (see the
+// store's package doc). Meanwhile the Recorder counts what it cannot
+// store (and marks the incidents concerned incomplete), keeps draining
+// its hand-off, and capture carries on in RAM. Damage the store reports
+// is checked against the incidents: those whose frames cannot all be
+// read back are marked (Incident.Damaged).
 //
 // # Concurrency
 //

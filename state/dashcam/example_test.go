@@ -12,13 +12,14 @@ import (
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/dashcam"
+	"ptpwatch/state/store"
 )
 
 // Record ten seconds around a manual trigger and export them as pcapng.
 func Example() {
 	dir, _ := os.MkdirTemp("", "dashcam")
 	defer os.RemoveAll(dir)
-	s, err := dashcam.Open(dir, dashcam.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MinFreeBytes: -1, BallastBytes: -1})
+	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MinFreeBytes: -1, BallastBytes: -1}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"ptpwatch/decode/pcapng"
+	"ptpwatch/state/store"
 )
 
 // Progress reports how far an export got.
@@ -80,7 +81,7 @@ func (s *Store) ExportRange(from, to int64, w io.Writer, progress func(Progress)
 	if to < maxInt64-chunkSpan {
 		hi = archiveBound(to + chunkSpan)
 	}
-	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return ExportStats{}, err
 	}
@@ -88,21 +89,21 @@ func (s *Store) ExportRange(from, to int64, w io.Writer, progress func(Progress)
 	for ok := it.First(); ok; ok = it.Next() {
 		v, err := it.ValueAndErr()
 		if err != nil {
-			return e.st, s.readErr(err)
+			return e.st, s.ReadErr(err)
 		}
 		_, first, last, err := chunkInfo(v)
 		if err != nil {
-			return e.st, s.readErr(err)
+			return e.st, s.ReadErr(err)
 		}
 		if last < from || first > to {
 			continue
 		}
 		if err := e.chunk(v, from, to); err != nil {
-			return e.st, s.readErr(err)
+			return e.st, s.ReadErr(err)
 		}
 	}
 	if err := it.Error(); err != nil {
-		return e.st, s.readErr(err)
+		return e.st, s.ReadErr(err)
 	}
 	return e.finish()
 }
@@ -258,14 +259,14 @@ func (s *Store) ReadIncident(id uint64, fn func(f *Frame) bool) error {
 // description (Incident.Damaged).
 func (s *Store) incidentRead(inc *Incident, fn func(f *Frame) bool) error {
 	err := s.incidentFrames(inc, fn)
-	if !isCorruption(err) {
+	if !store.IsCorruption(err) {
 		return err
 	}
-	err = s.readErr(err)
-	var ce *CorruptionError
-	if errors.As(err, &ce) && ce.Incident == 0 {
+	err = s.ReadErr(err)
+	var ce *store.CorruptionError
+	if errors.As(err, &ce) && ce.Record == "" {
 		c := *ce
-		c.Incident = inc.ID
+		c.Record = fmt.Sprintf("incident %d", inc.ID)
 		err = &c
 	}
 	if inc.Damaged == "" && !s.isRecording(inc.ID) {
@@ -283,11 +284,11 @@ func (s *Store) ReadRange(from, to int64, fn func(f *Frame) bool) error {
 	if to < maxInt64-chunkSpan {
 		hi = archiveBound(to + chunkSpan)
 	}
-	return s.readErr(s.readChunks(lo, hi, from, to, fn))
+	return s.ReadErr(s.readChunks(lo, hi, from, to, fn))
 }
 
 func (s *Store) readChunks(lo, hi []byte, from, to int64, fn func(f *Frame) bool) error {
-	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package dashcam
 
 import (
 	"encoding/binary"
-	"errors"
 
 	"ptpwatch/ring"
 )
@@ -33,10 +32,6 @@ const (
 	chkFirst   = 8  // int64 smallest record time
 	chkLast    = 16 // int64 largest record time
 )
-
-// errCorrupt reports a stored value that does not parse. Pebble checksums
-// every block, so it means a bug or a value written by a newer version.
-var errCorrupt = errors.New("dashcam: malformed frame chunk")
 
 // Frame is one stored frame as export and tests read it back.
 type Frame struct {

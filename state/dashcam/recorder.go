@@ -13,6 +13,7 @@ import (
 	"ptpwatch/decode"
 	"ptpwatch/ring"
 	"ptpwatch/state"
+	"ptpwatch/state/store"
 )
 
 // DefaultTriggers are the event types that start a recording unless
@@ -227,7 +228,7 @@ func NewRecorder(s *Store, buf *ring.Buffer, opts RecorderOptions) *Recorder {
 		scopeTags: map[string][]uint32{},
 		trig:      make(chan trigReq),
 		syncReq:   make(chan chan error),
-		batch:     s.db.NewBatchWithSize(1 << 20),
+		batch:     s.NewBatchWithSize(1 << 20),
 	}
 	r.arc.reset()
 	if opts.Archive {
@@ -543,7 +544,7 @@ func (r *Recorder) save(rec []byte) {
 	if t > r.now {
 		r.now, r.nowWall = t, r.wall
 	}
-	paused := r.s.paused.Load()
+	paused := r.s.isPaused()
 	if r.o.Archive {
 		if paused {
 			r.arcLost.Add(1)
@@ -631,7 +632,7 @@ func (r *Recorder) commit(sync bool) error {
 	if r.batch.Empty() {
 		return nil
 	}
-	err := r.s.write(r.batch, sync)
+	err := r.s.Write(r.batch, sync)
 	for _, a := range r.active {
 		if err == nil {
 			a.stored += a.queued
@@ -706,7 +707,7 @@ func (r *Recorder) housekeeping(idle bool) {
 	}
 	r.commit(false)
 	if r.dirty && r.wall-r.lastSync >= int64(r.o.SyncInterval) {
-		if err := r.s.syncWAL(); err == nil {
+		if err := r.s.SyncWAL(); err == nil {
 			r.dirty = false
 		}
 		r.lastSync = r.wall
@@ -737,7 +738,7 @@ func (r *Recorder) closeFinished() bool {
 			done = append(done, a)
 		}
 	}
-	if len(done) == 0 || r.s.paused.Load() {
+	if len(done) == 0 || r.s.isPaused() {
 		return false
 	}
 	for _, a := range done {
@@ -804,7 +805,7 @@ func (r *Recorder) syncAll() error {
 	if err := r.commit(false); err != nil {
 		return err
 	}
-	if err := r.s.syncWAL(); err != nil {
+	if err := r.s.SyncWAL(); err != nil {
 		return err
 	}
 	r.dirty = false
@@ -939,7 +940,7 @@ func (r *Recorder) startOrExtend(q trigReq) (uint64, error) {
 	}
 	from, to := tr.Time-int64(r.o.Pre), tr.Time+int64(r.o.Post)
 	if paused, perr := r.s.Paused(); paused {
-		return 0, errors.Join(ErrPaused, perr)
+		return 0, errors.Join(store.ErrPaused, perr)
 	}
 	for _, a := range r.active {
 		if from > a.inc.To || to < a.inc.From {
@@ -1076,7 +1077,7 @@ func (r *Recorder) backfill(a *recording, fresh func(t int64, scope uint32) bool
 		})
 		for b := page; len(b) > 0; {
 			n := recordLen(b)
-			if r.s.paused.Load() {
+			if r.s.isPaused() {
 				a.inc.Lost++
 			} else {
 				r.addTo(a, b[:n])

@@ -17,12 +17,12 @@ import (
 
 func openTest(t testing.TB, dir string, opts Options) *Store {
 	t.Helper()
-	opts.Logger = quiet
-	if opts.MinFreeBytes == 0 {
-		opts.MinFreeBytes = -1
+	opts.Store.Logger = quiet
+	if opts.Store.MinFreeBytes == 0 {
+		opts.Store.MinFreeBytes = -1
 	}
-	if opts.BallastBytes == 0 {
-		opts.BallastBytes = -1
+	if opts.Store.BallastBytes == 0 {
+		opts.Store.BallastBytes = -1
 	}
 	s, err := Open(dir, opts)
 	if err != nil {
@@ -270,9 +270,9 @@ func TestRecoverInterrupted(t *testing.T) {
 		putRecordHeader(rec, &m, 1, 10)
 		c.add(rec, 0)
 	}
-	b := s.db.NewBatch()
+	b := s.NewBatch()
 	b.Set(framesKey(nil, inc.ID, 0), c.value(), nil)
-	if err := s.write(b, true); err != nil {
+	if err := s.Write(b, true); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -349,54 +349,6 @@ func TestIngestNoAlloc(t *testing.T) {
 	}
 	if rec.Stats().Dropped == 0 {
 		t.Fatal("a full hand-off did not drop")
-	}
-}
-
-func TestKV(t *testing.T) {
-	dir := t.TempDir()
-	s := openTest(t, dir, Options{})
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(s.PutDevice("ec4670.fffe.00a101", []byte(`{"alias":"gm1"}`)))
-	must(s.PutDevice("8ca5a1.fffe.00b202", []byte(`{"alias":"gm2"}`)))
-	must(s.PutDevice("8ca5a1.fffe.00b202", nil))
-	must(s.PutDeviceImage("ec4670.fffe.00a101", "image/png", []byte("PNG")))
-	must(s.PutConfig("dashcam.pre", []byte("10s")))
-	for i := range 3 {
-		if _, err := s.AppendEvent(state.Event{Time: int64(i), Type: state.GrandmasterChanged, Scope: "x"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	s = openTest(t, dir, Options{EventsKept: 2})
-	defer s.Close()
-	devs, err := s.Devices()
-	must(err)
-	if len(devs) != 1 || string(devs["ec4670.fffe.00a101"]) != `{"alias":"gm1"}` {
-		t.Fatalf("devices %q", devs)
-	}
-	ct, img, ok, err := s.DeviceImage("ec4670.fffe.00a101")
-	if err != nil || !ok || ct != "image/png" || string(img) != "PNG" {
-		t.Fatalf("image %q %q %v %v", ct, img, ok, err)
-	}
-	cfg, err := s.Configs()
-	if err != nil || string(cfg["dashcam.pre"]) != "10s" || len(cfg) != 1 {
-		t.Fatalf("config %q %v", cfg, err)
-	}
-	seq, err := s.AppendEvent(state.Event{Type: state.MasterSilent})
-	if err != nil || seq != 4 {
-		t.Fatalf("event seq %d after restart, want 4 (%v)", seq, err)
-	}
-	if _, err := s.Retain(); err != nil {
-		t.Fatal(err)
-	}
-	evs, err := s.Events(0, 0)
-	if err != nil || len(evs) != 2 || evs[0].Seq != 3 || evs[1].Type != state.MasterSilent {
-		t.Fatalf("events %+v %v", evs, err)
 	}
 }
 

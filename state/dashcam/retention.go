@@ -2,33 +2,35 @@ package dashcam
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"sort"
 	"time"
+
+	"ptpwatch/state/store"
 )
 
 // RetainStats says what one retention pass deleted.
 type RetainStats struct {
 	Incidents    []uint64 // incidents deleted
 	ArchiveFloor int64    // archived frames captured before this are deleted (math.MinInt64: none)
-	Events       uint64   // event log entries deleted
 }
 
 // archiveEnd bounds every archive key from above.
-var archiveEnd = []byte{pfxArchive + 1}
+var _, archiveEnd = store.Archive.Span()
 
 // Retain applies the retention options once: incidents older than MaxAge,
 // archived frames older than ArchiveMaxAge, the oldest archived frames
 // beyond ArchiveMaxBytes, then the oldest of incidents and archive until
-// both fit in MaxBytes, and events beyond EventsKept. It deletes with
-// range deletions and never touches an incident being recorded. The
-// store's maintenance goroutine runs it every RetentionInterval.
+// both fit in MaxBytes. It deletes with range deletions and never touches
+// an incident being recorded. The store's maintenance goroutine runs it
+// every RetentionInterval. (The store trims its event log itself.)
 func (s *Store) Retain() (RetainStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := RetainStats{ArchiveFloor: s.arcFloor.Load()}
-	if s.paused.Load() {
-		return st, ErrPaused
+	if paused, _ := s.Paused(); paused {
+		return st, store.ErrPaused
 	}
 	var incs []Incident
 	if s.opts.MaxAge > 0 || s.opts.MaxBytes > 0 {
@@ -118,38 +120,29 @@ func (s *Store) Retain() (RetainStats, error) {
 		}
 	}
 	st.ArchiveFloor = s.arcFloor.Load()
-	// Event log entries.
-	if last := s.eventSeq.Load(); last > uint64(s.opts.EventsKept) {
-		keepFrom := last - uint64(s.opts.EventsKept) + 1
-		if k, ok, err := s.firstKey(eventKey(0), eventKey(keepFrom)); err != nil {
-			return st, err
-		} else if ok {
-			b := s.db.NewBatch()
-			_ = b.DeleteRange(eventKey(0), eventKey(keepFrom), nil)
-			err := s.write(b, false)
-			b.Close()
-			if err != nil {
-				return st, err
-			}
-			st.Events = keepFrom - binary.BigEndian.Uint64(k[1:])
-		}
-	}
 	return st, nil
+}
+
+// retain is Retain for the store's maintenance goroutine.
+func (s *Store) retain() {
+	if _, err := s.Retain(); err != nil && !errors.Is(err, store.ErrPaused) {
+		s.log.Warn("dashcam: retention failed", "err", err)
+	}
 }
 
 // archiveBytes estimates the disk space of the archive above the floor.
 func (s *Store) archiveBytes() uint64 {
-	n, _ := s.estimate(archiveBound(s.arcFloor.Load()), archiveEnd)
+	n, _ := s.Estimate(archiveBound(s.arcFloor.Load()), archiveEnd)
 	return n
 }
 
 // archiveFirst returns the key time of the oldest archive chunk kept.
 func (s *Store) archiveFirst() (int64, bool) {
-	k, ok, err := s.firstKey(archiveBound(s.arcFloor.Load()), archiveEnd)
+	k, ok, err := s.FirstKey(archiveBound(s.arcFloor.Load()), archiveEnd)
 	if err != nil || !ok || len(k) != 17 {
 		return 0, false
 	}
-	return keyTime(binary.BigEndian.Uint64(k[1:])), true
+	return store.KeyTime(binary.BigEndian.Uint64(k[1:])), true
 }
 
 // archiveCutFor returns the earliest time such that the archive from it
@@ -160,14 +153,14 @@ func (s *Store) archiveCutFor(keep uint64) int64 {
 	if !ok {
 		return floor
 	}
-	lastKey, ok, err := s.lastKey(pfxArchive)
+	lastKey, ok, err := s.LastKey(store.Archive)
 	if err != nil || !ok {
 		return floor
 	}
-	hi := keyTime(binary.BigEndian.Uint64(lastKey[1:])) + 1
+	hi := store.KeyTime(binary.BigEndian.Uint64(lastKey[1:])) + 1
 	for hi-lo > int64(time.Millisecond) {
 		mid := lo + (hi-lo)/2
-		n, _ := s.estimate(archiveBound(mid), archiveEnd)
+		n, _ := s.Estimate(archiveBound(mid), archiveEnd)
 		if n <= keep {
 			hi = mid
 		} else {
@@ -183,17 +176,17 @@ func (s *Store) cutArchive(t int64) error {
 	if t <= floor {
 		return nil
 	}
-	b := s.db.NewBatch()
+	b := s.NewBatch()
 	defer b.Close()
 	if err := b.DeleteRange(archiveBound(math.MinInt64), archiveBound(t), nil); err != nil {
 		return err
 	}
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], uint64(t))
-	if err := b.Set(nameKey(pfxMeta, "archive-floor"), v[:], nil); err != nil {
+	if err := b.Set(store.Meta.Name("archive-floor"), v[:], nil); err != nil {
 		return err
 	}
-	if err := s.write(b, true); err != nil {
+	if err := s.Write(b, true); err != nil {
 		return err
 	}
 	s.arcFloor.Store(t)

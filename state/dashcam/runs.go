@@ -33,7 +33,7 @@ type runCursor struct {
 // open positions c on frame start of incident id, or past the end.
 func (c *runCursor) open(s *Store, id, start, end uint64) error {
 	lo, hi := framesSpan(id)
-	it, err := s.newIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"ptpwatch/ring"
 	"ptpwatch/state"
+	"ptpwatch/state/store"
 	"ptpwatch/xdp/source"
 )
 
@@ -50,7 +51,7 @@ func countRange(t testing.TB, s *Store) (n uint64, first, last int64) {
 
 func TestArchiveRetention(t *testing.T) {
 	frames, _ := simFrames(t, 20000) // 86 s of capture
-	s := openTest(t, t.TempDir(), Options{MemTableBytes: 1 << 20})
+	s := openTest(t, t.TempDir(), Options{Store: store.Options{MemTableBytes: 1 << 20}})
 	defer s.Close()
 	rec := NewRecorder(s, nil, RecorderOptions{Archive: true, Triggers: []state.EventType{}, ChunkBytes: 16 << 10})
 	startRecorder(t, rec)
@@ -93,11 +94,11 @@ func TestArchiveRetention(t *testing.T) {
 	}
 	// Space comes back once Pebble compacts the deleted range away.
 	whole := func() uint64 {
-		n, _ := s.estimate(archiveBound(math.MinInt64), archiveEnd)
+		n, _ := s.Estimate(archiveBound(math.MinInt64), archiveEnd)
 		return n
 	}
 	before := whole()
-	if err := s.db.Compact(context.Background(), archiveBound(math.MinInt64), archiveEnd, false); err != nil {
+	if err := s.Compact(archiveBound(math.MinInt64), archiveEnd); err != nil {
 		t.Fatal(err)
 	}
 	if after := whole(); after > before*2/3 {
@@ -107,7 +108,7 @@ func TestArchiveRetention(t *testing.T) {
 
 func TestTotalRetention(t *testing.T) {
 	frames, ifaces := simFrames(t, 20000)
-	s := openTest(t, t.TempDir(), Options{MemTableBytes: 1 << 20})
+	s := openTest(t, t.TempDir(), Options{Store: store.Options{MemTableBytes: 1 << 20}})
 	defer s.Close()
 	// An interrupted recording that must never be deleted while it records.
 	keep := Incident{From: 0, To: 1, Created: 1}
@@ -179,11 +180,11 @@ func TestDiskFull(t *testing.T) {
 			q := newQuotaFS(40 << 20)
 			var troubles, recoveries atomic.Int32
 			var lastErr atomic.Value
-			opts := Options{fs: q, MinFreeBytes: tc.minFree, BallastBytes: 4 << 20, CheckInterval: 20 * time.Millisecond,
+			opts := Options{Store: store.Options{FS: q, MinFreeBytes: tc.minFree, BallastBytes: 4 << 20, CheckInterval: 20 * time.Millisecond,
 				MemTableBytes: 2 << 20, Logger: quiet,
 				OnTrouble:   func(err error) { lastErr.Store(err); troubles.Add(1) }, // the error first: the test waits on the count
 				OnRecovered: func() { recoveries.Add(1) },
-			}
+			}}
 			s, err := Open(dir, opts)
 			if err != nil {
 				t.Fatal(err)
@@ -200,8 +201,8 @@ func TestDiskFull(t *testing.T) {
 				}
 				return troubles.Load() > 0
 			})
-			if e, _ := lastErr.Load().(error); !errors.As(e, new(*DiskFullError)) {
-				t.Errorf("trouble %v, want a *DiskFullError", e)
+			if e, _ := lastErr.Load().(error); !errors.As(e, new(*store.DiskFullError)) {
+				t.Errorf("trouble %v, want a *store.DiskFullError", e)
 			}
 			if paused, _ := s.Paused(); !paused {
 				t.Error("not paused")
@@ -213,7 +214,7 @@ func TestDiskFull(t *testing.T) {
 			if rec.Stats().ArchiveLost <= lost0 {
 				t.Errorf("no frames counted lost while paused: %+v", rec.Stats())
 			}
-			if err := s.PutConfig("x", []byte("y")); !errors.Is(err, ErrPaused) {
+			if err := s.PutConfig("x", []byte("y")); !errors.Is(err, store.ErrPaused) {
 				t.Errorf("PutConfig while paused: %v", err)
 			}
 
@@ -255,7 +256,7 @@ func TestDiskFull(t *testing.T) {
 
 // TestWriteFault makes the disk refuse the write-ahead log (EIO) while
 // archiving. Pebble cannot go on from that, but the process must: the
-// store reports itself failed, its operations return ErrFailed instead of
+// store reports itself failed, its operations return store.ErrFailed instead of
 // hanging or ending the process, the recorder keeps taking frames
 // (counting them lost), and the store opens again afterwards with at
 // least what had been synced before the fault.
@@ -264,8 +265,7 @@ func TestWriteFault(t *testing.T) {
 	dir := t.TempDir()
 	q := newQuotaFS(1 << 40)
 	var trouble atomic.Value
-	opts := Options{fs: q, MinFreeBytes: -1, BallastBytes: -1, CheckInterval: 20 * time.Millisecond, Logger: quiet,
-		OnTrouble: func(err error) { trouble.Store(err) }}
+	opts := Options{Store: store.Options{FS: q, MinFreeBytes: -1, BallastBytes: -1, CheckInterval: 20 * time.Millisecond, Logger: quiet, OnTrouble: func(err error) { trouble.Store(err) }}}
 	s, err := Open(dir, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -303,8 +303,8 @@ func TestWriteFault(t *testing.T) {
 		rec.Sync(sctx)
 		scancel()
 	}
-	if err, _ := trouble.Load().(error); !errors.Is(err, ErrFailed) {
-		t.Errorf("trouble %v, want an error matching ErrFailed", err)
+	if err, _ := trouble.Load().(error); !errors.Is(err, store.ErrFailed) {
+		t.Errorf("trouble %v, want an error matching store.ErrFailed", err)
 	}
 	within := func(what string, fn func() error) error {
 		t.Helper()
@@ -318,15 +318,15 @@ func TestWriteFault(t *testing.T) {
 			return nil
 		}
 	}
-	for deadline := time.Now().Add(10 * time.Second); !s.failed.Load(); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); !s.Failed(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the store did not fail; trouble %v", trouble.Load())
 		}
 	}
-	if err := within("Incidents", func() error { _, err := s.Incidents(); return err }); !errors.Is(err, ErrFailed) {
+	if err := within("Incidents", func() error { _, err := s.Incidents(); return err }); !errors.Is(err, store.ErrFailed) {
 		t.Errorf("Incidents on a failed store: %v", err)
 	}
-	if err := within("PutConfig", func() error { return s.PutConfig("x", []byte("y")) }); !errors.Is(err, ErrFailed) {
+	if err := within("PutConfig", func() error { return s.PutConfig("x", []byte("y")) }); !errors.Is(err, store.ErrFailed) {
 		t.Errorf("PutConfig on a failed store: %v", err)
 	}
 	if paused, err := s.Paused(); !paused || err == nil {
@@ -344,7 +344,7 @@ func TestWriteFault(t *testing.T) {
 	}
 	cancel()
 	within("stopping the recorder", func() error { <-done; return nil })
-	if err := within("Close", s.Close); !errors.Is(err, ErrFailed) {
+	if err := within("Close", s.Close); !errors.Is(err, store.ErrFailed) {
 		t.Errorf("Close of a failed store: %v", err)
 	}
 
@@ -374,7 +374,7 @@ func TestWriteAfterClose(t *testing.T) {
 			defer wg.Done()
 			for {
 				_, err := s.AppendEvent(state.Event{Type: state.CaptureStarted, Time: time.Now().UnixNano()})
-				if errors.Is(err, ErrClosed) {
+				if errors.Is(err, store.ErrClosed) {
 					return
 				}
 				if err != nil {
@@ -391,7 +391,7 @@ func TestWriteAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg.Wait()
-	if _, err := s.AppendEvent(state.Event{Type: state.CaptureStopped, Time: 2}); !errors.Is(err, ErrClosed) {
-		t.Fatalf("AppendEvent after Close: %v, want ErrClosed", err)
+	if _, err := s.AppendEvent(state.Event{Type: state.CaptureStopped, Time: 2}); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("AppendEvent after Close: %v, want store.ErrClosed", err)
 	}
 }

@@ -1,4 +1,4 @@
-package dashcam
+package store
 
 import (
 	"bytes"
@@ -16,13 +16,13 @@ import (
 // write the disk refused, reported through Logger.Fatalf). The rest of the
 // process carries on without recording; what was written before is
 // recovered when the store is opened again.
-var ErrFailed = errors.New("dashcam: the store failed and must be reopened (restart ptpwatch)")
+var ErrFailed = errors.New("store: the store failed and must be reopened (restart ptpwatch)")
 
 // Pebble reports unrecoverable errors through its Logger's Fatalf and
 // expects the process to end there. An appliance must not lose its
 // capture for a disk fault, so fatalLogger ends only Pebble's part:
 //
-//   - in a goroutine of ours committing a batch (Store.write, syncWAL),
+//   - in a goroutine of ours committing a batch (Store.Write, SyncWAL),
 //     it panics with a pebbleFatal that the commit recovers into an error;
 //   - in one of Pebble's own goroutines it parks that goroutine for good,
 //     so that Pebble does not carry on in a state it did not plan for.
@@ -45,8 +45,8 @@ func (q fatalLogger) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	// The error keeps the first line: Pebble's reports may go on with
 	// stack traces, which belong in the log, not in API answers.
-	err := fmt.Errorf("dashcam: pebble: %s", firstLine(msg))
-	q.l.Error("dashcam: the store failed; recording stops until ptpwatch restarts", "err", msg)
+	err := fmt.Errorf("store: pebble: %s", firstLine(msg))
+	q.l.Error("store: the store failed; writing stops until ptpwatch restarts", "err", msg)
 	q.s.fail(err)
 	if _, ours := q.s.committers.Load(goroutineID()); ours {
 		panic(pebbleFatal{err})
@@ -106,7 +106,9 @@ func goroutineID() int64 {
 	return id
 }
 
-func (s *Store) newIter(o *pebble.IterOptions) (*pebble.Iterator, error) {
+// NewIter returns an iterator; bound it (IterOptions.LowerBound,
+// UpperBound) to the family it reads.
+func (s *Store) NewIter(o *pebble.IterOptions) (*pebble.Iterator, error) {
 	db, err := s.live()
 	if err != nil {
 		return nil, err
@@ -114,10 +116,15 @@ func (s *Store) newIter(o *pebble.IterOptions) (*pebble.Iterator, error) {
 	return db.NewIter(o)
 }
 
-func (s *Store) estimate(lo, hi []byte) (uint64, error) {
+// Estimate returns Pebble's estimate of the disk space of [lo, hi).
+func (s *Store) Estimate(lo, hi []byte) (uint64, error) {
 	db, err := s.live()
 	if err != nil {
 		return 0, err
 	}
 	return db.EstimateDiskUsage(lo, hi)
 }
+
+// Failed reports whether the store has failed: every operation returns
+// ErrFailed until it is opened again.
+func (s *Store) Failed() bool { return s.failed.Load() }
