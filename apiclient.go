@@ -35,9 +35,11 @@ func (c *apiClient) flags(fs *flag.FlagSet, apiUsage string) {
 	fs.BoolVar(&c.insecure, "insecure", false, "accept the appliance's self-signed HTTPS certificate")
 }
 
-// apiError is an answer other than 2xx, with the API's own explanation.
+// apiError is an answer other than 2xx, with its status code and the
+// API's own explanation. Callers branch on Code.
 type apiError struct {
-	Status  string
+	Code    int    // HTTP status code, such as http.StatusNotFound
+	Status  string // status line text, such as "404 Not Found"
 	Message string
 }
 
@@ -84,5 +86,5 @@ func (c *apiClient) do(method, path, contentType string, body io.Reader) (*http.
 	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var e struct{ Error string }
 	json.Unmarshal(reply, &e)
-	return nil, &apiError{Status: resp.Status, Message: e.Error}
+	return nil, &apiError{Code: resp.StatusCode, Status: resp.Status, Message: e.Error}
 }

@@ -156,7 +156,6 @@ type appliance struct {
 	pipe     *pipeline.Pipeline
 	buffer   *ring.Buffer
 	back     *backend
-	ctl      *control
 	srv      *httpd.Server
 	lostSeen map[string]uint64 // frames lost per interface and method, for Capture Trouble events
 	started  time.Time
@@ -193,13 +192,17 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
 
-	a.ctl = &control{a: a, cfg: cfg, desc: desc, ended: make(chan error, 1), src: src, gate: &gate{Source: src}}
-	defer a.ctl.close()
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
-		method: sourceKind(cfg), started: a.started, ctl: a.ctl, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
-	if live, ok := src.(*capture.Capture); ok {
-		a.back.live.Store(live)
+		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
+	var reopen func() (source.Source, error)
+	if _, live := src.(*capture.Capture); live {
+		reopen = func() (source.Source, error) { s, _, err := openSource(cfg, a.log, a.captureEvent); return s, err }
 	}
+	a.back.ctl = pipeline.NewController(a.pipe, src, desc, reopen, func(s source.Source) {
+		live, _ := s.(*capture.Capture)
+		a.back.live.Store(live)
+	})
+	defer a.back.ctl.Close()
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
 	if cfg.Storage.DataDir != "" {
 		st, err := a.openStorage(cfg)
@@ -263,7 +266,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		}
 		web.Wait()
 	}()
-	sup := newWebSupervisor(a.log.With("component", "httpd"), a.model.Events)
+	sup := httpd.NewSupervisor(a.log.With("component", "httpd"), a.model.Events)
 	var urls []any
 	if !hcfg.DisableHTTP {
 		ln, err := net.Listen("tcp", hcfg.Listen)
@@ -271,7 +274,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 			a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
 			return exitError
 		}
-		web.Go(func() { sup.run(webCtx, "HTTP", ln, srv.Serve) })
+		web.Go(func() { sup.Run(webCtx, "HTTP", ln, srv.Serve) })
 		urls = append(urls, "http", "http://"+ln.Addr().String()+"/")
 	}
 	if hcfg.TLS.Enabled {
@@ -280,7 +283,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 			a.log.Error("cannot listen for HTTPS", "addr", srv.TLSAddr(), "err", err)
 			return exitError
 		}
-		web.Go(func() { sup.run(webCtx, "HTTPS", ln, srv.ServeTLS) })
+		web.Go(func() { sup.Run(webCtx, "HTTPS", ln, srv.ServeTLS) })
 		urls = append(urls, "https", "https://"+ln.Addr().String()+"/")
 	}
 	if a.back.store != nil && len(urls) >= 2 {
@@ -288,7 +291,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	}
 
 	a.log.Info("ptpwatch started", append([]any{"source", desc, "shards", cfg.Model.Shards}, urls...)...)
-	if err := a.ctl.StartCapture(); err != nil {
+	if err := a.back.ctl.Start(); err != nil {
 		a.log.Error("cannot start capture", "err", err)
 		return exitError
 	}
@@ -300,7 +303,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 loop:
 	for {
 		select {
-		case err := <-a.ctl.ended:
+		case err := <-a.back.ctl.Ended():
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
 				code = exitError
@@ -326,7 +329,7 @@ loop:
 			}
 		}
 	}
-	a.ctl.StopCapture()
+	a.back.ctl.Stop()
 	a.model.Events.Unsubscribe(events)
 	wg.Wait()
 	a.dumpCounters("final")

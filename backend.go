@@ -35,9 +35,8 @@ type backend struct {
 	desc     string
 	method   string
 	started  time.Time
-	running  atomic.Bool
 	live     atomic.Pointer[capture.Capture] // nil unless capturing live
-	ctl      *control
+	ctl      *pipeline.Controller
 	meta     httpd.MetadataStore
 	store    *storage // nil without --data
 	settings *appSettings
@@ -51,8 +50,8 @@ var _ httpd.Backend = (*backend)(nil)
 var _ httpd.InterfaceLister = (*backend)(nil)
 var _ httpd.CaptureController = (*backend)(nil)
 
-func (b *backend) StartCapture() error                { return b.ctl.StartCapture() }
-func (b *backend) StopCapture() error                 { return b.ctl.StopCapture() }
+func (b *backend) StartCapture() error                { return b.ctl.Start() }
+func (b *backend) StopCapture() error                 { return b.ctl.Stop() }
 func (b *backend) MetadataStore() httpd.MetadataStore { return b.meta }
 func (b *backend) SettingsStore() httpd.SettingsStore { return b.settings }
 
@@ -115,7 +114,7 @@ type sourceStatus struct {
 }
 
 func (b *backend) CaptureStatus() any {
-	st := sourceStatus{Kind: b.method, Name: b.desc, Running: b.running.Load(),
+	st := sourceStatus{Kind: b.method, Name: b.desc, Running: b.ctl != nil && b.ctl.Running(),
 		Started: b.started.UTC().Format(time.RFC3339Nano), Interfaces: []string{}}
 	for _, i := range b.ifaces {
 		st.Interfaces = append(st.Interfaces, i.Name)

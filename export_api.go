@@ -40,7 +40,7 @@ func (a apiExport) Incident(id uint64) (dashcam.Incident, error) {
 	var inc dashcam.Incident
 	err := a.getJSON("/api/v1/incidents/"+strconv.FormatUint(id, 10), &inc)
 	var ae *apiError
-	if errors.As(err, &ae) && ae.Status == "404 Not Found" {
+	if errors.As(err, &ae) && ae.Code == http.StatusNotFound {
 		err = fmt.Errorf("%w: %v", dashcam.ErrNotFound, err)
 	}
 	return inc, err

@@ -60,7 +60,7 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 		return nil, fmt.Errorf("open dashcam store %s: %w", dir, err)
 	}
 	s := &storage{store: st}
-	if err := s.restoreEvents(a.model.Events, cfg.Model.EventLogSize); err != nil {
+	if err := st.RestoreEvents(a.model.Events, cfg.Model.EventLogSize); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -91,29 +91,6 @@ func seconds(n int) time.Duration {
 		return -1
 	}
 	return time.Duration(n) * time.Second
-}
-
-// restoreEvents puts the last n stored events back into the in-memory log,
-// so the event history survives a restart.
-func (s *storage) restoreEvents(log *state.EventLog, n int) error {
-	last := s.store.LastEventSeq()
-	after := uint64(0)
-	if last > uint64(n) {
-		after = last - uint64(n)
-	}
-	evs, err := s.store.Events(after, n)
-	if errors.Is(err, store.ErrCorrupt) {
-		// Damage is reported by the store (log and event); start with
-		// the history that could be read.
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read the stored event log: %w", err)
-	}
-	for _, e := range evs {
-		log.Add(e)
-	}
-	return nil
 }
 
 // recordAPI records in the store where this appliance serves its API

@@ -63,9 +63,20 @@ func TestCaptureControl(t *testing.T) {
 	if r.status != 200 || !strings.Contains(string(r.body), `"running":true`) {
 		t.Errorf("start: %d %s", r.status, r.body)
 	}
+	// A failure to start is the service's (503, with the reason); a start
+	// that conflicts with the capture's state is the client's (409).
 	b.startErr = errors.New("the replay has ended")
-	checkError(t, m.send(t, "POST", "/api/v1/capture/start", "", admin...), 409, "replay has ended")
+	checkError(t, m.send(t, "POST", "/api/v1/capture/start", "", admin...), 503, "replay has ended")
+	b.startErr = fmt.Errorf("start: %w", conflict("capture is already running"))
+	checkError(t, m.send(t, "POST", "/api/v1/capture/start", "", admin...), 409, "already running")
 }
+
+// conflict is an error that says it conflicts with the capture's state,
+// as state/pipeline's ErrRunning does.
+type conflict string
+
+func (e conflict) Error() string  { return string(e) }
+func (e conflict) Conflict() bool { return true }
 
 func TestInstanceFilters(t *testing.T) {
 	b := shared(t)

@@ -3,6 +3,7 @@ package httpd
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"sort"
@@ -223,7 +224,11 @@ func (s *Server) captureControl(c *call, start bool) error {
 		verb, do = "start", cc.StartCapture
 	}
 	if err := do(); err != nil {
-		return errorf(fasthttp.StatusConflict, "cannot %s the capture: %v", verb, err)
+		var c interface{ Conflict() bool }
+		if errors.As(err, &c) && c.Conflict() {
+			return errorf(fasthttp.StatusConflict, "cannot %s the capture: %v", verb, err)
+		}
+		return errorf(fasthttp.StatusServiceUnavailable, "cannot %s the capture: %v", verb, err)
 	}
 	s.log.Info("capture "+verb+" requested", "by", c.who, "remote", c.ctx.RemoteIP().String())
 	return writeJSON(c.ctx, captureBody{s.b.CaptureStatus(), s.b.Counters(), s.bufferStats()})

@@ -184,11 +184,13 @@ type InterfaceDrops struct {
 //
 // StopCapture stops reading frames (the model and the RAM capture buffer
 // keep what they hold); StartCapture resumes. Both return once the change
-// has taken effect and must be idempotent: stopping a stopped capture is
-// not an error. An error means the change could not be made (a replay that
-// has ended cannot start again, an interface is gone) and is shown to the
-// client with status 409. CaptureStatus should then report Running
-// accordingly.
+// has taken effect. An error that says it is a conflict (it has a method
+// Conflict() bool returning true, as state/pipeline's ErrRunning and
+// ErrStopped do: the capture already runs, or is already stopped) is
+// answered with 409; any other error means the change could not be made
+// (an interface fails to open, a replay that has ended cannot start
+// again) and is answered with 503 and the reason. CaptureStatus should
+// then report Running accordingly.
 type CaptureController interface {
 	StartCapture() error
 	StopCapture() error

@@ -1,4 +1,4 @@
-package main
+package httpd
 
 import (
 	"context"
@@ -8,16 +8,15 @@ import (
 	"net"
 	"time"
 
-	"ptpwatch/httpd"
 	"ptpwatch/state"
 )
 
-// webSupervisor keeps the web UI and API serving. A server that fails is
+// Supervisor keeps the web UI and API serving. A server that fails is
 // raised as a Web Server Failed event (which the appliance logs) and
 // started again on the same address after a pause, then raised as Web
 // Server Restarted; capture and recording go on meanwhile. Only failing
 // to listen at start-up is fatal, and that is the caller's.
-type webSupervisor struct {
+type Supervisor struct {
 	log    *slog.Logger
 	events *state.EventLog
 	// listen listens again on the address of a failed server.
@@ -28,23 +27,25 @@ type webSupervisor struct {
 	minDelay, maxDelay, stableAfter time.Duration
 }
 
-func newWebSupervisor(log *slog.Logger, events *state.EventLog) *webSupervisor {
-	return &webSupervisor{log: log, events: events,
+// NewSupervisor returns a supervisor that logs to log and raises its
+// events in events (nil: none).
+func NewSupervisor(log *slog.Logger, events *state.EventLog) *Supervisor {
+	return &Supervisor{log: log, events: events,
 		listen:   func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) },
 		minDelay: time.Second, maxDelay: 30 * time.Second, stableAfter: time.Minute}
 }
 
-// run serves ln with serve (Server.Serve or ServeTLS) until ctx ends or
+// Run serves ln with serve (Server.Serve or ServeTLS) until ctx ends or
 // the server is shut down, restarting it whenever it fails. name is
 // "HTTP" or "HTTPS", for the log and the events.
-func (w *webSupervisor) run(ctx context.Context, name string, ln net.Listener, serve func(net.Listener) error) {
+func (w *Supervisor) Run(ctx context.Context, name string, ln net.Listener, serve func(net.Listener) error) {
 	addr := ln.Addr().String()
 	subject := name + " " + addr
 	delay := w.minDelay
 	for {
 		start := time.Now()
 		err := serve(ln)
-		if ctx.Err() != nil || errors.Is(err, httpd.ErrServerClosed) {
+		if ctx.Err() != nil || errors.Is(err, ErrServerClosed) {
 			return
 		}
 		if err == nil {
@@ -74,7 +75,7 @@ func (w *webSupervisor) run(ctx context.Context, name string, ln net.Listener, s
 	}
 }
 
-func (w *webSupervisor) event(t state.EventType, subject, detail string) {
+func (w *Supervisor) event(t state.EventType, subject, detail string) {
 	if w.events != nil {
 		w.events.Add(state.Event{Time: time.Now().UnixNano(), Type: t, Subject: subject, Detail: detail})
 	}
