@@ -574,25 +574,26 @@ func (s *Store) Get(key []byte) ([]byte, bool, error) {
 // LastKey returns a copy of the largest key of family f.
 func (s *Store) LastKey(f Family) ([]byte, bool, error) {
 	lo, hi := f.Span()
-	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
-	if err != nil {
-		return nil, false, err
-	}
-	defer it.Close()
-	if !it.Last() {
-		return nil, false, it.Error()
-	}
-	return append([]byte(nil), it.Key()...), true, nil
+	return s.edgeKey(lo, hi, true)
 }
 
 // FirstKey returns a copy of the smallest key in [lo, hi).
-func (s *Store) FirstKey(lo, hi []byte) ([]byte, bool, error) {
+func (s *Store) FirstKey(lo, hi []byte) ([]byte, bool, error) { return s.edgeKey(lo, hi, false) }
+
+// edgeKey returns a copy of the largest (last) or smallest key in [lo, hi).
+func (s *Store) edgeKey(lo, hi []byte, last bool) ([]byte, bool, error) {
 	it, err := s.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return nil, false, err
 	}
 	defer it.Close()
-	if !it.First() {
+	ok := false
+	if last {
+		ok = it.Last()
+	} else {
+		ok = it.First()
+	}
+	if !ok {
 		return nil, false, it.Error()
 	}
 	return append([]byte(nil), it.Key()...), true, nil
