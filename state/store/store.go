@@ -146,6 +146,11 @@ type Store struct {
 	stop      chan struct{}
 	done      chan struct{}
 	closeOnce sync.Once
+	// writeMu is held for reading by every commit and for writing by
+	// Close, which sets closed: a layer still writing after Close (a
+	// recorder not yet stopped) gets ErrClosed, not Pebble's panic.
+	writeMu sync.RWMutex
+	closed  bool
 
 	failed     atomic.Bool // see fatalLogger
 	committers sync.Map    // goroutine ids inside a commit, see committing
@@ -293,6 +298,9 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.stop)
 		<-s.done
+		s.writeMu.Lock()
+		s.closed = true
+		s.writeMu.Unlock()
 		if s.failed.Load() {
 			s.closeDB()
 			err = ErrFailed
@@ -531,8 +539,13 @@ func (s *Store) maintain() {
 // Write commits b unless writing is paused. A failed commit pauses
 // writing. sync makes the commit durable before it returns. It returns
 // ErrFailed or ErrPaused without committing while the store has failed
-// or writing is paused.
+// or writing is paused, and ErrClosed after Close.
 func (s *Store) Write(b *pebble.Batch, sync bool) error {
+	s.writeMu.RLock()
+	defer s.writeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if s.failed.Load() {
 		return ErrFailed
 	}
@@ -643,6 +656,11 @@ func (s *Store) NewBatch() *pebble.Batch { return s.db.NewBatch() }
 
 // SyncWAL makes everything written so far durable.
 func (s *Store) SyncWAL() error {
+	s.writeMu.RLock()
+	defer s.writeMu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
 	if s.failed.Load() {
 		return ErrFailed
 	}
