@@ -541,26 +541,31 @@ func (s *Store) maintain() {
 // ErrFailed or ErrPaused without committing while the store has failed
 // or writing is paused, and ErrClosed after Close.
 func (s *Store) Write(b *pebble.Batch, sync bool) error {
-	s.writeMu.RLock()
-	defer s.writeMu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if s.failed.Load() {
-		return ErrFailed
-	}
-	if s.paused.Load() {
-		return ErrPaused
-	}
 	o := pebble.NoSync
 	if sync {
 		o = pebble.Sync
 	}
-	if err := s.committing(func() error { return b.Commit(o) }); err != nil {
+	return s.commit("write", func() error { return b.Commit(o) })
+}
+
+// commit runs fn, which commits to Pebble, unless the store is closed,
+// has failed or is paused; a failed commit pauses writing (what says why).
+func (s *Store) commit(what string, fn func() error) error {
+	s.writeMu.RLock()
+	defer s.writeMu.RUnlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.failed.Load():
+		return ErrFailed
+	case s.paused.Load():
+		return ErrPaused
+	}
+	if err := s.committing(fn); err != nil {
 		if s.failed.Load() {
 			return err
 		}
-		s.pause(fmt.Errorf("store: write failed: %w", err), isNoSpace(err))
+		s.pause(fmt.Errorf("store: %s failed: %w", what, err), isNoSpace(err))
 		return err
 	}
 	return nil
@@ -656,25 +661,7 @@ func (s *Store) NewBatch() *pebble.Batch { return s.db.NewBatch() }
 
 // SyncWAL makes everything written so far durable.
 func (s *Store) SyncWAL() error {
-	s.writeMu.RLock()
-	defer s.writeMu.RUnlock()
-	if s.closed {
-		return ErrClosed
-	}
-	if s.failed.Load() {
-		return ErrFailed
-	}
-	if s.paused.Load() {
-		return ErrPaused
-	}
-	if err := s.committing(func() error { return s.db.LogData([]byte("sync"), pebble.Sync) }); err != nil {
-		if s.failed.Load() {
-			return err
-		}
-		s.pause(fmt.Errorf("store: sync failed: %w", err), isNoSpace(err))
-		return err
-	}
-	return nil
+	return s.commit("sync", func() error { return s.db.LogData([]byte("sync"), pebble.Sync) })
 }
 
 // NewBatchWithSize returns a batch whose buffer starts at size bytes, for
