@@ -368,7 +368,8 @@ func (r *Recorder) trigger(ctx context.Context, q trigReq) (uint64, error) {
 }
 
 // Sync waits until the recorder has processed every frame handed over
-// before the call, closed the incidents whose window has passed and
+// before the call and every event its watched log received before the
+// call, closed the incidents whose window has passed and
 // written everything (synced).
 func (r *Recorder) Sync(ctx context.Context) error {
 	ch := make(chan error, 1)
@@ -434,6 +435,7 @@ func (r *Recorder) Run(ctx context.Context) error {
 			}
 			continue
 		case ch := <-r.syncReq:
+			events = r.pendingEvents(events)
 			ch <- r.syncAll()
 			continue
 		default:
@@ -459,8 +461,27 @@ func (r *Recorder) Run(ctx context.Context) error {
 				r.handleEvent(e)
 			}
 		case ch := <-r.syncReq:
+			events = r.pendingEvents(events)
 			ch <- r.syncAll()
 		case <-idle.C:
+		}
+	}
+}
+
+// pendingEvents handles the events already queued, so that Sync answers
+// for every event added to the log before it was called (select would
+// otherwise pick the sync request first as often as not). It returns nil
+// when the log closed the channel.
+func (r *Recorder) pendingEvents(events chan state.Event) chan state.Event {
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return nil
+			}
+			r.handleEvent(e)
+		default:
+			return events
 		}
 	}
 }
