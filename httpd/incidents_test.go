@@ -125,7 +125,7 @@ func newDashcamFixture(t *testing.T) *dashcamFixture {
 	manual := []state.EventType{}
 	doneStore, liveStore := openStore(t, dashcam.Options{}), openStore(t, dashcam.Options{})
 	recDone := dashcam.NewRecorder(doneStore, buf, dashcam.RecorderOptions{Triggers: manual, Archive: true,
-		Pre: 20 * time.Millisecond, Post: 20 * time.Millisecond, IdleClose: 50 * time.Millisecond,
+		Pre: 20 * time.Millisecond, Post: 20 * time.Millisecond, IdleClose: time.Second,
 		HandoffBytes: 1 << 20, ChunkBytes: 2 << 10})
 	recLive := dashcam.NewRecorder(liveStore, buf, dashcam.RecorderOptions{Triggers: manual,
 		Pre: time.Hour, Post: time.Hour, IdleClose: time.Hour, HandoffBytes: 1 << 20})
