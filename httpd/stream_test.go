@@ -269,7 +269,9 @@ func TestHubNeverBlocks(t *testing.T) {
 		}
 		clients = append(clients, c)
 	}
-	time.Sleep(20 * time.Millisecond) // the hub goroutine subscribes as it starts
+	// The hub goroutine subscribes as it starts: events added before
+	// that reach no one, and no client would fall behind.
+	waitFor(t, "the hub to subscribe to the event log", func() bool { return b.events.Subscribers() > 0 })
 	start := time.Now()
 	n := 3 * streamClientBuffer
 	for i := range n {

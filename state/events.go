@@ -271,6 +271,15 @@ func (l *EventLog) Subscribe(buffer int) chan Event {
 	return ch
 }
 
+// Subscribers returns how many channels Subscribe handed out are still
+// subscribed (for tests that must not add events before a subscriber is
+// listening).
+func (l *EventLog) Subscribers() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.subs)
+}
+
 // Unsubscribe stops delivery to ch and closes it.
 func (l *EventLog) Unsubscribe(ch chan Event) {
 	l.mu.Lock()
