@@ -427,3 +427,120 @@ func TestTwoMastersElectTheBetter(t *testing.T) {
 		t.Errorf("Master Silent %+v: yielding to a better master is not silence", got)
 	}
 }
+
+// roleExpiryCase is one case of TestRoleExpiry.
+type roleExpiryCase struct {
+	name    string
+	seconds int
+	second  func(n *testNet, s int)
+	device  decode.ClockIdentity
+	roles   []string // now
+	history []string // roles of RoleHistory, oldest first
+}
+
+// TestRoleExpiry checks that roles describe the present: evidence that
+// stopped more than the role window ago no longer makes a role, and the
+// role moves to the device's history with its time range.
+func TestRoleExpiry(t *testing.T) {
+	gm, a, b, c := port(1), port(2), port(3), port(4)
+	a2 := decode.PortIdentity{Clock: a.Clock, Port: 2}
+	cases := []roleExpiryCase{{
+		name:    "a boundary clock that announced itself grandmaster for two seconds is a boundary clock again",
+		seconds: 60,
+		second: func(n *testNet, s int) {
+			gmSecond(n, gm)
+			n.follow(a, gm, 0)
+			if s >= 10 && s < 12 { // failover: its master port announces itself
+				n.lead(a2, 1, a.Clock, 0, 248)
+			} else {
+				n.lead(a2, 1, gm.Clock, 1, 6)
+			}
+		},
+		device: a.Clock, roles: []string{"boundary clock"},
+		history: []string{"boundary clock", "grandmaster", "ordinary clock (follower)"},
+	}, {
+		name:    "a grandmaster that stopped holds no role; it was grandmaster",
+		seconds: 40,
+		second: func(n *testNet, s int) {
+			if s < 10 {
+				gmSecond(n, gm)
+			}
+		},
+		device: gm.Clock, roles: nil, history: []string{"grandmaster"},
+	}, {
+		name:    "still grandmaster within the window after its last Announce",
+		seconds: 25,
+		second: func(n *testNet, s int) {
+			if s < 10 {
+				gmSecond(n, gm)
+			}
+		},
+		device: gm.Clock, roles: []string{"grandmaster"}, history: nil,
+	}, {
+		name:    "a backup grandmaster that has followed for a minute is a follower",
+		seconds: 80,
+		second: func(n *testNet, s int) {
+			gmSecond(n, gm)
+			if s < 2 {
+				n.announce(a, 0, a.Clock, 0, 7)
+				return
+			}
+			if s >= 6 {
+				n.follow(a, gm, 0)
+			}
+		},
+		device: a.Clock, roles: []string{"ordinary clock (follower)"}, history: []string{"grandmaster"},
+	}, {
+		name:    "a management node polling every 16 s stays one between its queries",
+		seconds: 90,
+		second: func(n *testNet, s int) {
+			gmSecond(n, gm)
+			if s%16 == 0 {
+				n.management(c, 0, decode.ActionGet, decode.MgmtIDPortDataSet, nil)
+			}
+		},
+		device: c.Clock, roles: []string{"management node"}, history: nil,
+	}, {
+		name:    "a follower that stopped is no longer a follower",
+		seconds: 40,
+		second: func(n *testNet, s int) {
+			gmSecond(n, gm)
+			if s < 10 {
+				n.follow(b, gm, 0)
+			}
+		},
+		device: b.Clock, roles: nil, history: []string{"ordinary clock (follower)"},
+	}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newTestNet(t)
+			start := n.now
+			for s := 0; s < tc.seconds; s++ {
+				tc.second(n, s)
+				n.now += 1e9
+			}
+			snap := n.snapshot()
+			d := snap.device(tc.device)
+			if d == nil {
+				t.Fatalf("no device %s", tc.device)
+			}
+			var got, past []string
+			for _, r := range d.Roles {
+				got = append(got, r.Role)
+			}
+			for _, h := range d.RoleHistory {
+				past = append(past, h.Role)
+				if h.From < start || h.From > h.To || h.To > snap.Time {
+					t.Errorf("history span %+v out of order or range [%d, %d]", h, start, snap.Time)
+				}
+			}
+			t.Logf("roles %q, history %+v (from %d s)", got, d.RoleHistory, start/1e9)
+			if !slices.Equal(got, tc.roles) {
+				t.Errorf("roles %q, want %q", got, tc.roles)
+			}
+			if !slices.Equal(past, tc.history) {
+				t.Errorf("history %+v, want roles %q", d.RoleHistory, tc.history)
+			}
+		})
+	}
+}

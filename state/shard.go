@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"time"
 
@@ -128,8 +129,16 @@ type instanceState struct {
 	parentAt    int64
 	peers       [4]decode.PortIdentity
 	numPeers    uint8
-	ev          evidence
-	evAt        [numEvidence]int64
+	// ev holds every kind of evidence ever seen. Each kind is current
+	// while it keeps being seen (see evWindow); evAt is when its current
+	// spell began, evLast when it was last seen, evGap the usual interval
+	// between sightings. Lapsed spells move to evPast, a slice replaced
+	// (never modified) once published.
+	ev     evidence
+	evAt   [numEvidence]int64
+	evLast [numEvidence]int64
+	evGap  [numEvidence]int64
+	evPast []evidenceSpell
 	// Offset of this master's clock from the capture clock, from Sync
 	// (+Follow_Up) timestamps against capture time, not corrected for
 	// path delay.
@@ -334,15 +343,28 @@ func (s *Shard) setState(in *instanceState, st PortState, now int64) {
 	}
 }
 
+// mark records that in was seen doing e at now. Evidence that had lapsed
+// (unseen for longer than its window) starts a new spell, and the old one
+// becomes history: that allocates, but only when evidence comes back.
 func (s *Shard) mark(in *instanceState, e evidence, now int64) {
+	i := bits.TrailingZeros16(uint16(e))
 	if in.ev&e == 0 {
 		in.ev |= e
-		for i := 0; i < numEvidence; i++ {
-			if e == 1<<i {
-				in.evAt[i] = now
-			}
-		}
+		in.evAt[i], in.evLast[i] = now, now
+		return
 	}
+	switch d := now - in.evLast[i]; {
+	case d > in.evWindow(i):
+		in.lapse(i)
+		in.evAt[i], in.evGap[i] = now, 0
+	case d <= 0:
+		return
+	case in.evGap[i] == 0:
+		in.evGap[i] = d
+	default:
+		in.evGap[i] += (d - in.evGap[i]) / 8
+	}
+	in.evLast[i] = now
 }
 
 func addPeer(in *instanceState, p decode.PortIdentity) {

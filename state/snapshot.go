@@ -29,6 +29,11 @@ type instanceEvidence struct {
 	ev    evidence
 	evAt  [numEvidence]int64
 	state PortState
+	// For roles now and in the past (roles.go): when each kind of
+	// evidence was last seen, how long it stays current, lapsed spells.
+	evLast   [numEvidence]int64
+	evWindow [numEvidence]int64
+	past     []evidenceSpell
 }
 
 // Snapshot is a consistent copy of the whole model at one moment. It is
@@ -177,7 +182,9 @@ type Instance struct {
 
 // Role is an inferred device role with the evidence for it: Facts as data
 // (the API's "evidence", which clients word), Evidence the same in English
-// for Go callers (the command line, logs, tests).
+// for Go callers (the command line, logs, tests). Roles describe the
+// present: they rest on evidence seen within a role window (see
+// roleWindow) of the snapshot's time.
 type Role struct {
 	Role     string     `json:"role"`
 	Facts    []Evidence `json:"evidence"`
@@ -188,13 +195,24 @@ func newRole(name string, facts []Evidence) Role {
 	return Role{Role: name, Facts: facts, Evidence: texts(facts)}
 }
 
+// RoleSpan is a role a device held in the past, from the first to the
+// last capture time the evidence for it was seen (ns).
+type RoleSpan struct {
+	Role string `json:"role"`
+	From int64  `json:"from"`
+	To   int64  `json:"to"`
+}
+
 // Device is one clock.
 type Device struct {
 	ClockIdentity string   `json:"clockIdentity"`
 	Vendor        string   `json:"vendor,omitempty"`
 	Ports         []uint16 `json:"ports"`
 	Roles         []Role   `json:"roles"`
-	Instances     []string `json:"instances"` // "scope/portIdentity"
+	// RoleHistory lists the roles the device no longer holds (or held
+	// before, in an earlier span), oldest first.
+	RoleHistory []RoleSpan `json:"roleHistory"`
+	Instances   []string   `json:"instances"` // "scope/portIdentity"
 }
 
 // TreeNode is one node of a grandmaster → boundary clock → follower tree.
@@ -231,7 +249,7 @@ func (s *Shard) publish(fresh bool) {
 		for _, in := range sc.instances {
 			snap.instances = append(snap.instances, s.instanceView(in))
 			snap.evidence[in.key.Port.Clock] = append(snap.evidence[in.key.Port.Clock],
-				instanceEvidence{scope: sc.name, port: in.key.Port.Port, ev: in.ev, evAt: in.evAt, state: in.effectiveState()})
+				in.evidence())
 		}
 	}
 	s.published.Store(snap)
@@ -442,7 +460,7 @@ func (m *Model) Snapshot() *Snapshot {
 		out.Segments = append(out.Segments, Segment{Segment: id, Scopes: names})
 	}
 	sort.Slice(out.Segments, func(i, j int) bool { return out.Segments[i].Segment < out.Segments[j].Segment })
-	out.Devices = buildDevices(evidence, out.Instances)
+	out.Devices = buildDevices(evidence, out.Instances, out.Time)
 	markP2PFollowers(out)
 	out.Hierarchy = buildHierarchy(out)
 	return out
@@ -452,14 +470,14 @@ func (m *Model) Snapshot() *Snapshot {
 func (s *Snapshot) Series(scope string) *Series { return s.series[scope] }
 
 // buildDevices groups instances by clock and infers each device's roles
-// from what its instances were seen doing.
-func buildDevices(evidence map[decode.ClockIdentity][]instanceEvidence, instances []Instance) []Device {
+// from what its instances were seen doing: now, and in the past.
+func buildDevices(evidence map[decode.ClockIdentity][]instanceEvidence, instances []Instance, now int64) []Device {
 	byClock := map[string]*Device{}
 	var order []string
 	for _, in := range instances {
 		d := byClock[in.ClockIdentity]
 		if d == nil {
-			d = &Device{ClockIdentity: in.ClockIdentity}
+			d = &Device{ClockIdentity: in.ClockIdentity, RoleHistory: []RoleSpan{}}
 			byClock[in.ClockIdentity] = d
 			order = append(order, in.ClockIdentity)
 		}
@@ -478,7 +496,7 @@ func buildDevices(evidence map[decode.ClockIdentity][]instanceEvidence, instance
 			continue
 		}
 		d.Vendor = vendorOf(clock)
-		d.Roles = inferRoles(evs)
+		d.Roles, d.RoleHistory = deviceRoles(evs, now)
 	}
 	sort.Strings(order)
 	out := make([]Device, 0, len(order))
