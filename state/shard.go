@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"ptpwatch/decode"
@@ -81,9 +82,15 @@ type typeStats struct {
 	// Multicast and unicast streams of one port number their messages
 	// separately (a master serving negotiated unicast clients alongside
 	// its multicast ones), so each has its own sequence tracking.
-	seq       [2]seqTrack
-	gaps      uint64 // gap events
-	lost      uint64 // sequenceIds skipped
+	seq  [2]seqTrack
+	gaps uint64 // gap events
+	lost uint64 // sequenceIds skipped
+	// unobserved counts sequenceIds that went by while capture did not
+	// run (Model.CaptureGap): not seen, but not known to be lost.
+	unobserved uint64
+	// afterGap: the next message follows a capture gap, so the interval
+	// to the one before says nothing about the sender.
+	afterGap  bool
 	dups      uint64
 	reorders  uint64
 	lastTime  int64
@@ -100,6 +107,7 @@ type typeStats struct {
 type seqTrack struct {
 	last     uint16
 	seen     bool
+	afterGap bool // the next sequenceId follows a capture gap
 	lastTime int64
 }
 
@@ -181,6 +189,12 @@ type Shard struct {
 	devices   *deviceRegistry
 	now       int64
 	lastTick  int64
+	// Capture gaps (Model.CaptureGap): gaps is the model's count, gapsSeen
+	// the count this shard has re-baselined for, resumedAt the capture
+	// time it did so at; silence is judged from no earlier than that.
+	gaps      *atomic.Uint64
+	gapsSeen  uint64
+	resumedAt int64
 	published snapshotPointer
 	// seriesCopiedAt is when Publish last copied the scopes' series.
 	seriesCopiedAt time.Time
@@ -188,14 +202,40 @@ type Shard struct {
 	Frames uint64
 }
 
-func newShard(events *EventLog, devices *deviceRegistry) *Shard {
-	return &Shard{scopes: map[ScopeKey]*scopeState{}, instances: map[InstanceKey]*instanceState{}, events: events, devices: devices}
+func newShard(events *EventLog, devices *deviceRegistry, gaps *atomic.Uint64) *Shard {
+	return &Shard{scopes: map[ScopeKey]*scopeState{}, instances: map[InstanceKey]*instanceState{}, events: events, devices: devices,
+		gaps: gaps}
+}
+
+// resume re-baselines the shard after a capture gap, at capture time t
+// (its first frame or tick since): the silence timers restart at t, the
+// next sequenceId of every stream and the next interval of every message
+// type are not judged, and evidence current when capture stopped stays
+// current as if no time had passed. It runs once per gap, not per frame.
+func (s *Shard) resume(gaps uint64, t int64) {
+	s.gapsSeen = gaps
+	from, to := s.now, max(t, s.now)
+	s.resumedAt, s.lastTick = to, to
+	for _, in := range s.instances {
+		for _, ts := range in.types {
+			if ts != nil {
+				ts.afterGap = true
+				ts.seq[0].afterGap, ts.seq[1].afterGap = true, true
+			}
+		}
+		if from != 0 {
+			in.rebaseEvidence(from, to)
+		}
+	}
 }
 
 // Apply updates the model with one observation. It allocates only when it
 // meets a scope or instance for the first time.
 func (s *Shard) Apply(o *Observation) {
 	s.Frames++
+	if g := s.gaps.Load(); g != s.gapsSeen {
+		s.resume(g, o.Time)
+	}
 	if o.Time > s.now {
 		s.now = o.Time
 	}
@@ -411,7 +451,9 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 	default:
 		t.prevCount, t.secCount, t.sec = 0, 1, sec
 	}
-	if t.lastTime != 0 {
+	if t.afterGap {
+		t.afterGap = false
+	} else if t.lastTime != 0 {
 		gap := o.Time - t.lastTime
 		if gap >= 0 {
 			if t.meanGap == 0 {
@@ -440,8 +482,20 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 	// A stream that pauses for many intervals and comes back (a passive
 	// master taking over, a restarted clock, a unicast grant renewed) has
 	// not lost messages in between: its sequenceIds start afresh.
-	resumed := sq.seen && o.Time-sq.lastTime > max(int64(4*t.meanGap), 1e9)
+	elapsed := o.Time - sq.lastTime
+	resumed := sq.seen && elapsed > max(int64(4*t.meanGap), 1e9)
 	sq.lastTime = o.Time
+	if sq.afterGap {
+		// Capture did not run since the last one: what went by then
+		// was not observed, not lost (as many as the time allows: a
+		// stream that started afresh meanwhile numbers anew).
+		sq.afterGap = false
+		if d := o.Sequence - sq.last; sq.seen && d > 1 && d < 0x8000 && float64(d-1)*t.meanGap <= 2*float64(elapsed) {
+			t.unobserved += uint64(d - 1)
+		}
+		sq.last, sq.seen = o.Sequence, true
+		return
+	}
 	if !sq.seen || resumed {
 		sq.last, sq.seen = o.Sequence, true
 		return
@@ -551,7 +605,14 @@ func (s *Shard) electGrandmaster(sc *scopeState, now int64) {
 // Tick runs time-driven checks (silence) as of now, in capture time. Apply
 // calls it once per second of capture time; a live pipeline also calls it
 // when no frames arrive.
+//
+// Time in which capture did not run does not count: after a capture gap
+// (Model.CaptureGap) silence is judged from the shard's first frame or
+// tick since, as if every master had just been heard.
 func (s *Shard) Tick(now int64) {
+	if g := s.gaps.Load(); g != s.gapsSeen {
+		s.resume(g, now)
+	}
 	if now > s.now {
 		s.now = now
 	}
@@ -559,16 +620,16 @@ func (s *Shard) Tick(now int64) {
 	for _, sc := range s.scopes {
 		changed := false
 		for _, in := range sc.instances {
-			if t := in.types[decode.Sync]; t != nil && !in.syncSilent && !in.silent && now-t.lastTime > syncTimeout(t.logIntv) {
+			if t := in.types[decode.Sync]; t != nil && !in.syncSilent && !in.silent && now-max(t.lastTime, s.resumedAt) > syncTimeout(t.logIntv) {
 				// A master that stops Sync but keeps announcing still
 				// holds its followers, which then run free.
 				in.syncSilent = true
-				s.emit(now, MasterSilent, sc, in.name(), "", "", "no Sync for "+fmt.Sprint(time.Duration(now-t.lastTime).Round(time.Millisecond)))
+				s.emit(now, MasterSilent, sc, in.name(), "", "", "no Sync for "+fmt.Sprint(time.Duration(now-max(t.lastTime, s.resumedAt)).Round(time.Millisecond)))
 			}
 			if !in.hasAnnounce || in.silent {
 				continue
 			}
-			if now-in.announceAt > timeout(in.logAnnounce) {
+			if now-max(in.announceAt, s.resumedAt) > timeout(in.logAnnounce) {
 				in.silent = true
 				changed = true
 				switch {

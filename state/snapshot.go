@@ -121,17 +121,20 @@ type Scope struct {
 
 // TypeCounters describes one message type of one instance.
 type TypeCounters struct {
-	Count          uint64  `json:"count"`
-	PerSecond      uint32  `json:"perSecond"` // last whole second
-	SequenceGaps   uint64  `json:"sequenceGaps"`
-	SequenceLost   uint64  `json:"sequenceIdsMissing"`
-	Duplicates     uint64  `json:"duplicates"`
-	Reordered      uint64  `json:"reordered"`
-	LogInterval    int8    `json:"logMessageInterval"`
-	ExpectedNs     int64   `json:"expectedIntervalNs,omitempty"`
-	MeanIntervalNs float64 `json:"meanIntervalNs,omitempty"`
-	MinIntervalNs  int64   `json:"minIntervalNs,omitempty"`
-	MaxIntervalNs  int64   `json:"maxIntervalNs,omitempty"`
+	Count        uint64 `json:"count"`
+	PerSecond    uint32 `json:"perSecond"` // last whole second
+	SequenceGaps uint64 `json:"sequenceGaps"`
+	SequenceLost uint64 `json:"sequenceIdsMissing"`
+	// SequenceNotObserved counts sequenceIds sent while capture was
+	// stopped or losing frames (Model.CaptureGap): not seen, not lost.
+	SequenceNotObserved uint64  `json:"sequenceIdsNotObserved"`
+	Duplicates          uint64  `json:"duplicates"`
+	Reordered           uint64  `json:"reordered"`
+	LogInterval         int8    `json:"logMessageInterval"`
+	ExpectedNs          int64   `json:"expectedIntervalNs,omitempty"`
+	MeanIntervalNs      float64 `json:"meanIntervalNs,omitempty"`
+	MinIntervalNs       int64   `json:"minIntervalNs,omitempty"`
+	MaxIntervalNs       int64   `json:"maxIntervalNs,omitempty"`
 	// Compliant is false when the mean observed interval is more than 30 %
 	// away from the announced one.
 	Compliant *bool `json:"compliant,omitempty"`
@@ -335,7 +338,7 @@ func (s *Shard) instanceView(in *instanceState) Instance {
 		if ts == nil || ts.count == 0 {
 			continue
 		}
-		c := TypeCounters{Count: ts.count, SequenceGaps: ts.gaps, SequenceLost: ts.lost, Duplicates: ts.dups,
+		c := TypeCounters{Count: ts.count, SequenceGaps: ts.gaps, SequenceLost: ts.lost, SequenceNotObserved: ts.unobserved, Duplicates: ts.dups,
 			Reordered: ts.reorders, LogInterval: ts.logIntv, MeanIntervalNs: ts.meanGap, MinIntervalNs: ts.minGap,
 			MaxIntervalNs: ts.maxGap, LastSeen: ts.lastTime}
 		switch {
@@ -392,7 +395,17 @@ type Model struct {
 	shards  []*Shard
 	devices *deviceRegistry
 	seed    maphash.Seed
+	gaps    atomic.Uint64 // capture gaps so far (CaptureGap)
 }
+
+// CaptureGap tells the model that capture did not run, or lost frames,
+// until now: the stretch is a gap in what was observed, not a silence of
+// the network. Each shard re-baselines at the next frame or tick it sees
+// (silence timers restart, sequenceIds that went by count as not
+// observed rather than lost, roles' evidence does not age; see
+// Shard.Tick). Safe to call from any goroutine; the frame path only loads
+// a counter it sees change once per gap.
+func (m *Model) CaptureGap() { m.gaps.Add(1) }
 
 // NewModel returns a model with n shards (at least one).
 func NewModel(n int, events *EventLog) *Model {
@@ -404,7 +417,7 @@ func NewModel(n int, events *EventLog) *Model {
 	}
 	m := &Model{Events: events, devices: newDeviceRegistry(), seed: maphash.MakeSeed()}
 	for i := 0; i < n; i++ {
-		m.shards = append(m.shards, newShard(events, m.devices))
+		m.shards = append(m.shards, newShard(events, m.devices, &m.gaps))
 	}
 	return m
 }

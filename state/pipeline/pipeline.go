@@ -172,10 +172,16 @@ type shardWorker struct {
 
 // Run reads src until it ends (io.EOF, returning nil) or ctx is done
 // (returning ctx.Err()), and applies every PTP frame to the model. Only one
-// Run may drive a model at a time.
+// Run may drive a model at a time. Each Run begins with a capture gap
+// (state.Model.CaptureGap): the time since the previous Run ended, when
+// capture was stopped, is not counted as the network's silence.
 func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	var workers []*shardWorker
 	var wg sync.WaitGroup
+	// Whatever happened before this Run started was not captured by it:
+	// the model must not judge that time (silence, sequenceIds) against
+	// the network.
+	p.Model.CaptureGap()
 	p.start = time.Now()
 	p.lastCap.Store(0)
 	p.lastAt.Store(0)

@@ -35,7 +35,10 @@ import (
 // A reader more than StallAfter behind (how much later than its quickest
 // the newest frame it delivered arrives) raises a Capture Trouble event,
 // and another when it has caught up. Time in which capture does not run
-// (Run not running) is not judged at all: no ticks happen then.
+// (Run not running) is not judged at all: no ticks happen then, and each
+// Run starts with Model.CaptureGap, so that when capture resumes the
+// model judges silence and sequenceIds from the resume, not from the last
+// frame before the stop.
 
 // DefaultStallAfter is Pipeline.StallAfter's default.
 const DefaultStallAfter = 2 * time.Second
