@@ -93,6 +93,9 @@ func deviceRoles(evs []instanceEvidence, now int64) ([]Role, []RoleSpan) {
 		changed = changed || cur[i].ev != evs[i].ev || len(evs[i].past) > 0
 	}
 	roles := inferRoles(cur)
+	if roles == nil {
+		roles = []Role{} // none now: listed as [], not null
+	}
 	if !changed {
 		return roles, []RoleSpan{} // every kind of evidence ever seen is current
 	}

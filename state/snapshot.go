@@ -490,7 +490,7 @@ func buildDevices(evidence map[decode.ClockIdentity][]instanceEvidence, instance
 	for _, in := range instances {
 		d := byClock[in.ClockIdentity]
 		if d == nil {
-			d = &Device{ClockIdentity: in.ClockIdentity, RoleHistory: []RoleSpan{}}
+			d = &Device{ClockIdentity: in.ClockIdentity, Roles: []Role{}, RoleHistory: []RoleSpan{}}
 			byClock[in.ClockIdentity] = d
 			order = append(order, in.ClockIdentity)
 		}

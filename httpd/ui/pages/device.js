@@ -109,10 +109,12 @@ export function mount(root, params, _q, life) {
 
   function drawRoles() {
     if (!dev) { fill(roles, h('div.muted', 'No roles: the device is not in the model.')); return; }
-    if (!dev.roles.length) { fill(roles, h('div.muted', 'No role inferred yet.')); return; }
-    fill(roles, ...dev.roles.map((r) => h('div',
+    const now = dev.roles.length ? dev.roles.map((r) => h('div',
       h('span.chip.role', { dataset: { role: r.role } }, roleText(r.role)),
-      h('ul.evidence', r.evidence.map((e) => h('li', { dataset: { kind: e.kind } }, evidenceText(e)))))));
+      h('ul.evidence', r.evidence.map((e) => h('li', { dataset: { kind: e.kind } }, evidenceText(e)))))) : [h('div.muted', 'No role now: no recent evidence.')];
+    const past = dev.roleHistory || [];
+    fill(roles, ...now, past.length ? h('div#role-history', h('h3', 'Past roles'),
+      h('ul', past.map((r) => h('li', h('span.chip.role', { dataset: { role: r.role } }, roleText(r.role)), ` ${time(r.from)} – ${time(r.to)}`)))) : null);
   }
 
   function drawInstances(list) {
