@@ -162,12 +162,23 @@ export function debounce(f, ms) {
 // VirtualList shows rows of a large array, creating elements only for the
 // rows in view. Rows have a fixed height; render(item, index) returns one
 // row element.
+//
+// The rows are reachable by keyboard: one of them (the active row) is in
+// the tab order, the arrow keys, Page Up/Down, Home and End move the focus
+// between rows (scrolling as needed), and Enter or Space clicks the focused
+// row. key(item, index) names a row across redraws (default: its index) so
+// that the focus stays on the same item when the list changes under it;
+// onKey(event, item, index), when given, sees each key first and returns
+// true for the keys it handled.
 export class VirtualList {
-  constructor(container, { rowHeight = 22, render, onScrollEnd } = {}) {
+  constructor(container, { rowHeight = 22, render, onScrollEnd, key, onKey } = {}) {
     this.container = container;
     this.rowHeight = rowHeight;
     this.render = render;
     this.onScrollEnd = onScrollEnd;
+    this.key = key || ((_item, i) => i);
+    this.onKey = onKey;
+    this.activeKey = undefined;
     this.items = [];
     this.spacer = h('div.vl-spacer');
     this.rows = h('div.vl-rows');
@@ -177,6 +188,15 @@ export class VirtualList {
     this.last = -1;
     this.pending = false;
     container.addEventListener('scroll', () => this.schedule(false), { passive: true });
+    container.addEventListener('keydown', (ev) => this.keydown(ev));
+    container.addEventListener('focusin', (ev) => {
+      const r = ev.target.closest?.('[data-vi]');
+      if (r && this.rows.contains(r)) {
+        const i = Number(r.dataset.vi);
+        this.activeKey = this.key(this.items[i], i);
+        this.mark(r);
+      }
+    });
     this.resizeObs = new ResizeObserver(() => this.schedule(true));
     this.resizeObs.observe(container);
   }
@@ -205,6 +225,16 @@ export class VirtualList {
     requestAnimationFrame(() => { this.pending = false; this.draw(); });
   }
 
+  // activeIndex is the index of the active row, or -1.
+  activeIndex() {
+    if (this.activeKey === undefined) return -1;
+    for (let i = Math.max(0, this.first); i < this.last && i < this.items.length; i++) {
+      if (this.key(this.items[i], i) === this.activeKey) return i;
+    }
+    for (let i = 0; i < this.items.length; i++) if (this.key(this.items[i], i) === this.activeKey) return i;
+    return -1;
+  }
+
   draw() {
     const c = this.container;
     const n = this.items.length;
@@ -214,14 +244,74 @@ export class VirtualList {
     this.force = false;
     this.first = first;
     this.last = last;
+    const focused = this.rows.contains(document.activeElement) || document.activeElement === c;
     const frag = document.createDocumentFragment();
+    let tab = null;
+    let firstInView = null;
+    const top = Math.ceil(c.scrollTop / this.rowHeight);
     for (let i = first; i < last; i++) {
       const row = this.render(this.items[i], i);
       row.style.transform = `translateY(${i * this.rowHeight}px)`;
       row.style.height = this.rowHeight + 'px';
+      row.dataset.vi = i;
+      row.tabIndex = -1;
+      if (this.activeKey !== undefined && this.key(this.items[i], i) === this.activeKey) tab = row;
+      if (i >= top && !firstInView) firstInView = row;
       frag.append(row);
     }
     this.rows.replaceChildren(frag);
+    // One row is in the tab order: the active one, or else the first in view.
+    const stop = tab || firstInView;
+    if (stop) stop.tabIndex = 0;
+    // The container takes the focus while the active row is out of view.
+    c.tabIndex = stop ? -1 : 0;
+    if (focused) (tab || c).focus({ preventScroll: true });
+  }
+
+  mark(row) {
+    for (const r of this.rows.querySelectorAll('[data-vi][tabindex="0"]')) if (r !== row) r.tabIndex = -1;
+    row.tabIndex = 0;
+  }
+
+  // focusIndex moves the focus to row i, scrolling it into view.
+  focusIndex(i) {
+    const n = this.items.length;
+    if (!n) return;
+    i = Math.max(0, Math.min(n - 1, i));
+    this.activeKey = this.key(this.items[i], i);
+    const c = this.container;
+    const rh = this.rowHeight;
+    if (i * rh < c.scrollTop) c.scrollTop = i * rh;
+    else if ((i + 1) * rh > c.scrollTop + c.clientHeight) c.scrollTop = (i + 1) * rh - c.clientHeight;
+    this.force = true;
+    this.draw();
+    const row = this.rows.querySelector(`[data-vi="${i}"]`);
+    if (row) { this.mark(row); row.focus({ preventScroll: true }); }
+  }
+
+  keydown(ev) {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const row = ev.target.closest?.('[data-vi]');
+    const onRow = row && ev.target === row;
+    if (!onRow && ev.target !== this.container) return; // a control inside a row
+    let i = onRow ? Number(row.dataset.vi) : this.activeIndex();
+    if (this.onKey && onRow && this.onKey(ev, this.items[i], i)) { ev.preventDefault(); return; }
+    const page = Math.max(1, Math.floor(this.container.clientHeight / this.rowHeight) - 1);
+    if (i < 0) i = Math.ceil(this.container.scrollTop / this.rowHeight) - 1;
+    switch (ev.key) {
+      case 'ArrowDown': this.focusIndex(i + 1); break;
+      case 'ArrowUp': this.focusIndex(i - 1); break;
+      case 'PageDown': this.focusIndex(i + page); break;
+      case 'PageUp': this.focusIndex(i - page); break;
+      case 'Home': this.focusIndex(0); break;
+      case 'End': this.focusIndex(this.items.length - 1); break;
+      case 'Enter': case ' ':
+        if (!onRow) return;
+        row.click();
+        break;
+      default: return;
+    }
+    ev.preventDefault();
   }
 
   destroy() { this.resizeObs.disconnect(); }

@@ -32,6 +32,8 @@ export async function openHarness(argv) {
     // expectError lets url answer an HTTP error without failing the check.
     expectError(url) { expected.add(url); },
     async check(name, f) {
+      // UI_ONLY=text runs only the checks whose names contain text.
+      if (process.env.UI_ONLY && !name.includes(process.env.UI_ONLY)) return;
       const t0 = Date.now();
       const before = consoleErrors.length;
       try {

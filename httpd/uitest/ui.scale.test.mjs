@@ -59,15 +59,18 @@ await check('the device list draws only what is in view and scrolls through all 
   await shot('scale-device');
 });
 
-await check('the hierarchy shows a large fan-out in part and grows on request', async () => {
+await check('the hierarchy groups a large fan-out, draws only what is in view and finds the last follower', async () => {
   await go('/hierarchy');
   await page.selectOption('#hier-scope', SCOPE);
-  const more = page.locator('#hierarchy g.node.more').first();
-  await more.waitFor();
-  const n0 = await page.locator('#hierarchy g.node').count();
-  assert(n0 < 300, `${n0} nodes drawn for a scope of ${FOLLOWERS}+ ports`);
-  await more.click();
-  await page.waitForFunction((n) => document.querySelectorAll('#hierarchy g.node').length > n + 150, n0);
+  const group = page.locator('#hierarchy .trow[data-kind=group]').first();
+  await page.waitForFunction((n) => Number(document.querySelector('#hierarchy .trow[data-kind=group]')?.dataset.count) >= n, FOLLOWERS);
+  assert(await group.getAttribute('aria-expanded') === 'false', 'the large group starts open');
+  await group.click();
+  await page.locator('#hierarchy .trow[data-kind=group][aria-expanded=true]').waitFor();
+  const n = await page.locator('#hierarchy .trow').count();
+  assert(n < 200, `${n} rows drawn for a scope of ${FOLLOWERS}+ ports`);
+  await page.fill('#hier-search', LAST);
+  await page.locator(`#hierarchy .trow.match[data-port="${LAST}-1"]`).waitFor();
   await shot('scale-hierarchy');
 });
 

@@ -67,16 +67,21 @@ await check('device metadata can be edited', async () => {
 
 await check('hierarchy draws grandmaster, boundary clock and followers', async () => {
   await go('/hierarchy');
-  await page.locator(`#hierarchy g.node[data-port="${GM}-1"]`).first().waitFor();
-  const ports = await page.locator('#hierarchy g.node').evaluateAll((ns) => ns.map((n) => n.dataset.port));
+  await page.locator(`#hierarchy .trow[data-port="${GM}-1"]`).first().waitFor();
+  const ports = await page.locator('#hierarchy .trow[data-port]').evaluateAll((ns) => ns.map((n) => n.dataset.port));
   assert(ports.length >= 15, `only ${ports.length} nodes`);
-  // The grandmaster's followers hang off it.
+  // The grandmaster's followers hang off it: the grandmaster first.
   await page.selectOption('#hier-scope', SCOPE);
-  await page.waitForFunction((n) => document.querySelectorAll('#hierarchy g.node').length === n + 1, FOLLOWERS);
+  await page.waitForFunction((n) => document.querySelectorAll('#hierarchy .trow[data-port]').length === n + 1, FOLLOWERS);
+  const order = await page.locator('#hierarchy .trow').evaluateAll((rs) => rs.map((r) => r.dataset.port || r.dataset.kind));
+  assert(order[0] === 'scope' && order[1] === GM + '-1', 'order ' + order);
+  const levels = await page.locator('#hierarchy .trow[data-port]').evaluateAll((rs) => rs.map((r) => r.getAttribute('aria-level')));
+  assert(levels[0] === '2' && levels.slice(1).every((l) => l === '3'), 'levels ' + levels);
   await shot('hierarchy-scope');
   await page.selectOption('#hier-scope', '');
-  const edges = await page.locator('#hierarchy path.edge').count();
-  assert(edges >= ports.length - 6, `${edges} edges for ${ports.length} nodes`);
+  // Every port but the grandmasters says how its link to the parent was found.
+  const links = await page.locator('#hierarchy .trow[data-port][data-link]').count();
+  assert(links >= ports.length - 6, `${links} links for ${ports.length} nodes`);
   await shot('hierarchy');
 });
 
@@ -182,8 +187,8 @@ await check('renaming state terms changes the labels everywhere', async () => {
   await page.waitForFunction(() => fetch('/api/v1/settings').then((r) => r.json()).then((s) => s.slaveTerm === 'Secondary'));
   await shot('settings');
   await go('/hierarchy');
-  await page.locator(`#hierarchy g.node[data-port="${GM}-1"]`).first().waitFor();
-  const labels = await page.locator('#hierarchy tspan.state').allTextContents();
+  await page.locator(`#hierarchy .trow[data-port="${GM}-1"]`).first().waitFor();
+  const labels = await page.locator('#hierarchy .trow[data-port] .chip.state').allTextContents();
   assert(labels.includes('PRIMARY') && labels.includes('SECONDARY'), 'hierarchy labels: ' + [...new Set(labels)]);
   assert(!labels.includes('MASTER') && !labels.includes('SLAVE'), 'old labels remain: ' + [...new Set(labels)]);
   await shot('hierarchy-terms');
@@ -195,7 +200,7 @@ await check('renaming state terms changes the labels everywhere', async () => {
   const other = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page2 = await other.newPage();
   await page2.goto(base + '/hierarchy');
-  await page2.locator('#hierarchy tspan.state', { hasText: 'PRIMARY' }).first().waitFor();
+  await page2.locator('#hierarchy .trow .chip.state', { hasText: 'PRIMARY' }).first().waitFor();
   await other.close();
   await go('/devices/' + GM);
   await page.locator('#instances .chip.state', { hasText: 'PRIMARY' }).first().waitFor();

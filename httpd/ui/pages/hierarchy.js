@@ -1,104 +1,235 @@
 // Hierarchy: per scope, the tree from the grandmaster through boundary
-// clocks to the followers, drawn as SVG. Large fan-outs are shown in part
-// with a node that reveals more.
+// clocks to the followers, as an outline (an ARIA tree). The grandmaster
+// comes first; a port's followers are one group under it, collapsed when
+// there are many, and ports that have followers of their own (boundary
+// clocks) are listed before the group. A search shows the matching ports
+// with the path to them. Only the rows in view are drawn, so thousands of
+// followers cost no more than a few.
 
 import { navigate } from '../app.js';
 import { aliases, portName } from '../names.js';
 import { roleText, stateLabel } from '../words.js';
-import { h, stateColour, svg, fill } from '../util.js';
+import { h, num, stateColour, VirtualList, fill } from '../util.js';
 
-const W = 280; // node width
-const NH = 38; // node height
-const GAPX = 70;
-const GAPY = 8;
-const FIRST = 40; // children shown before a "more" node
-const STEP = 200; // children each click on "more" adds
+const ROW = 26; // row height
+const SMALL = 12; // followers listed without a group up to this many
 
 export function mount(root, _params, q, life) {
   let data = [];
   let text = '';
   let names = new Map();
-  const shown = new Map(); // node key → children shown
-  const scopeSel = h('select#hier-scope', { title: 'Scope' }, h('option', { value: '' }, 'All scopes'));
-  const count = h('span.count');
-  const box = h('div.hier#hierarchy');
-  root.append(h('div.toolbar', scopeSel, h('span.muted', 'Solid lines: measured links · dashed: reported or inferred · amber: into another scope'), h('span.grow'), count), box);
-  scopeSel.value = q.get('scope') || '';
+  // Open or closed by the user, by row key; the rest take their defaults
+  // (scopes and ports open, large groups closed).
+  const toggled = new Map();
+  let query = (q.get('q') || '').trim();
+  const scopeSel = h('select#hier-scope', { 'aria-label': 'Scope' }, h('option', { value: '' }, 'All scopes'));
+  const search = h('input#hier-search', { type: 'search', placeholder: 'Search ports: identity, name, role, state', 'aria-label': 'Search ports', value: query, size: 36 });
+  const expandAll = h('button#hier-expand', { type: 'button', title: 'Open every group' }, 'Expand all');
+  const collapseAll = h('button#hier-collapse', { type: 'button', title: 'Close every group of followers' }, 'Collapse groups');
+  const count = h('span.count#hier-count', { role: 'status' });
+  const body = h('div.tree-body', { role: 'tree', 'aria-label': 'PTP hierarchy' });
+  const box = h('div.hier#hierarchy', body);
+  root.append(h('div.toolbar', scopeSel, search, expandAll, collapseAll,
+    h('span.muted', 'Link to the parent: measured (from Delay_Req/Resp or Pdelay) or inferred · ', h('span.cross-note', '↗ other scope')),
+    h('span.grow'), count), box);
+  // The scope asked for in the URL, chosen once the list of scopes is there.
+  let scope = q.get('scope') || '';
 
-  scopeSel.addEventListener('change', () => {
-    history.replaceState(null, '', '/hierarchy' + (scopeSel.value ? '?scope=' + encodeURIComponent(scopeSel.value) : ''));
-    draw();
+  let rows = [];
+  const list = new VirtualList(body, {
+    rowHeight: ROW,
+    render: renderRow,
+    key: (r) => r.key,
+    onKey: treeKey,
+  });
+  life.own(() => list.destroy());
+
+  function setURL() {
+    const p = new URLSearchParams();
+    if (scope) p.set('scope', scope);
+    if (query) p.set('q', query);
+    const s = p.toString();
+    history.replaceState(null, '', '/hierarchy' + (s ? '?' + s : ''));
+  }
+
+  scopeSel.addEventListener('change', () => { scope = scopeSel.value; setURL(); build(); });
+  search.addEventListener('input', () => { query = search.value.trim(); setURL(); build(); });
+  expandAll.addEventListener('click', () => { toggled.clear(); for (const r of allGroups()) toggled.set(r, true); build(); });
+  collapseAll.addEventListener('click', () => {
+    toggled.clear();
+    for (const k of allGroups()) toggled.set(k, false);
+    build();
   });
 
-  function draw() {
-    const roots = data.filter((r) => !scopeSel.value || r.scope === scopeSel.value);
-    const g = svg('g', { transform: 'translate(12, 8)' });
-    let y = 0;
-    let maxX = 0;
-    let nodes = 0;
-    // place lays out node n at depth d; it returns the centre y.
-    function place(n, d, key, parent) {
+  // allGroups lists the keys of every group of followers.
+  function allGroups() {
+    const keys = [];
+    const walk = (n, path) => {
       const kids = n.children || [];
-      const limit = shown.get(key) || FIRST;
-      const vis = kids.slice(0, limit);
-      const x = d * (W + GAPX);
-      maxX = Math.max(maxX, x + W);
-      let cy;
-      const centres = [];
-      vis.forEach((c, i) => centres.push(place(c, d + 1, key + '/' + i, n)));
-      if (kids.length > limit) {
-        const my = y + NH / 2;
-        centres.push(my);
-        const more = svg('g', { class: 'node more', transform: `translate(${x + W + GAPX}, ${y})` });
-        more.append(svg('rect', { width: W, height: NH, rx: 4 }),
-          svg('text', { x: 10, y: 23 }, `+ ${kids.length - limit} more (show ${Math.min(STEP, kids.length - limit)})`));
-        more.addEventListener('click', () => { shown.set(key, limit + STEP); draw(); });
-        g.append(more);
-        edge(x + W, null, x + W + GAPX, my, 'inferred');
-        y += NH + GAPY;
-      }
-      if (centres.length) {
-        cy = (centres[0] + centres[centres.length - 1]) / 2;
+      const leaves = kids.filter((c) => !(c.children && c.children.length));
+      if (leaves.length > SMALL) keys.push('g:' + path);
+      for (const c of kids) if (c.children && c.children.length) walk(c, path + '/' + c.portIdentity);
+    };
+    for (const r of roots()) walk(r, r.scope + '/' + r.portIdentity);
+    return keys;
+  }
+
+  function roots() { return data.filter((r) => !scope || r.scope === scope); }
+
+  // words is what a search looks in for a port.
+  function words(n) {
+    return (n.portIdentity + ' ' + portName(names, n.portIdentity) + ' ' + roleText(n.role) + ' ' + stateLabel(n.portState) + ' ' + n.portState).toLowerCase();
+  }
+
+  // build flattens the open part of the trees into rows.
+  function build() {
+    const out = [];
+    const needle = query.toLowerCase();
+    let matches = 0;
+    let ports = 0;
+    // hits tells, for a node, whether it or a descendant matches.
+    const memo = new Map();
+    const hits = (n) => {
+      if (!needle) return true;
+      let v = memo.get(n);
+      if (v !== undefined) return v;
+      v = words(n).includes(needle);
+      if (v) matches++;
+      for (const c of n.children || []) if (hits(c)) v = true;
+      memo.set(n, v);
+      return v;
+    };
+    const isOpen = (key, def) => (needle ? true : (toggled.has(key) ? toggled.get(key) : def));
+    // Siblings are pushed with their set size and position for assistive
+    // technology.
+    const siblings = (items) => items.forEach((r, i) => { r.setsize = items.length; r.posinset = i + 1; });
+    function node(n, level, path, parent) {
+      ports++;
+      const key = 'n:' + path;
+      const kids = (n.children || []).filter(hits);
+      const branches = kids.filter((c) => c.children && c.children.length);
+      const leaves = kids.filter((c) => !(c.children && c.children.length)).sort(byConcern);
+      const r = { key, kind: 'node', level, n, parent, expandable: kids.length > 0 };
+      r.open = r.expandable && isOpen(key, true);
+      r.match = !!needle && words(n).includes(needle);
+      out.push(r);
+      if (!r.open) { ports += countPorts(n) - 1; return r; }
+      const items = [];
+      for (const c of branches) items.push(() => node(c, level + 1, path + '/' + c.portIdentity, n));
+      if (leaves.length > SMALL) {
+        items.push(() => group(n, leaves, level + 1, path));
       } else {
-        cy = y + NH / 2;
-        y += NH + GAPY;
+        for (const c of leaves) items.push(() => node(c, level + 1, path + '/' + c.portIdentity, n));
       }
-      node(n, x, cy - NH / 2, parent);
-      vis.forEach((c, i) => edge(x + W, cy, x + W + GAPX, centres[i], c.link === 'measured' ? '' : 'inferred', c.scope !== n.scope));
-      // edges to the "more" node start at the parent's centre
-      for (const p of g.querySelectorAll('path[data-pending]')) { p.setAttribute('d', curve(x + W, cy, x + W + GAPX, Number(p.dataset.pending))); p.removeAttribute('data-pending'); }
-      nodes++;
-      return cy;
+      const made = [];
+      for (const f of items) made.push(f());
+      siblings(made);
+      return r;
     }
-    function edge(x1, y1, x2, y2, cls, cross) {
-      const p = svg('path', { class: 'edge' + (cls ? ' ' + cls : '') + (cross ? ' cross' : '') });
-      if (y1 === null) p.dataset.pending = y2;
-      else p.setAttribute('d', curve(x1, y1, x2, y2));
-      g.prepend(p);
+    function group(parent, leaves, level, path) {
+      const key = 'g:' + path;
+      const states = new Map();
+      for (const c of leaves) states.set(c.portState, (states.get(c.portState) || 0) + 1);
+      const r = { key, kind: 'group', level, parent, leaves, states, expandable: true };
+      r.open = isOpen(key, false);
+      out.push(r);
+      if (!r.open) { ports += leaves.length; return r; }
+      const made = leaves.map((c) => node(c, level + 1, path + '/' + c.portIdentity, parent));
+      siblings(made);
+      return r;
     }
-    function node(n, x, top, parent) {
-      const clock = n.portIdentity.replace(/-\d+$/, '');
-      const alias = portName(names, n.portIdentity);
-      const e = svg('g', { class: 'node', transform: `translate(${x}, ${top})`, 'data-port': n.portIdentity, 'data-state': n.portState });
-      const title = svg('title', {}, `${n.portIdentity}\n${n.scope}\n${roleText(n.role)} · ${stateLabel(n.portState)}` + (n.link ? `\nlink to ${parent ? parent.portIdentity : 'parent'}: ${n.link}` : ''));
-      e.append(title,
-        svg('rect', { width: W, height: NH, rx: 4 }),
-        svg('rect', { width: 4, height: NH, rx: 1, class: 'stripe', style: 'fill:' + stateColour(n.portState) }),
-        svg('text', { x: 12, y: 15, class: alias ? '' : 'id' }, alias || n.portIdentity),
-        svg('text', { x: 12, y: 30, class: 'sub' }, (alias ? n.portIdentity + ' · ' : '') + roleText(n.role) + ' · ',
-          svg('tspan', { style: 'fill:' + stateColour(n.portState), class: 'state' }, stateLabel(n.portState))));
-      e.addEventListener('click', () => navigate('/devices/' + clock));
-      g.append(e);
+    const scopeRows = [];
+    for (const t of roots()) {
+      if (!hits(t)) continue;
+      const key = 's:' + t.scope;
+      const r = { key, kind: 'scope', level: 1, scope: t.scope, total: countPorts(t), expandable: true };
+      r.open = isOpen(key, true);
+      out.push(r);
+      scopeRows.push(r);
+      if (r.open) { const g = node(t, 2, t.scope + '/' + t.portIdentity, null); g.setsize = 1; g.posinset = 1; } else ports += r.total;
     }
-    for (const [i, r] of roots.entries()) {
-      g.append(svg('text', { class: 'scope-label', x: 0, y: y + 11 }, r.scope));
-      y += 18;
-      place(r, 0, String(i) + r.portIdentity, null);
-      y += 14;
+    siblings(scopeRows);
+    rows = out;
+    list.setItems(rows);
+    if (!data.length) fill(count, 'No hierarchy yet: no grandmaster has been seen.');
+    else if (needle) fill(count, `${num(matches)} matching port${matches === 1 ? '' : 's'}`);
+    else fill(count, `${num(scopeRows.length)} tree${scopeRows.length === 1 ? '' : 's'} · ${num(ports)} ports`);
+    body.setAttribute('aria-busy', 'false');
+  }
+
+  function toggle(r) {
+    if (!r.expandable) return;
+    toggled.set(r.key, !r.open);
+    build();
+  }
+
+  function renderRow(r) {
+    const e = h('div.trow', {
+      role: 'treeitem', 'aria-level': r.level, 'aria-setsize': r.setsize || 1, 'aria-posinset': r.posinset || 1,
+      'aria-expanded': r.expandable ? String(r.open) : null,
+      dataset: { key: r.key, kind: r.kind },
+      style: { paddingLeft: (r.level - 1) * 20 + 6 + 'px' },
+    });
+    const tw = h('span.tw', { 'aria-hidden': 'true' }, r.expandable ? (r.open ? '▾' : '▸') : '');
+    if (r.expandable) tw.addEventListener('click', (ev) => { ev.stopPropagation(); toggle(r); });
+    e.append(tw);
+    if (r.kind === 'scope') {
+      e.append(h('b.scope-name', { title: r.scope }, r.scope), h('span.muted', ` · ${num(r.total)} port${r.total === 1 ? '' : 's'}`));
+      e.addEventListener('click', () => toggle(r));
+      e.dataset.scope = r.scope;
+      return e;
     }
-    const s = svg('svg', { width: maxX + 30, height: y + 20, role: 'img', 'aria-label': 'PTP hierarchy' }, g);
-    fill(box, roots.length ? s : h('div.empty', { style: { padding: '20px' } }, 'No hierarchy yet: no grandmaster has been seen.'));
-    count.textContent = `${roots.length} tree${roots.length === 1 ? '' : 's'} · ${nodes} ports drawn`;
+    if (r.kind === 'group') {
+      const parentName = portName(names, r.parent.portIdentity) || r.parent.portIdentity;
+      const st = [...r.states.entries()].sort((a, b) => b[1] - a[1]).map(([s, n]) => h('span.chip.state', { style: { '--c': stateColour(s) }, 'data-state': s }, `${num(n)} ${stateLabel(s)}`));
+      e.append(h('span', `${num(r.leaves.length)} ports following ${parentName}`), ...st);
+      e.dataset.count = r.leaves.length;
+      e.addEventListener('click', () => toggle(r));
+      return e;
+    }
+    const n = r.n;
+    const alias = portName(names, n.portIdentity);
+    e.dataset.port = n.portIdentity;
+    e.dataset.state = n.portState;
+    if (n.link) e.dataset.link = n.link;
+    if (r.match) e.classList.add('match');
+    e.title = `${n.portIdentity}\n${n.scope}\n${roleText(n.role)} · ${stateLabel(n.portState)}` + (n.link ? `\nlink to ${r.parent ? r.parent.portIdentity : 'parent'}: ${n.link}` : '');
+    e.append(...[
+      h('span.stripe', { style: { background: stateColour(n.portState) }, 'aria-hidden': 'true' }),
+      alias ? h('b.alias', alias) : null,
+      h('span.id', n.portIdentity),
+      h('span.role', roleText(n.role)),
+      h('span.chip.state', { style: { '--c': stateColour(n.portState) } }, stateLabel(n.portState)),
+      n.link ? h('span.link.' + (n.link === 'measured' ? 'measured' : 'inferred'), n.link) : null,
+      r.parent && r.parent.scope !== n.scope ? h('span.cross', { title: 'The link leads into another scope: ' + n.scope }, '↗ ' + n.scope) : null,
+    ].filter(Boolean));
+    e.addEventListener('click', () => navigate('/devices/' + n.portIdentity.replace(/-\d+$/, '')));
+    return e;
+  }
+
+  // treeKey adds the tree's keys to the list's: Right opens or moves to the
+  // first child, Left closes or moves to the parent, Enter opens a port's
+  // device or opens and closes a group, * opens the siblings.
+  function treeKey(ev, r, i) {
+    if (!r) return false;
+    switch (ev.key) {
+      case 'ArrowRight':
+        if (r.expandable && !r.open) toggle(r);
+        else if (r.expandable) list.focusIndex(i + 1);
+        return true;
+      case 'ArrowLeft':
+        if (r.expandable && r.open) { toggle(r); return true; }
+        for (let j = i - 1; j >= 0; j--) if (rows[j].level < r.level) { list.focusIndex(j); break; }
+        return true;
+      case 'Enter':
+        if (r.kind === 'node') navigate('/devices/' + r.n.portIdentity.replace(/-\d+$/, ''));
+        else toggle(r);
+        return true;
+      case ' ':
+        if (r.expandable) toggle(r);
+        return true;
+    }
+    return false;
   }
 
   async function load() {
@@ -112,21 +243,33 @@ export function mount(root, _params, q, life) {
       names = m;
       if (!changed) return;
       data = JSON.parse(t);
-      const scopes = [...new Set(data.map((r) => r.scope))].sort();
-      const cur = scopeSel.value;
+      // Grandmasters of the domain-0-like scopes first, each tree in scope order.
+      data.sort((a, b) => a.scope.localeCompare(b.scope));
+      const scopes = [...new Set(data.map((r) => r.scope))];
       fill(scopeSel, h('option', { value: '' }, 'All scopes'), scopes.map((s) => h('option', { value: s }, s)));
-      scopeSel.value = cur;
-      draw();
+      scopeSel.value = scope;
+      build();
     } catch (err) {
-      count.textContent = 'error: ' + err.message;
+      fill(count, 'error: ' + err.message);
     }
   }
 
+  body.setAttribute('aria-busy', 'true');
   load();
   life.every(5000, load);
 }
 
-function curve(x1, y1, x2, y2) {
-  const mx = (x1 + x2) / 2;
-  return `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
+// byConcern orders followers: ports in unusual states first, then by
+// identity.
+const usual = new Set(['SLAVE']);
+function byConcern(a, b) {
+  const ua = usual.has(a.portState) ? 1 : 0;
+  const ub = usual.has(b.portState) ? 1 : 0;
+  return ua - ub || (a.portIdentity < b.portIdentity ? -1 : a.portIdentity > b.portIdentity ? 1 : 0);
+}
+
+function countPorts(n) {
+  let k = 1;
+  for (const c of n.children || []) k += countPorts(c);
+  return k;
 }
