@@ -38,6 +38,10 @@ func TestUI(t *testing.T) {
 		// With a store, so that incidents are recorded.
 		runBrowserChecks(t, chromium, "ui.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
 	})
+	// Accessibility: axe-core on every page in both themes, and the keyboard.
+	t.Run("a11y", func(t *testing.T) {
+		runBrowserChecks(t, chromium, "ui.a11y.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
+	})
 	// The live views under a busy stream: 2,000 more followers, some 16,000
 	// frames in 2 s.
 	t.Run("2000-followers", func(t *testing.T) {
@@ -100,23 +104,29 @@ func ensureChromium(t *testing.T) string {
 	return chromiumPath
 }
 
-// ensurePlaywright installs playwright-core into node_modules from
-// package-lock.json when it is not there yet.
+// ensurePlaywright installs playwright-core and @axe-core/playwright into
+// node_modules from package-lock.json when they are not there yet.
 func ensurePlaywright(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("node is missing: apt-get install -y nodejs npm")
 	}
-	if _, err := os.Stat("node_modules/playwright-core/package.json"); err == nil {
+	installed := true
+	for _, p := range []string{"playwright-core", "@axe-core/playwright"} {
+		if _, err := os.Stat(filepath.Join("node_modules", p, "package.json")); err != nil {
+			installed = false
+		}
+	}
+	if installed {
 		return
 	}
 	if _, err := exec.LookPath("npm"); err != nil {
 		t.Skip("npm is missing: apt-get install -y npm")
 	}
-	t.Log("installing playwright-core (npm ci)")
+	t.Log("installing playwright-core and @axe-core/playwright (npm ci)")
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("cannot install playwright-core with npm: %v\n%s", err, tail(out))
+		t.Skipf("cannot install the browser-test packages with npm: %v\n%s", err, tail(out))
 	}
 }
 

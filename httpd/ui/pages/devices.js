@@ -27,12 +27,14 @@ export function mount(root, _params, q, life) {
   const search = h('input#dev-search', { type: 'search', placeholder: 'Search identity, alias, vendor, model, location, role…', size: 44, value: q.get('q') || '' });
   const roleSel = h('select#dev-role', { title: 'Role' }, h('option', { value: '' }, 'All roles'));
   const count = h('span.count');
+  // Column headers sort by mouse and by keyboard (Tab to one, Enter or Space).
   const head = h('div.head', columns.map((c) => h('div.sortable' + (c.num ? '.num' : ''), {
-    dataset: { key: c.key },
+    dataset: { key: c.key }, role: 'button', tabindex: 0, title: 'Sort by ' + c.label,
     onclick: () => {
       sort = { key: c.key, desc: sort.key === c.key ? !sort.desc : false };
       apply();
     },
+    onkeydown: (ev) => { if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); ev.currentTarget.click(); } },
   }, c.label)));
   const body = h('div');
   const grid = h('div.vgrid#device-list', { style: { '--cols': '150px minmax(90px, 1fr) minmax(110px, 1.2fr) minmax(80px, 1fr) minmax(80px, 1fr) minmax(200px, 2.4fr) 54px 74px' } }, head, body);
@@ -68,6 +70,8 @@ export function mount(root, _params, q, life) {
     for (const e of head.children) {
       e.classList.toggle('sorted', e.dataset.key === sort.key);
       e.classList.toggle('desc', e.dataset.key === sort.key && sort.desc);
+      e.setAttribute('aria-pressed', String(e.dataset.key === sort.key));
+      e.setAttribute('aria-label', e.title + (e.dataset.key === sort.key ? (sort.desc ? ', sorted descending' : ', sorted ascending') : ''));
     }
     list.setItems(shown);
     count.textContent = shown.length === all.length ? `${num(all.length)} devices` : `${num(shown.length)} of ${num(all.length)} devices`;

@@ -10,11 +10,25 @@ import { bytes, h, messageTypes, num, svg, time, toast, typeChip, typeColour, ag
 const WINDOW = 300; // seconds of history in the chart
 
 export function mount(root, _params, _q, life) {
-  const capture = h('section.panel#capture');
+  // The capture panel's toolbar is built once and updated in place, so
+  // that its buttons keep the keyboard focus while the rest is redrawn
+  // every second.
+  const capPill = h('span.pill');
+  const capName = h('span.muted.ellipsis');
+  const startBtn = h('button#cap-start', { onclick: () => control('start'), title: 'Resume reading frames' }, 'Start');
+  const stopBtn = h('button#cap-stop', { onclick: () => control('stop'), title: 'Stop reading frames; the model and buffer keep what they hold' }, 'Stop');
+  const clearBtn = h('button.danger#cap-clear', { onclick: clearBuffer, title: 'Empty the RAM capture buffer' }, 'Clear buffer');
+  const capBody = h('div');
+  const capture = h('section.panel#capture',
+    h('div.toolbar', h('h2', { style: { margin: 0 } }, 'Capture'), capPill, capName, startBtn, stopBtn, clearBtn), capBody);
   const chartBox = h('div');
   const scopeSel = h('select#chart-scope', { title: 'Scope shown in the chart' }, h('option', { value: '' }, 'All scopes'));
-  const legend = h('div.legend');
-  const chart = h('section.panel#rates', h('div.toolbar', h('h2', { style: { margin: 0 } }, 'Packets per second by type'), h('span.grow'), scopeSel), chartBox, legend);
+  const legend = h('div.legend', { role: 'group', 'aria-label': 'Message types shown in the chart' });
+  const logBox = h('input#chart-log', { type: 'checkbox' });
+  logBox.checked = localStorage.getItem('ptpwatch.chartLog') === '1';
+  logBox.addEventListener('change', () => { localStorage.setItem('ptpwatch.chartLog', logBox.checked ? '1' : '0'); drawChart(); });
+  const chart = h('section.panel#rates', h('div.toolbar', h('h2', { style: { margin: 0 } }, 'Packets per second by type'), h('span.grow'),
+    h('label.inline', { title: 'A logarithmic vertical axis: slow types stay visible beside fast ones' }, logBox, 'log scale'), scopeSel), chartBox, legend);
   const scopes = h('div.scopes#scopes');
   root.append(
     h('div.grid.cols-2', capture, chart),
@@ -75,17 +89,16 @@ export function mount(root, _params, _q, life) {
     }
     const stat = (k, v, bad) => h('div.stat' + (bad ? '.bad' : ''), h('div.v', v), h('div.k', k));
     const pct = b && b.limit ? (100 * b.bytes) / b.limit : 0;
-    fill(capture, 
-      h('div.toolbar',
-        h('h2', { style: { margin: 0 } }, 'Capture'),
-        h('span.pill.' + (src.running ? 'ok' : 'warn'), src.running ? 'running' : 'stopped'),
-        h('span.muted.ellipsis', { title: src.name || '' }, (src.name || '') + (src.interfaces && src.interfaces.length ? ' · ' + src.interfaces.join(', ') : '')),
-        // Start and Stop are enabled only when they apply (and not while
-        // one is under way).
-        h('button#cap-start', { onclick: () => control('start'), title: 'Resume reading frames', disabled: busy || !!src.running }, 'Start'),
-        h('button#cap-stop', { onclick: () => control('stop'), title: 'Stop reading frames; the model and buffer keep what they hold', disabled: busy || !src.running }, 'Stop'),
-        h('button.danger#cap-clear', { onclick: clearBuffer, title: 'Empty the RAM capture buffer', disabled: busy || !b }, 'Clear buffer'),
-      ),
+    capPill.className = 'pill ' + (src.running ? 'ok' : 'warn');
+    capPill.textContent = src.running ? 'running' : 'stopped';
+    capName.title = src.name || '';
+    capName.textContent = (src.name || '') + (src.interfaces && src.interfaces.length ? ' · ' + src.interfaces.join(', ') : '');
+    // Start and Stop are enabled only when they apply (and not while one
+    // is under way).
+    startBtn.disabled = busy || !!src.running;
+    stopBtn.disabled = busy || !src.running;
+    clearBtn.disabled = busy || !b;
+    fill(capBody,
       h('div.stats',
         stat('received', num(c.received)), stat('decoded', num(c.decoded)), stat('not PTP', num(c.notPTP)),
         stat('truncated', num(c.truncated), c.truncated > 0), stat('malformed', num(c.malformed), c.malformed > 0),
@@ -201,15 +214,22 @@ export function mount(root, _params, _q, life) {
       }
     }
     for (const t of present) if (!hidden.has(t)) for (const v of series[t]) ymax = Math.max(ymax, v);
-    ymax = niceMax(ymax);
+    const log = logBox.checked;
+    ymax = log ? Math.pow(10, Math.ceil(Math.log10(ymax))) : niceMax(ymax);
     const x = (i) => pad.l + (i / (span - 1)) * (width - pad.l - pad.r);
-    const y = (v) => pad.t + (1 - v / ymax) * (height - pad.t - pad.b);
+    // On the log scale 0 sits at the bottom with 1 (log10(1 + v)).
+    const frac = log ? (v) => Math.log10(1 + v) / Math.log10(1 + ymax) : (v) => v / ymax;
+    const y = (v) => pad.t + (1 - frac(v)) * (height - pad.t - pad.b);
     const g = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Packets per second by message type' });
-    for (let i = 0; i <= 4; i++) {
-      const v = (ymax * i) / 4;
+    const ticks = log
+      ? [0, ...Array.from({ length: Math.round(Math.log10(ymax)) + 1 }, (_, k) => Math.pow(10, k))]
+      : [0, 1, 2, 3, 4].map((i) => (ymax * i) / 4);
+    for (const v of ticks) {
       g.append(svg('line', { class: 'axis', x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v) }));
-      g.append(svg('text', { x: pad.l - 5, y: y(v) + 3, 'text-anchor': 'end' }, num(Math.round(v))));
+      g.append(svg('text', { x: pad.l - 5, y: y(v) + 3, 'text-anchor': 'end', class: 'tick' }, num(Math.round(v))));
     }
+    // The unit of the vertical axis (the horizontal one's labels carry theirs).
+    g.append(svg('text', { x: pad.l + 4, y: pad.t + 9, class: 'unit', 'data-axis': 'y' }, 'pkt/s' + (log ? ', log scale' : '')));
     const step = span > 120 ? 60 : 15;
     for (let back = 0; back < span; back += step) {
       const i = span - 1 - back;
@@ -224,12 +244,16 @@ export function mount(root, _params, _q, life) {
       g.append(svg('polyline', { points: pts.join(' '), fill: 'none', style: 'stroke:' + typeColour(t), 'stroke-width': 1.5, 'data-type': t }));
     }
     fill(chartBox, g);
+    const focusedType = legend.contains(document.activeElement) ? document.activeElement.dataset.type : null;
     fill(legend, ...messageTypes.filter((t) => present.has(t)).map((t) => {
       const last = series[t][span - 1] || series[t][span - 2] || 0;
-      return h('label' + (hidden.has(t) ? '.off' : ''), {
+      return h('button.legend-item' + (hidden.has(t) ? '.off' : ''), {
+        type: 'button', 'aria-pressed': String(!hidden.has(t)), title: (hidden.has(t) ? 'Show ' : 'Hide ') + t, dataset: { type: t },
         onclick: () => { hidden.has(t) ? hidden.delete(t) : hidden.add(t); drawChart(); },
-      }, h('i', { style: { background: typeColour(t) } }), `${t} ${num(last)}/s`);
+      }, h('i', { style: { background: typeColour(t) }, 'aria-hidden': 'true' }), `${t} ${num(last)} pkt/s`);
     }));
+    // The legend is redrawn with the chart: the focused toggle keeps the focus.
+    if (focusedType) legend.querySelector(`[data-type="${focusedType}"]`)?.focus({ preventScroll: true });
   }
 
   life.own(live.on('summary', (s) => {
@@ -243,7 +267,7 @@ export function mount(root, _params, _q, life) {
     drawChart();
     loadHistory(s);
   }));
-  if (!lastSummary) capture.append(h('p.loading', 'Waiting for the live summary…'));
+  if (!lastSummary) capBody.append(h('p.loading', 'Waiting for the live summary…'));
 
 }
 

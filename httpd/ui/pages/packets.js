@@ -262,7 +262,7 @@ export function mount(root, _params, q, life) {
   function showDetail(p) {
     const bytes = hexToBytes(p.hex);
     const fields = []; // {el, off, len, ancestors}
-    const treeEl = h('div.tree#field-tree', h('ul', p.fields.map((f) => fieldNode(f, fields, []))));
+    const treeEl = h('div.tree#field-tree', h('ul', { role: 'tree', 'aria-label': 'Decoded fields' }, p.fields.map((f) => fieldNode(f, fields, []))));
     const hexEl = hexDump(bytes);
     const byteEls = hexEl.querySelectorAll('[data-i]');
     const hexSpans = new Array(bytes.length);
@@ -278,18 +278,15 @@ export function mount(root, _params, q, life) {
         for (const e of [hexSpans[i], ascSpans[i]]) if (e) { e.classList.add(cls); lit.push(e); }
       }
     }
-    treeEl.addEventListener('mouseover', (ev) => {
-      const f = ev.target.closest('.f');
-      if (!f) return;
+    // A field lights its bytes and a byte its fields, under the mouse or
+    // the keyboard focus alike.
+    function fromField(f) {
       clear();
       f.classList.add('hl');
       lit.push(f);
       light(Number(f.dataset.off), Number(f.dataset.len), 'hl');
-    });
-    treeEl.addEventListener('mouseleave', clear);
-    hexEl.addEventListener('mouseover', (ev) => {
-      const b = ev.target.closest('[data-i]');
-      if (!b) return;
+    }
+    function fromByte(b) {
       const i = Number(b.dataset.i);
       clear();
       // The innermost fields covering the byte: the shortest, all of them
@@ -301,14 +298,63 @@ export function mount(root, _params, q, life) {
       for (const f of best) {
         f.el.classList.add('hl');
         lit.push(f.el);
-        for (const a of f.ancestors) a.classList.remove('closed');
+        for (const a of f.ancestors) { a.classList.remove('closed'); a.querySelector('.f').setAttribute('aria-expanded', 'true'); }
       }
       if (best.length) {
         light(best[0].off, best[0].len, 'hl');
         best[0].el.scrollIntoView({ block: 'nearest' });
       }
+    }
+    const onField = (ev) => { const f = ev.target.closest('.f'); if (f) fromField(f); };
+    const onByte = (ev) => { const b = ev.target.closest('.b[data-i]'); if (b) fromByte(b); };
+    treeEl.addEventListener('mouseover', onField);
+    treeEl.addEventListener('focusin', onField);
+    treeEl.addEventListener('mouseleave', () => { if (!treeEl.contains(document.activeElement)) clear(); });
+    treeEl.addEventListener('focusout', (ev) => { if (!treeEl.contains(ev.relatedTarget)) clear(); });
+    hexEl.addEventListener('mouseover', (ev) => { const b = ev.target.closest('[data-i]'); if (b) fromByte(hexSpans[Number(b.dataset.i)] || b); });
+    hexEl.addEventListener('focusin', onByte);
+    hexEl.addEventListener('mouseleave', () => { if (!hexEl.contains(document.activeElement)) clear(); });
+    hexEl.addEventListener('focusout', (ev) => { if (!hexEl.contains(ev.relatedTarget)) clear(); });
+    // The keyboard: the field tree and the hex dump are one tab stop each;
+    // the arrow keys move between fields (Left and Right close and open
+    // one) and between bytes (Up and Down by a line of 16).
+    treeEl.addEventListener('keydown', (ev) => {
+      const f = ev.target.closest('.f');
+      if (!f) return;
+      const visible = [...treeEl.querySelectorAll('.f')].filter((e) => e.offsetParent !== null);
+      const i = visible.indexOf(f);
+      const li = f.parentElement;
+      let to = null;
+      switch (ev.key) {
+        case 'ArrowDown': to = visible[i + 1]; break;
+        case 'ArrowUp': to = visible[i - 1]; break;
+        case 'Home': to = visible[0]; break;
+        case 'End': to = visible[visible.length - 1]; break;
+        case 'ArrowRight': case 'ArrowLeft': case 'Enter': case ' ':
+          if (f.hasAttribute('aria-expanded')) {
+            const close = ev.key === 'ArrowLeft' || ((ev.key === 'Enter' || ev.key === ' ') && !li.classList.contains('closed'));
+            li.classList.toggle('closed', close);
+            f.setAttribute('aria-expanded', String(!close));
+            f.querySelector('.tw').textContent = close ? '▸' : '▾';
+          } else if (ev.key === 'ArrowLeft') {
+            to = li.parentElement.closest('li')?.querySelector('.f');
+          }
+          break;
+        default: return;
+      }
+      ev.preventDefault();
+      if (to) { f.tabIndex = -1; to.tabIndex = 0; to.focus(); }
     });
-    hexEl.addEventListener('mouseleave', clear);
+    hexEl.addEventListener('keydown', (ev) => {
+      const b = ev.target.closest('.b[data-i]');
+      if (!b) return;
+      const i = Number(b.dataset.i);
+      const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: 16, ArrowUp: -16, Home: -i, End: bytes.length - 1 - i }[ev.key];
+      if (step === undefined) return;
+      ev.preventDefault();
+      const to = hexSpans[Math.max(0, Math.min(bytes.length - 1, i + step))];
+      if (to && to !== b) { b.tabIndex = -1; to.tabIndex = 0; to.focus(); }
+    });
     fill(detail, 
       h('div.dhead',
         h('div.sum', h('div', p.messageType ? typeChip(p.messageType) : null, h('b', ' Frame ' + p.frame), h('span.muted', ` · ${p.length} bytes · ${p.linkType} · ${p.interfaceName} · ${p.timestampSource} timestamp`)),
@@ -332,32 +378,48 @@ function hexToBytes(hex) {
 // fieldNode builds the tree item of field f and records it in all.
 function fieldNode(f, all, ancestors, depth = 0) {
   const kids = f.children || [];
-  const li = h('li');
+  const li = h('li', { role: 'none' });
   const tw = h('span.tw', kids.length ? '▾' : '');
-  const row = h('div.f', { dataset: { off: f.offset, len: f.length, name: f.name } },
+  // Offsets in hexadecimal, as the hex dump numbers its lines; lengths
+  // in bytes.
+  const where = `@${hexOff(f.offset)}, ${f.length} B` + (f.mask ? `, mask 0x${f.mask.toString(16)}` : '');
+  const row = h('div.f', {
+    dataset: { off: f.offset, len: f.length, name: f.name },
+    role: 'treeitem', 'aria-level': depth + 1, 'aria-expanded': kids.length ? 'true' : null,
+    tabindex: all.length === 0 ? 0 : -1,
+    title: `${f.name}: bytes ${hexOff(f.offset)}–${hexOff(f.offset + Math.max(1, f.length) - 1)} (${f.offset}–${f.offset + Math.max(1, f.length) - 1} decimal)`,
+  },
     tw, h('span.n', f.name),
     f.value !== undefined ? h('span.v', terms(f.value)) : null,
     f.text ? h('span.x', terms(f.text)) : null,
-    h('span.o', f.mask ? `@${f.offset} mask 0x${f.mask.toString(16)}` : `@${f.offset}+${f.length}`));
+    h('span.o', where));
+  tw.setAttribute('aria-hidden', 'true');
   li.append(row);
   all.push({ el: row, off: f.offset, len: f.length, depth, ancestors });
   if (kids.length) {
-    tw.addEventListener('click', () => { li.classList.toggle('closed'); tw.textContent = li.classList.contains('closed') ? '▸' : '▾'; });
-    li.append(h('ul', kids.map((c) => fieldNode(c, all, [...ancestors, li], depth + 1))));
+    tw.addEventListener('click', () => {
+      li.classList.toggle('closed');
+      tw.textContent = li.classList.contains('closed') ? '▸' : '▾';
+      row.setAttribute('aria-expanded', String(!li.classList.contains('closed')));
+    });
+    li.append(h('ul', { role: 'group' }, kids.map((c) => fieldNode(c, all, [...ancestors, li], depth + 1))));
   }
   return li;
 }
 
+// hexOff writes a byte offset as the hex dump numbers its lines.
+function hexOff(n) { return n.toString(16).padStart(4, '0'); }
+
 // hexDump shows bytes 16 to a line with an ASCII column.
 function hexDump(bytes) {
-  const el = h('div.hex#hex-dump');
+  const el = h('div.hex#hex-dump', { 'aria-label': 'Frame bytes; offsets in hexadecimal' });
   for (let off = 0; off < bytes.length; off += 16) {
-    const line = h('div', h('span.off', off.toString(16).padStart(4, '0')));
+    const line = h('div', h('span.off', hexOff(off)));
     const asc = h('span.a');
     for (let i = off; i < off + 16; i++) {
       if (i < bytes.length) {
         const b = bytes[i];
-        line.append(h('span.b' + (i % 16 === 7 ? '.sp' : ''), { dataset: { i } }, b.toString(16).padStart(2, '0')));
+        line.append(h('span.b' + (i % 16 === 7 ? '.sp' : ''), { dataset: { i }, tabindex: i === 0 ? 0 : -1, title: `byte ${hexOff(i)}` }, b.toString(16).padStart(2, '0')));
         asc.append(h('span', { dataset: { i } }, b >= 32 && b < 127 ? String.fromCharCode(b) : '.'));
       } else {
         line.append(h('span.b' + (i % 16 === 7 ? '.sp' : ''), '  '));

@@ -72,7 +72,7 @@ export function mount(root) {
     h('fieldset', h('legend', 'Display'),
       h('div.custom', { style: { marginLeft: 0 } }, h('label', { for: 'set-tz' }, 'Times in'), tz, h('label', { for: 'set-theme' }, 'Theme'), theme)),
     h('fieldset', h('legend', 'About'),
-      h('div', 'REST API description: ', h('a', { href: '/api/v1/openapi.json', target: '_blank' }, '/api/v1/openapi.json'),
+      h('div.prose', 'REST API description: ', h('a', { href: '/api/v1/openapi.json', target: '_blank' }, '/api/v1/openapi.json'),
         ' · Prometheus metrics: ', h('a', { href: '/metrics', target: '_blank' }, '/metrics')),
       h('div.muted', 'State terms are kept by the appliance for every user (changing them needs the admin role); time zone and theme are kept in this browser.')),
   ));
