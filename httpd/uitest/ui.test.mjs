@@ -358,6 +358,23 @@ await check('an unknown path shows a 404 page', async () => {
   await page.locator('main h1', { hasText: 'Page not found' }).waitFor();
 });
 
+await check('polish: the instance filter chip names the port, lengths say bytes, the vendor field offers the detected vendor', async () => {
+  await go('/');
+  const inst = await page.evaluate((id) => fetch('/api/v1/instances?clockIdentity=' + id).then((r) => r.json()), GM);
+  await go('/packets?instance=' + inst[0].id);
+  await page.locator(`#instance-chip[data-port="${inst[0].portIdentity}"]`).waitFor();
+  const chip = await page.locator('#instance-chip').textContent();
+  assert(chip.startsWith('port ' + inst[0].portIdentity) && !chip.includes(String(inst[0].id)), 'chip ' + chip);
+  const heads = await page.locator('#packet-list .head > div').allTextContents();
+  assert(heads.includes('bytes'), 'packet columns ' + heads);
+  const dev = await page.evaluate((id) => fetch('/api/v1/devices/' + id).then((r) => r.json()), GM);
+  assert(dev.vendor, 'the demo grandmaster has no detected vendor');
+  await go('/devices/' + GM);
+  await page.locator('#meta-vendor[list]').waitFor();
+  const offered = await page.evaluate(() => [...document.getElementById(document.querySelector('#meta-vendor').getAttribute('list')).options].map((o) => o.value));
+  assert(offered.includes(dev.vendor), `vendor field offers ${offered}, want ${dev.vendor}`);
+});
+
 // Last: it stops the capture for a moment.
 await check('Stop and Clear ask first; Start and Stop are enabled only when they apply', async () => {
   const posts = [];

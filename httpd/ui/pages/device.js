@@ -65,6 +65,8 @@ export function mount(root, params, _q, life) {
         h('label', { for: 'meta-' + k }, label),
         inputs[k] = h('input', { id: 'meta-' + k, name: k, value: (meta && meta[k]) || '', maxlength: 256, autocomplete: 'off' }),
       ]),
+      // The vendor detected from the MAC or clock identity is offered.
+      dev && dev.vendor ? h('datalist#meta-vendor-detected', h('option', { value: dev.vendor }, 'detected')) : null,
       h('label', { for: 'dev-image-file' }, 'Image'),
       h('div', file, ' ', meta && meta.image ? h('button.danger', { type: 'button', onclick: deleteImage }, 'Remove image') : null,
         h('div.muted', 'PNG or JPEG, at most 1 MiB.')),
@@ -72,6 +74,10 @@ export function mount(root, params, _q, life) {
         h('button.primary#meta-save', { type: 'submit' }, 'Save'),
         h('span.muted#meta-status', meta && meta.updated ? 'Last changed ' + time(meta.updated) : 'Nothing stored yet')),
     );
+    if (dev && dev.vendor) {
+      inputs.vendor.setAttribute('list', 'meta-vendor-detected');
+      inputs.vendor.placeholder = 'detected: ' + dev.vendor;
+    }
     form.onsubmit = async (ev) => {
       ev.preventDefault();
       const body = {};

@@ -39,7 +39,7 @@ export function mount(root, _params, q, life) {
   const count = h('span.count');
   const instChip = h('span');
   const pcap = h('a#pcapng', { title: 'Download the buffered frames that match the filter as pcapng' }, 'pcapng ⤓');
-  const head = h('div.head', ['#', 'time', 'scope', 'type', 'len', 'summary'].map((x) => h('div' + (x === 'len' || x === '#' ? '.num' : ''), x)));
+  const head = h('div.head', ['#', 'time', 'scope', 'type', 'bytes', 'summary'].map((x) => h('div' + (x === 'len' || x === '#' ? '.num' : ''), x)));
   const body = h('div');
   const marker = h('button#new-packets.new-marker', { hidden: true, title: 'Show the newest packets and follow them again', onclick: () => jump() });
   const grid = h('div.vgrid#packet-list', { style: { '--cols': '70px 168px minmax(110px, 1.2fr) 152px 48px minmax(200px, 4fr)' } }, head, body);
@@ -116,9 +116,20 @@ export function mount(root, _params, q, life) {
     const s = u.toString();
     if (location.pathname === '/packets') history.replaceState(null, '', '/packets' + (s ? '?' + s : ''));
     pcap.href = '/api/v1/capture.pcapng' + (s ? '?' + s : '');
-    fill(instChip, filter.instance
-      ? h('button.chip.removable', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${filter.instance} ✕`)
-      : '',
+    // The instance filter names the port (clock-port) and scope, not the
+    // appliance's internal instance number.
+    const inst = filter.instance;
+    const instBtn = inst
+      ? h('button.chip.removable#instance-chip', { title: 'Remove the instance filter', onclick: () => { filter.instance = ''; reset(); } }, `instance ${inst} ✕`)
+      : '';
+    if (inst) {
+      life.get('/instances/' + encodeURIComponent(inst)).then((x) => {
+        instBtn.textContent = `port ${x.portIdentity} ✕`;
+        instBtn.title = `Remove the filter on port ${x.portIdentity} in ${x.scope}`;
+        instBtn.dataset.port = x.portIdentity;
+      }).catch(() => {});
+    }
+    fill(instChip, instBtn,
     filter.from
       ? h('button.chip.removable#window-chip', { title: 'Show the live list again', onclick: () => { filter.from = ''; filter.to = ''; reset(); } },
         `${timeText('', Number(filter.from))} – ${timeText('', Number(filter.to))} ✕`)
