@@ -69,8 +69,8 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("no samples of %s", name)
 		}
 	}
-	if _, ok := typed["ptpwatch_offset_ns"]; !ok {
-		t.Error("ptpwatch_offset_ns not declared")
+	if _, ok := typed["ptpwatch_master_offset_seconds"]; !ok {
+		t.Error("ptpwatch_master_offset_seconds not declared")
 	}
 	want := fmt.Sprintf("ptpwatch_buffer_frames %d\n", b.buf.Stats().Frames)
 	if !strings.Contains(string(r.body), want) {

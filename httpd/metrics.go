@@ -1,166 +1,208 @@
 package httpd
 
 import (
-	"sort"
-	"strconv"
-	"strings"
+	"runtime/debug"
+	"sync/atomic"
+
+	"ptpwatch/httpd/metrics"
 )
 
-// metrics serves the Prometheus text exposition format (version 0.0.4).
+// MetricsConfig configures /metrics.
+type MetricsConfig struct {
+	// DropPerInstance leaves out the families with a series per instance
+	// (port state, sequence counters, intervals, offsets), for networks so
+	// large that they would cost too much to scrape and store. The
+	// per-scope and appliance families stay.
+	DropPerInstance bool
+}
+
+// metricsCounters are what /metrics counts for the server itself.
+type metricsCounters struct {
+	requests [600]atomic.Uint64 // answered requests by status code
+}
+
+// countRequest counts one answered request by its status code.
+func (m *metricsCounters) countRequest(code int) {
+	if code < 0 || code >= len(m.requests) {
+		code = 0
+	}
+	m.requests[code].Add(1)
+}
+
+// metrics serves the Prometheus text exposition format (version 0.0.4):
+// the model's families (httpd/metrics.Model) from the current snapshot,
+// then the appliance's.
 func (s *Server) metrics(c *call) error {
-	snap := s.currentTree().snap
-	var m promWriter
-
-	m.family("ptpwatch_packets_total", "counter", "PTP messages seen, by scope and messageType.")
-	for _, sc := range snap.Scopes {
-		for _, k := range sortedKeys(sc.Counts) {
-			m.sample("ptpwatch_packets_total", float64(sc.Counts[k]), "scope", sc.Name, "type", k)
-		}
-	}
-
-	m.family("ptpwatch_instances", "gauge", "Instances (one port's session in one scope), by scope and portState.")
-	type key struct{ scope, state string }
-	byState := map[key]int{}
-	for i := range snap.Instances {
-		in := &snap.Instances[i]
-		byState[key{in.Scope, in.PortState.String()}]++
-	}
-	keys := make([]key, 0, len(byState))
-	for k := range byState {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].scope != keys[j].scope {
-			return keys[i].scope < keys[j].scope
-		}
-		return keys[i].state < keys[j].state
-	})
-	for _, k := range keys {
-		m.sample("ptpwatch_instances", float64(byState[k]), "scope", k.scope, "state", k.state)
-	}
-
-	m.family("ptpwatch_offset_ns", "gauge",
-		"Last offset of a master from ptpwatch's capture clock in ns (originTimestamp plus correction minus capture time, not corrected for path delay).")
-	for i := range snap.Instances {
-		in := &snap.Instances[i]
-		if in.Offset != nil {
-			m.sample("ptpwatch_offset_ns", float64(in.Offset.LastNs), "scope", in.Scope, "port", in.PortIdentity)
-		}
-	}
-
-	m.family("ptpwatch_frames_total", "counter", "Frames received by the capture pipeline, by result.")
-	counters := s.b.Counters()
-	for _, k := range sortedKeys(counters) {
-		m.sample("ptpwatch_frames_total", float64(counters[k]), "result", k)
-	}
-
-	if d, ok := s.b.(CaptureDropper); ok {
-		ifs := d.CaptureDrops()
-		m.family("ptpwatch_capture_received_frames_total", "counter", "Frames live capture delivered, per interface.")
-		for _, i := range ifs {
-			m.sample("ptpwatch_capture_received_frames_total", float64(i.Received), "interface", i.Interface, "method", i.Method)
-		}
-		m.family("ptpwatch_capture_dropped_frames_total", "counter",
-			"Frames live capture lost, per interface and cause: ring_full (the socket's ring), no_buffer (AF_XDP fill ring empty), invalid, other, handoff (not taken in time). Per-socket counts restart when the interface's capture reopens.")
-		for _, i := range ifs {
-			for _, cause := range sortedKeys(i.Drops) {
-				m.sample("ptpwatch_capture_dropped_frames_total", float64(i.Drops[cause]), "interface", i.Interface, "method", i.Method, "cause", cause)
-			}
-		}
-	}
-
-	if st := s.bufferStats(); st != nil {
-		m.family("ptpwatch_buffer_bytes", "gauge", "Bytes in use in the RAM capture buffer.")
-		m.sample("ptpwatch_buffer_bytes", float64(st.Bytes))
-		m.family("ptpwatch_buffer_limit_bytes", "gauge", "Configured size of the RAM capture buffer.")
-		m.sample("ptpwatch_buffer_limit_bytes", float64(st.Limit))
-		m.family("ptpwatch_buffer_frames", "gauge", "Frames held in the RAM capture buffer.")
-		m.sample("ptpwatch_buffer_frames", float64(st.Frames))
-		m.family("ptpwatch_buffer_evicted_frames_total", "counter", "Frames evicted from the RAM capture buffer to make room.")
-		m.sample("ptpwatch_buffer_evicted_frames_total", float64(st.Evicted))
-	}
-
-	m.family("ptpwatch_events_total", "counter", "Model events, by type.")
-	if ev := s.b.Events(); ev != nil {
-		counts := map[string]uint64{}
-		for t, n := range ev.Counts() {
-			counts[string(t)] = n
-		}
-		for _, k := range sortedKeys(counts) {
-			m.sample("ptpwatch_events_total", float64(counts[k]), "type", k)
-		}
-	}
-
+	o := metrics.Options{PerInstance: !s.cfg.Metrics.DropPerInstance}
+	b := metrics.Model.Write(make([]byte, 0, 64<<10), s.currentTree().snap, o)
+	b = applianceMetrics.Write(b, s, o)
+	m := promWriter{b: b}
 	s.securityMetrics(&m)
-	cs := s.limiter.stats()
-	m.family("ptpwatch_http_connections", "gauge", "HTTP and HTTPS connections open.")
-	m.sample("ptpwatch_http_connections", float64(cs.Open))
-	m.family("ptpwatch_http_connections_limit", "gauge", "Most HTTP and HTTPS connections open at once, in total and per client address (loopback exempt).")
-	m.sample("ptpwatch_http_connections_limit", float64(cs.Max), "scope", "total")
-	m.sample("ptpwatch_http_connections_limit", float64(cs.MaxPerClient), "scope", "per_client")
-	m.family("ptpwatch_http_connections_accepted_total", "counter", "HTTP and HTTPS connections accepted and served.")
-	m.sample("ptpwatch_http_connections_accepted_total", float64(cs.Accepted))
-	m.family("ptpwatch_http_connections_refused_total", "counter",
-		"Connections closed as soon as they were accepted, by reason: allow_list (address not allowed), max_conns (total limit reached), max_conns_per_client (the address's limit reached).")
-	for _, r := range sortedKeys(cs.Refused) {
-		m.sample("ptpwatch_http_connections_refused_total", float64(cs.Refused[r]), "reason", r)
-	}
-	m.family("ptpwatch_http_accept_errors_total", "counter",
-		"Temporary errors accepting connections (out of file descriptors or memory, ...), each retried after a pause of up to 1 s.")
-	m.sample("ptpwatch_http_accept_errors_total", float64(cs.AcceptErrors))
-
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	c.ctx.SetBody(m.b)
 	return nil
 }
 
+// buildInfo is the binary's version, Go version and VCS revision.
+var buildInfo = func() (version, goVersion, revision string) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown", "unknown", ""
+	}
+	for _, st := range bi.Settings {
+		if st.Key == "vcs.revision" {
+			revision = st.Value
+		}
+	}
+	return bi.Main.Version, bi.GoVersion, revision
+}
+
+// applianceMetrics are the families of the appliance itself: build,
+// capture, buffer, events, store and HTTP.
+var applianceMetrics = metrics.Registry[*Server]{
+	{Name: "ptpwatch_build_info", Type: metrics.Info, Labels: []string{"version", "goversion", "revision"},
+		Help: "The running binary: module version, Go version and VCS revision.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			v, g, r := buildInfo()
+			e.Sample(1, v, g, r)
+		}},
+	{Name: "ptpwatch_frames_total", Type: metrics.Counter, Labels: []string{"result"},
+		Help: "Frames received by the capture pipeline, by result.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			counters := s.b.Counters()
+			for _, k := range sortedKeys(counters) {
+				e.Sample(float64(counters[k]), k)
+			}
+		}},
+	{Name: "ptpwatch_capture_received_frames_total", Type: metrics.Counter, Labels: []string{"interface", "method"}, When: hasCapture,
+		Help: "Frames live capture delivered, per interface.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			for _, i := range captureDrops(s) {
+				e.Sample(float64(i.Received), i.Interface, i.Method)
+			}
+		}},
+	{Name: "ptpwatch_capture_dropped_frames_total", Type: metrics.Counter, Labels: []string{"interface", "method", "cause"}, When: hasCapture,
+		Help: "Frames live capture lost, per interface and cause: ring_full (the socket's ring), no_buffer (AF_XDP fill ring empty), invalid, other, handoff (not taken in time). Per-socket counts restart when the interface's capture reopens.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			for _, i := range captureDrops(s) {
+				for _, cause := range sortedKeys(i.Drops) {
+					e.Sample(float64(i.Drops[cause]), i.Interface, i.Method, cause)
+				}
+			}
+		}},
+	{Name: "ptpwatch_buffer_bytes", Type: metrics.Gauge, Unit: "bytes", When: hasBuffer, Help: "Bytes in use in the RAM capture buffer.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st := s.bufferStats(); st != nil {
+				e.Sample(float64(st.Bytes))
+			}
+		}},
+	{Name: "ptpwatch_buffer_limit_bytes", Type: metrics.Gauge, Unit: "bytes", When: hasBuffer, Help: "Configured size of the RAM capture buffer.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st := s.bufferStats(); st != nil {
+				e.Sample(float64(st.Limit))
+			}
+		}},
+	{Name: "ptpwatch_buffer_frames", Type: metrics.Gauge, When: hasBuffer, Help: "Frames held in the RAM capture buffer.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st := s.bufferStats(); st != nil {
+				e.Sample(float64(st.Frames))
+			}
+		}},
+	{Name: "ptpwatch_buffer_evicted_frames_total", Type: metrics.Counter, When: hasBuffer, Help: "Frames evicted from the RAM capture buffer to make room.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st := s.bufferStats(); st != nil {
+				e.Sample(float64(st.Evicted))
+			}
+		}},
+	{Name: "ptpwatch_events_total", Type: metrics.Counter, Labels: []string{"type"}, Help: "Model events, by type.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if ev := s.b.Events(); ev != nil {
+				counts := map[string]uint64{}
+				for t, n := range ev.Counts() {
+					counts[string(t)] = n
+				}
+				for _, k := range sortedKeys(counts) {
+					e.Sample(float64(counts[k]), k)
+				}
+			}
+		}},
+	{Name: "ptpwatch_store_up", Type: metrics.Gauge, When: hasStore,
+		Help: "1 when the persistent store (storage.data_dir) is open and its incidents readable, 0 when it is open but unreadable; absent without a store.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st, _, err := s.dashcamStore(); err == nil {
+				_, err := st.Incidents()
+				e.Sample(metrics.Bool(err == nil))
+			}
+		}},
+	{Name: "ptpwatch_store_incidents", Type: metrics.Gauge, Labels: []string{"state"}, When: hasStore,
+		Help: "Dashcam incidents kept in the store, by state.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			st, _, err := s.dashcamStore()
+			if err != nil {
+				return
+			}
+			incs, _ := st.Incidents()
+			n := map[string]uint64{}
+			for _, inc := range incs {
+				n[string(inc.State)]++
+			}
+			for _, k := range sortedKeys(n) {
+				e.Sample(float64(n[k]), k)
+			}
+		}},
+	{Name: "ptpwatch_http_requests_total", Type: metrics.Counter, Labels: []string{"code"},
+		Help: "HTTP and HTTPS requests answered, by status code (0: an impossible code).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			for code := range s.mx.requests {
+				if n := s.mx.requests[code].Load(); n > 0 {
+					e.Sample(float64(n), itoa(code))
+				}
+			}
+		}},
+	{Name: "ptpwatch_http_connections", Type: metrics.Gauge, Help: "HTTP and HTTPS connections open.",
+		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(float64(s.limiter.stats().Open)) }},
+	{Name: "ptpwatch_http_connections_limit", Type: metrics.Gauge, Labels: []string{"scope"},
+		Help: "Most HTTP and HTTPS connections open at once, in total and per client address (loopback exempt).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			cs := s.limiter.stats()
+			e.Sample(float64(cs.Max), "total")
+			e.Sample(float64(cs.MaxPerClient), "per_client")
+		}},
+	{Name: "ptpwatch_http_connections_accepted_total", Type: metrics.Counter, Help: "HTTP and HTTPS connections accepted and served.",
+		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(float64(s.limiter.stats().Accepted)) }},
+	{Name: "ptpwatch_http_connections_refused_total", Type: metrics.Counter, Labels: []string{"reason"},
+		Help: "Connections closed as soon as they were accepted, by reason: allow_list (address not allowed), max_conns (total limit reached), max_conns_per_client (the address's limit reached).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			cs := s.limiter.stats()
+			for _, r := range sortedKeys(cs.Refused) {
+				e.Sample(float64(cs.Refused[r]), r)
+			}
+		}},
+	{Name: "ptpwatch_http_accept_errors_total", Type: metrics.Counter,
+		Help:    "Temporary errors accepting connections (out of file descriptors or memory, ...), each retried after a pause of up to 1 s.",
+		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(float64(s.limiter.stats().AcceptErrors)) }},
+}
+
+func hasCapture(s *Server) bool { _, ok := s.b.(CaptureDropper); return ok }
+func hasBuffer(s *Server) bool  { return s.b.Buffer() != nil }
+func hasStore(s *Server) bool   { _, _, err := s.dashcamStore(); return err == nil }
+
+func captureDrops(s *Server) []InterfaceDrops {
+	if d, ok := s.b.(CaptureDropper); ok {
+		return d.CaptureDrops()
+	}
+	return nil
+}
+
+func itoa(n int) string { return string(metrics.AppendValue(nil, float64(n))) }
+
+// promWriter writes families by hand, for the few that are not registry
+// rows (securityMetrics: their presence depends on the configuration).
 type promWriter struct{ b []byte }
 
-func (m *promWriter) family(name, typ, help string) {
-	m.b = append(m.b, "# HELP "...)
-	m.b = append(m.b, name...)
-	m.b = append(m.b, ' ')
-	m.b = append(m.b, strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help)...)
-	m.b = append(m.b, "\n# TYPE "...)
-	m.b = append(m.b, name...)
-	m.b = append(m.b, ' ')
-	m.b = append(m.b, typ...)
-	m.b = append(m.b, '\n')
-}
+func (m *promWriter) family(name, typ, help string) { m.b = metrics.AppendHeader(m.b, name, typ, help) }
 
 // sample writes one line; labels are name, value pairs.
 func (m *promWriter) sample(name string, v float64, labels ...string) {
-	m.b = append(m.b, name...)
-	if len(labels) > 0 {
-		m.b = append(m.b, '{')
-		for i := 0; i+1 < len(labels); i += 2 {
-			if i > 0 {
-				m.b = append(m.b, ',')
-			}
-			m.b = append(m.b, labels[i]...)
-			m.b = append(m.b, `="`...)
-			m.b = appendLabelValue(m.b, labels[i+1])
-			m.b = append(m.b, '"')
-		}
-		m.b = append(m.b, '}')
-	}
-	m.b = append(m.b, ' ')
-	m.b = strconv.AppendFloat(m.b, v, 'g', -1, 64)
-	m.b = append(m.b, '\n')
-}
-
-func appendLabelValue(b []byte, v string) []byte {
-	for i := 0; i < len(v); i++ {
-		switch v[i] {
-		case '\\':
-			b = append(b, `\\`...)
-		case '"':
-			b = append(b, `\"`...)
-		case '\n':
-			b = append(b, `\n`...)
-		default:
-			b = append(b, v[i])
-		}
-	}
-	return b
+	m.b = metrics.AppendSample(m.b, name, v, labels...)
 }

@@ -140,6 +140,7 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 			s.log.Error("panic serving request", "path", string(ctx.Path()), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 			writeError(ctx, fasthttp.StatusInternalServerError, "internal error")
 		}
+		s.mx.countRequest(ctx.Response.StatusCode())
 		if s.debug {
 			s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
 				"status", ctx.Response.StatusCode(), "remote", ctx.RemoteIP().String(), "duration", time.Since(start))

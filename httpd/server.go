@@ -130,6 +130,8 @@ type Config struct {
 	DisableHTTP bool
 	// TLS configures HTTPS. Default off.
 	TLS TLSConfig
+	// Metrics configures /metrics. Default: every family.
+	Metrics MetricsConfig
 }
 
 // Iface describes one capture interface, for packet lists and pcapng
@@ -225,7 +227,8 @@ type Server struct {
 	auth   *authenticator
 	guard  *hostGuard
 
-	guardCount guardCounters // requests refused by checkHost and checkWrite
+	guardCount guardCounters   // requests refused by checkHost and checkWrite
+	mx         metricsCounters // requests answered, for /metrics
 
 	mu          sync.Mutex           // held while building a tree
 	tree        atomic.Pointer[tree] // built for the last snapshot served
