@@ -25,6 +25,7 @@ type Config struct {
 	Replay  ReplayConfig  `toml:"replay"`
 	Model   ModelConfig   `toml:"model"`
 	HTTP    HTTPConfig    `toml:"http"`
+	Metrics MetricsConfig `toml:"metrics"`
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
@@ -100,6 +101,11 @@ type HTTPConfig struct {
 	HeavyReads          int      `toml:"heavy_reads"`
 }
 
+// MetricsConfig is the [metrics] section.
+type MetricsConfig struct {
+	PerInstance bool `toml:"per_instance"`
+}
+
 // StorageConfig is the [storage] section.
 type StorageConfig struct {
 	DataDir        string `toml:"data_dir"`
@@ -166,6 +172,7 @@ var settings = []setting{
 	{"http", "max_streams", "256", false, "Most live event streams (/api/v1/events/stream, the UI's live updates) open at once; more get 503."},
 	{"http", "max_streams_per_client", "16", false, "Most live event streams open at once from one client address; more get 429."},
 	{"http", "heavy_reads", "0", false, "Most API reads doing their work (building and encoding an answer, a slice of an event list or stream replay) at once; others wait their turn (503 after 20 s), so API load cannot take the CPU the frame path needs. 0: half the CPUs, at least 1."},
+	{"metrics", "per_instance", "true", false, "Export the per-instance families on /metrics (ptpwatch_instance_*: port state, sequence counters, intervals, silence; ptpwatch_master_offset_seconds). Each instance adds about 25 series; on very large networks (tens of thousands of instances) set false to keep scrapes and Prometheus small: the per-scope and appliance families stay."},
 	{"storage", "data_dir", `""`, false, "Directory for persistent data (dashcam recordings, metadata); empty keeps everything in memory (the same as --data)."},
 	{"storage", "images_max", "1000", false, "Device images kept (in the store, or in memory without data_dir); more are refused with 409. Images are accepted only for devices seen on the network or given metadata."},
 	{"storage", "images_max_bytes", "268435456", false, "Bytes of all device images together (default 256 MiB); uploads beyond get 409."},
@@ -195,6 +202,7 @@ func DefaultConfig() Config {
 		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
 			MaxConnsPerClient: httpd.DefaultMaxConnsPerClient, HeaderTimeout: int(httpd.DefaultHeaderTimeout / time.Second),
 			MaxStreams: httpd.DefaultMaxStreams, MaxStreamsPerClient: httpd.DefaultMaxStreamsPerClient},
+		Metrics: MetricsConfig{PerInstance: true},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
@@ -389,7 +397,8 @@ func (c *Config) HTTPServerConfig() (httpd.Config, error) {
 		MaxConns: c.HTTP.MaxConns, MaxConnsPerClient: c.HTTP.MaxConnsPerClient, HeaderTimeout: time.Duration(c.HTTP.HeaderTimeout) * time.Second,
 		MaxStreams: c.HTTP.MaxStreams, MaxStreamsPerClient: c.HTTP.MaxStreamsPerClient, HeavyReads: c.HTTP.HeavyReads,
 		TLS: httpd.TLSConfig{Enabled: c.HTTP.HTTPS, Listen: c.HTTP.HTTPSListen, CertFile: c.HTTP.CertFile, KeyFile: c.HTTP.KeyFile,
-			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts}}
+			SelfSignedDir: c.HTTP.SelfSignedDir, Hosts: c.HTTP.CertHosts},
+		Metrics: httpd.MetricsConfig{DropPerInstance: !c.Metrics.PerInstance}}
 	if !c.HTTP.Enabled && !c.HTTP.HTTPS {
 		return out, errors.New("http.enabled and http.https are both false: the web UI and API would be unreachable")
 	}
