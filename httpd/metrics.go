@@ -19,6 +19,7 @@ type MetricsConfig struct {
 // metricsCounters are what /metrics counts for the server itself.
 type metricsCounters struct {
 	requests [600]atomic.Uint64 // answered requests by status code
+	size     atomic.Int64       // bytes of the last scrape, to size the next
 }
 
 // countRequest counts one answered request by its status code.
@@ -34,10 +35,12 @@ func (m *metricsCounters) countRequest(code int) {
 // then the appliance's.
 func (s *Server) metrics(c *call) error {
 	o := metrics.Options{PerInstance: !s.cfg.Metrics.DropPerInstance}
-	b := metrics.Model.Write(make([]byte, 0, 64<<10), s.currentTree().snap, o)
+	n := s.mx.size.Load()
+	b := metrics.Model.Write(make([]byte, 0, max(64<<10, n+n/8)), s.currentTree().snap, o)
 	b = applianceMetrics.Write(b, s, o)
 	m := promWriter{b: b}
 	s.securityMetrics(&m)
+	s.mx.size.Store(int64(len(m.b)))
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
 	c.ctx.SetBody(m.b)
 	return nil

@@ -174,6 +174,16 @@ func AppendHelp(b []byte, s string) []byte {
 // AppendLabelValue escapes a label value: backslash, double quote and
 // line feed.
 func AppendLabelValue(b []byte, v string) []byte {
+	clean := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c == '\\' || c == '"' || c == '\n' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(b, v...)
+	}
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
 		case '\\':

@@ -49,6 +49,12 @@ func eachType(s *state.Snapshot, fn func(in *state.Instance, typ string, c *stat
 	var keys []string
 	for i := range s.Instances {
 		in := &s.Instances[i]
+		if len(in.Counters) == 1 { // most followers: Delay_Req only
+			for k, c := range in.Counters {
+				fn(in, k, &c)
+			}
+			continue
+		}
 		keys = keys[:0]
 		for k := range in.Counters {
 			keys = append(keys, k)
