@@ -18,7 +18,8 @@ run: build
 # tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons,
 # capsh runs them without the right to set the shared clock, ip builds
 # their network namespaces; tcpdump, ethtool and wrk serve the capture and
-# HTTP benchmarks; chromium (driven by playwright-core from npm, which the
+# HTTP benchmarks; prometheus (promtool and the server) checks /metrics,
+# the alerting rules and a real scrape; chromium (driven by playwright-core from npm, which the
 # UI test installs into httpd/uitest/node_modules) runs the browser tests.
 deps:
 	@missing=""; \
@@ -30,6 +31,7 @@ deps:
 	command -v tcpdump >/dev/null || missing="$$missing tcpdump"; \
 	command -v ethtool >/dev/null || missing="$$missing ethtool"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \

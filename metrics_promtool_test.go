@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// needPrometheusTool returns the path of promtool or prometheus, installing
+// Debian's prometheus package when it is missing and the test runs as
+// root (as the Makefile's deps target does); otherwise the test skips.
+func needPrometheusTool(t *testing.T, name string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	if os.Getuid() != 0 {
+		t.Skipf("%s is missing and installing it needs root: apt-get install -y prometheus (or make deps)", name)
+	}
+	t.Logf("installing prometheus (apt-get install -y prometheus) for %s", name)
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", "prometheus")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("%s is missing and apt-get install prometheus failed: %v\n%s", name, err, lastLine(string(out)))
+	}
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s still missing after installing prometheus", name)
+	}
+	return p
+}
+
+// startDemo runs the demo appliance on a free loopback port with the
+// given extra arguments and waits until the model has its five scopes.
+func startDemo(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := buildBinary(t)
+	logs := &safeBuffer{}
+	cmd := exec.Command(bin, append([]string{"--demo", "--http", "127.0.0.1:0"}, args...)...)
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := waitListen(t, logs)
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if n := strings.Count(string(httpGet(t, base+"/metrics")), "ptpwatch_scope_info{"); n >= 5 {
+			return base
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo's five scopes did not appear in /metrics within 20 s")
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	return body
+}
+
+// TestMetricsPromtool has promtool check /metrics of the demo appliance,
+// with per-instance families and without ([metrics] per_instance = false).
+func TestMetricsPromtool(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	promtool := needPrometheusTool(t, "promtool")
+	cfg := filepath.Join(t.TempDir(), "c.toml")
+	if err := os.WriteFile(cfg, []byte("[metrics]\nper_instance = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name        string
+		args        []string
+		perInstance bool
+	}{{"per_instance", nil, true}, {"scopes_only", []string{"-c", cfg}, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := httpGet(t, startDemo(t, tc.args...)+"/metrics")
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = bytes.NewReader(body)
+			out, err := cmd.CombinedOutput()
+			if err != nil || len(bytes.TrimSpace(out)) > 0 {
+				t.Errorf("promtool check metrics: %v\n%s", err, out)
+			}
+			for _, want := range []string{"ptpwatch_scope_grandmaster_info{", "ptpwatch_scope_grandmaster_clock_class{", "ptpwatch_build_info{",
+				"ptpwatch_scope_grandmaster_changes_total{", "ptpwatch_packets_total{"} {
+				if !bytes.Contains(body, []byte(want)) {
+					t.Errorf("no %s", want)
+				}
+			}
+			for _, fam := range []string{"ptpwatch_instance_port_state{", "ptpwatch_master_offset_seconds{", "ptpwatch_instance_sequence_gaps_total{"} {
+				if got := bytes.Contains(body, []byte(fam)); got != tc.perInstance {
+					t.Errorf("%s present: %v, want %v", fam, got, tc.perInstance)
+				}
+			}
+			t.Logf("promtool check metrics: %d bytes, %d lines, no problems", len(body), bytes.Count(body, []byte("\n")))
+		})
+	}
+}
