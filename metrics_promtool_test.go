@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"ptpwatch/httpd/metrics"
 )
 
 // needPrometheusTool returns the path of promtool or prometheus, installing
@@ -110,5 +113,36 @@ func TestMetricsPromtool(t *testing.T) {
 			}
 			t.Logf("promtool check metrics: %d bytes, %d lines, no problems", len(body), bytes.Count(body, []byte("\n")))
 		})
+	}
+}
+
+// TestPrometheusRules: promtool accepts tools/prometheus/rules.yml and
+// its unit tests (rules_test.yml) fire the grandmaster-changed and
+// clockClass-degraded alerts on recorded series; every metric the rules
+// use is one ptpwatch exports.
+func TestPrometheusRules(t *testing.T) {
+	promtool := needPrometheusTool(t, "promtool")
+	dir := filepath.Join("tools", "prometheus")
+	for _, args := range [][]string{{"check", "rules", "rules.yml"}, {"test", "rules", "rules_test.yml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil || !bytes.Contains(out, []byte("SUCCESS")) {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		t.Logf("promtool %s: %s", strings.Join(args, " "), strings.Join(strings.Fields(string(out)), " "))
+	}
+	rules, err := os.ReadFile(filepath.Join(dir, "rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{"ptpwatch_capture_dropped_frames_total": true} // only with live capture
+	for _, f := range metrics.Model {
+		known[f.Name] = true
+	}
+	for _, name := range regexp.MustCompile(`ptpwatch_[a-z0-9_]+`).FindAllString(string(rules), -1) {
+		if !known[name] {
+			t.Errorf("rules.yml uses %s, which /metrics does not export", name)
+		}
 	}
 }
