@@ -211,7 +211,7 @@ var Model = Registry[*state.Snapshot]{
 
 	// Per instance.
 	{Name: "ptpwatch_instance_port_state", Type: StateSet, Labels: instanceLabels("state"), PerInstance: true,
-		Help: "The instance's portState as a state set: one series per state, 1 for the current one.",
+		Help: "The instance's portState as a state set: one series per state (INITIALIZING to SLAVE), 1 for the current one; all 0 while the state is unknown.",
 		Collect: func(s *state.Snapshot, e *Emitter) {
 			for i := range s.Instances {
 				in := &s.Instances[i]
