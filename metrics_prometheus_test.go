@@ -9,10 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"ptpwatch/httpd/metrics"
 )
 
 // promResult is one series of a Prometheus instant query.
@@ -198,4 +201,52 @@ scrape_configs:
 	}
 	t.Logf("Prometheus agrees with the API on %d scopes (grandmaster, clockClass), %d message counts and %d port states",
 		len(scopes), compared, len(instances))
+}
+
+// TestGrafanaDashboard: tools/grafana/ptpwatch.json is a dashboard whose
+// every query is valid PromQL (promtool checks them as recording rules,
+// with the dashboard's variables filled in) over metrics ptpwatch exports.
+func TestGrafanaDashboard(t *testing.T) {
+	promtool := needPrometheusTool(t, "promtool")
+	data, err := os.ReadFile(filepath.Join("tools", "grafana", "ptpwatch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Title  string `json:"title"`
+		Panels []struct {
+			Title   string `json:"title"`
+			Targets []struct {
+				Expr string `json:"expr"`
+			} `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil || len(d.Panels) == 0 {
+		t.Fatalf("dashboard: %v, %d panels", err, len(d.Panels))
+	}
+	known := map[string]bool{"ptpwatch_capture_dropped_frames_total": true}
+	for _, f := range metrics.Model {
+		known[f.Name] = true
+	}
+	var rules strings.Builder
+	rules.WriteString("groups:\n  - name: dashboard\n    rules:\n")
+	fill := strings.NewReplacer("$scope", ".*", "$__rate_interval", "5m")
+	for i, p := range d.Panels {
+		for _, tg := range p.Targets {
+			expr := fill.Replace(tg.Expr)
+			fmt.Fprintf(&rules, "      - record: dashboard_panel_%d\n        expr: %q\n", i, expr)
+			for _, name := range regexp.MustCompile(`ptpwatch_[a-z0-9_]+`).FindAllString(expr, -1) {
+				if !known[name] {
+					t.Errorf("panel %q uses %s, which /metrics does not export", p.Title, name)
+				}
+			}
+		}
+	}
+	file := filepath.Join(t.TempDir(), "dashboard_rules.yml")
+	os.WriteFile(file, []byte(rules.String()), 0o600)
+	out, err := exec.Command(promtool, "check", "rules", file).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check rules on the dashboard's queries: %v\n%s\n%s", err, out, rules.String())
+	}
+	t.Logf("%d panels; promtool: %s", len(d.Panels), strings.Join(strings.Fields(string(out)), " "))
 }
