@@ -130,11 +130,26 @@ var applianceMetrics = metrics.Registry[*Server]{
 			}
 		}},
 	{Name: "ptpwatch_store_up", Type: metrics.Gauge, When: hasStore,
-		Help: "1 when the persistent store (storage.data_dir) is open and its incidents readable, 0 when it is open but unreadable; absent without a store.",
+		Help: "1 while the persistent store (storage.data_dir) works, 0 once it has failed (every write refused until a restart); absent without a store.",
 		Collect: func(s *Server, e *metrics.Emitter) {
 			if st, _, err := s.dashcamStore(); err == nil {
-				_, err := st.Incidents()
-				e.Sample(metrics.Bool(err == nil))
+				e.Sample(metrics.Bool(!st.Failed()))
+			}
+		}},
+	{Name: "ptpwatch_store_damaged_files", Type: metrics.Gauge, When: hasStore,
+		Help: "Files of the persistent store found damaged since it was opened.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st, _, err := s.dashcamStore(); err == nil {
+				e.Sample(float64(len(st.DamagedFiles())))
+			}
+		}},
+	{Name: "ptpwatch_store_size_bytes", Type: metrics.Gauge, Unit: "bytes", When: hasStore,
+		Help: "Pebble's estimate of the persistent store's disk space (recordings, archive, metadata, events).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			if st, _, err := s.dashcamStore(); err == nil {
+				if n, err := st.Estimate(nil, []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}); err == nil {
+					e.Sample(float64(n))
+				}
 			}
 		}},
 	{Name: "ptpwatch_store_incidents", Type: metrics.Gauge, Labels: []string{"state"}, When: hasStore,
@@ -147,7 +162,7 @@ var applianceMetrics = metrics.Registry[*Server]{
 			incs, _ := st.Incidents()
 			n := map[string]uint64{}
 			for _, inc := range incs {
-				n[string(inc.State)]++
+				n[inc.State.String()]++
 			}
 			for _, k := range sortedKeys(n) {
 				e.Sample(float64(n[k]), k)

@@ -97,6 +97,11 @@ var flagNames = func() (n []string) {
 // Model is the registry of the PTP model's families, read from a
 // snapshot.
 var Model = Registry[*state.Snapshot]{
+	{Name: "ptpwatch_model_frames_total", Type: Counter, Help: "Frames the model has taken in.",
+		Collect: func(s *state.Snapshot, e *Emitter) { e.Sample(float64(s.Frames)) }},
+	{Name: "ptpwatch_model_time_seconds", Type: Gauge, Unit: "seconds",
+		Help:    "Capture time the model has reached (its last frame or tick), in seconds since the Unix epoch: time() minus it is the pipeline's lag behind live capture.",
+		Collect: func(s *state.Snapshot, e *Emitter) { e.Sample(float64(s.Time) / 1e9) }},
 	{Name: "ptpwatch_scope_info", Type: Info, Labels: scopeLabels("version"),
 		Help: "One series per scope (segment, PTP version, domain or v1 subdomain, transport, VLAN), for joins; vlan is empty when untagged.",
 		Collect: func(s *state.Snapshot, e *Emitter) {

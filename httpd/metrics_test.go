@@ -1,0 +1,37 @@
+package httpd
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestMetricsServer: /metrics with a store shows the store's families and
+// counts answered requests by code; DropPerInstance leaves out exactly the
+// per-instance families.
+func TestMetricsServer(t *testing.T) {
+	fx := newDashcamFixture(t)
+	m := serveMem(t, Config{}, fx.done, memOpts{})
+	m.get(t, "/api/v1/nonsense")
+	body := string(m.get(t, "/metrics").body)
+	for _, want := range []string{"ptpwatch_store_up 1\n", "ptpwatch_store_damaged_files 0\n", "ptpwatch_store_size_bytes ",
+		`ptpwatch_store_incidents{state="complete"} 2` + "\n", `ptpwatch_http_requests_total{code="404"} 1` + "\n",
+		"ptpwatch_build_info{", "ptpwatch_model_time_seconds ", "ptpwatch_instance_port_state{"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	base, _ := serve(t, Config{Metrics: MetricsConfig{DropPerInstance: true}}, shared(t))
+	r := do(t, "GET", base+"/metrics", "")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if strings.Contains(line, "ptpwatch_instance_") || strings.Contains(line, "ptpwatch_master_offset_seconds") {
+			t.Fatalf("per-instance family with DropPerInstance: %q", line)
+		}
+	}
+	if !strings.Contains(string(r.body), "ptpwatch_scope_grandmaster_info{") {
+		t.Error("scope families dropped too")
+	}
+}
