@@ -8,8 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"ptpwatch/state"
 )
 
 type src struct{ n int }
@@ -103,40 +101,13 @@ func TestModelRows(t *testing.T) {
 	}
 }
 
-// bigSnapshot is a model of n follower instances in 10 scopes, each
-// counting Delay_Req and with a master per scope, as a large network looks.
-func bigSnapshot(n int) *state.Snapshot {
-	s := &state.Snapshot{}
-	yes := true
-	for i := 0; i < 10; i++ {
-		d := uint8(i)
-		s.Scopes = append(s.Scopes, state.Scope{Name: fmt.Sprintf("seg0 v2 domain %d UDP/IPv4", i), DomainNumber: &d, VersionPTP: 2, Transport: "UDP/IPv4",
-			Grandmaster: &state.GrandmasterInfo{GrandmasterIdentity: "ec4670.fffe.00a101", ClockClass: 6, Priority1: 128, Priority2: 128, Flags: []string{"ptpTimescale"}},
-			Counts:      map[string]uint64{"Sync": 1000, "Delay_Req": 4000}, Rates: map[string]uint32{"Sync": 1, "Delay_Req": 4}, Instances: n / 10, Followers: n/10 - 1, Masters: 1})
-	}
-	for i := 0; i < n; i++ {
-		sc := &s.Scopes[i%10]
-		in := state.Instance{Scope: sc.Name, PortIdentity: fmt.Sprintf("001122.fffe.%06x-1", i), PortState: state.StateSlave, StateSource: state.Inferred,
-			Parent: "ec4670.fffe.00a101-1", Grandmaster: "ec4670.fffe.00a101", LastSeen: 1_700_000_000_000_000_000,
-			Counters: map[string]state.TypeCounters{"Delay_Req": {Count: 4000, SequenceGaps: 1, MeanIntervalNs: 2.5e8}}}
-		if i < 10 {
-			in.PortState = state.StateMaster
-			in.Announce = sc.Grandmaster
-			in.Offset = &state.OffsetInfo{LastNs: 1234}
-			in.Counters = map[string]state.TypeCounters{"Sync": {Count: 1000, MeanIntervalNs: 1e9, ExpectedNs: 1e9, Compliant: &yes}}
-		}
-		s.Instances = append(s.Instances, in)
-	}
-	return s
-}
-
 // BenchmarkScrape10k writes the model's families for 10,000 instances,
 // as a Prometheus scrape of a large network does; issue 20 wants it under
 // 100 ms.
 func BenchmarkScrape10k(b *testing.B) {
 	for _, per := range []bool{true, false} {
 		b.Run(fmt.Sprintf("per_instance=%v", per), func(b *testing.B) {
-			s := bigSnapshot(10_000)
+			s := SyntheticSnapshot(10_000)
 			buf := Model.Write(nil, s, Options{PerInstance: per})
 			b.ReportAllocs()
 			b.SetBytes(int64(len(buf)))
@@ -156,7 +127,7 @@ func TestScrape10kBudget(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scrapes 10,000 instances")
 	}
-	s := bigSnapshot(10_000)
+	s := SyntheticSnapshot(10_000)
 	best, bestWall := time.Hour, time.Hour
 	n := len(Model.Write(nil, s, Options{PerInstance: true}))
 	for i := 0; i < 3; i++ {
