@@ -42,7 +42,7 @@ func (s *Server) metrics(c *call) error {
 	s.securityMetrics(&m)
 	s.mx.size.Store(int64(len(m.b)))
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-	c.ctx.SetBody(m.b)
+	c.ctx.Response.SetBodyRaw(m.b) // m.b is this scrape's own: no 24 MB copy at 10,000 instances
 	return nil
 }
 

@@ -3,6 +3,9 @@ package httpd
 import (
 	"strings"
 	"testing"
+
+	"ptpwatch/httpd/metrics"
+	"ptpwatch/state"
 )
 
 // TestMetricsServer: /metrics with a store shows the store's families and
@@ -33,5 +36,32 @@ func TestMetricsServer(t *testing.T) {
 	}
 	if !strings.Contains(string(r.body), "ptpwatch_scope_grandmaster_info{") {
 		t.Error("scope families dropped too")
+	}
+}
+
+// bigBackend serves a synthetic 10,000-instance snapshot.
+type bigBackend struct {
+	*fixtureBackend
+	snap *state.Snapshot
+}
+
+func (b *bigBackend) Snapshot() *state.Snapshot { return b.snap }
+
+// BenchmarkMetricsServer10k is a whole GET /metrics of 10,000 instances
+// through the server (snapshot tree, both registries, HTTP), beside GET
+// /api/v1/scopes for scale.
+func BenchmarkMetricsServer10k(b *testing.B) {
+	bb := &bigBackend{fixtureBackend: shared(b), snap: metrics.SyntheticSnapshot(10_000)}
+	base, _ := serve(b, Config{}, bb)
+	for _, path := range []string{"/metrics", "/api/v1/scopes"} {
+		b.Run(strings.TrimPrefix(path, "/"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := do(b, "GET", base+path, ""); r.status != 200 {
+					b.Fatalf("status %d", r.status)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/scrape")
+		})
 	}
 }
