@@ -10,8 +10,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -157,7 +155,7 @@ type appliance struct {
 	buffer   *ring.Buffer
 	back     *backend
 	srv      *httpd.Server
-	lostSeen map[string]uint64 // frames lost per interface and method, for Capture Trouble events
+	losses   capture.LossWatch // Capture Trouble from live capture's drop counters
 	started  time.Time
 }
 
@@ -422,66 +420,12 @@ func (a *appliance) captureEvent(e capture.Event) {
 }
 
 // watchCapture raises a Capture Trouble event when a live capture's
-// interfaces lose frames (every cause capture.Status.Drops counts: kernel
-// ring full, no fill-ring chunk, hand-off full, ...), at most once a
-// second per interface.
+// interfaces lose frames, at most once a second per interface.
 func (a *appliance) watchCapture() {
-	live := a.back.live.Load()
-	if live == nil {
-		return
-	}
-	if a.lostSeen == nil {
-		a.lostSeen = map[string]uint64{}
-	}
-	for _, st := range live.Status() {
-		drops := st.Drops()
-		var lost uint64
-		for _, n := range drops {
-			lost += n
-		}
-		key := st.Interface + "/" + string(st.Method)
-		if prev := a.lostSeen[key]; lost > prev {
-			a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: st.Interface,
-				Before: strconv.FormatUint(prev, 10), After: strconv.FormatUint(lost, 10),
-				Detail: fmt.Sprintf("%d frames lost on %s (%s) in the last second: %s", lost-prev, st.Interface, st.Method,
-					a.lossCauses(key, st, drops))})
-		}
-		a.lostSeen[key] = lost
-		for cause, n := range drops {
-			a.lostSeen[key+"/"+cause] = n
-		}
-	}
-}
-
-// lossCauses says which causes lost frames since the last look, each with
-// its explanation, and lists the capture's drop counters.
-func (a *appliance) lossCauses(key string, st capture.Status, drops map[string]uint64) string {
-	causes := make([]string, 0, len(drops))
-	for cause := range drops {
-		causes = append(causes, cause)
-	}
-	sort.Strings(causes)
-	var parts []string
-	for _, cause := range causes {
-		if d := drops[cause] - min(drops[cause], a.lostSeen[key+"/"+cause]); d > 0 {
-			parts = append(parts, fmt.Sprintf("%s +%d (%s)", cause, d, capture.CauseText(cause)))
-		}
-	}
-	var counters []string
-	for name := range capture.DropCounterNames() {
-		if v, ok := st.Counters[name]; ok {
-			counters = append(counters, fmt.Sprintf("%s=%d", name, v))
-		}
-	}
-	sort.Strings(counters)
-	if st.HandoffDrops > 0 {
-		counters = append(counters, fmt.Sprintf("handoffDrops=%d", st.HandoffDrops))
-	}
-	s := strings.Join(parts, "; ")
-	if len(counters) > 0 {
-		s += "; counters " + strings.Join(counters, " ")
-	}
-	return s
+	a.losses.Check(a.back.live.Load(), func(l capture.Loss) {
+		a.model.Events.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: l.Interface,
+			Before: l.Before, After: l.After, Detail: l.Detail})
+	})
 }
 
 // logEvents writes notable model events to the log as they happen.

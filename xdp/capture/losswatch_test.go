@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"context"
@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ptpwatch/state"
-	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/source"
 )
 
@@ -26,35 +24,28 @@ func (c *lossyConn) Send([]byte) (int64, error)     { return 0, nil }
 func (c *lossyConn) Counters() map[string]uint64    { return *c.counters.Load() }
 func (c *lossyConn) Queues() []int                  { return []int{0} }
 
-// TestCaptureTrouble checks that frames lost for any cause the capture
-// counts, among them AF_XDP's empty fill ring, raise Capture Trouble with
-// the number lost since the last look, and that nothing is raised when
-// nothing more was lost.
-func TestCaptureTrouble(t *testing.T) {
+// TestLossWatch checks that frames lost for any cause the capture counts,
+// among them AF_XDP's empty fill ring, are reported with the number lost
+// since the last look, and that nothing is reported when nothing more was
+// lost.
+func TestLossWatch(t *testing.T) {
 	conn := &lossyConn{}
 	set := func(m map[string]uint64) { conn.counters.Store(&m) }
 	set(map[string]uint64{"received": 10})
-	live, err := capture.Open([]capture.Spec{{Name: "lossy0", Method: capture.AFXDP}}, capture.Options{
-		Openers:     map[capture.Method]capture.Opener{capture.AFXDP: func(string) (capture.Conn, error) { return conn, nil }},
+	live, err := Open([]Spec{{Name: "lossy0", Method: AFXDP}}, Options{
+		Openers:     map[Method]Opener{AFXDP: func(string) (Conn, error) { return conn, nil }},
 		SharedCheck: func(string) (string, bool) { return "", false },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	a := &appliance{model: state.NewModel(1, state.NewEventLog(100)), back: &backend{}}
-	a.back.live.Store(live)
-	troubles := func() []state.Event {
-		var out []state.Event
-		for _, e := range a.model.Events.Events(0, 100) {
-			if e.Type == state.CaptureTrouble {
-				out = append(out, e)
-			}
-		}
-		return out
-	}
+	var w LossWatch
+	var losses []Loss
+	troubles := func() []Loss { return losses }
+	check := func() { w.Check(live, func(l Loss) { losses = append(losses, l) }) }
 
-	a.watchCapture()
+	check()
 	if got := troubles(); len(got) != 0 {
 		t.Fatalf("Capture Trouble without losses: %+v", got)
 	}
@@ -71,7 +62,7 @@ func TestCaptureTrouble(t *testing.T) {
 	} {
 		before := len(troubles())
 		set(step.counters)
-		a.watchCapture()
+		check()
 		got := troubles()[before:]
 		switch {
 		case step.lost == "" && len(got) != 0:
