@@ -229,7 +229,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	if a.back.store != nil {
 		stored = a.back.store.store
 	}
-	if a.back.settings, err = newAppSettings(cfg, stored); err != nil {
+	if a.back.settings, err = newSettings(cfg, stored); err != nil {
 		a.log.Error("cannot load the UI settings", "err", err)
 		return exitConfig
 	}

@@ -39,7 +39,7 @@ type backend struct {
 	ctl      *pipeline.Controller
 	meta     httpd.MetadataStore
 	store    *storage // nil without --data
-	settings *appSettings
+	settings httpd.SettingsStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snapMu   sync.Mutex
 	snap     *state.Snapshot

@@ -84,7 +84,7 @@ const (
 	MaxMetadataBody  = 16 << 10 // bytes of a PUT metadata body
 	MaxImageBytes    = 1 << 20  // bytes of an image
 	MaxImagePixels   = 8192     // width and height of an image
-	maxMemoryDevices = 100_000  // records NewMemoryMetadata keeps
+	maxMemoryDevices = 100_000  // records a MetadataStore here keeps
 )
 
 // ErrMetadataFull is returned by the in-memory store when it holds its
@@ -151,13 +151,65 @@ func (l ImageLimits) Check(count int, total int64, exists bool, old, size int) e
 	return nil
 }
 
-type memoryMetadata struct {
+// records is the in-memory part every MetadataStore here shares: the
+// records by clockIdentity, the bytes of all images, and a generation
+// that changes with every successful Put.
+type records struct {
 	mu     sync.RWMutex
 	meta   map[string]DeviceMetadata
-	images map[string][]byte
 	total  int64 // bytes of images
 	limits ImageLimits
 	gen    uint64
+}
+
+func newRecords(l ImageLimits) records {
+	return records{meta: map[string]DeviceMetadata{}, limits: l.WithDefaults()}
+}
+
+// ImageLimits returns the limits the store keeps images within.
+func (s *records) ImageLimits() ImageLimits { return s.limits }
+
+func (s *records) Metadata(clock string) (DeviceMetadata, bool, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.meta[clock]
+	return m, ok, nil
+}
+
+func (s *records) AllMetadata() (map[string]DeviceMetadata, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return maps.Clone(s.meta), nil
+}
+
+func (s *records) Generation() uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.gen
+}
+
+// set keeps m as clock's record (deleting an empty one); s.mu is held.
+func (s *records) set(clock string, m DeviceMetadata) {
+	if m.empty() {
+		delete(s.meta, clock)
+	} else {
+		s.meta[clock] = m
+	}
+	s.gen++
+}
+
+// room says whether a record for clock may be added or changed; s.mu is held.
+func (s *records) room(clock string) (DeviceMetadata, error) {
+	m, exists := s.meta[clock]
+	if !exists && len(s.meta) >= maxMemoryDevices {
+		return m, ErrMetadataFull
+	}
+	return m, nil
+}
+
+type memoryMetadata struct {
+	records
+	images map[string][]byte
 }
 
 // NewMemoryMetadata returns a MetadataStore kept in memory, with the
@@ -167,31 +219,15 @@ func NewMemoryMetadata() MetadataStore { return NewMemoryMetadataLimits(ImageLim
 // NewMemoryMetadataLimits returns a MetadataStore kept in memory that
 // keeps images within l.
 func NewMemoryMetadataLimits(l ImageLimits) MetadataStore {
-	return &memoryMetadata{meta: map[string]DeviceMetadata{}, images: map[string][]byte{}, limits: l.WithDefaults()}
-}
-
-// ImageLimits returns the limits the store keeps images within.
-func (s *memoryMetadata) ImageLimits() ImageLimits { return s.limits }
-
-func (s *memoryMetadata) Metadata(clock string) (DeviceMetadata, bool, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m, ok := s.meta[clock]
-	return m, ok, nil
-}
-
-func (s *memoryMetadata) AllMetadata() (map[string]DeviceMetadata, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return maps.Clone(s.meta), nil
+	return &memoryMetadata{records: newRecords(l), images: map[string][]byte{}}
 }
 
 func (s *memoryMetadata) PutMetadata(clock string, m DeviceMetadata) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, exists := s.meta[clock]
-	if !exists && len(s.meta) >= maxMemoryDevices {
-		return ErrMetadataFull
+	old, err := s.room(clock)
+	if err != nil {
+		return err
 	}
 	m.Image, m.Updated = old.Image, time.Now().UnixNano()
 	s.set(clock, m)
@@ -201,9 +237,9 @@ func (s *memoryMetadata) PutMetadata(clock string, m DeviceMetadata) error {
 func (s *memoryMetadata) PutImage(clock, contentType string, data []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, exists := s.meta[clock]
-	if !exists && len(s.meta) >= maxMemoryDevices {
-		return ErrMetadataFull
+	m, err := s.room(clock)
+	if err != nil {
+		return err
 	}
 	old, had := s.images[clock]
 	if err := s.limits.Check(len(s.images), s.total, had, len(old), len(data)); err != nil {
@@ -223,15 +259,6 @@ func (s *memoryMetadata) PutImage(clock, contentType string, data []byte) error 
 	return nil
 }
 
-func (s *memoryMetadata) set(clock string, m DeviceMetadata) {
-	if m.empty() {
-		delete(s.meta, clock)
-	} else {
-		s.meta[clock] = m
-	}
-	s.gen++
-}
-
 func (s *memoryMetadata) Image(clock string) (string, []byte, bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -240,12 +267,6 @@ func (s *memoryMetadata) Image(clock string) (string, []byte, bool, error) {
 		return "", nil, false, nil
 	}
 	return s.meta[clock].Image, d, true, nil
-}
-
-func (s *memoryMetadata) Generation() uint64 {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.gen
 }
 
 // ParseClockIdentity reads a clockIdentity written as sixteen hex digits,

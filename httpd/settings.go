@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -67,28 +66,10 @@ type SettingsProvider interface {
 	SettingsStore() SettingsStore
 }
 
-type memorySettings struct {
-	mu sync.Mutex
-	s  Settings
-}
-
-func (m *memorySettings) Settings() Settings {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.s
-}
-
-func (m *memorySettings) PutSettings(s Settings) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.s = s
-	return nil
-}
-
 // NewMemorySettings returns a SettingsStore kept in memory, starting at s.
 func NewMemorySettings(s Settings) SettingsStore {
 	s, _ = s.Normalize()
-	return &memorySettings{s: s}
+	return &storedSettings{cur: s}
 }
 
 func (s *Server) settingsStore() SettingsStore {

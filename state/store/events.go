@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"ptpwatch/state"
 )
@@ -28,4 +29,24 @@ func (s *Store) RestoreEvents(log *state.EventLog, n int) error {
 		log.Add(e)
 	}
 	return nil
+}
+
+// ReportTrouble sets o's OnTrouble, OnDamage and OnRecovered to add a
+// Capture Trouble event about subject (the data directory) to log, each
+// saying what the trouble means for recording and what the operator can do.
+func (o *Options) ReportTrouble(log *state.EventLog, subject string) {
+	add := func(detail string) {
+		log.Add(state.Event{Time: time.Now().UnixNano(), Type: state.CaptureTrouble, Subject: subject, Detail: detail})
+	}
+	o.OnTrouble = func(err error) {
+		if errors.Is(err, ErrFailed) {
+			add("recording stopped: " + err.Error() + "; capture continues in RAM; restart ptpwatch to record again")
+			return
+		}
+		add("recording paused: " + err.Error() + "; capture continues in RAM and recording resumes when the disk allows")
+	}
+	o.OnDamage = func(err error) {
+		add("dashcam store damaged: " + err.Error() + "; what the damaged part held cannot be read, recording continues. Export what you need, then delete damaged incidents or move the data directory aside")
+	}
+	o.OnRecovered = func() { add("recording resumed") }
 }

@@ -1,4 +1,4 @@
-package main
+package httpd
 
 import (
 	"bytes"
@@ -9,12 +9,11 @@ import (
 	"runtime"
 	"testing"
 
-	"ptpwatch/httpd"
 	"ptpwatch/state/dashcam"
 	"ptpwatch/state/store"
 )
 
-func openTestStore(t *testing.T, dir string, opts dashcam.Options) *dashcam.Store {
+func openStoredMetadataStore(t *testing.T, dir string, opts dashcam.Options) *dashcam.Store {
 	t.Helper()
 	opts.Store.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	if opts.Store.MinFreeBytes == 0 {
@@ -42,10 +41,10 @@ func heapAfterGC() uint64 {
 // without being loaded at start, and the limits hold across it.
 func TestStoredImages(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	st := openTestStore(t, dir, dashcam.Options{})
+	st := openStoredMetadataStore(t, dir, dashcam.Options{})
 	const n, size = 200, 1 << 20
-	limits := httpd.ImageLimits{MaxCount: n, MaxTotal: n * size, MaxBytes: size}
-	m, err := loadMetadata(st, limits)
+	limits := ImageLimits{MaxCount: n, MaxTotal: n * size, MaxBytes: size}
+	m, err := LoadMetadata(st.Store, limits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +64,7 @@ func TestStoredImages(t *testing.T) {
 		t.Errorf("heap grew %d MiB storing %d MiB of images: they are kept in memory", grown>>20, n*size>>20)
 	}
 	// Over the limits.
-	var le *httpd.ImageLimitError
+	var le *ImageLimitError
 	if err := m.PutImage("ec4670.fffe.999000", "image/png", img(1)); !errors.As(err, &le) || le.Status != 409 {
 		t.Errorf("image %d: %v, want 409", n+1, err)
 	}
@@ -78,9 +77,9 @@ func TestStoredImages(t *testing.T) {
 
 	// Restart: the index is read, not the images.
 	before = heapAfterGC()
-	st = openTestStore(t, dir, dashcam.Options{})
+	st = openStoredMetadataStore(t, dir, dashcam.Options{})
 	defer st.Close()
-	m, err = loadMetadata(st, limits)
+	m, err = LoadMetadata(st.Store, limits)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,23 +117,23 @@ func TestStoredImages(t *testing.T) {
 // it kept.
 func TestStoredMetadataPaused(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	st := openTestStore(t, dir, dashcam.Options{})
-	m, err := loadMetadata(st, httpd.ImageLimits{})
+	st := openStoredMetadataStore(t, dir, dashcam.Options{})
+	m, err := LoadMetadata(st.Store, ImageLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const dev = "ec4670.fffe.00a101"
-	if err := m.PutMetadata(dev, httpd.DeviceMetadata{Alias: "before"}); err != nil {
+	if err := m.PutMetadata(dev, DeviceMetadata{Alias: "before"}); err != nil {
 		t.Fatal(err)
 	}
 	st.Close()
-	st = openTestStore(t, dir, dashcam.Options{Store: store.Options{MinFreeBytes: 1 << 62}}) // paused: the disk is "full"
+	st = openStoredMetadataStore(t, dir, dashcam.Options{Store: store.Options{MinFreeBytes: 1 << 62}}) // paused: the disk is "full"
 	defer st.Close()
-	if m, err = loadMetadata(st, httpd.ImageLimits{}); err != nil {
+	if m, err = LoadMetadata(st.Store, ImageLimits{}); err != nil {
 		t.Fatal(err)
 	}
 	g := m.Generation()
-	if err := m.PutMetadata(dev, httpd.DeviceMetadata{Alias: "after"}); !errors.Is(err, store.ErrPaused) {
+	if err := m.PutMetadata(dev, DeviceMetadata{Alias: "after"}); !errors.Is(err, store.ErrPaused) {
 		t.Fatalf("PutMetadata while paused: %v", err)
 	}
 	if err := m.PutImage(dev, "image/png", []byte{1, 2, 3}); !errors.Is(err, store.ErrPaused) {
