@@ -192,6 +192,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
 		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
+	a.back.snaps.Take = a.model.Snapshot
 	var reopen func() (source.Source, error)
 	if _, live := src.(*capture.Capture); live {
 		reopen = func() (source.Source, error) { s, _, err := openSource(cfg, a.log, a.captureEvent); return s, err }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,11 +14,6 @@ import (
 	"ptpwatch/xdp/capture"
 	"ptpwatch/xdp/source"
 )
-
-// snapshotMaxAge bounds how stale a snapshot the API serves may be. Building
-// a snapshot merges every shard's published state, so a burst of requests
-// (an NMS polling many wildcard paths, a UI with many tabs) shares one.
-const snapshotMaxAge = 250 * time.Millisecond
 
 // maxLinkIfaces is how many capture interfaces remember their link type.
 const maxLinkIfaces = 64
@@ -41,9 +35,7 @@ type backend struct {
 	store    *storage // nil without --data
 	settings httpd.SettingsStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
-	snapMu   sync.Mutex
-	snap     *state.Snapshot
-	snapTime time.Time
+	snaps    httpd.SnapshotCache          // Take is model.Snapshot
 }
 
 var _ httpd.Backend = (*backend)(nil)
@@ -77,14 +69,7 @@ func (b *backend) noteFrame(f *source.Frame) {
 	}
 }
 
-func (b *backend) Snapshot() *state.Snapshot {
-	b.snapMu.Lock()
-	defer b.snapMu.Unlock()
-	if b.snap == nil || time.Since(b.snapTime) > snapshotMaxAge {
-		b.snap, b.snapTime = b.model.Snapshot(), time.Now()
-	}
-	return b.snap
-}
+func (b *backend) Snapshot() *state.Snapshot { return b.snaps.Snapshot() }
 
 func (b *backend) Events() *state.EventLog { return b.model.Events }
 func (b *backend) Buffer() *ring.Buffer    { return b.buffer }
