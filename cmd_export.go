@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"ptpwatch/httpd/apiclient"
 	"ptpwatch/state/dashcam"
 	"ptpwatch/state/store"
 )
@@ -39,8 +40,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "", "end of an archive range (RFC 3339), inclusive")
 	list := fs.Bool("list", false, "list the stored incidents")
 	asJSON := fs.Bool("json", false, "with --list, print JSON")
-	api := &apiClient{}
-	api.flags(fs, "base URL of the running appliance's API: export through it (it wins over --data; without it, a store in use is reached at the address its appliance recorded)")
+	api := &apiclient.Client{}
+	api.Flags(fs, "base URL of the running appliance's API: export through it (it wins over --data; without it, a store in use is reached at the address its appliance recorded)")
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
@@ -97,14 +98,14 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	var s exportStore = apiExport{api}
-	where := api.base
+	var s exportStore = apiclient.Export{C: api}
+	where := api.Base
 	switch {
 	case apiSet:
-		note := "ptpwatch export: exporting through the appliance API at " + api.base
+		note := "ptpwatch export: exporting through the appliance API at " + api.Base
 		if *dir != "" {
 			note += " (--api wins over --data " + *dir
-			if rec, _ := store.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.base, "/") {
+			if rec, _ := store.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.Base, "/") {
 				note += "; note: the appliance using that store recorded its API at " + rec
 			}
 			note += ")"
@@ -122,11 +123,11 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 				if rerr != nil {
 					how = fmt.Sprintf("the recorded address cannot be read (%v), so the default", rerr)
 				}
-				rec = defaultAPI
+				rec = apiclient.DefaultAPI
 			}
-			api.base = rec
-			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s (%s; give --api URL to choose)\n", *dir, api.base, how)
-			where = api.base
+			api.Base = rec
+			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s (%s; give --api URL to choose)\n", *dir, api.Base, how)
+			where = api.Base
 		case err != nil:
 			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
 			return exitError
@@ -235,6 +236,17 @@ func exportProgress(w io.Writer) func(dashcam.Progress) {
 		}
 		fmt.Fprintf(w, "\r\033[Kexporting: %d frames, %.0f%%", p.Frames, min(max(pct, 0), 100))
 	}
+}
+
+// exportStore is what `ptpwatch export` reads: the data store itself when
+// the appliance is stopped (*dashcam.Store), or the running appliance's
+// API, which holds the store's lock while it runs (apiExport).
+type exportStore interface {
+	Incidents() ([]dashcam.Incident, error)
+	Incident(id uint64) (dashcam.Incident, error)
+	ExportIncident(id uint64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
+	ExportRange(from, to int64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
+	Close() error
 }
 
 func listIncidents(s exportStore, stdout, stderr io.Writer, asJSON bool) int {

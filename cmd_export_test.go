@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"ptpwatch/decode/pcapng"
+	"ptpwatch/httpd/apiclient"
 	"ptpwatch/ring"
 	"ptpwatch/state"
 	"ptpwatch/state/dashcam"
@@ -255,7 +256,7 @@ func TestExportFindsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, stderr := runWithin(t, 30*time.Second, "export", "--data", dir, "--list")
-	if !strings.Contains(stderr, "no address is recorded") || !strings.Contains(stderr, defaultAPI) {
+	if !strings.Contains(stderr, "no address is recorded") || !strings.Contains(stderr, apiclient.DefaultAPI) {
 		t.Errorf("nothing recorded: %q", stderr)
 	}
 }

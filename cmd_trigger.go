@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"ptpwatch/httpd/apiclient"
 )
 
 // cmdTrigger asks a running appliance to record an incident now, through
@@ -15,8 +17,8 @@ import (
 func cmdTrigger(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	api := apiClient{timeout: 30 * time.Second}
-	api.flags(fs, "base URL of the running appliance")
+	api := apiclient.Client{Timeout: 30 * time.Second}
+	api.Flags(fs, "base URL of the running appliance")
 	note := fs.String("note", "", "why: stored with the incident and written into its pcapng")
 	var scopes multiFlag
 	fs.Var(&scopes, "scope", "record this scope (repeatable; default: as configured)")
@@ -39,7 +41,7 @@ func cmdTrigger(args []string, stdout, stderr io.Writer) int {
 		Note   string   `json:"note,omitempty"`
 		Scopes []string `json:"scopes,omitempty"`
 	}{*note, scopes})
-	resp, err := api.do(http.MethodPost, "/api/v1/incidents", "application/json", bytes.NewReader(body))
+	resp, err := api.Do(http.MethodPost, "/api/v1/incidents", "application/json", bytes.NewReader(body))
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch trigger: %v\n", err)
 		return exitError

@@ -1,4 +1,4 @@
-package main
+package apiclient
 
 import (
 	"encoding/json"
@@ -12,41 +12,30 @@ import (
 	"ptpwatch/state/dashcam"
 )
 
-// exportStore is what `ptpwatch export` reads: the data store itself when
-// the appliance is stopped (*dashcam.Store), or the running appliance's
-// API, which holds the store's lock while it runs (apiExport).
-type exportStore interface {
-	Incidents() ([]dashcam.Incident, error)
-	Incident(id uint64) (dashcam.Incident, error)
-	ExportIncident(id uint64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
-	ExportRange(from, to int64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
-	Close() error
-}
-
-// apiExport reads incidents and the archive through a running
-// appliance's API. Downloads are read as they arrive, so that the CLI
+// Export reads incidents and the archive through a running appliance's
+// API, as *dashcam.Store reads them from the store itself. Downloads are read as they arrive, so that the CLI
 // shows progress and counts the frames, and a truncated answer is an
 // error rather than a short file.
-type apiExport struct{ c *apiClient }
+type Export struct{ C *Client }
 
-func (a apiExport) Close() error { return nil }
+func (a Export) Close() error { return nil }
 
-func (a apiExport) Incidents() ([]dashcam.Incident, error) {
+func (a Export) Incidents() ([]dashcam.Incident, error) {
 	var incs []dashcam.Incident
 	return incs, a.getJSON("/api/v1/incidents", &incs)
 }
 
-func (a apiExport) Incident(id uint64) (dashcam.Incident, error) {
+func (a Export) Incident(id uint64) (dashcam.Incident, error) {
 	var inc dashcam.Incident
 	err := a.getJSON("/api/v1/incidents/"+strconv.FormatUint(id, 10), &inc)
-	var ae *apiError
+	var ae *Error
 	if errors.As(err, &ae) && ae.Code == http.StatusNotFound {
 		err = fmt.Errorf("%w: %v", dashcam.ErrNotFound, err)
 	}
 	return inc, err
 }
 
-func (a apiExport) ExportIncident(id uint64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error) {
+func (a Export) ExportIncident(id uint64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error) {
 	inc, err := a.Incident(id)
 	if err != nil {
 		return dashcam.ExportStats{}, err
@@ -55,13 +44,13 @@ func (a apiExport) ExportIncident(id uint64, w io.Writer, progress func(dashcam.
 		dashcam.Progress{Total: inc.Frames, From: inc.From, To: inc.To})
 }
 
-func (a apiExport) ExportRange(from, to int64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error) {
+func (a Export) ExportRange(from, to int64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error) {
 	return a.download("/api/v1/archive.pcapng?from="+strconv.FormatInt(from, 10)+"&to="+strconv.FormatInt(to, 10), w, progress,
 		dashcam.Progress{From: from, To: to})
 }
 
-func (a apiExport) getJSON(path string, v any) error {
-	resp, err := a.c.do(http.MethodGet, path, "", nil)
+func (a Export) getJSON(path string, v any) error {
+	resp, err := a.C.Do(http.MethodGet, path, "", nil)
 	if err != nil {
 		return err
 	}
@@ -73,9 +62,9 @@ func (a apiExport) getJSON(path string, v any) error {
 }
 
 // download copies the pcapng at path to w, reading it on the way.
-func (a apiExport) download(path string, w io.Writer, progress func(dashcam.Progress), p dashcam.Progress) (dashcam.ExportStats, error) {
+func (a Export) download(path string, w io.Writer, progress func(dashcam.Progress), p dashcam.Progress) (dashcam.ExportStats, error) {
 	var st dashcam.ExportStats
-	resp, err := a.c.do(http.MethodGet, path, "", nil)
+	resp, err := a.C.Do(http.MethodGet, path, "", nil)
 	if err != nil {
 		return st, err
 	}
