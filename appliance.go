@@ -151,15 +151,63 @@ type appliance struct {
 	level    slog.LevelVar
 	statsSec atomic.Int64
 	model    *state.Model
+	src      source.Source
+	desc     string // of src
 	pipe     *pipeline.Pipeline
 	buffer   *ring.Buffer
 	back     *backend
 	srv      *httpd.Server
+	urls     []any             // "http", URL, "https", URL: where the web UI listens
 	losses   capture.LossWatch // Capture Trouble from live capture's drop counters
 	started  time.Time
+	sigs     chan os.Signal
+	events   chan state.Event // notable model events, for the log
+	logging  sync.WaitGroup   // the goroutine logging events
+	undo     []func()         // what start-up set up, undone last first
 }
 
+// failure is why a start-up step ends the appliance: what to log and the
+// exit code.
+type failure struct {
+	code int
+	msg  string
+	args []any
+}
+
+func fail(code int, msg string, args ...any) *failure { return &failure{code, msg, args} }
+
+// run connects the appliance's parts, runs until a signal or the end of a
+// finite source (a replay), and takes the parts down in reverse order.
 func (a *appliance) run(cfg Config, stderr io.Writer) int {
+	a.startLog(cfg, stderr)
+	defer a.undoAll()
+	for _, step := range []func(Config) *failure{
+		a.openFrameSource, a.buildPipeline, a.openStore, a.watchEvents, a.startWeb, a.startCapture,
+	} {
+		if f := step(cfg); f != nil {
+			a.log.Error(f.msg, f.args...)
+			return f.code
+		}
+	}
+	code := a.loop()
+	a.back.ctl.Stop()
+	a.model.Events.Unsubscribe(a.events)
+	a.logging.Wait()
+	a.dumpCounters("final")
+	return code
+}
+
+// undoAll undoes what start-up set up, last first: the web server stops,
+// then the store closes (so the recorder sees the last frames), then the
+// capture controller.
+func (a *appliance) undoAll() {
+	for i := len(a.undo) - 1; i >= 0; i-- {
+		a.undo[i]()
+	}
+}
+
+// startLog sets up the log as configured.
+func (a *appliance) startLog(cfg Config, stderr io.Writer) {
 	a.level.Set(logLevel(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: &a.level}
 	if cfg.Log.Format == "json" {
@@ -168,149 +216,162 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 		a.log = slog.New(slog.NewTextHandler(stderr, opts))
 	}
 	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
+}
 
+// openFrameSource makes the model and opens the frame source feeding it.
+func (a *appliance) openFrameSource(cfg Config) *failure {
 	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
-	src, desc, err := openSource(cfg, a.log, a.captureEvent)
-	if err != nil {
-		a.log.Error("cannot open frame source", "err", err)
-		return exitError
+	var err error
+	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
+		return fail(exitError, "cannot open frame source", "err", err)
 	}
+	return nil
+}
+
+// buildPipeline connects the source through the pipeline to the model and
+// the RAM capture buffer, under a controller the API can stop and start.
+func (a *appliance) buildPipeline(cfg Config) *failure {
 	a.pipe = pipeline.New(a.model)
 	buf, err := ring.NewBuffer(cfg.Capture.BufferBytes)
 	if err != nil {
-		a.log.Error("cannot create the RAM capture buffer", "bytes", cfg.Capture.BufferBytes, "err", err)
-		return exitError
+		return fail(exitError, "cannot create the RAM capture buffer", "bytes", cfg.Capture.BufferBytes, "err", err)
 	}
-	a.buffer = buf
-	a.pipe.Buffer = buf
+	a.buffer, a.pipe.Buffer = buf, buf
 	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
 	a.started = time.Now()
 
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
-	defer signal.Stop(sigs)
+	a.sigs = make(chan os.Signal, 4)
+	signal.Notify(a.sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2)
+	a.undo = append(a.undo, func() { signal.Stop(a.sigs) })
 
-	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: src.Interfaces(), desc: desc,
+	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: a.src.Interfaces(), desc: a.desc,
 		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
 	a.back.snaps.Take = a.model.Snapshot
 	var reopen func() (source.Source, error)
-	if _, live := src.(*capture.Capture); live {
+	if _, live := a.src.(*capture.Capture); live {
 		reopen = func() (source.Source, error) { s, _, err := openSource(cfg, a.log, a.captureEvent); return s, err }
 	}
-	a.back.ctl = pipeline.NewController(a.pipe, src, desc, reopen, func(s source.Source) {
+	a.back.ctl = pipeline.NewController(a.pipe, a.src, a.desc, reopen, func(s source.Source) {
 		live, _ := s.(*capture.Capture)
 		a.back.live.Store(live)
 	})
-	defer a.back.ctl.Close()
+	a.undo = append(a.undo, func() { a.back.ctl.Close() })
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
+	return nil
+}
+
+// openStore opens the data directory, when one is configured, for the
+// recorder, device metadata and the event log, and loads the UI settings.
+func (a *appliance) openStore(cfg Config) *failure {
+	var stored *dashcam.Store
 	if cfg.Storage.DataDir != "" {
 		st, err := a.openStorage(cfg)
 		if err != nil {
-			a.log.Error("cannot open the data directory", "dir", cfg.Storage.DataDir, "err", err)
-			return exitError
+			return fail(exitError, "cannot open the data directory", "dir", cfg.Storage.DataDir, "err", err)
 		}
-		// Closed after capture stops (defers run last-in first-out), so
-		// the recorder sees the last frames.
-		defer func() {
+		a.undo = append(a.undo, func() {
 			if err := st.close(); err != nil {
 				a.log.Error("closing the dashcam store", "err", err)
 			}
-		}()
-		names := make([]string, 0, len(src.Interfaces()))
-		for _, i := range src.Interfaces() {
+		})
+		names := make([]string, 0, len(a.src.Interfaces()))
+		for _, i := range a.src.Interfaces() {
 			names = append(names, i.Name)
 		}
 		st.rec.SetInterfaces(names)
-		a.back.meta, a.back.store = st.meta, st
+		a.back.meta, a.back.store, stored = st.meta, st, st.store
 		a.pipe.OnStored = st.rec.OnStored
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
 			"archive", cfg.Dashcam.Archive)
 	}
-	var stored *dashcam.Store
-	if a.back.store != nil {
-		stored = a.back.store.store
-	}
+	var err error
 	if a.back.settings, err = newSettings(cfg, stored); err != nil {
-		a.log.Error("cannot load the UI settings", "err", err)
-		return exitConfig
+		return fail(exitConfig, "cannot load the UI settings", "err", err)
 	}
-	// Subscribed after the stored event log was restored, so history is
-	// not logged again.
-	events := a.model.Events.Subscribe(1024)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); a.logEvents(events) }()
+	return nil
+}
+
+// watchEvents logs notable model events from now on: after the stored
+// event log was restored, so history is not logged again.
+func (a *appliance) watchEvents(Config) *failure {
+	a.events = a.model.Events.Subscribe(1024)
+	a.logging.Go(func() { a.logEvents(a.events) })
+	return nil
+}
+
+// startWeb starts the web UI and REST API. The web server is supervised:
+// one that fails is an event and a restart of the web server, never the
+// end of capture. Only failing to listen now, at start, is fatal.
+func (a *appliance) startWeb(cfg Config) *failure {
 	hcfg, err := cfg.HTTPServerConfig()
 	if err != nil {
-		a.log.Error("invalid HTTP configuration", "err", err)
-		return exitConfig
+		return fail(exitConfig, "invalid HTTP configuration", "err", err)
 	}
-	srv, err := httpd.New(hcfg, a.back, a.log.With("component", "httpd"))
-	if err != nil {
-		a.log.Error("cannot configure the HTTP server", "err", err)
-		return exitConfig
+	if a.srv, err = httpd.New(hcfg, a.back, a.log.With("component", "httpd")); err != nil {
+		return fail(exitConfig, "cannot configure the HTTP server", "err", err)
 	}
-	a.srv = srv
-	// The web server is supervised: one that fails is an event and a
-	// restart of the web server, never the end of capture. Only failing
-	// to listen now, at start, is fatal.
 	webCtx, webStop := context.WithCancel(context.Background())
 	var web sync.WaitGroup
-	defer func() {
+	a.undo = append(a.undo, func() {
 		webStop()
 		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer scancel()
-		if err := srv.Shutdown(sctx); err != nil {
+		if err := a.srv.Shutdown(sctx); err != nil {
 			a.log.Warn("HTTP shutdown", "err", err)
 		}
 		web.Wait()
-	}()
+	})
 	sup := httpd.NewSupervisor(a.log.With("component", "httpd"), a.model.Events)
-	var urls []any
-	if !hcfg.DisableHTTP {
-		ln, err := net.Listen("tcp", hcfg.Listen)
+	listen := func(scheme, addr, what string, serve func(net.Listener) error) *failure {
+		ln, err := net.Listen("tcp", addr)
 		if err != nil {
-			a.log.Error("cannot listen for the web UI and REST API", "addr", hcfg.Listen, "err", err)
-			return exitError
+			return fail(exitError, "cannot listen for "+what, "addr", addr, "err", err)
 		}
-		web.Go(func() { sup.Run(webCtx, "HTTP", ln, srv.Serve) })
-		urls = append(urls, "http", "http://"+ln.Addr().String()+"/")
+		web.Go(func() { sup.Run(webCtx, strings.ToUpper(scheme), ln, serve) })
+		a.urls = append(a.urls, scheme, scheme+"://"+ln.Addr().String()+"/")
+		return nil
+	}
+	if !hcfg.DisableHTTP {
+		if f := listen("http", hcfg.Listen, "the web UI and REST API", a.srv.Serve); f != nil {
+			return f
+		}
 	}
 	if hcfg.TLS.Enabled {
-		ln, err := net.Listen("tcp", srv.TLSAddr())
-		if err != nil {
-			a.log.Error("cannot listen for HTTPS", "addr", srv.TLSAddr(), "err", err)
-			return exitError
+		if f := listen("https", a.srv.TLSAddr(), "HTTPS", a.srv.ServeTLS); f != nil {
+			return f
 		}
-		web.Go(func() { sup.Run(webCtx, "HTTPS", ln, srv.ServeTLS) })
-		urls = append(urls, "https", "https://"+ln.Addr().String()+"/")
 	}
-	if a.back.store != nil && len(urls) >= 2 {
-		a.back.store.recordAPI(urls[1].(string), a.log) // for `ptpwatch export --data`
+	if a.back.store != nil && len(a.urls) >= 2 {
+		a.back.store.recordAPI(a.urls[1].(string), a.log) // for `ptpwatch export --data`
 	}
+	return nil
+}
 
-	a.log.Info("ptpwatch started", append([]any{"source", desc, "shards", cfg.Model.Shards}, urls...)...)
+// startCapture starts the frame source flowing through the pipeline.
+func (a *appliance) startCapture(cfg Config) *failure {
+	a.log.Info("ptpwatch started", append([]any{"source", a.desc, "shards", cfg.Model.Shards}, a.urls...)...)
 	if err := a.back.ctl.Start(); err != nil {
-		a.log.Error("cannot start capture", "err", err)
-		return exitError
+		return fail(exitError, "cannot start capture", "err", err)
 	}
+	return nil
+}
 
+// loop handles signals and the periodic work until a signal stops the
+// appliance or the frame source ends, and returns the exit code.
+func (a *appliance) loop() int {
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
 	lastStats := time.Now()
-	code := exitOK
-loop:
 	for {
 		select {
 		case err := <-a.back.ctl.Ended():
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
-				code = exitError
-			} else {
-				a.log.Info("frame source finished")
+				return exitError
 			}
-			break loop
-		case sig := <-sigs:
+			a.log.Info("frame source finished")
+			return exitOK
+		case sig := <-a.sigs:
 			switch sig {
 			case syscall.SIGHUP:
 				a.reload()
@@ -318,7 +379,7 @@ loop:
 				a.dumpCounters("SIGUSR2")
 			default:
 				a.log.Info("stopping", "signal", sig.String())
-				break loop
+				return exitOK
 			}
 		case <-stats.C:
 			a.watchCapture()
@@ -328,11 +389,6 @@ loop:
 			}
 		}
 	}
-	a.back.ctl.Stop()
-	a.model.Events.Unsubscribe(events)
-	wg.Wait()
-	a.dumpCounters("final")
-	return code
 }
 
 // sourceKind names the kind of frame source for the capture status.
