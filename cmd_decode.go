@@ -2,18 +2,12 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
-	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
+	"ptpwatch/decode/dump"
 )
 
 // cmdDecode implements `ptpwatch decode FILE [--json] [-v]`.
@@ -34,197 +28,10 @@ func cmdDecode(args []string, stdout, stderr io.Writer) int {
 	defer f.Close()
 	out := bufio.NewWriterSize(stdout, 1<<16)
 	defer out.Flush()
-	if err := decodeCapture(f, out, *asJSON, *verbose); err != nil {
+	if err := dump.Capture(f, out, *asJSON, *verbose); err != nil {
 		out.Flush()
 		fmt.Fprintf(stderr, "ptpwatch decode %s: %v\n", files[0], err)
 		return exitError
 	}
 	return exitOK
-}
-
-// decodeSummary counts what a capture held.
-type decodeSummary struct {
-	Frames   int            `json:"frames"`
-	PTP      int            `json:"ptp"`
-	Types    map[string]int `json:"types"`
-	Results  map[string]int `json:"results"`
-	Problems map[string]int `json:"problems,omitempty"`
-}
-
-func decodeCapture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
-	r, err := pcapng.NewReader(in)
-	if err != nil {
-		return fmt.Errorf("read capture: %w", err)
-	}
-	sum := decodeSummary{Types: map[string]int{}, Results: map[string]int{}, Problems: map[string]int{}}
-	var p pcapng.Packet
-	var fr decode.Frame
-	enc := json.NewEncoder(out)
-	for n := 1; ; n++ {
-		err := r.Next(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("frame %d: %w", n, err)
-		}
-		sum.Frames++
-		fr.Decode(decode.LinkType(p.LinkType), p.Data)
-		sum.Results[fr.Result.String()]++
-		if fr.Result != decode.ResultOK && fr.Result != decode.ResultNotPTP {
-			sum.Problems[fr.Reason.String()]++
-		}
-		typ := messageName(&fr)
-		if typ != "" {
-			sum.PTP++
-			sum.Types[typ]++
-		}
-		if asJSON {
-			obj := frameJSON{Frame: n, Time: time.Unix(0, p.Timestamp).UTC().Format(time.RFC3339Nano),
-				Length: len(p.Data), OriginalLength: p.OriginalLength, Result: fr.Result.String(),
-				Reason: fr.Reason.String(), Message: typ, Layers: fieldObject(fr.Fields())}
-			if err := enc.Encode(obj); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintf(out, "%d\t%s\t%s\n", n, time.Unix(0, p.Timestamp).UTC().Format("15:04:05.000000000"), summaryLine(&fr))
-		if verbose {
-			printFields(out, fr.Fields(), 1)
-		}
-	}
-	if asJSON {
-		return enc.Encode(map[string]decodeSummary{"summary": sum})
-	}
-	fmt.Fprintf(out, "\n%d frames, %d PTP messages\n", sum.Frames, sum.PTP)
-	for _, k := range sortedKeys(sum.Types) {
-		fmt.Fprintf(out, "  %-28s %d\n", k, sum.Types[k])
-	}
-	for _, k := range sortedKeys(sum.Results) {
-		fmt.Fprintf(out, "  result %-21s %d\n", k, sum.Results[k])
-	}
-	for _, k := range sortedKeys(sum.Problems) {
-		fmt.Fprintf(out, "  problem %-20s %d\n", k, sum.Problems[k])
-	}
-	return nil
-}
-
-type frameJSON struct {
-	Frame          int            `json:"frame"`
-	Time           string         `json:"time"`
-	Length         int            `json:"length"`
-	OriginalLength int            `json:"originalLength"`
-	Result         string         `json:"result"`
-	Reason         string         `json:"reason,omitempty"`
-	Message        string         `json:"message,omitempty"`
-	Layers         map[string]any `json:"layers"`
-}
-
-// messageName names the frame's PTP message, such as "PTPv2 Sync".
-func messageName(f *decode.Frame) string {
-	switch f.Version {
-	case 2:
-		if f.Result == decode.ResultOK || f.Result == decode.ResultMalformed {
-			return "PTPv2 " + f.PTP.MessageType.String()
-		}
-	case 1:
-		if f.Result == decode.ResultOK || f.Result == decode.ResultMalformed {
-			return "PTPv1 " + f.V1.Control.String()
-		}
-	}
-	return ""
-}
-
-// summaryLine is the one-line view of a frame, like a packet list row.
-func summaryLine(f *decode.Frame) string {
-	var b strings.Builder
-	switch f.Transport {
-	case decode.TransportUDPv4, decode.TransportUDPv6:
-		fmt.Fprintf(&b, "%s:%d > %s:%d", f.SrcIP, f.SrcPort, f.DstIP, f.DstPort)
-	default:
-		fmt.Fprintf(&b, "%x > %x", f.Src, f.Dst)
-	}
-	for i := 0; i < int(f.NumVLANs); i++ {
-		fmt.Fprintf(&b, " vlan %d", f.VLANs[i].VID)
-	}
-	fmt.Fprintf(&b, " %s", f.Transport)
-	if name := messageName(f); name != "" {
-		b.WriteString(" " + name)
-		if f.Version == 2 {
-			m := &f.PTP
-			fmt.Fprintf(&b, " domain %d seq %d from %s", m.Domain, m.Sequence, m.Source)
-			if m.MessageType == decode.Management {
-				fmt.Fprintf(&b, " %s %s", m.Management.Action, m.Management.ID)
-			}
-		} else {
-			v := &f.V1
-			fmt.Fprintf(&b, " subdomain %s seq %d from %x-%d", v.Subdomain(), v.SequenceID, v.SourceUUID, v.SourcePortID)
-			if v.Control == decode.V1Management {
-				fmt.Fprintf(&b, " %s", v.Management.MessageKey)
-			}
-		}
-	}
-	if f.Result != decode.ResultOK {
-		fmt.Fprintf(&b, " [%s: %s]", f.Result, f.Reason)
-	}
-	return b.String()
-}
-
-func printFields(out *bufio.Writer, fs []decode.Field, depth int) {
-	for _, f := range fs {
-		fmt.Fprintf(out, "%s%s", strings.Repeat("  ", depth), f.Name)
-		if f.Value != "" {
-			fmt.Fprintf(out, ": %s", f.Value)
-		}
-		if f.Text != "" {
-			fmt.Fprintf(out, " (%s)", f.Text)
-		}
-		fmt.Fprintf(out, "  [%d+%d", f.Offset, f.Length)
-		if f.Mask != 0 {
-			fmt.Fprintf(out, " mask %#x", f.Mask)
-		}
-		out.WriteString("]\n")
-		printFields(out, f.Children, depth+1)
-	}
-}
-
-// fieldObject turns a field tree into nested JSON objects keyed by field
-// name. A repeated name becomes an array; a group's own value is "_value".
-func fieldObject(fs []decode.Field) map[string]any {
-	obj := make(map[string]any, len(fs))
-	for _, f := range fs {
-		var v any
-		if len(f.Children) > 0 {
-			child := fieldObject(f.Children)
-			if f.Value != "" {
-				child["_value"] = f.Value
-			}
-			if f.Text != "" {
-				child["_text"] = f.Text
-			}
-			v = child
-		} else if f.Text != "" && f.Text != f.Value {
-			v = map[string]string{"value": f.Value, "text": f.Text}
-		} else {
-			v = f.Value
-		}
-		switch prev := obj[f.Name].(type) {
-		case nil:
-			obj[f.Name] = v
-		case []any:
-			obj[f.Name] = append(prev, v)
-		default:
-			obj[f.Name] = []any{prev, v}
-		}
-	}
-	return obj
-}
-
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

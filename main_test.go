@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ptpwatch/decode/dump"
 )
 
 func TestDecodeCommandJSON(t *testing.T) {
@@ -38,7 +40,7 @@ func TestDecodeCommandJSON(t *testing.T) {
 			}
 			continue
 		}
-		var f frameJSON
+		var f dump.Frame
 		if err := json.Unmarshal(line, &f); err != nil {
 			t.Fatalf("line %d: %v", frames+1, err)
 		}
