@@ -152,18 +152,19 @@ func (l ImageLimits) Check(count int, total int64, exists bool, old, size int) e
 }
 
 // records is the in-memory part every MetadataStore here shares: the
-// records by clockIdentity, the bytes of all images, and a generation
-// that changes with every successful Put.
+// records by clockIdentity, the size of each image and of all together,
+// and a generation that changes with every successful Put.
 type records struct {
 	mu     sync.RWMutex
 	meta   map[string]DeviceMetadata
-	total  int64 // bytes of images
+	sizes  map[string]int // bytes of each device's image
+	total  int64          // bytes of all images
 	limits ImageLimits
 	gen    uint64
 }
 
 func newRecords(l ImageLimits) records {
-	return records{meta: map[string]DeviceMetadata{}, limits: l.WithDefaults()}
+	return records{meta: map[string]DeviceMetadata{}, sizes: map[string]int{}, limits: l.WithDefaults()}
 }
 
 // ImageLimits returns the limits the store keeps images within.
@@ -188,6 +189,69 @@ func (s *records) Generation() uint64 {
 	return s.gen
 }
 
+// room returns clock's record, or ErrMetadataFull when clock has none and
+// no more fit; s.mu is held.
+func (s *records) room(clock string) (DeviceMetadata, error) {
+	m, exists := s.meta[clock]
+	if !exists && len(s.meta) >= maxMemoryDevices {
+		return m, ErrMetadataFull
+	}
+	return m, nil
+}
+
+// putMetadata sets clock's text fields to m, keeping its image, once
+// persist (when not nil) has kept the new record: a refused write changes
+// nothing.
+func (s *records) putMetadata(clock string, m DeviceMetadata, persist func(DeviceMetadata) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.room(clock)
+	if err != nil {
+		return err
+	}
+	m.Image, m.Updated = old.Image, time.Now().UnixNano()
+	if persist != nil {
+		if err := persist(m); err != nil {
+			return err
+		}
+	}
+	s.set(clock, m)
+	return nil
+}
+
+// putImage sets clock's image to data (kept, or deleted when keep is
+// false) within the limits, once persist has kept the image and the new
+// record: a refused write changes nothing.
+func (s *records) putImage(clock, contentType string, data []byte, keep bool, persist func(DeviceMetadata) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, err := s.room(clock)
+	if err != nil {
+		return err
+	}
+	old, had := s.sizes[clock]
+	if err := s.limits.Check(len(s.sizes), s.total, had, old, len(data)); err != nil {
+		return err
+	}
+	m.Image = ""
+	if keep {
+		m.Image = contentType
+	}
+	m.Updated = time.Now().UnixNano()
+	if err := persist(m); err != nil {
+		return err
+	}
+	s.total -= int64(old)
+	if keep {
+		s.sizes[clock] = len(data)
+		s.total += int64(len(data))
+	} else {
+		delete(s.sizes, clock)
+	}
+	s.set(clock, m)
+	return nil
+}
+
 // set keeps m as clock's record (deleting an empty one); s.mu is held.
 func (s *records) set(clock string, m DeviceMetadata) {
 	if m.empty() {
@@ -196,15 +260,6 @@ func (s *records) set(clock string, m DeviceMetadata) {
 		s.meta[clock] = m
 	}
 	s.gen++
-}
-
-// room says whether a record for clock may be added or changed; s.mu is held.
-func (s *records) room(clock string) (DeviceMetadata, error) {
-	m, exists := s.meta[clock]
-	if !exists && len(s.meta) >= maxMemoryDevices {
-		return m, ErrMetadataFull
-	}
-	return m, nil
 }
 
 type memoryMetadata struct {
@@ -223,40 +278,18 @@ func NewMemoryMetadataLimits(l ImageLimits) MetadataStore {
 }
 
 func (s *memoryMetadata) PutMetadata(clock string, m DeviceMetadata) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old, err := s.room(clock)
-	if err != nil {
-		return err
-	}
-	m.Image, m.Updated = old.Image, time.Now().UnixNano()
-	s.set(clock, m)
-	return nil
+	return s.putMetadata(clock, m, nil)
 }
 
 func (s *memoryMetadata) PutImage(clock, contentType string, data []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, err := s.room(clock)
-	if err != nil {
-		return err
-	}
-	old, had := s.images[clock]
-	if err := s.limits.Check(len(s.images), s.total, had, len(old), len(data)); err != nil {
-		return err
-	}
-	s.total -= int64(len(old))
-	if data == nil {
-		delete(s.images, clock)
-		m.Image = ""
-	} else {
-		s.images[clock] = bytes.Clone(data)
-		s.total += int64(len(data))
-		m.Image = contentType
-	}
-	m.Updated = time.Now().UnixNano()
-	s.set(clock, m)
-	return nil
+	return s.putImage(clock, contentType, data, data != nil, func(DeviceMetadata) error {
+		if data == nil {
+			delete(s.images, clock)
+		} else {
+			s.images[clock] = bytes.Clone(data)
+		}
+		return nil
+	})
 }
 
 func (s *memoryMetadata) Image(clock string) (string, []byte, bool, error) {

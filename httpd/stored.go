@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"ptpwatch/state/store"
 )
@@ -17,15 +16,14 @@ import (
 // sizes, and ImageLimits bound their number and bytes.
 type storedMetadata struct {
 	records
-	images map[string]int // bytes of each device's image
-	store  *store.Store
+	store *store.Store
 }
 
 // LoadMetadata returns a MetadataStore kept in st, loading its records
 // (not its images) into memory. Records the store reports damaged are
 // left out.
 func LoadMetadata(st *store.Store, limits ImageLimits) (MetadataStore, error) {
-	m := &storedMetadata{records: newRecords(limits), images: map[string]int{}, store: st}
+	m := &storedMetadata{records: newRecords(limits), store: st}
 	recs, err := st.Devices()
 	if errors.Is(err, store.ErrCorrupt) {
 		recs, err = nil, nil // reported by the store; start with none
@@ -51,11 +49,11 @@ func LoadMetadata(st *store.Store, limits ImageLimits) (MetadataStore, error) {
 		if m.meta[id].Image == "" {
 			continue // an image without its record: not shown
 		}
-		m.images[id] = n
+		m.sizes[id] = n
 		m.total += int64(n)
 	}
 	for id, dm := range m.meta {
-		if _, ok := m.images[id]; dm.Image != "" && !ok {
+		if _, ok := m.sizes[id]; dm.Image != "" && !ok {
 			dm.Image = "" // the record names an image the store lost
 			m.meta[id] = dm
 		}
@@ -64,62 +62,35 @@ func LoadMetadata(st *store.Store, limits ImageLimits) (MetadataStore, error) {
 }
 
 func (m *storedMetadata) PutMetadata(clock string, dm DeviceMetadata) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, err := m.room(clock)
-	if err != nil {
-		return err
-	}
-	dm.Image, dm.Updated = old.Image, time.Now().UnixNano()
-	raw, err := storedRecord(dm)
-	if err != nil {
-		return err
-	}
-	if err := m.store.PutDevice(clock, raw); err != nil {
-		return fmt.Errorf("store the metadata of %s: %w", clock, err)
-	}
-	m.set(clock, dm)
-	return nil
+	return m.putMetadata(clock, dm, func(dm DeviceMetadata) error {
+		raw, err := storedRecord(dm)
+		if err != nil {
+			return err
+		}
+		if err := m.store.PutDevice(clock, raw); err != nil {
+			return fmt.Errorf("store the metadata of %s: %w", clock, err)
+		}
+		return nil
+	})
 }
 
 func (m *storedMetadata) PutImage(clock, contentType string, data []byte) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	dm, err := m.room(clock)
-	if err != nil {
-		return err
-	}
-	old, had := m.images[clock]
-	if err := m.limits.Check(len(m.images), m.total, had, old, len(data)); err != nil {
-		return err
-	}
-	dm.Image = ""
-	if len(data) > 0 {
-		dm.Image = contentType
-	}
-	dm.Updated = time.Now().UnixNano()
-	raw, err := storedRecord(dm)
-	if err != nil {
-		return err
-	}
-	if err := m.store.PutDeviceAndImage(clock, raw, contentType, data); err != nil {
-		return fmt.Errorf("store the image of %s: %w", clock, err)
-	}
-	m.total -= int64(old)
-	if len(data) > 0 {
-		m.images[clock] = len(data)
-		m.total += int64(len(data))
-	} else {
-		delete(m.images, clock)
-	}
-	m.set(clock, dm)
-	return nil
+	return m.putImage(clock, contentType, data, len(data) > 0, func(dm DeviceMetadata) error {
+		raw, err := storedRecord(dm)
+		if err != nil {
+			return err
+		}
+		if err := m.store.PutDeviceAndImage(clock, raw, contentType, data); err != nil {
+			return fmt.Errorf("store the image of %s: %w", clock, err)
+		}
+		return nil
+	})
 }
 
 // Image reads clock's image from the store.
 func (m *storedMetadata) Image(clock string) (string, []byte, bool, error) {
 	m.mu.RLock()
-	_, ok := m.images[clock]
+	_, ok := m.sizes[clock]
 	m.mu.RUnlock()
 	if !ok {
 		return "", nil, false, nil
