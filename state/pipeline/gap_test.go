@@ -3,8 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -70,35 +68,10 @@ func TestCaptureGapIsNotSilence(t *testing.T) {
 	m.Events.Add(state.Event{Time: g.skipBefore, Type: state.CaptureStarted})
 	run(start + int64(11*time.Second))
 
-	var want []*expectation
-	for _, e := range n.Events() {
-		if x, ok := observable(n, e); ok {
-			want = append(want, &x)
-		}
-	}
+	want := expectedEvents(n)
 	const window, early = int64(3 * time.Second), int64(time.Second)
-	for _, e := range m.Events.Events(0, 0) {
-		if consequential(e) {
-			continue
-		}
-		found := false
-		for _, x := range want {
-			if x.matched || x.typ != e.Type || e.Time < x.at-early || e.Time > x.at+window {
-				continue
-			}
-			if x.subject != "" && !strings.HasPrefix(e.Subject, x.subject) {
-				continue
-			}
-			if x.before != "" && (e.Before != x.before || e.After != x.after) {
-				continue
-			}
-			x.matched, found = true, true
-			break
-		}
-		if !found {
-			t.Errorf("model raised an event no incident explains: %s", fmt.Sprintf("%.1fs %s %s %s %s->%s (%s)",
-				float64(e.Time-start)/1e9, e.Type, e.Scope, e.Subject, e.Before, e.After, e.Detail))
-		}
+	for _, e := range unexplained(m.Events.Events(0, 0), want, window, early, start) {
+		t.Errorf("model raised an event no incident explains: %s", e)
 	}
 	for _, x := range want {
 		t.Logf("incident %.1fs %s: %s seen %v", float64(x.at-start)/1e9, x.what, x.typ, x.matched)

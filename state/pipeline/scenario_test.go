@@ -93,12 +93,7 @@ func TestDemoScenarioEvents(t *testing.T) {
 	}
 	p.Tick(n.Now())
 
-	var want []*expectation
-	for _, e := range n.Events() {
-		if x, ok := observable(n, e); ok {
-			want = append(want, &x)
-		}
-	}
+	want := expectedEvents(n)
 	if len(want) < 10 {
 		t.Fatalf("only %d observable incidents in the demo scenario", len(want))
 	}
@@ -106,8 +101,35 @@ func TestDemoScenarioEvents(t *testing.T) {
 	// counts it done: a new grandmaster's first Announce arrives before
 	// followers qualify it (two announce intervals).
 	const window, early = int64(10 * time.Second), int64(3 * time.Second)
+	extra := unexplained(m.Events.Events(0, 0), want, window, early, sim.DefaultStart)
+	for _, s := range extra {
+		t.Errorf("model raised an event no incident explains: %s", s)
+	}
+	for _, x := range want {
+		if !x.matched {
+			t.Errorf("no %s event for incident: %.1fs %s", x.typ, float64(x.at-sim.DefaultStart)/1e9, x.what)
+		}
+	}
+}
+
+// expectedEvents lists the events the model should raise for the
+// simulator's incidents.
+func expectedEvents(n *sim.Network) []*expectation {
+	var want []*expectation
+	for _, e := range n.Events() {
+		if x, ok := observable(n, e); ok {
+			want = append(want, &x)
+		}
+	}
+	return want
+}
+
+// unexplained matches events against want, each expectation at most once
+// and from early before to window after its incident, and returns the
+// events no incident explains, timed from start.
+func unexplained(events []state.Event, want []*expectation, window, early, start int64) []string {
 	var extra []string
-	for _, e := range m.Events.Events(0, 0) {
+	for _, e := range events {
 		if consequential(e) {
 			continue
 		}
@@ -126,15 +148,8 @@ func TestDemoScenarioEvents(t *testing.T) {
 			break
 		}
 		if !found {
-			extra = append(extra, fmt.Sprintf("%.1fs %s %s %s %s->%s (%s)", float64(e.Time-sim.DefaultStart)/1e9, e.Type, e.Scope, e.Subject, e.Before, e.After, e.Detail))
+			extra = append(extra, fmt.Sprintf("%.1fs %s %s %s %s->%s (%s)", float64(e.Time-start)/1e9, e.Type, e.Scope, e.Subject, e.Before, e.After, e.Detail))
 		}
 	}
-	for _, s := range extra {
-		t.Errorf("model raised an event no incident explains: %s", s)
-	}
-	for _, x := range want {
-		if !x.matched {
-			t.Errorf("no %s event for incident: %.1fs %s", x.typ, float64(x.at-sim.DefaultStart)/1e9, x.what)
-		}
-	}
+	return extra
 }
