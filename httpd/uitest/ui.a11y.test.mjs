@@ -36,8 +36,26 @@ const scopeId = await page.evaluate(async (name) => {
 const pages = [
   { name: 'overview', path: '/', ready: '.scope .followers' },
   { name: 'packets', path: '/packets', ready: '#packet-list .row', then: async () => {
-    await page.locator('#packet-list .row').first().click();
-    await page.locator('#field-tree .f').first().waitFor();
+    // Open a packet whose row is inside the list's viewport; on a busy
+    // machine the live list may re-render between locating and clicking,
+    // so try again until the field tree shows, within a deadline.
+    for (let attempt = 0; ; attempt++) {
+      const idx = await page.evaluate(() => {
+        const list = document.querySelector('#packet-list');
+        const box = list.getBoundingClientRect();
+        return [...list.querySelectorAll('.row')].findIndex((r) => {
+          const b = r.getBoundingClientRect();
+          return b.top >= box.top + 30 && b.bottom <= box.bottom;
+        });
+      });
+      await page.locator('#packet-list .row').nth(Math.max(0, idx)).click();
+      try {
+        await page.locator('#field-tree .f').first().waitFor({ timeout: 5000 });
+        return;
+      } catch (e) {
+        if (attempt >= 4) throw e;
+      }
+    }
   } },
   { name: 'devices', path: '/devices', ready: '#device-list .row' },
   { name: 'device', path: '/devices/' + GM, ready: '#instances tr[data-instance]' },
