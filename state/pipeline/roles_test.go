@@ -1,13 +1,11 @@
 package pipeline
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
 
 	"ptpwatch/state"
-	"ptpwatch/xdp/sim"
 )
 
 // TestRolesDescribeThePresent is issue 14's "a role that was true for two
@@ -17,18 +15,7 @@ import (
 // minute and a half later it is a boundary clock again, with grandmaster
 // only in its role history.
 func TestRolesDescribeThePresent(t *testing.T) {
-	cfg := sim.DefaultDemo()
-	cfg.Scenario = sim.DemoScenario()
-	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: 2*time.Minute + 30*time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := state.NewModel(2, nil)
-	p := New(m)
-	if err := p.Run(context.Background(), n); err != nil {
-		t.Fatal(err)
-	}
-	p.Tick(n.Now())
+	n, m := runDemoScenario(t, 2*time.Minute+30*time.Second)
 	snap := m.Snapshot()
 	bc, _ := n.Identity("bc-arista")
 	meinberg, _ := n.Identity("gm-meinberg")

@@ -80,18 +80,7 @@ func consequential(e state.Event) bool {
 // ten seconds after (or three before) the change (timeouts take a few announce intervals), and
 // no others.
 func TestDemoScenarioEvents(t *testing.T) {
-	cfg := sim.DefaultDemo()
-	cfg.Scenario = sim.DemoScenario()
-	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: 15 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := state.NewModel(2, nil)
-	p := New(m)
-	if err := p.Run(context.Background(), n); err != nil {
-		t.Fatal(err)
-	}
-	p.Tick(n.Now())
+	n, m := runDemoScenario(t, 15*time.Minute)
 
 	want := expectedEvents(n)
 	if len(want) < 10 {
@@ -152,4 +141,23 @@ func unexplained(events []state.Event, want []*expectation, window, early, start
 		}
 	}
 	return extra
+}
+
+// runDemoScenario runs the demo network with its scripted incidents for d
+// of simulated time through a two-shard model and ticks it at the end.
+func runDemoScenario(t *testing.T, d time.Duration) (*sim.Network, *state.Model) {
+	t.Helper()
+	cfg := sim.DefaultDemo()
+	cfg.Scenario = sim.DemoScenario()
+	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := state.NewModel(2, nil)
+	p := New(m)
+	if err := p.Run(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	p.Tick(n.Now())
+	return n, m
 }
