@@ -2,6 +2,7 @@ package state
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -200,7 +201,10 @@ func roleHistory(evs []instanceEvidence, now int64, roles []Role) []RoleSpan {
 		if a.From != b.From {
 			return int(max(-1, min(1, a.From-b.From)))
 		}
-		return int(max(-1, min(1, a.To-b.To)))
+		if a.To != b.To {
+			return int(max(-1, min(1, a.To-b.To)))
+		}
+		return strings.Compare(a.Role, b.Role) // spans come out of a map: ties need an order
 	})
 	if out == nil {
 		out = []RoleSpan{}

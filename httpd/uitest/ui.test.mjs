@@ -125,6 +125,7 @@ await check('a packet opens as a field tree and hex dump that highlight each oth
   // view re-renders the list under the click); retry if the detail does
   // not open, as a busy machine may re-render between locating and clicking.
   const seq = page.locator('#field-tree .f[data-name="sequenceId"]').first();
+  let off, len;
   for (let attempt = 0; ; attempt++) {
     const idx = await page.evaluate(() => {
       const list = document.querySelector('#packet-list');
@@ -139,13 +140,16 @@ await check('a packet opens as a field tree and hex dump that highlight each oth
     await page.locator('#packet-list .row').nth(idx).click();
     try {
       await seq.waitFor({ timeout: 5000 });
+      off = Number(await seq.getAttribute('data-off', { timeout: 5000 }));
+      len = Number(await seq.getAttribute('data-len', { timeout: 5000 }));
       break;
     } catch (e) {
+      // Say what the detail pane held instead, so that a real fault shows.
+      const held = await page.locator('#packet-detail').textContent().catch(() => '(no detail pane)');
+      console.log(`attempt ${attempt}: the field tree did not hold (${e.message.split('\n')[0]}); the detail pane shows: ${String(held).slice(0, 200)}`);
       if (attempt >= 3) throw e;
     }
   }
-  const off = Number(await seq.getAttribute('data-off'));
-  const len = Number(await seq.getAttribute('data-len'));
   assert(len === 2, 'sequenceId length ' + len);
   // Field → bytes.
   await seq.hover();
