@@ -16,15 +16,15 @@ import (
 	"syscall"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/httpd"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/capture"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // multiFlag collects a repeatable string flag such as -i.

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 )
 
 var (

@@ -12,10 +12,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/decode"
-	"ptpwatch/state"
-	"ptpwatch/xdp/capture"
-	"ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 )
 
 // blastFrom sends n PTP Sync frames over UDPv4 from the far end of p as

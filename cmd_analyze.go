@@ -9,13 +9,13 @@ import (
 	"os"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/state/report"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/state/report"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // cmdAnalyze implements `ptpwatch analyze FILE [--json]`.

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"ptpwatch/decode/dump"
+	"github.com/ptpwatch/ptpwatch/decode/dump"
 )
 
 // cmdDecode implements `ptpwatch decode FILE [--json] [-v]`.

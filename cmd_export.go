@@ -14,9 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"ptpwatch/httpd/apiclient"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // cmdExport implements

@@ -17,14 +17,14 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/httpd/apiclient"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // exportFixture makes a store holding one incident and an archive of

@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/httpd"
 )
 
 // cmdPasswd prints the configuration lines for an API credential: a user

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"ptpwatch/httpd/apiclient"
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 )
 
 // cmdTrigger asks a running appliance to record an incident now, through

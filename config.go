@@ -12,8 +12,8 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"ptpwatch/httpd"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per

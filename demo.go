@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // newDemoSource builds the built-in demo network, paced against the wall

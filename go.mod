@@ -1,4 +1,4 @@
-module ptpwatch
+module github.com/ptpwatch/ptpwatch
 
 go 1.26.8
 

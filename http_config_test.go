@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/httpd"
 )
 
 // TestCheckConfigHTTP: -k refuses the [http] settings the run refuses,

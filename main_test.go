@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode/dump"
+	"github.com/ptpwatch/ptpwatch/decode/dump"
 )
 
 func TestDecodeCommandJSON(t *testing.T) {

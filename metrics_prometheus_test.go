@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/httpd/metrics"
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
 )
 
 // promResult is one series of a Prometheus instant query.

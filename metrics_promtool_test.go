@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/httpd/metrics"
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
 )
 
 // needPrometheusTool returns the path of promtool or prometheus, installing

@@ -6,10 +6,10 @@ import (
 	"log/slog"
 	"time"
 
-	"ptpwatch/httpd"
-	"ptpwatch/state"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // storage is the appliance's persistent part under --data: the dashcam

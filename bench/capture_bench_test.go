@@ -21,13 +21,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/afpacket"
-	"ptpwatch/xdp/afxdp"
-	"ptpwatch/xdp/capture"
-	"ptpwatch/xdp/netlab"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
+	"github.com/ptpwatch/ptpwatch/xdp/afxdp"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // Capture benchmark set-up: a veth whose far end is in a namespace of the
@@ -55,7 +55,7 @@ func tool(b *testing.B, name string) string {
 			if toolsErr != nil {
 				return
 			}
-			if out, err := exec.Command("go", "build", "-o", filepath.Join(toolsDir, t), "ptpwatch/tools/"+t).CombinedOutput(); err != nil {
+			if out, err := exec.Command("go", "build", "-o", filepath.Join(toolsDir, t), "github.com/ptpwatch/ptpwatch/tools/"+t).CombinedOutput(); err != nil {
 				toolsErr = fmt.Errorf("build %s: %v\n%s", t, err, out)
 			}
 		}

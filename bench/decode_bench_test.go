@@ -6,7 +6,7 @@ import (
 
 	fb "github.com/facebook/time/ptp/protocol"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // benchCase is one message type as a whole UDP/IPv4 Ethernet frame for

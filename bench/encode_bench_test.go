@@ -6,7 +6,7 @@ import (
 
 	fb "github.com/facebook/time/ptp/protocol"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // parentDataSetGet is a GET of PARENT_DATA_SET to all clocks and ports, as a

@@ -1,8 +1,8 @@
-module ptpwatch/bench
+module github.com/ptpwatch/ptpwatch/bench
 
 go 1.26.8
 
-require ptpwatch v0.0.0
+require github.com/ptpwatch/ptpwatch v0.0.0
 
 require (
 	github.com/facebook/time v0.0.0-20260822211804-f81aedc1c1e3
@@ -17,4 +17,4 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 )
 
-replace ptpwatch => ../
+replace github.com/ptpwatch/ptpwatch => ../

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/httpd/metrics"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
 )
 
 // BenchmarkPipelineBesideScrapes replays the million-frame simulated

@@ -5,7 +5,7 @@ import (
 
 	fb "github.com/facebook/time/ptp/protocol"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // parentDataSetResponse is a management RESPONSE carrying PARENT_DATA_SET

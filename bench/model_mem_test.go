@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // rssBytes reads the resident set size of this process.

@@ -10,8 +10,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 )
 
 // vethLab makes a veth pair between two namespaces of the test's own (IPv6

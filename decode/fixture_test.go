@@ -9,8 +9,8 @@ import (
 	"os"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
-	"ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 )
 
 // The fixture is a capture this package builds with its own encoders,

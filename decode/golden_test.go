@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // checkedProtocols are the tshark layers whose every field we must cover.

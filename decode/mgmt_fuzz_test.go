@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // FuzzManagementData runs the dispatcher and the detail view over any

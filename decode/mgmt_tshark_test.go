@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // mgmtTSField is one field of tshark's `-T json -x` output.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // tlvCodec is what every typed TLV offers.

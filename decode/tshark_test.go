@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // tsField is one field of tshark's `-T json -x` output: its filter name,

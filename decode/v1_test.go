@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode/decodetest"
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 )
 
 // sampleV1Header returns a header with every field distinctive.

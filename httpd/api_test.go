@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 func decodeJSON(t *testing.T, r reply, v any) {

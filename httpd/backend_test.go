@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 const fixturePath = "../decode/testdata/fixture.pcapng"

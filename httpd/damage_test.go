@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"testing"
 
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // TestStoreErrorAnswers checks that the answers for a store in trouble

@@ -9,7 +9,7 @@ import (
 	"time"
 	"unsafe"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Event list answers: GET /api/v1/events.

@@ -17,8 +17,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 var (

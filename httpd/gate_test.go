@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // countingBackend notes how many Snapshot calls run at once; each takes a

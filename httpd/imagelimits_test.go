@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // metaBackend is the fixture backend with a MetadataStore of its own.

@@ -17,8 +17,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Dashcam is implemented by a Backend with a store (ptpwatch --data DIR).

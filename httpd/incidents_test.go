@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/state/store"
-	"ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
 )
 
 // dashcamBackend is a fixture backend with a dashcam store.

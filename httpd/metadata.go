@@ -20,7 +20,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // DeviceMetadata is what operators record about a device, keyed by its

@@ -4,7 +4,7 @@ import (
 	"runtime/debug"
 	"sync/atomic"
 
-	"ptpwatch/httpd/metrics"
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
 )
 
 // MetricsConfig configures /metrics.

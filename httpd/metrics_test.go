@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/httpd/metrics"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // TestMetricsServer: /metrics with a store shows the store's families and

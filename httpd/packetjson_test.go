@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"testing"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 // TestAppendItem holds the hand-written packet list encoding to what

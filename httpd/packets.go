@@ -15,9 +15,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 const defaultPacketLimit, maxPacketLimit = 100, 10000

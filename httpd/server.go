@@ -16,9 +16,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // DefaultListen is the address the server listens on when Config.Listen is

@@ -4,7 +4,7 @@ import (
 	"sync"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // SnapshotMaxAge is how stale a snapshot a SnapshotCache serves may be by

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // TestSnapshotCache: requests within MaxAge share one snapshot; a later one

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // storedMetadata keeps device metadata in memory for the API and writes

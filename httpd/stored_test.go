@@ -9,8 +9,8 @@ import (
 	"runtime"
 	"testing"
 
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 func openStoredMetadataStore(t *testing.T, dir string, opts dashcam.Options) *dashcam.Store {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // The live event stream, GET /api/v1/events/stream, in the server-sent

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // sseEvent is one parsed server-sent event.

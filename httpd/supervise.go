@@ -8,7 +8,7 @@ import (
 	"net"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Supervisor keeps the web UI and API serving. A server that fails is

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // TestWebSupervisorRestarts: a web server that fails is raised as an

@@ -3,7 +3,7 @@ package ring_test
 import (
 	"fmt"
 
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 // A decoder hands what it saw to a shard's goroutine in batches; the

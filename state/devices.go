@@ -3,7 +3,7 @@ package state
 import (
 	"sync"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // deviceRegistry remembers which clocks and ports any shard has seen, so a

@@ -3,7 +3,7 @@ package state
 import (
 	"testing"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // TestCaptureGap checks Model.CaptureGap: a stretch in which capture did

@@ -4,7 +4,7 @@ import (
 	"hash/maphash"
 	"net/netip"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // NoVLAN is ScopeKey.VLAN for untagged traffic.

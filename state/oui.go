@@ -1,6 +1,6 @@
 package state
 
-import "ptpwatch/decode"
+import "github.com/ptpwatch/ptpwatch/decode"
 
 // vendors maps the OUIs of makers of timing equipment and NICs common in
 // PTP networks to a short vendor name. The clockIdentity of most devices is

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // The tests in this file check the model's rules one at a time: each case

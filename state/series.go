@@ -1,6 +1,6 @@
 package state
 
-import "ptpwatch/ring"
+import "github.com/ptpwatch/ptpwatch/ring"
 
 // SeriesSeconds is how far back per-second counters reach: one hour.
 const SeriesSeconds = 3600

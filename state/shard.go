@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // PortState is a PTP port state (§9.2.5, Table 20 of 1588-2019).

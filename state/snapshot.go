@@ -7,7 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 type snapshotPointer = atomic.Pointer[shardSnapshot]

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 type seqKey struct {

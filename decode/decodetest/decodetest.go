@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 )
 
 // CapturesEnv names the environment variable that points at the public

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 )
 
 // Summary counts what a capture held; the JSON form ends with it as

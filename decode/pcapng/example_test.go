@@ -6,7 +6,7 @@ import (
 	"io"
 	"log"
 
-	"ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 )
 
 // Write a PTP Sync frame to a pcapng file and read it back.

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/httpd"
 )
 
 // DefaultAPI is where the CLI looks for a running appliance's API.

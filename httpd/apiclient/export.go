@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"strconv"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
 )
 
 // Export reads incidents and the archive through a running appliance's

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"strconv"
 
-	"ptpwatch/decode"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // ScopeLabels label every per-scope family.

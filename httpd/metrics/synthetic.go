@@ -3,7 +3,7 @@ package metrics
 import (
 	"fmt"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // SyntheticSnapshot is a model of n instances in 10 scopes: a master per

@@ -21,13 +21,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/decode"
-	"ptpwatch/httpd"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // The HTTP benchmarks of issue 5, run with wrk against the server reading

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // benchFrames returns n frames of exactly 100 bytes: the demo network's

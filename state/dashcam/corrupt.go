@@ -3,7 +3,7 @@ package dashcam
 import (
 	"fmt"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Damage found in the store (see the store's package doc, "Damage") is

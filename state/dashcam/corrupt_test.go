@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // The corruption test: a store holding every kind of file (tables,

@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // The crash test: a child process (this test binary, re-executed) replays

@@ -9,10 +9,10 @@ import (
 	"os"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/dashcam"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Record ten seconds around a manual trigger and export them as pcapng.

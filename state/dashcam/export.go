@@ -11,8 +11,8 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Progress reports how far an export got.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/state"
-	"ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
 )
 
 // tsharkLines runs tshark on path and returns one line per frame: capture

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"sync/atomic"
 
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 // handoff carries frames from the capture path (one producer: the

@@ -15,12 +15,12 @@ import (
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

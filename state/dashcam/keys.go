@@ -3,7 +3,7 @@ package dashcam
 import (
 	"encoding/binary"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Dashcam's records live in the store's Archive, Frames, Incidents and

@@ -3,7 +3,7 @@ package dashcam
 import (
 	"encoding/binary"
 
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 // Frame record layout, little-endian. See the package doc, "Values".

@@ -10,10 +10,10 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // DefaultTriggers are the event types that start a recording unless

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/ring"
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 func openTest(t testing.TB, dir string, opts Options) *Store {

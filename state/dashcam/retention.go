@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // RetainStats says what one retention pass deleted.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // Errors.

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/state/store"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // feedLaps hands frames to rec directly (no RAM buffer) lap after lap,

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/state"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // ErrRunning and ErrStopped answer a start or stop that has nothing to

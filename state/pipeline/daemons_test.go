@@ -14,12 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/state"
-	"ptpwatch/state/pipeline"
-	"ptpwatch/xdp/netlab"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // daemon is one PTP daemon of the test network.

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // resumeGate drops frames stamped before skipBefore, as the appliance's

@@ -26,10 +26,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // Counters account for every frame a pipeline received.

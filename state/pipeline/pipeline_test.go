@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/state"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // loadFixture reads the decode fixture into memory.

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // TestRolesDescribeThePresent is issue 14's "a role that was true for two

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/state"
-	"ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
 )
 
 // expectation is one model event a simulated incident must produce.

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/state"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // stallNetwork is two domains, each a grandmaster announcing 8 times a

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"time"
 
-	"ptpwatch/state"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // Judging silence in live mode.

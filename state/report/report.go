@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Analysis is what `ptpwatch analyze` found in a capture: the frames the

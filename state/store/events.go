@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // RestoreEvents puts the newest n stored events back into log, so that

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 func openTest(t testing.TB, dir string, opts Options) *Store {

@@ -40,7 +40,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 const batch = 64

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/net/bpf"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // ErrUnsupported is returned by Open on platforms without AF_PACKET.

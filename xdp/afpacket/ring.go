@@ -5,7 +5,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // TPACKET_V3 layout (linux/if_packet.h). The kernel writes these in host

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // synthFrame is one frame as the kernel would place it in the ring.

@@ -14,10 +14,10 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/netlab"
-	"ptpwatch/xdp/source"
-	"ptpwatch/xdp/source/sourcetest"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source/sourcetest"
 )
 
 func TestOpenMissingInterface(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/bpf"
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // ErrUnsupported is returned by Open on platforms without AF_XDP.

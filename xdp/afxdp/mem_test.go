@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/bpf"
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // fakeKernel plays the kernel's side of one socket's fill and RX rings

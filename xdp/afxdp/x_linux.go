@@ -17,8 +17,8 @@ import (
 	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/bpf"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // bindBusyWait is how long Open retries a bind that finds its queue taken,

@@ -20,11 +20,11 @@ import (
 	"github.com/cilium/ebpf/asm"
 	"golang.org/x/sys/unix"
 
-	"ptpwatch/bpf"
-	"ptpwatch/decode"
-	"ptpwatch/xdp/netlab"
-	"ptpwatch/xdp/source"
-	"ptpwatch/xdp/source/sourcetest"
+	"github.com/ptpwatch/ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source/sourcetest"
 )
 
 // testNet is the veth lab the tests capture on: near holds the captured

@@ -5,7 +5,7 @@ package afxdp
 import (
 	"context"
 
-	"ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/bpf"
 )
 
 // capture is empty where AF_XDP does not exist.

@@ -30,8 +30,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // Method is how an interface is captured.

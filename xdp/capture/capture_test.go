@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // fakeNet plays interfaces that come and go, for capture without a kernel.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // heldConn is a connection that knows when its memory is in use: inside

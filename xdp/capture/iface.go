@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"ptpwatch/ring"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // State is where an interface's capture is.

@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // lossyConn is a capture connection whose drop counters the test sets.

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/netlab"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // lab is a veth whose near end stays in the test's namespace (where the

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"ptpwatch/xdp/afpacket"
-	"ptpwatch/xdp/afxdp"
+	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
+	"github.com/ptpwatch/ptpwatch/xdp/afxdp"
 )
 
 // packetConn adapts an AF_PACKET capture.

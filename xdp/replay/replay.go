@@ -11,9 +11,9 @@ import (
 	"io"
 	"os"
 
-	"ptpwatch/decode"
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // File replays one capture file. It implements source.Source.

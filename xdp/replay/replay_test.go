@@ -5,10 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/xdp/replay"
-	"ptpwatch/xdp/source"
-	"ptpwatch/xdp/source/sourcetest"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source/sourcetest"
 )
 
 // TestSource runs the frame source conformance suite on a pcap file of

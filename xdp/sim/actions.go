@@ -3,7 +3,7 @@ package sim
 import (
 	"strings"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // apply carries out one scenario action at the current virtual time.

@@ -5,8 +5,8 @@ import (
 	"io"
 	"testing"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // BenchmarkNext measures frame generation alone, on the demo network

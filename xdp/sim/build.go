@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // builder checks a Config and turns it into a Network's tables. It

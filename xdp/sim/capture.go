@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 
-	"ptpwatch/decode/pcapng"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode/pcapng"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // WriteCapture runs the network cfg describes and writes its first frames

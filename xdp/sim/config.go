@@ -4,7 +4,7 @@ import (
 	"strings"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // Config describes a simulated timing network: where it lives (segments),

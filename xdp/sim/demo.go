@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // Demo scope names, for tests and documentation.

@@ -3,7 +3,7 @@ package sim
 import (
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // The simulator does not run the full best master clock algorithm on

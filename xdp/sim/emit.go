@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // Everything here runs per frame: no allocation, no fmt. Messages are

@@ -6,9 +6,9 @@ import (
 	"log"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/sim"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // Run one virtual second of the demo network and count its messages.

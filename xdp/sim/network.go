@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"net/netip"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // portKind is what a port does in its scope.

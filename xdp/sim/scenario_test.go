@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 const ms = time.Millisecond

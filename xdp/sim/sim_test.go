@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // scopeKeyOf describes a decoded frame the way Config describes a scope.

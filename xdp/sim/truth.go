@@ -4,7 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // PortState is a port's state in the simulation: the IEEE 1588 states a

@@ -3,7 +3,7 @@ package sim
 import (
 	"testing"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // TestDemoTruth checks the demo's ground truth before anything happens.

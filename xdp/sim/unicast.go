@@ -1,6 +1,6 @@
 package sim
 
-import "ptpwatch/decode"
+import "github.com/ptpwatch/ptpwatch/decode"
 
 // Unicast negotiation (§16.1), from the follower's side: it asks its
 // master for Announce, Sync and Delay_Resp with one Signaling message, the

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // TestUnicastNegotiation follows srv-06, which negotiates unicast service:

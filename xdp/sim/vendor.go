@@ -1,6 +1,6 @@
 package sim
 
-import "ptpwatch/decode"
+import "github.com/ptpwatch/ptpwatch/decode"
 
 // Vendors whose OUIs the demo uses, named as Wireshark's manuf file names
 // them. The simulator needs the names only for Truth; ptpwatch's model has

@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ptpwatch/decode"
-	"ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
 )
 
 // TimestampSource says where a frame's capture timestamp came from, so every
