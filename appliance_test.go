@@ -372,6 +372,16 @@ func TestApplianceLiveCapture(t *testing.T) {
 				t.Errorf("/metrics lacks %q", want)
 			}
 		}
+		// promtool accepts a live capture's families too (capture, drops
+		// per cause, interface), not only the demo's.
+		t.Run("promtool", func(t *testing.T) {
+			promtool := needPrometheusTool(t, "promtool")
+			cmd := exec.Command(promtool, "check", "metrics")
+			cmd.Stdin = bytes.NewReader(body)
+			if out, err := cmd.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) > 0 {
+				t.Errorf("promtool check metrics of a live capture: %v\n%s", err, out)
+			}
+		})
 	}
 	eventsOf := func(typ string) int {
 		var evs struct{ Events []map[string]any }

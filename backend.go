@@ -74,6 +74,9 @@ func (b *backend) Snapshot() *state.Snapshot { return b.snaps.Snapshot() }
 func (b *backend) Events() *state.EventLog { return b.model.Events }
 func (b *backend) Buffer() *ring.Buffer    { return b.buffer }
 
+// PipelineLag is how far the pipeline's reader is behind capture.
+func (b *backend) PipelineLag() time.Duration { return b.pipe.Lag() }
+
 func (b *backend) Counters() map[string]uint64 {
 	c := &b.pipe.Counters
 	return map[string]uint64{

@@ -101,7 +101,7 @@ func TestMetricsPromtool(t *testing.T) {
 				t.Errorf("promtool check metrics: %v\n%s", err, out)
 			}
 			for _, want := range []string{"ptpwatch_scope_grandmaster_info{", "ptpwatch_scope_grandmaster_clock_class{", "ptpwatch_build_info{",
-				"ptpwatch_scope_grandmaster_changes_total{", "ptpwatch_packets_total{"} {
+				"ptpwatch_scope_grandmaster_changes_total{", "ptpwatch_packets_total{", "ptpwatch_pipeline_lag_seconds "} {
 				if !bytes.Contains(body, []byte(want)) {
 					t.Errorf("no %s", want)
 				}

@@ -1,7 +1,9 @@
 package httpd
 
 import (
+	"bufio"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 
 	"github.com/ptpwatch/ptpwatch/httpd/metrics"
@@ -19,7 +21,6 @@ type MetricsConfig struct {
 // metricsCounters are what /metrics counts for the server itself.
 type metricsCounters struct {
 	requests [600]atomic.Uint64 // answered requests by status code
-	size     atomic.Int64       // bytes of the last scrape, to size the next
 }
 
 // countRequest counts one answered request by its status code.
@@ -32,19 +33,39 @@ func (m *metricsCounters) countRequest(code int) {
 
 // metrics serves the Prometheus text exposition format (version 0.0.4):
 // the model's families (httpd/metrics.Model) from the current snapshot,
-// then the appliance's.
+// then the appliance's. The text is streamed in chunks from a pooled
+// buffer: at 10,000 instances it is some 30 MB, and building it in one
+// slice cost more in clearing and copying memory than in writing it.
 func (s *Server) metrics(c *call) error {
 	o := metrics.Options{PerInstance: !s.cfg.Metrics.DropPerInstance}
-	n := s.mx.size.Load()
-	b := metrics.Model.Write(make([]byte, 0, max(64<<10, n+n/8)), s.currentTree().snap, o)
-	b = applianceMetrics.Write(b, s, o)
-	m := promWriter{b: b}
-	s.securityMetrics(&m)
-	s.mx.size.Store(int64(len(m.b)))
+	snap := s.currentTree().snap
 	c.ctx.SetContentType("text/plain; version=0.0.4; charset=utf-8")
-	c.ctx.Response.SetBodyRaw(m.b) // m.b is this scrape's own: no 24 MB copy at 10,000 instances
+	if c.ctx.IsHead() {
+		return nil
+	}
+	c.ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		bp := scrapeBuffers.Get().(*[]byte)
+		defer scrapeBuffers.Put(bp)
+		b, err := metrics.Model.Stream(w, *bp, snap, o)
+		if err == nil {
+			b, err = applianceMetrics.Stream(w, b, s, o)
+		}
+		if err == nil {
+			m := promWriter{b: b}
+			s.securityMetrics(&m)
+			_, err = w.Write(m.b)
+			b = m.b[:0]
+		}
+		*bp = b
+		if err == nil {
+			w.Flush()
+		}
+	})
 	return nil
 }
+
+// scrapeBuffers hold the chunk buffers of scrapes in progress.
+var scrapeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // buildInfo is the binary's version, Go version and VCS revision.
 var buildInfo = func() (version, goVersion, revision string) {
@@ -93,6 +114,9 @@ var applianceMetrics = metrics.Registry[*Server]{
 				}
 			}
 		}},
+	{Name: "ptpwatch_pipeline_lag_seconds", Type: metrics.Gauge, Unit: "seconds", When: hasLag,
+		Help:    "How far the frame reader is behind capture (0 while it keeps up): frames wait in the capture source this long before the model sees them. Beyond the stall limit (2 s) a Capture Trouble event is raised.",
+		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(s.b.(PipelineLagger).PipelineLag().Seconds()) }},
 	{Name: "ptpwatch_buffer_bytes", Type: metrics.Gauge, Unit: "bytes", When: hasBuffer, Help: "Bytes in use in the RAM capture buffer.",
 		Collect: func(s *Server, e *metrics.Emitter) {
 			if st := s.bufferStats(); st != nil {
@@ -202,6 +226,7 @@ var applianceMetrics = metrics.Registry[*Server]{
 }
 
 func hasCapture(s *Server) bool { _, ok := s.b.(CaptureDropper); return ok }
+func hasLag(s *Server) bool     { _, ok := s.b.(PipelineLagger); return ok }
 func hasBuffer(s *Server) bool  { return s.b.Buffer() != nil }
 func hasStore(s *Server) bool   { _, _, err := s.dashcamStore(); return err == nil }
 

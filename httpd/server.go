@@ -166,6 +166,12 @@ type InterfaceLister interface {
 	Interfaces() []Iface
 }
 
+// PipelineLagger is implemented by a Backend whose frames pass through a
+// live pipeline: /metrics reports how far its reader is behind capture.
+type PipelineLagger interface {
+	PipelineLag() time.Duration
+}
+
 // CaptureDropper is implemented by a Backend that captures live: /metrics
 // reports each interface's frames received and lost, by cause.
 type CaptureDropper interface {

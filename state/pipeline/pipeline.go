@@ -92,6 +92,7 @@ type Pipeline struct {
 	start   time.Time
 	lastCap atomic.Int64
 	lastAt  atomic.Int64
+	lag     atomic.Int64 // how far the reader was behind capture at the last check, ns
 	tickAt  atomic.Int64
 }
 
@@ -185,6 +186,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	p.start = time.Now()
 	p.lastCap.Store(0)
 	p.lastAt.Store(0)
+	p.lag.Store(0)
 	p.tickAt.Store(0)
 	// A live source may pause for long stretches; shard goroutines keep
 	// publishing and ticking while it does. Offline, one shard is applied

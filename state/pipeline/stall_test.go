@@ -146,8 +146,32 @@ func TestSilenceJudgedByCapture(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), limit)
 			defer cancel()
+			// Lag (the pipeline-lag gauge) is sampled beside the run.
+			var maxLag time.Duration
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				tk := time.NewTicker(10 * time.Millisecond)
+				defer tk.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-tk.C:
+						maxLag = max(maxLag, p.Lag())
+					}
+				}
+			}()
 			if err := p.Run(ctx, src); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				t.Fatal(err)
+			}
+			cancel()
+			<-sampled
+			if tc.trouble && maxLag < p.StallAfter {
+				t.Errorf("Lag peaked at %v while the reader stalled for %v, want at least StallAfter %v", maxLag, tc.hold, p.StallAfter)
+			}
+			if !tc.trouble && !tc.quiet && tc.hold == 0 && maxLag >= p.StallAfter {
+				t.Errorf("Lag reached %v with nothing stalled", maxLag)
 			}
 			var silent []string
 			var trouble []state.Event

@@ -94,6 +94,7 @@ func (w *readerWatch) check(now int64) {
 	if tick > p.tickAt.Load() {
 		p.tickAt.Store(tick)
 	}
+	p.lag.Store(lag)
 	if w.ctx.Err() != nil {
 		// Run is ending: a source woken by the cancellation no longer
 		// waits for anything (checked after asking it, which it answered
@@ -119,6 +120,11 @@ func (w *readerWatch) check(now int64) {
 		}
 	}
 }
+
+// Lag is how far the frame reader was behind capture when last checked
+// (every publish interval): 0 while it keeps up, and when capture is not
+// live. /metrics exports it as ptpwatch_pipeline_lag_seconds.
+func (p *Pipeline) Lag() time.Duration { return time.Duration(p.lag.Load()) }
 
 // watch checks the reader every publish interval until done closes.
 func (p *Pipeline) watch(ctx context.Context, src source.Source, done <-chan struct{}) {
