@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -16,7 +17,7 @@ import (
 // runs beside a Prometheus scraper writing /metrics' model families for
 // 10,000 instances once a second, the way issue 20 asks the scrape's cost
 // to be shown: frames/s of both, in one run, alternating (five replays
-// alone, then five beside the scraper; each scrape writes about 24 MB).
+// alone, then five beside the scraper; each scrape streams about 24 MB).
 func BenchmarkPipelineBesideScrapes(b *testing.B) {
 	_, mem := simulatedCapture(b)
 	snap := metrics.SyntheticSnapshot(10_000)
@@ -32,8 +33,8 @@ func BenchmarkPipelineBesideScrapes(b *testing.B) {
 	var alone, beside time.Duration
 	var scrapes int
 	var scrapeTime time.Duration
-	// The server sizes its buffer from the last scrape: start warm.
-	buf := metrics.Model.Write(nil, snap, metrics.Options{PerInstance: true})
+	// The server streams a scrape in 64 KiB chunks from one buffer.
+	buf := make([]byte, 0, 64<<10)
 	const runs = 5 // a few seconds each way, so the 1 s ticker fires several times
 	for b.Loop() {
 		for range runs {
@@ -48,7 +49,7 @@ func BenchmarkPipelineBesideScrapes(b *testing.B) {
 			defer t.Stop()
 			for {
 				start := time.Now()
-				buf = metrics.Model.Write(buf[:0], snap, metrics.Options{PerInstance: true})
+				buf, _ = metrics.Model.Stream(io.Discard, buf, snap, metrics.Options{PerInstance: true})
 				scrapeTime += time.Since(start)
 				scrapes++
 				select {
