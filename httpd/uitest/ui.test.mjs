@@ -79,6 +79,8 @@ await check('hierarchy draws grandmaster, boundary clock and followers', async (
   assert(levels[0] === '2' && levels.slice(1).every((l) => l === '3'), 'levels ' + levels);
   await shot('hierarchy-scope');
   await page.selectOption('#hier-scope', '');
+  // The whole network is drawn again (asynchronously) before counting.
+  await page.waitForFunction((n) => document.querySelectorAll('#hierarchy .trow[data-port]').length >= n, ports.length);
   // Every port but the grandmasters says how its link to the parent was found.
   const links = await page.locator('#hierarchy .trow[data-port][data-link]').count();
   assert(links >= ports.length - 6, `${links} links for ${ports.length} nodes`);
