@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -41,6 +42,9 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch {
+	case f.Version:
+		fmt.Fprint(stdout, httpd.VersionLine())
+		return exitOK
 	case f.PrintDefault:
 		fmt.Fprint(stdout, config.DefaultText())
 		return exitOK
@@ -56,6 +60,9 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 	cfg, err := f.Effective()
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch: %v\n", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return exitError // a missing file, not an invalid one
+		}
 		return exitConfig
 	}
 	if f.Check {

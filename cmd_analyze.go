@@ -20,11 +20,11 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print the whole model as JSON")
 	segment := fs.Uint("segment", 0, "segment number to assign to the capture's interfaces")
 	series := fs.Bool("series", false, "with --json, include per-second counters of each scope and instance")
-	files, ok := parseWithFile(fs, args, "ptpwatch analyze", stderr)
+	file, code, ok := parseWithFile(fs, args, "ptpwatch analyze", stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
-	a, err := analyzeFile(files[0], uint16(*segment), *series, progressWriter(stderr))
+	a, err := analyzeFile(file, uint16(*segment), *series, progressWriter(stderr))
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch analyze: %v\n", err)
 		return exitError

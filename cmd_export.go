@@ -41,7 +41,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return exitUsage
+			return flagExit(err)
 		}
 		if fs.NArg() == 0 {
 			break

@@ -122,13 +122,19 @@ func (c *Config) ImageLimits() httpd.ImageLimits {
 // UISettings are the UI's shared settings as the [model] section words
 // them, in the API's spelling of the state terms.
 func (c *Config) UISettings() httpd.Settings {
-	switch c.Model.StateTerms {
-	case "leader/follower":
-		return httpd.Settings{StateTerms: "leader-follower"}
-	case "custom":
-		return httpd.Settings{StateTerms: "custom", MasterTerm: c.Model.MasterTerm, SlaveTerm: c.Model.SlaveTerm}
+	terms := StateTerms(c.Model.StateTerms)
+	if terms == "custom" {
+		return httpd.Settings{StateTerms: terms, MasterTerm: c.Model.MasterTerm, SlaveTerm: c.Model.SlaveTerm}
 	}
-	return httpd.Settings{StateTerms: "master-slave"}
+	return httpd.Settings{StateTerms: terms}
+}
+
+// StateTerms returns the API's spelling of a model.state_terms value
+// (master-slave, leader-follower, transmitter-receiver or custom), which
+// the file uses too; the older master/slave and leader/follower are
+// accepted as the same. Any other value is returned as it is.
+func StateTerms(v string) string {
+	return strings.ReplaceAll(v, "/", "-")
 }
 
 // LogConfig is the [log] section.
@@ -143,7 +149,7 @@ func Default() Config {
 	return Config{
 		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
-		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
+		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master-slave", MasterTerm: "Master", SlaveTerm: "Slave"},
 		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
 			MaxConnsPerClient: httpd.DefaultMaxConnsPerClient, HeaderTimeout: int(httpd.DefaultHeaderTimeout / time.Second),
 			MaxStreams: httpd.DefaultMaxStreams, MaxStreamsPerClient: httpd.DefaultMaxStreamsPerClient},
@@ -229,10 +235,10 @@ func (c *Config) Validate() error {
 	if c.Model.EventLogSize < 100 {
 		errs = append(errs, fmt.Errorf("model.event_log_size %d: want at least 100", c.Model.EventLogSize))
 	}
-	switch c.Model.StateTerms {
-	case "master/slave", "leader/follower", "custom":
+	switch StateTerms(c.Model.StateTerms) {
+	case "master-slave", "leader-follower", "transmitter-receiver", "custom":
 	default:
-		errs = append(errs, fmt.Errorf("model.state_terms %q: want master/slave, leader/follower or custom", c.Model.StateTerms))
+		errs = append(errs, fmt.Errorf("model.state_terms %q: want master-slave, leader-follower, transmitter-receiver or custom", c.Model.StateTerms))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("http.listen %q: %v", c.HTTP.Listen, err))

@@ -96,6 +96,8 @@ func TestLoad(t *testing.T) {
 		{"no shards", "[model]\nshards = 0\n", "model.shards"},
 		{"small event log", "[model]\nevent_log_size = 10\n", "model.event_log_size"},
 		{"bad state terms", "[model]\nstate_terms = \"boss/worker\"\n", "model.state_terms"},
+		{"API state terms", "[model]\nstate_terms = \"transmitter-receiver\"\n", ""},
+		{"old state terms", "[model]\nstate_terms = \"leader/follower\"\n", ""},
 		{"bad listen", "[http]\nlisten = \"nonsense\"\n", "http.listen"},
 		{"long pre_seconds", "[dashcam]\npre_seconds = 3601\n", "dashcam.pre_seconds"},
 		{"unknown trigger", "[dashcam]\ntriggers = [\"Sky Falling\"]\n", "dashcam.triggers"},
@@ -137,6 +139,7 @@ func TestLoad(t *testing.T) {
 func TestUISettings(t *testing.T) {
 	for _, tc := range []struct{ terms, want string }{
 		{"master/slave", "master-slave"}, {"leader/follower", "leader-follower"}, {"custom", "custom"},
+		{"master-slave", "master-slave"}, {"leader-follower", "leader-follower"}, {"transmitter-receiver", "transmitter-receiver"},
 	} {
 		c := Default()
 		c.Model.StateTerms, c.Model.MasterTerm = tc.terms, "Boss"

@@ -13,6 +13,7 @@ import (
 type Flags struct {
 	Config, Explain, Replay, Data, HTTP string
 	Check, PrintDefault, Demo           bool
+	ExitAfterReplay, Version            bool
 	Interfaces                          []string
 }
 
@@ -51,9 +52,11 @@ var flagDefs = []flagDef{
 	{"i", "interface", "IFACE", "capture on this interface (repeatable; [capture] interfaces)",
 		func(f *Flags, fs *flag.FlagSet, n string) { fs.Var(listFlag{&f.Interfaces}, n, "") }},
 	{"", "demo", "", "run the built-in simulated PTP network ([demo] enabled)", sw(func(f *Flags) *bool { return &f.Demo })},
-	{"", "replay", "FILE", "replay a pcap/pcapng file as the frame source ([replay] file)", str(func(f *Flags) *string { return &f.Replay })},
+	{"", "replay", "FILE", "replay a pcap/pcapng capture and serve the UI and API until stopped ([replay] file)", str(func(f *Flags) *string { return &f.Replay })},
+	{"", "exit-after-replay", "", "with --replay: exit when the capture ends, for scripts", sw(func(f *Flags) *bool { return &f.ExitAfterReplay })},
 	{"", "data", "DIR", "directory for persistent data ([storage] data_dir)", str(func(f *Flags) *string { return &f.Data })},
 	{"", "http", "ADDR", "address of the web UI and API ([http] listen, default 127.0.0.1:8319)", str(func(f *Flags) *string { return &f.HTTP })},
+	{"V", "version", "", "print the version and exit", sw(func(f *Flags) *bool { return &f.Version })},
 	{"h", "help", "", "print this help and exit", nil},
 }
 

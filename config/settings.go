@@ -29,7 +29,7 @@ var settings = []setting{
 	{"replay", "speed", "0.0", true, "Replay pace relative to the recorded time; 0 replays as fast as possible."},
 	{"model", "shards", "1", false, "Number of model shards (scopes are spread over them by hash); one worker goroutine each."},
 	{"model", "event_log_size", "100000", false, "Number of events kept in memory."},
-	{"model", "state_terms", `"master/slave"`, true, "Words used for port states in output: \"master/slave\", \"leader/follower\", or \"custom\" with master_term and slave_term."},
+	{"model", "state_terms", `"master-slave"`, true, "Words used for port states in the UI, spelt as the API's settings spell them: \"master-slave\", \"leader-follower\", \"transmitter-receiver\" (timeTransmitter/timeReceiver, as IEEE 1588g words them), or \"custom\" with master_term and slave_term (master/slave and leader/follower are accepted too). Settings saved through the API in the data directory win over this."},
 	{"model", "master_term", `"Master"`, true, "With state_terms = \"custom\": the word for MASTER."},
 	{"model", "slave_term", `"Slave"`, true, "With state_terms = \"custom\": the word for SLAVE."},
 	{"http", "enabled", "true", false, "Serve plain HTTP on listen. Turn it off to serve HTTPS only."},
