@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ptpwatch/ptpwatch/config"
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/ring"
@@ -24,86 +26,14 @@ import (
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/replay"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
-
-// multiFlag collects a repeatable string flag such as -i.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// applianceFlags are the command-line options of the appliance itself.
-type applianceFlags struct {
-	config, explain, replay, data, http string
-	check, printDefault, demo           bool
-	interfaces                          multiFlag
-}
-
-func parseApplianceFlags(args []string, stderr io.Writer) (*applianceFlags, error) {
-	var f applianceFlags
-	fs := flag.NewFlagSet("ptpwatch", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	for _, n := range []string{"c", "config"} {
-		fs.StringVar(&f.config, n, "", "configuration file (TOML)")
-	}
-	for _, n := range []string{"k", "check-config"} {
-		fs.BoolVar(&f.check, n, false, "check the configuration and exit")
-	}
-	for _, n := range []string{"O", "default-config"} {
-		fs.BoolVar(&f.printDefault, n, false, "print the complete commented default configuration and exit")
-	}
-	for _, n := range []string{"e", "explain"} {
-		fs.StringVar(&f.explain, n, "", "explain SECTION:KEY and exit")
-	}
-	for _, n := range []string{"i", "interface"} {
-		fs.Var(&f.interfaces, n, "capture on this interface (repeatable)")
-	}
-	fs.StringVar(&f.replay, "replay", "", "replay a pcap/pcapng file as the frame source")
-	fs.BoolVar(&f.demo, "demo", false, "run the built-in simulated PTP network")
-	fs.StringVar(&f.data, "data", "", "directory for persistent data")
-	fs.StringVar(&f.http, "http", "", "address of the web UI and API (default 127.0.0.1:8319)")
-	fs.Usage = func() { usage(stderr) }
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return &f, nil
-}
-
-// effectiveConfig loads the file and lays the command-line options over it.
-func (f *applianceFlags) effectiveConfig() (Config, error) {
-	cfg, err := LoadConfig(f.config)
-	if err != nil {
-		return cfg, err
-	}
-	if len(f.interfaces) > 0 {
-		cfg.Capture.Interfaces = f.interfaces
-	}
-	if f.replay != "" {
-		cfg.Replay.File = f.replay
-	}
-	if f.demo {
-		cfg.Demo.Enabled = true
-	}
-	if f.data != "" {
-		cfg.Storage.DataDir = f.data
-	}
-	if f.http != "" {
-		cfg.HTTP.Listen = f.http
-	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, &ConfigError{"command line", err}
-	}
-	return cfg, nil
-}
 
 // runAppliance runs ptpwatch as the monitoring appliance until a signal
 // stops it or a finite source (a replay) ends.
 func runAppliance(args []string, stdout, stderr io.Writer) int {
-	f, err := parseApplianceFlags(args, stderr)
+	f, err := config.ParseFlags(args, stderr, func() { usage(stderr) })
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -112,11 +42,14 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch {
-	case f.printDefault:
-		fmt.Fprint(stdout, DefaultConfigText())
+	case f.Version:
+		fmt.Fprint(stdout, httpd.VersionLine())
 		return exitOK
-	case f.explain != "":
-		text, err := Explain(f.explain)
+	case f.PrintDefault:
+		fmt.Fprint(stdout, config.DefaultText())
+		return exitOK
+	case f.Explain != "":
+		text, err := config.Explain(f.Explain)
 		if err != nil {
 			fmt.Fprintf(stderr, "ptpwatch: %v\n", err)
 			return exitUsage
@@ -124,12 +57,15 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, text)
 		return exitOK
 	}
-	cfg, err := f.effectiveConfig()
+	cfg, err := f.Effective()
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch: %v\n", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return exitError // a missing file, not an invalid one
+		}
 		return exitConfig
 	}
-	if f.check {
+	if f.Check {
 		fmt.Fprintf(stdout, "configuration OK\n")
 		return exitOK
 	}
@@ -138,14 +74,14 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
-	a := &appliance{cfgPath: f.config, flags: f, stdout: stdout}
+	a := &appliance{cfgPath: f.Config, flags: f, stdout: stdout}
 	return a.run(cfg, stderr)
 }
 
 // appliance is one running ptpwatch.
 type appliance struct {
 	cfgPath  string
-	flags    *applianceFlags
+	flags    *config.Flags
 	stdout   io.Writer
 	log      *slog.Logger
 	level    slog.LevelVar
@@ -178,10 +114,10 @@ func fail(code int, msg string, args ...any) *failure { return &failure{code, ms
 
 // run connects the appliance's parts, runs until a signal or the end of a
 // finite source (a replay), and takes the parts down in reverse order.
-func (a *appliance) run(cfg Config, stderr io.Writer) int {
+func (a *appliance) run(cfg config.Config, stderr io.Writer) int {
 	a.startLog(cfg, stderr)
 	defer a.undoAll()
-	for _, step := range []func(Config) *failure{
+	for _, step := range []func(config.Config) *failure{
 		a.openFrameSource, a.buildPipeline, a.openStore, a.watchEvents, a.startWeb, a.startCapture,
 	} {
 		if f := step(cfg); f != nil {
@@ -207,7 +143,7 @@ func (a *appliance) undoAll() {
 }
 
 // startLog sets up the log as configured.
-func (a *appliance) startLog(cfg Config, stderr io.Writer) {
+func (a *appliance) startLog(cfg config.Config, stderr io.Writer) {
 	a.level.Set(logLevel(cfg.Log.Level))
 	opts := &slog.HandlerOptions{Level: &a.level}
 	if cfg.Log.Format == "json" {
@@ -219,7 +155,7 @@ func (a *appliance) startLog(cfg Config, stderr io.Writer) {
 }
 
 // openFrameSource makes the model and opens the frame source feeding it.
-func (a *appliance) openFrameSource(cfg Config) *failure {
+func (a *appliance) openFrameSource(cfg config.Config) *failure {
 	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
 	var err error
 	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
@@ -230,7 +166,7 @@ func (a *appliance) openFrameSource(cfg Config) *failure {
 
 // buildPipeline connects the source through the pipeline to the model and
 // the RAM capture buffer, under a controller the API can stop and start.
-func (a *appliance) buildPipeline(cfg Config) *failure {
+func (a *appliance) buildPipeline(cfg config.Config) *failure {
 	a.pipe = pipeline.New(a.model)
 	buf, err := ring.NewBuffer(cfg.Capture.BufferBytes)
 	if err != nil {
@@ -245,7 +181,7 @@ func (a *appliance) buildPipeline(cfg Config) *failure {
 	a.undo = append(a.undo, func() { signal.Stop(a.sigs) })
 
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: a.src.Interfaces(), desc: a.desc,
-		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
+		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.ImageLimits())}
 	a.back.snaps.Take = a.model.Snapshot
 	var reopen func() (source.Source, error)
 	if _, live := a.src.(*capture.Capture); live {
@@ -262,7 +198,7 @@ func (a *appliance) buildPipeline(cfg Config) *failure {
 
 // openStore opens the data directory, when one is configured, for the
 // recorder, device metadata and the event log, and loads the UI settings.
-func (a *appliance) openStore(cfg Config) *failure {
+func (a *appliance) openStore(cfg config.Config) *failure {
 	var stored *dashcam.Store
 	if cfg.Storage.DataDir != "" {
 		st, err := a.openStorage(cfg)
@@ -293,7 +229,7 @@ func (a *appliance) openStore(cfg Config) *failure {
 
 // watchEvents logs notable model events from now on: after the stored
 // event log was restored, so history is not logged again.
-func (a *appliance) watchEvents(Config) *failure {
+func (a *appliance) watchEvents(config.Config) *failure {
 	a.events = a.model.Events.Subscribe(1024)
 	a.logging.Go(func() { a.logEvents(a.events) })
 	return nil
@@ -302,8 +238,8 @@ func (a *appliance) watchEvents(Config) *failure {
 // startWeb starts the web UI and REST API. The web server is supervised:
 // one that fails is an event and a restart of the web server, never the
 // end of capture. Only failing to listen now, at start, is fatal.
-func (a *appliance) startWeb(cfg Config) *failure {
-	hcfg, err := cfg.HTTPServerConfig()
+func (a *appliance) startWeb(cfg config.Config) *failure {
+	hcfg, err := cfg.HTTPServer()
 	if err != nil {
 		return fail(exitConfig, "invalid HTTP configuration", "err", err)
 	}
@@ -348,7 +284,7 @@ func (a *appliance) startWeb(cfg Config) *failure {
 }
 
 // startCapture starts the frame source flowing through the pipeline.
-func (a *appliance) startCapture(cfg Config) *failure {
+func (a *appliance) startCapture(cfg config.Config) *failure {
 	a.log.Info("ptpwatch started", append([]any{"source", a.desc, "shards", cfg.Model.Shards}, a.urls...)...)
 	if err := a.back.ctl.Start(); err != nil {
 		return fail(exitError, "cannot start capture", "err", err)
@@ -392,7 +328,7 @@ func (a *appliance) loop() int {
 }
 
 // sourceKind names the kind of frame source for the capture status.
-func sourceKind(cfg Config) string {
+func sourceKind(cfg config.Config) string {
 	switch {
 	case cfg.Demo.Enabled:
 		return "demo"
@@ -403,10 +339,11 @@ func sourceKind(cfg Config) string {
 }
 
 // openSource picks the frame source the configuration asks for.
-func openSource(cfg Config, log *slog.Logger, onEvent func(capture.Event)) (source.Source, string, error) {
+func openSource(cfg config.Config, log *slog.Logger, onEvent func(capture.Event)) (source.Source, string, error) {
 	switch {
 	case cfg.Demo.Enabled:
-		return newDemoSource(cfg)
+		d := cfg.Demo
+		return sim.LiveDemo{Incidents: d.Incidents, Followers: d.Followers, Seed: d.Seed, Segment: cfg.Capture.Segment, Speed: d.Speed}.Open()
 	case cfg.Replay.File != "":
 		r, err := replay.Open(cfg.Replay.File, cfg.Capture.Segment)
 		if err != nil {
@@ -430,7 +367,7 @@ func openSource(cfg Config, log *slog.Logger, onEvent func(capture.Event)) (sour
 // reload re-reads the configuration on SIGHUP. Settings marked reloadable
 // take effect; the model keeps all its state.
 func (a *appliance) reload() {
-	cfg, err := a.flags.effectiveConfig()
+	cfg, err := a.flags.Effective()
 	if err != nil {
 		a.log.Error("reload failed; keeping the running configuration", "err", err)
 		return

@@ -148,13 +148,3 @@ func (b *backend) Interfaces() []httpd.Iface {
 	}
 	return out
 }
-
-// nopBackend lets the configuration check build a server without a model.
-type nopBackend struct{}
-
-func (nopBackend) Snapshot() *state.Snapshot   { return &state.Snapshot{} }
-func (nopBackend) Events() *state.EventLog     { return nil }
-func (nopBackend) Buffer() *ring.Buffer        { return nil }
-func (nopBackend) Counters() map[string]uint64 { return nil }
-func (nopBackend) CaptureStatus() any          { return nil }
-func (nopBackend) ClearBuffer() error          { return nil }

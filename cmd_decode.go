@@ -16,11 +16,11 @@ func cmdDecode(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "one JSON object per frame, then a summary")
 	verbose := fs.Bool("v", false, "print each frame's field tree with offsets")
-	files, ok := parseWithFile(fs, args, "ptpwatch decode", stderr)
+	file, code, ok := parseWithFile(fs, args, "ptpwatch decode", stderr)
 	if !ok {
-		return exitUsage
+		return code
 	}
-	f, err := os.Open(files[0])
+	f, err := os.Open(file)
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch decode: %v\n", err)
 		return exitError
@@ -30,7 +30,7 @@ func cmdDecode(args []string, stdout, stderr io.Writer) int {
 	defer out.Flush()
 	if err := dump.Capture(f, out, *asJSON, *verbose); err != nil {
 		out.Flush()
-		fmt.Fprintf(stderr, "ptpwatch decode %s: %v\n", files[0], err)
+		fmt.Fprintf(stderr, "ptpwatch decode %s: %v\n", file, err)
 		return exitError
 	}
 	return exitOK

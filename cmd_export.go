@@ -1,22 +1,18 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
-	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // cmdExport implements
@@ -45,7 +41,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return exitUsage
+			return flagExit(err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -98,46 +94,25 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	var s exportStore = apiclient.Export{C: api}
-	where := api.Base
-	switch {
-	case apiSet:
-		note := "ptpwatch export: exporting through the appliance API at " + api.Base
-		if *dir != "" {
-			note += " (--api wins over --data " + *dir
-			if rec, _ := store.RecordedAPI(*dir); rec != "" && strings.TrimRight(rec, "/") != strings.TrimRight(api.Base, "/") {
-				note += "; note: the appliance using that store recorded its API at " + rec
-			}
-			note += ")"
-		}
-		fmt.Fprintln(stderr, note)
-	default:
-		where = *dir
-		st, err := openExportStore(*dir)
-		switch {
-		case errors.Is(err, store.ErrInUse):
-			how := "the address its appliance recorded"
-			rec, rerr := store.RecordedAPI(*dir)
-			if rec == "" {
-				how = "no address is recorded in the store, so the default"
-				if rerr != nil {
-					how = fmt.Sprintf("the recorded address cannot be read (%v), so the default", rerr)
-				}
-				rec = apiclient.DefaultAPI
-			}
-			api.Base = rec
-			fmt.Fprintf(stderr, "ptpwatch export: the store in %s is in use by the running appliance; exporting through its API at %s (%s; give --api URL to choose)\n", *dir, api.Base, how)
-			where = api.Base
-		case err != nil:
-			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
-			return exitError
-		default:
-			s = st
-		}
+	s, where, note, err := apiclient.OpenExport(*dir, api, apiSet)
+	if err != nil {
+		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+		return exitError
+	}
+	if note != "" {
+		fmt.Fprintln(stderr, "ptpwatch export: "+note)
 	}
 	defer s.Close()
 	if *list {
-		return listIncidents(s, stdout, stderr, *asJSON)
+		incs, err := s.Incidents()
+		if err == nil {
+			err = apiclient.WriteIncidents(stdout, incs, *asJSON)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
+			return exitError
+		}
+		return exitOK
 	}
 	if !ranged {
 		if _, err := s.Incident(id); err != nil {
@@ -154,7 +129,6 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	// done, so a failed export leaves no truncated capture behind.
 	var w io.Writer = stdout
 	var tmp *os.File
-	var err error
 	if *out != "-" {
 		tmp, err = os.CreateTemp(filepath.Dir(*out), "."+filepath.Base(*out)+".*")
 		if err != nil {
@@ -164,7 +138,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	progress := exportProgress(progressWriter(stderr))
+	progress := apiclient.Progress(progressWriter(stderr))
 	var st dashcam.ExportStats
 	what := fmt.Sprintf("incident %d", id)
 	if ranged {
@@ -199,96 +173,5 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if ranged && st.Frames == 0 {
 		fmt.Fprintln(stderr, "ptpwatch export: note: the archive holds no frames in that range (is [dashcam] archive on?)")
 	}
-	return exitOK
-}
-
-// openExportStore opens an existing store, explaining the usual failures.
-func openExportStore(dir string) (*dashcam.Store, error) {
-	s, err := dashcam.Open(dir, dashcam.Options{Store: store.Options{MustExist: true, MinFreeBytes: -1, BallastBytes: -1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}})
-	switch {
-	case err == nil:
-		return s, nil
-	case errors.Is(err, store.ErrNoStore):
-		return nil, fmt.Errorf("%s holds no ptpwatch data store", dir)
-	case errors.Is(err, store.ErrInUse):
-		return nil, err
-	}
-	return nil, err
-}
-
-// exportProgress returns a progress callback drawing on w, or nil.
-func exportProgress(w io.Writer) func(dashcam.Progress) {
-	if w == nil {
-		return nil
-	}
-	last := time.Time{}
-	return func(p dashcam.Progress) {
-		if time.Since(last) < 200*time.Millisecond {
-			return
-		}
-		last = time.Now()
-		pct := 0.0
-		switch {
-		case p.Total > 0:
-			pct = 100 * float64(p.Frames) / float64(p.Total)
-		case p.To > p.From:
-			pct = 100 * float64(p.Time-p.From) / float64(p.To-p.From)
-		}
-		fmt.Fprintf(w, "\r\033[Kexporting: %d frames, %.0f%%", p.Frames, min(max(pct, 0), 100))
-	}
-}
-
-// exportStore is what `ptpwatch export` reads: the data store itself when
-// the appliance is stopped (*dashcam.Store), or the running appliance's
-// API, which holds the store's lock while it runs (apiExport).
-type exportStore interface {
-	Incidents() ([]dashcam.Incident, error)
-	Incident(id uint64) (dashcam.Incident, error)
-	ExportIncident(id uint64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
-	ExportRange(from, to int64, w io.Writer, progress func(dashcam.Progress)) (dashcam.ExportStats, error)
-	Close() error
-}
-
-func listIncidents(s exportStore, stdout, stderr io.Writer, asJSON bool) int {
-	incs, err := s.Incidents()
-	if err != nil {
-		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
-		return exitError
-	}
-	if asJSON {
-		if incs == nil {
-			incs = []dashcam.Incident{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(incs); err != nil {
-			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
-			return exitError
-		}
-		return exitOK
-	}
-	if len(incs) == 0 {
-		fmt.Fprintln(stdout, "no incidents")
-		return exitOK
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tFROM\tTO\tFRAMES\tBYTES\tTRIGGER")
-	for _, inc := range incs {
-		trig := ""
-		if len(inc.Triggers) > 0 {
-			trig = inc.Triggers[0].String()
-			if n := len(inc.Triggers) - 1; n > 0 {
-				trig += fmt.Sprintf(" (+%d more)", n)
-			}
-		}
-		state := inc.State.String()
-		if inc.Damaged != "" {
-			state += " (damaged)"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", inc.ID, state,
-			time.Unix(0, inc.From).UTC().Format(time.RFC3339Nano), time.Unix(0, inc.To).UTC().Format(time.RFC3339Nano),
-			inc.Frames, inc.Bytes, trig)
-	}
-	tw.Flush()
 	return exitOK
 }

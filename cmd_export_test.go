@@ -270,7 +270,7 @@ func damagedStore(t *testing.T) (dir string, id uint64) {
 	// without its description.
 	src, id, _, _ := exportFixtureWindow(t, 15*time.Second)
 	// Opening replays the write-ahead log into a table.
-	s, err := openExportStore(src)
+	s, _, _, err := apiclient.OpenExport(src, &apiclient.Client{}, false)
 	if err != nil {
 		t.Fatal(err)
 	}

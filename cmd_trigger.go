@@ -20,8 +20,8 @@ func cmdTrigger(args []string, stdout, stderr io.Writer) int {
 	api := apiclient.Client{Timeout: 30 * time.Second}
 	api.Flags(fs, "base URL of the running appliance")
 	note := fs.String("note", "", "why: stored with the incident and written into its pcapng")
-	var scopes multiFlag
-	fs.Var(&scopes, "scope", "record this scope (repeatable; default: as configured)")
+	var scopes []string
+	fs.Func("scope", "record this scope (repeatable; default: as configured)", func(v string) error { scopes = append(scopes, v); return nil })
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...] [--user NAME] [--insecure]\n"+
 			"  a bearer token is read from $PTPWATCH_TOKEN")

@@ -2,7 +2,7 @@
 //
 // Run as the appliance:
 //
-//	ptpwatch [-c FILE] [--demo | --replay FILE | -i IFACE ...] [--data DIR] [--http ADDR]
+//	ptpwatch [-c FILE] [--demo | --replay FILE [--exit-after-replay] | -i IFACE ...] [--data DIR] [--http ADDR]
 //	ptpwatch -k [-c FILE]       check the configuration
 //	ptpwatch -O                 print the complete commented default configuration
 //	ptpwatch -e SECTION:KEY     explain one setting
@@ -19,12 +19,15 @@
 //	ptpwatch trigger [--api URL] [--note TEXT] [--scope S]   record an incident now on a running appliance
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
-// failure, 2 bad usage, 3 invalid configuration.
+// failure (a missing -c file, an interface that does not exist), 2 bad usage
+// (an unknown flag or a bad flag value), 3 an invalid configuration.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"github.com/ptpwatch/ptpwatch/config"
 	"io"
 	"os"
 	"strings"
@@ -33,7 +36,7 @@ import (
 // Exit codes, documented in the package comment and the README.
 const (
 	exitOK     = 0 // success, or stopped by SIGINT/SIGTERM
-	exitError  = 1 // a file, source or runtime failure
+	exitError  = 1 // a file, source or runtime failure, a missing -c file
 	exitUsage  = 2 // bad command line
 	exitConfig = 3 // the configuration file is invalid
 )
@@ -68,11 +71,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer) {
 	fmt.Fprint(w, `usage:
-  ptpwatch [-c FILE] [--demo | --replay FILE | -i IFACE ...] [--data DIR] [--http ADDR]
-      run the appliance; SIGHUP reloads the config, SIGUSR2 logs counters
+  ptpwatch [-c FILE] [--demo | --replay FILE [--exit-after-replay] | -i IFACE ...] [--data DIR] [--http ADDR]
+      run the appliance; SIGHUP reloads the config, SIGUSR2 logs counters,
+      SIGINT and SIGTERM stop it
   ptpwatch -k [-c FILE]      check the configuration and exit
   ptpwatch -O                print the complete commented default configuration
   ptpwatch -e SECTION:KEY    explain one setting
+  ptpwatch --version         print the version
+
+options of the appliance:
+`+config.FlagHelp()+`
+subcommands (each takes -h):
   ptpwatch decode FILE [--json] [-v]   decode every frame of a pcap/pcapng capture
       --json   one JSON object per frame with every field, then a summary object
       -v       (text output) print each frame's field tree with byte offsets
@@ -90,17 +99,21 @@ func usage(w io.Writer) {
   ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...]
                ask the running appliance to record an incident now
 
-exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
+exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
+failure (a missing -c file, an interface that does not exist), 2 bad usage (an
+unknown flag or a bad flag value), 3 an invalid configuration
 `)
 }
 
 // parseWithFile parses a subcommand's flags, which may come before or after
 // its one capture-file argument (`decode FILE --json`), and returns the
-// file. It reports a usage problem on stderr and returns ok false.
-func parseWithFile(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer) (files []string, ok bool) {
+// file. On -h, or a usage problem it reports on stderr, it returns the exit
+// code (exitOK or exitUsage) and ok false.
+func parseWithFile(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer) (file string, code int, ok bool) {
+	var files []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return nil, false
+			return "", flagExit(err), false
 		}
 		if fs.NArg() == 0 {
 			break
@@ -110,7 +123,16 @@ func parseWithFile(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer
 	}
 	if len(files) != 1 {
 		fmt.Fprintf(stderr, "%s: want exactly one capture file\n", cmd)
-		return nil, false
+		return "", exitUsage, false
 	}
-	return files, true
+	return files[0], exitOK, true
+}
+
+// flagExit is the exit code of a flag parsing error: 0 for -h, which
+// printed the help, 2 for a bad flag or value.
+func flagExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/ptpwatch/ptpwatch/config"
 	"log/slog"
 	"time"
 
@@ -25,7 +26,7 @@ type storage struct {
 // openStorage opens the store in cfg.Storage.DataDir, restores the event
 // log into log (before anything else writes to it), and starts the
 // recorder. Disk trouble becomes Capture Trouble events.
-func (a *appliance) openStorage(cfg Config) (*storage, error) {
+func (a *appliance) openStorage(cfg config.Config) (*storage, error) {
 	dir := cfg.Storage.DataDir
 	d := cfg.Dashcam
 	opts := dashcam.Options{
@@ -43,7 +44,7 @@ func (a *appliance) openStorage(cfg Config) (*storage, error) {
 		st.Close()
 		return nil, err
 	}
-	if s.meta, err = httpd.LoadMetadata(st.Store, cfg.imageLimits()); err != nil {
+	if s.meta, err = httpd.LoadMetadata(st.Store, cfg.ImageLimits()); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -92,16 +93,9 @@ func (s *storage) close() error {
 // newSettings returns the UI's shared settings: they start from the
 // configuration file's [model] terms and, with a store, what the API last
 // set is kept there and wins at the next start.
-func newSettings(cfg Config, st *dashcam.Store) (httpd.SettingsStore, error) {
-	s := httpd.Settings{StateTerms: "master-slave"}
-	switch cfg.Model.StateTerms {
-	case "leader/follower":
-		s.StateTerms = "leader-follower"
-	case "custom":
-		s = httpd.Settings{StateTerms: "custom", MasterTerm: cfg.Model.MasterTerm, SlaveTerm: cfg.Model.SlaveTerm}
-	}
+func newSettings(cfg config.Config, st *dashcam.Store) (httpd.SettingsStore, error) {
 	if st == nil {
-		return httpd.LoadSettings(s, nil)
+		return httpd.LoadSettings(cfg.UISettings(), nil)
 	}
-	return httpd.LoadSettings(s, st.Store)
+	return httpd.LoadSettings(cfg.UISettings(), st.Store)
 }

@@ -2,7 +2,10 @@ package decode
 
 import (
 	"encoding/binary"
+	"reflect"
 	"strconv"
+	"strings"
+	"unsafe"
 )
 
 // PTPv1 is IEEE 1588-2002. Its messages share nothing with PTPv2 beyond the
@@ -496,14 +499,15 @@ func (m *V1Message) EncodedLength() int {
 // Control gets the header alone. It does not allocate when b has room.
 //
 // The fields are placed by the tables describeV1 lists them from, so the
-// encoder and the detail view cannot disagree on an offset; the
-// V1Parameters types encode from such tables too.
+// encoder and the detail view cannot disagree on an offset: v1PutMessage
+// is those tables walked once and written out as code (v1_encode_gen.go,
+// which a test regenerates and compares), as fast as a hand-written
+// encoder; the V1Parameters types encode by walking such tables (v1Put).
 func (m *V1Message) AppendTo(b []byte) []byte {
 	start := len(b)
 	b = append(b, make([]byte, m.EncodedLength())...)
 	w := b[start:]
-	v1Put(w, 0, v1HeaderFields, m)
-	v1Put(w, 0, v1BodyFields(m.Control), m)
+	v1PutMessage(w, m) // generated from v1HeaderFields and v1BodyFields
 	if m.Control == V1Management {
 		copy(w[V1ManagementLength:], m.Parameters)
 	}
@@ -514,17 +518,53 @@ func (m *V1Message) AppendTo(b []byte) []byte {
 // message offset -base (0 for a message, V1ManagementLength for
 // parameters).
 func v1Put[M any](w []byte, base int, fs []v1Member[M], m *M) {
+	p := unsafe.Pointer(m)
 	for i := range fs {
 		f := &fs[i]
-		p := w[int(f.off)+base : int(f.off)+int(f.n)+base]
-		if f.get.octets != nil {
-			copy(p, f.get.octets(m))
+		d := w[int(f.off)+base : int(f.off)+int(f.n)+base]
+		s := unsafe.Add(p, f.get.at)
+		var v uint64
+		switch f.get.how {
+		case v1ReadOctets:
+			copy(d, unsafe.Slice((*byte)(s), f.get.size))
 			continue
+		case v1ReadU8:
+			v = uint64(*(*uint8)(s))
+		case v1ReadU16:
+			v = uint64(*(*uint16)(s))
+		case v1ReadU32:
+			v = uint64(*(*uint32)(s))
+		case v1ReadU64:
+			v = *(*uint64)(s)
+		case v1ReadI8:
+			v = uint64(*(*int8)(s))
+		case v1ReadI16:
+			v = uint64(*(*int16)(s))
+		case v1ReadI32:
+			v = uint64(*(*int32)(s))
+		case v1ReadI64:
+			v = uint64(*(*int64)(s))
+		case v1ReadBool:
+			v = uint64(v1Bool(*(*bool)(s)))
+		case v1ReadTime:
+			v = (*V1Time)(s).bits()
+		case v1ReadLen:
+			v = uint64(len(*(*[]byte)(s)))
 		}
-		v := f.get.num(m)
-		for k := len(p) - 1; k >= 0; k-- {
-			p[k] = byte(v)
-			v >>= 8
+		switch len(d) {
+		case 1:
+			d[0] = byte(v)
+		case 2:
+			binary.BigEndian.PutUint16(d, uint16(v))
+		case 4:
+			binary.BigEndian.PutUint32(d, uint32(v))
+		case 8:
+			binary.BigEndian.PutUint64(d, v)
+		default:
+			for k := len(d) - 1; k >= 0; k-- {
+				d[k] = byte(v)
+				v >>= 8
+			}
 		}
 	}
 }
@@ -1216,16 +1256,73 @@ type v1Member[M any] struct {
 	get v1Getter[M]
 }
 
-// v1Getter reads a member for the encoder: num as a number to write
-// big-endian in the field's octets (a bool as 0 or 1, a V1Time as its 8
-// octets), octets as the bytes of an array member.
+// v1Getter is where the encoder reads a member in M: its offset in M and
+// how to read it, resolved once at start-up by reflection from the Go field
+// path a table row names (v1Get), so that encoding walks the table with
+// plain loads and no call per field. A number is written big-endian in the
+// field's octets (a signed value sign-extended, a bool as 0 or 1, a V1Time
+// as its 8 octets, a slice as its length), an array as its octets.
 type v1Getter[M any] struct {
-	num    func(m *M) uint64
-	octets func(m *M) []byte
+	path string // Go field path in M, as the row names it
+	at   uintptr
+	how  v1Read
+	size uint8 // octets of an array member
 }
 
-func v1Num[M any](f func(m *M) uint64) v1Getter[M]    { return v1Getter[M]{num: f} }
-func v1Octets[M any](f func(m *M) []byte) v1Getter[M] { return v1Getter[M]{octets: f} }
+// v1Read is how v1Put reads a member.
+type v1Read uint8
+
+const (
+	v1ReadU8 v1Read = iota
+	v1ReadU16
+	v1ReadU32
+	v1ReadU64
+	v1ReadI8
+	v1ReadI16
+	v1ReadI32
+	v1ReadI64
+	v1ReadBool
+	v1ReadTime
+	v1ReadLen
+	v1ReadOctets
+)
+
+// v1Get resolves the dotted Go field path of a member of M (promoted
+// fields included). A path that names no field of a supported kind is a
+// mistake in this package's tables, caught when the package loads.
+func v1Get[M any](path string) v1Getter[M] {
+	t := reflect.TypeFor[M]()
+	var at uintptr
+	for name := range strings.SplitSeq(path, ".") {
+		f, ok := t.FieldByName(name)
+		if !ok {
+			panic("decode: PTPv1 table names no field " + path + " in " + reflect.TypeFor[M]().Name())
+		}
+		for _, i := range f.Index {
+			sf := t.Field(i)
+			at += sf.Offset
+			t = sf.Type
+		}
+	}
+	g := v1Getter[M]{path: path, at: at}
+	switch k := t.Kind(); {
+	case t == reflect.TypeFor[V1Time]():
+		g.how = v1ReadTime
+	case k == reflect.Array && t.Elem().Kind() == reflect.Uint8 && t.Len() < 256:
+		g.how, g.size = v1ReadOctets, uint8(t.Len())
+	case k == reflect.Slice:
+		g.how = v1ReadLen
+	case k == reflect.Bool:
+		g.how = v1ReadBool
+	case k >= reflect.Uint8 && k <= reflect.Uint64:
+		g.how = v1ReadU8 + v1Read(k-reflect.Uint8)
+	case k >= reflect.Int8 && k <= reflect.Int64:
+		g.how = v1ReadI8 + v1Read(k-reflect.Int8)
+	default:
+		panic("decode: PTPv1 table field " + path + " has a type the encoder cannot write")
+	}
+	return g
+}
 
 // v1Layouts returns the places of fs, for describeV1.
 func v1Layouts[M any](fs []v1Member[M]) []v1Field {
@@ -1237,65 +1334,65 @@ func v1Layouts[M any](fs []v1Member[M]) []v1Field {
 }
 
 var v1HeaderFields = []v1Member[V1Message]{
-	{v1Field{"versionPTP", 0, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionPTP) })},
-	{v1Field{"versionNetwork", 2, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.VersionNetwork) })},
-	{v1Field{"subdomain", 4, 16, v1KText}, v1Octets(func(m *V1Message) []byte { return m.SubdomainName[:] })},
-	{v1Field{"messageType", 20, 1, v1KMessageType}, v1Num(func(m *V1Message) uint64 { return uint64(m.MessageType) })},
-	{v1Field{"sourceCommunicationTechnology", 21, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.SourceCommunicationTechnology) })},
-	{v1Field{"sourceUuid", 22, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.SourceUUID[:] })},
-	{v1Field{"sourcePortId", 28, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.SourcePortID) })},
-	{v1Field{"sequenceId", 30, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.SequenceID) })},
-	{v1Field{"control", 32, 1, v1KControl}, v1Num(func(m *V1Message) uint64 { return uint64(m.Control) })},
-	{v1Field{"flags", 34, 2, v1KFlags}, v1Num(func(m *V1Message) uint64 { return uint64(m.Flags) })},
+	{v1Field{"versionPTP", 0, 2, v1KUint}, v1Get[V1Message]("VersionPTP")},
+	{v1Field{"versionNetwork", 2, 2, v1KUint}, v1Get[V1Message]("VersionNetwork")},
+	{v1Field{"subdomain", 4, 16, v1KText}, v1Get[V1Message]("SubdomainName")},
+	{v1Field{"messageType", 20, 1, v1KMessageType}, v1Get[V1Message]("MessageType")},
+	{v1Field{"sourceCommunicationTechnology", 21, 1, v1KComm}, v1Get[V1Message]("SourceCommunicationTechnology")},
+	{v1Field{"sourceUuid", 22, 6, v1KUUID}, v1Get[V1Message]("SourceUUID")},
+	{v1Field{"sourcePortId", 28, 2, v1KUint}, v1Get[V1Message]("SourcePortID")},
+	{v1Field{"sequenceId", 30, 2, v1KUint}, v1Get[V1Message]("SequenceID")},
+	{v1Field{"control", 32, 1, v1KControl}, v1Get[V1Message]("Control")},
+	{v1Field{"flags", 34, 2, v1KFlags}, v1Get[V1Message]("Flags")},
 }
 
 var v1SyncFields = []v1Member[V1Message]{
-	{v1Field{"originTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.Sync.OriginTimestamp.bits() })},
-	{v1Field{"epochNumber", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EpochNumber) })},
-	{v1Field{"currentUTCOffset", 50, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.CurrentUTCOffset) })},
-	{v1Field{"grandmasterCommunicationTechnology", 53, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterCommunicationTechnology) })},
-	{v1Field{"grandmasterClockUuid", 54, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Sync.GrandmasterClockUUID[:] })},
-	{v1Field{"grandmasterPortId", 60, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterPortID) })},
-	{v1Field{"grandmasterSequenceId", 62, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterSequenceID) })},
-	{v1Field{"grandmasterClockStratum", 67, 1, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterClockStratum) })},
-	{v1Field{"grandmasterClockIdentifier", 68, 4, v1KText}, v1Octets(func(m *V1Message) []byte { return m.Sync.GrandmasterClockIdentifier[:] })},
-	{v1Field{"grandmasterClockVariance", 74, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.GrandmasterClockVariance) })},
-	{v1Field{"grandmasterPreferred", 77, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.GrandmasterPreferred)) })},
-	{v1Field{"grandmasterIsBoundaryClock", 79, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.GrandmasterIsBoundaryClock)) })},
-	{v1Field{"syncInterval", 83, 1, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.SyncInterval) })},
-	{v1Field{"localClockVariance", 86, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalClockVariance) })},
-	{v1Field{"localStepsRemoved", 90, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalStepsRemoved) })},
-	{v1Field{"localClockStratum", 95, 1, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.LocalClockStratum) })},
-	{v1Field{"localClockIdentifier", 96, 4, v1KText}, v1Octets(func(m *V1Message) []byte { return m.Sync.LocalClockIdentifier[:] })},
-	{v1Field{"parentCommunicationTechnology", 101, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.ParentCommunicationTechnology) })},
-	{v1Field{"parentUuid", 102, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Sync.ParentUUID[:] })},
-	{v1Field{"parentPortField", 110, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.ParentPortField) })},
-	{v1Field{"estimatedMasterVariance", 114, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EstimatedMasterVariance) })},
-	{v1Field{"estimatedMasterDrift", 116, 4, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Sync.EstimatedMasterDrift) })},
-	{v1Field{"utcReasonable", 123, 1, v1KBool}, v1Num(func(m *V1Message) uint64 { return uint64(v1Bool(m.Sync.UTCReasonable)) })},
+	{v1Field{"originTimestamp", 40, 8, v1KTime}, v1Get[V1Message]("Sync.OriginTimestamp")},
+	{v1Field{"epochNumber", 48, 2, v1KUint}, v1Get[V1Message]("Sync.EpochNumber")},
+	{v1Field{"currentUTCOffset", 50, 2, v1KInt}, v1Get[V1Message]("Sync.CurrentUTCOffset")},
+	{v1Field{"grandmasterCommunicationTechnology", 53, 1, v1KComm}, v1Get[V1Message]("Sync.GrandmasterCommunicationTechnology")},
+	{v1Field{"grandmasterClockUuid", 54, 6, v1KUUID}, v1Get[V1Message]("Sync.GrandmasterClockUUID")},
+	{v1Field{"grandmasterPortId", 60, 2, v1KUint}, v1Get[V1Message]("Sync.GrandmasterPortID")},
+	{v1Field{"grandmasterSequenceId", 62, 2, v1KUint}, v1Get[V1Message]("Sync.GrandmasterSequenceID")},
+	{v1Field{"grandmasterClockStratum", 67, 1, v1KUint}, v1Get[V1Message]("Sync.GrandmasterClockStratum")},
+	{v1Field{"grandmasterClockIdentifier", 68, 4, v1KText}, v1Get[V1Message]("Sync.GrandmasterClockIdentifier")},
+	{v1Field{"grandmasterClockVariance", 74, 2, v1KInt}, v1Get[V1Message]("Sync.GrandmasterClockVariance")},
+	{v1Field{"grandmasterPreferred", 77, 1, v1KBool}, v1Get[V1Message]("Sync.GrandmasterPreferred")},
+	{v1Field{"grandmasterIsBoundaryClock", 79, 1, v1KBool}, v1Get[V1Message]("Sync.GrandmasterIsBoundaryClock")},
+	{v1Field{"syncInterval", 83, 1, v1KInt}, v1Get[V1Message]("Sync.SyncInterval")},
+	{v1Field{"localClockVariance", 86, 2, v1KInt}, v1Get[V1Message]("Sync.LocalClockVariance")},
+	{v1Field{"localStepsRemoved", 90, 2, v1KUint}, v1Get[V1Message]("Sync.LocalStepsRemoved")},
+	{v1Field{"localClockStratum", 95, 1, v1KUint}, v1Get[V1Message]("Sync.LocalClockStratum")},
+	{v1Field{"localClockIdentifier", 96, 4, v1KText}, v1Get[V1Message]("Sync.LocalClockIdentifier")},
+	{v1Field{"parentCommunicationTechnology", 101, 1, v1KComm}, v1Get[V1Message]("Sync.ParentCommunicationTechnology")},
+	{v1Field{"parentUuid", 102, 6, v1KUUID}, v1Get[V1Message]("Sync.ParentUUID")},
+	{v1Field{"parentPortField", 110, 2, v1KUint}, v1Get[V1Message]("Sync.ParentPortField")},
+	{v1Field{"estimatedMasterVariance", 114, 2, v1KInt}, v1Get[V1Message]("Sync.EstimatedMasterVariance")},
+	{v1Field{"estimatedMasterDrift", 116, 4, v1KInt}, v1Get[V1Message]("Sync.EstimatedMasterDrift")},
+	{v1Field{"utcReasonable", 123, 1, v1KBool}, v1Get[V1Message]("Sync.UTCReasonable")},
 }
 
 var v1FollowUpFields = []v1Member[V1Message]{
-	{v1Field{"associatedSequenceId", 42, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.FollowUp.AssociatedSequenceID) })},
-	{v1Field{"preciseOriginTimestamp", 44, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.FollowUp.PreciseOriginTimestamp.bits() })},
+	{v1Field{"associatedSequenceId", 42, 2, v1KUint}, v1Get[V1Message]("FollowUp.AssociatedSequenceID")},
+	{v1Field{"preciseOriginTimestamp", 44, 8, v1KTime}, v1Get[V1Message]("FollowUp.PreciseOriginTimestamp")},
 }
 
 var v1DelayRespFields = []v1Member[V1Message]{
-	{v1Field{"delayReceiptTimestamp", 40, 8, v1KTime}, v1Num(func(m *V1Message) uint64 { return m.DelayResp.DelayReceiptTimestamp.bits() })},
-	{v1Field{"requestingSourceCommunicationTechnology", 49, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceCommunicationTechnology) })},
-	{v1Field{"requestingSourceUuid", 50, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.DelayResp.RequestingSourceUUID[:] })},
-	{v1Field{"requestingSourcePortId", 56, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourcePortID) })},
-	{v1Field{"requestingSourceSequenceId", 58, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.DelayResp.RequestingSourceSequenceID) })},
+	{v1Field{"delayReceiptTimestamp", 40, 8, v1KTime}, v1Get[V1Message]("DelayResp.DelayReceiptTimestamp")},
+	{v1Field{"requestingSourceCommunicationTechnology", 49, 1, v1KComm}, v1Get[V1Message]("DelayResp.RequestingSourceCommunicationTechnology")},
+	{v1Field{"requestingSourceUuid", 50, 6, v1KUUID}, v1Get[V1Message]("DelayResp.RequestingSourceUUID")},
+	{v1Field{"requestingSourcePortId", 56, 2, v1KUint}, v1Get[V1Message]("DelayResp.RequestingSourcePortID")},
+	{v1Field{"requestingSourceSequenceId", 58, 2, v1KUint}, v1Get[V1Message]("DelayResp.RequestingSourceSequenceID")},
 }
 
 var v1ManagementFields = []v1Member[V1Message]{
-	{v1Field{"targetCommunicationTechnology", 41, 1, v1KComm}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetCommunicationTechnology) })},
-	{v1Field{"targetUuid", 42, 6, v1KUUID}, v1Octets(func(m *V1Message) []byte { return m.Management.TargetUUID[:] })},
-	{v1Field{"targetPortId", 48, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.TargetPortID) })},
-	{v1Field{"startingBoundaryHops", 50, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.StartingBoundaryHops) })},
-	{v1Field{"boundaryHops", 52, 2, v1KInt}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.BoundaryHops) })},
-	{v1Field{"managementMessageKey", 55, 1, v1KKey}, v1Num(func(m *V1Message) uint64 { return uint64(m.Management.MessageKey) })},
-	{v1Field{"parameterLength", 58, 2, v1KUint}, v1Num(func(m *V1Message) uint64 { return uint64(len(m.Parameters)) })},
+	{v1Field{"targetCommunicationTechnology", 41, 1, v1KComm}, v1Get[V1Message]("Management.TargetCommunicationTechnology")},
+	{v1Field{"targetUuid", 42, 6, v1KUUID}, v1Get[V1Message]("Management.TargetUUID")},
+	{v1Field{"targetPortId", 48, 2, v1KUint}, v1Get[V1Message]("Management.TargetPortID")},
+	{v1Field{"startingBoundaryHops", 50, 2, v1KInt}, v1Get[V1Message]("Management.StartingBoundaryHops")},
+	{v1Field{"boundaryHops", 52, 2, v1KInt}, v1Get[V1Message]("Management.BoundaryHops")},
+	{v1Field{"managementMessageKey", 55, 1, v1KKey}, v1Get[V1Message]("Management.MessageKey")},
+	{v1Field{"parameterLength", 58, 2, v1KUint}, v1Get[V1Message]("Parameters")},
 }
 
 // v1ParameterFields lays out the messageParameters of each key, at
@@ -1319,127 +1416,127 @@ var v1ParameterFields = [v1MMCount][]v1Field{
 }
 
 var v1ClockIdentityParamsFields = []v1Member[V1ClockIdentityParams]{
-	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1ClockIdentityParams) uint64 { return uint64(d.ClockCommunicationTechnology) })},
-	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Octets(func(d *V1ClockIdentityParams) []byte { return d.ClockUUID[:] })},
-	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Num(func(d *V1ClockIdentityParams) uint64 { return uint64(d.ClockPortField) })},
-	{v1Field{"manufacturerIdentity", 76, 48, v1KOctets}, v1Octets(func(d *V1ClockIdentityParams) []byte { return d.ManufacturerIdentity[:] })},
+	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Get[V1ClockIdentityParams]("ClockCommunicationTechnology")},
+	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Get[V1ClockIdentityParams]("ClockUUID")},
+	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Get[V1ClockIdentityParams]("ClockPortField")},
+	{v1Field{"manufacturerIdentity", 76, 48, v1KOctets}, v1Get[V1ClockIdentityParams]("ManufacturerIdentity")},
 }
 
 var v1InitializeClockParamsFields = []v1Member[V1InitializeClockParams]{
-	{v1Field{"initialisationKey", 62, 2, v1KUint}, v1Num(func(d *V1InitializeClockParams) uint64 { return uint64(d.InitialisationKey) })},
+	{v1Field{"initialisationKey", 62, 2, v1KUint}, v1Get[V1InitializeClockParams]("InitialisationKey")},
 }
 
 var v1SetSubdomainParamsFields = []v1Member[V1SetSubdomainParams]{
-	{v1Field{"subdomainName", 60, 16, v1KText}, v1Octets(func(d *V1SetSubdomainParams) []byte { return d.SubdomainName[:] })},
+	{v1Field{"subdomainName", 60, 16, v1KText}, v1Get[V1SetSubdomainParams]("SubdomainName")},
 }
 
 var v1DefaultDataSetFields = []v1Member[V1DefaultDataSet]{
-	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockCommunicationTechnology) })},
-	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.ClockUUID[:] })},
-	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockPortField) })},
-	{v1Field{"clockStratum", 79, 1, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockStratum) })},
-	{v1Field{"clockIdentifier", 80, 4, v1KCode}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.ClockIdentifier[:] })},
-	{v1Field{"clockVariance", 86, 2, v1KInt16AsUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.ClockVariance) })},
-	{v1Field{"clockFollowupCapable", 91, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.ClockFollowupCapable)) })},
-	{v1Field{"preferred", 95, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.Preferred)) })},
-	{v1Field{"initializable", 99, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.Initializable)) })},
-	{v1Field{"externalTiming", 103, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.ExternalTiming)) })},
-	{v1Field{"isBoundaryClock", 107, 1, v1KBool}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(v1Bool(d.IsBoundaryClock)) })},
-	{v1Field{"syncInterval", 111, 1, v1KInt}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.SyncInterval) })},
-	{v1Field{"subdomainName", 112, 16, v1KText}, v1Octets(func(d *V1DefaultDataSet) []byte { return d.SubdomainName[:] })},
-	{v1Field{"numberPorts", 130, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.NumberPorts) })},
-	{v1Field{"numberForeignRecords", 134, 2, v1KUint}, v1Num(func(d *V1DefaultDataSet) uint64 { return uint64(d.NumberForeignRecords) })},
+	{v1Field{"clockCommunicationTechnology", 63, 1, v1KComm}, v1Get[V1DefaultDataSet]("ClockCommunicationTechnology")},
+	{v1Field{"clockUuidField", 64, 6, v1KUUID}, v1Get[V1DefaultDataSet]("ClockUUID")},
+	{v1Field{"clockPortField", 74, 2, v1KUint}, v1Get[V1DefaultDataSet]("ClockPortField")},
+	{v1Field{"clockStratum", 79, 1, v1KUint}, v1Get[V1DefaultDataSet]("ClockStratum")},
+	{v1Field{"clockIdentifier", 80, 4, v1KCode}, v1Get[V1DefaultDataSet]("ClockIdentifier")},
+	{v1Field{"clockVariance", 86, 2, v1KInt16AsUint}, v1Get[V1DefaultDataSet]("ClockVariance")},
+	{v1Field{"clockFollowupCapable", 91, 1, v1KBool}, v1Get[V1DefaultDataSet]("ClockFollowupCapable")},
+	{v1Field{"preferred", 95, 1, v1KBool}, v1Get[V1DefaultDataSet]("Preferred")},
+	{v1Field{"initializable", 99, 1, v1KBool}, v1Get[V1DefaultDataSet]("Initializable")},
+	{v1Field{"externalTiming", 103, 1, v1KBool}, v1Get[V1DefaultDataSet]("ExternalTiming")},
+	{v1Field{"isBoundaryClock", 107, 1, v1KBool}, v1Get[V1DefaultDataSet]("IsBoundaryClock")},
+	{v1Field{"syncInterval", 111, 1, v1KInt}, v1Get[V1DefaultDataSet]("SyncInterval")},
+	{v1Field{"subdomainName", 112, 16, v1KText}, v1Get[V1DefaultDataSet]("SubdomainName")},
+	{v1Field{"numberPorts", 130, 2, v1KUint}, v1Get[V1DefaultDataSet]("NumberPorts")},
+	{v1Field{"numberForeignRecords", 134, 2, v1KUint}, v1Get[V1DefaultDataSet]("NumberForeignRecords")},
 }
 
 var v1UpdateDefaultDataSetFields = []v1Member[V1UpdateDefaultDataSet]{
-	{v1Field{"clockStratum", 63, 1, v1KUint}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.ClockStratum) })},
-	{v1Field{"clockIdentifier", 64, 4, v1KCode}, v1Octets(func(d *V1UpdateDefaultDataSet) []byte { return d.ClockIdentifier[:] })},
-	{v1Field{"clockVariance", 70, 2, v1KInt16AsUint}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.ClockVariance) })},
-	{v1Field{"preferred", 75, 1, v1KBool}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(v1Bool(d.Preferred)) })},
-	{v1Field{"syncInterval", 79, 1, v1KInt}, v1Num(func(d *V1UpdateDefaultDataSet) uint64 { return uint64(d.SyncInterval) })},
-	{v1Field{"subdomainName", 80, 16, v1KText}, v1Octets(func(d *V1UpdateDefaultDataSet) []byte { return d.SubdomainName[:] })},
+	{v1Field{"clockStratum", 63, 1, v1KUint}, v1Get[V1UpdateDefaultDataSet]("ClockStratum")},
+	{v1Field{"clockIdentifier", 64, 4, v1KCode}, v1Get[V1UpdateDefaultDataSet]("ClockIdentifier")},
+	{v1Field{"clockVariance", 70, 2, v1KInt16AsUint}, v1Get[V1UpdateDefaultDataSet]("ClockVariance")},
+	{v1Field{"preferred", 75, 1, v1KBool}, v1Get[V1UpdateDefaultDataSet]("Preferred")},
+	{v1Field{"syncInterval", 79, 1, v1KInt}, v1Get[V1UpdateDefaultDataSet]("SyncInterval")},
+	{v1Field{"subdomainName", 80, 16, v1KText}, v1Get[V1UpdateDefaultDataSet]("SubdomainName")},
 }
 
 var v1CurrentDataSetFields = []v1Member[V1CurrentDataSet]{
-	{v1Field{"stepsRemoved", 62, 2, v1KUint}, v1Num(func(d *V1CurrentDataSet) uint64 { return uint64(d.StepsRemoved) })},
-	{v1Field{"offsetFromMaster", 64, 8, v1KTime}, v1Num(func(d *V1CurrentDataSet) uint64 { return d.OffsetFromMaster.bits() })},
-	{v1Field{"oneWayDelay", 72, 8, v1KTime}, v1Num(func(d *V1CurrentDataSet) uint64 { return d.OneWayDelay.bits() })},
+	{v1Field{"stepsRemoved", 62, 2, v1KUint}, v1Get[V1CurrentDataSet]("StepsRemoved")},
+	{v1Field{"offsetFromMaster", 64, 8, v1KTime}, v1Get[V1CurrentDataSet]("OffsetFromMaster")},
+	{v1Field{"oneWayDelay", 72, 8, v1KTime}, v1Get[V1CurrentDataSet]("OneWayDelay")},
 }
 
 var v1ParentDataSetFields = []v1Member[V1ParentDataSet]{
-	{v1Field{"parentCommunicationTechnology", 63, 1, v1KComm}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentCommunicationTechnology) })},
-	{v1Field{"parentUuid", 64, 6, v1KUUID}, v1Octets(func(d *V1ParentDataSet) []byte { return d.ParentUUID[:] })},
-	{v1Field{"parentPortId", 74, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentPortID) })},
-	{v1Field{"parentLastSyncSequenceNumber", 78, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentLastSyncSequenceNumber) })},
-	{v1Field{"parentFollowupCapable", 83, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentFollowupCapable)) })},
-	{v1Field{"parentExternalTiming", 87, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentExternalTiming)) })},
-	{v1Field{"parentVariance", 90, 2, v1KInt16AsUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ParentVariance) })},
-	{v1Field{"parentStats", 95, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.ParentStats)) })},
-	{v1Field{"observedVariance", 98, 2, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ObservedVariance) })},
-	{v1Field{"observedDrift", 100, 4, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.ObservedDrift) })},
-	{v1Field{"utcReasonable", 107, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.UTCReasonable)) })},
-	{v1Field{"grandmasterCommunicationTechnology", 111, 1, v1KComm}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterCommunicationTechnology) })},
-	{v1Field{"grandmasterUuidField", 112, 6, v1KUUID}, v1Octets(func(d *V1ParentDataSet) []byte { return d.GrandmasterUUID[:] })},
-	{v1Field{"grandmasterPortIdField", 122, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterPortID) })},
-	{v1Field{"grandmasterStratum", 127, 1, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterStratum) })},
-	{v1Field{"grandmasterIdentifier", 128, 4, v1KCode}, v1Octets(func(d *V1ParentDataSet) []byte { return d.GrandmasterIdentifier[:] })},
-	{v1Field{"grandmasterVariance", 134, 2, v1KInt}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterVariance) })},
-	{v1Field{"grandmasterPreferred", 139, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.GrandmasterPreferred)) })},
-	{v1Field{"grandmasterIsBoundaryClock", 143, 1, v1KBool}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(v1Bool(d.GrandmasterIsBoundaryClock)) })},
-	{v1Field{"grandmasterSequenceNumber", 146, 2, v1KUint}, v1Num(func(d *V1ParentDataSet) uint64 { return uint64(d.GrandmasterSequenceNumber) })},
+	{v1Field{"parentCommunicationTechnology", 63, 1, v1KComm}, v1Get[V1ParentDataSet]("ParentCommunicationTechnology")},
+	{v1Field{"parentUuid", 64, 6, v1KUUID}, v1Get[V1ParentDataSet]("ParentUUID")},
+	{v1Field{"parentPortId", 74, 2, v1KUint}, v1Get[V1ParentDataSet]("ParentPortID")},
+	{v1Field{"parentLastSyncSequenceNumber", 78, 2, v1KUint}, v1Get[V1ParentDataSet]("ParentLastSyncSequenceNumber")},
+	{v1Field{"parentFollowupCapable", 83, 1, v1KBool}, v1Get[V1ParentDataSet]("ParentFollowupCapable")},
+	{v1Field{"parentExternalTiming", 87, 1, v1KBool}, v1Get[V1ParentDataSet]("ParentExternalTiming")},
+	{v1Field{"parentVariance", 90, 2, v1KInt16AsUint}, v1Get[V1ParentDataSet]("ParentVariance")},
+	{v1Field{"parentStats", 95, 1, v1KBool}, v1Get[V1ParentDataSet]("ParentStats")},
+	{v1Field{"observedVariance", 98, 2, v1KInt}, v1Get[V1ParentDataSet]("ObservedVariance")},
+	{v1Field{"observedDrift", 100, 4, v1KInt}, v1Get[V1ParentDataSet]("ObservedDrift")},
+	{v1Field{"utcReasonable", 107, 1, v1KBool}, v1Get[V1ParentDataSet]("UTCReasonable")},
+	{v1Field{"grandmasterCommunicationTechnology", 111, 1, v1KComm}, v1Get[V1ParentDataSet]("GrandmasterCommunicationTechnology")},
+	{v1Field{"grandmasterUuidField", 112, 6, v1KUUID}, v1Get[V1ParentDataSet]("GrandmasterUUID")},
+	{v1Field{"grandmasterPortIdField", 122, 2, v1KUint}, v1Get[V1ParentDataSet]("GrandmasterPortID")},
+	{v1Field{"grandmasterStratum", 127, 1, v1KUint}, v1Get[V1ParentDataSet]("GrandmasterStratum")},
+	{v1Field{"grandmasterIdentifier", 128, 4, v1KCode}, v1Get[V1ParentDataSet]("GrandmasterIdentifier")},
+	{v1Field{"grandmasterVariance", 134, 2, v1KInt}, v1Get[V1ParentDataSet]("GrandmasterVariance")},
+	{v1Field{"grandmasterPreferred", 139, 1, v1KBool}, v1Get[V1ParentDataSet]("GrandmasterPreferred")},
+	{v1Field{"grandmasterIsBoundaryClock", 143, 1, v1KBool}, v1Get[V1ParentDataSet]("GrandmasterIsBoundaryClock")},
+	{v1Field{"grandmasterSequenceNumber", 146, 2, v1KUint}, v1Get[V1ParentDataSet]("GrandmasterSequenceNumber")},
 }
 
 var v1PortDataSetFields = []v1Member[V1PortDataSet]{
-	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.ReturnedPortNumber) })},
-	{v1Field{"portState", 67, 1, v1KPortState}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortState) })},
-	{v1Field{"lastSyncEventSequenceNumber", 70, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.LastSyncEventSequenceNumber) })},
-	{v1Field{"lastGeneralEventSequenceNumber", 74, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.LastGeneralEventSequenceNumber) })},
-	{v1Field{"portCommunicationTechnology", 79, 1, v1KComm}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortCommunicationTechnology) })},
-	{v1Field{"portUuidField", 80, 6, v1KUUID}, v1Octets(func(d *V1PortDataSet) []byte { return d.PortUUID[:] })},
-	{v1Field{"portIdField", 90, 2, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.PortIDField) })},
-	{v1Field{"burstEnabled", 95, 1, v1KBool}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(v1Bool(d.BurstEnabled)) })},
-	{v1Field{"subdomainAddressOctets", 97, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.SubdomainAddressOctets) })},
-	{v1Field{"eventPortAddressOctets", 98, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.EventPortAddressOctets) })},
-	{v1Field{"generalPortAddressOctets", 99, 1, v1KUint}, v1Num(func(d *V1PortDataSet) uint64 { return uint64(d.GeneralPortAddressOctets) })},
-	{v1Field{"subdomainAddress", 100, 4, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.SubdomainAddress[:] })},
-	{v1Field{"eventPortAddress", 106, 2, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.EventPortAddress[:] })},
-	{v1Field{"generalPortAddress", 110, 2, v1KOctets}, v1Octets(func(d *V1PortDataSet) []byte { return d.GeneralPortAddress[:] })},
+	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Get[V1PortDataSet]("ReturnedPortNumber")},
+	{v1Field{"portState", 67, 1, v1KPortState}, v1Get[V1PortDataSet]("PortState")},
+	{v1Field{"lastSyncEventSequenceNumber", 70, 2, v1KUint}, v1Get[V1PortDataSet]("LastSyncEventSequenceNumber")},
+	{v1Field{"lastGeneralEventSequenceNumber", 74, 2, v1KUint}, v1Get[V1PortDataSet]("LastGeneralEventSequenceNumber")},
+	{v1Field{"portCommunicationTechnology", 79, 1, v1KComm}, v1Get[V1PortDataSet]("PortCommunicationTechnology")},
+	{v1Field{"portUuidField", 80, 6, v1KUUID}, v1Get[V1PortDataSet]("PortUUID")},
+	{v1Field{"portIdField", 90, 2, v1KUint}, v1Get[V1PortDataSet]("PortIDField")},
+	{v1Field{"burstEnabled", 95, 1, v1KBool}, v1Get[V1PortDataSet]("BurstEnabled")},
+	{v1Field{"subdomainAddressOctets", 97, 1, v1KUint}, v1Get[V1PortDataSet]("SubdomainAddressOctets")},
+	{v1Field{"eventPortAddressOctets", 98, 1, v1KUint}, v1Get[V1PortDataSet]("EventPortAddressOctets")},
+	{v1Field{"generalPortAddressOctets", 99, 1, v1KUint}, v1Get[V1PortDataSet]("GeneralPortAddressOctets")},
+	{v1Field{"subdomainAddress", 100, 4, v1KOctets}, v1Get[V1PortDataSet]("SubdomainAddress")},
+	{v1Field{"eventPortAddress", 106, 2, v1KOctets}, v1Get[V1PortDataSet]("EventPortAddress")},
+	{v1Field{"generalPortAddress", 110, 2, v1KOctets}, v1Get[V1PortDataSet]("GeneralPortAddress")},
 }
 
 var v1GlobalTimeDataSetFields = []v1Member[V1GlobalTimeDataSet]{
-	{v1Field{"localTime", 60, 8, v1KTime}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return d.LocalTime.bits() })},
-	{v1Field{"currentUtcOffset", 70, 2, v1KInt}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(d.CurrentUTCOffset) })},
-	{v1Field{"leap59", 75, 1, v1KBool}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(v1Bool(d.Leap59)) })},
-	{v1Field{"leap61", 79, 1, v1KBool}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(v1Bool(d.Leap61)) })},
-	{v1Field{"epochNumber", 82, 2, v1KUint}, v1Num(func(d *V1GlobalTimeDataSet) uint64 { return uint64(d.EpochNumber) })},
+	{v1Field{"localTime", 60, 8, v1KTime}, v1Get[V1GlobalTimeDataSet]("LocalTime")},
+	{v1Field{"currentUtcOffset", 70, 2, v1KInt}, v1Get[V1GlobalTimeDataSet]("CurrentUTCOffset")},
+	{v1Field{"leap59", 75, 1, v1KBool}, v1Get[V1GlobalTimeDataSet]("Leap59")},
+	{v1Field{"leap61", 79, 1, v1KBool}, v1Get[V1GlobalTimeDataSet]("Leap61")},
+	{v1Field{"epochNumber", 82, 2, v1KUint}, v1Get[V1GlobalTimeDataSet]("EpochNumber")},
 }
 
 var v1GlobalTimePropertiesFields = []v1Member[V1GlobalTimeProperties]{
-	{v1Field{"currentUtcOffset", 62, 2, v1KInt16AsUint}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(d.CurrentUTCOffset) })},
-	{v1Field{"leap59", 67, 1, v1KBool}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(v1Bool(d.Leap59)) })},
-	{v1Field{"leap61", 71, 1, v1KBool}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(v1Bool(d.Leap61)) })},
-	{v1Field{"epochNumber", 74, 2, v1KUint}, v1Num(func(d *V1GlobalTimeProperties) uint64 { return uint64(d.EpochNumber) })},
+	{v1Field{"currentUtcOffset", 62, 2, v1KInt16AsUint}, v1Get[V1GlobalTimeProperties]("CurrentUTCOffset")},
+	{v1Field{"leap59", 67, 1, v1KBool}, v1Get[V1GlobalTimeProperties]("Leap59")},
+	{v1Field{"leap61", 71, 1, v1KBool}, v1Get[V1GlobalTimeProperties]("Leap61")},
+	{v1Field{"epochNumber", 74, 2, v1KUint}, v1Get[V1GlobalTimeProperties]("EpochNumber")},
 }
 
 var v1GetForeignDataSetParamsFields = []v1Member[V1GetForeignDataSetParams]{
-	{v1Field{"recordKey", 62, 2, v1KUint}, v1Num(func(d *V1GetForeignDataSetParams) uint64 { return uint64(d.RecordKey) })},
+	{v1Field{"recordKey", 62, 2, v1KUint}, v1Get[V1GetForeignDataSetParams]("RecordKey")},
 }
 
 var v1ForeignDataSetFields = []v1Member[V1ForeignDataSet]{
-	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ReturnedPortNumber) })},
-	{v1Field{"returnedRecordNumber", 66, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ReturnedRecordNumber) })},
-	{v1Field{"foreignMasterCommunicationTechnology", 71, 1, v1KComm}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterCommunicationTechnology) })},
-	{v1Field{"foreignMasterUuidField", 72, 6, v1KUUID}, v1Octets(func(d *V1ForeignDataSet) []byte { return d.ForeignMasterUUID[:] })},
-	{v1Field{"foreignMasterPortIdField", 82, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterPortID) })},
-	{v1Field{"foreignMasterSyncs", 86, 2, v1KUint}, v1Num(func(d *V1ForeignDataSet) uint64 { return uint64(d.ForeignMasterSyncs) })},
+	{v1Field{"returnedPortNumber", 62, 2, v1KUint}, v1Get[V1ForeignDataSet]("ReturnedPortNumber")},
+	{v1Field{"returnedRecordNumber", 66, 2, v1KUint}, v1Get[V1ForeignDataSet]("ReturnedRecordNumber")},
+	{v1Field{"foreignMasterCommunicationTechnology", 71, 1, v1KComm}, v1Get[V1ForeignDataSet]("ForeignMasterCommunicationTechnology")},
+	{v1Field{"foreignMasterUuidField", 72, 6, v1KUUID}, v1Get[V1ForeignDataSet]("ForeignMasterUUID")},
+	{v1Field{"foreignMasterPortIdField", 82, 2, v1KUint}, v1Get[V1ForeignDataSet]("ForeignMasterPortID")},
+	{v1Field{"foreignMasterSyncs", 86, 2, v1KUint}, v1Get[V1ForeignDataSet]("ForeignMasterSyncs")},
 }
 
 var v1SetSyncIntervalParamsFields = []v1Member[V1SetSyncIntervalParams]{
-	{v1Field{"syncInterval", 63, 1, v1KInt}, v1Num(func(d *V1SetSyncIntervalParams) uint64 { return uint64(d.SyncInterval) })},
+	{v1Field{"syncInterval", 63, 1, v1KInt}, v1Get[V1SetSyncIntervalParams]("SyncInterval")},
 }
 
 var v1SetTimeParamsFields = []v1Member[V1SetTimeParams]{
-	{v1Field{"localTime", 60, 8, v1KTime}, v1Num(func(d *V1SetTimeParams) uint64 { return d.LocalTime.bits() })},
+	{v1Field{"localTime", 60, 8, v1KTime}, v1Get[V1SetTimeParams]("LocalTime")},
 }
 
 // describeV1 lists the PTPv1 message in w.b[off:off+n]: a "ptp" group

@@ -31,6 +31,7 @@ func (s *Server) routeTable() []route {
 	rs := []route{
 		get("/metrics", s.metrics),
 		get("/api/v1/openapi.json", s.openapi),
+		get("/api/v1/status", s.status),
 		get("/api/v1/capture", s.capture),
 		post("/api/v1/capture/clear", s.captureClear),
 		post("/api/v1/capture/start", s.captureStart),

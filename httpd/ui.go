@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"html"
 	"io/fs"
 	"path"
 	"slices"
@@ -74,6 +75,7 @@ func loadUI(fsys fs.FS) *uiFiles {
 		b := raw[n]
 		if n == "index.html" {
 			b = bytes.ReplaceAll(b, []byte("{{UI}}"), []byte(u.prefix))
+			b = bytes.ReplaceAll(b, []byte("{{VERSION}}"), []byte(html.EscapeString(Version())))
 		}
 		f := &uiFile{body: b, ctype: contentType(n)}
 		sum := sha256.Sum256(b)

@@ -1,7 +1,8 @@
 // Package apiclient is how ptpwatch's command-line subcommands talk to a
 // running appliance's REST API: authenticated requests (Client), errors
-// with the status code to branch on (Error), and reading incidents and the
-// archive through the API (Export).
+// with the status code to branch on (Error), reading incidents and the
+// archive through the API (Export), and export's choice between the data
+// store and the API of the appliance holding it (OpenExport).
 package apiclient
 
 import (

@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"os"
@@ -10,8 +10,8 @@ import (
 // TestMetricsConfig: [metrics] per_instance defaults to true, documents
 // itself, and false reaches the server as DropPerInstance.
 func TestMetricsConfig(t *testing.T) {
-	dc := DefaultConfig()
-	def, err := dc.HTTPServerConfig()
+	dc := Default()
+	def, err := dc.HTTPServer()
 	if err != nil || def.Metrics.DropPerInstance {
 		t.Fatalf("default drops per-instance families (%v)", err)
 	}
@@ -20,16 +20,16 @@ func TestMetricsConfig(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "c.toml")
 	os.WriteFile(path, []byte("[metrics]\nper_instance = false\n"), 0o600)
-	cfg, err := LoadConfig(path)
+	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc, err := cfg.HTTPServerConfig()
+	hc, err := cfg.HTTPServer()
 	if err != nil || !hc.Metrics.DropPerInstance {
 		t.Errorf("per_instance = false: DropPerInstance %v, %v", hc.Metrics.DropPerInstance, err)
 	}
 	os.WriteFile(path, []byte("[metrics]\nper_instance = \"no\"\n"), 0o600)
-	if _, err := LoadConfig(path); err == nil {
+	if _, err := Load(path); err == nil {
 		t.Error("per_instance = \"no\" accepted")
 	}
 }
