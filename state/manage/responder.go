@@ -100,7 +100,7 @@ func (r *Responder) fill(d *decode.ManagementData, port uint16) {
 		d.ParentDataSet = decode.MgmtParentDataSet{ParentPortIdentity: r.Parent, ObservedParentOffsetScaledLogVariance: 0xffff,
 			ObservedParentClockPhaseChangeRate: 0x7fffffff, GrandmasterPriority1: 128,
 			GrandmasterClockQuality: decode.ClockQuality{Class: 6, Accuracy: 0x21, OffsetScaledLogVariance: 0x4e5d},
-			GrandmasterPriority2: 128, GrandmasterIdentity: r.Grandmaster}
+			GrandmasterPriority2:    128, GrandmasterIdentity: r.Grandmaster}
 	case decode.MgmtIDTimePropertiesDataSet:
 		d.TimePropertiesDataSet = decode.MgmtTimePropertiesDataSet{CurrentUTCOffset: 37, Flags: 0x0c, TimeSource: decode.TimeSourceGNSS}
 	case decode.MgmtIDPortDataSet:
