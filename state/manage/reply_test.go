@@ -138,3 +138,46 @@ func BenchmarkReply(b *testing.B) {
 		b.Errorf("%v allocs per reply", a)
 	}
 }
+
+// TestRepliesIntoModel: a PASSIVE port that sends nothing of its own
+// appears in the model from its management answers alone, with its state
+// and parent marked as reported through management, and a parent that
+// disagrees with the wire raises an event.
+func TestRepliesIntoModel(t *testing.T) {
+	self := SelfIdentity([6]byte{2, 0, 0, 0, 0, 1})
+	gm := decode.PortIdentity{Clock: clockN(1), Port: 1}
+	passive := &Responder{Clock: clockN(2), NumberPorts: 1, States: []decode.PortState{decode.PortStatePassive}, Parent: gm, Grandmaster: gm.Clock}
+	model := state.NewModel(1, state.NewEventLog(64))
+	sh := model.Shard(0)
+	at := int64(1e9)
+	feed := func(frame []byte) {
+		var f decode.Frame
+		var o state.Observation
+		f.Decode(decode.LinkEthernet, frame)
+		if !state.Observe(&f, 0, at, false, &o) {
+			t.Fatalf("reply not observed: %v", f.Reason)
+		}
+		sh.Apply(&o)
+		at += 1e6
+	}
+	port1 := decode.PortIdentity{Clock: clockN(2), Port: 1}
+	feed(replyFrame(t, passive, self, decode.MgmtIDPortDataSet, 1, port1))
+	feed(replyFrame(t, passive, self, decode.MgmtIDParentDataSet, 2, decode.PortIdentity{Clock: clockN(2), Port: decode.AllPorts}))
+	sh.Publish()
+	snap := model.Snapshot()
+	var in *state.Instance
+	for i := range snap.Instances {
+		if snap.Instances[i].PortIdentity == port1.String() {
+			in = &snap.Instances[i]
+		}
+	}
+	if in == nil {
+		t.Fatalf("the PASSIVE port is not in the model: %+v", snap.Instances)
+	}
+	if in.PortState != state.StatePassive || in.StateSource != state.Management {
+		t.Errorf("portState %v from %q, want PASSIVE from management", in.PortState, in.StateSource)
+	}
+	if in.Parent != gm.String() || in.ParentSource != state.Management || in.Grandmaster != gm.Clock.String() {
+		t.Errorf("parent %q (%q) grandmaster %q, want %v from management and %v", in.Parent, in.ParentSource, in.Grandmaster, gm, gm.Clock)
+	}
+}
