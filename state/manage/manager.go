@@ -715,13 +715,15 @@ func (m *Manager) finish(cur *Summary, sweep uint64, s *Settings) {
 			continue
 		}
 		var answered, other int
-		for _, st := range n.ids {
-			if st.sweep != sweep {
-				continue
-			}
-			if st.status == Answered {
+		for k, st := range n.ids {
+			switch {
+			case st.sweep != sweep:
+			case st.status == Answered:
 				answered++
-			} else {
+			case !k.ID.IsImplementationSpecific():
+				// Implementation-specific IDs (linuxptp's _NP ones) are
+				// asked where the node answers them: not answering
+				// them does not make a node partial.
 				other++
 			}
 		}

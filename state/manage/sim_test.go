@@ -126,6 +126,7 @@ func TestSweepStates(t *testing.T) {
 	gmPort := decode.PortIdentity{Clock: gm, Port: 1}
 	np := map[decode.ManagementID]bool{decode.MgmtIDTimeStatusNP: true, decode.MgmtIDPortDataSetNP: true,
 		decode.MgmtIDPortStatsNP: true, decode.MgmtIDPortServiceStatsNP: true}
+	noDesc := map[decode.ManagementID]bool{decode.MgmtIDUserDescription: true}
 	nodes := []*Responder{
 		{Clock: gm, NumberPorts: 1, Priority1: 100, States: []decode.PortState{decode.PortStateMaster}, Parent: gmPort, Grandmaster: gm},
 		{Clock: clockN(2), NumberPorts: 1, Priority1: 110, States: []decode.PortState{decode.PortStatePassive}, Parent: gmPort, Grandmaster: gm},
@@ -134,6 +135,7 @@ func TestSweepStates(t *testing.T) {
 		{Clock: clockN(5), NumberPorts: 1, States: []decode.PortState{decode.PortStateListening}, Parent: gmPort, Grandmaster: gm,
 			Refuse: map[decode.ManagementID]bool{decode.MgmtIDClockDescription: true}},
 		{Clock: clockN(6), Silent: true},
+		{Clock: clockN(7), NumberPorts: 1, States: []decode.PortState{decode.PortStateSlave}, Parent: gmPort, Grandmaster: gm, Ignore: noDesc},
 	}
 	s := Defaults()
 	s.Domains = "0"
@@ -155,7 +157,8 @@ func TestSweepStates(t *testing.T) {
 		{gm, Online, "MASTER", 0, 0},
 		{clockN(2), Online, "PASSIVE", 0, 0},
 		{clockN(3), Online, "SLAVE", 0, 0},
-		{clockN(4), Partial, "SLAVE", 4, 0},
+		{clockN(4), Online, "SLAVE", 4, 0}, // the _NP IDs are asked where the node answers them
+		{clockN(7), Partial, "SLAVE", 1, 0},
 		{clockN(5), Partial, "LISTENING", 0, 1},
 	}
 	for _, tc := range tests {
