@@ -90,11 +90,15 @@ type node struct {
 	addr        netip.Addr
 	mac         [6]byte
 	numberPorts uint16
-	firstSeen   int64
-	lastAnswer  int64
-	sweep       uint64 // last sweep whose discovery it answered
-	status      string
-	ids         map[idKey]*idStat
+	// port is the portNumber that answered discovery: clock-scoped
+	// follow-ups target it, as pmc's TARGET does (ptpd 2.3.1 ignores a
+	// GET naming its clock with the all-ports wildcard).
+	port       uint16
+	firstSeen  int64
+	lastAnswer int64
+	sweep      uint64 // last sweep whose discovery it answered
+	status     string
+	ids        map[idKey]*idStat
 }
 
 type pendingKind uint8
@@ -378,7 +382,7 @@ func (m *Manager) handleReply(f *decode.Frame, seg uint16, at int64) {
 			n = &node{key: key, firstSeen: at, ids: map[idKey]*idStat{}}
 			m.nodes[key] = n
 		}
-		n.addr, n.mac, n.lastAnswer, n.sweep = f.SrcIP, f.Src, at, m.sweeps
+		n.addr, n.mac, n.lastAnswer, n.sweep, n.port = f.SrcIP, f.Src, at, m.sweeps, msg.Source.Port
 		if h.TLVType == decode.TLVManagement && h.ID == decode.MgmtIDDefaultDataSet && len(h.Data) >= 4 {
 			n.numberPorts = uint16(h.Data[2])<<8 | uint16(h.Data[3])
 		}
@@ -802,8 +806,12 @@ func (m *Manager) runJobs(ctx context.Context, jobs []*job, s *Settings) {
 			if p == nil {
 				key := j.queue[j.next]
 				p = &pending{kind: kindFollowUp, seq: m.nextSeq(), path: j.path, node: j.node, key: key}
+				tport := key.Port
+				if tport == decode.AllPorts && j.node.port != 0 {
+					tport = j.node.port
+				}
 				p.req = Request{Domain: j.node.key.Domain, Transport: j.node.key.Transport, VLAN: j.node.key.VLAN,
-					Target: decode.PortIdentity{Clock: j.node.key.Clock, Port: key.Port}, Action: decode.ActionGet, ID: key.ID,
+					Target: decode.PortIdentity{Clock: j.node.key.Clock, Port: tport}, Action: decode.ActionGet, ID: key.ID,
 					Sequence: p.seq, BoundaryHops: uint8(s.BoundaryHops), HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope)}
 				if s.FollowUps == "unicast" {
 					p.req.DstMAC = j.node.mac
