@@ -258,7 +258,7 @@ func (a *appliance) buildPipeline(cfg Config) *failure {
 	})
 	a.undo = append(a.undo, func() { a.back.ctl.Close() })
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
-	m, stop, err := manage.Attach(cfg.Management, a.src, a.pipe, a.back.live.Load, a.back.Snapshot, a.log.With("component", "management"))
+	m, stop, err := manage.Attach(cfg.Management, cfg.MasterCheck, a.src, a.pipe, a.back.live.Load, a.back.Snapshot, a.log.With("component", "management"))
 	if err != nil {
 		return fail(exitConfig, "management settings", "err", err)
 	}
@@ -444,7 +444,8 @@ func (a *appliance) reload() {
 	a.level.Set(logLevel(cfg.Log.Level))
 	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
 	if m := a.back.mgmt; m != nil {
-		_ = m.SetSettings(cfg.Management) // effectiveConfig validated it
+		_ = m.SetSettings(cfg.Management) // effectiveConfig validated both
+		_ = m.Master.SetSettings(cfg.MasterCheck)
 	}
 	if a.srv != nil && cfg.HTTP.HTTPS {
 		if err := a.srv.ReloadCertificate(); err != nil {

@@ -31,7 +31,8 @@ type Config struct {
 	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
 	// Management is the [management] section, documented in state/manage.
-	Management manage.Settings `toml:"management"`
+	Management  manage.Settings       `toml:"management"`
+	MasterCheck manage.MasterSettings `toml:"master_check"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -210,7 +211,7 @@ func DefaultConfig() Config {
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log:        LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage:    StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
-		Management: manage.Defaults(),
+		Management: manage.Defaults(), MasterCheck: manage.DefaultMasterSettings(),
 	}
 }
 
@@ -218,6 +219,9 @@ func DefaultConfig() Config {
 func init() {
 	for _, k := range manage.ConfigKeys() {
 		settings = append(settings, setting{"management", k.Key, k.Default, k.Key != "port_identity", k.Doc})
+	}
+	for _, k := range manage.MasterConfigKeys() {
+		settings = append(settings, setting{"master_check", k.Key, k.Default, true, k.Doc})
 	}
 }
 
@@ -348,6 +352,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("demo.followers %d: want 0 to %d", c.Demo.Followers, maxDemoFollowers))
 	}
 	if err := c.Management.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.MasterCheck.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Model.Shards < 1 || c.Model.Shards > 64 {

@@ -75,6 +75,19 @@ func (s *Server) postManagementSweep(c *call) error {
 	return writeJSON(c.ctx, m.Plan())
 }
 
+// getManagementMasters serves GET /api/v1/management/masters: the master
+// check's samples and figures per master.
+func (s *Server) getManagementMasters(c *call) error {
+	m, err := s.manager()
+	if err != nil {
+		return err
+	}
+	if m.Master == nil {
+		return errorf(fasthttp.StatusNotImplemented, "no master check in this appliance")
+	}
+	return writeJSON(c.ctx, m.Master.Masters())
+}
+
 // getManagementPlan serves GET /api/v1/management/plan.
 func (s *Server) getManagementPlan(c *call) error {
 	m, err := s.manager()

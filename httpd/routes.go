@@ -75,6 +75,7 @@ func (s *Server) routeTable() []route {
 		put("/api/v1/management", s.putManagement),
 		post("/api/v1/management/sweep", s.postManagementSweep),
 		get("/api/v1/management/plan", s.getManagementPlan),
+		get("/api/v1/management/masters", s.getManagementMasters),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

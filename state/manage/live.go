@@ -128,7 +128,7 @@ func (d *dropWatch) dropping() bool {
 // and returns the Manager and a function that stops it. For a source that
 // is not a live capture it returns a nil Manager: there is nothing to send
 // from.
-func Attach(s Settings, src source.Source, pipe *pipeline.Pipeline, live func() *capture.Capture,
+func Attach(s Settings, ms MasterSettings, src source.Source, pipe *pipeline.Pipeline, live func() *capture.Capture,
 	snapshot func() *state.Snapshot, log *slog.Logger) (*Manager, func(), error) {
 	if _, ok := src.(*capture.Capture); !ok {
 		return nil, func() {}, nil
@@ -166,6 +166,9 @@ func Attach(s Settings, src source.Source, pipe *pipeline.Pipeline, live func() 
 	if err != nil {
 		return nil, func() {}, err
 	}
+	if m.Master, err = NewMasterChecker(ms, m.Self(), env); err != nil {
+		return nil, func() {}, err
+	}
 	next := pipe.OnFrame
 	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, o *state.Observation, ok bool) {
 		if next != nil {
@@ -177,18 +180,34 @@ func Attach(s Settings, src source.Source, pipe *pipeline.Pipeline, live func() 
 				seg = ifaces[f.Interface].Segment
 			}
 			m.HandleFrame(d, seg, f.Timestamp)
+			m.Master.Observe(f, d, seg)
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("management sweeps stopped", "err", err)
 		}
 	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		if err := m.Master.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("master check stopped", "err", err)
+		}
+	}()
 	log.Info("management", "enabled", s.Enabled, "interval", s.Interval, "portIdentity", m.Self().String())
-	return m, func() { cancel(); <-done }, nil
+	return m, func() { cancel(); <-done; <-done }, nil
+}
+
+// MasterConfigKeys lists the [master_check] keys.
+func MasterConfigKeys() []ConfigKey {
+	return []ConfigKey{
+		{"interval", "0", "Seconds between ptpwatch's own Delay_Req to each master, 0-65535; 0 (the default) turns the master check off. Never faster than the master's logMinDelayReqInterval; live capture only."},
+		{"mode", `"unicast"`, "unicast (to the master's address, as a hybrid follower does) or multicast."},
+		{"masters", "[]", `Masters to check, as portIdentities "xxxxxx.xxxx.xxxxxx-N"; empty: every master seen sending Sync.`},
+	}
 }
 
 // ConfigKey documents one key of the [management] section for the

@@ -166,6 +166,10 @@ type Summary struct {
 // Manager runs management sweeps and keeps what nodes answered. Its
 // methods are safe for concurrent use.
 type Manager struct {
+	// Master is the master check sharing this Manager's identity and
+	// paths, when Attach made one.
+	Master *MasterChecker
+
 	env  Env
 	self atomic.Pointer[decode.PortIdentity]
 

@@ -93,10 +93,16 @@ func Defaults() Settings {
 // Allowed what would be accepted.
 type SettingError struct {
 	Key, Value, Allowed string
+	// Section is the configuration section; empty means management.
+	Section string
 }
 
 func (e *SettingError) Error() string {
-	return fmt.Sprintf("management.%s = %s: allowed %s", e.Key, e.Value, e.Allowed)
+	sec := e.Section
+	if sec == "" {
+		sec = "management"
+	}
+	return fmt.Sprintf("%s.%s = %s: allowed %s", sec, e.Key, e.Value, e.Allowed)
 }
 
 func intRange(key string, v, lo, hi int) error {
