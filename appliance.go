@@ -23,6 +23,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/replay"
@@ -193,6 +194,11 @@ func (a *appliance) buildPipeline(cfg config.Config) *failure {
 	})
 	a.undo = append(a.undo, func() { a.back.ctl.Close() })
 	a.pipe.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { a.back.noteFrame(f) }
+	m, stop, err := manage.Attach(cfg.Management, cfg.MasterCheck, a.src, a.pipe, a.back.live.Load, a.back.Snapshot, a.log.With("component", "management"))
+	if err != nil {
+		return fail(exitConfig, "management settings", "err", err)
+	}
+	a.back.mgmt, a.undo = m, append(a.undo, stop)
 	return nil
 }
 
@@ -374,6 +380,10 @@ func (a *appliance) reload() {
 	}
 	a.level.Set(logLevel(cfg.Log.Level))
 	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
+	if m := a.back.mgmt; m != nil {
+		_ = m.SetSettings(cfg.Management) // effectiveConfig validated both
+		_ = m.Master.SetSettings(cfg.MasterCheck)
+	}
 	if a.srv != nil && cfg.HTTP.HTTPS {
 		if err := a.srv.ReloadCertificate(); err != nil {
 			a.log.Error("reloading the HTTPS certificate failed; keeping the old one", "err", err)

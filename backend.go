@@ -10,6 +10,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
@@ -36,7 +37,11 @@ type backend struct {
 	settings httpd.SettingsStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snaps    httpd.SnapshotCache          // Take is model.Snapshot
+	mgmt     *manage.Manager              // nil unless capturing live
 }
+
+// Management returns the management sweeper (nil without live capture).
+func (b *backend) Management() *manage.Manager { return b.mgmt }
 
 var _ httpd.Backend = (*backend)(nil)
 var _ httpd.InterfaceLister = (*backend)(nil)

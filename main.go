@@ -17,6 +17,7 @@
 //	ptpwatch passwd [--token] [--role R] NAME   make an API credential for the config file
 //	ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list   export recordings as pcapng
 //	ptpwatch trigger [--api URL] [--note TEXT] [--scope S]   record an incident now on a running appliance
+//	ptpwatch query -i IFACE [-2|-4|-6] [-d N] [-b N] [-t PORT] 'GET ID'   ask clocks with PTP management, like pmc
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 // failure (a missing -c file, an interface that does not exist), 2 bad usage
@@ -31,6 +32,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ptpwatch/ptpwatch/state/manage"
 )
 
 // Exit codes, documented in the package comment and the README.
@@ -60,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "trigger":
 		return cmdTrigger(args[1:], stdout, stderr)
+	case "query":
+		return manage.QueryCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -98,6 +103,10 @@ subcommands (each takes -h):
                through the API its appliance recorded in it; --api wins
   ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...]
                ask the running appliance to record an incident now
+  ptpwatch query -i IFACE [-2|-4|-6] [-d DOMAIN] [-b HOPS] [-t PORTIDENTITY]
+                 [--timeout D] [--json] [--allow-write] 'GET PARENT_DATA_SET' ...
+               send PTP management messages from port 320 (never binding it)
+               and print every answer as pmc does; exit 1 if one got none
 
 exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 failure (a missing -c file, an interface that does not exist), 2 bad usage (an

@@ -165,6 +165,9 @@ func TestConfigFlags(t *testing.T) {
 		{"[model]\nshards = 0\n", "model.shards"},
 		{"[http]\nlisten = \"nonsense\"\n", "http.listen"},
 		{"[log\nlevel=1", "line 1"},
+		{"[management]\ninterval = 4\n", "management.interval = 4: allowed 5-86400"},
+		{"[management]\ndomains = \"0,1-5,300\"\n", "management.domains"},
+		{"[management]\nboundary_hops = 65\n", "management.boundary_hops = 65: allowed 1-64"},
 	}
 	for _, b := range bad {
 		os.WriteFile(file, []byte(b.text), 0o644)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/manage"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -29,6 +30,9 @@ type Config struct {
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
+	// Management is the [management] section, documented in state/manage.
+	Management  manage.Settings       `toml:"management"`
+	MasterCheck manage.MasterSettings `toml:"master_check"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -156,8 +160,19 @@ func Default() Config {
 		Metrics: MetricsConfig{PerInstance: true},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
-		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
-		Storage: StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
+		Log:        LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+		Storage:    StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
+		Management: manage.Defaults(), MasterCheck: manage.DefaultMasterSettings(),
+	}
+}
+
+// The [management] keys are documented where they are implemented.
+func init() {
+	for _, k := range manage.ConfigKeys() {
+		settings = append(settings, setting{"management", k.Key, k.Default, k.Key != "port_identity", k.Doc})
+	}
+	for _, k := range manage.MasterConfigKeys() {
+		settings = append(settings, setting{"master_check", k.Key, k.Default, true, k.Doc})
 	}
 }
 
@@ -228,6 +243,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Demo.Followers < 0 || c.Demo.Followers > maxDemoFollowers {
 		errs = append(errs, fmt.Errorf("demo.followers %d: want 0 to %d", c.Demo.Followers, maxDemoFollowers))
+	}
+	if err := c.Management.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.MasterCheck.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Model.Shards < 1 || c.Model.Shards > 64 {
 		errs = append(errs, fmt.Errorf("model.shards %d: want 1 to 64", c.Model.Shards))

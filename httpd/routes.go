@@ -72,6 +72,11 @@ func (s *Server) routeTable() []route {
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/incidents/{id}", handle: s.deleteIncident},
 		get("/api/v1/incidents/{id}/pcapng", s.incidentPcapng),
 		get("/api/v1/archive.pcapng", s.archivePcapng, "from", "to"),
+		get("/api/v1/management", s.getManagement),
+		put("/api/v1/management", s.putManagement),
+		post("/api/v1/management/sweep", s.postManagementSweep),
+		get("/api/v1/management/plan", s.getManagementPlan),
+		get("/api/v1/management/masters", s.getManagementMasters),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

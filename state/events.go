@@ -30,13 +30,16 @@ const (
 	CaptureTrouble            EventType = "Capture Trouble"      // frames lost or a capture resource failing
 	WebServerFailed           EventType = "Web Server Failed"    // the web UI and API stopped serving an address; restarting
 	WebServerRestarted        EventType = "Web Server Restarted" // it serves the address again
+	// ParentDisagreement: the parent a port reports in PARENT_DATA_SET is
+	// not the one the wire shows answering its Delay_Req.
+	ParentDisagreement EventType = "Parent Disagreement"
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted}
+	WebServerFailed, WebServerRestarted, ParentDisagreement}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -79,7 +82,7 @@ func severityOf(t EventType) Severity {
 		return Critical
 	case CaptureTrouble, WebServerFailed:
 		return Warning
-	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap:
+	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap, ParentDisagreement:
 		return Warning
 	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
 		return Notice

@@ -94,8 +94,14 @@ type Observation struct {
 	MgmtID decode.ManagementID
 	// ReportedState is a portState from a PORT_DATA_SET response, 0 if none.
 	ReportedState uint8
-	SrcMAC        [6]byte
-	SrcIP         netip.Addr
+	// HasReportedParent marks a PARENT_DATA_SET response:
+	// ReportedParent is its parentPortIdentity, ReportedGM its
+	// grandmasterIdentity.
+	HasReportedParent bool
+	ReportedParent    decode.PortIdentity
+	ReportedGM        decode.ClockIdentity
+	SrcMAC            [6]byte
+	SrcIP             netip.Addr
 }
 
 // v1Identity maps a PTPv1 UUID (a MAC address) to the clockIdentity a PTPv2
@@ -133,6 +139,7 @@ func Observe(f *decode.Frame, segment uint16, captured int64, tai bool, o *Obser
 			o.Action, o.MgmtID = m.Management.Action, m.Management.ID
 			if m.Management.Action == decode.ActionResponse && m.Management.TLVType == decode.TLVManagement {
 				o.ReportedState = reportedPortState(m.Management.ID, m.Management.Data)
+				o.HasReportedParent, o.ReportedParent, o.ReportedGM = reportedParent(m.Management.ID, m.Management.Data)
 			}
 		case decode.Announce:
 			a := &m.Announce
@@ -207,6 +214,22 @@ func reportedPortState(id decode.ManagementID, data []byte) uint8 {
 		return data[10]
 	}
 	return 0
+}
+
+// reportedParent reads parentPortIdentity and grandmasterIdentity from a
+// PARENT_DATA_SET response (§15.5.3.4.1: parentPortIdentity, flags,
+// reserved, two statistics, grandmasterPriority1, clockQuality,
+// grandmasterPriority2, grandmasterIdentity at octet 24).
+func reportedParent(id decode.ManagementID, data []byte) (bool, decode.PortIdentity, decode.ClockIdentity) {
+	if id != decode.MgmtIDParentDataSet || len(data) < 32 {
+		return false, decode.PortIdentity{}, decode.ClockIdentity{}
+	}
+	var p decode.PortIdentity
+	var gm decode.ClockIdentity
+	copy(p.Clock[:], data[0:8])
+	p.Port = uint16(data[8])<<8 | uint16(data[9])
+	copy(gm[:], data[24:32])
+	return true, p, gm
 }
 
 // tagSeed fixes the hash behind Tag for the life of the process.

@@ -132,6 +132,10 @@ type instanceState struct {
 	state       PortState // inferred
 	reported    PortState // from PORT_DATA_SET
 	reportedAt  int64
+	// From PARENT_DATA_SET: what the port itself says it follows.
+	repParent   decode.PortIdentity
+	repGM       decode.ClockIdentity
+	repParentAt int64
 	parent      decode.PortIdentity
 	hasParent   bool
 	parentAt    int64
@@ -321,6 +325,14 @@ func (s *Shard) Apply(o *Observation) {
 				if now := in.effectiveState(); now != prev {
 					s.emit(o.Time, PortStateChanged, sc, in.name(), prev.String(), now.String(), "reported by PORT_DATA_SET")
 				}
+			}
+			if o.HasReportedParent {
+				if in.hasParent && in.parent != o.ReportedParent && in.parent != in.key.Port && o.ReportedParent != in.key.Port &&
+					(in.repParentAt == 0 || in.repParent != o.ReportedParent) {
+					s.emit(o.Time, ParentDisagreement, sc, in.name(), in.parent.String(), o.ReportedParent.String(),
+						"PARENT_DATA_SET names another parent than the one answering its Delay_Req")
+				}
+				in.repParent, in.repGM, in.repParentAt = o.ReportedParent, o.ReportedGM, o.Time
 			}
 		} else {
 			s.mark(in, evMgmtRequest, o.Time)

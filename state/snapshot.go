@@ -62,7 +62,10 @@ type Provenance string
 const (
 	Measured Provenance = "measured" // computed by ptpwatch from captured timestamps
 	Reported Provenance = "reported" // a node said so
-	Inferred Provenance = "inferred" // deduced from traffic patterns
+	// Management marks what a node reported in a management response
+	// (PORT_DATA_SET, PARENT_DATA_SET) rather than in its own messages.
+	Management Provenance = "management"
+	Inferred   Provenance = "inferred" // deduced from traffic patterns
 )
 
 // GrandmasterInfo is a grandmaster as announced.
@@ -155,25 +158,30 @@ type OffsetInfo struct {
 
 // Instance is one port's session in one scope.
 type Instance struct {
-	ID            uint32                  `json:"id"`
-	ScopeID       uint32                  `json:"scopeId"`
-	Scope         string                  `json:"scope"`
-	PortIdentity  string                  `json:"portIdentity"`
-	ClockIdentity string                  `json:"clockIdentity"`
-	PortNumber    uint16                  `json:"portNumber"`
-	MAC           string                  `json:"mac,omitempty"`
-	Address       string                  `json:"address,omitempty"`
-	AddrChanges   uint32                  `json:"addressChanges,omitempty"`
-	PortState     PortState               `json:"portState"`
-	StateSource   Provenance              `json:"portStateSource"`
-	Silent        bool                    `json:"silent"`
-	Announce      *GrandmasterInfo        `json:"announce,omitempty"`
-	Parent        string                  `json:"parentPortIdentity,omitempty"`
-	ParentSource  Provenance              `json:"parentSource,omitempty"`
-	Grandmaster   string                  `json:"grandmasterIdentity,omitempty"`
-	Peers         []string                `json:"peerDelayPeers,omitempty"`
-	Counters      map[string]TypeCounters `json:"counters"`
-	Offset        *OffsetInfo             `json:"offsetFromCapture,omitempty"`
+	ID            uint32           `json:"id"`
+	ScopeID       uint32           `json:"scopeId"`
+	Scope         string           `json:"scope"`
+	PortIdentity  string           `json:"portIdentity"`
+	ClockIdentity string           `json:"clockIdentity"`
+	PortNumber    uint16           `json:"portNumber"`
+	MAC           string           `json:"mac,omitempty"`
+	Address       string           `json:"address,omitempty"`
+	AddrChanges   uint32           `json:"addressChanges,omitempty"`
+	PortState     PortState        `json:"portState"`
+	StateSource   Provenance       `json:"portStateSource"`
+	Silent        bool             `json:"silent"`
+	Announce      *GrandmasterInfo `json:"announce,omitempty"`
+	Parent        string           `json:"parentPortIdentity,omitempty"`
+	ParentSource  Provenance       `json:"parentSource,omitempty"`
+	Grandmaster   string           `json:"grandmasterIdentity,omitempty"`
+	// ReportedParent and ReportedGrandmaster are what the port itself
+	// said in its last PARENT_DATA_SET response, ReportedAt when.
+	ReportedParent      string                  `json:"reportedParentPortIdentity,omitempty"`
+	ReportedGrandmaster string                  `json:"reportedGrandmasterIdentity,omitempty"`
+	ReportedAt          int64                   `json:"reportedAt,omitempty"`
+	Peers               []string                `json:"peerDelayPeers,omitempty"`
+	Counters            map[string]TypeCounters `json:"counters"`
+	Offset              *OffsetInfo             `json:"offsetFromCapture,omitempty"`
 	// Facts is what the instance was seen doing, as data (the API's
 	// "evidence"); Evidence words the same in English for Go callers.
 	Facts        []Evidence `json:"evidence"`
@@ -319,7 +327,7 @@ func (s *Shard) instanceView(in *instanceState) Instance {
 		v.Address = in.ip.String()
 	}
 	if in.reported != 0 && v.PortState == in.reported {
-		v.StateSource = Reported
+		v.StateSource = Management
 	}
 	if in.hasAnnounce {
 		v.Announce = gmInfo(&in.announce, p, in.announceAt)
@@ -329,6 +337,17 @@ func (s *Shard) instanceView(in *instanceState) Instance {
 	}
 	if in.scope.hasGM {
 		v.Grandmaster = in.scope.gm.GrandmasterIdentity.String()
+	}
+	if in.repParentAt != 0 {
+		v.ReportedParent, v.ReportedGrandmaster, v.ReportedAt = in.repParent.String(), in.repGM.String(), in.repParentAt
+		if !in.hasParent && in.repParent != in.key.Port && in.repParent.Clock != in.key.Port.Clock {
+			// A port that sends nothing (PASSIVE, a hybrid follower
+			// behind a switch) has only the parent it reports.
+			v.Parent, v.ParentSource = v.ReportedParent, Management
+		}
+		if v.Grandmaster == "" {
+			v.Grandmaster = v.ReportedGrandmaster
+		}
 	}
 	for i := 0; i < int(in.numPeers); i++ {
 		v.Peers = append(v.Peers, in.peers[i].String())
