@@ -200,6 +200,8 @@ type Shard struct {
 	seriesCopiedAt time.Time
 	// Frames counts observations applied.
 	Frames uint64
+	// watcher, when set, sees every observation and tick (SetWatcher).
+	watcher Watcher
 }
 
 func newShard(events *EventLog, devices *deviceRegistry, gaps *atomic.Uint64) *Shard {
@@ -327,6 +329,9 @@ func (s *Shard) Apply(o *Observation) {
 		}
 	case decode.Signaling:
 		s.mark(in, evSignaling, o.Time)
+	}
+	if s.watcher != nil {
+		s.watcher.Observe(o)
 	}
 }
 
@@ -651,6 +656,9 @@ func (s *Shard) Tick(now int64) {
 		if changed {
 			s.electGrandmaster(sc, now)
 		}
+	}
+	if s.watcher != nil {
+		s.watcher.Tick(s.now)
 	}
 }
 
