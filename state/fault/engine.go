@@ -107,8 +107,8 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 	if d.cfg.domains != nil && k.Version == 2 && !d.cfg.domains[int(k.Domain)] {
 		d.book.raise(report{kind: UnexpectedScope, severity: state.Warning, segment: s.seg, scope: s.name, subject: s.name,
 			explanation: "a scope in domain " + itoa(int(k.Domain)) + ", which is not among the expected domains",
-			evidence: []Evidence{{Frame: o.FrameNum, Time: o.Time, Scope: s.name, Port: o.Source.String(), What: "first frame seen in the scope"}},
-			at: o.Time})
+			evidence:    []Evidence{{Frame: o.FrameNum, Time: o.Time, Scope: s.name, Port: o.Source.String(), What: "first frame seen in the scope"}},
+			at:          o.Time})
 	}
 	return s
 }

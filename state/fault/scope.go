@@ -345,7 +345,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 	}
 	s.d.book.raise(report{kind: Failover, severity: state.Notice, segment: s.seg, scope: s.name, subject: subj, port: g.port.String(),
 		explanation: fmt.Sprintf("grandmaster %s stopped announcing and %s, %s, took over within the announce receipt timeout; the network runs on the backup", from, backup, to),
-		evidence: []Evidence{t.fromEv, g.ev(s.name, "first Announce of the new grandmaster "+to.String(), true)}, at: now})
+		evidence:    []Evidence{t.fromEv, g.ev(s.name, "first Announce of the new grandmaster "+to.String(), true)}, at: now})
 	if s.failovers == nil {
 		s.failovers = map[decode.ClockIdentity]string{}
 	}
@@ -513,9 +513,9 @@ func (s *scopeDet) checkDegradation(a *announcer, now int64) {
 
 // tp is the time properties an Announce carries.
 type tp struct {
-	offset                                int16
+	offset                              int16
 	valid, leap59, leap61, ptpTimescale bool
-	source                                decode.TimeSource
+	source                              decode.TimeSource
 }
 
 func timeProps(a *state.AnnounceData) tp {
