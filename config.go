@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/fault"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -28,6 +29,7 @@ type Config struct {
 	Metrics MetricsConfig `toml:"metrics"`
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
+	Fault   fault.Config  `toml:"fault"`
 	Log     LogConfig     `toml:"log"`
 }
 
@@ -188,6 +190,15 @@ var settings = []setting{
 	{"dashcam", "archive_max_hours", "0", false, "Hours of capture the continuous archive keeps; 0: no age limit."},
 	{"dashcam", "max_bytes", "0", false, "Disk space of incidents and archive together, oldest deleted first (never an incident still recording); 0: no limit beyond the free-space check."},
 	{"dashcam", "max_days", "0", false, "Days an incident is kept; 0: until max_bytes needs the room."},
+	{"fault", "enabled", "true", false, "Run the fault detectors (rogue master, contention, flapping, failover/outage, time properties, degradation): findings, health verdicts (GET /api/v1/health) and their events."},
+	{"fault", "settle_seconds", "30", false, "Seconds a scope with no [[fault.scope]] entry is watched to learn its baseline (grandmasters, their quality) before it is judged."},
+	{"fault", "clear_seconds", "10", false, "Seconds a finding's condition must be gone before the finding closes."},
+	{"fault", "flap_changes", "3", false, "More grandmaster changes than this within flap_minutes in one scope is Grandmaster Flapping."},
+	{"fault", "flap_minutes", "10", false, "The window of flap_changes, minutes."},
+	{"fault", "utc_offset", "0", false, "The currentUtcOffset grandmasters must announce when they flag it valid; 0: the leap-second table's value at capture time."},
+	{"fault", "leap_window_hours", "24", false, "Hours before a scheduled leap second in which leap59/leap61 may be announced."},
+	{"fault", "leap_seconds", "[]", false, "Extra leap-second table rows, \"YYYY-MM-DD OFFSET\" (TAI-UTC from that day on), added to the shipped table (to 2017-01-01, 37 s)."},
+	{"fault", "domains", "[]", false, "PTP domains expected to exist; a scope in another is an Unexpected Scope. Empty: any. Expected grandmasters per scope go in [[fault.scope]] tables: match = \"seg0 v2 domain 0 *\" and [[fault.scope.grandmaster]] identity = \"ec4670.fffe.00a101\", optional priority1 and clock_class."},
 	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
 	{"log", "format", `"text"`, false, "Log format: text or json."},
 	{"log", "stats_interval", "60", true, "Seconds between summary lines in the log; 0 turns them off."},
@@ -205,6 +216,7 @@ func DefaultConfig() Config {
 		Metrics: MetricsConfig{PerInstance: true},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
+		Fault:   defaultFault(),
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage: StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 	}
@@ -365,6 +377,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Dashcam.ArchiveMaxBytes < 0 || c.Dashcam.MaxBytes < 0 || c.Dashcam.ArchiveMaxHours < 0 || c.Dashcam.MaxDays < 0 {
 		errs = append(errs, errors.New("dashcam sizes and ages must not be negative"))
+	}
+	if fc := c.faultConfig(); fc.Validate() != nil {
+		err := fc.Validate()
+		errs = append(errs, err)
 	}
 	for _, t := range c.Dashcam.Triggers {
 		if !state.KnownEventType(state.EventType(t)) {

@@ -90,7 +90,7 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 		refs: map[decode.ClockIdentity]*gmRef{}, expected: map[decode.ClockIdentity]bool{},
 		conds: map[condKey]*cond{}, rogues: map[decode.ClockIdentity]bool{}}
 	s.conf = d.cfg.scopeFor(s.name)
-	st := ScopeStatus{Name: s.name, Segment: s.seg}
+	st := ScopeStatus{ID: k.Tag(), Name: s.name, Segment: s.seg}
 	if s.conf != nil {
 		st.Baseline = "configured"
 		for _, g := range s.conf.gms {

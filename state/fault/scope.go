@@ -252,7 +252,7 @@ func (s *scopeDet) learn(now int64) {
 		return
 	}
 	s.learning = false
-	st := ScopeStatus{Name: s.name, Segment: s.seg, Baseline: "learnt", LearntAt: now}
+	st := ScopeStatus{ID: s.key.Tag(), Name: s.name, Segment: s.seg, Baseline: "learnt", LearntAt: now}
 	for id := range s.expected {
 		st.Grandmasters = append(st.Grandmasters, id.String())
 	}
