@@ -106,7 +106,7 @@ type entry struct {
 
 // ScopeStatus is what the detectors know of one scope.
 type ScopeStatus struct {
-	ID   uint32 `json:"id"` // the scope's ID in the API (state.ScopeKey.Tag)
+	ID       uint32 `json:"id"` // the scope's ID in the API (state.ScopeKey.Tag)
 	Name     string `json:"name"`
 	Segment  uint16 `json:"segment"`
 	Baseline string `json:"baseline"` // "configured", "learning", "learnt"

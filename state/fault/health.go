@@ -47,8 +47,8 @@ type ScopeHealth struct {
 	// LearntAt is the capture time the baseline was (or will be) learnt.
 	LearntAt     int64    `json:"learntAt,omitempty"`
 	Grandmasters []string `json:"expectedGrandmasters"`
-	Verdict  Verdict  `json:"verdict"`
-	Findings []uint64 `json:"findings"`
+	Verdict      Verdict  `json:"verdict"`
+	Findings     []uint64 `json:"findings"`
 }
 
 // SegmentHealth is one segment's verdict: the worst of its scopes'.
