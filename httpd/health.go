@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ptpwatch/ptpwatch/httpd/metrics"
 	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/valyala/fasthttp"
 )
@@ -71,4 +72,54 @@ func (s *Server) acknowledgeFinding(c *call) error {
 	c.ctx.SetContentType("application/json")
 	c.ctx.SetBody(append(b, '\n'))
 	return nil
+}
+
+func hasHealth(s *Server) bool { _, ok := s.b.(HealthReporter); return ok }
+
+var verdictStates = []fault.Verdict{fault.OK, fault.Degraded, fault.Faulty}
+
+// The fault detectors' families in /metrics (rows of applianceMetrics).
+var (
+	scopeHealthFamily = metrics.Family[*Server]{Name: "ptpwatch_scope_health", Type: metrics.StateSet, Labels: []string{"segment", "scope", "verdict"}, When: hasHealth,
+		Help: "Each scope's health verdict from the fault detectors (ok, degraded: open notice or warning findings, fault: an open critical finding).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			h := s.b.(HealthReporter).Health()
+			for _, k := range sortedKeys(h.Scopes) {
+				sc := h.Scopes[k]
+				seg := strconv.Itoa(int(sc.Segment))
+				for _, v := range verdictStates {
+					e.Sample(b2f(sc.Verdict == v), seg, sc.Name, string(v))
+				}
+			}
+		}}
+	segmentHealthFamily = metrics.Family[*Server]{Name: "ptpwatch_segment_health", Type: metrics.StateSet, Labels: []string{"segment", "verdict"}, When: hasHealth,
+		Help: "Each segment's health verdict: the worst of its scopes'.",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			h := s.b.(HealthReporter).Health()
+			for _, k := range sortedKeys(h.Segments) {
+				for _, v := range verdictStates {
+					e.Sample(b2f(h.Segments[k].Verdict == v), k, string(v))
+				}
+			}
+		}}
+	findingsOpenFamily = metrics.Family[*Server]{Name: "ptpwatch_findings_open", Type: metrics.Gauge, Labels: []string{"kind", "severity"}, When: hasHealth,
+		Help: "Open fault findings by kind and severity (GET /api/v1/health/findings lists them).",
+		Collect: func(s *Server, e *metrics.Emitter) {
+			h := s.b.(HealthReporter).Health()
+			n := map[string]int{}
+			for _, f := range h.Findings {
+				n[string(f.Kind)+"\x00"+f.Severity.String()]++
+			}
+			for _, k := range sortedKeys(n) {
+				kind, sev, _ := strings.Cut(k, "\x00")
+				e.Sample(float64(n[k]), kind, sev)
+			}
+		}}
+)
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

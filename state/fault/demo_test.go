@@ -141,6 +141,16 @@ func TestDemoVerdicts(t *testing.T) {
 		})
 		var fo *Finding
 		for _, f := range e.Book.Findings(true) {
+			for _, ev := range f.Evidence {
+				// Every piece of evidence names a buffered frame of one of
+				// the finding's scopes, captured before the finding last changed.
+				if ev.Frame == 0 || ev.Time == 0 || ev.Time > f.Updated || !slices.Contains(f.Scopes, ev.Scope) || ev.What == "" {
+					t.Errorf("finding %d (%s): evidence %+v", f.ID, f.Kind, ev)
+				}
+			}
+			if len(f.Evidence) == 0 && f.Kind != GrandmasterFlapping {
+				t.Errorf("finding %d (%s) has no evidence", f.ID, f.Kind)
+			}
 			if f.Kind == Failover {
 				fo = &f
 			}

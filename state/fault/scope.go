@@ -102,6 +102,10 @@ type scopeDet struct {
 
 	hasStable bool
 	stable    decode.ClockIdentity
+	// the last Announce naming the stable grandmaster, as evidence
+	stableFrame uint64
+	stableAt    int64
+	stablePort  decode.PortIdentity
 	trans     *transition
 	// failovers this scope holds open: new grandmaster's old one → subject
 	failovers map[decode.ClockIdentity]string
@@ -141,7 +145,8 @@ func (s *scopeDet) announce(o *state.Observation) {
 		a = &announcer{port: o.Source}
 		s.ann = append(s.ann, a)
 	}
-	if a.last == 0 || o.Time-a.last > aliveFor(a.logIntv) {
+	if a.last == 0 || o.Time-a.last > aliveFor(a.logIntv) || a.a.GrandmasterIdentity != o.Announce.GrandmasterIdentity {
+		// a new spell of announcing this grandmaster
 		a.first, a.firstFrame = o.Time, o.FrameNum
 	}
 	a.a, a.last, a.lastFrame = o.Announce, o.Time, o.FrameNum
@@ -151,6 +156,9 @@ func (s *scopeDet) announce(o *state.Observation) {
 		a.logIntv = 0
 	}
 	s.lastAnn, s.lastIntv = o.Time, a.logIntv
+	if s.hasStable && o.Announce.GrandmasterIdentity == s.stable {
+		s.stableFrame, s.stableAt, s.stablePort = o.FrameNum, o.Time, o.Source
+	}
 	s.learnRef(&a.a)
 }
 
@@ -308,7 +316,10 @@ func (s *scopeDet) judgeTransition(now int64) {
 		t := &transition{from: s.stable}
 		if a := s.gmAnnouncer(s.stable, now, false); a != nil {
 			t.fromAlive = a.alive(now)
-			t.fromEv = a.ev(s.name, "last Announce of grandmaster "+s.stable.String(), false)
+		}
+		if s.stableAt != 0 {
+			t.fromEv = Evidence{Frame: s.stableFrame, Time: s.stableAt, Scope: s.name, Port: s.stablePort.String(),
+				What: "last Announce naming grandmaster " + s.stable.String()}
 		}
 		s.trans = t
 	}
@@ -658,4 +669,15 @@ func (s *scopeDet) checkFlapping(now int64) {
 		return report{subject: s.name,
 			explanation: fmt.Sprintf("the grandmaster changed %d times within %d minutes (more than %d)", n, s.d.cfg.cfg.FlapMinutes, s.d.cfg.cfg.FlapChanges)}
 	})
+}
+
+// nonZero lists the pieces of evidence that are set.
+func nonZero(es ...Evidence) []Evidence {
+	out := es[:0]
+	for _, e := range es {
+		if e.Time != 0 {
+			out = append(out, e)
+		}
+	}
+	return out
 }
