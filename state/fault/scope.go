@@ -106,7 +106,7 @@ type scopeDet struct {
 	stableFrame uint64
 	stableAt    int64
 	stablePort  decode.PortIdentity
-	trans     *transition
+	trans       *transition
 	// failovers this scope holds open: new grandmaster's old one → subject
 	failovers map[decode.ClockIdentity]string
 	rogues    map[decode.ClockIdentity]bool // ever judged rogue here
