@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/ptpwatch/ptpwatch/state/fault"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ const maxLinkIfaces = 64
 // methods are safe for concurrent use; nothing here touches the frame path
 // beyond the lock-free link-type note taken in noteFrame.
 type backend struct {
+	fault    *fault.Engine // the fault detectors: health verdicts and findings
 	model    *state.Model
 	pipe     *pipeline.Pipeline
 	buffer   *ring.Buffer

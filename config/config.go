@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/ptpwatch/ptpwatch/state/manage"
 )
 
@@ -29,6 +30,7 @@ type Config struct {
 	Metrics MetricsConfig `toml:"metrics"`
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
+	Fault   fault.Config  `toml:"fault"`
 	Log     LogConfig     `toml:"log"`
 	// Management is the [management] section, documented in state/manage.
 	Management  manage.Settings       `toml:"management"`
@@ -160,6 +162,7 @@ func Default() Config {
 		Metrics: MetricsConfig{PerInstance: true},
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
+		Fault:      defaultFault(),
 		Log:        LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage:    StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 		Management: manage.Defaults(), MasterCheck: manage.DefaultMasterSettings(),
@@ -279,6 +282,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Dashcam.ArchiveMaxBytes < 0 || c.Dashcam.MaxBytes < 0 || c.Dashcam.ArchiveMaxHours < 0 || c.Dashcam.MaxDays < 0 {
 		errs = append(errs, errors.New("dashcam sizes and ages must not be negative"))
+	}
+	if fc := c.FaultConfig(); fc.Validate() != nil {
+		err := fc.Validate()
+		errs = append(errs, err)
 	}
 	for _, t := range c.Dashcam.Triggers {
 		if !state.KnownEventType(state.EventType(t)) {

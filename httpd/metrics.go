@@ -223,6 +223,7 @@ var applianceMetrics = metrics.Registry[*Server]{
 	{Name: "ptpwatch_http_accept_errors_total", Type: metrics.Counter,
 		Help:    "Temporary errors accepting connections (out of file descriptors or memory, ...), each retried after a pause of up to 1 s.",
 		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(float64(s.limiter.stats().AcceptErrors)) }},
+	scopeHealthFamily, segmentHealthFamily, findingsOpenFamily, // health.go
 }
 
 func hasCapture(s *Server) bool { _, ok := s.b.(CaptureDropper); return ok }

@@ -5,6 +5,13 @@ import (
 	"sync/atomic"
 )
 
+// extraSeverity holds the default severities of registered event types
+// (RegisterEventType); it is replaced, never modified, under extraMu.
+var (
+	extraMu       sync.Mutex
+	extraSeverity map[EventType]Severity
+)
+
 // EventType names a kind of model event. The names are what the UI and API
 // show.
 type EventType string
@@ -87,7 +94,10 @@ func severityOf(t EventType) Severity {
 	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
 		return Notice
 	}
-	return Info
+	extraMu.Lock()
+	sev := extraSeverity[t]
+	extraMu.Unlock()
+	return sev
 }
 
 // Event is one change in the model.

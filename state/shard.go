@@ -204,6 +204,8 @@ type Shard struct {
 	seriesCopiedAt time.Time
 	// Frames counts observations applied.
 	Frames uint64
+	// watcher, when set, sees every observation and tick (SetWatcher).
+	watcher Watcher
 }
 
 func newShard(events *EventLog, devices *deviceRegistry, gaps *atomic.Uint64) *Shard {
@@ -339,6 +341,9 @@ func (s *Shard) Apply(o *Observation) {
 		}
 	case decode.Signaling:
 		s.mark(in, evSignaling, o.Time)
+	}
+	if s.watcher != nil {
+		s.watcher.Observe(o)
 	}
 }
 
@@ -663,6 +668,9 @@ func (s *Shard) Tick(now int64) {
 		if changed {
 			s.electGrandmaster(sc, now)
 		}
+	}
+	if s.watcher != nil {
+		s.watcher.Tick(s.now)
 	}
 }
 

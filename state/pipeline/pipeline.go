@@ -291,6 +291,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 				p.Counters.Buffered.Add(1)
 			}
 		}
+		obs.FrameNum = stored // the frame's number in Buffer: evidence for findings
 		if p.OnFrame != nil {
 			p.OnFrame(&fr, &d, &obs, ok)
 		}

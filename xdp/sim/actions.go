@@ -92,6 +92,19 @@ func (n *Network) apply(a *Action) {
 			n.event(Event{Kind: EventSequenceGap, Scope: n.scopes[p.scope].name, Clock: c.name, Port: p.id,
 				Message: mt, Count: a.Count})
 		}
+	case ActTimeProperties:
+		c := &n.clocks[ci]
+		if a.UTCOffset != 0 {
+			c.ds.utc = a.UTCOffset
+		}
+		c.ds.flags &^= decode.FlagLeap61 | decode.FlagLeap59
+		if a.Leap61 {
+			c.ds.flags |= decode.FlagLeap61
+		}
+		if a.Leap59 {
+			c.ds.flags |= decode.FlagLeap59
+		}
+		n.noteAll()
 	case ActStop:
 		n.stop(ci)
 	case ActStart:

@@ -494,6 +494,13 @@ func (b *builder) validateScenario() {
 			}
 		case ActStop, ActStart:
 			needClock()
+		case ActTimeProperties:
+			if needClock() && !c.Role.masterCapable() && c.Role != RoleBoundary {
+				b.errorf("%s: clock %q is a %s and announces no time properties", what, a.Clock, c.Role)
+			}
+			if a.Leap61 && a.Leap59 {
+				b.errorf("%s: leap61 and leap59 together", what)
+			}
 		case "":
 			b.errorf("scenario action %d has no kind", i+1)
 		default:

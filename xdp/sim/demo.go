@@ -161,6 +161,7 @@ func AddDemoFollowers(cfg *Config, n int) error {
 //	 6:00 rogue master: rogue-host starts with priority1 64 in d0-udp4; stops at 7:00
 //	 8:00 srv-05 starts using srv-04's clockIdentity; restored at 9:00
 //	10:00 sync loss at master-d44 (Announce continues); resumed at 11:00
+//	11:30 gm-microchip announces leap61 with no leap second scheduled; cleared at 11:50
 //	12:00 gm-microchip skips 5 Sync sequenceIds
 //	13:00 follower ecu-3 stops; starts again at 14:00
 func DemoScenario() Scenario {
@@ -181,6 +182,8 @@ func DemoScenario() Scenario {
 			DuplicateClockIdentity(9*m, "srv-05", ""),
 			SyncLoss(10*m, "master-d44"),
 			SyncResume(11*m, "master-d44"),
+			TimeProperties(11*m+30*s, "gm-microchip", 0, true, false),
+			TimeProperties(11*m+50*s, "gm-microchip", 0, false, false),
 			SequenceGap(12*m, "gm-microchip", "Sync", 5),
 			Stop(13*m, "ecu-3"),
 			Start(14*m, "ecu-3"),

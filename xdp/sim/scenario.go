@@ -46,6 +46,10 @@ const (
 	// still forwards (the switch stays up) but stops correcting and
 	// answering Pdelay.
 	ActStop ActionKind = "stop"
+	// ActTimeProperties sets the time properties Clock announces:
+	// currentUtcOffset when UTCOffset is non-zero, and the leap61 and
+	// leap59 flags as Leap61 and Leap59 say (a leap-second mismatch).
+	ActTimeProperties ActionKind = "time-properties"
 	// ActStart brings Clock up: its ports listen for
 	// announceReceiptTimeout announce intervals, then take part in BMCA.
 	ActStart ActionKind = "start"
@@ -72,6 +76,16 @@ type Action struct {
 	// "Management") and how many sequenceIds to skip.
 	Message string `toml:"message"`
 	Count   int    `toml:"count"`
+	// UTCOffset, Leap61 and Leap59 describe ActTimeProperties.
+	UTCOffset int16 `toml:"utc_offset"`
+	Leap61    bool  `toml:"leap61"`
+	Leap59    bool  `toml:"leap59"`
+}
+
+// TimeProperties returns an action making clock announce currentUtcOffset
+// utcOffset (unchanged when 0) and the given leap flags.
+func TimeProperties(at time.Duration, clock string, utcOffset int16, leap61, leap59 bool) Action {
+	return Action{At: Duration(at), Kind: ActTimeProperties, Clock: clock, UTCOffset: utcOffset, Leap61: leap61, Leap59: leap59}
 }
 
 // GrandmasterFailover returns an action silencing grandmaster gm at at.

@@ -454,8 +454,8 @@ func TestDemoScenario(t *testing.T) {
 			t.Errorf("%s: no %v in %q at %v", w.name, w.kind, w.scope, w.at)
 		}
 	}
-	if got := len(n.Truth().Incidents); got != 16 {
-		t.Errorf("%d incidents applied, want 15 plus the repeated failover", got)
+	if got := len(n.Truth().Incidents); got != 18 {
+		t.Errorf("%d incidents applied, want 17 plus the repeated failover", got)
 	}
 }
 

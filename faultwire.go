@@ -1,0 +1,26 @@
+package main
+
+import (
+	"github.com/ptpwatch/ptpwatch/config"
+	"github.com/ptpwatch/ptpwatch/state/fault"
+)
+
+// startFault attaches the fault detectors to the model (before the
+// pipeline runs) and gives the API their verdicts.
+func (a *appliance) startFault(cfg config.Config) *failure {
+	e, err := fault.New(cfg.FaultConfig(), a.model.Events)
+	if err != nil {
+		return fail(exitConfig, "invalid [fault] configuration", "err", err)
+	}
+	e.Attach(a.model)
+	a.back.fault = e
+	return nil
+}
+
+// Health serves GET /api/v1/health.
+func (b *backend) Health() fault.Health { return b.fault.Health() }
+
+// AcknowledgeFinding serves POST /api/v1/health/findings/{id}/acknowledge.
+func (b *backend) AcknowledgeFinding(id uint64, by string) error {
+	return b.fault.Book.Acknowledge(id, by)
+}

@@ -1,0 +1,165 @@
+package fault
+
+import (
+	"context"
+	"errors"
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/pipeline"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
+)
+
+// demoFrames holds d of the demo network (with its incidents and extra
+// followers) in memory, so benchmarks time the pipeline, not the
+// simulator.
+func demoFrames(t testing.TB, d time.Duration, followers int) *source.Memory {
+	t.Helper()
+	cfg := sim.DefaultDemo()
+	cfg.Scenario = sim.DemoScenario()
+	if err := sim.AddDemoFollowers(&cfg, followers); err != nil {
+		t.Fatal(err)
+	}
+	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &source.Memory{}
+	for {
+		var f source.Frame
+		err := n.Next(context.Background(), &f)
+		if errors.Is(err, io.EOF) {
+			return m
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Data = append([]byte(nil), f.Data...)
+		m.Frames = append(m.Frames, f)
+	}
+}
+
+// runOnce runs src through a fresh one-shard model, with detectors when
+// detect is set, and returns how long the pipeline took.
+func runOnce(t testing.TB, src *source.Memory, detect bool) time.Duration {
+	src.Rewind()
+	m := state.NewModel(1, nil)
+	if detect {
+		e, err := New(DefaultConfig(), m.Events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Attach(m)
+	}
+	p := pipeline.New(m)
+	start := time.Now()
+	if err := p.Run(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start)
+}
+
+// BenchmarkDetectorsCost runs 15 minutes of the demo network (with its
+// incidents and 50 extra followers) through the pipeline without and with
+// the fault detectors, alternately, in one run, and reports the median of
+// the pairs' time ratios as detectors-cost (with/without − 1).
+func BenchmarkDetectorsCost(b *testing.B) {
+	src := demoFrames(b, 15*time.Minute, 50)
+	b.ReportAllocs()
+	var bytes int64
+	for _, f := range src.Frames {
+		bytes += int64(len(f.Data))
+	}
+	b.SetBytes(bytes)
+	var ratios []float64
+	var plain, detect time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for pair := 0; pair < 5; pair++ {
+			var without, with time.Duration
+			if pair%2 == 0 {
+				without = runOnce(b, src, false)
+				with = runOnce(b, src, true)
+			} else {
+				with = runOnce(b, src, true)
+				without = runOnce(b, src, false)
+			}
+			plain += without
+			detect += with
+			ratios = append(ratios, float64(with)/float64(without))
+		}
+	}
+	slices.Sort(ratios)
+	b.ReportMetric((ratios[len(ratios)/2]-1)*100, "detectors-cost-%")
+	b.ReportMetric(float64(len(src.Frames))/plain.Seconds()*float64(len(ratios)), "frames/s-without")
+	b.ReportMetric(float64(len(src.Frames))/detect.Seconds()*float64(len(ratios)), "frames/s-with")
+}
+
+// TestDetectorsNoAllocsPerFrame replays the demo's steady traffic (no
+// incidents: findings allocate when they open) through a warmed-up model
+// with detectors and checks that frames cost no allocation beyond the
+// model's own events.
+func TestDetectorsNoAllocsPerFrame(t *testing.T) {
+	cfg := sim.DefaultDemo()
+	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &source.Memory{}
+	for {
+		var f source.Frame
+		if err := n.Next(context.Background(), &f); err != nil {
+			break
+		}
+		f.Data = append([]byte(nil), f.Data...)
+		src.Frames = append(src.Frames, f)
+	}
+	m := state.NewModel(1, nil)
+	e, err := New(DefaultConfig(), m.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Attach(m)
+	sh := m.Shard(0)
+	var obs []state.Observation
+	// Observations made once, outside the count: the decode and the
+	// pipeline have their own allocation tests.
+	p := pipeline.New(state.NewModel(1, nil))
+	p.OnFrame = func(_ *source.Frame, _ *decode.Frame, o *state.Observation, ok bool) {
+		if ok {
+			obs = append(obs, *o)
+		}
+	}
+	if err := p.Run(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	for i := range obs { // warm up: every scope, instance and baseline exists
+		sh.Apply(&obs[i])
+	}
+	if len(e.Book.Findings(true)) != 0 {
+		t.Fatalf("findings on a steady network: %+v", e.Book.Findings(true))
+	}
+	// Replay the second minute again, shifted past the end, so time
+	// goes on as in a live run.
+	half := len(obs) / 2
+	shift := obs[len(obs)-1].Time - obs[half].Time + 1
+	allocs := testing.AllocsPerRun(5, func() {
+		for i := half; i < len(obs); i++ {
+			obs[i].Time += shift
+			sh.Apply(&obs[i])
+		}
+	})
+	perFrame := allocs / float64(len(obs)-half)
+	t.Logf("%d frames per run, %.1f allocations per run (%.4f per frame)", len(obs)-half, allocs, perFrame)
+	if perFrame > 0.001 {
+		t.Errorf("%.4f allocations per frame with the detectors", perFrame)
+	}
+	if f := e.Book.Findings(true); len(f) != 0 {
+		t.Errorf("findings on a steady network: %+v", f)
+	}
+}

@@ -1,0 +1,271 @@
+package fault
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/decode"
+)
+
+// Config is the expected topology and the detectors' tuning: the [fault]
+// section of the appliance's configuration. The zero value is not usable;
+// start from DefaultConfig.
+type Config struct {
+	// Enabled runs the detectors. Default true.
+	Enabled bool `toml:"enabled"`
+	// SettleSeconds is how long a scope without a Scopes entry is
+	// watched, from when it is first seen, to learn its baseline before
+	// anything in it is judged. Default 30.
+	SettleSeconds int `toml:"settle_seconds"`
+	// ClearSeconds is how long a condition must be gone before its
+	// finding closes. Default 10.
+	ClearSeconds int `toml:"clear_seconds"`
+	// FlapChanges and FlapMinutes: more than FlapChanges grandmaster
+	// changes within FlapMinutes in one scope is Grandmaster Flapping.
+	// Defaults 3 and 10.
+	FlapChanges int `toml:"flap_changes"`
+	FlapMinutes int `toml:"flap_minutes"`
+	// UTCOffset is the currentUtcOffset grandmasters must announce (when
+	// they flag it valid). Zero: the value the leap-second table gives for
+	// the capture time.
+	UTCOffset int `toml:"utc_offset"`
+	// LeapWindowHours is how long before a scheduled leap second a
+	// grandmaster may announce leap59 or leap61. Default 24.
+	LeapWindowHours int `toml:"leap_window_hours"`
+	// LeapSeconds is the leap-second table: "YYYY-MM-DD OFFSET", the UTC
+	// day from whose start TAI−UTC is OFFSET seconds (the leap second was
+	// the last second of the day before). Default: every leap second up
+	// to 2017-01-01 (37 s); add a line when IERS Bulletin C announces one.
+	LeapSeconds []string `toml:"leap_seconds"`
+	// Domains lists the PTP domains expected to exist (v2); a scope in
+	// another domain is an Unexpected Scope. Empty: any.
+	Domains []int `toml:"domains"`
+	// Scopes lists the expected grandmasters per scope.
+	Scopes []ScopeConfig `toml:"scope"`
+}
+
+// ScopeConfig is one [[fault.scope]]: the scopes whose name (as the UI
+// shows it, such as "seg0 v2 domain 0 UDP/IPv4") matches Match, where '*'
+// matches any run of characters, and the clocks allowed to be their
+// grandmaster. The first matching entry applies.
+type ScopeConfig struct {
+	Match        string              `toml:"match"`
+	Grandmasters []GrandmasterConfig `toml:"grandmaster"`
+}
+
+// GrandmasterConfig is one expected grandmaster: its clockIdentity
+// (sixteen hex digits, separators allowed) and optionally the priority1
+// and clockClass it should announce. A clock announcing a better
+// priority1 or clockClass than configured claims more than it should (a
+// Rogue Master); a worse clockClass is a Degradation.
+type GrandmasterConfig struct {
+	Identity   string `toml:"identity"`
+	Priority1  *uint8 `toml:"priority1"`
+	ClockClass *uint8 `toml:"clock_class"`
+}
+
+// DefaultLeapSeconds is the leap-second table ptpwatch ships: the dates
+// from which TAI−UTC took each value, 1972 to the last leap second.
+var DefaultLeapSeconds = []string{
+	"1972-01-01 10", "1972-07-01 11", "1973-01-01 12", "1974-01-01 13", "1975-01-01 14",
+	"1976-01-01 15", "1977-01-01 16", "1978-01-01 17", "1979-01-01 18", "1980-01-01 19",
+	"1981-07-01 20", "1982-07-01 21", "1983-07-01 22", "1985-07-01 23", "1988-01-01 24",
+	"1990-01-01 25", "1991-01-01 26", "1992-07-01 27", "1993-07-01 28", "1994-07-01 29",
+	"1996-01-01 30", "1997-07-01 31", "1999-01-01 32", "2006-01-01 33", "2009-01-01 34",
+	"2012-07-01 35", "2015-07-01 36", "2017-01-01 37",
+}
+
+// DefaultConfig returns the defaults: detectors on, learnt baselines.
+func DefaultConfig() Config {
+	return Config{Enabled: true, SettleSeconds: 30, ClearSeconds: 10, FlapChanges: 3, FlapMinutes: 10,
+		LeapWindowHours: 24, LeapSeconds: append([]string(nil), DefaultLeapSeconds...)}
+}
+
+// leap is one row of the leap-second table: from At (ns since 1970, UTC)
+// TAI−UTC is Offset.
+type leap struct {
+	At     int64
+	Offset int
+}
+
+// compiled is a Config made ready for the detectors.
+type compiled struct {
+	cfg     Config
+	settle  int64
+	clear   int64
+	flapWin int64
+	leapWin int64
+	leaps   []leap
+	scopes  []compiledScope
+	domains map[int]bool
+}
+
+type compiledScope struct {
+	match string
+	gms   []expectedGM
+}
+
+type expectedGM struct {
+	id        decode.ClockIdentity
+	priority1 int // −1: any
+	class     int // −1: any
+}
+
+// Validate reports what is wrong with c, all of it.
+func (c *Config) Validate() error {
+	_, err := c.compile()
+	return err
+}
+
+func (c *Config) compile() (*compiled, error) {
+	var errs []error
+	k := &compiled{cfg: *c, settle: int64(c.SettleSeconds) * 1e9, clear: int64(c.ClearSeconds) * 1e9,
+		flapWin: int64(c.FlapMinutes) * int64(time.Minute), leapWin: int64(c.LeapWindowHours) * int64(time.Hour)}
+	if c.SettleSeconds < 0 || c.ClearSeconds < 0 || c.LeapWindowHours < 0 {
+		errs = append(errs, errors.New("fault: settle_seconds, clear_seconds and leap_window_hours must not be negative"))
+	}
+	if c.FlapChanges < 1 || c.FlapMinutes < 1 {
+		errs = append(errs, fmt.Errorf("fault: flap_changes %d and flap_minutes %d: want at least 1", c.FlapChanges, c.FlapMinutes))
+	}
+	if c.UTCOffset < 0 || c.UTCOffset > 1000 {
+		errs = append(errs, fmt.Errorf("fault: utc_offset %d: want 0 (from the leap-second table) to 1000", c.UTCOffset))
+	}
+	for _, l := range c.LeapSeconds {
+		f := strings.Fields(l)
+		var t time.Time
+		var off int
+		var err error
+		if len(f) == 2 {
+			if t, err = time.Parse("2006-01-02", f[0]); err == nil {
+				off, err = strconv.Atoi(f[1])
+			}
+		} else {
+			err = errors.New("want \"YYYY-MM-DD OFFSET\"")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("fault: leap_seconds %q: %v", l, err))
+			continue
+		}
+		k.leaps = append(k.leaps, leap{t.UnixNano(), off})
+	}
+	sort.Slice(k.leaps, func(i, j int) bool { return k.leaps[i].At < k.leaps[j].At })
+	if len(c.Domains) > 0 {
+		k.domains = map[int]bool{}
+		for _, d := range c.Domains {
+			if d < 0 || d > 255 {
+				errs = append(errs, fmt.Errorf("fault: domains: %d is not a domain number", d))
+			}
+			k.domains[d] = true
+		}
+	}
+	for i, s := range c.Scopes {
+		if s.Match == "" {
+			errs = append(errs, fmt.Errorf("fault: scope %d: match is empty", i+1))
+		}
+		cs := compiledScope{match: s.Match}
+		for _, g := range s.Grandmasters {
+			id, err := parseIdentity(g.Identity)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("fault: scope %q: grandmaster %q: %v", s.Match, g.Identity, err))
+				continue
+			}
+			e := expectedGM{id: id, priority1: -1, class: -1}
+			if g.Priority1 != nil {
+				e.priority1 = int(*g.Priority1)
+			}
+			if g.ClockClass != nil {
+				e.class = int(*g.ClockClass)
+			}
+			cs.gms = append(cs.gms, e)
+		}
+		if len(cs.gms) == 0 {
+			errs = append(errs, fmt.Errorf("fault: scope %q: no grandmaster listed", s.Match))
+		}
+		k.scopes = append(k.scopes, cs)
+	}
+	return k, errors.Join(errs...)
+}
+
+// parseIdentity reads a clockIdentity written as sixteen hex digits, with
+// '.', ':' or '-' anywhere between them.
+func parseIdentity(s string) (decode.ClockIdentity, error) {
+	var id decode.ClockIdentity
+	h := strings.NewReplacer(".", "", ":", "", "-", "").Replace(s)
+	if len(h) != 16 {
+		return id, errors.New("want sixteen hex digits")
+	}
+	for i := 0; i < 8; i++ {
+		v, err := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
+		if err != nil {
+			return id, errors.New("want sixteen hex digits")
+		}
+		id[i] = byte(v)
+	}
+	return id, nil
+}
+
+// scopeFor returns the configured entry for a scope name, or nil.
+func (k *compiled) scopeFor(name string) *compiledScope {
+	for i := range k.scopes {
+		if glob(k.scopes[i].match, name) {
+			return &k.scopes[i]
+		}
+	}
+	return nil
+}
+
+// utcOffsetAt is TAI−UTC at t by the table (0 before its first row).
+func (k *compiled) utcOffsetAt(t int64) int {
+	off := 0
+	for _, l := range k.leaps {
+		if l.At > t {
+			break
+		}
+		off = l.Offset
+	}
+	return off
+}
+
+// leapAhead reports the change of TAI−UTC scheduled within the leap
+// window after t: +1 for a leap second inserted (leap61), −1 for one
+// removed (leap59), 0 for none.
+func (k *compiled) leapAhead(t int64) int {
+	prev := k.utcOffsetAt(t)
+	for _, l := range k.leaps {
+		if l.At > t && l.At-t <= k.leapWin {
+			if l.Offset > prev {
+				return 1
+			}
+			return -1
+		}
+	}
+	return 0
+}
+
+// glob matches name against pattern, where '*' matches any run of
+// characters and everything else itself.
+func glob(pattern, name string) bool {
+	for {
+		i := strings.IndexByte(pattern, '*')
+		if i < 0 {
+			return pattern == name
+		}
+		if !strings.HasPrefix(name, pattern[:i]) {
+			return false
+		}
+		name, pattern = name[i:], pattern[i+1:]
+		if pattern == "" {
+			return true
+		}
+		for j := 0; j <= len(name); j++ {
+			if glob(pattern, name[j:]) {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -1,0 +1,136 @@
+package fault
+
+import (
+	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
+)
+
+// Engine runs the detectors of one model and holds their findings.
+type Engine struct {
+	cfg  *compiled
+	Book *Book
+	dets []*Detector
+}
+
+// New returns an engine judging by cfg and adding its verdicts to events
+// (nil: findings only).
+func New(cfg Config, events *state.EventLog) (*Engine, error) {
+	k, err := cfg.compile()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: k, Book: newBook(events)}, nil
+}
+
+// Attach installs a detector on every shard of m. Call it before the
+// pipeline runs. A disabled engine attaches nothing.
+func (e *Engine) Attach(m *state.Model) {
+	if !e.cfg.cfg.Enabled {
+		return
+	}
+	for i := 0; i < m.Shards(); i++ {
+		d := &Detector{cfg: e.cfg, book: e.Book, scopes: map[state.ScopeKey]*scopeDet{}}
+		e.dets = append(e.dets, d)
+		m.Shard(i).SetWatcher(d)
+	}
+}
+
+// Detector judges the scopes of one shard. It is a state.Watcher and runs
+// on the shard's goroutine.
+type Detector struct {
+	cfg    *compiled
+	book   *Book
+	scopes map[state.ScopeKey]*scopeDet
+	list   []*scopeDet
+	// the last scope looked up, so runs of one scope's frames skip the map
+	lastKey state.ScopeKey
+	last    *scopeDet
+}
+
+var _ state.Watcher = (*Detector)(nil)
+
+// Observe takes one applied observation. Only Announce (and the
+// grandmaster part of a PTPv1 Sync) feed the detectors so far; other
+// frames cost a branch, or a scope lookup when expected domains are
+// configured.
+func (d *Detector) Observe(o *state.Observation) {
+	if !o.HasAnnounce {
+		if d.cfg.domains != nil {
+			d.scope(o)
+		}
+		return
+	}
+	s := d.scope(o)
+	s.announce(o)
+	s.evaluate(o.Time)
+}
+
+// Tick runs the time-driven checks (silence, hold and clear times).
+func (d *Detector) Tick(now int64) {
+	for _, s := range d.list {
+		s.evaluate(now)
+	}
+}
+
+func (d *Detector) scope(o *state.Observation) *scopeDet {
+	if d.last != nil && d.lastKey == o.Scope {
+		return d.last
+	}
+	s := d.scopes[o.Scope]
+	if s == nil {
+		s = d.newScope(o)
+	}
+	d.last, d.lastKey = s, o.Scope
+	return s
+}
+
+func (d *Detector) newScope(o *state.Observation) *scopeDet {
+	k := o.Scope
+	s := &scopeDet{d: d, key: k, name: k.String(), seg: k.Segment, v2: k.Version == 2, first: o.Time,
+		refs: map[decode.ClockIdentity]*gmRef{}, expected: map[decode.ClockIdentity]bool{},
+		conds: map[condKey]*cond{}, rogues: map[decode.ClockIdentity]bool{}}
+	s.conf = d.cfg.scopeFor(s.name)
+	st := ScopeStatus{ID: k.Tag(), Name: s.name, Segment: s.seg}
+	if s.conf != nil {
+		st.Baseline = "configured"
+		for _, g := range s.conf.gms {
+			s.expected[g.id] = true
+			st.Grandmasters = append(st.Grandmasters, g.id.String())
+		}
+	} else {
+		s.learning, s.learnUntil = true, o.Time+d.cfg.settle
+		st.Baseline, st.LearntAt = "learning", s.learnUntil
+	}
+	d.scopes[k] = s
+	d.list = append(d.list, s)
+	d.book.noteScope(st)
+	if d.cfg.domains != nil && k.Version == 2 && !d.cfg.domains[int(k.Domain)] {
+		d.book.raise(report{kind: UnexpectedScope, severity: state.Warning, segment: s.seg, scope: s.name, subject: s.name,
+			explanation: "a scope in domain " + itoa(int(k.Domain)) + ", which is not among the expected domains",
+			evidence:    []Evidence{{Frame: o.FrameNum, Time: o.Time, Scope: s.name, Port: o.Source.String(), What: "first frame seen in the scope"}},
+			at:          o.Time})
+	}
+	return s
+}
+
+func itoa(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	var b [20]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
