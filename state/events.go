@@ -25,18 +25,21 @@ const (
 	MasterResumed             EventType = "Master Resumed"
 	SequenceGap               EventType = "Sequence Gap"
 	DuplicateIdentity         EventType = "Duplicate Clock Identity"
-	InterfaceDown             EventType = "Interface Down"       // a capture interface went down or away
-	InterfaceUp               EventType = "Interface Up"         // capture on it (re)started
-	CaptureTrouble            EventType = "Capture Trouble"      // frames lost or a capture resource failing
-	WebServerFailed           EventType = "Web Server Failed"    // the web UI and API stopped serving an address; restarting
-	WebServerRestarted        EventType = "Web Server Restarted" // it serves the address again
+	InterfaceDown             EventType = "Interface Down"         // a capture interface went down or away
+	InterfaceUp               EventType = "Interface Up"           // capture on it (re)started
+	CaptureTrouble            EventType = "Capture Trouble"        // frames lost or a capture resource failing
+	WebServerFailed           EventType = "Web Server Failed"      // the web UI and API stopped serving an address; restarting
+	WebServerRestarted        EventType = "Web Server Restarted"   // it serves the address again
+	CustomAlarmTriggered      EventType = "Custom Alarm Triggered" // a custom alarm's condition held for its hold time (state/alarm)
+	CustomAlarmCleared        EventType = "Custom Alarm Cleared"   // its clear condition holds again
+	NotificationsLost         EventType = "Notifications Lost"     // a notification channel's outbox overflowed or its entries expired (state/notify)
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted}
+	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -77,11 +80,11 @@ func severityOf(t EventType) Severity {
 	switch t {
 	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
-	case CaptureTrouble, WebServerFailed:
+	case CaptureTrouble, WebServerFailed, NotificationsLost, CustomAlarmTriggered:
 		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, CustomAlarmCleared:
 		return Notice
 	}
 	return Info
