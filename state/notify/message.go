@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -28,6 +29,49 @@ type Message struct {
 	Event    state.Event `json:"event"`
 	Queued   int64       `json:"queued"` // when it entered the outbox (ns since 1970)
 	Hostname string      `json:"host,omitempty"`
+}
+
+// wireMessage is a Message as the outbox stores it: state.Severity
+// marshals as its name but does not parse one, so the severity goes
+// beside the event by name.
+type wireMessage struct {
+	Message
+	Severity string `json:"severity"`
+}
+
+func marshalMessage(m *Message) ([]byte, error) {
+	return json.Marshal(wireMessage{*m, m.Event.Severity.String()})
+}
+
+// unmarshalMessage decodes what marshalMessage wrote.
+func unmarshalMessage(b []byte, m *Message) error {
+	var w struct {
+		ID       string `json:"id"`
+		Seq      uint64 `json:"seq"`
+		Kind     Kind   `json:"kind"`
+		Queued   int64  `json:"queued"`
+		Hostname string `json:"host"`
+		Severity string `json:"severity"`
+		Event    struct {
+			Seq     uint64          `json:"seq"`
+			Time    int64           `json:"time"`
+			Type    state.EventType `json:"type"`
+			Scope   string          `json:"scope"`
+			Subject string          `json:"subject"`
+			Before  string          `json:"before"`
+			After   string          `json:"after"`
+			Detail  string          `json:"detail"`
+		} `json:"event"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	sev, _ := parseSeverity(w.Severity)
+	e := w.Event
+	*m = Message{ID: w.ID, Seq: w.Seq, Kind: w.Kind, Queued: w.Queued, Hostname: w.Hostname,
+		Event: state.Event{Seq: e.Seq, Time: e.Time, Type: e.Type, Severity: sev, Scope: e.Scope, Subject: e.Subject,
+			Before: e.Before, After: e.After, Detail: e.Detail}}
+	return nil
 }
 
 // Delivery is what a Sender sends at once: one message, or a digest of

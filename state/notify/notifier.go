@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -156,7 +155,7 @@ func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
 	c := &channel{n: n, opts: co, s: s, wake: make(chan struct{}, 1), dedup: map[string]int64{}, tokens: float64(co.Burst)}
 	err := n.back.EachOutbox(co.Name, func(seq uint64, v []byte) error {
 		m := new(Message)
-		if err := json.Unmarshal(v, m); err != nil {
+		if err := unmarshalMessage(v, m); err != nil {
 			n.log.Warn("notify: outbox entry unreadable, dropped", "channel", co.Name, "seq", seq, "err", err)
 			c.broken = append(c.broken, seq)
 			return nil
@@ -413,7 +412,7 @@ func (c *channel) enqueue(evs []state.Event, kind Kind, force bool) error {
 		}
 		c.next++
 		m := &Message{ID: fmt.Sprintf("%s/%d", c.opts.Name, c.next), Seq: c.next, Kind: kind, Event: *e, Queued: now, Hostname: c.n.opts.Hostname}
-		v, err := json.Marshal(m)
+		v, err := marshalMessage(m)
 		if err != nil {
 			c.next--
 			continue

@@ -112,13 +112,13 @@ func SNMPNotifications() []SNMPNotification {
 // SNMPConfig is one [[notify.snmp]] table.
 type SNMPConfig struct {
 	ChannelConfig
-	Target    string `toml:"target" json:"target"`         // host:port (port 162 when left out)
-	Version   string `toml:"version" json:"version"`       // "2c" or "3"
-	Inform    bool   `toml:"inform" json:"inform"`         // send INFORMs (acknowledged, retried) instead of traps
-	Community string `toml:"community" json:"-"`           // v2c
-	Retries   int    `toml:"retries" json:"retries"`       // INFORM retransmissions within one send; default 3
-	Timeout   int    `toml:"timeout_ms" json:"timeoutMs"`  // INFORM wait per try; default 2000
-	User      string `toml:"user" json:"user,omitempty"`   // v3 USM user
+	Target    string `toml:"target" json:"target"`                        // host:port (port 162 when left out)
+	Version   string `toml:"version" json:"version"`                      // "2c" or "3"
+	Inform    bool   `toml:"inform" json:"inform"`                        // send INFORMs (acknowledged, retried) instead of traps
+	Community string `toml:"community" json:"-"`                          // v2c
+	Retries   int    `toml:"retries" json:"retries"`                      // INFORM retransmissions within one send; default 3
+	Timeout   int    `toml:"timeout_ms" json:"timeoutMs"`                 // INFORM wait per try; default 2000
+	User      string `toml:"user" json:"user,omitempty"`                  // v3 USM user
 	AuthProto string `toml:"auth_protocol" json:"authProtocol,omitempty"` // SHA (default), SHA224, SHA256, SHA384, SHA512, MD5
 	AuthKey   string `toml:"auth_password" json:"-"`
 	PrivProto string `toml:"priv_protocol" json:"privProtocol,omitempty"` // AES (default), AES192, AES256, AES192C, AES256C, DES
