@@ -1,0 +1,335 @@
+package notify
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The real receivers: Debian's rsyslog, snmptrapd and smilint, and
+// python3-aiosmtpd, each run as our own process with its own files and
+// loopback ports, ended by its PID.
+
+// need returns the path of program, installing Debian package pkg when
+// it is missing and the test runs as root; otherwise the test skips.
+func need(t *testing.T, program, pkg string) string {
+	t.Helper()
+	if p, err := exec.LookPath(program); err == nil {
+		return p
+	}
+	if os.Getuid() != 0 {
+		t.Skipf("%s is missing and installing it needs root: apt-get install -y %s (or make deps)", program, pkg)
+	}
+	t.Logf("installing %s (apt-get install -y %s)", program, pkg)
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", pkg)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("%s is missing and apt-get install %s failed: %v\n%s", program, pkg, err, out)
+	}
+	p, err := exec.LookPath(program)
+	if err != nil {
+		t.Skipf("%s still missing after installing %s", program, pkg)
+	}
+	return p
+}
+
+// needPackage installs Debian package pkg when file is missing (a file
+// the package ships, for packages without a program of their own).
+func needPackage(t *testing.T, file, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(file); err == nil {
+		return
+	}
+	if os.Getuid() != 0 {
+		t.Skipf("%s is missing and installing it needs root: apt-get install -y %s (or make deps)", file, pkg)
+	}
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", pkg)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("%s is missing and apt-get install %s failed: %v\n%s", file, pkg, err, out)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// proc is a receiver process we started.
+type proc struct {
+	cmd *exec.Cmd
+	out bytes.Buffer
+}
+
+func startProc(t *testing.T, env []string, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(name, args...)}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(p.stop)
+	return p
+}
+
+// stop ends the process by its PID and waits for it.
+func (p *proc) stop() {
+	if p.cmd.ProcessState != nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-done
+	}
+}
+
+// waitTCP waits until something accepts connections on port.
+func waitTCP(t *testing.T, port int, p *proc) {
+	t.Helper()
+	waitFor(t, 15*time.Second, "a listener on port "+strconv.Itoa(port)+" ("+p.out.String()+")", func() bool {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 200*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+}
+
+// selfSigned writes a certificate for localhost and 127.0.0.1 and its key
+// to dir and returns their paths.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+// lines returns the non-empty lines of file ("" when it is missing).
+func lines(file string) []string {
+	b, _ := os.ReadFile(file)
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// TestMIBLint: smilint -l 3 finds nothing in PTPWATCH-MIB.txt, and
+// net-snmp's snmptranslate names every notification the code sends at
+// the OID the code uses.
+func TestMIBLint(t *testing.T) {
+	smilint := need(t, "smilint", "smitools")
+	// Debian ships no IETF MIB text: testdata/mibs holds stand-ins for
+	// the modules PTPWATCH-MIB imports (only the names it uses). smilint
+	// reports on the module it is given, not on what it imports.
+	lint := exec.Command(smilint, "-l", "3", "-s", "./PTPWATCH-MIB.txt")
+	lint.Env = append(os.Environ(), "SMIPATH=testdata/mibs")
+	out, err := lint.CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Fatalf("smilint -l 3: %v\n%s", err, out)
+	}
+	// The check can fail: a notification naming an object that does not
+	// exist is reported.
+	broken := filepath.Join(t.TempDir(), "PTPWATCH-MIB.txt")
+	mutated := strings.Replace(MIB, "ptpwatchText, ptpwatchNotificationId }", "ptpwatchText, ptpwatchNoSuchObject }", 1)
+	if err := os.WriteFile(broken, []byte(mutated), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lint = exec.Command(smilint, "-l", "3", "-s", broken)
+	lint.Env = append(os.Environ(), "SMIPATH=testdata/mibs")
+	if out, _ := lint.CombinedOutput(); len(bytes.TrimSpace(out)) == 0 {
+		t.Fatal("smilint found nothing wrong in a notification naming an unknown object")
+	}
+	snmptranslate := need(t, "snmptranslate", "snmp")
+	wd, _ := os.Getwd()
+	env := append(os.Environ(), "MIBDIRS="+filepath.Join(wd, "testdata/mibs")+":"+wd, "SNMP_PERSISTENT_DIR="+t.TempDir(), "SNMPCONFPATH="+t.TempDir())
+	for _, n := range SNMPNotifications() {
+		cmd := exec.Command(snmptranslate, "-m", "PTPWATCH-MIB", MIBOID+".0."+strconv.Itoa(n.Arc))
+		cmd.Env = env
+		out, err := cmd.Output()
+		if got := strings.TrimSpace(string(out)); err != nil || got != "PTPWATCH-MIB::"+n.Name {
+			t.Errorf("snmptranslate %s.0.%d: %q (%v), want PTPWATCH-MIB::%s", MIBOID, n.Arc, got, err, n.Name)
+		}
+	}
+	if MIB == "" || !strings.Contains(MIB, "ptpwatchActiveAlarmTable") {
+		t.Fatal("the embedded MIB is empty or lacks the active alarm table")
+	}
+}
+
+// TestSyslogRsyslog sends over UDP, TCP (octet counting) and TLS to one
+// rsyslogd of our own, which writes each input's messages with their
+// MSGID and structured data to a file of its own; then stops it, queues
+// more on the TCP and TLS channels, restarts it: those arrive too, each
+// once.
+func TestSyslogRsyslog(t *testing.T) {
+	rsyslogd := need(t, "rsyslogd", "rsyslog")
+	needPackage(t, "/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so", "rsyslog-gnutls")
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	pu, pt, ps := freePort(t, "udp"), freePort(t, "tcp"), freePort(t, "tcp")
+	conf := filepath.Join(dir, "rsyslog.conf")
+	text := `global(workDirectory="` + dir + `")
+module(load="imudp")
+module(load="imtcp" maxSessions="20")
+template(name="ptpw" type="string" string="%msgid% %structured-data% %msg%\n")
+ruleset(name="udp") { action(type="omfile" file="` + dir + `/udp.log" template="ptpw") }
+ruleset(name="tcp") { action(type="omfile" file="` + dir + `/tcp.log" template="ptpw") }
+ruleset(name="tls") { action(type="omfile" file="` + dir + `/tls.log" template="ptpw") }
+input(type="imudp" address="127.0.0.1" port="` + strconv.Itoa(pu) + `" ruleset="udp")
+input(type="imtcp" address="127.0.0.1" port="` + strconv.Itoa(pt) + `" ruleset="tcp")
+input(type="imtcp" address="127.0.0.1" port="` + strconv.Itoa(ps) + `" ruleset="tls"
+      streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon"
+      streamDriver.CAFile="` + cert + `" streamDriver.CertFile="` + cert + `" streamDriver.KeyFile="` + key + `")
+`
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func() *proc {
+		p := startProc(t, nil, rsyslogd, "-n", "-f", conf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+		waitTCP(t, pt, p)
+		waitTCP(t, ps, p)
+		return p
+	}
+	rs := run()
+
+	n := New(NewMemoryBacking(), testOptions())
+	for _, c := range []SyslogConfig{
+		{ChannelConfig: ChannelConfig{Name: "udp"}, Address: "udp://127.0.0.1:" + strconv.Itoa(pu)},
+		{ChannelConfig: ChannelConfig{Name: "tcp"}, Address: "tcp://127.0.0.1:" + strconv.Itoa(pt), Facility: "local3"},
+		{ChannelConfig: ChannelConfig{Name: "tls"}, Address: "tls://127.0.0.1:" + strconv.Itoa(ps), CAFile: cert, ServerName: "localhost"},
+	} {
+		s, err := NewSyslog(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.AddChannel(c.options("syslog", 0), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := start(t, n)
+	defer stop()
+
+	// UDP gives no sign of readiness: test notifications until one is
+	// written.
+	waitFor(t, 15*time.Second, "a UDP test message in rsyslog's file", func() bool {
+		if err := n.Test("udp", "ready?"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		return len(lines(filepath.Join(dir, "udp.log"))) > 0
+	})
+	udpBefore := len(lines(filepath.Join(dir, "udp.log")))
+	evs := events(100, "Grandmaster Changed", "gm")
+	for i := range evs {
+		evs[i].Before, evs[i].After = "ec4670.fffe.00a101", `8ca5a1.fffe.00b202 "quoted] \ text"`
+		evs[i].Severity = 3
+	}
+	n.Publish(evs...)
+	waitFor(t, 15*time.Second, "100 messages per input", func() bool {
+		return len(lines(filepath.Join(dir, "tcp.log"))) >= 100 && len(lines(filepath.Join(dir, "tls.log"))) >= 100 &&
+			len(lines(filepath.Join(dir, "udp.log"))) >= udpBefore+100
+	})
+	for _, in := range []string{"udp", "tcp", "tls"} {
+		ls := lines(filepath.Join(dir, in+".log"))
+		last := ls[len(ls)-1]
+		for _, want := range []string{"GrandmasterChanged [ptpwatch@32473 id=\"" + in + "/", `type="Grandmaster Changed"`, `severity="critical"`,
+			`x733="critical"`, `scope="seg0 v2 domain 0 UDP/IPv4"`, `subject="gm99"`, `after="8ca5a1.fffe.00b202 \"quoted\] \\ text\""`} {
+			if !strings.Contains(last, want) {
+				t.Errorf("%s: %q lacks %q", in, last, want)
+			}
+		}
+	}
+
+	// Outage: stop rsyslogd, queue 200 more, start it again.
+	rs.stop()
+	n.Publish(events(200, "Device Detected", "dev")...)
+	waitFor(t, 10*time.Second, "failures on tcp and tls", func() bool {
+		st := n.Status()
+		return st[1].Failures > 0 && st[2].Failures > 0
+	})
+	run()
+	waitFor(t, 30*time.Second, "the backlog delivered", func() bool {
+		st := n.Status()
+		return st[1].Queue == 0 && st[2].Queue == 0
+	})
+	for _, in := range []string{"tcp", "tls"} {
+		seen := map[string]int{}
+		for _, l := range lines(filepath.Join(dir, in+".log")) {
+			i := strings.Index(l, `id="`)
+			if i < 0 {
+				continue
+			}
+			id := l[i+4:]
+			id = id[:strings.IndexByte(id, '"')]
+			seen[id]++
+		}
+		if len(seen) != 300 {
+			t.Errorf("%s: %d distinct notifications, want 300", in, len(seen))
+		}
+		for id, c := range seen {
+			if c != 1 {
+				t.Errorf("%s: %s written %d times", in, id, c)
+			}
+		}
+	}
+}
