@@ -8,8 +8,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
+	"mime"
+	"mime/quotedprintable"
 	"net"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -332,4 +336,122 @@ input(type="imtcp" address="127.0.0.1" port="` + strconv.Itoa(ps) + `" ruleset="
 			}
 		}
 	}
+}
+
+// TestSMTPAiosmtpd sends through python3-aiosmtpd with STARTTLS and with
+// implicit TLS, each requiring authentication: single notifications and
+// a digest arrive with a readable subject, the UI link and a Message-ID
+// naming the notification; a wrong password is an error with no secret
+// in it.
+func TestSMTPAiosmtpd(t *testing.T) {
+	python := "/usr/bin/python3"
+	needPackage(t, "/usr/lib/python3/dist-packages/aiosmtpd/__init__.py", "python3-aiosmtpd")
+	if _, err := os.Stat(python); err != nil {
+		t.Skip("Debian's /usr/bin/python3 is missing: apt-get install -y python3-aiosmtpd")
+	}
+	dir := t.TempDir()
+	cert, key := selfSigned(t, dir)
+	for _, mode := range []string{"starttls", "tls"} {
+		t.Run(mode, func(t *testing.T) {
+			out := filepath.Join(dir, mode)
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			port := freePort(t, "tcp")
+			p := startProc(t, nil, python, "testdata/smtpd.py", mode, strconv.Itoa(port), cert, key, out, "ptpw", "pa55-w0rd")
+			waitTCP(t, port, p)
+			cfg := SMTPConfig{ChannelConfig: ChannelConfig{Name: "mail-" + mode, DigestAfter: 5}, Server: "127.0.0.1:" + strconv.Itoa(port),
+				From: "ptpwatch@example.net", To: []string{"noc@example.net", "oncall@example.net"}, TLS: mode,
+				Username: "ptpw", Password: "pa55-w0rd", CAFile: cert}
+			o := testOptions()
+			o.UIURL = "https://ptp.example.net:8443"
+			n := New(NewMemoryBacking(), o)
+			s, err := NewSMTP(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := n.AddChannel(cfg.options("smtp", 0), s); err != nil {
+				t.Fatal(err)
+			}
+			ev := events(1, "Grandmaster Changed", "gm")
+			ev[0].Seq, ev[0].Before, ev[0].After, ev[0].Severity = 42, "ec4670.fffe.00a101", "8ca5a1.fffe.00b202", 3
+			n.Publish(ev...)
+			stop := start(t, n)
+			defer stop()
+			waitFor(t, 15*time.Second, "the first mail", func() bool {
+				if st := n.Status()[0]; st.Failures > 3 {
+					t.Fatalf("failing: %s", st.LastError)
+				}
+				return n.Idle()
+			})
+			n.Publish(events(300, "Device Detected", "dev")...)
+			waitFor(t, 15*time.Second, "the digest", func() bool { return n.Idle() })
+			files, _ := filepath.Glob(filepath.Join(out, "*.eml"))
+			if st := n.Status()[0]; len(files) < 2 || len(files) > 4 || st.Delivered != 301 || st.Failures != 0 {
+				t.Fatalf("%d mails, status %+v; want 2 to 4 mails carrying 301 notifications", len(files), st)
+			}
+			first := readMail(t, files[0])
+			for _, want := range []string{"Subject: [ptpwatch testhost] critical: Grandmaster Changed gm0 in seg0 v2 domain 0 UDP/IPv4",
+				"Message-Id: <mail-" + mode + ".", "@testhost>", "Before:   ec4670.fffe.00a101", "After:    8ca5a1.fffe.00b202",
+				"In the UI: https://ptp.example.net:8443/#/events?seq=42", "To: <noc@example.net>, <oncall@example.net>"} {
+				if !strings.Contains(first, want) {
+					t.Errorf("first mail lacks %q:\n%s", want, first)
+				}
+			}
+			last := readMail(t, files[len(files)-1])
+			if !strings.Contains(last, "Device Detected") || !strings.Contains(last, "grouped into this digest") {
+				t.Errorf("last mail is not a digest:\n%.600s", last)
+			}
+
+			// A wrong password fails, is retried, and says so without
+			// the password.
+			bad := cfg
+			bad.Name, bad.Password = "bad-"+mode, "wrong-secret-xyz"
+			n2 := New(NewMemoryBacking(), testOptions())
+			s2, _ := NewSMTP(bad)
+			if err := n2.AddChannel(bad.options("smtp", 0), s2); err != nil {
+				t.Fatal(err)
+			}
+			n2.Publish(ev...)
+			stop2 := start(t, n2)
+			defer stop2()
+			waitFor(t, 10*time.Second, "a failure", func() bool { return n2.Status()[0].Failures > 0 })
+			t.Logf("wrong password: %s", n2.Status()[0].LastError)
+			if st := n2.Status()[0]; strings.Contains(st.LastError, "wrong-secret") || st.Queue != 1 {
+				t.Fatalf("status %+v", st)
+			}
+		})
+	}
+}
+
+// readMail returns a stored mail's headers (unfolded, one a line) and
+// its decoded body.
+func readMail(t *testing.T, file string) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := mail.ReadMessage(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	dec := new(mime.WordDecoder)
+	for k, vs := range m.Header {
+		for _, v := range vs {
+			if d, err := dec.DecodeHeader(v); err == nil {
+				v = d
+			}
+			b.WriteString(k + ": " + strings.Join(strings.Fields(v), " ") + "\n")
+		}
+	}
+	body, err := io.ReadAll(quotedprintable.NewReader(m.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("\n")
+	b.Write(body)
+	return b.String()
 }
