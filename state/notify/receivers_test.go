@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // The real receivers: Debian's rsyslog, snmptrapd and smilint, and
@@ -454,4 +456,87 @@ func readMail(t *testing.T, file string) string {
 	b.WriteString("\n")
 	b.Write(body)
 	return b.String()
+}
+
+// TestSNMPTrapd sends v2c traps and INFORMs and v3 authPriv traps and
+// INFORMs to Debian's snmptrapd with PTPWATCH-MIB loaded: each arrives
+// and is printed by name with its objects.
+func TestSNMPTrapd(t *testing.T) {
+	trapd := need(t, "snmptrapd", "snmptrapd")
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	port := freePort(t, "udp")
+	engine := DefaultEngineID()
+	conf := filepath.Join(dir, "snmptrapd.conf")
+	text := "authCommunity log ptpw-community\n" +
+		"createUser -e 0x" + engine + " traper SHA trap-auth-pass AES trap-priv-pass\n" +
+		"createUser informer SHA256 inform-auth-pass AES inform-priv-pass\n" +
+		"authUser log traper priv\n" +
+		"authUser log informer priv\n" +
+		"format2 TRAP %V; %v\\n\n"
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(dir, "traps.log")
+	env := []string{"MIBDIRS=" + filepath.Join(wd, "testdata/mibs") + ":" + wd, "SNMP_PERSISTENT_DIR=" + dir, "SNMPCONFPATH=" + dir}
+	p := startProc(t, env, trapd, "-f", "-C", "-c", conf, "-Lf", logFile, "-m", "PTPWATCH-MIB", "-p", filepath.Join(dir, "trapd.pid"),
+		"udp:127.0.0.1:"+strconv.Itoa(port))
+	waitFor(t, 15*time.Second, "snmptrapd to start ("+p.out.String()+")", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return strings.Contains(string(b), "NET-SNMP version")
+	})
+	target := "127.0.0.1:" + strconv.Itoa(port)
+	chans := []SNMPConfig{
+		{ChannelConfig: ChannelConfig{Name: "v2trap"}, Target: target, Version: "2c", Community: "ptpw-community"},
+		{ChannelConfig: ChannelConfig{Name: "v2inform"}, Target: target, Version: "2c", Community: "ptpw-community", Inform: true},
+		{ChannelConfig: ChannelConfig{Name: "v3trap"}, Target: target, Version: "3", User: "traper", AuthKey: "trap-auth-pass", PrivKey: "trap-priv-pass"},
+		{ChannelConfig: ChannelConfig{Name: "v3inform"}, Target: target, Version: "3", Inform: true, User: "informer",
+			AuthProto: "SHA256", AuthKey: "inform-auth-pass", PrivKey: "inform-priv-pass"},
+	}
+	n := New(NewMemoryBacking(), testOptions())
+	for _, c := range chans {
+		s, err := NewSNMP(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.AddChannel(c.options("snmp", 0), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := start(t, n)
+	defer stop()
+	ev := state.Event{Time: time.Now().UnixNano(), Type: state.MasterSilent, Severity: state.Critical, Scope: "seg0 v2 domain 0 UDP/IPv4",
+		Subject: "ec4670.fffe.00a101-1", Before: "announcing", After: "silent", Detail: "no Announce for 3 s"}
+	n.Publish(ev)
+	want := map[string]bool{}
+	for _, c := range chans {
+		want[c.Name+"/"] = true
+	}
+	waitFor(t, 20*time.Second, "four notifications in snmptrapd's log", func() bool {
+		b, _ := os.ReadFile(logFile)
+		k := 0
+		for id := range want {
+			if strings.Contains(string(b), id) {
+				k++
+			}
+		}
+		return k == len(want) && n.Idle() // an INFORM is done when its answer is in
+	})
+	b, _ := os.ReadFile(logFile)
+	for _, l := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(l, "TRAP ") {
+			continue
+		}
+		for _, w := range []string{"PTPWATCH-MIB::ptpwatchMasterSilent", "ptpwatchPerceivedSeverity.0 = INTEGER: critical(3)",
+			`ptpwatchSubject.0 = STRING: ec4670.fffe.00a101-1`, `ptpwatchOldValue.0 = STRING: announcing`, "ptpwatchAlarmId.0 = Gauge32: "} {
+			if !strings.Contains(l, w) {
+				t.Errorf("trap line lacks %q:\n%s", w, l)
+			}
+		}
+	}
+	for _, s := range n.Status() {
+		if s.Delivered != 1 || s.Failures != 0 {
+			t.Errorf("%s: %+v", s.Name, s)
+		}
+	}
 }

@@ -281,9 +281,9 @@ func (s *SNMP) client() (*gosnmp.GoSNMP, error) {
 	return g, nil
 }
 
-// Varbinds returns the variables of m's notification: snmpTrapOID.0
-// first, then ptpwatchNotifyVars.
-func Varbinds(d *Delivery, m *Message) []gosnmp.SnmpPDU {
+// Varbinds returns the variables of m's notification: sysUpTime.0 (the
+// sender's uptime) and snmpTrapOID.0 first, then ptpwatchNotifyVars.
+func Varbinds(d *Delivery, m *Message, uptime time.Duration) []gosnmp.SnmpPDU {
 	n := SNMPNotificationOf(m)
 	if d.Digest {
 		n = SNMPDigest
@@ -297,9 +297,10 @@ func Varbinds(d *Delivery, m *Message) []gosnmp.SnmpPDU {
 	}
 	e := &m.Event
 	out := []gosnmp.SnmpPDU{
+		{Name: "1.3.6.1.2.1.1.3.0", Type: gosnmp.TimeTicks, Value: uint32(uptime / (10 * time.Millisecond))}, // sysUpTime.0
 		{Name: "1.3.6.1.6.3.1.1.4.1.0", Type: gosnmp.ObjectIdentifier, Value: MIBOID + ".0." + strconv.Itoa(n.Arc)},
-		{Name: v(varAlarmID), Type: gosnmp.Uinteger32, Value: AlarmID(e)},
-		{Name: v(varSequence), Type: gosnmp.Uinteger32, Value: uint32(m.Seq)},
+		{Name: v(varAlarmID), Type: gosnmp.Gauge32, Value: AlarmID(e)},
+		{Name: v(varSequence), Type: gosnmp.Gauge32, Value: uint32(m.Seq)},
 		{Name: v(varSeverity), Type: gosnmp.Integer, Value: int(PerceivedSeverity(e))},
 		str(varEventType, string(e.Type)),
 		str(varScope, e.Scope),
@@ -313,7 +314,7 @@ func Varbinds(d *Delivery, m *Message) []gosnmp.SnmpPDU {
 	}
 	out = append(out, str(varText, text), str(varID, m.ID))
 	if d.Digest {
-		out = append(out, gosnmp.SnmpPDU{Name: v(varCount), Type: gosnmp.Uinteger32, Value: uint32(len(d.Messages))})
+		out = append(out, gosnmp.SnmpPDU{Name: v(varCount), Type: gosnmp.Gauge32, Value: uint32(len(d.Messages))})
 	}
 	return out
 }
@@ -335,7 +336,7 @@ func (s *SNMP) Send(ctx context.Context, d *Delivery) error {
 		if usm, ok := g.SecurityParameters.(*gosnmp.UsmSecurityParameters); ok && !s.cfg.Inform {
 			usm.AuthoritativeEngineTime = uint32(time.Since(s.start).Seconds())
 		}
-		if _, err := g.SendTrap(gosnmp.SnmpTrap{Variables: Varbinds(d, m), IsInform: s.cfg.Inform}); err != nil {
+		if _, err := g.SendTrap(gosnmp.SnmpTrap{Variables: Varbinds(d, m, time.Since(s.start)), IsInform: s.cfg.Inform}); err != nil {
 			// A fresh client next time (a new socket, a new discovery).
 			_ = g.Conn.Close()
 			s.g = nil
