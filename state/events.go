@@ -32,11 +32,14 @@ const (
 	MasterResumed             EventType = "Master Resumed"
 	SequenceGap               EventType = "Sequence Gap"
 	DuplicateIdentity         EventType = "Duplicate Clock Identity"
-	InterfaceDown             EventType = "Interface Down"       // a capture interface went down or away
-	InterfaceUp               EventType = "Interface Up"         // capture on it (re)started
-	CaptureTrouble            EventType = "Capture Trouble"      // frames lost or a capture resource failing
-	WebServerFailed           EventType = "Web Server Failed"    // the web UI and API stopped serving an address; restarting
-	WebServerRestarted        EventType = "Web Server Restarted" // it serves the address again
+	InterfaceDown             EventType = "Interface Down"         // a capture interface went down or away
+	InterfaceUp               EventType = "Interface Up"           // capture on it (re)started
+	CaptureTrouble            EventType = "Capture Trouble"        // frames lost or a capture resource failing
+	WebServerFailed           EventType = "Web Server Failed"      // the web UI and API stopped serving an address; restarting
+	WebServerRestarted        EventType = "Web Server Restarted"   // it serves the address again
+	CustomAlarmTriggered      EventType = "Custom Alarm Triggered" // a custom alarm's condition held for its hold time (state/alarm)
+	CustomAlarmCleared        EventType = "Custom Alarm Cleared"   // its clear condition holds again
+	NotificationsLost         EventType = "Notifications Lost"     // a notification channel's outbox overflowed or its entries expired (state/notify)
 	// ParentDisagreement: the parent a port reports in PARENT_DATA_SET is
 	// not the one the wire shows answering its Delay_Req.
 	ParentDisagreement EventType = "Parent Disagreement"
@@ -46,7 +49,7 @@ const (
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted, ParentDisagreement}
+	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost, ParentDisagreement}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -87,11 +90,11 @@ func severityOf(t EventType) Severity {
 	switch t {
 	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
-	case CaptureTrouble, WebServerFailed:
+	case CaptureTrouble, WebServerFailed, NotificationsLost, CustomAlarmTriggered:
 		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap, ParentDisagreement:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, CustomAlarmCleared:
 		return Notice
 	}
 	extraMu.Lock()

@@ -4,8 +4,9 @@
 // and images, configuration records (the UI settings), the event log,
 // and the file naming the API of the appliance holding the store.
 // Layers keep their own records on top of it in families of their own:
-// state/dashcam its incidents and continuous archive; the alarm outbox,
-// management data and forwarding state are to follow.
+// state/dashcam its incidents and continuous archive; state/notify its outbox,
+// state/alarm its definitions; management data and forwarding state
+// are to follow.
 //
 // # Ownership
 //
@@ -29,7 +30,9 @@
 //	'e' seq(8)           event log entry (JSON state.Event; Seq is the store's)
 //	'f' id(8) seq(8)     incident frame chunk (state/dashcam)
 //	'i' id(8)            incident description (state/dashcam)
+//	'l' kind 0x00 name   alarm definitions and instance states (state/alarm)
 //	'm' name             the layers' bookkeeping ("archive-floor", "interfaces")
+//	'o' chan 0x00 seq(8) a notification waiting for delivery on a channel (state/notify)
 //
 // A new kind of record takes an unused byte: add it to the Family
 // constants with its layout and owner, and a line here.
