@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // KeyLen is the length of a pre-shared key: AES-256.
@@ -113,10 +114,10 @@ func GenerateKeyLine(id uint32) string {
 }
 
 // Envelope layout: magic, key ID, probe run, batch sequence, first frame
-// sequence, frame count, site name, nonce; then the sealed batch and tag.
+// sequence, frame count, seal time, site name, nonce; then the sealed batch and tag.
 const (
 	envMagic     = "PWF1"
-	envFixedLen  = 4 + 4 + 8 + 8 + 8 + 4 + 1 // through the site length
+	envFixedLen  = 4 + 4 + 8 + 8 + 8 + 4 + 8 + 1 // through the site length
 	nonceLen     = 12
 	tagLen       = 16
 	MaxSiteLen   = 64
@@ -131,6 +132,7 @@ type EnvelopeHeader struct {
 	Seq      uint64 // batch sequence within the run, from 1
 	FirstSeq uint64 // per-probe sequence of the batch's first frame
 	Frames   uint32 // frames in the batch
+	Sealed   int64  // when the probe sealed it, ns since the Unix epoch (for the collector's lag)
 	Site     []byte // the probe's site name; aliases the envelope
 }
 
@@ -180,7 +182,7 @@ func (s *Sealer) SealedLen(n int) int { return envFixedLen + len(s.Site) + nonce
 func (s *Sealer) Seal(dst, batch []byte, firstSeq uint64, frames uint32) ([]byte, EnvelopeHeader) {
 	s.seq++
 	s.ctr++
-	h := EnvelopeHeader{KeyID: s.key, Run: s.Run, Seq: s.seq, FirstSeq: firstSeq, Frames: frames}
+	h := EnvelopeHeader{KeyID: s.key, Run: s.Run, Seq: s.seq, FirstSeq: firstSeq, Frames: frames, Sealed: time.Now().UnixNano()}
 	start := len(dst)
 	dst = append(dst, envMagic...)
 	dst = binary.BigEndian.AppendUint32(dst, h.KeyID)
@@ -188,6 +190,7 @@ func (s *Sealer) Seal(dst, batch []byte, firstSeq uint64, frames uint32) ([]byte
 	dst = binary.BigEndian.AppendUint64(dst, h.Seq)
 	dst = binary.BigEndian.AppendUint64(dst, h.FirstSeq)
 	dst = binary.BigEndian.AppendUint32(dst, h.Frames)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(h.Sealed))
 	dst = append(dst, byte(len(s.Site)))
 	dst = append(dst, s.Site...)
 	binary.BigEndian.PutUint64(s.nonce[nonceLen-nonceCounter:], s.ctr)
@@ -222,7 +225,8 @@ func ParseEnvelope(env []byte) (h EnvelopeHeader, body []byte, err error) {
 	h.Seq = binary.BigEndian.Uint64(env[16:])
 	h.FirstSeq = binary.BigEndian.Uint64(env[24:])
 	h.Frames = binary.BigEndian.Uint32(env[32:])
-	n := int(env[36])
+	h.Sealed = int64(binary.BigEndian.Uint64(env[36:]))
+	n := int(env[44])
 	if len(env) < envMinLen+n {
 		return h, nil, ErrTruncated
 	}

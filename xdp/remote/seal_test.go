@@ -71,7 +71,7 @@ func TestSealOpen(t *testing.T) {
 		_, _, err := o.Open(b)
 		switch {
 		case bit/8 < 4 && errors.Is(err, ErrNotSealed), bit/8 >= 4 && bit/8 < 8 && errors.Is(err, ErrUnknownKey),
-			bit/8 == 36 && errors.Is(err, ErrTruncated), errors.Is(err, ErrForged):
+			bit/8 == 44 && errors.Is(err, ErrTruncated), errors.Is(err, ErrForged):
 		default:
 			t.Fatalf("bit %d flipped: %v", bit, err)
 		}
