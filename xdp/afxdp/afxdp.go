@@ -402,8 +402,20 @@ type Stats struct {
 	NoMeta     uint64 // of those, frames without the metadata block, stamped by Next
 	BadDescs   uint64 // RX descriptors pointing outside the UMEM, skipped
 	EmptyPolls uint64 // times Next found every RX ring empty and waited in poll(2)
-	FillKicks  uint64 // fill-ring wake-ups (recvfrom), made only when the kernel set XDP_RING_NEED_WAKEUP
-	LinkEvents uint64 // rtnetlink link messages about the interface
+	// PollNs is the time Next spent blocked in poll(2), in nanoseconds: with
+	// EmptyPolls it says how long the reader sleeps between bursts.
+	PollNs uint64
+	// RxQueued and FillQueued are gauges, read from the rings' shared
+	// counters when Stats is called: frames the kernel has put on the RX
+	// rings that Next has not taken yet (with the frames taken in the
+	// current batch, up to 64, not counted), and chunks on the fill rings
+	// that the kernel has not taken yet. A reader that keeps up holds
+	// RxQueued near 0 and FillQueued near NumFrames; a fill ring that runs
+	// empty (RxFillRingEmptyDescs) shows first as RxQueued growing towards
+	// NumFrames while FillQueued falls to 0.
+	RxQueued, FillQueued uint64
+	FillKicks            uint64 // fill-ring wake-ups (recvfrom), made only when the kernel set XDP_RING_NEED_WAKEUP
+	LinkEvents           uint64 // rtnetlink link messages about the interface
 
 	Sent        uint64 // frames queued by Send
 	TXKicks     uint64 // TX wake-ups (sendto), made only when the kernel set XDP_RING_NEED_WAKEUP
@@ -481,6 +493,7 @@ type Capture struct {
 	nRecv, nHW, nNoMeta uint64
 	badDescs            atomic.Uint64
 	emptyPolls          atomic.Uint64
+	pollNs              atomic.Uint64
 	fillKicks           atomic.Uint64
 	linkEvents          atomic.Uint64
 	sent                atomic.Uint64
@@ -708,6 +721,17 @@ func (c *Capture) Stats() (Stats, error) {
 	s.NoMeta = c.noMeta.Load()
 	s.BadDescs = c.badDescs.Load()
 	s.EmptyPolls = c.emptyPolls.Load()
+	s.PollNs = c.pollNs.Load()
+	if !c.closed {
+		for i := range c.socks {
+			k := &c.socks[i]
+			if k.rx.prod == nil || k.fill.prod == nil {
+				continue
+			}
+			s.RxQueued += uint64(atomic.LoadUint32(k.rx.prod) - atomic.LoadUint32(k.rx.cons))
+			s.FillQueued += uint64(atomic.LoadUint32(k.fill.prod) - atomic.LoadUint32(k.fill.cons))
+		}
+	}
 	s.FillKicks = c.fillKicks.Load()
 	s.LinkEvents = c.linkEvents.Load()
 	s.Sent = c.sent.Load()

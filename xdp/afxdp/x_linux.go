@@ -530,7 +530,10 @@ func (c *Capture) wait(ctx context.Context) error {
 		pfds[i].Revents = 0
 	}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
-	if _, err := unix.Poll(pfds, ms); err != nil {
+	t0 := time.Now()
+	_, err = unix.Poll(pfds, ms)
+	c.pollNs.Add(uint64(time.Since(t0)))
+	if err != nil {
 		if err == unix.EINTR {
 			return nil
 		}
