@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -52,6 +53,7 @@ type CaptureConfig struct {
 	Method      string   `toml:"method"`
 	Segment     uint16   `toml:"segment"`
 	BufferBytes int64    `toml:"buffer_bytes"`
+	Priority    int      `toml:"priority"`
 }
 
 // DemoConfig is the [demo] section.
@@ -141,6 +143,7 @@ var settings = []setting{
 	{"capture", "method", `"auto"`, false, "How to capture: \"auto\" (AF_XDP where the driver allows and no local PTP daemon shares the interface, else AF_PACKET), \"af_xdp\" or \"af_packet\"."},
 	{"capture", "segment", "0", false, "Network segment number assigned to traffic from these interfaces; keeps identical scopes of separate networks apart."},
 	{"capture", "buffer_bytes", "268435456", false, "Byte limit of the RAM capture buffer; the oldest frames are evicted first. Default 256 MiB."},
+	{"capture", "priority", "60", false, "SCHED_FIFO priority (1-99) of the capture threads, one per interface, which only take frames from the kernel and hand them to the pipeline, so the kernel gets its buffers back at once however busy the CPU (on a 2-vCPU host this kept AF_XDP lossless where it lost frames under normal scheduling; README, Benchmarks). Needs CAP_SYS_NICE, else the threads keep normal scheduling and the capture status says why. 0: normal scheduling, frames read in the pipeline's goroutine without a copy."},
 	{"demo", "enabled", "false", false, "Run the built-in simulated PTP network as the frame source (the same as --demo)."},
 	{"demo", "speed", "1.0", true, "Pace of the demo network relative to real time; 0 runs as fast as possible."},
 	{"demo", "incidents", "true", false, "Let the demo network play scripted incidents (grandmaster failover, clockClass degradation, rogue master, ...) every few minutes."},
@@ -196,7 +199,7 @@ var settings = []setting{
 // DefaultConfig returns the configuration used when no file is given.
 func DefaultConfig() Config {
 	return Config{
-		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
+		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20, Priority: capture.DefaultPriority},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master/slave", MasterTerm: "Master", SlaveTerm: "Slave"},
 		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
@@ -326,6 +329,9 @@ func (c *Config) Validate() error {
 	case "auto", "af_xdp", "af_packet":
 	default:
 		errs = append(errs, fmt.Errorf("capture.method %q: want auto, af_xdp or af_packet", c.Capture.Method))
+	}
+	if c.Capture.Priority < 0 || c.Capture.Priority > 99 {
+		errs = append(errs, fmt.Errorf("capture.priority %d: want 0 (normal scheduling) or a SCHED_FIFO priority 1-99", c.Capture.Priority))
 	}
 	if c.Capture.BufferBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("capture.buffer_bytes %d: want at least 1 MiB", c.Capture.BufferBytes))

@@ -96,10 +96,23 @@ type Options struct {
 	// RetryMin and RetryMax bound the backoff between attempts to reopen
 	// an interface. Defaults 200 ms and 5 s.
 	RetryMin, RetryMax time.Duration
-	// Slots is the number of hand-off slots per interface when there are
-	// several interfaces; default 4096. SlotBytes is each slot's initial
-	// size; default 2048 (larger frames grow their slot once).
+	// Slots is the number of hand-off slots per interface when frames are
+	// handed off (several interfaces, or Priority set); default 4096, or
+	// PriorityHandoffSlots with Priority. SlotBytes is each slot's initial
+	// size; default 2048, or PriorityHandoffSlotBytes with Priority (larger
+	// frames grow their slot once).
 	Slots, SlotBytes int
+	// Priority, when 1-99, runs each interface's capture on a thread of
+	// its own under SCHED_FIFO at that priority, which only takes frames
+	// from the socket and copies them into hand-off slots for Next (one
+	// interface included): the kernel's chunks or ring blocks then go back
+	// as soon as the kernel has filled them, however late the pipeline's
+	// goroutine gets the CPU. Default 0: normal scheduling, and one
+	// interface is read in Next's own goroutine with no copy. The
+	// appliance sets DefaultPriority (config capture.priority). Without
+	// CAP_SYS_NICE (or RLIMIT_RTPRIO) the thread keeps normal scheduling
+	// and Status.Scheduling says why.
+	Priority int
 	// Openers replaces the real capture methods, for tests.
 	Openers map[Method]Opener
 	// SharedCheck replaces the check for a local PTP daemon using an
@@ -107,6 +120,24 @@ type Options struct {
 	// shared.
 	SharedCheck func(ifname string) (reason string, shared bool)
 }
+
+// DefaultPriority is the SCHED_FIFO priority the appliance gives capture
+// threads (config capture.priority): above the threaded NAPI and IRQ
+// threads that PREEMPT_RT kernels (and the capture benchmark) run at 50,
+// so that the reader hands the kernel its buffers back while the kernel is
+// still receiving. The thread does little per frame (about 100-200 ns:
+// take, copy, hand off) and sleeps in poll(2) when idle, so it cannot take
+// the CPU from the kernel for long.
+const DefaultPriority = 60
+
+// With Priority, the defaults of Slots and SlotBytes: 65,536 slots of 256
+// bytes (16 MiB and its slot headers per interface), room for as many
+// small frames as the AF_XDP UMEM holds twice over, so that the pipeline's
+// goroutine may fall behind as long as the reader could before.
+const (
+	PriorityHandoffSlots     = 1 << 16
+	PriorityHandoffSlotBytes = 256
+)
 
 // PrivilegeError says capture cannot start because a capability or a
 // resource limit is missing; retrying will not help.
@@ -183,19 +214,28 @@ func Open(specs []Spec, opts Options) (*Capture, error) {
 	if opts.RetryMax < opts.RetryMin {
 		opts.RetryMax = max(5*time.Second, opts.RetryMin)
 	}
-	if opts.Slots <= 0 {
-		opts.Slots = 4096
-	}
-	if opts.SlotBytes <= 0 {
-		opts.SlotBytes = 2048
-	}
 	if opts.Openers == nil {
 		opts.Openers = defaultOpeners()
 	}
 	if opts.SharedCheck == nil {
 		opts.SharedCheck = sharedWithDaemon
 	}
-	c := &Capture{opts: opts, merged: len(specs) > 1, wake: make(chan struct{}, 1)}
+	if opts.Priority < 0 || opts.Priority > 99 {
+		return nil, fmt.Errorf("capture: priority %d: want 0 (normal scheduling) or a SCHED_FIFO priority 1-99", opts.Priority)
+	}
+	if opts.Slots <= 0 && opts.Priority > 0 {
+		opts.Slots = PriorityHandoffSlots
+	}
+	if opts.SlotBytes <= 0 && opts.Priority > 0 {
+		opts.SlotBytes = PriorityHandoffSlotBytes
+	}
+	if opts.Slots <= 0 {
+		opts.Slots = 4096
+	}
+	if opts.SlotBytes <= 0 {
+		opts.SlotBytes = 2048
+	}
+	c := &Capture{opts: opts, merged: len(specs) > 1 || opts.Priority > 0, wake: make(chan struct{}, 1)}
 	c.life, c.endLife = context.WithCancel(context.Background())
 	seen := map[string]bool{}
 	for i, sp := range specs {
@@ -354,7 +394,13 @@ func (c *Capture) startOnce(ctx context.Context) {
 			}
 			r.free, r.full = free, full
 			c.wg.Add(1)
-			go func() { defer c.wg.Done(); r.pump(c.ctxRun) }()
+			go func() {
+				defer c.wg.Done()
+				if c.opts.Priority > 0 {
+					r.setScheduling(c.opts.Priority)
+				}
+				r.pump(c.ctxRun)
+			}()
 		}
 		c.handoff.Store(true)
 	})

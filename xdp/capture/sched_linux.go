@@ -1,0 +1,13 @@
+//go:build linux
+
+package capture
+
+import "golang.org/x/sys/unix"
+
+// SetThreadPriority makes the calling thread SCHED_FIFO at prio (1-99).
+// The caller locks its goroutine to the thread first (runtime.LockOSThread)
+// and keeps it locked. The benchmarks use it to run AF_XDP and AF_PACKET
+// alone the way Options.Priority runs them.
+func SetThreadPriority(prio int) error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(prio)}, 0)
+}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package capture
+
+import (
+	"errors"
+	"fmt"
+)
+
+// SetThreadPriority is supported on Linux only.
+func SetThreadPriority(prio int) error {
+	return fmt.Errorf("SCHED_FIFO %d: %w", prio, errors.ErrUnsupported)
+}
