@@ -670,9 +670,10 @@ func stolen(cpu int) time.Duration {
 // whose stalls cost over 1 % of the frames is run again (up to
 // stallRetries times), since this shared machine sometimes stalls for
 // tens of milliseconds. The search bisects between 0.5 and 2.5 M
-// frames/s, reports each method's lossless rate (frames/s actually sent
-// at the highest passing step) and then AF_XDP's and the pipeline's as
-// multiples of AF_PACKET's.
+// frames/s, reports each method's lossless rate (the most frames/s
+// actually sent in a passing step: the sender does not always reach the
+// rate asked for) and then AF_XDP's and the pipeline's as multiples of
+// AF_PACKET's.
 func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 	l := newVethLab(b)
 	l.xdpFrames = true
@@ -722,13 +723,22 @@ func BenchmarkCaptureVethXDPLossless(b *testing.B) {
 						float64(l.rate)/1e6, r.sent, r.received, r.vethFull, r.stall.FramesDue, r.dropped,
 						map[bool]string{true: "lossless", false: "lost frames"}[pass])
 					if pass {
-						low, best = l.rate, r
+						// The sender does not always reach the rate asked
+						// for on this busy host: the method's lossless rate
+						// is the highest it took, not the last step's.
+						low = l.rate
+						if r.sent > best.sent {
+							best = r
+						}
 					} else {
 						high = l.rate
 					}
 				}
 				if best.sent == 0 {
 					b.Fatalf("%s lost frames at every rate down to %d/s", name, low)
+				}
+				if high == hi {
+					b.Logf("%s was lossless at every step: its lossless rate is at least what the sender reached", name)
 				}
 				lossless[name] = float64(best.sent) / blastFor.Seconds()
 				report(b, best)

@@ -189,9 +189,9 @@ func (r *iface) openAuto() (Conn, Method, string, error) {
 	}
 	conn, err := r.openWith(AFXDP)
 	if err == nil {
-		ku, ok := conn.(interface{ keepsUp() (bool, string) })
+		ku, ok := conn.(interface{ keepsUp(int) (bool, string) })
 		if ok {
-			if up, why := ku.keepsUp(); !up {
+			if up, why := ku.keepsUp(r.c.opts.Priority); !up {
 				conn.Close()
 				conn, err = r.openWith(AFPacket)
 				return conn, AFPacket, "af_packet: " + why, err
@@ -200,6 +200,9 @@ func (r *iface) openAuto() (Conn, Method, string, error) {
 		reason := "af_xdp: the XDP program attached and AF_XDP sockets bound"
 		if d, ok := conn.(interface{ Describe() string }); ok {
 			reason = "af_xdp: " + d.Describe()
+		}
+		if p := r.c.opts.Priority; p > 0 {
+			reason += "; capture thread at SCHED_FIFO " + strconv.Itoa(p)
 		}
 		return conn, AFXDP, reason, nil
 	}

@@ -11,3 +11,5 @@ import (
 func SetThreadPriority(prio int) error {
 	return fmt.Errorf("SCHED_FIFO %d: %w", prio, errors.ErrUnsupported)
 }
+
+func probeRealtime(prio int) error { return SetThreadPriority(prio) }
