@@ -265,6 +265,21 @@ func pinThread(b *testing.B, cpu int) {
 	}
 }
 
+// readerCPU is the CPU the receivers alone run on: recvCPU, with the
+// NAPI thread, or PTPWATCH_BENCH_READER_CPU (to measure a reader on
+// another CPU than the kernel's receive work).
+func readerCPU(b *testing.B) int {
+	v := os.Getenv("PTPWATCH_BENCH_READER_CPU")
+	if v == "" {
+		return recvCPU
+	}
+	c, err := strconv.Atoi(v)
+	if err != nil || c < 0 || c >= runtime.NumCPU() {
+		b.Fatalf("PTPWATCH_BENCH_READER_CPU=%q: want a CPU number", v)
+	}
+	return c
+}
+
 // readerPriority is the SCHED_FIFO priority the receivers run at:
 // capture.DefaultPriority, as the appliance runs its capture threads, or
 // PTPWATCH_BENCH_PRIORITY (0: normal scheduling).
@@ -357,7 +372,7 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 	defer func() { cancel(); <-ready; <-done }()
 	tid := 0
 	go func() {
-		pinThread(b, recvCPU)
+		pinThread(b, readerCPU(b))
 		prioritise(b)
 		tid = unix.Gettid()
 		var f source.Frame
@@ -430,15 +445,31 @@ func benchAFPacket(b *testing.B, l *vethLab) {
 
 // afxdpReceive receives one blast with AF_XDP as ptpwatch opens it.
 func afxdpReceive(b *testing.B, l *vethLab) receiveResult {
-	c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: capture.XDPUMEMBytes})
+	umem := capture.XDPUMEMBytes
+	if v := os.Getenv("PTPWATCH_BENCH_UMEM_MIB"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("PTPWATCH_BENCH_UMEM_MIB=%q: want MiB", v)
+		}
+		umem = n << 20
+	}
+	var busy time.Duration
+	if v := os.Getenv("PTPWATCH_BENCH_BUSY_POLL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			b.Fatalf("PTPWATCH_BENCH_BUSY_POLL=%q: want a duration", v)
+		}
+		busy = d
+	}
+	c, err := afxdp.Open(l.near, afxdp.Options{UMEMBytes: umem, BusyPoll: busy})
 	if err != nil {
 		b.Skipf("skipping: %v", err)
 	}
 	defer c.Close()
 	return receiveTraced(b, l, c, func() uint64 {
 		st, _ := c.Stats()
-		b.Logf("af_xdp socket: rx_dropped %d, rx_ring_full %d, rx_fill_ring_empty_descs %d, empty polls %d",
-			st.RxDropped, st.RxRingFull, st.RxFillRingEmptyDescs, st.EmptyPolls)
+		b.Logf("af_xdp socket: rx_dropped %d, rx_ring_full %d, rx_fill_ring_empty_descs %d, empty polls %d, busy polls %d",
+			st.RxDropped, st.RxRingFull, st.RxFillRingEmptyDescs, st.EmptyPolls, st.BusyPolls)
 		return st.RxDropped + st.RxRingFull + st.RxFillRingEmptyDescs
 	}, func() (xskSample, bool) {
 		st, err := c.Stats()

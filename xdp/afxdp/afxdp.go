@@ -142,6 +142,18 @@ type Options struct {
 	ReplaceForeign bool
 	// Segment is the network segment reported by Interfaces. Default 0.
 	Segment uint16
+	// BusyPoll, when positive, turns on preferred busy polling on each
+	// socket (SO_PREFER_BUSY_POLL, SO_BUSY_POLL of this many microseconds,
+	// rounded up, and SO_BUSY_POLL_BUDGET of BusyPollBudget): Next, finding
+	// every RX ring empty, first asks the kernel to run the driver's receive
+	// work in its own thread (recvfrom) and looks again before it sleeps in
+	// poll(2). Raising SO_BUSY_POLL over net.core.busy_read needs
+	// CAP_NET_ADMIN. Default 0: no busy polling (see the package doc for
+	// what it did on veth).
+	BusyPoll time.Duration
+	// BusyPollBudget is the most frames one busy poll takes, up to 1024.
+	// Default 64 when BusyPoll is set.
+	BusyPollBudget int
 }
 
 // OptionError reports an option out of range. It matches ErrInvalidOption.
@@ -270,7 +282,14 @@ func (o Options) validate() (Options, error) {
 	if o.ChunkSize == 0 {
 		o.ChunkSize = DefaultChunkSize
 	}
+	if o.BusyPoll > 0 && o.BusyPollBudget == 0 {
+		o.BusyPollBudget = 64
+	}
 	switch {
+	case o.BusyPoll < 0 || o.BusyPoll > time.Second:
+		return o, &OptionError{"BusyPoll", int(o.BusyPoll / time.Microsecond), "from 0 to 1,000,000 µs"}
+	case o.BusyPollBudget < 0 || o.BusyPollBudget > 1024:
+		return o, &OptionError{"BusyPollBudget", o.BusyPollBudget, "from 0 to 1024"}
 	case !pow2(o.ChunkSize) || o.ChunkSize < MinChunkSize || o.ChunkSize > MaxChunkSize:
 		return o, &OptionError{"ChunkSize", o.ChunkSize, "a power of two from 2048 to 4096"}
 	case o.NumFrames != 0 && (!pow2(o.NumFrames) || o.NumFrames < MinNumFrames || o.NumFrames > MaxNumFrames):
@@ -405,6 +424,8 @@ type Stats struct {
 	// PollNs is the time Next spent blocked in poll(2), in nanoseconds: with
 	// EmptyPolls it says how long the reader sleeps between bursts.
 	PollNs uint64
+	// BusyPolls counts the busy polls (Options.BusyPoll) Next made.
+	BusyPolls uint64
 	// RxQueued and FillQueued are gauges, read from the rings' shared
 	// counters when Stats is called: frames the kernel has put on the RX
 	// rings that Next has not taken yet (with the frames taken in the
@@ -494,6 +515,7 @@ type Capture struct {
 	badDescs            atomic.Uint64
 	emptyPolls          atomic.Uint64
 	pollNs              atomic.Uint64
+	busyPolls           atomic.Uint64
 	fillKicks           atomic.Uint64
 	linkEvents          atomic.Uint64
 	sent                atomic.Uint64
@@ -541,6 +563,7 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 		c.recycle(c.held, c.heldAddr)
 		c.held = nil
 	}
+	busied := false
 	for {
 		n := len(c.socks)
 		if n == 0 {
@@ -569,6 +592,16 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 		}
 		c.flushFill()
 		c.publish()
+		if c.opts.BusyPoll > 0 && !busied {
+			// Let the kernel receive in this thread, then look again.
+			busied = true
+			c.busyPolls.Add(1)
+			for i := range c.socks {
+				c.kickRX(&c.socks[i])
+			}
+			continue
+		}
+		busied = false
 		c.emptyPolls.Add(1)
 		if err := c.wait(ctx); err != nil {
 			return err
@@ -722,6 +755,7 @@ func (c *Capture) Stats() (Stats, error) {
 	s.BadDescs = c.badDescs.Load()
 	s.EmptyPolls = c.emptyPolls.Load()
 	s.PollNs = c.pollNs.Load()
+	s.BusyPolls = c.busyPolls.Load()
 	if !c.closed {
 		for i := range c.socks {
 			k := &c.socks[i]
