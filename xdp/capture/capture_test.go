@@ -355,15 +355,21 @@ func TestMergedOrderAndDrops(t *testing.T) {
 	}
 }
 
-// TestNextNoAllocs: neither the direct nor the merged Next allocates.
+// TestNextNoAllocs: neither the direct nor the handed-off Next (several
+// interfaces, or one with a capture thread at Priority) allocates, pumps
+// included (AllocsPerRun counts the whole process).
 func TestNextNoAllocs(t *testing.T) {
-	for _, names := range [][]string{{"a"}, {"a", "b"}} {
+	for _, tc := range []struct {
+		names    []string
+		priority int
+	}{{[]string{"a"}, 0}, {[]string{"a", "b"}, 0}, {[]string{"a"}, 1}} {
+		names := tc.names
 		n := newFakeNet(names...)
 		var specs []Spec
 		for _, nm := range names {
 			specs = append(specs, Spec{Name: nm})
 		}
-		c, err := Open(specs, Options{Openers: n.openers(), SharedCheck: notShared})
+		c, err := Open(specs, Options{Openers: n.openers(), SharedCheck: notShared, Priority: tc.priority})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +387,7 @@ func TestNextNoAllocs(t *testing.T) {
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("%d interfaces: %.1f allocations per Next", len(names), allocs)
+			t.Errorf("%d interfaces, priority %d: %.1f allocations per Next", len(names), tc.priority, allocs)
 		}
 		c.Close()
 	}
