@@ -762,8 +762,12 @@ func (c *Capture) Stats() (Stats, error) {
 			if k.rx.prod == nil || k.fill.prod == nil {
 				continue
 			}
-			s.RxQueued += uint64(atomic.LoadUint32(k.rx.prod) - atomic.LoadUint32(k.rx.cons))
-			s.FillQueued += uint64(atomic.LoadUint32(k.fill.prod) - atomic.LoadUint32(k.fill.cons))
+			// Each consumer counter is read before its producer's, so
+			// that neither difference can come out negative.
+			rxCons := atomic.LoadUint32(k.rx.cons)
+			s.RxQueued += uint64(atomic.LoadUint32(k.rx.prod) - rxCons)
+			fillCons := atomic.LoadUint32(k.fill.cons)
+			s.FillQueued += uint64(atomic.LoadUint32(k.fill.prod) - fillCons)
 		}
 	}
 	s.FillKicks = c.fillKicks.Load()
