@@ -567,7 +567,15 @@ func keepAwake(b *testing.B, cpu int) {
 func benchPipeline(b *testing.B, l *vethLab, m capture.Method) { report(b, pipelineReceive(b, l, m)) }
 
 func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
-	c, err := capture.Open([]capture.Spec{{Name: l.near, Method: m}}, capture.Options{Priority: readerPriority(b)})
+	slots := 0
+	if v := os.Getenv("PTPWATCH_BENCH_SLOTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("PTPWATCH_BENCH_SLOTS=%q: want a number of hand-off slots", v)
+		}
+		slots = n
+	}
+	c, err := capture.Open([]capture.Spec{{Name: l.near, Method: m}}, capture.Options{Priority: readerPriority(b), Slots: slots})
 	if err != nil {
 		b.Skipf("skipping: %s: %v", m, err)
 	}
