@@ -583,7 +583,9 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	if st := c.Status()[0]; st.Method != m {
 		b.Skipf("skipping: %s unavailable: %+v", m, st)
 	}
-	defer func() { b.Logf("pipeline over %s: capture thread %s", m, c.Status()[0].Scheduling) }()
+	defer func() {
+		b.Logf("pipeline over %s: capture thread %s, decode and model at SCHED_FIFO %d", m, c.Status()[0].Scheduling, c.ReaderPriority())
+	}()
 	model := state.NewModel(1, nil)
 	p := pipeline.New(model)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -595,6 +597,7 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 			// The capture thread (SCHED_FIFO, not pinned) takes the frames
 			// and hands them off; decode and model run in this goroutine
 			// wherever the scheduler has room, as in the appliance.
+			// (capture.Next raises it to c.ReaderPriority().)
 			runtime.LockOSThread()
 		} else {
 			pinThread(b, recvCPU)

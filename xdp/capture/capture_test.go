@@ -467,6 +467,28 @@ func TestPriorityHandoff(t *testing.T) {
 	if st.HandoffDrops != 0 {
 		t.Errorf("hand-off drops with a reader keeping up: %+v", st)
 	}
+	// The reading goroutine runs at ReaderPriority while it reads (when
+	// the kernel allows it), and gets its normal scheduling back when
+	// Next returns an error.
+	if got := c.ReaderPriority(); got != 1 {
+		t.Errorf("ReaderPriority() = %d with Priority 1, want 1", got)
+	}
+	if c.readerRT {
+		if pol := threadPolicy(t); pol != "fifo" {
+			t.Errorf("reading thread's policy %s, want fifo", pol)
+		}
+	} else {
+		t.Logf("the kernel refused SCHED_FIFO to the reading goroutine")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var f source.Frame
+	if err := c.Next(ctx, &f); err == nil {
+		t.Fatal("Next with an ended context returned a frame")
+	}
+	if c.readerRT {
+		t.Error("the reading goroutine still runs at real-time priority after Next returned an error")
+	}
 	if !strings.Contains(st.Scheduling, "SCHED_FIFO 1") {
 		t.Errorf("status scheduling %q, want SCHED_FIFO 1 or why not", st.Scheduling)
 	}

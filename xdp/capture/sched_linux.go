@@ -27,3 +27,8 @@ func probeRealtime(prio int) error {
 	}()
 	return <-errc
 }
+
+// setThreadNormal puts the calling thread back to SCHED_OTHER, nice 0.
+func setThreadNormal() error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
+}
