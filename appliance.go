@@ -361,7 +361,7 @@ func openSource(cfg config.Config, log *slog.Logger, onEvent func(capture.Event)
 		for _, name := range cfg.Capture.Interfaces {
 			specs = append(specs, capture.Spec{Name: name, Method: capture.Method(cfg.Capture.Method), Segment: cfg.Capture.Segment})
 		}
-		c, err := capture.Open(specs, capture.Options{Log: log.With("component", "capture"), OnEvent: onEvent})
+		c, err := capture.Open(specs, capture.Options{Log: log.With("component", "capture"), OnEvent: onEvent, Priority: cfg.Capture.Priority})
 		if err != nil {
 			return nil, "", err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/ptpwatch/ptpwatch/state/manage"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -58,6 +59,7 @@ type CaptureConfig struct {
 	Method      string   `toml:"method"`
 	Segment     uint16   `toml:"segment"`
 	BufferBytes int64    `toml:"buffer_bytes"`
+	Priority    int      `toml:"priority"`
 }
 
 // DemoConfig is the [demo] section.
@@ -153,7 +155,7 @@ type LogConfig struct {
 // Default returns the configuration used when no file is given.
 func Default() Config {
 	return Config{
-		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20},
+		Capture: CaptureConfig{Interfaces: []string{}, Method: "auto", BufferBytes: 256 << 20, Priority: capture.DefaultPriority},
 		Demo:    DemoConfig{Speed: 1, Incidents: true, Seed: 1},
 		Model:   ModelConfig{Shards: 1, EventLogSize: 100_000, StateTerms: "master-slave", MasterTerm: "Master", SlaveTerm: "Slave"},
 		HTTP: HTTPConfig{Enabled: true, Listen: "127.0.0.1:8319", HTTPSListen: "127.0.0.1:8443", CertHosts: []string{}, Users: []string{}, Tokens: []string{}, AllowList: []string{}, AllowedHosts: []string{}, MaxRequestBytes: 1 << 20,
@@ -237,6 +239,9 @@ func (c *Config) Validate() error {
 	case "auto", "af_xdp", "af_packet":
 	default:
 		errs = append(errs, fmt.Errorf("capture.method %q: want auto, af_xdp or af_packet", c.Capture.Method))
+	}
+	if c.Capture.Priority < 0 || c.Capture.Priority > 99 {
+		errs = append(errs, fmt.Errorf("capture.priority %d: want 0 (normal scheduling) or a SCHED_FIFO priority 1-99", c.Capture.Priority))
 	}
 	if c.Capture.BufferBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("capture.buffer_bytes %d: want at least 1 MiB", c.Capture.BufferBytes))

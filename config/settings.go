@@ -20,6 +20,7 @@ var settings = []setting{
 	{"capture", "method", `"auto"`, false, "How to capture: \"auto\" (AF_XDP where the driver allows and no local PTP daemon shares the interface, else AF_PACKET), \"af_xdp\" or \"af_packet\"."},
 	{"capture", "segment", "0", false, "Network segment number assigned to traffic from these interfaces; keeps identical scopes of separate networks apart."},
 	{"capture", "buffer_bytes", "268435456", false, "Byte limit of the RAM capture buffer; the oldest frames are evicted first. Default 256 MiB."},
+	{"capture", "priority", "60", false, "SCHED_FIFO priority (1-99) of the capture threads, one per interface, which only take frames from the kernel and hand them to the pipeline, so the kernel gets its buffers back at once however busy the CPU; the pipeline's decoding goroutine runs 5 below it (on a 2-vCPU host this kept AF_XDP lossless where it lost frames under normal scheduling; README, Benchmarks). Needs CAP_SYS_NICE, else the threads keep normal scheduling, the capture status says why, and auto takes AF_PACKET where AF_XDP has only copy mode. 0: normal scheduling, frames read in the pipeline's goroutine without a copy."},
 	{"demo", "enabled", "false", false, "Run the built-in simulated PTP network as the frame source (the same as --demo)."},
 	{"demo", "speed", "1.0", true, "Pace of the demo network relative to real time; 0 runs as fast as possible."},
 	{"demo", "incidents", "true", false, "Let the demo network play scripted incidents (grandmaster failover, clockClass degradation, rogue master, ...) every few minutes."},

@@ -142,6 +142,18 @@ type Options struct {
 	ReplaceForeign bool
 	// Segment is the network segment reported by Interfaces. Default 0.
 	Segment uint16
+	// BusyPoll, when positive, turns on preferred busy polling on each
+	// socket (SO_PREFER_BUSY_POLL, SO_BUSY_POLL of this many microseconds,
+	// rounded up, and SO_BUSY_POLL_BUDGET of BusyPollBudget): Next, finding
+	// every RX ring empty, first asks the kernel to run the driver's receive
+	// work in its own thread (recvfrom) and looks again before it sleeps in
+	// poll(2). Raising SO_BUSY_POLL over net.core.busy_read needs
+	// CAP_NET_ADMIN. Default 0: no busy polling (see the package doc for
+	// what it did on veth).
+	BusyPoll time.Duration
+	// BusyPollBudget is the most frames one busy poll takes, up to 1024.
+	// Default 64 when BusyPoll is set.
+	BusyPollBudget int
 }
 
 // OptionError reports an option out of range. It matches ErrInvalidOption.
@@ -270,7 +282,14 @@ func (o Options) validate() (Options, error) {
 	if o.ChunkSize == 0 {
 		o.ChunkSize = DefaultChunkSize
 	}
+	if o.BusyPoll > 0 && o.BusyPollBudget == 0 {
+		o.BusyPollBudget = 64
+	}
 	switch {
+	case o.BusyPoll < 0 || o.BusyPoll > time.Second:
+		return o, &OptionError{"BusyPoll", int(o.BusyPoll / time.Microsecond), "from 0 to 1,000,000 µs"}
+	case o.BusyPollBudget < 0 || o.BusyPollBudget > 1024:
+		return o, &OptionError{"BusyPollBudget", o.BusyPollBudget, "from 0 to 1024"}
 	case !pow2(o.ChunkSize) || o.ChunkSize < MinChunkSize || o.ChunkSize > MaxChunkSize:
 		return o, &OptionError{"ChunkSize", o.ChunkSize, "a power of two from 2048 to 4096"}
 	case o.NumFrames != 0 && (!pow2(o.NumFrames) || o.NumFrames < MinNumFrames || o.NumFrames > MaxNumFrames):
@@ -402,8 +421,22 @@ type Stats struct {
 	NoMeta     uint64 // of those, frames without the metadata block, stamped by Next
 	BadDescs   uint64 // RX descriptors pointing outside the UMEM, skipped
 	EmptyPolls uint64 // times Next found every RX ring empty and waited in poll(2)
-	FillKicks  uint64 // fill-ring wake-ups (recvfrom), made only when the kernel set XDP_RING_NEED_WAKEUP
-	LinkEvents uint64 // rtnetlink link messages about the interface
+	// PollNs is the time Next spent blocked in poll(2), in nanoseconds: with
+	// EmptyPolls it says how long the reader sleeps between bursts.
+	PollNs uint64
+	// BusyPolls counts the busy polls (Options.BusyPoll) Next made.
+	BusyPolls uint64
+	// RxQueued and FillQueued are gauges, read from the rings' shared
+	// counters when Stats is called: frames the kernel has put on the RX
+	// rings that Next has not taken yet (with the frames taken in the
+	// current batch, up to 64, not counted), and chunks on the fill rings
+	// that the kernel has not taken yet. A reader that keeps up holds
+	// RxQueued near 0 and FillQueued near NumFrames; a fill ring that runs
+	// empty (RxFillRingEmptyDescs) shows first as RxQueued growing towards
+	// NumFrames while FillQueued falls to 0.
+	RxQueued, FillQueued uint64
+	FillKicks            uint64 // fill-ring wake-ups (recvfrom), made only when the kernel set XDP_RING_NEED_WAKEUP
+	LinkEvents           uint64 // rtnetlink link messages about the interface
 
 	Sent        uint64 // frames queued by Send
 	TXKicks     uint64 // TX wake-ups (sendto), made only when the kernel set XDP_RING_NEED_WAKEUP
@@ -481,6 +514,8 @@ type Capture struct {
 	nRecv, nHW, nNoMeta uint64
 	badDescs            atomic.Uint64
 	emptyPolls          atomic.Uint64
+	pollNs              atomic.Uint64
+	busyPolls           atomic.Uint64
 	fillKicks           atomic.Uint64
 	linkEvents          atomic.Uint64
 	sent                atomic.Uint64
@@ -528,6 +563,7 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 		c.recycle(c.held, c.heldAddr)
 		c.held = nil
 	}
+	busied := false
 	for {
 		n := len(c.socks)
 		if n == 0 {
@@ -556,6 +592,16 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 		}
 		c.flushFill()
 		c.publish()
+		if c.opts.BusyPoll > 0 && !busied {
+			// Let the kernel receive in this thread, then look again.
+			busied = true
+			c.busyPolls.Add(1)
+			for i := range c.socks {
+				c.kickRX(&c.socks[i])
+			}
+			continue
+		}
+		busied = false
 		c.emptyPolls.Add(1)
 		if err := c.wait(ctx); err != nil {
 			return err
@@ -708,6 +754,22 @@ func (c *Capture) Stats() (Stats, error) {
 	s.NoMeta = c.noMeta.Load()
 	s.BadDescs = c.badDescs.Load()
 	s.EmptyPolls = c.emptyPolls.Load()
+	s.PollNs = c.pollNs.Load()
+	s.BusyPolls = c.busyPolls.Load()
+	if !c.closed {
+		for i := range c.socks {
+			k := &c.socks[i]
+			if k.rx.prod == nil || k.fill.prod == nil {
+				continue
+			}
+			// Each consumer counter is read before its producer's, so
+			// that neither difference can come out negative.
+			rxCons := atomic.LoadUint32(k.rx.cons)
+			s.RxQueued += uint64(atomic.LoadUint32(k.rx.prod) - rxCons)
+			fillCons := atomic.LoadUint32(k.fill.cons)
+			s.FillQueued += uint64(atomic.LoadUint32(k.fill.prod) - fillCons)
+		}
+	}
 	s.FillKicks = c.fillKicks.Load()
 	s.LinkEvents = c.linkEvents.Load()
 	s.Sent = c.sent.Load()

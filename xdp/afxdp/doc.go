@@ -62,6 +62,54 @@
 // asked for, and the kernel is kicked (recvfrom for the fill ring, sendto
 // for TX) only when it set XDP_RING_NEED_WAKEUP on the ring.
 //
+// # Losses on a shared CPU (issue #19)
+//
+// In copy mode a frame is lost, and counted in
+// Stats.RxFillRingEmptyDescs, when the kernel finds no chunk on the fill
+// ring. The fill ring starts with every chunk and Next gives each back at
+// the next call, so it runs empty only when the RX ring holds the whole
+// UMEM: the reader is NumFrames frames behind. Measured on veth with the
+// benchmark's set-up (bench, PTPWATCH_BENCH_TRACE=1, which samples
+// Stats.RxQueued and Stats.FillQueued and the threads' schedstat every
+// millisecond; AMD EPYC, 2 vCPUs, kernel 6.18, other work on the host),
+// the reader needed 50-100 ns of CPU a frame but, under normal
+// scheduling, waited runnable for the CPU 1.3-2.5 s of each 3 s blast,
+// behind the receive (NAPI) thread that the benchmark runs SCHED_FIFO as
+// a NIC's softirq or a PREEMPT_RT IRQ thread would run; the longest
+// stretches without the reader running while frames queued were 0.1-0.44
+// s, and at 0.7-0.9 M frames/s that is more than the 32,704 chunks of a
+// 64 MiB UMEM: the RX backlog reached 32,704, the fill ring 0, and the
+// drops began. AF_PACKET's reader waited as long, but its kernel work was
+// cheaper: on veth, whose XDP runs on socket buffers already built, copy
+// mode copies each frame twice (into a page for XDP, then into the UMEM)
+// and wakes the reader for every few frames, about 700-900 ns of NAPI
+// time a frame against AF_PACKET's 550-700 ns, so the receive thread left
+// fewer and shorter gaps. What was measured and did not help (normal
+// scheduling, 0.7 and 0.9 M/s, same run as AF_PACKET):
+//
+//   - a bigger UMEM: 256 MiB (131,072 chunks) still ran dry, after a 0.44
+//     s gap;
+//   - refilling sooner: the fill ring was never the short side (at idle it
+//     holds every chunk; when the drops came, every chunk was on the RX
+//     ring waiting for the reader), so refill size and order cannot help;
+//   - the reader on the other CPU than the receive thread: fewer gaps, but
+//     still one over the UMEM, and 240 ns a frame of cache traffic;
+//   - busy polling (Options.BusyPoll: SO_PREFER_BUSY_POLL, SO_BUSY_POLL 50
+//     µs, recvfrom before poll): the NAPI thread kept the receive work,
+//     the reader still waited up to 0.19 s, and lost 3,573-72,256 frames;
+//   - SCHED_FIFO below the receive thread (49 against its 50): gaps of
+//     0.07-0.14 s remained.
+//
+// What fixed it: the reader at SCHED_FIFO above the receive thread (51 or
+// more). Its wait for the CPU fell to 0.2 s per blast, its longest gap to
+// 11-20 ms (RX backlog at most 10,145), and no frame was lost with 0.9
+// and 1.1 M/s asked of the sender (it reached 0.60-0.62 M/s; AF_PACKET,
+// also at 51, took 0.78-0.79 M/s without loss), at the cost of twice the
+// wake-ups (about 180 ns of CPU a frame). xdp/capture runs its readers so (capture.Options.Priority, the
+// appliance's capture.priority, default 60) on a thread that only takes
+// frames and hands them to the pipeline, and its auto method keeps
+// AF_XDP in copy mode only when that priority is granted.
+//
 // # Timestamps
 //
 // The XDP program writes a bpf.MetaLen-byte block in front of each frame,

@@ -345,6 +345,24 @@ func (c *Capture) openSocket(s *xsk, withTX bool) error {
 		}
 		return fmt.Errorf("afxdp: binding to %s: %w", qname, err)
 	}
+	if o.BusyPoll > 0 {
+		us := int((o.BusyPoll + time.Microsecond - 1) / time.Microsecond)
+		for _, so := range []struct {
+			opt, val int
+			name     string
+		}{
+			{unix.SO_PREFER_BUSY_POLL, 1, "SO_PREFER_BUSY_POLL"},
+			{unix.SO_BUSY_POLL, us, "SO_BUSY_POLL"},
+			{unix.SO_BUSY_POLL_BUDGET, o.BusyPollBudget, "SO_BUSY_POLL_BUDGET"},
+		} {
+			if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, so.opt, so.val); err != nil {
+				if isPerm(err) {
+					return permErr("setting "+so.name+" on "+qname, err, capNetAdmin)
+				}
+				return fmt.Errorf("afxdp: setting %s %d on %s: %w", so.name, so.val, qname, err)
+			}
+		}
+	}
 	if v, err := unix.GetsockoptInt(fd, unix.SOL_XDP, unix.XDP_OPTIONS); err == nil {
 		s.zc = v&unix.XDP_OPTIONS_ZEROCOPY != 0
 	}
@@ -530,7 +548,10 @@ func (c *Capture) wait(ctx context.Context) error {
 		pfds[i].Revents = 0
 	}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
-	if _, err := unix.Poll(pfds, ms); err != nil {
+	t0 := time.Now()
+	_, err = unix.Poll(pfds, ms)
+	c.pollNs.Add(uint64(time.Since(t0)))
+	if err != nil {
 		if err == unix.EINTR {
 			return nil
 		}

@@ -355,15 +355,21 @@ func TestMergedOrderAndDrops(t *testing.T) {
 	}
 }
 
-// TestNextNoAllocs: neither the direct nor the merged Next allocates.
+// TestNextNoAllocs: neither the direct nor the handed-off Next (several
+// interfaces, or one with a capture thread at Priority) allocates, pumps
+// included (AllocsPerRun counts the whole process).
 func TestNextNoAllocs(t *testing.T) {
-	for _, names := range [][]string{{"a"}, {"a", "b"}} {
+	for _, tc := range []struct {
+		names    []string
+		priority int
+	}{{[]string{"a"}, 0}, {[]string{"a", "b"}, 0}, {[]string{"a"}, 1}} {
+		names := tc.names
 		n := newFakeNet(names...)
 		var specs []Spec
 		for _, nm := range names {
 			specs = append(specs, Spec{Name: nm})
 		}
-		c, err := Open(specs, Options{Openers: n.openers(), SharedCheck: notShared})
+		c, err := Open(specs, Options{Openers: n.openers(), SharedCheck: notShared, Priority: tc.priority})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -381,7 +387,7 @@ func TestNextNoAllocs(t *testing.T) {
 			}
 		})
 		if allocs != 0 {
-			t.Errorf("%d interfaces: %.1f allocations per Next", len(names), allocs)
+			t.Errorf("%d interfaces, priority %d: %.1f allocations per Next", len(names), tc.priority, allocs)
 		}
 		c.Close()
 	}
@@ -425,4 +431,66 @@ func TestParseMethod(t *testing.T) {
 	if _, err := ParseMethod("pcap"); err == nil {
 		t.Error("ParseMethod(pcap) accepted")
 	}
+}
+
+// TestPriorityHandoff: with Priority, one interface is read on a capture
+// thread of its own and handed off: frames arrive in order with no
+// hand-off drops while the reader keeps up, the status says how the
+// thread is scheduled (SCHED_FIFO, or why not), and a bad priority is
+// refused at Open.
+func TestPriorityHandoff(t *testing.T) {
+	if _, err := Open([]Spec{{Name: "a"}}, Options{Openers: newFakeNet("a").openers(), SharedCheck: notShared, Priority: 100}); err == nil {
+		t.Fatal("Open with priority 100 succeeded")
+	}
+	n := newFakeNet("a")
+	c, err := Open([]Spec{{Name: "a"}}, Options{Openers: n.openers(), SharedCheck: notShared, Priority: 1, Slots: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const frames = 200
+	go func() {
+		for i := range frames {
+			n.send(t, "a", fmt.Appendf(nil, "a%03d", i))
+		}
+	}()
+	for i := range frames {
+		f, err := nextWithin(t, c, 3*time.Second)
+		if err != nil {
+			t.Fatalf("after %d frames: %v (status %+v)", i, err, c.Status())
+		}
+		if want := fmt.Sprintf("a%03d", i); string(f.Data) != want {
+			t.Fatalf("frame %d: %q, want %q", i, f.Data, want)
+		}
+	}
+	st := c.Status()[0]
+	if st.HandoffDrops != 0 {
+		t.Errorf("hand-off drops with a reader keeping up: %+v", st)
+	}
+	// The reading goroutine runs at ReaderPriority while it reads (when
+	// the kernel allows it), and gets its normal scheduling back when
+	// Next returns an error.
+	if got := c.ReaderPriority(); got != 1 {
+		t.Errorf("ReaderPriority() = %d with Priority 1, want 1", got)
+	}
+	if c.readerRT {
+		if pol := threadPolicy(t); pol != "fifo" {
+			t.Errorf("reading thread's policy %s, want fifo", pol)
+		}
+	} else {
+		t.Logf("the kernel refused SCHED_FIFO to the reading goroutine")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var f source.Frame
+	if err := c.Next(ctx, &f); err == nil {
+		t.Fatal("Next with an ended context returned a frame")
+	}
+	if c.readerRT {
+		t.Error("the reading goroutine still runs at real-time priority after Next returned an error")
+	}
+	if !strings.Contains(st.Scheduling, "SCHED_FIFO 1") {
+		t.Errorf("status scheduling %q, want SCHED_FIFO 1 or why not", st.Scheduling)
+	}
+	t.Logf("capture thread: %s", st.Scheduling)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,15 +29,19 @@ const (
 
 // Status is one interface's capture status, for the API and the log.
 type Status struct {
-	Interface  string            `json:"interface"`
-	Configured Method            `json:"configuredMethod"`
-	Method     Method            `json:"method,omitempty"` // the method in use
-	Reason     string            `json:"reason,omitempty"` // why that method (auto) or why none
-	State      State             `json:"state"`
-	Since      time.Time         `json:"since"`
-	LastError  string            `json:"lastError,omitempty"`
-	Restarts   uint64            `json:"restarts"`
-	Queues     []int             `json:"queues,omitempty"`
+	Interface  string    `json:"interface"`
+	Configured Method    `json:"configuredMethod"`
+	Method     Method    `json:"method,omitempty"` // the method in use
+	Reason     string    `json:"reason,omitempty"` // why that method (auto) or why none
+	State      State     `json:"state"`
+	Since      time.Time `json:"since"`
+	LastError  string    `json:"lastError,omitempty"`
+	Restarts   uint64    `json:"restarts"`
+	Queues     []int     `json:"queues,omitempty"`
+	// Scheduling says how the interface's capture thread runs:
+	// "SCHED_FIFO 60" with Options.Priority, with the reason where the
+	// kernel refused it; empty when frames are read in Next's goroutine.
+	Scheduling string            `json:"scheduling,omitempty"`
 	Counters   map[string]uint64 `json:"counters,omitempty"` // the current Conn's, since it opened
 	// HandoffDrops counts frames dropped because Next did not take them
 	// fast enough (several interfaces only).
@@ -183,9 +189,9 @@ func (r *iface) openAuto() (Conn, Method, string, error) {
 	}
 	conn, err := r.openWith(AFXDP)
 	if err == nil {
-		ku, ok := conn.(interface{ keepsUp() (bool, string) })
+		ku, ok := conn.(interface{ keepsUp(int) (bool, string) })
 		if ok {
-			if up, why := ku.keepsUp(); !up {
+			if up, why := ku.keepsUp(r.c.opts.Priority); !up {
 				conn.Close()
 				conn, err = r.openWith(AFPacket)
 				return conn, AFPacket, "af_packet: " + why, err
@@ -194,6 +200,9 @@ func (r *iface) openAuto() (Conn, Method, string, error) {
 		reason := "af_xdp: the XDP program attached and AF_XDP sockets bound"
 		if d, ok := conn.(interface{ Describe() string }); ok {
 			reason = "af_xdp: " + d.Describe()
+		}
+		if p := r.c.opts.Priority; p > 0 {
+			reason += "; capture thread at SCHED_FIFO " + strconv.Itoa(p)
 		}
 		return conn, AFXDP, reason, nil
 	}
@@ -353,4 +362,19 @@ func isPrivilege(err error) bool {
 	var pe *PrivilegeError
 	return errors.As(err, &pe) || errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EACCES) ||
 		errors.Is(err, os.ErrPermission)
+}
+
+// setScheduling locks the calling goroutine (the interface's pump) to its
+// thread and makes the thread SCHED_FIFO at prio. The goroutine never
+// unlocks: when it ends, the runtime retires the thread, so the priority
+// never passes to other goroutines. A refusal is logged and shown in the
+// status; capture goes on with normal scheduling.
+func (r *iface) setScheduling(prio int) {
+	runtime.LockOSThread()
+	what := "SCHED_FIFO " + strconv.Itoa(prio)
+	if err := SetThreadPriority(prio); err != nil {
+		what = "normal: " + what + " refused (" + err.Error() + "; needs CAP_SYS_NICE or RLIMIT_RTPRIO)"
+		r.c.opts.Log.Warn("capture thread keeps normal scheduling", "interface", r.spec.Name, "priority", prio, "err", err)
+	}
+	r.setStatus(func(s *Status) { s.Scheduling = what })
 }

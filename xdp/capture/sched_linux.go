@@ -1,0 +1,34 @@
+//go:build linux
+
+package capture
+
+import (
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// SetThreadPriority makes the calling thread SCHED_FIFO at prio (1-99).
+// The caller locks its goroutine to the thread first (runtime.LockOSThread)
+// and keeps it locked. The benchmarks use it to run AF_XDP and AF_PACKET
+// alone the way Options.Priority runs them.
+func SetThreadPriority(prio int) error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(prio)}, 0)
+}
+
+// probeRealtime reports whether a thread of this process may run at
+// SCHED_FIFO prio, by trying on a thread of its own that then ends.
+func probeRealtime(prio int) error {
+	errc := make(chan error, 1)
+	go func() {
+		// Never unlocked: the thread ends with the goroutine.
+		runtime.LockOSThread()
+		errc <- SetThreadPriority(prio)
+	}()
+	return <-errc
+}
+
+// setThreadNormal puts the calling thread back to SCHED_OTHER, nice 0.
+func setThreadNormal() error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
+}

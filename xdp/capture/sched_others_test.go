@@ -1,0 +1,7 @@
+//go:build !linux
+
+package capture
+
+import "testing"
+
+func threadPolicy(t *testing.T) string { return "unknown" }
