@@ -162,6 +162,9 @@ func Attach(s Settings, ms MasterSettings, src source.Source, pipe *pipeline.Pip
 		Seen:     func() []Scope { return SeenScopes(snapshot()) },
 		Dropping: dw.dropping,
 	}
+	if pipe.Model.Events != nil {
+		env.Event = pipe.Model.Events.Add
+	}
 	m, err := New(s, env)
 	if err != nil {
 		return nil, func() {}, err
