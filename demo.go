@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/xdp/sim"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
@@ -30,5 +31,5 @@ func newDemoSource(cfg Config) (source.Source, string, error) {
 	if cfg.Demo.Followers > 0 {
 		desc += fmt.Sprintf(" and %d extra followers", cfg.Demo.Followers)
 	}
-	return &source.Pacer{Source: n, Speed: cfg.Demo.Speed}, desc, nil
+	return manage.NewDemoSource(&source.Pacer{Source: n, Speed: cfg.Demo.Speed}, n), desc, nil
 }
