@@ -97,7 +97,8 @@ func usage(w io.Writer) {
   ptpwatch query -i IFACE [-2|-4|-6] [-d DOMAIN] [-b HOPS] [-t PORTIDENTITY]
                  [--timeout D] [--json] [--allow-write] 'GET PARENT_DATA_SET' ...
                send PTP management messages from port 320 (never binding it)
-               and print every answer as pmc does; exit 1 if one got none
+               and print every answer as pmc does; exit 1 if one got none;
+               --api URL sends through a running appliance instead
 
 exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)
