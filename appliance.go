@@ -349,7 +349,12 @@ func openSource(cfg config.Config, log *slog.Logger, onEvent func(capture.Event)
 	switch {
 	case cfg.Demo.Enabled:
 		d := cfg.Demo
-		return sim.LiveDemo{Incidents: d.Incidents, Followers: d.Followers, Seed: d.Seed, Segment: cfg.Capture.Segment, Speed: d.Speed}.Open()
+		p, desc, err := sim.LiveDemo{Incidents: d.Incidents, Followers: d.Followers, Seed: d.Seed, Segment: cfg.Capture.Segment, Speed: d.Speed}.Open()
+		if err != nil {
+			return nil, "", err
+		}
+		// The demo's clocks answer management as real nodes do.
+		return manage.NewDemoSource(p, p.Source.(*sim.Network)), desc, nil
 	case cfg.Replay.File != "":
 		r, err := replay.Open(cfg.Replay.File, cfg.Capture.Segment)
 		if err != nil {

@@ -101,6 +101,13 @@ func TestApplianceServesAPI(t *testing.T) {
 	if code := get("/api/v1/devices/*/clockIdentity", &ids); code != 200 || len(ids) < 10 {
 		t.Fatalf("devices: status %d, %d clockIdentities", code, len(ids))
 	}
+	// The demo answers management: the plan covers its scopes.
+	var plan struct {
+		Frames int `json:"frames"`
+	}
+	if code := get("/api/v1/management/plan", &plan); code != 200 || plan.Frames < 4 {
+		t.Errorf("management plan: status %d, %d frames", code, plan.Frames)
+	}
 	if code := get("/api/v1/nonsense", nil); code != 404 {
 		t.Errorf("unknown path: status %d, want 404", code)
 	}

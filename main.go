@@ -106,7 +106,8 @@ subcommands (each takes -h):
   ptpwatch query -i IFACE [-2|-4|-6] [-d DOMAIN] [-b HOPS] [-t PORTIDENTITY]
                  [--timeout D] [--json] [--allow-write] 'GET PARENT_DATA_SET' ...
                send PTP management messages from port 320 (never binding it)
-               and print every answer as pmc does; exit 1 if one got none
+               and print every answer as pmc does; exit 1 if one got none;
+               --api URL sends through a running appliance instead
 
 exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 failure (a missing -c file, an interface that does not exist), 2 bad usage (an

@@ -2,8 +2,10 @@ package httpd
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -86,6 +88,33 @@ func (s *Server) getManagementMasters(c *call) error {
 		return errorf(fasthttp.StatusNotImplemented, "no master check in this appliance")
 	}
 	return writeJSON(c.ctx, m.Master.Masters())
+}
+
+// postManagementQuery serves POST /api/v1/management/query: one pmc-like
+// command sent from the appliance's capture interface, with the answers
+// that arrive within its timeout (`ptpwatch query --api`).
+func (s *Server) postManagementQuery(c *call) error {
+	m, err := s.manager()
+	if err != nil {
+		return err
+	}
+	var q manage.QueryRequest
+	dec := json.NewDecoder(bytes.NewReader(c.ctx.PostBody()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&q); err != nil {
+		return errorf(fasthttp.StatusBadRequest, "management query body: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	a, err := m.RunQuery(ctx, q)
+	if errors.Is(err, manage.ErrBadQuery) {
+		return errorf(fasthttp.StatusBadRequest, "%v", err)
+	}
+	if err != nil {
+		return errorf(fasthttp.StatusServiceUnavailable, "%v", err)
+	}
+	s.log.Info("management query", "command", q.Command, "domain", q.Domain, "answers", len(a.Replies), "by", c.who, "remote", c.ctx.RemoteIP().String())
+	return writeJSON(c.ctx, a)
 }
 
 // getManagementPlan serves GET /api/v1/management/plan.

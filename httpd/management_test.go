@@ -59,7 +59,15 @@ func TestManagementRoutes(t *testing.T) {
 	if r.status != 202 || !json.Valid(r.body) {
 		t.Errorf("POST sweep: %d %s", r.status, r.body)
 	}
-	// Without a sweeper (replay, demo) the routes say why.
+	// A pmc-like command through the appliance (ptpwatch query --api).
+	var qa manage.QueryAnswer
+	decodeJSON(t, srv.send(t, "POST", "/api/v1/management/query", `{"command":"GET PARENT_DATA_SET","transport":"l2","timeoutMs":100}`, admin...), &qa)
+	if qa.Replies == nil {
+		t.Errorf("query answer: %+v", qa)
+	}
+	checkError(t, srv.send(t, "POST", "/api/v1/management/query", `{"command":"SET PRIORITY1","transport":"l2"}`, admin...), 400, "allow-write")
+	checkError(t, srv.send(t, "POST", "/api/v1/management/query", `{"command":"GET NOPE"}`, admin...), 400, "unknown management ID")
+	// Without a sweeper (replay) the routes say why.
 	plain := serveMem(t, cfg, shared(t), memOpts{})
 	r = plain.get(t, "/api/v1/management", admin...)
 	if r.status != 501 || !strings.Contains(string(r.body), "live capture") {

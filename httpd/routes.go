@@ -80,6 +80,7 @@ func (s *Server) routeTable() []route {
 		post("/api/v1/management/sweep", s.postManagementSweep),
 		get("/api/v1/management/plan", s.getManagementPlan),
 		get("/api/v1/management/masters", s.getManagementMasters),
+		post("/api/v1/management/query", s.postManagementQuery),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

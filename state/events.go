@@ -43,13 +43,16 @@ const (
 	// ParentDisagreement: the parent a port reports in PARENT_DATA_SET is
 	// not the one the wire shows answering its Delay_Req.
 	ParentDisagreement EventType = "Parent Disagreement"
+	// IdentityDrift: a clock answering management from a new address, or
+	// a known address answering with a new clock identity.
+	IdentityDrift EventType = "Identity Drift"
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost, ParentDisagreement}
+	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost, ParentDisagreement, IdentityDrift}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -92,7 +95,7 @@ func severityOf(t EventType) Severity {
 		return Critical
 	case CaptureTrouble, WebServerFailed, NotificationsLost, CustomAlarmTriggered:
 		return Warning
-	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap, ParentDisagreement:
+	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap, ParentDisagreement, IdentityDrift:
 		return Warning
 	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, CustomAlarmCleared:
 		return Notice

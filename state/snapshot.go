@@ -158,30 +158,30 @@ type OffsetInfo struct {
 
 // Instance is one port's session in one scope.
 type Instance struct {
-	ID            uint32           `json:"id"`
-	ScopeID       uint32           `json:"scopeId"`
-	Scope         string           `json:"scope"`
-	PortIdentity  string           `json:"portIdentity"`
-	ClockIdentity string           `json:"clockIdentity"`
-	PortNumber    uint16           `json:"portNumber"`
-	MAC           string           `json:"mac,omitempty"`
-	Address       string           `json:"address,omitempty"`
-	AddrChanges   uint32           `json:"addressChanges,omitempty"`
-	PortState     PortState        `json:"portState"`
-	StateSource   Provenance       `json:"portStateSource"`
-	Silent        bool             `json:"silent"`
-	Announce      *GrandmasterInfo `json:"announce,omitempty"`
-	Parent        string           `json:"parentPortIdentity,omitempty"`
-	ParentSource  Provenance       `json:"parentSource,omitempty"`
-	Grandmaster   string           `json:"grandmasterIdentity,omitempty"`
+	ID            uint32                  `json:"id"`
+	ScopeID       uint32                  `json:"scopeId"`
+	Scope         string                  `json:"scope"`
+	PortIdentity  string                  `json:"portIdentity"`
+	ClockIdentity string                  `json:"clockIdentity"`
+	PortNumber    uint16                  `json:"portNumber"`
+	MAC           string                  `json:"mac,omitempty"`
+	Address       string                  `json:"address,omitempty"`
+	AddrChanges   uint32                  `json:"addressChanges,omitempty"`
+	PortState     PortState               `json:"portState"`
+	StateSource   Provenance              `json:"portStateSource"`
+	Silent        bool                    `json:"silent"`
+	Announce      *GrandmasterInfo        `json:"announce,omitempty"`
+	Parent        string                  `json:"parentPortIdentity,omitempty"`
+	ParentSource  Provenance              `json:"parentSource,omitempty"`
+	Grandmaster   string                  `json:"grandmasterIdentity,omitempty"`
+	Peers         []string                `json:"peerDelayPeers,omitempty"`
+	Counters      map[string]TypeCounters `json:"counters"`
+	Offset        *OffsetInfo             `json:"offsetFromCapture,omitempty"`
 	// ReportedParent and ReportedGrandmaster are what the port itself
 	// said in its last PARENT_DATA_SET response, ReportedAt when.
-	ReportedParent      string                  `json:"reportedParentPortIdentity,omitempty"`
-	ReportedGrandmaster string                  `json:"reportedGrandmasterIdentity,omitempty"`
-	ReportedAt          int64                   `json:"reportedAt,omitempty"`
-	Peers               []string                `json:"peerDelayPeers,omitempty"`
-	Counters            map[string]TypeCounters `json:"counters"`
-	Offset              *OffsetInfo             `json:"offsetFromCapture,omitempty"`
+	ReportedParent      string `json:"reportedParentPortIdentity,omitempty"`
+	ReportedGrandmaster string `json:"reportedGrandmasterIdentity,omitempty"`
+	ReportedAt          int64  `json:"reportedAt,omitempty"`
 	// Facts is what the instance was seen doing, as data (the API's
 	// "evidence"); Evidence words the same in English for Go callers.
 	Facts        []Evidence `json:"evidence"`

@@ -67,6 +67,11 @@ const pages = [
   } },
   { name: 'incidents', path: '/incidents', ready: '#incident-list' },
   { name: 'settings', path: '/settings', ready: '#set-theme' },
+  { name: 'management', path: '/management', ready: '#mgmt-nodes', then: async () => {
+    // The demo answers management: a sweep fills the node table.
+    await page.locator('#mg-sweep').click();
+    await page.locator('#mgmt-nodes tr[data-clock]').first().waitFor({ timeout: 30000 });
+  } },
   { name: '404', path: '/no-such-page', ready: 'main h1' },
 ];
 expectError(base + '/no-such-page');

@@ -103,6 +103,9 @@ type dropWatch struct {
 }
 
 func (d *dropWatch) dropping() bool {
+	if d.live == nil {
+		return false
+	}
 	c := d.live()
 	if c == nil {
 		return false
@@ -125,12 +128,13 @@ func (d *dropWatch) dropping() bool {
 // time (live), replies are taken from pipe's frames (it chains
 // pipe.OnFrame, which must be set before and not changed after), domains
 // and transports seen come from snapshot. It starts the sweeping goroutine
-// and returns the Manager and a function that stops it. For a source that
-// is not a live capture it returns a nil Manager: there is nothing to send
-// from.
+// and returns the Manager and a function that stops it. The demo network
+// (a *DemoSource) answers too. For another source (a replay) it returns a
+// nil Manager: there is nothing to send to.
 func Attach(s Settings, ms MasterSettings, src source.Source, pipe *pipeline.Pipeline, live func() *capture.Capture,
 	snapshot func() *state.Snapshot, log *slog.Logger) (*Manager, func(), error) {
-	if _, ok := src.(*capture.Capture); !ok {
+	demo, isDemo := src.(*DemoSource)
+	if _, ok := src.(*capture.Capture); !ok && !isDemo {
 		return nil, func() {}, nil
 	}
 	ifaces := src.Interfaces()
@@ -161,6 +165,13 @@ func Attach(s Settings, ms MasterSettings, src source.Source, pipe *pipeline.Pip
 		},
 		Seen:     func() []Scope { return SeenScopes(snapshot()) },
 		Dropping: dw.dropping,
+	}
+	if isDemo {
+		paths := demoPaths(ifaces)
+		env.Sender, env.Paths, env.Dropping = demo, func() []Path { return paths }, nil
+	}
+	if pipe.Model.Events != nil {
+		env.Event = pipe.Model.Events.Add
 	}
 	m, err := New(s, env)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Sender transmits a complete Ethernet frame on a capture interface (the
@@ -42,6 +43,9 @@ type Env struct {
 	// Now returns the time in ns since the Unix epoch; nil means the
 	// system clock. Tests set it.
 	Now func() int64
+	// Event, when set, receives the events sweeps raise (Identity Drift).
+	// It is called with the Manager's mutex held and must not call back.
+	Event func(state.Event)
 }
 
 // Status is the answer state of one ID asked of one node.
@@ -66,6 +70,11 @@ const (
 type NodeKey struct {
 	Scope
 	Clock decode.ClockIdentity
+}
+
+type addrKey struct {
+	Segment uint16
+	Addr    netip.Addr
 }
 
 type idKey struct {
@@ -179,6 +188,7 @@ type Manager struct {
 	seq      uint16
 	pending  map[uint16]*pending
 	nodes    map[NodeKey]*node
+	byAddr   map[addrKey]decode.ClockIdentity // who answered from each address
 	sweeps   uint64
 	sweeping bool
 	paused   bool
@@ -201,7 +211,7 @@ func New(s Settings, env Env) (*Manager, error) {
 		env.Now = func() int64 { return time.Now().UnixNano() }
 	}
 	m := &Manager{env: env, settings: s, lim: newLimiter(s.Rate, s.GlobalRate), pending: map[uint16]*pending{},
-		nodes: map[NodeKey]*node{}, wake: make(chan struct{}, 1), trigger: make(chan struct{}, 1), changed: make(chan struct{}, 1)}
+		nodes: map[NodeKey]*node{}, byAddr: map[addrKey]decode.ClockIdentity{}, wake: make(chan struct{}, 1), trigger: make(chan struct{}, 1), changed: make(chan struct{}, 1)}
 	m.setSelf(s)
 	return m, nil
 }
@@ -386,6 +396,7 @@ func (m *Manager) handleReply(f *decode.Frame, seg uint16, at int64) {
 			n = &node{key: key, firstSeen: at, ids: map[idKey]*idStat{}}
 			m.nodes[key] = n
 		}
+		m.drift(n, f.SrcIP, at)
 		n.addr, n.mac, n.lastAnswer, n.sweep, n.port = f.SrcIP, f.Src, at, m.sweeps, msg.Source.Port
 		if h.TLVType == decode.TLVManagement && h.ID == decode.MgmtIDDefaultDataSet && len(h.Data) >= 4 {
 			n.numberPorts = uint16(h.Data[2])<<8 | uint16(h.Data[3])
@@ -407,6 +418,31 @@ func (m *Manager) handleReply(f *decode.Frame, seg uint16, at int64) {
 		case m.wake <- struct{}{}:
 		default:
 		}
+	}
+}
+
+// drift raises Identity Drift when node n answers from another address
+// than before, or its address answered before with another clock
+// identity. It allocates only then.
+func (m *Manager) drift(n *node, addr netip.Addr, at int64) {
+	if !addr.IsValid() {
+		return
+	}
+	k := addrKey{n.key.Segment, addr}
+	old, known := m.byAddr[k]
+	if m.env.Event != nil && ((n.addr.IsValid() && n.addr != addr) || (known && old != n.key.Clock)) {
+		scope := fmt.Sprintf("seg%d domain %d %s", n.key.Segment, n.key.Domain, n.key.Transport)
+		if n.addr.IsValid() && n.addr != addr {
+			m.env.Event(state.Event{Time: at, Type: state.IdentityDrift, Scope: scope, Subject: n.key.Clock.String(),
+				Before: n.addr.String(), After: addr.String(), Detail: "a known clock answers management from a new address"})
+		}
+		if known && old != n.key.Clock {
+			m.env.Event(state.Event{Time: at, Type: state.IdentityDrift, Scope: scope, Subject: addr.String(),
+				Before: old.String(), After: n.key.Clock.String(), Detail: "a known address answers management with a new clock identity"})
+		}
+	}
+	if !known || old != n.key.Clock {
+		m.byAddr[k] = n.key.Clock
 	}
 }
 

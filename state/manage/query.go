@@ -1,6 +1,7 @@
 package manage
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -8,6 +9,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -106,6 +109,8 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	scope := fs.Uint("ipv6-scope", 14, "scope of the IPv6 group ff0X::181: 2, 5, 8 or 14")
 	ttl := fs.Uint("ttl", 1, "IPv4 TTL / IPv6 hop limit")
 	vlan := fs.Int("vlan", -1, "VLAN ID to tag requests with")
+	api := fs.String("api", "", "send through the running appliance at this URL (its capture interface -i), e.g. http://127.0.0.1:8319")
+	user := fs.String("user", "", "with --api: user for basic authentication; the password comes from $PTPWATCH_PASSWORD ($PTPWATCH_TOKEN for a bearer token)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s\n", QueryUsage)
 		fs.PrintDefaults()
@@ -117,7 +122,7 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ptpwatch query: "+format+"\n", a...)
 		return code
 	}
-	if *iface == "" {
+	if *iface == "" && *api == "" {
 		return fail(queryUsage, "-i IFACE is required")
 	}
 	n := 0
@@ -159,6 +164,32 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 			return fail(queryUsage, "%v", err)
 		}
 		cmds = append(cmds, c)
+	}
+	if *api != "" {
+		tname := map[decode.Transport]string{decode.TransportUDPv4: "udpv4", decode.TransportUDPv6: "udpv6", decode.TransportL2: "l2"}[transport]
+		code := queryOK
+		enc := json.NewEncoder(stdout)
+		for i, c := range cmds {
+			a, err := queryAPI(*api, *user, QueryRequest{Command: fs.Args()[i], Interface: *iface, Transport: tname, Domain: uint8(*domain),
+				BoundaryHops: uint8(*hops), Target: *target, TimeoutMs: int(timeout.Milliseconds()), AllowWrite: *allowWrite})
+			if err != nil {
+				return fail(queryError, "%v", err)
+			}
+			if !*asJSON {
+				fmt.Fprintf(stdout, "sending: %s %s\n", c.action, c.id)
+			}
+			if len(a.Replies) == 0 {
+				code = queryNoReply
+			}
+			for _, r := range a.Replies {
+				if *asJSON {
+					enc.Encode(r)
+				} else {
+					printReply(stdout, r)
+				}
+			}
+		}
+		return code
 	}
 	path, err := InterfacePath(0, *iface, 0)
 	if err != nil {
@@ -264,4 +295,117 @@ func readReplies(ctx context.Context, conn *afpacket.Capture, m *Manager) error 
 			m.HandleFrame(&d, 0, fr.Timestamp)
 		}
 	}
+}
+
+// QueryRequest is one pmc-like command for a running appliance
+// (POST /api/v1/management/query), as `ptpwatch query --api` sends it.
+type QueryRequest struct {
+	Command      string `json:"command"`             // such as "GET PARENT_DATA_SET"
+	Interface    string `json:"interface,omitempty"` // capture interface; empty: the first
+	Transport    string `json:"transport,omitempty"` // udpv4 (default), udpv6, l2
+	Domain       uint8  `json:"domain"`
+	BoundaryHops uint8  `json:"boundaryHops"`
+	Target       string `json:"target,omitempty"` // portIdentity; empty: all clocks, all ports
+	TimeoutMs    int    `json:"timeoutMs,omitempty"`
+	AllowWrite   bool   `json:"allowWrite,omitempty"`
+}
+
+// QueryAnswer is the answer to a QueryRequest.
+type QueryAnswer struct {
+	Replies []*Reply `json:"replies"`
+}
+
+// ErrBadQuery marks a QueryRequest that cannot be sent as given.
+var ErrBadQuery = errors.New("manage: bad query")
+
+// RunQuery sends one command from the appliance's capture interface and
+// returns the answers that arrive within its timeout (default 1 s, at most
+// 10 s).
+func (m *Manager) RunQuery(ctx context.Context, q QueryRequest) (QueryAnswer, error) {
+	c, err := parseQueryCmd(q.Command, q.AllowWrite)
+	if err != nil {
+		return QueryAnswer{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
+	}
+	tr := decode.TransportUDPv4
+	switch strings.ToLower(q.Transport) {
+	case "", "udpv4":
+	case "udpv6":
+		tr = decode.TransportUDPv6
+	case "l2":
+		tr = decode.TransportL2
+	default:
+		return QueryAnswer{}, fmt.Errorf("%w: transport %q: want udpv4, udpv6 or l2", ErrBadQuery, q.Transport)
+	}
+	tgt := decode.PortIdentity{Clock: decode.AllClocks, Port: decode.AllPorts}
+	if q.Target != "" {
+		if tgt, err = ParsePortIdentity(q.Target); err != nil {
+			return QueryAnswer{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
+		}
+	}
+	var path Path
+	found := false
+	if m.env.Paths != nil {
+		for _, p := range m.env.Paths() {
+			if q.Interface == "" || p.Name == q.Interface {
+				path, found = p, true
+				break
+			}
+		}
+	}
+	if !found {
+		return QueryAnswer{}, fmt.Errorf("%w: no capture interface %q to send from", ErrBadQuery, q.Interface)
+	}
+	wait := time.Duration(q.TimeoutMs) * time.Millisecond
+	if wait <= 0 {
+		wait = time.Second
+	}
+	wait = min(wait, 10*time.Second)
+	s := m.Settings()
+	req := Request{Domain: q.Domain, Transport: tr, VLAN: NoVLAN, Target: tgt, Action: c.action, ID: c.id, Data: c.data,
+		BoundaryHops: q.BoundaryHops, HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope)}
+	var mu sync.Mutex
+	a := QueryAnswer{Replies: []*Reply{}}
+	err = m.Query(ctx, path, req, wait, func(r *Reply) { mu.Lock(); a.Replies = append(a.Replies, r); mu.Unlock() })
+	mu.Lock()
+	defer mu.Unlock()
+	sort.SliceStable(a.Replies, func(i, j int) bool { return a.Replies[i].At < a.Replies[j].At })
+	return a, err
+}
+
+// queryAPI sends the commands to a running appliance's API instead of a
+// packet socket: the appliance owns the interface (with AF_XDP its
+// answers never reach another socket). Credentials come from
+// $PTPWATCH_TOKEN, or --user with $PTPWATCH_PASSWORD, as for the other
+// subcommands.
+func queryAPI(base, user string, q QueryRequest) (QueryAnswer, error) {
+	body, _ := json.Marshal(q)
+	req, err := http.NewRequest(http.MethodPost, strings.TrimRight(base, "/")+"/api/v1/management/query", bytes.NewReader(body))
+	if err != nil {
+		return QueryAnswer{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-PTPWatch", "1") // the appliance refuses writes an HTML form could send
+	if tok := os.Getenv("PTPWATCH_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	} else if user != "" {
+		req.SetBasicAuth(user, os.Getenv("PTPWATCH_PASSWORD"))
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return QueryAnswer{}, fmt.Errorf("%w (is the appliance running at %s?)", err, base)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		json.Unmarshal(b, &e)
+		return QueryAnswer{}, fmt.Errorf("%s: %s", resp.Status, e.Error)
+	}
+	var a QueryAnswer
+	if err := json.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("answer of %s: %v", base, err)
+	}
+	return a, nil
 }

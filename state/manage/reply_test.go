@@ -181,3 +181,41 @@ func TestRepliesIntoModel(t *testing.T) {
 		t.Errorf("parent %q (%q) grandmaster %q, want %v from management and %v", in.Parent, in.ParentSource, in.Grandmaster, gm, gm.Clock)
 	}
 }
+
+// TestParentDisagreement: a follower whose Delay_Req the grandmaster
+// answers, but whose PARENT_DATA_SET names another parent, raises a
+// Parent Disagreement event.
+func TestParentDisagreement(t *testing.T) {
+	self := SelfIdentity([6]byte{2, 0, 0, 0, 0, 1})
+	gm := decode.PortIdentity{Clock: clockN(1), Port: 1}
+	other := decode.PortIdentity{Clock: clockN(9), Port: 1}
+	follower := &Responder{Clock: clockN(2), NumberPorts: 1, States: []decode.PortState{decode.PortStateSlave}, Parent: other, Grandmaster: other.Clock}
+	events := state.NewEventLog(100)
+	model := state.NewModel(1, events)
+	sh := model.Shard(0)
+	at := int64(1e9)
+	feed := func(frame []byte) {
+		var f decode.Frame
+		var o state.Observation
+		f.Decode(decode.LinkEthernet, frame)
+		if state.Observe(&f, 0, at, false, &o) {
+			sh.Apply(&o)
+		}
+		at += 1e6
+	}
+	e := decode.Encapsulation{Transport: decode.TransportUDPv4, SrcMAC: [6]byte{2, 0, 0, 0, 0, 7}, SrcIP: netip.MustParseAddr("10.9.0.7")}
+	resp := decode.Message{Header: decode.Header{MessageType: decode.DelayResp, Version: 2, Source: gm, Sequence: 1},
+		RequestingPort: decode.PortIdentity{Clock: clockN(2), Port: 1}}
+	feed(e.AppendFrame(nil, &resp))
+	feed(replyFrame(t, follower, self, decode.MgmtIDParentDataSet, 2, decode.PortIdentity{Clock: clockN(2), Port: 1}))
+	var found bool
+	for _, ev := range events.Events(0, 100) {
+		if ev.Type == state.ParentDisagreement {
+			found = ev.Before == gm.String() && ev.After == other.String()
+			t.Logf("%+v", ev)
+		}
+	}
+	if !found {
+		t.Errorf("no Parent Disagreement event naming %v and %v: %+v", gm, other, events.Events(0, 100))
+	}
+}

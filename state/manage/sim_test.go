@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // simNet is a segment of simulated responders behind a Sender: each frame
@@ -355,5 +356,42 @@ func TestPauseWhileDropping(t *testing.T) {
 	sum := <-done
 	if sum.Sent != 2 || sum.Online != 1 || sum.PausedMs == 0 {
 		t.Errorf("after the pause: %+v", sum)
+	}
+}
+
+// TestIdentityDrift: two clocks that swap addresses between sweeps raise
+// Identity Drift, once for each clock at a new address and once for each
+// address with a new clock.
+func TestIdentityDrift(t *testing.T) {
+	nodes := []*Responder{{Clock: clockN(1), NumberPorts: 1}, {Clock: clockN(2), NumberPorts: 1}}
+	s := Defaults()
+	s.Domains, s.IDs, s.CollectMs = "0", []string{"PORT_DATA_SET"}, 1000
+	n := newSimNet(t, nodes)
+	var mu sync.Mutex
+	var events []state.Event
+	m, err := New(s, Env{Sender: n, Paths: func() []Path { return []Path{simPath()} },
+		Event: func(e state.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.m = m
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); n.wg.Wait() }()
+	n.capture(ctx)
+	m.Sweep(ctx)
+	if len(events) != 0 {
+		t.Fatalf("events after the first sweep: %v", events)
+	}
+	n.addrs[0], n.addrs[1] = n.addrs[1], n.addrs[0]
+	m.Sweep(ctx)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 4 {
+		t.Fatalf("%d events, want 4: %+v", len(events), events)
+	}
+	for _, e := range events {
+		if e.Type != state.IdentityDrift || e.Before == e.After {
+			t.Errorf("event %+v", e)
+		}
 	}
 }

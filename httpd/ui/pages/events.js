@@ -15,7 +15,7 @@ const eventTypes = [
   'Capture Started', 'Capture Stopped', 'Scope Detected', 'Device Detected', 'Port Detected', 'Instance Detected',
   'Port State Changed', 'Local Quality Changed', 'Grandmaster Quality Changed', 'Grandmaster Changed', 'Master Silent',
   'Master Resumed', 'Sequence Gap', 'Duplicate Clock Identity', 'Interface Down', 'Interface Up', 'Capture Trouble',
-  'Web Server Failed', 'Web Server Restarted', 'Parent Disagreement',
+  'Web Server Failed', 'Web Server Restarted', 'Parent Disagreement', 'Identity Drift',
 ];
 const severities = ['info', 'notice', 'warning', 'critical'];
 const identity = /^([0-9a-f]{6}\.[0-9a-f]{4}\.[0-9a-f]{6})(-\d+)?$/;
