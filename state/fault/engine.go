@@ -49,20 +49,26 @@ type Detector struct {
 
 var _ state.Watcher = (*Detector)(nil)
 
-// Observe takes one applied observation. Only Announce (and the
-// grandmaster part of a PTPv1 Sync) feed the detectors so far; other
+// Observe takes one applied observation: Announce (and the grandmaster
+// part of a PTPv1 Sync) feed the grandmaster detectors; Sync, Follow_Up,
+// Delay_Req, Delay_Resp and Announce the message-health counters. Other
 // frames cost a branch, or a scope lookup when expected domains are
 // configured.
 func (d *Detector) Observe(o *state.Observation) {
-	if !o.HasAnnounce {
+	switch o.Kind & 0x0f {
+	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
+	default:
 		if d.cfg.domains != nil {
 			d.scope(o)
 		}
 		return
 	}
 	s := d.scope(o)
-	s.announce(o)
-	s.evaluate(o.Time)
+	s.message(o)
+	if o.HasAnnounce {
+		s.announce(o)
+		s.evaluate(o.Time)
+	}
 }
 
 // Tick runs the time-driven checks (silence, hold and clear times).

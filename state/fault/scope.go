@@ -114,6 +114,9 @@ type scopeDet struct {
 
 	conds map[condKey]*cond
 	epoch uint64
+
+	ports          map[decode.PortIdentity]*portDet // message health
+	disturbedSince int64                            // the latest grandmaster change or outage
 }
 
 // interval is one announce interval in ns.
@@ -245,6 +248,7 @@ func (s *scopeDet) evaluate(now int64) {
 	s.checkContention(now)
 	s.checkOutage(now)
 	s.checkFlapping(now)
+	s.checkMessages(now)
 	s.sweep(now)
 }
 
@@ -322,6 +326,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 				What: "last Announce naming grandmaster " + s.stable.String()}
 		}
 		s.trans = t
+		s.disturbedSince = now
 	}
 	if !s.hasGM {
 		return
@@ -332,6 +337,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 	}
 	t := s.trans
 	s.trans = nil
+	s.disturbedSince = now
 	from, to := t.from, s.gm
 	s.stable = to
 	if from == to {
