@@ -108,11 +108,12 @@ func TestMessageHealth(t *testing.T) {
 	}
 	sec := time.Second
 	checkVerdicts(t, got, []want{
-		// judged when each port's minute ends
-		{MissingFollowUp, gm.String(), 120 * sec, 121 * sec},
-		{MissingDelayResp, f2.String(), 120 * sec, 122 * sec},
-		{DuplicateFrames, f1.String(), 180 * sec, 182 * sec},
+		// judged at the first tick after each port's minute ends
+		// (ticks look every 5 s)
+		{MissingFollowUp, gm.String(), 120 * sec, 126 * sec},
+		{MissingDelayResp, f2.String(), 120 * sec, 126 * sec},
+		{DuplicateFrames, f1.String(), 180 * sec, 186 * sec},
 		// a clean minute, then the clear time
-		{FindingClosed, gm.String(), 245 * sec, 255 * sec},
+		{FindingClosed, gm.String(), 245 * sec, 260 * sec},
 	})
 }

@@ -29,7 +29,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{cfg: e.cfg, book: e.Book, scopes: map[state.ScopeKey]*scopeDet{}}
+		d := &Detector{cfg: e.cfg, book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -38,13 +38,9 @@ func (e *Engine) Attach(m *state.Model) {
 // Detector judges the scopes of one shard. It is a state.Watcher and runs
 // on the shard's goroutine.
 type Detector struct {
-	cfg    *compiled
-	book   *Book
-	scopes map[state.ScopeKey]*scopeDet
-	list   []*scopeDet
-	// the last scope looked up, so runs of one scope's frames skip the map
-	lastKey state.ScopeKey
-	last    *scopeDet
+	cfg  *compiled
+	book *Book
+	list []*scopeDet
 }
 
 var _ state.Watcher = (*Detector)(nil)
@@ -54,40 +50,38 @@ var _ state.Watcher = (*Detector)(nil)
 // Delay_Req, Delay_Resp and Announce the message-health counters. Other
 // frames cost a branch, or a scope lookup when expected domains are
 // configured.
-func (d *Detector) Observe(o *state.Observation) {
+func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
+	s, _ := (*sl.Scope).(*scopeDet)
+	if s == nil {
+		s = d.newScope(o)
+		*sl.Scope = s
+	}
 	switch o.Kind & 0x0f {
 	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
 	default:
-		if d.cfg.domains != nil {
-			d.scope(o)
-		}
 		return
 	}
-	s := d.scope(o)
-	s.message(o)
+	p, _ := (*sl.Source).(*portDet)
+	if p == nil {
+		p = s.port(o.Source)
+		*sl.Source = p
+	}
+	var peer *portDet
+	if sl.Peer != nil {
+		peer, _ = (*sl.Peer).(*portDet)
+	}
+	s.message(o, p, peer)
 	if o.HasAnnounce {
 		s.announce(o)
-		s.evaluate(o.Time)
+		s.evaluate(o.Time, false)
 	}
 }
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
 	for _, s := range d.list {
-		s.evaluate(now)
+		s.evaluate(now, true)
 	}
-}
-
-func (d *Detector) scope(o *state.Observation) *scopeDet {
-	if d.last != nil && d.lastKey == o.Scope {
-		return d.last
-	}
-	s := d.scopes[o.Scope]
-	if s == nil {
-		s = d.newScope(o)
-	}
-	d.last, d.lastKey = s, o.Scope
-	return s
 }
 
 func (d *Detector) newScope(o *state.Observation) *scopeDet {
@@ -107,7 +101,6 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 		s.learning, s.learnUntil = true, o.Time+d.cfg.settle
 		st.Baseline, st.LearntAt = "learning", s.learnUntil
 	}
-	d.scopes[k] = s
 	d.list = append(d.list, s)
 	d.book.noteScope(st)
 	if d.cfg.domains != nil && k.Version == 2 && !d.cfg.domains[int(k.Domain)] {

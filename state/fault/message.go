@@ -31,6 +31,10 @@ func init() {
 	state.RegisterEventType(DuplicateIdentity, state.Critical)
 }
 
+// msgCheckEvery is how often (capture time) message-health counts are
+// looked at.
+const msgCheckEvery = int64(5e9)
+
 // minute is the window message-health counts are judged over.
 const minute = int64(60e9)
 
@@ -97,6 +101,7 @@ func (s *scopeDet) port(id decode.PortIdentity) *portDet {
 			s.ports = map[decode.PortIdentity]*portDet{}
 		}
 		s.ports[id] = p
+		s.portList = append(s.portList, p)
 	}
 	return p
 }
@@ -128,9 +133,8 @@ func (p *portDet) roll(now int64, s *scopeDet) {
 
 // message follows one frame of the scope for the message-health
 // detectors. It allocates only for a port seen for the first time.
-func (s *scopeDet) message(o *state.Observation) {
+func (s *scopeDet) message(o *state.Observation, p, peer *portDet) {
 	k := o.Kind & 0x0f
-	p := s.port(o.Source)
 	p.roll(o.Time, s)
 	if o.SrcMAC != p.mac && o.SrcMAC != ([6]byte{}) {
 		if p.mac != ([6]byte{}) {
@@ -182,7 +186,7 @@ func (s *scopeDet) message(o *state.Observation) {
 		}
 		p.reqSeq, p.reqPending, p.reqFrame, p.reqAt = o.Sequence, true, o.FrameNum, o.Time
 	case decode.DelayResp:
-		if r := s.ports[o.Peer]; r != nil && r.reqPending && r.reqSeq == o.Sequence {
+		if r := peer; r != nil && r.reqPending && r.reqSeq == o.Sequence {
 			r.reqPending = false
 		}
 	}
@@ -191,7 +195,7 @@ func (s *scopeDet) message(o *state.Observation) {
 // checkMessages turns each port's last complete minute into findings.
 func (s *scopeDet) checkMessages(now int64) {
 	cfg := &s.d.cfg.cfg
-	for _, p := range s.ports {
+	for _, p := range s.portList { // in order of first sight: findings open in a stable order
 		if now-p.win >= 2*minute {
 			p.prev = [numCounts]uint32{}
 		}

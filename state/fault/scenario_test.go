@@ -111,7 +111,7 @@ func TestScenarioVerdicts(t *testing.T) {
 			func(id func(string) string) []want {
 				// 15 Syncs lost within gm-a's first minute (from its first
 				// frame at about 0.5 s): judged when the minute ends.
-				return []want{{SequenceGaps, id("gm-a") + "-1", 60 * s, 62 * s}, {FindingClosed, id("gm-a") + "-1", 190 * s, 192 * s}}
+				return []want{{SequenceGaps, id("gm-a") + "-1", 60 * s, 66 * s}, {FindingClosed, id("gm-a") + "-1", 180 * s, 200 * s}}
 			}},
 		{"one sequence gap is normal life", []sim.Action{sim.SequenceGap(50*s, "gm-a", "Sync", 5)}, learnt,
 			func(func(string) string) []want { return nil }},

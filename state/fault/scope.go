@@ -1,7 +1,9 @@
 package fault
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -116,7 +118,9 @@ type scopeDet struct {
 	epoch uint64
 
 	ports          map[decode.PortIdentity]*portDet // message health
-	disturbedSince int64                            // the latest grandmaster change or outage
+	portList       []*portDet
+	nextMsgCheck   int64
+	disturbedSince int64 // the latest grandmaster change or outage
 }
 
 // interval is one announce interval in ns.
@@ -224,8 +228,9 @@ func (a *announcer) ev(scope, what string, first bool) Evidence {
 	return Evidence{Frame: a.lastFrame, Time: a.last, Scope: scope, Port: a.port.String(), What: what}
 }
 
-// evaluate runs every detector of the scope as of now.
-func (s *scopeDet) evaluate(now int64) {
+// evaluate runs the detectors of the scope as of now: on every Announce
+// the grandmaster detectors, on ticks (full) the message-health ones too.
+func (s *scopeDet) evaluate(now int64, full bool) {
 	if s.learning {
 		s.learn(now)
 		if s.learning {
@@ -248,7 +253,12 @@ func (s *scopeDet) evaluate(now int64) {
 	s.checkContention(now)
 	s.checkOutage(now)
 	s.checkFlapping(now)
-	s.checkMessages(now)
+	if full && now >= s.nextMsgCheck {
+		// Counts are judged per minute; looking every few seconds of
+		// capture time is enough, and keeps ticks cheap on large scopes.
+		s.checkMessages(now)
+		s.nextMsgCheck = now + msgCheckEvery
+	}
 	s.sweep(now)
 }
 
@@ -402,6 +412,7 @@ func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk
 // sweep ends conditions that did not hold in this evaluation, closing
 // their findings once they have been gone for their clear time.
 func (s *scopeDet) sweep(now int64) {
+	var closing []condKey
 	for k, c := range s.conds {
 		if c.seen == s.epoch {
 			continue
@@ -412,9 +423,25 @@ func (s *scopeDet) sweep(now int64) {
 			continue
 		}
 		if now-c.lastTrue >= c.clear {
-			s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
-			delete(s.conds, k)
+			closing = append(closing, k)
 		}
+	}
+	// in a fixed order, so that findings closing together always close
+	// in the same order
+	sort.Slice(closing, func(i, j int) bool {
+		a, b := closing[i], closing[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if c := bytes.Compare(a.id[:], b.id[:]); c != 0 {
+			return c < 0
+		}
+		return a.sub < b.sub
+	})
+	for _, k := range closing {
+		c := s.conds[k]
+		s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
+		delete(s.conds, k)
 	}
 }
 
