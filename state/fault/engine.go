@@ -10,6 +10,7 @@ type Engine struct {
 	cfg  *compiled
 	Book *Book
 	dets []*Detector
+	ref  refusals
 }
 
 // New returns an engine judging by cfg and adding its verdicts to events
@@ -29,7 +30,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{cfg: e.cfg, book: e.Book}
+		d := &Detector{eng: e, first: i == 0, cfg: e.cfg, book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -38,9 +39,11 @@ func (e *Engine) Attach(m *state.Model) {
 // Detector judges the scopes of one shard. It is a state.Watcher and runs
 // on the shard's goroutine.
 type Detector struct {
-	cfg  *compiled
-	book *Book
-	list []*scopeDet
+	eng   *Engine
+	first bool // the first shard's detector also closes Unicast Refused findings
+	cfg   *compiled
+	book  *Book
+	list  []*scopeDet
 }
 
 var _ state.Watcher = (*Detector)(nil)
@@ -79,6 +82,9 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
+	if d.first {
+		d.eng.tickRefusals(now)
+	}
 	for _, s := range d.list {
 		s.evaluate(now, true)
 	}
