@@ -11,7 +11,7 @@ import (
 // TestContention feeds two ports that both keep announcing themselves as
 // grandmaster (neither yields: a BMCA that does not settle, such as two
 // masters that cannot hear each other's Announce) and requires one BMCA
-// Contention after the announce receipt timeout, closed once one of them
+// Contention after the announce receipt timeout and two more intervals, closed once one of them
 // stops. The simulator's BMCA always settles, so the observations are
 // made here.
 func TestContention(t *testing.T) {
@@ -49,7 +49,7 @@ func TestContention(t *testing.T) {
 		}
 	}
 	sec := time.Second
-	checkVerdicts(t, got, []want{{BMCAContention, scope.String(), 63 * sec, 64 * sec}, {FindingClosed, scope.String(), 90 * sec, 92 * sec}})
+	checkVerdicts(t, got, []want{{BMCAContention, scope.String(), 65 * sec, 66 * sec}, {FindingClosed, scope.String(), 90 * sec, 92 * sec}})
 }
 
 // TestMessageHealth feeds crafted message streams of one port each and

@@ -15,6 +15,12 @@ import (
 // announce intervals.
 const announceReceiptTimeout = 3
 
+// settleIntervals is how long, in announce intervals, two masters may
+// announce at once before it is BMCA Contention: the receipt timeout
+// plus the two Announce a port needs to qualify a better foreign master
+// (§9.3.2.5) before it yields.
+const settleIntervals = announceReceiptTimeout + 2
+
 // outageIntervals is how many announce intervals a scope may go without
 // any master announcing before it is an Outage: a backup takes over after
 // its announce receipt timeout (three intervals and a fraction), so six
@@ -617,7 +623,7 @@ func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 		}
 		if q := timeProps(&b.a); q != p {
 			s.hit(condKey{kind: TimePropertiesMismatch, sub: subAnnouncers}, state.Warning,
-				announceReceiptTimeout*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
+				settleIntervals*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
 					return report{subject: s.name + " announcers",
 						explanation: fmt.Sprintf("masters of one scope announce different time properties: %s announces %s; %s announces %s",
 							a.port, p, b.port, q),
@@ -638,7 +644,8 @@ func (s *scopeDet) firstRecent(now int64) *announcer {
 }
 
 // checkContention: two or more ports announcing different grandmasters at
-// once for longer than an announce receipt timeout.
+// once for longer than the receipt timeout and a foreign-master
+// qualification (settleIntervals).
 func (s *scopeDet) checkContention(now int64) {
 	var a, b *announcer
 	for _, x := range s.ann {
@@ -655,7 +662,7 @@ func (s *scopeDet) checkContention(now int64) {
 	if b == nil {
 		return
 	}
-	s.hit(condKey{kind: BMCAContention}, state.Warning, announceReceiptTimeout*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
+	s.hit(condKey{kind: BMCAContention}, state.Warning, settleIntervals*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
 		return report{subject: s.name, port: a.port.String(),
 			explanation: fmt.Sprintf("%s (grandmaster %s) and %s (grandmaster %s) both announce as master for longer than the announce receipt timeout: BMCA does not settle",
 				a.port, a.a.GrandmasterIdentity, b.port, b.a.GrandmasterIdentity),
