@@ -165,6 +165,7 @@ type instanceState struct {
 	offN         uint64
 	offAt        int64
 	duplicateMAC [6]byte // a second MAC seen using this port identity
+	watch        any     // the Watcher's own state for this instance (Slots)
 }
 
 // scopeState is one scope.
@@ -182,6 +183,7 @@ type scopeState struct {
 	gmPort              decode.PortIdentity
 	gmSince             int64
 	gmChanges           uint32
+	watch               any // the Watcher's own state for this scope (Slots)
 }
 
 // Shard holds the live state of the scopes routed to it. It is owned by
@@ -274,6 +276,7 @@ func (s *Shard) Apply(o *Observation) {
 		// A PTPv1 Sync also announces its grandmaster.
 		s.announce(sc, in, o)
 	}
+	var peer *instanceState // a Delay_Resp's requester
 	switch kind {
 	case decode.Sync:
 		s.mark(in, evSync, o.Time)
@@ -306,6 +309,7 @@ func (s *Shard) Apply(o *Observation) {
 		s.setState(in, StateMaster, o.Time)
 		if o.Peer != o.Source {
 			f := s.instance(sc, o.Peer, o.Time)
+			peer = f
 			s.mark(f, evNamedInResp, o.Time)
 			if f.state != StateMaster {
 				s.setState(f, StateSlave, o.Time)
@@ -343,7 +347,11 @@ func (s *Shard) Apply(o *Observation) {
 		s.mark(in, evSignaling, o.Time)
 	}
 	if s.watcher != nil {
-		s.watcher.Observe(o)
+		sl := Slots{Scope: &sc.watch, Source: &in.watch}
+		if peer != nil {
+			sl.Peer = &peer.watch
+		}
+		s.watcher.Observe(o, sl)
 	}
 }
 

@@ -10,8 +10,17 @@ package state
 // called at most about once per second of capture time, and while capture
 // is idle on a live source.
 type Watcher interface {
-	Observe(o *Observation)
+	Observe(o *Observation, sl Slots)
 	Tick(now int64)
+}
+
+// Slots let a Watcher keep state of its own on the model's scope and
+// instances, so it finds it without a lookup per frame: Scope is the
+// observation's scope's slot, Source its sender's instance's, Peer the
+// requester's of a Delay_Resp (nil otherwise). The model never reads or
+// writes them; they belong to the shard's goroutine.
+type Slots struct {
+	Scope, Source, Peer *any
 }
 
 // SetWatcher installs w on the shard (nil removes it). It must be called

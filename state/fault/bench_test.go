@@ -80,7 +80,7 @@ func BenchmarkDetectorsCost(b *testing.B) {
 	var plain, detect time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for pair := 0; pair < 5; pair++ {
+		for pair := 0; pair < 21; pair++ {
 			var without, with time.Duration
 			if pair%2 == 0 {
 				without = runOnce(b, src, false)

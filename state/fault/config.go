@@ -41,6 +41,17 @@ type Config struct {
 	// the last second of the day before). Default: every leap second up
 	// to 2017-01-01 (37 s); add a line when IERS Bulletin C announces one.
 	LeapSeconds []string `toml:"leap_seconds"`
+	// GapThreshold: more sequenceIds than this skipped by one port within
+	// a minute is Sequence Gaps. Default 10.
+	GapThreshold int `toml:"gap_threshold"`
+	// DuplicateThreshold: more repeated sequenceIds than this from one
+	// port within a minute is Duplicate Frames. Default 5.
+	DuplicateThreshold int `toml:"duplicate_threshold"`
+	// MissingThreshold: more two-step Sync without Follow_Up (or Follow_Up
+	// without Sync), or Delay_Req without Delay_Resp, than this for one
+	// port within a minute is Missing Follow_Up or Missing Delay_Resp.
+	// Default 5.
+	MissingThreshold int `toml:"missing_threshold"`
 	// Domains lists the PTP domains expected to exist (v2); a scope in
 	// another domain is an Unexpected Scope. Empty: any.
 	Domains []int `toml:"domains"`
@@ -82,7 +93,7 @@ var DefaultLeapSeconds = []string{
 // DefaultConfig returns the defaults: detectors on, learnt baselines.
 func DefaultConfig() Config {
 	return Config{Enabled: true, SettleSeconds: 30, ClearSeconds: 10, FlapChanges: 3, FlapMinutes: 10,
-		LeapWindowHours: 24, LeapSeconds: append([]string(nil), DefaultLeapSeconds...)}
+		LeapWindowHours: 24, GapThreshold: 10, DuplicateThreshold: 5, MissingThreshold: 5, LeapSeconds: append([]string(nil), DefaultLeapSeconds...)}
 }
 
 // leap is one row of the leap-second table: from At (ns since 1970, UTC)
@@ -130,6 +141,9 @@ func (c *Config) compile() (*compiled, error) {
 	}
 	if c.FlapChanges < 1 || c.FlapMinutes < 1 {
 		errs = append(errs, fmt.Errorf("fault: flap_changes %d and flap_minutes %d: want at least 1", c.FlapChanges, c.FlapMinutes))
+	}
+	if c.GapThreshold < 0 || c.DuplicateThreshold < 0 || c.MissingThreshold < 0 {
+		errs = append(errs, errors.New("fault: gap_threshold, duplicate_threshold and missing_threshold must not be negative"))
 	}
 	if c.UTCOffset < 0 || c.UTCOffset > 1000 {
 		errs = append(errs, fmt.Errorf("fault: utc_offset %d: want 0 (from the leap-second table) to 1000", c.UTCOffset))

@@ -119,15 +119,16 @@ func id(t *testing.T, n *sim.Network, clock string) string {
 // boundary clock) and its end at 3:00 one Recovered; the clockClass
 // degradation at 4:00 one Degradation closed after 5:30; the rogue master
 // at 6:00 one Rogue Master at its first Announce, closed after it stops
-// at 7:00; the leap61 flag at 11:30 one Time Properties Mismatch. The
-// duplicated identity, the sync loss, the sequence gap and the follower
-// restart are normal life or message health, not these detectors' verdicts.
+// at 7:00; srv-05 sending as srv-04 (8:00 to 9:00) one Duplicate Identity;
+// the leap61 flag at 11:30 one Time Properties Mismatch. The sync loss, the
+// single sequence gap and the follower restart give no verdict.
 func TestDemoVerdicts(t *testing.T) {
 	cfg := sim.DefaultDemo()
 	cfg.Scenario = sim.DemoScenario()
 	for _, shards := range []int{1, 2} {
 		e, m, n := runSim(t, cfg, DefaultConfig(), 15*time.Minute, shards)
 		mein, oreg, d44, rogue, micro := id(t, n, "gm-meinberg"), id(t, n, "gm-oregano"), id(t, n, "master-d44"), id(t, n, "rogue-host"), id(t, n, "gm-microchip")
+		srv04 := id(t, n, "srv-04") + "-1"
 		s := time.Second
 		checkVerdicts(t, verdicts(m), []want{
 			{Failover, mein + " → " + oreg, 63 * s, 70 * s},
@@ -136,6 +137,9 @@ func TestDemoVerdicts(t *testing.T) {
 			{FindingClosed, d44, 330 * s, 345 * s},
 			{RogueMaster, rogue, 363 * s, 365 * s}, // one announce interval after it starts announcing
 			{FindingClosed, rogue, 420 * s, 440 * s},
+			// srv-05 sends as srv-04 from 8:00 to 9:00: judged per minute
+			{DuplicateIdentity, srv04, 480 * s, 545 * s},
+			{FindingClosed, srv04, 540 * s, 680 * s},
 			{TimePropertiesMismatch, micro + " leap61", 690 * s, 691 * s},
 			{FindingClosed, micro + " leap61", 710 * s, 725 * s},
 		})

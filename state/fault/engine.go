@@ -10,6 +10,7 @@ type Engine struct {
 	cfg  *compiled
 	Book *Book
 	dets []*Detector
+	ref  refusals
 }
 
 // New returns an engine judging by cfg and adding its verdicts to events
@@ -29,7 +30,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{cfg: e.cfg, book: e.Book, scopes: map[state.ScopeKey]*scopeDet{}}
+		d := &Detector{eng: e, first: i == 0, cfg: e.cfg, book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -38,50 +39,55 @@ func (e *Engine) Attach(m *state.Model) {
 // Detector judges the scopes of one shard. It is a state.Watcher and runs
 // on the shard's goroutine.
 type Detector struct {
-	cfg    *compiled
-	book   *Book
-	scopes map[state.ScopeKey]*scopeDet
-	list   []*scopeDet
-	// the last scope looked up, so runs of one scope's frames skip the map
-	lastKey state.ScopeKey
-	last    *scopeDet
+	eng   *Engine
+	first bool // the first shard's detector also closes Unicast Refused findings
+	cfg   *compiled
+	book  *Book
+	list  []*scopeDet
 }
 
 var _ state.Watcher = (*Detector)(nil)
 
-// Observe takes one applied observation. Only Announce (and the
-// grandmaster part of a PTPv1 Sync) feed the detectors so far; other
+// Observe takes one applied observation: Announce (and the grandmaster
+// part of a PTPv1 Sync) feed the grandmaster detectors; Sync, Follow_Up,
+// Delay_Req, Delay_Resp and Announce the message-health counters. Other
 // frames cost a branch, or a scope lookup when expected domains are
 // configured.
-func (d *Detector) Observe(o *state.Observation) {
-	if !o.HasAnnounce {
-		if d.cfg.domains != nil {
-			d.scope(o)
-		}
+func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
+	s, _ := (*sl.Scope).(*scopeDet)
+	if s == nil {
+		s = d.newScope(o)
+		*sl.Scope = s
+	}
+	switch o.Kind & 0x0f {
+	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
+	default:
 		return
 	}
-	s := d.scope(o)
-	s.announce(o)
-	s.evaluate(o.Time)
+	p, _ := (*sl.Source).(*portDet)
+	if p == nil {
+		p = s.port(o.Source)
+		*sl.Source = p
+	}
+	var peer *portDet
+	if sl.Peer != nil {
+		peer, _ = (*sl.Peer).(*portDet)
+	}
+	s.message(o, p, peer)
+	if o.HasAnnounce {
+		s.announce(o)
+		s.evaluate(o.Time, false)
+	}
 }
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
+	if d.first {
+		d.eng.tickRefusals(now)
+	}
 	for _, s := range d.list {
-		s.evaluate(now)
+		s.evaluate(now, true)
 	}
-}
-
-func (d *Detector) scope(o *state.Observation) *scopeDet {
-	if d.last != nil && d.lastKey == o.Scope {
-		return d.last
-	}
-	s := d.scopes[o.Scope]
-	if s == nil {
-		s = d.newScope(o)
-	}
-	d.last, d.lastKey = s, o.Scope
-	return s
 }
 
 func (d *Detector) newScope(o *state.Observation) *scopeDet {
@@ -101,7 +107,6 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 		s.learning, s.learnUntil = true, o.Time+d.cfg.settle
 		st.Baseline, st.LearntAt = "learning", s.learnUntil
 	}
-	d.scopes[k] = s
 	d.list = append(d.list, s)
 	d.book.noteScope(st)
 	if d.cfg.domains != nil && k.Version == 2 && !d.cfg.domains[int(k.Domain)] {

@@ -179,6 +179,9 @@ func (b *Book) raise(r report) uint64 {
 	if r.port != "" {
 		e.f.Ports = []string{r.port}
 	}
+	if r.scope == "" {
+		e.f.Scopes = []string{} // a finding of the segment (Unicast Refused)
+	}
 	b.open[k], b.byID[e.f.ID] = e, e
 	if b.events != nil {
 		b.events.Add(state.Event{Time: r.at, Type: r.kind, Severity: r.severity, Scope: r.scope, Subject: r.subject,

@@ -106,6 +106,15 @@ func TestScenarioVerdicts(t *testing.T) {
 			func(id func(string) string) []want {
 				return []want{{TimePropertiesMismatch, id("gm-a") + " leap59", 60 * s, 61 * s}}
 			}},
+		{"sequence gaps", []sim.Action{sim.SequenceGap(50*s, "gm-a", "Sync", 5), sim.SequenceGap(52*s, "gm-a", "Sync", 5),
+			sim.SequenceGap(54*s, "gm-a", "Sync", 5)}, learnt,
+			func(id func(string) string) []want {
+				// 15 Syncs lost within gm-a's first minute (from its first
+				// frame at about 0.5 s): judged when the minute ends.
+				return []want{{SequenceGaps, id("gm-a") + "-1", 60 * s, 66 * s}, {FindingClosed, id("gm-a") + "-1", 180 * s, 200 * s}}
+			}},
+		{"one sequence gap is normal life", []sim.Action{sim.SequenceGap(50*s, "gm-a", "Sync", 5)}, learnt,
+			func(func(string) string) []want { return nil }},
 		{"flapping", []sim.Action{
 			sim.GrandmasterFailover(1*m, "gm-a"), sim.Start(2*m, "gm-a"), sim.GrandmasterFailover(3*m, "gm-a"),
 			sim.Start(4*m, "gm-a")}, learnt,

@@ -1,7 +1,9 @@
 package fault
 
 import (
+	"bytes"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -12,6 +14,12 @@ import (
 // announceReceiptTimeout is the default of IEEE 1588-2019 §8.2.15.4, in
 // announce intervals.
 const announceReceiptTimeout = 3
+
+// settleIntervals is how long, in announce intervals, two masters may
+// announce at once before it is BMCA Contention: the receipt timeout
+// plus the two Announce a port needs to qualify a better foreign master
+// (§9.3.2.5) before it yields.
+const settleIntervals = announceReceiptTimeout + 2
 
 // outageIntervals is how many announce intervals a scope may go without
 // any master announcing before it is an Outage: a backup takes over after
@@ -114,6 +122,11 @@ type scopeDet struct {
 
 	conds map[condKey]*cond
 	epoch uint64
+
+	ports          map[decode.PortIdentity]*portDet // message health
+	portList       []*portDet
+	nextMsgCheck   int64
+	disturbedSince int64 // the latest grandmaster change or outage
 }
 
 // interval is one announce interval in ns.
@@ -221,8 +234,9 @@ func (a *announcer) ev(scope, what string, first bool) Evidence {
 	return Evidence{Frame: a.lastFrame, Time: a.last, Scope: scope, Port: a.port.String(), What: what}
 }
 
-// evaluate runs every detector of the scope as of now.
-func (s *scopeDet) evaluate(now int64) {
+// evaluate runs the detectors of the scope as of now: on every Announce
+// the grandmaster detectors, on ticks (full) the message-health ones too.
+func (s *scopeDet) evaluate(now int64, full bool) {
 	if s.learning {
 		s.learn(now)
 		if s.learning {
@@ -245,6 +259,12 @@ func (s *scopeDet) evaluate(now int64) {
 	s.checkContention(now)
 	s.checkOutage(now)
 	s.checkFlapping(now)
+	if full && now >= s.nextMsgCheck {
+		// Counts are judged per minute; looking every few seconds of
+		// capture time is enough, and keeps ticks cheap on large scopes.
+		s.checkMessages(now)
+		s.nextMsgCheck = now + msgCheckEvery
+	}
 	s.sweep(now)
 }
 
@@ -322,6 +342,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 				What: "last Announce naming grandmaster " + s.stable.String()}
 		}
 		s.trans = t
+		s.disturbedSince = now
 	}
 	if !s.hasGM {
 		return
@@ -332,6 +353,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 	}
 	t := s.trans
 	s.trans = nil
+	s.disturbedSince = now
 	from, to := t.from, s.gm
 	s.stable = to
 	if from == to {
@@ -396,6 +418,7 @@ func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk
 // sweep ends conditions that did not hold in this evaluation, closing
 // their findings once they have been gone for their clear time.
 func (s *scopeDet) sweep(now int64) {
+	var closing []condKey
 	for k, c := range s.conds {
 		if c.seen == s.epoch {
 			continue
@@ -406,9 +429,25 @@ func (s *scopeDet) sweep(now int64) {
 			continue
 		}
 		if now-c.lastTrue >= c.clear {
-			s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
-			delete(s.conds, k)
+			closing = append(closing, k)
 		}
+	}
+	// in a fixed order, so that findings closing together always close
+	// in the same order
+	sort.Slice(closing, func(i, j int) bool {
+		a, b := closing[i], closing[j]
+		if a.kind != b.kind {
+			return a.kind < b.kind
+		}
+		if c := bytes.Compare(a.id[:], b.id[:]); c != 0 {
+			return c < 0
+		}
+		return a.sub < b.sub
+	})
+	for _, k := range closing {
+		c := s.conds[k]
+		s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
+		delete(s.conds, k)
 	}
 }
 
@@ -584,7 +623,7 @@ func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 		}
 		if q := timeProps(&b.a); q != p {
 			s.hit(condKey{kind: TimePropertiesMismatch, sub: subAnnouncers}, state.Warning,
-				announceReceiptTimeout*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
+				settleIntervals*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
 					return report{subject: s.name + " announcers",
 						explanation: fmt.Sprintf("masters of one scope announce different time properties: %s announces %s; %s announces %s",
 							a.port, p, b.port, q),
@@ -605,7 +644,8 @@ func (s *scopeDet) firstRecent(now int64) *announcer {
 }
 
 // checkContention: two or more ports announcing different grandmasters at
-// once for longer than an announce receipt timeout.
+// once for longer than the receipt timeout and a foreign-master
+// qualification (settleIntervals).
 func (s *scopeDet) checkContention(now int64) {
 	var a, b *announcer
 	for _, x := range s.ann {
@@ -622,7 +662,7 @@ func (s *scopeDet) checkContention(now int64) {
 	if b == nil {
 		return
 	}
-	s.hit(condKey{kind: BMCAContention}, state.Warning, announceReceiptTimeout*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
+	s.hit(condKey{kind: BMCAContention}, state.Warning, settleIntervals*interval(max(a.logIntv, b.logIntv)), s.clearTime(), now, func() report {
 		return report{subject: s.name, port: a.port.String(),
 			explanation: fmt.Sprintf("%s (grandmaster %s) and %s (grandmaster %s) both announce as master for longer than the announce receipt timeout: BMCA does not settle",
 				a.port, a.a.GrandmasterIdentity, b.port, b.a.GrandmasterIdentity),
