@@ -224,6 +224,7 @@ func TestAutoMethod(t *testing.T) {
 		{"xdp fails", false, errors.New("driver says no"), AFPacket, "driver says no"},
 		{"xdp generic only", false, nil, AFPacket, "generic (skb) mode"},
 		{"xdp native", false, nil, AFXDP, "natively, copy mode"},
+		{"xdp copy mode without priority", false, nil, AFPacket, "capture.priority is 0"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +232,7 @@ func TestAutoMethod(t *testing.T) {
 			n.xdpErr = tc.xdpErr
 			shared := func(string) (string, bool) { return "ptp4l (pid 42) runs on eth0", tc.shared }
 			openers := n.openers()
-			if tc.name == "xdp generic only" || tc.name == "xdp native" {
+			if tc.name == "xdp generic only" || tc.name == "xdp native" || tc.name == "xdp copy mode without priority" {
 				generic := tc.name == "xdp generic only"
 				open := openers[AFXDP]
 				openers[AFXDP] = func(ifname string) (Conn, error) {
@@ -242,7 +243,11 @@ func TestAutoMethod(t *testing.T) {
 					return modeConn{c.(*fakeConn), generic}, nil
 				}
 			}
-			c, err := Open([]Spec{{Name: "eth0", Method: Auto}}, Options{Openers: openers, SharedCheck: shared})
+			prio := 1
+			if tc.name == "xdp copy mode without priority" {
+				prio = 0
+			}
+			c, err := Open([]Spec{{Name: "eth0", Method: Auto}}, Options{Openers: openers, SharedCheck: shared, Priority: prio})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,9 +269,14 @@ type modeConn struct {
 
 func (m modeConn) Describe() string { return "natively, copy mode" }
 
-func (m modeConn) keepsUp() (bool, string) {
+// keepsUp mirrors xdpConn's rule for a copy-mode socket: kept only with
+// a capture thread at real-time priority.
+func (m modeConn) keepsUp(prio int) (bool, string) {
 	if m.generic {
 		return false, "AF_XDP would run in generic (skb) mode"
+	}
+	if prio <= 0 {
+		return false, "copy mode needs real-time priority, and capture.priority is 0"
 	}
 	return true, ""
 }
