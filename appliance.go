@@ -174,6 +174,7 @@ func (a *appliance) buildPipeline(cfg config.Config) *failure {
 	}
 	a.buffer, a.pipe.Buffer = buf, buf
 	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
+	a.pipe.Paced = cfg.Replay.File != "" && cfg.Replay.Speed > 0
 	a.started = time.Now()
 
 	a.sigs = make(chan os.Signal, 4)
@@ -298,15 +299,21 @@ func (a *appliance) loop() int {
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
 	lastStats := time.Now()
+	ended := a.back.ctl.Ended()
 	for {
 		select {
-		case err := <-a.back.ctl.Ended():
+		case err := <-ended:
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
 				return exitError
 			}
 			a.log.Info("frame source finished")
-			return exitOK
+			if a.back.method != "replay" || a.flags.ExitAfterReplay {
+				return exitOK
+			}
+			// A replay someone opens to look at: keep serving it.
+			a.log.Info("replay finished; serving the UI and API until stopped (--exit-after-replay exits instead)")
+			ended = nil
 		case sig := <-a.sigs:
 			switch sig {
 			case syscall.SIGHUP:
