@@ -157,6 +157,9 @@ func (a *appliance) startLog(cfg config.Config, stderr io.Writer) {
 // openFrameSource makes the model and opens the frame source feeding it.
 func (a *appliance) openFrameSource(cfg config.Config) *failure {
 	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
+	if err := capture.CheckInterfaces(cfg.Capture.Interfaces); err != nil && !cfg.Demo.Enabled && cfg.Replay.File == "" {
+		return fail(exitError, "cannot capture", "err", err) // a misspelt -i; one lost later is retried
+	}
 	var err error
 	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
 		return fail(exitError, "cannot open frame source", "err", err)
