@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,6 +82,7 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 // appliance is one running ptpwatch.
 type appliance struct {
 	cfgPath  string
+	cfg      config.Config // running: reloadable settings as last applied
 	flags    *config.Flags
 	stdout   io.Writer
 	log      *slog.Logger
@@ -115,6 +117,7 @@ func fail(code int, msg string, args ...any) *failure { return &failure{code, ms
 // run connects the appliance's parts, runs until a signal or the end of a
 // finite source (a replay), and takes the parts down in reverse order.
 func (a *appliance) run(cfg config.Config, stderr io.Writer) int {
+	a.cfg = cfg
 	a.startLog(cfg, stderr)
 	defer a.undoAll()
 	for _, step := range []func(config.Config) *failure{
@@ -375,21 +378,40 @@ func openSource(cfg config.Config, log *slog.Logger, onEvent func(capture.Event)
 }
 
 // reload re-reads the configuration on SIGHUP. Settings marked reloadable
-// take effect; the model keeps all its state.
+// take effect; changed ones that need a restart are named in a warning and
+// keep their running value. The model keeps all its state.
 func (a *appliance) reload() {
 	cfg, err := a.flags.Effective()
 	if err != nil {
 		a.log.Error("reload failed; keeping the running configuration", "err", err)
 		return
 	}
-	a.level.Set(logLevel(cfg.Log.Level))
-	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
+	applied, restart := config.Changes(a.cfg, cfg)
+	for _, k := range restart {
+		a.log.Warn("changed setting needs a restart; keeping the running value until then", "key", k)
+	}
+	a.cfg = config.Reloaded(a.cfg, cfg)
+	a.level.Set(logLevel(a.cfg.Log.Level))
+	a.statsSec.Store(int64(a.cfg.Log.StatsSeconds))
+	if p, ok := a.src.(*source.Pacer); ok { // the demo or a replay
+		speed := a.cfg.Replay.Speed
+		if a.cfg.Demo.Enabled {
+			speed = a.cfg.Demo.Speed
+		}
+		p.SetSpeed(speed)
+	}
+	if slices.ContainsFunc(applied, func(k string) bool { return strings.HasPrefix(k, "model.") }) {
+		if err := a.back.settings.PutSettings(a.cfg.UISettings()); err != nil {
+			a.log.Error("applying model.state_terms failed", "err", err)
+		}
+	}
 	if a.srv != nil && cfg.HTTP.HTTPS {
 		if err := a.srv.ReloadCertificate(); err != nil {
 			a.log.Error("reloading the HTTPS certificate failed; keeping the old one", "err", err)
 		}
 	}
-	a.log.Info("configuration reloaded", "file", a.cfgPath, "log.level", cfg.Log.Level, "log.stats_interval", cfg.Log.StatsSeconds)
+	a.log.Info("configuration reloaded", "file", a.cfgPath, "applied", strings.Join(applied, ","), "log.level", a.cfg.Log.Level,
+		"log.stats_interval", a.cfg.Log.StatsSeconds)
 }
 
 // dumpCounters logs the pipeline's counters and a summary of the model.
