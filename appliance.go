@@ -306,20 +306,24 @@ func (a *appliance) loop() int {
 	defer stats.Stop()
 	lastStats := time.Now()
 	ended := a.back.ctl.Ended()
+	endCode := exitOK // of a replay that ended
 	for {
 		select {
 		case err := <-ended:
+			code := exitOK
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
-				return exitError
+				code = exitError
+			} else {
+				a.log.Info("frame source finished")
 			}
-			a.log.Info("frame source finished")
 			if a.back.method != "replay" || a.flags.ExitAfterReplay {
-				return exitOK
+				return code
 			}
-			// A replay someone opens to look at: keep serving it.
-			a.log.Info("replay finished; serving the UI and API until stopped (--exit-after-replay exits instead)")
-			ended = nil
+			// A replay someone opens to look at: keep serving what was
+			// read (up to a truncation, too), exiting with its code.
+			a.log.Info("replay ended; serving the UI and API until stopped (--exit-after-replay exits instead)", "frames", a.pipe.Counters.Received.Load())
+			ended, endCode = nil, code
 		case sig := <-a.sigs:
 			switch sig {
 			case syscall.SIGHUP:
@@ -328,7 +332,7 @@ func (a *appliance) loop() int {
 				a.dumpCounters("SIGUSR2")
 			default:
 				a.log.Info("stopping", "signal", sig.String())
-				return exitOK
+				return endCode
 			}
 		case <-stats.C:
 			a.watchCapture()

@@ -25,11 +25,16 @@ type Summary struct {
 	Types    map[string]int `json:"types"`
 	Results  map[string]int `json:"results"`
 	Problems map[string]int `json:"problems,omitempty"`
+	// Truncated says where and why the capture ended early (a file cut
+	// short, damage): the frames before it are all listed and counted.
+	Truncated string `json:"truncated,omitempty"`
 }
 
 // Capture decodes every frame of the pcap or pcapng capture in and writes
 // each to out, then a summary: one line per frame (verbose: with its field
 // tree, offsets and lengths), or with asJSON one Frame object per line.
+// A capture that ends inside a frame is read up to there and summarised
+// (Summary.Truncated) before Capture returns the error.
 func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	r, err := pcapng.NewReader(in)
 	if err != nil {
@@ -39,13 +44,16 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	var p pcapng.Packet
 	var fr decode.Frame
 	enc := json.NewEncoder(out)
+	var readErr error // a capture that ends early: summarised, then returned
 	for n := 1; ; n++ {
 		err := r.Next(&p)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("frame %d: %w", n, err)
+			readErr = fmt.Errorf("frame %d: %w", n, err)
+			sum.Truncated = readErr.Error()
+			break
 		}
 		sum.Frames++
 		fr.Decode(decode.LinkType(p.LinkType), p.Data)
@@ -73,9 +81,15 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 		}
 	}
 	if asJSON {
-		return enc.Encode(map[string]Summary{"summary": sum})
+		if err := enc.Encode(map[string]Summary{"summary": sum}); err != nil {
+			return err
+		}
+		return readErr
 	}
 	fmt.Fprintf(out, "\n%d frames, %d PTP messages\n", sum.Frames, sum.PTP)
+	if readErr != nil {
+		fmt.Fprintf(out, "  capture ends early: %v\n", readErr)
+	}
 	for _, k := range sortedKeys(sum.Types) {
 		fmt.Fprintf(out, "  %-28s %d\n", k, sum.Types[k])
 	}
@@ -85,7 +99,7 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	for _, k := range sortedKeys(sum.Problems) {
 		fmt.Fprintf(out, "  problem %-20s %d\n", k, sum.Problems[k])
 	}
-	return nil
+	return readErr
 }
 
 // Frame is one decoded frame in Capture's JSON form.
