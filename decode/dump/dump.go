@@ -44,6 +44,7 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	var p pcapng.Packet
 	var fr decode.Frame
 	enc := json.NewEncoder(out)
+	var line []byte   // a frame's JSON, reused
 	var readErr error // a capture that ends early: summarised, then returned
 	for n := 1; ; n++ {
 		err := r.Next(&p)
@@ -67,10 +68,8 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 			sum.Types[typ]++
 		}
 		if asJSON {
-			obj := Frame{Frame: n, Time: time.Unix(0, p.Timestamp).UTC().Format(time.RFC3339Nano),
-				Length: len(p.Data), OriginalLength: p.OriginalLength, Result: fr.Result.String(),
-				Reason: fr.Reason.String(), Message: typ, Layers: fieldObject(fr.Fields())}
-			if err := enc.Encode(obj); err != nil {
+			line = appendFrameJSON(line[:0], n, p.Timestamp, len(p.Data), p.OriginalLength, &fr, typ, fr.Fields())
+			if _, err := out.Write(line); err != nil {
 				return err
 			}
 			continue
@@ -102,7 +101,11 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	return readErr
 }
 
-// Frame is one decoded frame in Capture's JSON form.
+// Frame is one decoded frame in Capture's JSON form (written by
+// appendFrameJSON; the type documents it and reads it back). Layers holds
+// the field tree as nested objects keyed by field name: a repeated name
+// becomes an array, a group's own value and text are "_value" and "_text",
+// a value with a meaning is {"value", "text"}.
 type Frame struct {
 	Frame          int            `json:"frame"`
 	Time           string         `json:"time"`
@@ -180,38 +183,6 @@ func printFields(out *bufio.Writer, fs []decode.Field, depth int) {
 		out.WriteString("]\n")
 		printFields(out, f.Children, depth+1)
 	}
-}
-
-// fieldObject turns a field tree into nested JSON objects keyed by field
-// name. A repeated name becomes an array; a group's own value is "_value".
-func fieldObject(fs []decode.Field) map[string]any {
-	obj := make(map[string]any, len(fs))
-	for _, f := range fs {
-		var v any
-		if len(f.Children) > 0 {
-			child := fieldObject(f.Children)
-			if f.Value != "" {
-				child["_value"] = f.Value
-			}
-			if f.Text != "" {
-				child["_text"] = f.Text
-			}
-			v = child
-		} else if f.Text != "" && f.Text != f.Value {
-			v = map[string]string{"value": f.Value, "text": f.Text}
-		} else {
-			v = f.Value
-		}
-		switch prev := obj[f.Name].(type) {
-		case nil:
-			obj[f.Name] = v
-		case []any:
-			obj[f.Name] = append(prev, v)
-		default:
-			obj[f.Name] = []any{prev, v}
-		}
-	}
-	return obj
 }
 
 func sortedKeys(m map[string]int) []string {
