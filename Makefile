@@ -3,16 +3,42 @@ SHELL := /bin/bash
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: all build run test deps vet bench fuzz generate soak clean
+.PHONY: all build run test deps vet bench fuzz generate soak clean man install
+
+# The version --version, /api/v1/status and the UI show.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/ptpwatch/ptpwatch/httpd.version=$(VERSION)
+# `make install` puts the binary in $(DESTDIR)$(PREFIX)/bin, the man page in
+# $(DESTDIR)$(PREFIX)/share/man/man8, the systemd unit in
+# $(DESTDIR)$(UNITDIR) and, unless one is there, the default configuration
+# in $(DESTDIR)$(CONFDIR)/ptpwatch.toml.
+PREFIX ?= /usr/local
+UNITDIR ?= /etc/systemd/system
+CONFDIR ?= /etc/ptpwatch
+# Where build puts the binary and man puts the page.
+OUT ?= bin
 
 all: build
 
 build:
-	$(GO) build -o bin/ptpwatch .
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(OUT)/ptpwatch .
+
+# The man page is the help text, formatted (tools/mangen).
+man: build
+	$(OUT)/ptpwatch --help | $(GO) run ./tools/mangen -version "$(VERSION)" > $(OUT)/ptpwatch.8
+
+install: build man
+	install -D -m 0755 $(OUT)/ptpwatch $(DESTDIR)$(PREFIX)/bin/ptpwatch
+	install -D -m 0644 $(OUT)/ptpwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/ptpwatch.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/local/bin/ptpwatch|$(PREFIX)/bin/ptpwatch|; s|/etc/ptpwatch/|$(CONFDIR)/|' tools/systemd/ptpwatch.service > $(DESTDIR)$(UNITDIR)/ptpwatch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ptpwatch.service
+	install -d $(DESTDIR)$(CONFDIR)
+	test -e $(DESTDIR)$(CONFDIR)/ptpwatch.toml || $(OUT)/ptpwatch -O > $(DESTDIR)$(CONFDIR)/ptpwatch.toml
 
 # The appliance on its built-in demo network. Needs nothing beyond Go.
 run: build
-	./bin/ptpwatch --demo
+	$(OUT)/ptpwatch --demo
 
 # Installs the test peers and oracles when missing and running as root:
 # tshark is the decoding oracle, linuxptp and ptpd are real PTP daemons,
@@ -48,9 +74,10 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
+# Ends with every skipped test and why (tools/testsummary); fails when any
+# test failed.
 test: deps vet
-	$(GO) test -count=1 ./...
-	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+	set -o pipefail; { $(GO) test -count=1 -json ./...; cd bench && $(GO) vet ./... && $(GO) test -count=1 -json ./...; } | $(GO) run ./tools/testsummary
 
 # Benchmarks against peers measured in the same run; prints the README table.
 bench: deps

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,7 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 // appliance is one running ptpwatch.
 type appliance struct {
 	cfgPath  string
+	cfg      config.Config // running: reloadable settings as last applied
 	flags    *config.Flags
 	stdout   io.Writer
 	log      *slog.Logger
@@ -116,6 +118,7 @@ func fail(code int, msg string, args ...any) *failure { return &failure{code, ms
 // run connects the appliance's parts, runs until a signal or the end of a
 // finite source (a replay), and takes the parts down in reverse order.
 func (a *appliance) run(cfg config.Config, stderr io.Writer) int {
+	a.cfg = cfg
 	a.startLog(cfg, stderr)
 	defer a.undoAll()
 	for _, step := range []func(config.Config) *failure{
@@ -158,6 +161,9 @@ func (a *appliance) startLog(cfg config.Config, stderr io.Writer) {
 // openFrameSource makes the model and opens the frame source feeding it.
 func (a *appliance) openFrameSource(cfg config.Config) *failure {
 	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
+	if err := capture.CheckInterfaces(cfg.Capture.Interfaces); err != nil && !cfg.Demo.Enabled && cfg.Replay.File == "" {
+		return fail(exitError, "cannot capture", "err", err) // a misspelt -i; one lost later is retried
+	}
 	var err error
 	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
 		return fail(exitError, "cannot open frame source", "err", err)
@@ -175,6 +181,7 @@ func (a *appliance) buildPipeline(cfg config.Config) *failure {
 	}
 	a.buffer, a.pipe.Buffer = buf, buf
 	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
+	a.pipe.Paced = cfg.Replay.File != "" && cfg.Replay.Speed > 0
 	a.started = time.Now()
 
 	a.sigs = make(chan os.Signal, 4)
@@ -304,15 +311,25 @@ func (a *appliance) loop() int {
 	stats := time.NewTicker(time.Second)
 	defer stats.Stop()
 	lastStats := time.Now()
+	ended := a.back.ctl.Ended()
+	endCode := exitOK // of a replay that ended
 	for {
 		select {
-		case err := <-a.back.ctl.Ended():
+		case err := <-ended:
+			code := exitOK
 			if err != nil && !errors.Is(err, context.Canceled) {
 				a.log.Error("frame source failed", "err", err)
-				return exitError
+				code = exitError
+			} else {
+				a.log.Info("frame source finished")
 			}
-			a.log.Info("frame source finished")
-			return exitOK
+			if a.back.method != "replay" || a.flags.ExitAfterReplay {
+				return code
+			}
+			// A replay someone opens to look at: keep serving what was
+			// read (up to a truncation, too), exiting with its code.
+			a.log.Info("replay ended; serving the UI and API until stopped (--exit-after-replay exits instead)", "frames", a.pipe.Counters.Received.Load())
+			ended, endCode = nil, code
 		case sig := <-a.sigs:
 			switch sig {
 			case syscall.SIGHUP:
@@ -321,7 +338,7 @@ func (a *appliance) loop() int {
 				a.dumpCounters("SIGUSR2")
 			default:
 				a.log.Info("stopping", "signal", sig.String())
-				return exitOK
+				return endCode
 			}
 		case <-stats.C:
 			a.watchCapture()
@@ -376,25 +393,48 @@ func openSource(cfg config.Config, log *slog.Logger, onEvent func(capture.Event)
 }
 
 // reload re-reads the configuration on SIGHUP. Settings marked reloadable
-// take effect; the model keeps all its state.
+// take effect; changed ones that need a restart are named in a warning and
+// keep their running value. The model keeps all its state.
 func (a *appliance) reload() {
 	cfg, err := a.flags.Effective()
 	if err != nil {
 		a.log.Error("reload failed; keeping the running configuration", "err", err)
 		return
 	}
-	a.level.Set(logLevel(cfg.Log.Level))
-	a.statsSec.Store(int64(cfg.Log.StatsSeconds))
+	applied, restart := config.Changes(a.cfg, cfg)
+	for _, k := range restart {
+		a.log.Warn("changed setting needs a restart; keeping the running value until then", "key", k)
+	}
+	a.cfg = config.Reloaded(a.cfg, cfg)
+	a.level.Set(logLevel(a.cfg.Log.Level))
+	a.statsSec.Store(int64(a.cfg.Log.StatsSeconds))
 	if m := a.back.mgmt; m != nil {
-		_ = m.SetSettings(cfg.Management) // effectiveConfig validated both
-		_ = m.Master.SetSettings(cfg.MasterCheck)
+		_ = m.SetSettings(a.cfg.Management) // Effective validated both
+		_ = m.Master.SetSettings(a.cfg.MasterCheck)
+	}
+	src := a.src
+	if d, ok := src.(*manage.DemoSource); ok { // the demo answering management
+		src = d.Source
+	}
+	if p, ok := src.(*source.Pacer); ok { // the demo or a replay
+		speed := a.cfg.Replay.Speed
+		if a.cfg.Demo.Enabled {
+			speed = a.cfg.Demo.Speed
+		}
+		p.SetSpeed(speed)
+	}
+	if slices.ContainsFunc(applied, func(k string) bool { return strings.HasPrefix(k, "model.") }) {
+		if err := a.back.settings.PutSettings(a.cfg.UISettings()); err != nil {
+			a.log.Error("applying model.state_terms failed", "err", err)
+		}
 	}
 	if a.srv != nil && cfg.HTTP.HTTPS {
 		if err := a.srv.ReloadCertificate(); err != nil {
 			a.log.Error("reloading the HTTPS certificate failed; keeping the old one", "err", err)
 		}
 	}
-	a.log.Info("configuration reloaded", "file", a.cfgPath, "log.level", cfg.Log.Level, "log.stats_interval", cfg.Log.StatsSeconds)
+	a.log.Info("configuration reloaded", "file", a.cfgPath, "applied", strings.Join(applied, ","), "log.level", a.cfg.Log.Level,
+		"log.stats_interval", a.cfg.Log.StatsSeconds)
 }
 
 // dumpCounters logs the pipeline's counters and a summary of the model.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 )
@@ -45,5 +46,21 @@ func TestCommandLineConventions(t *testing.T) {
 		if !strings.Contains(help.String(), long) {
 			t.Errorf("help lacks %s", long)
 		}
+	}
+}
+
+// TestMisspeltInterface: an -i naming no interface is a start-up error
+// (exit 1, naming it), not a capture retrying forever.
+func TestMisspeltInterface(t *testing.T) {
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run([]string{"-i", "ptpwatch-nosuch0", "--http", "127.0.0.1:0"}, &out, &errb) }()
+	select {
+	case code := <-done:
+		if code != exitError || !strings.Contains(errb.String(), `no interface \"ptpwatch-nosuch0\"`) {
+			t.Errorf("exit %d, stderr %s; want %d naming the interface", code, errb.String(), exitError)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after start with a misspelt -i")
 	}
 }

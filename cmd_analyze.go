@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,20 +26,21 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	a, err := analyzeFile(file, uint16(*segment), *series, progressWriter(stderr))
+	if a != nil { // also the frames before a capture's early end
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			if jerr := enc.Encode(a); jerr != nil {
+				err = errors.Join(err, jerr)
+			}
+		} else {
+			a.WriteText(stdout)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch analyze: %v\n", err)
 		return exitError
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(a); err != nil {
-			fmt.Fprintf(stderr, "ptpwatch analyze: %v\n", err)
-			return exitError
-		}
-		return exitOK
-	}
-	a.WriteText(stdout)
 	return exitOK
 }
 

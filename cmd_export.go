@@ -114,8 +114,11 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
+	partial := false
 	if !ranged {
-		if _, err := s.Incident(id); err != nil {
+		inc, err := s.Incident(id)
+		partial = err == nil && inc.State == dashcam.StateRecording
+		if err != nil {
 			if errors.Is(err, dashcam.ErrNotFound) {
 				fmt.Fprintf(stderr, "ptpwatch export: no incident %d in %s (see ptpwatch export --list)\n", id, where)
 			} else {
@@ -170,6 +173,9 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		dest = "standard output"
 	}
 	fmt.Fprintf(stderr, "%s: %d frames (%d bytes) written to %s\n", what, st.Frames, st.Bytes, dest)
+	if partial {
+		fmt.Fprintf(stderr, "ptpwatch export: note: incident %d is still recording; this export is partial (the frames stored so far): export it again when it is complete\n", id)
+	}
 	if ranged && st.Frames == 0 {
 		fmt.Fprintln(stderr, "ptpwatch export: note: the archive holds no frames in that range (is [dashcam] archive on?)")
 	}

@@ -413,3 +413,35 @@ func TestApplianceDamagedStore(t *testing.T) {
 		t.Errorf("the log does not report the damage:\n%s", logs.String())
 	}
 }
+
+// TestExportPartial: exporting an incident that is still recording says
+// the file is partial.
+func TestExportPartial(t *testing.T) {
+	dir, id, _, _ := exportFixture(t)
+	file := filepath.Join(t.TempDir(), "whole.pcapng")
+	if code, _, stderr := runWithin(t, 30*time.Second, "export", "--data", dir, strconv.FormatUint(id, 10), "-o", file); code != exitOK {
+		t.Fatalf("export: %d %s", code, stderr)
+	} else if strings.Contains(stderr, "partial") {
+		t.Errorf("a complete incident called partial: %s", stderr)
+	}
+	pcap, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/api/v1/incidents/7":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":7,"state":"recording","triggers":[],"from":0,"to":0,"frames":0,"bytes":0,"created":0}`)
+		case "/api/v1/incidents/7/pcapng":
+			w.Write(pcap)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer api.Close()
+	code, _, stderr := runWithin(t, 30*time.Second, "export", "--api", api.URL, "7", "-o", filepath.Join(t.TempDir(), "part.pcapng"))
+	if code != exitOK || !strings.Contains(stderr, "incident 7 is still recording; this export is partial") {
+		t.Errorf("exit %d, stderr %q; want 0 and a note that the export is partial", code, stderr)
+	}
+}

@@ -180,7 +180,7 @@ func TestConfigFlags(t *testing.T) {
 
 func TestReplayAppliance(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := run([]string{"--replay", "decode/testdata/fixture.pcapng", "--http", "127.0.0.1:0"}, &out, &errb)
+	code := run([]string{"--replay", "decode/testdata/fixture.pcapng", "--exit-after-replay", "--http", "127.0.0.1:0"}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}

@@ -362,6 +362,9 @@ func (w fieldWriter) group(name string, off, n int) fieldWriter {
 		n, text = max(0, len(w.b)-off), "truncated"
 	}
 	f := w.add(name, off, n, "", text)
+	// Most groups hold a few to a few dozen fields: start with room for
+	// several rather than growing one by one.
+	f.Children = make([]Field, 0, 8)
 	return fieldWriter{b: w.b, out: &f.Children, f: f}
 }
 

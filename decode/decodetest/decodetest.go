@@ -96,7 +96,7 @@ func repoRoot() (string, error) {
 	}
 	for {
 		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(b, []byte("module ptpwatch\n")) {
+		if err == nil && bytes.HasPrefix(b, []byte("module github.com/ptpwatch/ptpwatch\n")) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)

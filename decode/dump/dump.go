@@ -25,11 +25,16 @@ type Summary struct {
 	Types    map[string]int `json:"types"`
 	Results  map[string]int `json:"results"`
 	Problems map[string]int `json:"problems,omitempty"`
+	// Truncated says where and why the capture ended early (a file cut
+	// short, damage): the frames before it are all listed and counted.
+	Truncated string `json:"truncated,omitempty"`
 }
 
 // Capture decodes every frame of the pcap or pcapng capture in and writes
 // each to out, then a summary: one line per frame (verbose: with its field
 // tree, offsets and lengths), or with asJSON one Frame object per line.
+// A capture that ends inside a frame is read up to there and summarised
+// (Summary.Truncated) before Capture returns the error.
 func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	r, err := pcapng.NewReader(in)
 	if err != nil {
@@ -39,13 +44,17 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	var p pcapng.Packet
 	var fr decode.Frame
 	enc := json.NewEncoder(out)
+	var line []byte   // a frame's JSON, reused
+	var readErr error // a capture that ends early: summarised, then returned
 	for n := 1; ; n++ {
 		err := r.Next(&p)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("frame %d: %w", n, err)
+			readErr = fmt.Errorf("frame %d: %w", n, err)
+			sum.Truncated = readErr.Error()
+			break
 		}
 		sum.Frames++
 		fr.Decode(decode.LinkType(p.LinkType), p.Data)
@@ -59,10 +68,8 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 			sum.Types[typ]++
 		}
 		if asJSON {
-			obj := Frame{Frame: n, Time: time.Unix(0, p.Timestamp).UTC().Format(time.RFC3339Nano),
-				Length: len(p.Data), OriginalLength: p.OriginalLength, Result: fr.Result.String(),
-				Reason: fr.Reason.String(), Message: typ, Layers: fieldObject(fr.Fields())}
-			if err := enc.Encode(obj); err != nil {
+			line = appendFrameJSON(line[:0], n, p.Timestamp, len(p.Data), p.OriginalLength, &fr, typ, fr.Fields())
+			if _, err := out.Write(line); err != nil {
 				return err
 			}
 			continue
@@ -73,9 +80,15 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 		}
 	}
 	if asJSON {
-		return enc.Encode(map[string]Summary{"summary": sum})
+		if err := enc.Encode(map[string]Summary{"summary": sum}); err != nil {
+			return err
+		}
+		return readErr
 	}
 	fmt.Fprintf(out, "\n%d frames, %d PTP messages\n", sum.Frames, sum.PTP)
+	if readErr != nil {
+		fmt.Fprintf(out, "  capture ends early: %v\n", readErr)
+	}
 	for _, k := range sortedKeys(sum.Types) {
 		fmt.Fprintf(out, "  %-28s %d\n", k, sum.Types[k])
 	}
@@ -85,10 +98,14 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	for _, k := range sortedKeys(sum.Problems) {
 		fmt.Fprintf(out, "  problem %-20s %d\n", k, sum.Problems[k])
 	}
-	return nil
+	return readErr
 }
 
-// Frame is one decoded frame in Capture's JSON form.
+// Frame is one decoded frame in Capture's JSON form (written by
+// appendFrameJSON; the type documents it and reads it back). Layers holds
+// the field tree as nested objects keyed by field name: a repeated name
+// becomes an array, a group's own value and text are "_value" and "_text",
+// a value with a meaning is {"value", "text"}.
 type Frame struct {
 	Frame          int            `json:"frame"`
 	Time           string         `json:"time"`
@@ -166,38 +183,6 @@ func printFields(out *bufio.Writer, fs []decode.Field, depth int) {
 		out.WriteString("]\n")
 		printFields(out, f.Children, depth+1)
 	}
-}
-
-// fieldObject turns a field tree into nested JSON objects keyed by field
-// name. A repeated name becomes an array; a group's own value is "_value".
-func fieldObject(fs []decode.Field) map[string]any {
-	obj := make(map[string]any, len(fs))
-	for _, f := range fs {
-		var v any
-		if len(f.Children) > 0 {
-			child := fieldObject(f.Children)
-			if f.Value != "" {
-				child["_value"] = f.Value
-			}
-			if f.Text != "" {
-				child["_text"] = f.Text
-			}
-			v = child
-		} else if f.Text != "" && f.Text != f.Value {
-			v = map[string]string{"value": f.Value, "text": f.Text}
-		} else {
-			v = f.Value
-		}
-		switch prev := obj[f.Name].(type) {
-		case nil:
-			obj[f.Name] = v
-		case []any:
-			obj[f.Name] = append(prev, v)
-		default:
-			obj[f.Name] = []any{prev, v}
-		}
-	}
-	return obj
 }
 
 func sortedKeys(m map[string]int) []string {

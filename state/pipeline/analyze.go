@@ -15,7 +15,9 @@ import (
 // one-shard model and returns the model as `ptpwatch analyze` prints it.
 // withSeries adds per-second series of each scope and instance (this keeps
 // the frames in a RAM buffer). progress, when not nil, is called twice a
-// second with the frames received and decoded so far.
+// second with the frames received and decoded so far. A source that fails
+// part way (a capture cut short) still gives the analysis of the frames
+// before, with the error.
 func Analyze(ctx context.Context, src source.Source, name string, withSeries bool, progress func(received, decoded uint64)) (*report.Analysis, error) {
 	m := state.NewModel(1, nil)
 	p := New(m)
@@ -44,8 +46,9 @@ func Analyze(ctx context.Context, src source.Source, name string, withSeries boo
 	}
 	var last int64
 	p.OnFrame = func(f *source.Frame, _ *decode.Frame, _ *state.Observation, _ bool) { last = max(last, f.Timestamp) }
-	if err := p.Run(ctx, src); err != nil {
-		return nil, err
+	runErr := p.Run(ctx, src)
+	if runErr != nil && ctx.Err() != nil {
+		return nil, runErr
 	}
 	// Silence is judged at the end of the capture, as if time went on.
 	p.Tick(last)
@@ -74,5 +77,5 @@ func Analyze(ctx context.Context, src source.Source, name string, withSeries boo
 			}
 		}
 	}
-	return a, nil
+	return a, runErr
 }

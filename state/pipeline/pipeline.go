@@ -58,6 +58,11 @@ type Pipeline struct {
 	// against the capture time up to which capture has delivered, which
 	// follows the clock only while the reader keeps up (see watch.go).
 	Live bool
+	// Paced marks a source that delivers frames at a recorded pace (a
+	// replay at [replay] speed): shards then publish on time as well as
+	// on count, so that readers see the first frames within PublishEvery
+	// rather than after a thousand of them.
+	Paced bool
 	// StallAfter is how far the reader may fall behind capture before a
 	// Capture Trouble event says so (live only). Zero means
 	// DefaultStallAfter.
@@ -189,9 +194,10 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	p.lag.Store(0)
 	p.tickAt.Store(0)
 	// A live source may pause for long stretches; shard goroutines keep
-	// publishing and ticking while it does. Offline, one shard is applied
+	// publishing and ticking while it does; a paced one, publishing.
+	// Offline, one shard is applied
 	// on the reading goroutine, which is fastest.
-	if n := p.Model.Shards(); n > 1 || p.Live {
+	if n := p.Model.Shards(); n > 1 || p.Live || p.Paced {
 		for i := 0; i < n; i++ {
 			q, err := ring.NewSPSC[state.Observation](ringSize)
 			if err != nil {

@@ -81,7 +81,14 @@ type Pacer struct {
 	// waiting is true while Next waits for a frame's time: the reader is
 	// ahead of the recorded traffic, nothing is due.
 	waiting atomic.Bool
+	// speed is a new Speed from SetSpeed, taken by the next Next.
+	speed atomic.Pointer[float64]
 }
+
+// SetSpeed changes the pace from any goroutine while another calls Next
+// (a SIGHUP reload): from the next frame on, which is delivered at once
+// and paced from.
+func (p *Pacer) SetSpeed(s float64) { p.speed.Store(&s) }
 
 // CaughtUp reports whether the pacer is waiting for the next frame's
 // time (nothing due waits for the reader). An unpaced replay (Speed 0)
@@ -92,6 +99,9 @@ func (p *Pacer) CaughtUp() (caughtUp, ok bool) { return p.waiting.Load(), true }
 func (p *Pacer) Next(ctx context.Context, f *Frame) error {
 	if err := p.Source.Next(ctx, f); err != nil {
 		return err
+	}
+	if p.speed.Load() != nil {
+		p.Speed, p.started = *p.speed.Swap(nil), false
 	}
 	if p.Speed <= 0 {
 		return nil
