@@ -18,9 +18,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ptpwatch/ptpwatch/config"
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/httpd"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"github.com/ptpwatch/ptpwatch/config"
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/fault"

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ptpwatch/ptpwatch/config"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 )
 
 // unitSettings reads KEY=VALUE lines of a systemd unit.

@@ -28,7 +28,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/ptpwatch/ptpwatch/config"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 	"io"
 	"os"
 	"strings"

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ptpwatch/ptpwatch/config"
 	"github.com/ptpwatch/ptpwatch/decode/dump"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 )
 
 func TestDecodeCommandJSON(t *testing.T) {

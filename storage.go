@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/ptpwatch/ptpwatch/config"
+	"github.com/ptpwatch/ptpwatch/httpd/config"
 	"log/slog"
 	"time"
 
