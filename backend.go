@@ -10,6 +10,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
+	"github.com/ptpwatch/ptpwatch/state/notify"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
@@ -36,6 +37,7 @@ type backend struct {
 	settings httpd.SettingsStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snaps    httpd.SnapshotCache          // Take is model.Snapshot
+	notifier *notify.Notifier             // nil without notification channels
 }
 
 var _ httpd.Backend = (*backend)(nil)

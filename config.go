@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/notify"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -29,6 +30,7 @@ type Config struct {
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
+	Notify  notify.Config `toml:"notify"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -191,6 +193,11 @@ var settings = []setting{
 	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
 	{"log", "format", `"text"`, false, "Log format: text or json."},
 	{"log", "stats_interval", "60", true, "Seconds between summary lines in the log; 0 turns them off."},
+	{"notify", "max_queue", "100000", false, "Notifications each channel's outbox holds (in the store with storage.data_dir, else in memory); more are refused, counted, logged and raised as a Notifications Lost event."},
+	{"notify", "max_age_hours", "168", false, "Hours a notification may wait for its receiver; older ones are dropped, counted and raised as Notifications Lost."},
+	{"notify", "max_backoff_seconds", "300", false, "Longest wait between retries of a failing channel (the first retry comes after a second, then twice as long each time)."},
+	{"notify", "ui_url", `""`, false, "Base URL of this appliance's web UI as receivers reach it, e.g. \"https://ptp.example.net:8443\"; notifications link to the event there. Empty: no links."},
+	{"notify", "heartbeat_minutes", "0", false, "Send a heartbeat notification on every channel this often, so a receiver notices silence; 0: never."},
 }
 
 // DefaultConfig returns the configuration used when no file is given.
@@ -206,6 +213,7 @@ func DefaultConfig() Config {
 		Dashcam: DashcamConfig{Enabled: true, Triggers: []string{"Grandmaster Changed", "Port State Changed", "Grandmaster Quality Changed", "Master Silent"},
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
+		Notify:  notify.DefaultConfig(),
 		Storage: StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 	}
 }
@@ -231,6 +239,7 @@ func DefaultConfigText() string {
 		}
 		fmt.Fprintf(&b, "%s = %s\n", s.key, s.def)
 	}
+	b.WriteString("\n" + notify.ConfigText())
 	return b.String()
 }
 
@@ -263,6 +272,11 @@ func Explain(name string) (string, error) {
 				reload = "applied on SIGHUP"
 			}
 			return fmt.Sprintf("%s:%s (default %s, %s)\n%s\n", sec, key, s.def, reload, s.doc), nil
+		}
+	}
+	if table, ok := strings.CutPrefix(sec, "notify."); ok {
+		if doc, ok := notify.Explain(table, key); ok {
+			return doc, nil
 		}
 	}
 	return "", fmt.Errorf("explain %q: no such setting (ptpwatch -O lists them all)", name)
@@ -383,6 +397,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Log.StatsSeconds < 0 {
 		errs = append(errs, errors.New("log.stats_interval must not be negative"))
+	}
+	if err := c.Notify.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Demo.Enabled && c.Replay.File != "" {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))

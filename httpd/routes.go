@@ -71,6 +71,8 @@ func (s *Server) routeTable() []route {
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/incidents/{id}", handle: s.deleteIncident},
 		get("/api/v1/incidents/{id}/pcapng", s.incidentPcapng),
 		get("/api/v1/archive.pcapng", s.archivePcapng, "from", "to"),
+		get("/api/v1/notifications", s.notifications),
+		post("/api/v1/notifications/test", s.testNotification),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/state/notify"
+)
+
+// TestApplianceNotifies runs the demo with --data and a [[notify.webhook]]
+// channel to a receiver in the test: the demo's detection events arrive
+// signed, GET /api/v1/notifications shows the channel without its secret,
+// and POST /api/v1/notifications/test delivers a test notification.
+func TestApplianceNotifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	var mu sync.Mutex
+	types := map[string]int{}
+	bad := 0
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get(notify.HeaderSignature) != notify.Sign("hook-secret-123", r.Header.Get(notify.HeaderTimestamp), body) {
+			bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var b notify.WebhookBody
+		_ = json.Unmarshal(body, &b)
+		for _, m := range b.Messages {
+			types[m.Type]++
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	text := "[notify]\nui_url = \"http://ptp.example.net\"\n[[notify.webhook]]\nname = \"hook\"\nurl = \"http://" + ln.Addr().String() +
+		"/in\"\nsecret = \"hook-secret-123\"\ntypes = [\"Scope Detected\", \"Device Detected\"]\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	logs := &safeBuffer{}
+	cmd := exec.Command(bin, "--demo", "--http", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "-c", cfg)
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := waitListen(t, logs)
+	count := func(typ string) int { mu.Lock(); defer mu.Unlock(); return types[typ] }
+	for deadline := time.Now().Add(20 * time.Second); count("Scope Detected") < 5 || count("Device Detected") < 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook got %v; log:\n%s", types, logs.String())
+		}
+	}
+	st := httpGet(t, base+"/api/v1/notifications")
+	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {
+		t.Fatalf("GET /api/v1/notifications: %s", st)
+	}
+	resp, err := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"hook","note":"from the test"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST test: %s", resp.Status)
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("Test") < 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no test notification; got %v", types)
+		}
+	}
+	if resp, _ := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"nope"}`)); resp == nil || resp.StatusCode != 404 {
+		t.Fatalf("unknown channel: %v", resp)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if bad != 0 || strings.Contains(logs.String(), "hook-secret") {
+		t.Fatalf("%d unsigned requests, or the secret in the log", bad)
+	}
+}
