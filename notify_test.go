@@ -74,6 +74,10 @@ func TestApplianceNotifies(t *testing.T) {
 	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {
 		t.Fatalf("GET /api/v1/notifications: %s", st)
 	}
+	if m := string(httpGet(t, base+"/metrics")); !strings.Contains(m, `ptpwatch_notify_delivered_total{channel="hook",kind="webhook"}`) ||
+		!strings.Contains(m, `ptpwatch_notify_queue{channel="hook",kind="webhook"}`) {
+		t.Fatalf("/metrics lacks the notification families")
+	}
 	resp, err := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"hook","note":"from the test"}`))
 	if err != nil {
 		t.Fatal(err)

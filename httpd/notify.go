@@ -73,3 +73,31 @@ func (s *Server) testNotification(c *call) error {
 	c.ctx.SetStatusCode(fasthttp.StatusAccepted)
 	return writeJSON(c.ctx, notificationsBody{Channels: n.Status()})
 }
+
+// notificationMetrics writes each notification channel's queue and
+// delivery counters; nothing without channels.
+func (s *Server) notificationMetrics(m *promWriter) {
+	n := s.notifier()
+	if n == nil {
+		return
+	}
+	st := n.Status()
+	m.family("ptpwatch_notify_queue", "gauge", "Notifications waiting in a channel's outbox.")
+	for _, c := range st {
+		m.sample("ptpwatch_notify_queue", float64(c.Queue), "channel", c.Name, "kind", c.Kind)
+	}
+	m.family("ptpwatch_notify_delivered_total", "counter", "Notifications delivered by a channel (each one in a digest counted).")
+	for _, c := range st {
+		m.sample("ptpwatch_notify_delivered_total", float64(c.Delivered), "channel", c.Name, "kind", c.Kind)
+	}
+	m.family("ptpwatch_notify_failures_total", "counter", "Sends of a channel that failed (retried with backoff on acknowledged channels).")
+	for _, c := range st {
+		m.sample("ptpwatch_notify_failures_total", float64(c.Failures), "channel", c.Name, "kind", c.Kind)
+	}
+	m.family("ptpwatch_notify_dropped_total", "counter", "Notifications a channel lost, by reason: overflow (outbox full), expired (too old), unacknowledged (the one send of a UDP syslog message or trap failed).")
+	for _, c := range st {
+		m.sample("ptpwatch_notify_dropped_total", float64(c.Overflow), "channel", c.Name, "kind", c.Kind, "reason", "overflow")
+		m.sample("ptpwatch_notify_dropped_total", float64(c.Expired), "channel", c.Name, "kind", c.Kind, "reason", "expired")
+		m.sample("ptpwatch_notify_dropped_total", float64(c.Lost), "channel", c.Name, "kind", c.Kind, "reason", "unacknowledged")
+	}
+}
