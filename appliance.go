@@ -182,7 +182,7 @@ func (a *appliance) run(cfg Config, stderr io.Writer) int {
 	a.startLog(cfg, stderr)
 	defer a.undoAll()
 	for _, step := range []func(Config) *failure{
-		a.openFrameSource, a.buildPipeline, a.openStore, a.watchEvents, a.startNotify, a.startWeb, a.startCapture,
+		a.openFrameSource, a.buildPipeline, a.openStore, a.watchEvents, a.startNotify, a.startWeb, a.startAlarms, a.startCapture,
 	} {
 		if f := step(cfg); f != nil {
 			a.log.Error(f.msg, f.args...)

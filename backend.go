@@ -9,6 +9,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/alarm"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
 	"github.com/ptpwatch/ptpwatch/state/notify"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
@@ -38,6 +39,7 @@ type backend struct {
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snaps    httpd.SnapshotCache          // Take is model.Snapshot
 	notifier *notify.Notifier             // nil without notification channels
+	alarms   *alarm.Engine                // nil without custom alarms
 }
 
 var _ httpd.Backend = (*backend)(nil)

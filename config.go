@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/alarm"
 	"github.com/ptpwatch/ptpwatch/state/notify"
 )
 
@@ -21,16 +22,17 @@ import (
 // section. Every key, its default and its meaning are listed in settings,
 // which -O prints and -e explains.
 type Config struct {
-	Capture CaptureConfig `toml:"capture"`
-	Demo    DemoConfig    `toml:"demo"`
-	Replay  ReplayConfig  `toml:"replay"`
-	Model   ModelConfig   `toml:"model"`
-	HTTP    HTTPConfig    `toml:"http"`
-	Metrics MetricsConfig `toml:"metrics"`
-	Storage StorageConfig `toml:"storage"`
-	Dashcam DashcamConfig `toml:"dashcam"`
-	Log     LogConfig     `toml:"log"`
-	Notify  notify.Config `toml:"notify"`
+	Capture CaptureConfig      `toml:"capture"`
+	Demo    DemoConfig         `toml:"demo"`
+	Replay  ReplayConfig       `toml:"replay"`
+	Model   ModelConfig        `toml:"model"`
+	HTTP    HTTPConfig         `toml:"http"`
+	Metrics MetricsConfig      `toml:"metrics"`
+	Storage StorageConfig      `toml:"storage"`
+	Dashcam DashcamConfig      `toml:"dashcam"`
+	Log     LogConfig          `toml:"log"`
+	Notify  notify.Config      `toml:"notify"`
+	Alarms  []alarm.Definition `toml:"alarm"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -200,6 +202,27 @@ var settings = []setting{
 	{"notify", "heartbeat_minutes", "0", false, "Send a heartbeat notification on every channel this often, so a receiver notices silence; 0: never."},
 }
 
+// alarmConfigText documents the [[alarm]] tables at the end of -O.
+const alarmConfigText = `
+# Custom alarms: an array of tables, none by default. Each watches the
+# value at an API path ('*' for every key: one alarm instance per match),
+# fires a Custom Alarm Triggered event when its condition has held for
+# hold_seconds and a Custom Alarm Cleared event when its clear condition
+# holds (default: the condition no longer holds, past the hysteresis for
+# <, <=, >, >=). GET /api/v1/alarms lists them, POST
+# /api/v1/alarms/NAME/ack {"path": ..., "note": ...} acknowledges one.
+#
+# [[alarm]]
+# name = "gm-class"
+# path = "/api/v1/scopes/*/grandmaster/clockClass"
+# condition = { op = ">", value = "6" }   # ==, !=, <, <=, >, >=, absent, unchanged (with seconds = N)
+# clear = { op = "<=", value = "6" }      # optional
+# hysteresis = 0.0
+# hold_seconds = 10.0
+# severity = "critical"                   # info, notice, warning (default), critical
+# text = "grandmaster lost its time reference"
+`
+
 // DefaultConfig returns the configuration used when no file is given.
 func DefaultConfig() Config {
 	return Config{
@@ -240,6 +263,7 @@ func DefaultConfigText() string {
 		fmt.Fprintf(&b, "%s = %s\n", s.key, s.def)
 	}
 	b.WriteString("\n" + notify.ConfigText())
+	b.WriteString(alarmConfigText)
 	return b.String()
 }
 
@@ -400,6 +424,15 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Notify.Check(); err != nil {
 		errs = append(errs, err)
+	}
+	names := map[string]bool{}
+	for i := range c.Alarms {
+		if err := c.Alarms[i].Check(); err != nil {
+			errs = append(errs, fmt.Errorf("alarm[%d]: %w", i, err))
+		} else if names[c.Alarms[i].Name] {
+			errs = append(errs, fmt.Errorf("alarm[%d]: a second alarm named %q", i, c.Alarms[i].Name))
+		}
+		names[c.Alarms[i].Name] = true
 	}
 	if c.Demo.Enabled && c.Replay.File != "" {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"os"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/state/alarm"
 
 	"github.com/ptpwatch/ptpwatch/state/notify"
 )
@@ -49,3 +52,44 @@ func (a *appliance) startNotify(cfg Config) *failure {
 // Notifier gives the API the notification channels (nil when none is
 // configured).
 func (b *backend) Notifier() *notify.Notifier { return b.notifier }
+
+// startAlarms evaluates the configured custom alarms ([[alarm]]) once a
+// second against the API's values; their events go to the model's log
+// (and so to the notification channels). With no alarm it starts
+// nothing.
+func (a *appliance) startAlarms(cfg Config) *failure {
+	if len(cfg.Alarms) == 0 {
+		return nil
+	}
+	e := alarm.New(a.model.Events.Add)
+	for _, d := range cfg.Alarms {
+		if err := e.Set(d); err != nil {
+			return fail(exitConfig, "invalid alarm", "err", err)
+		}
+	}
+	a.back.alarms = e
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				if err := e.Evaluate(now.UnixNano(), a.srv.Values); err != nil {
+					a.log.Debug("alarm evaluation", "err", err)
+				}
+			}
+		}
+	}()
+	a.undo = append(a.undo, func() { stop(); <-done })
+	a.log.Info("custom alarms", "count", len(cfg.Alarms))
+	return nil
+}
+
+// Alarms gives the API the custom alarm engine (nil when no alarm is
+// configured).
+func (b *backend) Alarms() *alarm.Engine { return b.alarms }

@@ -51,7 +51,8 @@ func TestApplianceNotifies(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "c.toml")
 	text := "[notify]\nui_url = \"http://ptp.example.net\"\n[[notify.webhook]]\nname = \"hook\"\nurl = \"http://" + ln.Addr().String() +
-		"/in\"\nsecret = \"hook-secret-123\"\ntypes = [\"Scope Detected\", \"Device Detected\"]\n"
+		"/in\"\nsecret = \"hook-secret-123\"\ntypes = [\"Scope Detected\", \"Device Detected\", \"Custom Alarm Triggered\"]\n" +
+		"[[alarm]]\nname = \"gm-class\"\npath = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \"<=\", value = \"255\" }\nseverity = \"critical\"\n"
 	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +70,32 @@ func TestApplianceNotifies(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("webhook got %v; log:\n%s", types, logs.String())
 		}
+	}
+	// The custom alarm fires on every scope of the demo and is
+	// delivered; one instance is acknowledged.
+	for deadline := time.Now().Add(20 * time.Second); count("Custom Alarm Triggered") < 5; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook got %v; alarms: %s", types, httpGet(t, base+"/api/v1/alarms"))
+		}
+	}
+	var al struct {
+		Instances []struct {
+			Path   string
+			Active bool
+			Ack    *struct{ Who, Note string }
+		}
+	}
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/alarms"), &al); err != nil || len(al.Instances) < 5 || !al.Instances[0].Active {
+		t.Fatalf("GET /api/v1/alarms: %+v %v", al, err)
+	}
+	ack, err := http.Post(base+"/api/v1/alarms/gm-class/ack", "application/json", strings.NewReader(`{"path":"`+al.Instances[0].Path+`","note":"seen"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack.Body.Close()
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/alarms"), &al); err != nil || ack.StatusCode != 200 ||
+		al.Instances[0].Ack == nil || al.Instances[0].Ack.Who != "anonymous" || al.Instances[0].Ack.Note != "seen" {
+		t.Fatalf("after ack (%d): %+v", ack.StatusCode, al)
 	}
 	st := httpGet(t, base+"/api/v1/notifications")
 	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {

@@ -73,6 +73,8 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/archive.pcapng", s.archivePcapng, "from", "to"),
 		get("/api/v1/notifications", s.notifications),
 		post("/api/v1/notifications/test", s.testNotification),
+		get("/api/v1/alarms", s.alarms),
+		post("/api/v1/alarms/{name}/ack", s.ackAlarm),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)
