@@ -17,6 +17,7 @@
 //	ptpwatch passwd [--token] [--role R] NAME   make an API credential for the config file
 //	ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list   export recordings as pcapng
 //	ptpwatch trigger [--api URL] [--note TEXT] [--scope S]   record an incident now on a running appliance
+//	ptpwatch alarm list | test NAME [--api URL]             list custom alarms, or test-fire one
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 // failure, 2 bad usage, 3 invalid configuration.
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdExport(args[1:], stdout, stderr)
 	case "trigger":
 		return cmdTrigger(args[1:], stdout, stderr)
+	case "alarm":
+		return cmdAlarm(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -89,6 +92,8 @@ func usage(w io.Writer) {
                through the API its appliance recorded in it; --api wins
   ptpwatch trigger [--api URL] [--note TEXT] [--scope SCOPE ...]
                ask the running appliance to record an incident now
+  ptpwatch alarm list | test NAME [--api URL]
+               list the running appliance's custom alarms, or test-fire one
 
 exit codes: 0 success, 1 file/source/runtime failure, 2 bad usage, 3 invalid configuration
 `)

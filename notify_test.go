@@ -97,6 +97,26 @@ func TestApplianceNotifies(t *testing.T) {
 		al.Instances[0].Ack == nil || al.Instances[0].Ack.Who != "anonymous" || al.Instances[0].Ack.Note != "seen" {
 		t.Fatalf("after ack (%d): %+v", ack.StatusCode, al)
 	}
+	// ptpwatch alarm list and test, against the running appliance.
+	var out, errb strings.Builder
+	if code := run([]string{"alarm", "list", "--api", base}, &out, &errb); code != exitOK ||
+		!strings.Contains(out.String(), "alarm gm-class: /api/v1/scopes/*/grandmaster/clockClass (critical)") ||
+		!strings.Contains(out.String(), "ACTIVE  gm-class /api/v1/scopes/") || !strings.Contains(out.String(), "acknowledged by anonymous: seen") {
+		t.Fatalf("alarm list: %d\n%s%s", code, out.String(), errb.String())
+	}
+	before := count("Custom Alarm Triggered")
+	out.Reset()
+	if code := run([]string{"alarm", "test", "gm-class", "--api", base}, &out, &errb); code != exitOK {
+		t.Fatalf("alarm test: %d %s", code, errb.String())
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("Custom Alarm Triggered") <= before; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the test-fired alarm was not delivered")
+		}
+	}
+	if code := run([]string{"alarm", "test", "nope", "--api", base}, &out, &errb); code == exitOK {
+		t.Fatal("alarm test of an unknown alarm succeeded")
+	}
 	st := httpGet(t, base+"/api/v1/notifications")
 	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {
 		t.Fatalf("GET /api/v1/notifications: %s", st)

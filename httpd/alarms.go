@@ -157,3 +157,19 @@ func (s *Server) ackAlarm(c *call) error {
 	s.log.Info("alarm acknowledged", "alarm", c.vars[0], "path", in.Path, "by", c.who)
 	return writeJSON(c.ctx, alarmsBody{Definitions: e.Definitions(), Instances: e.Instances()})
 }
+
+// testAlarm serves POST /api/v1/alarms/{name}/test: a Custom Alarm
+// Triggered event for the alarm, marked as a test, through the event log
+// to every notification channel that passes it.
+func (s *Server) testAlarm(c *call) error {
+	e := s.alarmEngine()
+	if e == nil {
+		return errorf(fasthttp.StatusNotFound, "no custom alarm is configured ([[alarm]] tables)")
+	}
+	if err := e.TestFire(c.vars[0], c.who, time.Now().UnixNano()); err != nil {
+		return errorf(fasthttp.StatusNotFound, "%v", err)
+	}
+	s.log.Info("alarm test-fired", "alarm", c.vars[0], "by", c.who)
+	c.ctx.SetStatusCode(fasthttp.StatusAccepted)
+	return nil
+}

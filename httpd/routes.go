@@ -75,6 +75,7 @@ func (s *Server) routeTable() []route {
 		post("/api/v1/notifications/test", s.testNotification),
 		get("/api/v1/alarms", s.alarms),
 		post("/api/v1/alarms/{name}/ack", s.ackAlarm),
+		post("/api/v1/alarms/{name}/test", s.testAlarm),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)
