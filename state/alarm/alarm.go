@@ -5,12 +5,10 @@
 // and clearing raise Custom Alarm Triggered and Custom Alarm Cleared
 // events, which state/notify delivers like any other.
 //
-// # Status
-//
-// The engine and its definitions are complete and tested here; feeding
-// it the API's values, the [[alarm]] configuration tables, the
-// /api/v1/alarms routes and `ptpwatch alarm` are not built yet (issue
-// #17).
+// The appliance feeds it the REST API's values (httpd's Server.Values)
+// once a second; definitions come from the configuration's [[alarm]]
+// tables. Definitions made through the API and instance state are not
+// kept across restarts yet.
 //
 // # Concurrency
 //
