@@ -53,18 +53,21 @@ func (a *appliance) startNotify(cfg Config) *failure {
 // configured).
 func (b *backend) Notifier() *notify.Notifier { return b.notifier }
 
-// startAlarms evaluates the configured custom alarms ([[alarm]]) once a
+// startAlarms evaluates the custom alarms (the configuration's [[alarm]]
+// tables, then those made through the API and kept in the store) once a
 // second against the API's values; their events go to the model's log
-// (and so to the notification channels). With no alarm it starts
-// nothing.
+// (and so to the notification channels).
 func (a *appliance) startAlarms(cfg Config) *failure {
-	if len(cfg.Alarms) == 0 {
-		return nil
-	}
 	e := alarm.New(a.model.Events.Add)
 	for _, d := range cfg.Alarms {
+		d.Source = "config"
 		if err := e.Set(d); err != nil {
 			return fail(exitConfig, "invalid alarm", "err", err)
+		}
+	}
+	if a.back.store != nil {
+		if err := e.Persist(a.back.store.store.Store); err != nil {
+			a.log.Warn("stored alarm definitions", "err", err)
 		}
 	}
 	a.back.alarms = e
@@ -86,10 +89,11 @@ func (a *appliance) startAlarms(cfg Config) *failure {
 		}
 	}()
 	a.undo = append(a.undo, func() { stop(); <-done })
-	a.log.Info("custom alarms", "count", len(cfg.Alarms))
+	if n := len(e.Definitions()); n > 0 {
+		a.log.Info("custom alarms", "count", n)
+	}
 	return nil
 }
 
-// Alarms gives the API the custom alarm engine (nil when no alarm is
-// configured).
+// Alarms gives the API the custom alarm engine.
 func (b *backend) Alarms() *alarm.Engine { return b.alarms }

@@ -117,6 +117,19 @@ func TestApplianceNotifies(t *testing.T) {
 	if code := run([]string{"alarm", "test", "nope", "--api", base}, &out, &errb); code == exitOK {
 		t.Fatal("alarm test of an unknown alarm succeeded")
 	}
+	// An alarm defined through the API is kept in the store across a
+	// restart; DELETE removes it.
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/alarms/api-made", strings.NewReader(
+		`{"path": "/api/v1/devices/*/vendor", "condition": {"op": "==", "value": "Nobody Inc"}, "severity": "notice"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT alarm: %v %v", resp, err)
+	}
+	req, _ = http.NewRequest(http.MethodPut, base+"/api/v1/alarms/broken", strings.NewReader(`{"path": "nope", "condition": {"op": "=="}}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+		t.Fatalf("PUT a bad alarm: %v %v", resp, err)
+	}
 	st := httpGet(t, base+"/api/v1/notifications")
 	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {
 		t.Fatalf("GET /api/v1/notifications: %s", st)
@@ -142,8 +155,30 @@ func TestApplianceNotifies(t *testing.T) {
 		t.Fatalf("unknown channel: %v", resp)
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	if bad != 0 || strings.Contains(logs.String(), "hook-secret") {
 		t.Fatalf("%d unsigned requests, or the secret in the log", bad)
+	}
+	mu.Unlock()
+
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	logs = &safeBuffer{}
+	cmd = exec.Command(bin, "--demo", "--http", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "-c", cfg)
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base = waitListen(t, logs)
+	if a := string(httpGet(t, base+"/api/v1/alarms")); !strings.Contains(a, `"name":"api-made"`) || !strings.Contains(a, `"source":"api"`) {
+		t.Fatalf("the API-made alarm did not survive a restart: %s", a)
+	}
+	req, _ = http.NewRequest(http.MethodDelete, base+"/api/v1/alarms/api-made", nil)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+		t.Fatalf("DELETE alarm: %v %v", resp, err)
+	}
+	if a := string(httpGet(t, base+"/api/v1/alarms")); strings.Contains(a, `"name":"api-made"`) {
+		t.Fatalf("deleted alarm still listed: %s", a)
 	}
 }

@@ -173,3 +173,49 @@ func (s *Server) testAlarm(c *call) error {
 	c.ctx.SetStatusCode(fasthttp.StatusAccepted)
 	return nil
 }
+
+// putAlarm serves PUT /api/v1/alarms/{name}: creates or replaces a
+// custom alarm (a Definition as JSON; its name is the path's), kept in
+// the store when there is one.
+func (s *Server) putAlarm(c *call) error {
+	e := s.alarmEngine()
+	if e == nil {
+		return errorf(fasthttp.StatusNotFound, "custom alarms are not running")
+	}
+	var d alarm.Definition
+	dec := json.NewDecoder(strings.NewReader(string(c.ctx.PostBody())))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return errorf(fasthttp.StatusBadRequest, "want an alarm definition as JSON: %v", err)
+	}
+	if d.Name != "" && d.Name != c.vars[0] {
+		return errorf(fasthttp.StatusBadRequest, "name %q differs from the path's %q", d.Name, c.vars[0])
+	}
+	d.Name = c.vars[0]
+	if err := e.Put(d); err != nil {
+		if strings.HasPrefix(err.Error(), "store alarm") {
+			return errorf(fasthttp.StatusServiceUnavailable, "%v", err)
+		}
+		return errorf(fasthttp.StatusBadRequest, "%v", err)
+	}
+	s.log.Info("alarm defined", "alarm", d.Name, "path", d.Path, "by", c.who)
+	return writeJSON(c.ctx, alarmsBody{Definitions: e.Definitions(), Instances: e.Instances()})
+}
+
+// deleteAlarm serves DELETE /api/v1/alarms/{name}.
+func (s *Server) deleteAlarm(c *call) error {
+	e := s.alarmEngine()
+	if e == nil {
+		return errorf(fasthttp.StatusNotFound, "custom alarms are not running")
+	}
+	ok, err := e.Remove(c.vars[0])
+	if err != nil {
+		return errorf(fasthttp.StatusServiceUnavailable, "%v", err)
+	}
+	if !ok {
+		return errorf(fasthttp.StatusNotFound, "no alarm named %q", c.vars[0])
+	}
+	s.log.Info("alarm deleted", "alarm", c.vars[0], "by", c.who)
+	c.ctx.SetStatusCode(fasthttp.StatusNoContent)
+	return nil
+}

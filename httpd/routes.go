@@ -76,6 +76,8 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/alarms", s.alarms),
 		post("/api/v1/alarms/{name}/ack", s.ackAlarm),
 		post("/api/v1/alarms/{name}/test", s.testAlarm),
+		put("/api/v1/alarms/{name}", s.putAlarm),
+		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/alarms/{name}", handle: s.deleteAlarm},
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

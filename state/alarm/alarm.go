@@ -7,8 +7,8 @@
 //
 // The appliance feeds it the REST API's values (httpd's Server.Values)
 // once a second; definitions come from the configuration's [[alarm]]
-// tables. Definitions made through the API and instance state are not
-// kept across restarts yet.
+// tables and the API (Put, Remove), which Persist keeps in the store.
+// Instance state and acknowledgements are not kept across restarts yet.
 //
 // # Concurrency
 //
@@ -17,6 +17,7 @@
 package alarm
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -79,6 +80,7 @@ type Definition struct {
 	Hold       float64    `toml:"hold_seconds" json:"holdSeconds,omitempty"`
 	Severity   string     `toml:"severity" json:"severity"` // info, notice, warning, critical; default warning
 	Text       string     `toml:"text" json:"text,omitempty"`
+	Source     string     `toml:"-" json:"source,omitempty"` // "config" or "api"
 }
 
 // Check reports what is wrong with d.
@@ -157,6 +159,7 @@ type Engine struct {
 	defs  map[string]*Definition
 	insts map[string]*Instance // alarm 0x00 path
 	raise func(state.Event)
+	store Store // nil: API-made definitions are not kept
 }
 
 // New returns an engine raising its events through raise.
@@ -436,4 +439,73 @@ func (e *Engine) TestFire(name, who string, now int64) error {
 			Detail: "test by " + who + ": " + text(d)})
 	}
 	return nil
+}
+
+// Store keeps definitions made through the API (state/store's alarm
+// records, kind "def").
+type Store interface {
+	PutAlarmRecord(kind, name string, v []byte) error
+	AlarmRecords(kind string) (map[string][]byte, error)
+}
+
+// Persist makes the engine keep definitions changed through Put and
+// Remove in st, and loads those st holds (they replace configured
+// definitions of the same name).
+func (e *Engine) Persist(st Store) error {
+	recs, err := st.AlarmRecords("def")
+	if err != nil {
+		return fmt.Errorf("read stored alarm definitions: %w", err)
+	}
+	var errs []error
+	for name, v := range recs {
+		var d Definition
+		if err := json.Unmarshal(v, &d); err != nil {
+			errs = append(errs, fmt.Errorf("stored alarm %s: %w", name, err))
+			continue
+		}
+		d.Source = "api"
+		if err := e.Set(d); err != nil {
+			errs = append(errs, fmt.Errorf("stored alarm %s: %w", name, err))
+		}
+	}
+	e.mu.Lock()
+	e.store = st
+	e.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Put adds or replaces a definition made through the API and stores it
+// (when the engine persists).
+func (e *Engine) Put(d Definition) error {
+	d.Source = "api"
+	if err := d.Check(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	st := e.store
+	e.mu.Unlock()
+	if st != nil {
+		v, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		if err := st.PutAlarmRecord("def", d.Name, v); err != nil {
+			return fmt.Errorf("store alarm %s: %w", d.Name, err)
+		}
+	}
+	return e.Set(d)
+}
+
+// Remove deletes a definition and its stored copy. A definition from the
+// configuration file comes back at the next start.
+func (e *Engine) Remove(name string) (bool, error) {
+	e.mu.Lock()
+	st := e.store
+	e.mu.Unlock()
+	if st != nil {
+		if err := st.PutAlarmRecord("def", name, nil); err != nil {
+			return false, fmt.Errorf("delete stored alarm %s: %w", name, err)
+		}
+	}
+	return e.Delete(name), nil
 }

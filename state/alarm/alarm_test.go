@@ -1,6 +1,7 @@
 package alarm
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -154,5 +155,59 @@ func TestDefinitionCheck(t *testing.T) {
 		if err := d.Check(); err == nil {
 			t.Errorf("%+v accepted", d)
 		}
+	}
+}
+
+type memStore map[string][]byte
+
+func (m memStore) PutAlarmRecord(kind, name string, v []byte) error {
+	if len(v) == 0 {
+		delete(m, kind+"/"+name)
+	} else {
+		m[kind+"/"+name] = v
+	}
+	return nil
+}
+
+func (m memStore) AlarmRecords(kind string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for k, v := range m {
+		if n, ok := strings.CutPrefix(k, kind+"/"); ok {
+			out[n] = v
+		}
+	}
+	return out, nil
+}
+
+// TestPersist: definitions made through Put survive into a new engine
+// and replace a configured one of the same name; Remove forgets them.
+func TestPersist(t *testing.T) {
+	st := memStore{}
+	e := New(nil)
+	if err := e.Persist(st); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Put(Definition{Name: "a", Path: "/api/v1/x", Condition: Condition{Op: Eq, Value: "1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Put(Definition{Name: "bad", Path: "x", Condition: Condition{Op: Eq}}); err == nil {
+		t.Fatal("bad definition stored")
+	}
+	if err := e.Put(Definition{Name: "b", Path: "/api/v1/y", Condition: Condition{Op: Absent}}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.Remove("b"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	e2 := New(nil)
+	if err := e2.Set(Definition{Name: "a", Path: "/api/v1/config", Condition: Condition{Op: Eq, Value: "1"}, Source: "config"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.Persist(st); err != nil {
+		t.Fatal(err)
+	}
+	defs := e2.Definitions()
+	if len(defs) != 1 || defs[0].Path != "/api/v1/x" || defs[0].Source != "api" {
+		t.Fatalf("definitions after restart: %+v", defs)
 	}
 }
