@@ -45,7 +45,8 @@ run: build
 # capsh runs them without the right to set the shared clock, ip builds
 # their network namespaces; tcpdump, ethtool and wrk serve the capture and
 # HTTP benchmarks; prometheus (promtool and the server) checks /metrics,
-# the alerting rules and a real scrape; chromium (driven by playwright-core from npm, which the
+# the alerting rules and a real scrape; rsyslog, snmptrapd, smitools and
+# python3-aiosmtpd receive notifications; chromium (driven by playwright-core from npm, which the
 # UI test installs into httpd/uitest/node_modules) runs the browser tests.
 deps:
 	@missing=""; \
@@ -60,6 +61,10 @@ deps:
 	command -v promtool >/dev/null || missing="$$missing prometheus"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v rsyslogd >/dev/null || missing="$$missing rsyslog rsyslog-gnutls"; \
+	command -v snmptrapd >/dev/null || missing="$$missing snmptrapd snmp"; \
+	command -v smilint >/dev/null || missing="$$missing smitools"; \
+	[ -f /usr/lib/python3/dist-packages/aiosmtpd/__init__.py ] || missing="$$missing python3-aiosmtpd"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing:$$missing"; \

@@ -122,7 +122,7 @@ func (a *appliance) run(cfg config.Config, stderr io.Writer) int {
 	a.startLog(cfg, stderr)
 	defer a.undoAll()
 	for _, step := range []func(config.Config) *failure{
-		a.openFrameSource, a.buildPipeline, a.startFault, a.openStore, a.watchRefusals, a.watchEvents, a.startWeb, a.startCapture,
+		a.openFrameSource, a.buildPipeline, a.startFault, a.openStore, a.watchRefusals, a.watchEvents, a.startNotify, a.startWeb, a.startAlarms, a.startCapture,
 	} {
 		if f := step(cfg); f != nil {
 			a.log.Error(f.msg, f.args...)

@@ -10,8 +10,10 @@ import (
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/alarm"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
 	"github.com/ptpwatch/ptpwatch/state/manage"
+	"github.com/ptpwatch/ptpwatch/state/notify"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
@@ -40,6 +42,8 @@ type backend struct {
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snaps    httpd.SnapshotCache          // Take is model.Snapshot
 	mgmt     *manage.Manager              // nil unless capturing live
+	notifier *notify.Notifier             // nil without notification channels
+	alarms   *alarm.Engine                // nil without custom alarms
 }
 
 // Management returns the management sweeper (nil without live capture).

@@ -18,6 +18,7 @@
 //	ptpwatch export --data DIR (INCIDENT | --from T --to T) -o FILE | --list   export recordings as pcapng
 //	ptpwatch trigger [--api URL] [--note TEXT] [--scope S]   record an incident now on a running appliance
 //	ptpwatch query -i IFACE [-2|-4|-6] [-d N] [-b N] [-t PORT] 'GET ID'   ask clocks with PTP management, like pmc
+//	ptpwatch alarm list | test NAME [--api URL]             list custom alarms, or test-fire one
 //
 // Exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 // failure (a missing -c file, an interface that does not exist), 2 bad usage
@@ -65,6 +66,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdTrigger(args[1:], stdout, stderr)
 	case "query":
 		return manage.QueryCommand(args[1:], stdout, stderr)
+	case "alarm":
+		return cmdAlarm(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
@@ -108,6 +111,8 @@ subcommands (each takes -h):
                send PTP management messages from port 320 (never binding it)
                and print every answer as pmc does; exit 1 if one got none;
                --api URL sends through a running appliance instead
+  ptpwatch alarm list | test NAME [--api URL]
+               list the running appliance's custom alarms, or test-fire one
 
 exit codes: 0 success (or stopped by a signal), 1 a file, source or runtime
 failure (a missing -c file, an interface that does not exist), 2 bad usage (an

@@ -53,6 +53,7 @@ func (s *Server) metrics(c *call) error {
 		if err == nil {
 			m := promWriter{b: b}
 			s.securityMetrics(&m)
+			s.notificationMetrics(&m)
 			_, err = w.Write(m.b)
 			b = m.b[:0]
 		}

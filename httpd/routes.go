@@ -81,6 +81,13 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/management/plan", s.getManagementPlan),
 		get("/api/v1/management/masters", s.getManagementMasters),
 		post("/api/v1/management/query", s.postManagementQuery),
+		get("/api/v1/notifications", s.notifications),
+		post("/api/v1/notifications/test", s.testNotification),
+		get("/api/v1/alarms", s.alarms),
+		post("/api/v1/alarms/{name}/ack", s.ackAlarm),
+		post("/api/v1/alarms/{name}/test", s.testAlarm),
+		put("/api/v1/alarms/{name}", s.putAlarm),
+		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/alarms/{name}", handle: s.deleteAlarm},
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

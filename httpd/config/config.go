@@ -14,8 +14,10 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/alarm"
 	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/ptpwatch/ptpwatch/state/manage"
+	"github.com/ptpwatch/ptpwatch/state/notify"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 )
 
@@ -36,6 +38,8 @@ type Config struct {
 	// Management is the [management] section, documented in state/manage.
 	Management  manage.Settings       `toml:"management"`
 	MasterCheck manage.MasterSettings `toml:"master_check"`
+	Notify      notify.Config         `toml:"notify"`
+	Alarms      []alarm.Definition    `toml:"alarm"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -168,6 +172,7 @@ func Default() Config {
 		Log:        LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage:    StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 		Management: manage.Defaults(), MasterCheck: manage.DefaultMasterSettings(),
+		Notify: notify.DefaultConfig(),
 	}
 }
 
@@ -309,6 +314,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Log.StatsSeconds < 0 {
 		errs = append(errs, errors.New("log.stats_interval must not be negative"))
+	}
+	if err := c.Notify.Check(); err != nil {
+		errs = append(errs, err)
+	}
+	names := map[string]bool{}
+	for i := range c.Alarms {
+		if err := c.Alarms[i].Check(); err != nil {
+			errs = append(errs, fmt.Errorf("alarm[%d]: %w", i, err))
+		} else if names[c.Alarms[i].Name] {
+			errs = append(errs, fmt.Errorf("alarm[%d]: a second alarm named %q", i, c.Alarms[i].Name))
+		}
+		names[c.Alarms[i].Name] = true
 	}
 	if c.Demo.Enabled && c.Replay.File != "" {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ptpwatch/ptpwatch/state/notify"
 )
 
 // setting documents one configuration key.
@@ -80,6 +82,11 @@ var settings = []setting{
 	{"fault", "duplicate_threshold", "5", false, "More repeated sequenceIds than this from one port within a minute is Duplicate Frames (a loop)."},
 	{"fault", "missing_threshold", "5", false, "More two-step Sync without Follow_Up, or Delay_Req without Delay_Resp, than this for one port within a minute is Missing Follow_Up or Missing Delay_Resp."},
 	{"fault", "domains", "[]", false, "PTP domains expected to exist; a scope in another is an Unexpected Scope. Empty: any. Expected grandmasters per scope go in [[fault.scope]] tables: match = \"seg0 v2 domain 0 *\" and [[fault.scope.grandmaster]] identity = \"ec4670.fffe.00a101\", optional priority1 and clock_class."},
+	{"notify", "max_queue", "100000", false, "Notifications each channel's outbox holds (in the store with storage.data_dir, else in memory); more are refused, counted, logged and raised as a Notifications Lost event."},
+	{"notify", "max_age_hours", "168", false, "Hours a notification may wait for its receiver; older ones are dropped, counted and raised as Notifications Lost."},
+	{"notify", "max_backoff_seconds", "300", false, "Longest wait between retries of a failing channel (the first retry comes after a second, then twice as long each time)."},
+	{"notify", "ui_url", `""`, false, "Base URL of this appliance's web UI as receivers reach it, e.g. \"https://ptp.example.net:8443\"; notifications link to the event there. Empty: no links."},
+	{"notify", "heartbeat_minutes", "0", false, "Send a heartbeat notification on every channel this often, so a receiver notices silence; 0: never."},
 	{"log", "level", `"info"`, true, "Log level: debug, info, warn or error."},
 	{"log", "format", `"text"`, false, "Log format: text or json."},
 	{"log", "stats_interval", "60", true, "Seconds between summary lines in the log; 0 turns them off."},
@@ -106,6 +113,8 @@ func DefaultText() string {
 		}
 		fmt.Fprintf(&b, "%s = %s\n", s.key, s.def)
 	}
+	b.WriteString("\n" + notify.ConfigText())
+	b.WriteString(alarmConfigText)
 	return b.String()
 }
 
@@ -140,5 +149,31 @@ func Explain(name string) (string, error) {
 			return fmt.Sprintf("%s:%s (default %s, %s)\n%s\n", sec, key, s.def, reload, s.doc), nil
 		}
 	}
+	if table, ok := strings.CutPrefix(sec, "notify."); ok {
+		if doc, ok := notify.Explain(table, key); ok {
+			return doc, nil
+		}
+	}
 	return "", fmt.Errorf("explain %q: no such setting (ptpwatch -O lists them all)", name)
 }
+
+// alarmConfigText documents the [[alarm]] tables at the end of -O.
+const alarmConfigText = `
+# Custom alarms: an array of tables, none by default. Each watches the
+# value at an API path ('*' for every key: one alarm instance per match),
+# fires a Custom Alarm Triggered event when its condition has held for
+# hold_seconds and a Custom Alarm Cleared event when its clear condition
+# holds (default: the condition no longer holds, past the hysteresis for
+# <, <=, >, >=). GET /api/v1/alarms lists them, POST
+# /api/v1/alarms/NAME/ack {"path": ..., "note": ...} acknowledges one.
+#
+# [[alarm]]
+# name = "gm-class"
+# path = "/api/v1/scopes/*/grandmaster/clockClass"
+# condition = { op = ">", value = "6" }   # ==, !=, <, <=, >, >=, absent, unchanged (with seconds = N)
+# clear = { op = "<=", value = "6" }      # optional
+# hysteresis = 0.0
+# hold_seconds = 10.0
+# severity = "critical"                   # info, notice, warning (default), critical
+# text = "grandmaster lost its time reference"
+`

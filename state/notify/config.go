@@ -113,7 +113,7 @@ func (c *Config) Check() error {
 // adds the logger, hostname and Raise).
 func (c *Config) Options() Options {
 	return Options{MaxQueue: c.MaxQueue, MaxAge: time.Duration(c.MaxAgeHours) * time.Hour,
-		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL}
+		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL, Heartbeat: time.Duration(c.HeartbeatMinute) * time.Minute}
 }
 
 // Channel is a configured channel ready to add to a Notifier.
@@ -175,6 +175,10 @@ func checkHostPort(hostport, scheme string) error {
 	}
 	if net.ParseIP(host) != nil {
 		return nil
+	}
+	if h := strings.TrimSuffix(strings.ToLower(host), "."); h == "invalid" || strings.HasSuffix(h, ".invalid") {
+		// RFC 6761: names under .invalid never resolve; no need to ask.
+		return fmt.Errorf("unknown host %q: names under .invalid never resolve", host)
 	}
 	if _, err := net.LookupHost(host); err != nil {
 		return fmt.Errorf("unknown host %q: %v", host, err)

@@ -47,6 +47,9 @@ type Options struct {
 	UIURL      string        // base URL of the web UI for links; "" for none
 	Hostname   string        // names the appliance in notifications; default os.Hostname
 	Logger     *slog.Logger
+	// Heartbeat sends a heartbeat notification on every channel this
+	// often, past filters; 0: never.
+	Heartbeat time.Duration
 	// Raise adds an event to the model (Notifications Lost on overflow);
 	// nil: only logged.
 	Raise func(state.Event)
@@ -209,6 +212,12 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.mu.Unlock()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
+	var beat <-chan time.Time
+	if n.opts.Heartbeat > 0 {
+		t := time.NewTicker(n.opts.Heartbeat)
+		defer t.Stop()
+		beat = t.C
+	}
 	for {
 		if n.evlog != nil {
 			n.readLog()
@@ -228,6 +237,8 @@ func (n *Notifier) Run(ctx context.Context) error {
 			return nil
 		case <-n.wake:
 		case <-tick.C:
+		case <-beat:
+			n.heartbeat()
 		}
 	}
 }
@@ -306,6 +317,17 @@ func (n *Notifier) Test(name, note string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// heartbeat queues a heartbeat on every channel.
+func (n *Notifier) heartbeat() {
+	n.mu.Lock()
+	chans := append([]*channel(nil), n.channels...)
+	n.mu.Unlock()
+	e := state.Event{Time: time.Now().UnixNano(), Type: "Heartbeat", Severity: state.Info, Subject: n.opts.Hostname, Detail: "ptpwatch is running"}
+	for _, c := range chans {
+		_ = c.enqueue([]state.Event{e}, KindHeartbeat, true)
+	}
 }
 
 // UnknownChannelError is returned for a channel name not configured.

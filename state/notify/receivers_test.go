@@ -497,7 +497,10 @@ func TestSNMPTrapd(t *testing.T) {
 		t.Fatal(err)
 	}
 	logFile := filepath.Join(dir, "traps.log")
-	env := []string{"MIBDIRS=" + filepath.Join(wd, "testdata/mibs") + ":" + wd, "SNMP_PERSISTENT_DIR=" + dir, "SNMPCONFPATH=" + dir}
+	// snmptrapd writes its persistent state as snmptrapd.conf in its
+	// persistent directory when it stops: keep that apart from our file.
+	env := []string{"MIBDIRS=" + filepath.Join(wd, "testdata/mibs") + ":" + wd, "SNMP_PERSISTENT_DIR=" + filepath.Join(dir, "persist"),
+		"SNMPCONFPATH=" + filepath.Join(dir, "persist")}
 	p := startProc(t, env, trapd, "-f", "-C", "-c", conf, "-Lf", logFile, "-m", "PTPWATCH-MIB", "-p", filepath.Join(dir, "trapd.pid"),
 		"udp:127.0.0.1:"+strconv.Itoa(port))
 	waitFor(t, 15*time.Second, "snmptrapd to start ("+p.out.String()+")", func() bool {
@@ -556,6 +559,34 @@ func TestSNMPTrapd(t *testing.T) {
 	for _, s := range n.Status() {
 		if s.Delivered != 1 || s.Failures != 0 {
 			t.Errorf("%s: %+v", s.Name, s)
+		}
+	}
+
+	// Outage: INFORMs wait in the outbox while snmptrapd is down and
+	// arrive, once each, when it is back.
+	p.stop()
+	ev.Subject, ev.Type = "during-outage", state.MasterResumed
+	n.Publish(ev)
+	waitFor(t, 20*time.Second, "INFORM failures", func() bool {
+		st := n.Status() // by name: v2inform, v2trap, v3inform, v3trap
+		return st[0].Failures > 0 && st[2].Failures > 0
+	})
+	p = startProc(t, env, trapd, "-f", "-C", "-c", conf, "-Lf", logFile, "-m", "PTPWATCH-MIB", "-p", filepath.Join(dir, "trapd.pid"),
+		"udp:127.0.0.1:"+strconv.Itoa(port))
+	waitFor(t, 30*time.Second, "the INFORMs after the outage", func() bool {
+		st := n.Status()
+		return st[0].Queue == 0 && st[2].Queue == 0
+	})
+	b, _ = os.ReadFile(logFile)
+	for _, name := range []string{"v2inform", "v3inform"} {
+		k := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "ptpwatchMasterResumed") && strings.Contains(l, "during-outage") && strings.Contains(l, "STRING: "+name+"/") {
+				k++
+			}
+		}
+		if k != 1 {
+			t.Errorf("%s: the INFORM raised during the outage was printed %d times, want 1", name, k)
 		}
 	}
 }

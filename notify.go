@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/httpd/config"
+	"github.com/ptpwatch/ptpwatch/state/alarm"
+	"github.com/ptpwatch/ptpwatch/state/notify"
+)
+
+// startNotify starts delivering events to the configured notification
+// channels ([notify] and its [[notify.*]] tables) through an outbox in
+// the store, or in memory without --data. With no channel it starts
+// nothing.
+func (a *appliance) startNotify(cfg config.Config) *failure {
+	chans, err := cfg.Notify.Channels()
+	if err != nil {
+		return fail(exitConfig, "invalid notification channel", "err", err)
+	}
+	if len(chans) == 0 {
+		return nil
+	}
+	o := cfg.Notify.Options()
+	o.Logger = a.log.With("component", "notify")
+	o.Hostname, _ = os.Hostname()
+	o.Raise = a.model.Events.Add
+	var back notify.Backing
+	if a.back.store != nil {
+		back = a.back.store.store.Store
+	} else {
+		back = notify.NewMemoryBacking()
+		a.log.Warn("notifications are queued in memory: without --data they do not survive a restart")
+	}
+	n := notify.New(back, o)
+	for _, c := range chans {
+		if err := n.AddChannel(c.Options, c.Sender); err != nil {
+			return fail(exitError, "cannot open a notification channel", "err", err)
+		}
+		a.log.Info("notification channel", "name", c.Options.Name, "kind", c.Sender.Kind(), "target", c.Sender.Target())
+	}
+	n.Watch(a.model.Events)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	a.undo = append(a.undo, func() { stop(); <-done })
+	a.back.notifier = n
+	return nil
+}
+
+// Notifier gives the API the notification channels (nil when none is
+// configured).
+func (b *backend) Notifier() *notify.Notifier { return b.notifier }
+
+// startAlarms evaluates the custom alarms (the configuration's [[alarm]]
+// tables, then those made through the API and kept in the store) once a
+// second against the API's values; their events go to the model's log
+// (and so to the notification channels).
+func (a *appliance) startAlarms(cfg config.Config) *failure {
+	e := alarm.New(a.model.Events.Add)
+	for _, d := range cfg.Alarms {
+		d.Source = "config"
+		if err := e.Set(d); err != nil {
+			return fail(exitConfig, "invalid alarm", "err", err)
+		}
+	}
+	if a.back.store != nil {
+		if err := e.Persist(a.back.store.store.Store); err != nil {
+			a.log.Warn("stored alarm definitions", "err", err)
+		}
+	}
+	a.back.alarms = e
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				if err := e.Evaluate(now.UnixNano(), a.srv.Values); err != nil {
+					a.log.Debug("alarm evaluation", "err", err)
+				}
+			}
+		}
+	}()
+	a.undo = append(a.undo, func() { stop(); <-done })
+	if n := len(e.Definitions()); n > 0 {
+		a.log.Info("custom alarms", "count", n)
+	}
+	return nil
+}
+
+// Alarms gives the API the custom alarm engine.
+func (b *backend) Alarms() *alarm.Engine { return b.alarms }

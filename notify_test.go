@@ -1,0 +1,184 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/state/notify"
+)
+
+// TestApplianceNotifies runs the demo with --data and a [[notify.webhook]]
+// channel to a receiver in the test: the demo's detection events arrive
+// signed, GET /api/v1/notifications shows the channel without its secret,
+// and POST /api/v1/notifications/test delivers a test notification.
+func TestApplianceNotifies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	var mu sync.Mutex
+	types := map[string]int{}
+	bad := 0
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if r.Header.Get(notify.HeaderSignature) != notify.Sign("hook-secret-123", r.Header.Get(notify.HeaderTimestamp), body) {
+			bad++
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		var b notify.WebhookBody
+		_ = json.Unmarshal(body, &b)
+		for _, m := range b.Messages {
+			types[m.Type]++
+		}
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	text := "[notify]\nui_url = \"http://ptp.example.net\"\n[[notify.webhook]]\nname = \"hook\"\nurl = \"http://" + ln.Addr().String() +
+		"/in\"\nsecret = \"hook-secret-123\"\ntypes = [\"Scope Detected\", \"Device Detected\", \"Custom Alarm Triggered\"]\n" +
+		"[[alarm]]\nname = \"gm-class\"\npath = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \"<=\", value = \"255\" }\nseverity = \"critical\"\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	logs := &safeBuffer{}
+	cmd := exec.Command(bin, "--demo", "--http", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "-c", cfg)
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base := waitListen(t, logs)
+	count := func(typ string) int { mu.Lock(); defer mu.Unlock(); return types[typ] }
+	for deadline := time.Now().Add(20 * time.Second); count("Scope Detected") < 5 || count("Device Detected") < 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook got %v; log:\n%s", types, logs.String())
+		}
+	}
+	// The custom alarm fires on every scope of the demo and is
+	// delivered; one instance is acknowledged.
+	for deadline := time.Now().Add(20 * time.Second); count("Custom Alarm Triggered") < 5; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook got %v; alarms: %s", types, httpGet(t, base+"/api/v1/alarms"))
+		}
+	}
+	var al struct {
+		Instances []struct {
+			Path   string
+			Active bool
+			Ack    *struct{ Who, Note string }
+		}
+	}
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/alarms"), &al); err != nil || len(al.Instances) < 5 || !al.Instances[0].Active {
+		t.Fatalf("GET /api/v1/alarms: %+v %v", al, err)
+	}
+	ack, err := http.Post(base+"/api/v1/alarms/gm-class/ack", "application/json", strings.NewReader(`{"path":"`+al.Instances[0].Path+`","note":"seen"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack.Body.Close()
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/alarms"), &al); err != nil || ack.StatusCode != 200 ||
+		al.Instances[0].Ack == nil || al.Instances[0].Ack.Who != "anonymous" || al.Instances[0].Ack.Note != "seen" {
+		t.Fatalf("after ack (%d): %+v", ack.StatusCode, al)
+	}
+	// ptpwatch alarm list and test, against the running appliance.
+	var out, errb strings.Builder
+	if code := run([]string{"alarm", "list", "--api", base}, &out, &errb); code != exitOK ||
+		!strings.Contains(out.String(), "alarm gm-class: /api/v1/scopes/*/grandmaster/clockClass (critical)") ||
+		!strings.Contains(out.String(), "ACTIVE  gm-class /api/v1/scopes/") || !strings.Contains(out.String(), "acknowledged by anonymous: seen") {
+		t.Fatalf("alarm list: %d\n%s%s", code, out.String(), errb.String())
+	}
+	before := count("Custom Alarm Triggered")
+	out.Reset()
+	if code := run([]string{"alarm", "test", "gm-class", "--api", base}, &out, &errb); code != exitOK {
+		t.Fatalf("alarm test: %d %s", code, errb.String())
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("Custom Alarm Triggered") <= before; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the test-fired alarm was not delivered")
+		}
+	}
+	if code := run([]string{"alarm", "test", "nope", "--api", base}, &out, &errb); code == exitOK {
+		t.Fatal("alarm test of an unknown alarm succeeded")
+	}
+	// An alarm defined through the API is kept in the store across a
+	// restart; DELETE removes it.
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/alarms/api-made", strings.NewReader(
+		`{"path": "/api/v1/devices/*/vendor", "condition": {"op": "==", "value": "Nobody Inc"}, "severity": "notice"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("PUT alarm: %v %v", resp, err)
+	}
+	req, _ = http.NewRequest(http.MethodPut, base+"/api/v1/alarms/broken", strings.NewReader(`{"path": "nope", "condition": {"op": "=="}}`))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 400 {
+		t.Fatalf("PUT a bad alarm: %v %v", resp, err)
+	}
+	st := httpGet(t, base+"/api/v1/notifications")
+	if !strings.Contains(string(st), `"name":"hook"`) || strings.Contains(string(st), "hook-secret") {
+		t.Fatalf("GET /api/v1/notifications: %s", st)
+	}
+	if m := string(httpGet(t, base+"/metrics")); !strings.Contains(m, `ptpwatch_notify_delivered_total{channel="hook",kind="webhook"}`) ||
+		!strings.Contains(m, `ptpwatch_notify_queue{channel="hook",kind="webhook"}`) {
+		t.Fatalf("/metrics lacks the notification families")
+	}
+	resp, err := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"hook","note":"from the test"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST test: %s", resp.Status)
+	}
+	for deadline := time.Now().Add(10 * time.Second); count("Test") < 1; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no test notification; got %v", types)
+		}
+	}
+	if resp, _ := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"nope"}`)); resp == nil || resp.StatusCode != 404 {
+		t.Fatalf("unknown channel: %v", resp)
+	}
+	mu.Lock()
+	if bad != 0 || strings.Contains(logs.String(), "hook-secret") {
+		t.Fatalf("%d unsigned requests, or the secret in the log", bad)
+	}
+	mu.Unlock()
+
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	logs = &safeBuffer{}
+	cmd = exec.Command(bin, "--demo", "--http", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "-c", cfg)
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	base = waitListen(t, logs)
+	if a := string(httpGet(t, base+"/api/v1/alarms")); !strings.Contains(a, `"name":"api-made"`) || !strings.Contains(a, `"source":"api"`) {
+		t.Fatalf("the API-made alarm did not survive a restart: %s", a)
+	}
+	req, _ = http.NewRequest(http.MethodDelete, base+"/api/v1/alarms/api-made", nil)
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {
+		t.Fatalf("DELETE alarm: %v %v", resp, err)
+	}
+	if a := string(httpGet(t, base+"/api/v1/alarms")); strings.Contains(a, `"name":"api-made"`) {
+		t.Fatalf("deleted alarm still listed: %s", a)
+	}
+}

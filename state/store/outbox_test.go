@@ -1,0 +1,49 @@
+package store
+
+import (
+	"errors"
+	"testing"
+)
+
+// TestOutboxFamilies: outbox entries are kept per channel in sequence
+// order, survive a reopen, and delete one by one; channel names that are
+// prefixes of others stay apart; alarm records put, list and delete.
+func TestOutboxFamilies(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir, Options{})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(s.PutOutbox("mail", []uint64{3, 1, 2}, [][]byte{[]byte("c"), []byte("a"), []byte("b")}))
+	must(s.PutOutbox("mail2", []uint64{1}, [][]byte{[]byte("other")}))
+	must(s.DeleteOutbox("mail", []uint64{2}))
+	must(s.PutAlarmRecord("def", "gm", []byte(`{"name":"gm"}`)))
+	must(s.PutAlarmRecord("def", "gone", []byte(`{}`)))
+	must(s.PutAlarmRecord("def", "gone", nil))
+	if err := s.PutOutbox("bad\x00name", []uint64{1}, [][]byte{nil}); !errors.Is(err, ErrBadChannel) {
+		t.Fatalf("NUL in a channel name: %v", err)
+	}
+	must(s.Close())
+
+	s = openTest(t, dir, Options{})
+	defer s.Close()
+	var got []string
+	must(s.EachOutbox("mail", func(seq uint64, v []byte) error {
+		got = append(got, string(rune('0'+seq))+string(v))
+		return nil
+	}))
+	if len(got) != 2 || got[0] != "1a" || got[1] != "3c" {
+		t.Fatalf("mail outbox after reopen: %q", got)
+	}
+	chans, err := s.OutboxChannels()
+	if err != nil || chans["mail"] != 2 || chans["mail2"] != 1 || len(chans) != 2 {
+		t.Fatalf("channels %v %v", chans, err)
+	}
+	recs, err := s.AlarmRecords("def")
+	if err != nil || len(recs) != 1 || string(recs["gm"]) != `{"name":"gm"}` {
+		t.Fatalf("alarm records %v %v", recs, err)
+	}
+}
