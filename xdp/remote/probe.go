@@ -107,6 +107,8 @@ type forwarder struct {
 	lost      atomic.Uint64 // frames dropped from the local queue before this collector had them
 	lostBatch atomic.Uint64
 	lastAck   atomic.Int64
+	lastErr   atomic.Pointer[string] // why the link last failed
+	failures  atomic.Uint64
 	lagNs     atomic.Int64
 	lastRun   uint64
 	nextFrame uint64
@@ -327,6 +329,7 @@ func (p *Probe) forward(f *forwarder) {
 		nats.ConnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.ReconnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { p.linkUp(f, false) }),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { f.fail(err) }),
 	}
 	if p.cfg.TLS != nil {
 		opts = append(opts, nats.Secure(p.cfg.TLS))
@@ -409,6 +412,7 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 		return err
 	}
 	subject := FramesSubject + "." + p.cfg.Site
+	expect := f.pos.Load() // the local sequence the next batch should have
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
 		if err != nil {
@@ -425,7 +429,8 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 			if err != nil {
 				continue // not ours; cannot happen
 			}
-			p.noteLoss(f, seq, h)
+			p.noteLoss(f, expect, seq, h)
+			expect = seq + 1
 			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
 			ack, err := rjs.PublishMsgAsync(&nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
 			if err != nil {
@@ -464,11 +469,10 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 
 // noteLoss counts batches the local queue dropped before this forwarder
 // had them: a jump in the queue's sequence.
-func (p *Probe) noteLoss(f *forwarder, seq uint64, h EnvelopeHeader) {
-	pos := f.pos.Load()
+func (p *Probe) noteLoss(f *forwarder, expect, seq uint64, h EnvelopeHeader) {
 	lostBatches := uint64(0)
-	if pos > 0 && seq > pos {
-		lostBatches = seq - pos
+	if expect > 0 && seq > expect {
+		lostBatches = seq - expect
 	}
 	var lostFrames uint64
 	if f.lastRun == h.Run && h.FirstSeq > f.nextFrame {
@@ -486,6 +490,15 @@ func (p *Probe) noteLoss(f *forwarder, seq uint64, h EnvelopeHeader) {
 		p.cfg.Site, lostBatches, lostFrames, f.url)
 	e.Lost = lostFrames
 	p.emit(e)
+}
+
+func (f *forwarder) fail(err error) {
+	if err == nil {
+		return
+	}
+	s := err.Error()
+	f.lastErr.Store(&s)
+	f.failures.Add(1)
 }
 
 func (f *forwarder) savePos() {
@@ -529,6 +542,8 @@ type ForwardStatus struct {
 	LostFrames    uint64 `json:"dropped_frames"`
 	LastAck       int64  `json:"last_ack_ns,omitempty"`
 	LagNs         int64  `json:"lag_ns"`
+	Failures      uint64 `json:"link_failures"`
+	LastError     string `json:"last_error,omitempty"`
 }
 
 // ProbeStatus is what a probe reports of itself.
@@ -553,7 +568,11 @@ func (p *Probe) Status() ProbeStatus {
 	}
 	for _, f := range p.fwd {
 		fs := ForwardStatus{URL: f.url, Connected: f.connected.Load(), Batches: f.batches.Load(), Frames: f.frames.Load(),
-			Bytes: f.bytes.Load(), LostBatches: f.lostBatch.Load(), LostFrames: f.lost.Load(), LastAck: f.lastAck.Load(), LagNs: f.lagNs.Load()}
+			Bytes: f.bytes.Load(), LostBatches: f.lostBatch.Load(), LostFrames: f.lost.Load(), LastAck: f.lastAck.Load(), LagNs: f.lagNs.Load(),
+			Failures: f.failures.Load()}
+		if e := f.lastErr.Load(); e != nil {
+			fs.LastError = *e
+		}
 		if pos := max(f.pos.Load(), 1); last+1 > pos {
 			fs.QueuedBatches = last + 1 - pos
 		}
