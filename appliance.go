@@ -133,7 +133,7 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "configuration OK\n")
 		return exitOK
 	}
-	if !cfg.Demo.Enabled && cfg.Replay.File == "" && len(cfg.Capture.Interfaces) == 0 {
+	if !cfg.Demo.Enabled && cfg.Replay.File == "" && len(cfg.Capture.Interfaces) == 0 && !cfg.Collector.Enabled {
 		fmt.Fprintln(stderr, "ptpwatch: no frame source: give --demo, --replay FILE or -i INTERFACE (or set them in the config file)")
 		usage(stderr)
 		return exitUsage
@@ -164,6 +164,7 @@ type appliance struct {
 	events   chan state.Event // notable model events, for the log
 	logging  sync.WaitGroup   // the goroutine logging events
 	undo     []func()         // what start-up set up, undone last first
+	remote   remoteParts      // forwarding between sites (forward.go)
 }
 
 // failure is why a start-up step ends the appliance: what to log and the
@@ -222,8 +223,18 @@ func (a *appliance) startLog(cfg Config, stderr io.Writer) {
 func (a *appliance) openFrameSource(cfg Config) *failure {
 	a.model = state.NewModel(cfg.Model.Shards, state.NewEventLog(cfg.Model.EventLogSize))
 	var err error
-	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
+	if cfg.Collector.Enabled {
+		a.src, a.desc, err = a.openCollector(cfg)
+	} else {
+		a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent)
+	}
+	if err != nil {
 		return fail(exitError, "cannot open frame source", "err", err)
+	}
+	if cfg.Forward.Enabled {
+		if err := a.startForward(cfg); err != nil {
+			return fail(exitError, "cannot start forwarding", "err", err)
+		}
 	}
 	return nil
 }
@@ -237,7 +248,7 @@ func (a *appliance) buildPipeline(cfg Config) *failure {
 		return fail(exitError, "cannot create the RAM capture buffer", "bytes", cfg.Capture.BufferBytes, "err", err)
 	}
 	a.buffer, a.pipe.Buffer = buf, buf
-	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
+	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0 || cfg.Collector.Enabled
 	a.started = time.Now()
 
 	a.sigs = make(chan os.Signal, 4)
@@ -245,7 +256,7 @@ func (a *appliance) buildPipeline(cfg Config) *failure {
 	a.undo = append(a.undo, func() { signal.Stop(a.sigs) })
 
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: a.src.Interfaces(), desc: a.desc,
-		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits())}
+		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.imageLimits()), remote: &a.remote}
 	a.back.snaps.Take = a.model.Snapshot
 	var reopen func() (source.Source, error)
 	if _, live := a.src.(*capture.Capture); live {

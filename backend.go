@@ -36,6 +36,7 @@ type backend struct {
 	settings httpd.SettingsStore
 	links    [maxLinkIfaces]atomic.Uint32 // decode.LinkType+1 per interface; 0: not seen yet
 	snaps    httpd.SnapshotCache          // Take is model.Snapshot
+	remote   *remoteParts                 // probe and collector, for /api/v1/sites
 }
 
 var _ httpd.Backend = (*backend)(nil)

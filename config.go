@@ -14,6 +14,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/remote"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -29,6 +30,9 @@ type Config struct {
 	Storage StorageConfig `toml:"storage"`
 	Dashcam DashcamConfig `toml:"dashcam"`
 	Log     LogConfig     `toml:"log"`
+	// Forwarding between sites (issue #18): sections of xdp/remote.
+	Forward   remote.ForwardSection   `toml:"forward"`
+	Collector remote.CollectorSection `toml:"collector"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -207,6 +211,7 @@ func DefaultConfig() Config {
 			Scopes: []string{}, PreSeconds: 30, PostSeconds: 30},
 		Log:     LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage: StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
+		Forward: remote.DefaultForward(), Collector: remote.DefaultCollector(),
 	}
 }
 
@@ -387,6 +392,7 @@ func (c *Config) Validate() error {
 	if c.Demo.Enabled && c.Replay.File != "" {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))
 	}
+	errs = append(errs, c.Forward.Check(), c.Collector.Check())
 	return errors.Join(errs...)
 }
 

@@ -71,6 +71,8 @@ func (s *Server) routeTable() []route {
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/incidents/{id}", handle: s.deleteIncident},
 		get("/api/v1/incidents/{id}/pcapng", s.incidentPcapng),
 		get("/api/v1/archive.pcapng", s.archivePcapng, "from", "to"),
+		get("/api/v1/sites", s.sites),
+		get("/api/v1/sites/{path...}", s.sites),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

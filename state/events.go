@@ -30,13 +30,16 @@ const (
 	CaptureTrouble            EventType = "Capture Trouble"      // frames lost or a capture resource failing
 	WebServerFailed           EventType = "Web Server Failed"    // the web UI and API stopped serving an address; restarting
 	WebServerRestarted        EventType = "Web Server Restarted" // it serves the address again
+	ProbeConnected            EventType = "Probe Connected"      // a collector hears a probe site, or a probe reaches its collector
+	ProbeLost                 EventType = "Probe Lost"           // a collector stopped hearing a site, or a probe lost its collector
+	ForwardingLoss            EventType = "Forwarding Loss"      // forwarded frames were dropped on the way
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted}
+	WebServerFailed, WebServerRestarted, ProbeConnected, ProbeLost, ForwardingLoss}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -77,11 +80,11 @@ func severityOf(t EventType) Severity {
 	switch t {
 	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
-	case CaptureTrouble, WebServerFailed:
+	case CaptureTrouble, WebServerFailed, ProbeLost, ForwardingLoss:
 		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, ProbeConnected:
 		return Notice
 	}
 	return Info
