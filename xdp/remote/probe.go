@@ -343,7 +343,7 @@ func (p *Probe) forward(f *forwarder) {
 		return
 	}
 	defer nc.Close()
-	rjs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(512))
+	rjs, _ := jetstream.New(nc)
 	backoff := 100 * time.Millisecond
 	for p.ctx.Err() == nil {
 		if !nc.IsConnected() {
@@ -389,14 +389,6 @@ func (p *Probe) emit(e Event) {
 	}
 }
 
-type inflight struct {
-	ack    jetstream.PubAckFuture
-	seq    uint64
-	frames uint32
-	bytes  int
-	sealed int64
-}
-
 // forwardSome forwards what the local queue holds from the forwarder's
 // position, a window at a time, and returns when the queue is drained or
 // the collector fails to acknowledge.
@@ -418,7 +410,7 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 		if err != nil {
 			return err
 		}
-		var win []inflight
+		sent := 0
 		for m := range batch.Messages() {
 			meta, err := m.Metadata()
 			if err != nil {
@@ -432,35 +424,31 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 			p.noteLoss(f, expect, seq, h)
 			expect = seq + 1
 			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
-			ack, err := rjs.PublishMsgAsync(&nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
+			// One batch at a time: with several in flight, one that fails
+			// while a later one is stored would reach the collector out of
+			// order when it is sent again.
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = rjs.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
+			pcancel()
 			if err != nil {
 				return err
 			}
-			win = append(win, inflight{ack: ack, seq: seq, frames: h.Frames, bytes: len(m.Data()), sealed: h.Sealed})
+			f.pos.Store(seq + 1)
+			f.batches.Add(1)
+			f.frames.Add(uint64(h.Frames))
+			f.bytes.Add(uint64(len(m.Data())))
+			now := time.Now().UnixNano()
+			f.lastAck.Store(now)
+			f.lagNs.Store(now - h.Sealed)
+			sent++
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		for _, in := range win {
-			select {
-			case <-in.ack.Ok():
-			case err := <-in.ack.Err():
-				return err
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			f.pos.Store(in.seq + 1)
-			f.batches.Add(1)
-			f.frames.Add(uint64(in.frames))
-			f.bytes.Add(uint64(in.bytes))
-			now := time.Now().UnixNano()
-			f.lastAck.Store(now)
-			f.lagNs.Store(now - in.sealed)
-		}
-		if len(win) > 0 {
+		if sent > 0 {
 			f.savePos()
 		}
-		if len(win) == 0 {
+		if sent == 0 {
 			return nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +14,13 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/remote/natsd"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // frame100 returns a 100-byte frame numbered n.
 func frame100(n uint64) source.Frame {
@@ -45,6 +53,8 @@ func BenchmarkForward(b *testing.B) {
 		b.SetBytes(100)
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := cpuTime()
+		defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
 		for i := range b.N {
 			if err := w.WritePacket(0, f.Timestamp+int64(i), f.Data, f.OrigLen, ""); err != nil {
 				b.Fatal(err)
@@ -66,6 +76,7 @@ func BenchmarkForward(b *testing.B) {
 		b.SetBytes(100)
 		b.ReportAllocs()
 		b.ResetTimer()
+		cpu0 := cpuTime()
 		done := make(chan error, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -86,6 +97,7 @@ func BenchmarkForward(b *testing.B) {
 			b.Fatalf("collector: %v after %+v", err, col.c.Sites())
 		}
 		b.StopTimer()
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 		if s := col.c.Sites(); len(s) != 1 || s[0].Frames < uint64(b.N) || s[0].Lost != 0 {
 			b.Fatalf("sites %+v", s)
 		}

@@ -251,7 +251,7 @@ func (r *reader) check(t *testing.T, site string, n int) {
 
 var _ = netip.Prefix{}
 
-// produce adds numbered frames to p, a thousand every 10 ms, until stop
+// produce adds numbered frames to p, a hundred every 10 ms, until stop
 // closes, and returns how many it added.
 func produce(p *remote.Probe, stop <-chan struct{}) <-chan uint64 {
 	out := make(chan uint64, 1)
@@ -267,7 +267,7 @@ func produce(p *remote.Probe, stop <-chan struct{}) <-chan uint64 {
 				return
 			case <-t.C:
 			}
-			for range 1000 {
+			for range 100 {
 				f := numbered(n)
 				p.Add(&f, ifaces)
 				n++
@@ -279,7 +279,7 @@ func produce(p *remote.Probe, stop <-chan struct{}) <-chan uint64 {
 
 // outage is how long TestOutage stops the collector: 3 s, or
 // PTPWATCH_OUTAGE (a Go duration, e.g. 30s). Its length changes only how
-// much waits in the probes' queues (here 100 k frames a second each), not
+// much waits in the probes' queues (here 10 k frames a second each), not
 // the path the frames take.
 func outage() time.Duration {
 	if d, err := time.ParseDuration(os.Getenv("PTPWATCH_OUTAGE")); err == nil {
@@ -310,7 +310,7 @@ func TestOutage(t *testing.T) {
 		counts[site] = produce(probes[site], stops[site])
 	}
 	r := read(col.c, nil)
-	waitFor(t, 10*time.Second, "frames from both probes", func() bool { return r.count("paris") > 5000 && r.count("tokyo") > 5000 })
+	waitFor(t, 10*time.Second, "frames from both probes", func() bool { return r.count("paris") > 2000 && r.count("tokyo") > 2000 })
 	r.close()
 	col.stop()
 	t.Logf("collector stopped after %d + %d frames; out for %v", r.count("paris"), r.count("tokyo"), outage())
@@ -333,7 +333,7 @@ func TestOutage(t *testing.T) {
 		want[site] = <-counts[site]
 		drain(t, p)
 	}
-	waitFor(t, 60*time.Second, "every frame", func() bool {
+	waitFor(t, 60*time.Second+4*outage(), "every frame", func() bool {
 		return r2.count("paris") >= int(want["paris"]) && r2.count("tokyo") >= int(want["tokyo"])
 	})
 	r2.close()
