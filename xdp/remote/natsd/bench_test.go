@@ -70,7 +70,7 @@ func BenchmarkForward(b *testing.B) {
 	b.Run("nats", func(b *testing.B) {
 		dir := b.TempDir()
 		col := startCollector(b, natsd.Config{StoreDir: filepath.Join(dir, "collector"), MaxStore: 4 << 30}, remote.CollectorConfig{MaxBytes: 2 << 30})
-		p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: 1 << 20, StoreDir: filepath.Join(dir, "probe")})
+		p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: 256 << 10, StoreDir: filepath.Join(dir, "probe")})
 		f := frame100(1)
 		var g source.Frame
 		b.SetBytes(100)
