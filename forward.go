@@ -72,6 +72,16 @@ func (a *appliance) startForward(cfg Config) error {
 	return nil
 }
 
+// interfaces are the frame source's interfaces: a collector's grow as
+// probes appear (and it lists them safely from any goroutine); other
+// sources' are those known at start.
+func (b *backend) interfaces() []source.Interface {
+	if b.remote != nil && b.remote.collector != nil {
+		return b.remote.collector.Interfaces()
+	}
+	return b.ifaces
+}
+
 // siteView is one site of /api/v1/sites.
 type siteView struct {
 	Role        string                 `json:"role"` // "remote" (a probe this collector hears) or "probe" (this appliance)

@@ -122,6 +122,17 @@ func TestApplianceForwarding(t *testing.T) {
 	if len(events.Events) != 2 {
 		t.Errorf("Probe Connected events %+v", events.Events)
 	}
+	var status struct {
+		Status struct {
+			Sources []struct {
+				Interfaces []string `json:"interfaces"`
+			} `json:"sources"`
+		} `json:"status"`
+	}
+	get("/api/v1/capture", &status)
+	if ifs := status.Status.Sources[0].Interfaces; len(ifs) != 2 || !strings.HasPrefix(ifs[0], "paris/") || !strings.HasPrefix(ifs[1], "tokyo/") {
+		t.Errorf("collector interfaces %q, want paris/... and tokyo/...", ifs)
+	}
 	if strings.Contains(logs.String(), strings.Repeat("5a", 32)) {
 		t.Error("the collector logged the key")
 	}
