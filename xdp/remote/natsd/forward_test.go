@@ -353,3 +353,15 @@ func TestOutage(t *testing.T) {
 	t.Logf("events: %q", events)
 	evMu.Unlock()
 }
+
+// TestAddNoAllocs: queueing a frame for forwarding allocates nothing (the
+// local queue's publisher, on its own goroutine, allocates per batch of
+// hundreds of frames, which the average over many frames rounds away).
+func TestAddNoAllocs(t *testing.T) {
+	col := startCollector(t, natsd.Config{}, remote.CollectorConfig{})
+	p := startProbe(t, remote.ProbeConfig{Collectors: []string{col.url}})
+	f := frame100(1)
+	if a := testing.AllocsPerRun(20000, func() { p.Add(&f, ifaces) }); a != 0 {
+		t.Errorf("Add allocates %.2f times per frame", a)
+	}
+}
