@@ -404,7 +404,7 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 		return err
 	}
 	subject := FramesSubject + "." + p.cfg.Site
-	expect := f.pos.Load() // the local sequence the next batch should have
+	expect := max(f.pos.Load(), 1) // the local sequence the next batch should have
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
 		if err != nil {
@@ -463,8 +463,11 @@ func (p *Probe) noteLoss(f *forwarder, expect, seq uint64, h EnvelopeHeader) {
 		lostBatches = seq - expect
 	}
 	var lostFrames uint64
-	if f.lastRun == h.Run && h.FirstSeq > f.nextFrame {
+	switch {
+	case f.lastRun == h.Run && h.FirstSeq > f.nextFrame:
 		lostFrames = h.FirstSeq - f.nextFrame
+	case f.lastRun == 0 && lostBatches > 0 && h.FirstSeq > 1:
+		lostFrames = h.FirstSeq - 1 // nothing forwarded yet: the run's frames count from 1
 	}
 	f.lastRun, f.nextFrame = h.Run, h.FirstSeq+uint64(h.Frames)
 	if lostBatches == 0 {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -364,4 +365,53 @@ func TestAddNoAllocs(t *testing.T) {
 	if a := testing.AllocsPerRun(20000, func() { p.Add(&f, ifaces) }); a != 0 {
 		t.Errorf("Add allocates %.2f times per frame", a)
 	}
+}
+
+// TestQueueOverflow: while no collector answers, a probe's local queue
+// fills past its bound; the oldest batches are dropped, and once a
+// collector appears the loss is counted at both ends and raised as
+// Forwarding Loss, and everything after it arrives in order.
+func TestQueueOverflow(t *testing.T) {
+	port := freePorts(t, 1)[0]
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	var mu sync.Mutex
+	var events []remote.Event
+	p := startProbe(t, remote.ProbeConfig{Collectors: []string{"nats://" + addr}, MaxBytes: 256 << 10, BatchBytes: 16 << 10,
+		OnEvent: func(e remote.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+	const n = 20000 // about 2.4 MB of frames into a 256 KiB queue
+	for i := range uint64(n) {
+		f := numbered(i)
+		p.Add(&f, ifaces)
+	}
+	p.Flush()
+	col := startCollector(t, natsd.Config{Listen: addr}, remote.CollectorConfig{})
+	drain(t, p)
+	st := p.Status().Collectors[0]
+	if st.LostBatches == 0 || st.LostFrames == 0 || st.Frames+st.LostFrames != n {
+		t.Fatalf("probe: forwarded %d, lost %d frames in %d batches; want %d in all", st.Frames, st.LostFrames, st.LostBatches, n)
+	}
+	r := read(col.c, nil)
+	waitFor(t, 10*time.Second, "the surviving frames", func() bool { return r.count("paris") == int(st.Frames) })
+	r.close()
+	got := r.got["paris"]
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]+1 {
+			t.Fatalf("frames %d then %d after the loss", got[i-1], got[i])
+		}
+	}
+	if got[len(got)-1] != n-1 || got[0] != st.LostFrames {
+		t.Errorf("frames %d..%d arrived, want %d..%d", got[0], got[len(got)-1], st.LostFrames, n-1)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var lost uint64
+	for _, e := range events {
+		if e.Type == remote.EventForwardingLoss {
+			lost += e.Lost
+		}
+	}
+	if lost != st.LostFrames {
+		t.Errorf("Forwarding Loss events count %d frames, the status %d", lost, st.LostFrames)
+	}
+	t.Logf("%d of %d frames dropped from the full queue, counted and raised; the other %d arrived in order", st.LostFrames, n, st.Frames)
 }
