@@ -71,7 +71,7 @@ func runAppliance(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "configuration OK\n")
 		return exitOK
 	}
-	if !cfg.Demo.Enabled && cfg.Replay.File == "" && len(cfg.Capture.Interfaces) == 0 {
+	if !cfg.Demo.Enabled && cfg.Replay.File == "" && len(cfg.Capture.Interfaces) == 0 && !cfg.Collector.Enabled {
 		fmt.Fprintln(stderr, "ptpwatch: no frame source: give --demo, --replay FILE or -i INTERFACE (or set them in the config file)")
 		usage(stderr)
 		return exitUsage
@@ -103,6 +103,7 @@ type appliance struct {
 	events   chan state.Event // notable model events, for the log
 	logging  sync.WaitGroup   // the goroutine logging events
 	undo     []func()         // what start-up set up, undone last first
+	remote   remoteParts      // forwarding between sites (forward.go)
 }
 
 // failure is why a start-up step ends the appliance: what to log and the
@@ -165,8 +166,18 @@ func (a *appliance) openFrameSource(cfg config.Config) *failure {
 		return fail(exitError, "cannot capture", "err", err) // a misspelt -i; one lost later is retried
 	}
 	var err error
-	if a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent); err != nil {
+	if cfg.Collector.Enabled {
+		a.src, a.desc, err = a.openCollector(cfg)
+	} else {
+		a.src, a.desc, err = openSource(cfg, a.log, a.captureEvent)
+	}
+	if err != nil {
 		return fail(exitError, "cannot open frame source", "err", err)
+	}
+	if cfg.Forward.Enabled {
+		if err := a.startForward(cfg); err != nil {
+			return fail(exitError, "cannot start forwarding", "err", err)
+		}
 	}
 	return nil
 }
@@ -180,7 +191,7 @@ func (a *appliance) buildPipeline(cfg config.Config) *failure {
 		return fail(exitError, "cannot create the RAM capture buffer", "bytes", cfg.Capture.BufferBytes, "err", err)
 	}
 	a.buffer, a.pipe.Buffer = buf, buf
-	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0
+	a.pipe.Live = cfg.Demo.Enabled || len(cfg.Capture.Interfaces) > 0 || cfg.Collector.Enabled
 	a.pipe.Paced = cfg.Replay.File != "" && cfg.Replay.Speed > 0
 	a.started = time.Now()
 
@@ -189,7 +200,7 @@ func (a *appliance) buildPipeline(cfg config.Config) *failure {
 	a.undo = append(a.undo, func() { signal.Stop(a.sigs) })
 
 	a.back = &backend{model: a.model, pipe: a.pipe, buffer: buf, ifaces: a.src.Interfaces(), desc: a.desc,
-		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.ImageLimits())}
+		method: sourceKind(cfg), started: a.started, meta: httpd.NewMemoryMetadataLimits(cfg.ImageLimits()), remote: &a.remote}
 	a.back.snaps.Take = a.model.Snapshot
 	var reopen func() (source.Source, error)
 	if _, live := a.src.(*capture.Capture); live {

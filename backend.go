@@ -44,6 +44,7 @@ type backend struct {
 	mgmt     *manage.Manager              // nil unless capturing live
 	notifier *notify.Notifier             // nil without notification channels
 	alarms   *alarm.Engine                // nil without custom alarms
+	remote   *remoteParts                 // probe and collector, for /api/v1/sites
 }
 
 // Management returns the management sweeper (nil without live capture).
@@ -115,7 +116,7 @@ type sourceStatus struct {
 func (b *backend) CaptureStatus() any {
 	st := sourceStatus{Kind: b.method, Name: b.desc, Running: b.ctl != nil && b.ctl.Running(),
 		Started: b.started.UTC().Format(time.RFC3339Nano), Interfaces: []string{}}
-	for _, i := range b.ifaces {
+	for _, i := range b.interfaces() {
 		st.Interfaces = append(st.Interfaces, i.Name)
 	}
 	out := captureStatus{Sources: []sourceStatus{st}}
@@ -147,8 +148,9 @@ func (b *backend) ClearBuffer() error {
 }
 
 func (b *backend) Interfaces() []httpd.Iface {
-	out := make([]httpd.Iface, len(b.ifaces))
-	for i, ifc := range b.ifaces {
+	ifaces := b.interfaces()
+	out := make([]httpd.Iface, len(ifaces))
+	for i, ifc := range ifaces {
 		link := decode.LinkEthernet
 		if i < maxLinkIfaces {
 			if v := b.links[i].Load(); v != 0 {

@@ -88,6 +88,8 @@ func (s *Server) routeTable() []route {
 		post("/api/v1/alarms/{name}/test", s.testAlarm),
 		put("/api/v1/alarms/{name}", s.putAlarm),
 		{Method: fasthttp.MethodDelete, Pattern: "/api/v1/alarms/{name}", handle: s.deleteAlarm},
+		get("/api/v1/sites", s.sites),
+		get("/api/v1/sites/{path...}", s.sites),
 	}
 	for i := range rs {
 		rs[i].segs = splitPath(rs[i].Pattern)

@@ -45,14 +45,18 @@ const (
 	ParentDisagreement EventType = "Parent Disagreement"
 	// IdentityDrift: a clock answering management from a new address, or
 	// a known address answering with a new clock identity.
-	IdentityDrift EventType = "Identity Drift"
+	IdentityDrift  EventType = "Identity Drift"
+	ProbeConnected EventType = "Probe Connected" // a collector hears a probe site, or a probe reaches its collector
+	ProbeLost      EventType = "Probe Lost"      // a collector stopped hearing a site, or a probe lost its collector
+	ForwardingLoss EventType = "Forwarding Loss" // forwarded frames were dropped on the way
 )
 
 // EventTypes lists every event type, for configuration checks and the UI.
 var EventTypes = []EventType{CaptureStarted, CaptureStopped, ScopeDetected, DeviceDetected, PortDetected,
 	InstanceDetected, PortStateChanged, LocalQualityChanged, GrandmasterQualityChanged, GrandmasterChanged,
 	MasterSilent, MasterResumed, SequenceGap, DuplicateIdentity, InterfaceDown, InterfaceUp, CaptureTrouble,
-	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost, ParentDisagreement, IdentityDrift}
+	WebServerFailed, WebServerRestarted, CustomAlarmTriggered, CustomAlarmCleared, NotificationsLost, ParentDisagreement, IdentityDrift,
+	ProbeConnected, ProbeLost, ForwardingLoss}
 
 // KnownEventType reports whether t is one of EventTypes.
 func KnownEventType(t EventType) bool {
@@ -93,11 +97,11 @@ func severityOf(t EventType) Severity {
 	switch t {
 	case GrandmasterChanged, MasterSilent, DuplicateIdentity, InterfaceDown:
 		return Critical
-	case CaptureTrouble, WebServerFailed, NotificationsLost, CustomAlarmTriggered:
+	case CaptureTrouble, WebServerFailed, NotificationsLost, CustomAlarmTriggered, ProbeLost, ForwardingLoss:
 		return Warning
 	case PortStateChanged, GrandmasterQualityChanged, LocalQualityChanged, SequenceGap, ParentDisagreement, IdentityDrift:
 		return Warning
-	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, CustomAlarmCleared:
+	case ScopeDetected, DeviceDetected, MasterResumed, InterfaceUp, WebServerRestarted, CustomAlarmCleared, ProbeConnected:
 		return Notice
 	}
 	extraMu.Lock()

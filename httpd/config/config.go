@@ -19,6 +19,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/notify"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
+	"github.com/ptpwatch/ptpwatch/xdp/remote"
 )
 
 // Config is ptpwatch's configuration file, in TOML with one table per
@@ -40,6 +41,9 @@ type Config struct {
 	MasterCheck manage.MasterSettings `toml:"master_check"`
 	Notify      notify.Config         `toml:"notify"`
 	Alarms      []alarm.Definition    `toml:"alarm"`
+	// Forwarding between sites (issue #18): sections of xdp/remote.
+	Forward   remote.ForwardSection   `toml:"forward"`
+	Collector remote.CollectorSection `toml:"collector"`
 }
 
 // DashcamConfig is the [dashcam] section.
@@ -172,12 +176,17 @@ func Default() Config {
 		Log:        LogConfig{Level: "info", Format: "text", StatsSeconds: 60},
 		Storage:    StorageConfig{ImagesMax: httpd.DefaultMaxImages, ImagesMaxBytes: httpd.DefaultMaxImagesBytes, ImageMaxBytes: httpd.MaxImageBytes},
 		Management: manage.Defaults(), MasterCheck: manage.DefaultMasterSettings(),
-		Notify: notify.DefaultConfig(),
+		Notify:  notify.DefaultConfig(),
+		Forward: remote.DefaultForward(), Collector: remote.DefaultCollector(),
 	}
 }
 
-// The [management] keys are documented where they are implemented.
+// The [management], [master_check], [forward] and [collector] keys are
+// documented where they are implemented.
 func init() {
+	for _, s := range remote.Settings {
+		settings = append(settings, setting{section: s.Section, key: s.Key, def: s.Default, doc: s.Doc})
+	}
 	for _, k := range manage.ConfigKeys() {
 		settings = append(settings, setting{"management", k.Key, k.Default, k.Key != "port_identity", k.Doc})
 	}
@@ -330,6 +339,7 @@ func (c *Config) Validate() error {
 	if c.Demo.Enabled && c.Replay.File != "" {
 		errs = append(errs, errors.New("demo.enabled and replay.file both set: choose one frame source"))
 	}
+	errs = append(errs, c.Forward.Check(), c.Collector.Check())
 	return errors.Join(errs...)
 }
 

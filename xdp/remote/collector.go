@@ -83,6 +83,10 @@ type Collector struct {
 	closed      atomic.Bool
 	done        chan struct{}
 	consumed    atomic.Uint64 // stream sequence of the last batch Next finished
+	curSeq      atomic.Uint64 // stream sequence of the batch Next is in
+	curN        atomic.Uint64 // frames Next returned from it
+	skipSeq     uint64        // on start: the batch Next was in when the last run stopped
+	skipN       uint64        // and the frames it had returned from it
 	handed      atomic.Uint64 // batches handed to Next
 	finished    atomic.Uint64 // batches Next finished
 
@@ -379,6 +383,13 @@ func (c *Collector) take(data []byte, seq uint64) {
 		return
 	}
 	b.dec.Reset(plain)
+	if seq == c.skipSeq {
+		// The last run stopped inside this batch: skip what it returned.
+		for range c.skipN {
+			b.dec.Next(&f)
+		}
+		c.skipSeq = 0
+	}
 	c.mapInterfaces(site, b)
 	if rs == nil {
 		rs = &replayState{}
@@ -467,6 +478,7 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 		if b := c.cur; b != nil {
 			if ok, _ := b.dec.Next(f); ok {
 				f.Interface = b.ifmap[f.Interface]
+				c.curN.Add(1)
 				return nil
 			}
 			c.cur = nil
@@ -479,6 +491,7 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 		}
 		select {
 		case c.cur = <-c.ready:
+			c.startBatch()
 			continue
 		default:
 		}
@@ -490,6 +503,7 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 		select {
 		case c.cur = <-c.ready:
 			c.timer.Stop()
+			c.startBatch()
 		case <-c.timer.C:
 			c.polls.Add(1)
 		case <-ctx.Done():
@@ -499,6 +513,11 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 		}
 		c.waiting.Store(false)
 	}
+}
+
+func (c *Collector) startBatch() {
+	c.curN.Store(0)
+	c.curSeq.Store(c.cur.seq)
 }
 
 // EmptyPolls counts the slices Next waited and found nothing.
@@ -550,7 +569,9 @@ func (c *Collector) housekeep() {
 }
 
 type savedState struct {
-	Position uint64                 `json:"position"` // last stream sequence consumed
+	Position uint64                 `json:"position"`            // last stream sequence consumed
+	InSeq    uint64                 `json:"in_seq,omitempty"`    // the batch Next was in at Close
+	InFrames uint64                 `json:"in_frames,omitempty"` // frames it had returned from it
 	Sites    map[string]replayState `json:"sites"`
 }
 
@@ -576,9 +597,10 @@ func (c *Collector) statePath() string {
 	return filepath.Join(c.cfg.StateDir, "collector-state.json")
 }
 
-// saveState records the position; the replay state is the intake's,
-// which may be ahead of the position by the queued batches: those are
-// read again after a crash, and accepted again (at most the queue).
+// saveState records the position, the replay state as of that position,
+// and at Close how far Next got into the batch it was in, so the next
+// run neither repeats nor skips a frame. After a crash, what Next
+// returned since the last save (100 ms) is returned again.
 func (c *Collector) saveState(pos uint64) {
 	path := c.statePath()
 	if path == "" {
@@ -587,6 +609,11 @@ func (c *Collector) saveState(pos uint64) {
 	c.mu.Lock()
 	st := savedState{Position: pos, Sites: maps.Clone(c.committed)}
 	c.mu.Unlock()
+	if c.closed.Load() {
+		if seq := c.curSeq.Load(); seq > pos && c.curN.Load() > 0 {
+			st.InSeq, st.InFrames = seq, c.curN.Load()
+		}
+	}
 	b, _ := json.Marshal(st)
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o600); err == nil {
@@ -610,6 +637,9 @@ func (c *Collector) loadState() uint64 {
 	for site, rs := range st.Sites {
 		c.committed[site] = rs
 		c.replay[site] = &rs
+	}
+	if st.InSeq == st.Position+1 {
+		c.skipSeq, c.skipN = st.InSeq, st.InFrames
 	}
 	return st.Position + 1
 }

@@ -107,6 +107,8 @@ type forwarder struct {
 	lost      atomic.Uint64 // frames dropped from the local queue before this collector had them
 	lostBatch atomic.Uint64
 	lastAck   atomic.Int64
+	lastErr   atomic.Pointer[string] // why the link last failed
+	failures  atomic.Uint64
 	lagNs     atomic.Int64
 	lastRun   uint64
 	nextFrame uint64
@@ -327,6 +329,7 @@ func (p *Probe) forward(f *forwarder) {
 		nats.ConnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.ReconnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { p.linkUp(f, false) }),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { f.fail(err) }),
 	}
 	if p.cfg.TLS != nil {
 		opts = append(opts, nats.Secure(p.cfg.TLS))
@@ -340,7 +343,7 @@ func (p *Probe) forward(f *forwarder) {
 		return
 	}
 	defer nc.Close()
-	rjs, _ := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(512))
+	rjs, _ := jetstream.New(nc)
 	backoff := 100 * time.Millisecond
 	for p.ctx.Err() == nil {
 		if !nc.IsConnected() {
@@ -386,14 +389,6 @@ func (p *Probe) emit(e Event) {
 	}
 }
 
-type inflight struct {
-	ack    jetstream.PubAckFuture
-	seq    uint64
-	frames uint32
-	bytes  int
-	sealed int64
-}
-
 // forwardSome forwards what the local queue holds from the forwarder's
 // position, a window at a time, and returns when the queue is drained or
 // the collector fails to acknowledge.
@@ -409,12 +404,13 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 		return err
 	}
 	subject := FramesSubject + "." + p.cfg.Site
+	expect := max(f.pos.Load(), 1) // the local sequence the next batch should have
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
 		if err != nil {
 			return err
 		}
-		var win []inflight
+		sent := 0
 		for m := range batch.Messages() {
 			meta, err := m.Metadata()
 			if err != nil {
@@ -425,37 +421,34 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 			if err != nil {
 				continue // not ours; cannot happen
 			}
-			p.noteLoss(f, seq, h)
+			p.noteLoss(f, expect, seq, h)
+			expect = seq + 1
 			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
-			ack, err := rjs.PublishMsgAsync(&nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
+			// One batch at a time: with several in flight, one that fails
+			// while a later one is stored would reach the collector out of
+			// order when it is sent again.
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = rjs.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
+			pcancel()
 			if err != nil {
 				return err
 			}
-			win = append(win, inflight{ack: ack, seq: seq, frames: h.Frames, bytes: len(m.Data()), sealed: h.Sealed})
+			f.pos.Store(seq + 1)
+			f.batches.Add(1)
+			f.frames.Add(uint64(h.Frames))
+			f.bytes.Add(uint64(len(m.Data())))
+			now := time.Now().UnixNano()
+			f.lastAck.Store(now)
+			f.lagNs.Store(now - h.Sealed)
+			sent++
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
 			return err
 		}
-		for _, in := range win {
-			select {
-			case <-in.ack.Ok():
-			case err := <-in.ack.Err():
-				return err
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			f.pos.Store(in.seq + 1)
-			f.batches.Add(1)
-			f.frames.Add(uint64(in.frames))
-			f.bytes.Add(uint64(in.bytes))
-			now := time.Now().UnixNano()
-			f.lastAck.Store(now)
-			f.lagNs.Store(now - in.sealed)
-		}
-		if len(win) > 0 {
+		if sent > 0 {
 			f.savePos()
 		}
-		if len(win) == 0 {
+		if sent == 0 {
 			return nil
 		}
 	}
@@ -464,15 +457,17 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 
 // noteLoss counts batches the local queue dropped before this forwarder
 // had them: a jump in the queue's sequence.
-func (p *Probe) noteLoss(f *forwarder, seq uint64, h EnvelopeHeader) {
-	pos := f.pos.Load()
+func (p *Probe) noteLoss(f *forwarder, expect, seq uint64, h EnvelopeHeader) {
 	lostBatches := uint64(0)
-	if pos > 0 && seq > pos {
-		lostBatches = seq - pos
+	if expect > 0 && seq > expect {
+		lostBatches = seq - expect
 	}
 	var lostFrames uint64
-	if f.lastRun == h.Run && h.FirstSeq > f.nextFrame {
+	switch {
+	case f.lastRun == h.Run && h.FirstSeq > f.nextFrame:
 		lostFrames = h.FirstSeq - f.nextFrame
+	case f.lastRun == 0 && lostBatches > 0 && h.FirstSeq > 1:
+		lostFrames = h.FirstSeq - 1 // nothing forwarded yet: the run's frames count from 1
 	}
 	f.lastRun, f.nextFrame = h.Run, h.FirstSeq+uint64(h.Frames)
 	if lostBatches == 0 {
@@ -486,6 +481,15 @@ func (p *Probe) noteLoss(f *forwarder, seq uint64, h EnvelopeHeader) {
 		p.cfg.Site, lostBatches, lostFrames, f.url)
 	e.Lost = lostFrames
 	p.emit(e)
+}
+
+func (f *forwarder) fail(err error) {
+	if err == nil {
+		return
+	}
+	s := err.Error()
+	f.lastErr.Store(&s)
+	f.failures.Add(1)
 }
 
 func (f *forwarder) savePos() {
@@ -529,6 +533,8 @@ type ForwardStatus struct {
 	LostFrames    uint64 `json:"dropped_frames"`
 	LastAck       int64  `json:"last_ack_ns,omitempty"`
 	LagNs         int64  `json:"lag_ns"`
+	Failures      uint64 `json:"link_failures"`
+	LastError     string `json:"last_error,omitempty"`
 }
 
 // ProbeStatus is what a probe reports of itself.
@@ -553,7 +559,11 @@ func (p *Probe) Status() ProbeStatus {
 	}
 	for _, f := range p.fwd {
 		fs := ForwardStatus{URL: f.url, Connected: f.connected.Load(), Batches: f.batches.Load(), Frames: f.frames.Load(),
-			Bytes: f.bytes.Load(), LostBatches: f.lostBatch.Load(), LostFrames: f.lost.Load(), LastAck: f.lastAck.Load(), LagNs: f.lagNs.Load()}
+			Bytes: f.bytes.Load(), LostBatches: f.lostBatch.Load(), LostFrames: f.lost.Load(), LastAck: f.lastAck.Load(), LagNs: f.lagNs.Load(),
+			Failures: f.failures.Load()}
+		if e := f.lastErr.Load(); e != nil {
+			fs.LastError = *e
+		}
 		if pos := max(f.pos.Load(), 1); last+1 > pos {
 			fs.QueuedBatches = last + 1 - pos
 		}

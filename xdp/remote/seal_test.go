@@ -125,3 +125,62 @@ func FuzzOpen(f *testing.F) {
 		d.Reset(batch)
 	})
 }
+
+// BenchmarkEncodeSeal encodes 100-byte frames into 64 KiB batches and
+// seals each full batch: the probe's per-frame work before the local
+// queue. ns/op and allocs/op are per frame.
+func BenchmarkEncodeSeal(b *testing.B) {
+	s, _ := NewSealer(testKey(b, 5, 1), "paris", 1)
+	e := NewEncoder(64 << 10)
+	e.SetInterfaces(testIfaces)
+	f := testFrames()[0]
+	f.Data = make([]byte, 100)
+	f.OrigLen = 100
+	env := make([]byte, 0, 80<<10)
+	var seq uint64
+	e.Reset(0, Drops{})
+	b.SetBytes(100)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !e.Add(&f) {
+			env, _ = s.Seal(env[:0], e.Bytes(), e.FirstSeq(), uint32(e.Len()))
+			e.Reset(seq, Drops{})
+			e.Add(&f)
+		}
+		seq++
+	}
+}
+
+// BenchmarkOpenDecode opens sealed 64 KiB batches of 100-byte frames and
+// decodes every frame: the collector's per-frame work. Per frame.
+func BenchmarkOpenDecode(b *testing.B) {
+	s, _ := NewSealer(testKey(b, 5, 1), "paris", 1)
+	o, _ := NewOpener([]Key{testKey(b, 5, 1)})
+	e := NewEncoder(64 << 10)
+	e.SetInterfaces(testIfaces)
+	f := testFrames()[0]
+	f.Data = make([]byte, 100)
+	e.Reset(0, Drops{})
+	for e.Add(&f) {
+	}
+	env, _ := s.Seal(nil, e.Bytes(), 0, uint32(e.Len()))
+	work := make([]byte, len(env))
+	var d Decoder
+	var g source.Frame
+	b.SetBytes(100)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if n == 0 {
+			copy(work, env)
+			_, batch, err := o.Open(work)
+			if err != nil {
+				b.Fatal(err)
+			}
+			d.Reset(batch)
+			n = e.Len()
+		}
+		d.Next(&g)
+		n--
+	}
+}

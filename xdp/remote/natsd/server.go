@@ -21,8 +21,8 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// ServerConfig configures an embedded NATS server with JetStream.
-type ServerConfig struct {
+// Config configures an embedded NATS server with JetStream.
+type Config struct {
 	// Name of the server (unique within a cluster); empty: generated.
 	Name string
 	// Listen is the client address, "host:port"; empty serves only
@@ -134,9 +134,9 @@ func ParseAllow(list []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// StartServer starts an embedded NATS server with JetStream and waits
+// Start starts an embedded NATS server with JetStream and waits
 // until it accepts clients.
-func StartServer(cfg ServerConfig) (*Server, error) {
+func Start(cfg Config) (*Server, error) {
 	g := &gate{allow: cfg.Allow, users: map[string][]byte{}}
 	for _, u := range cfg.Users {
 		name, hash, ok := strings.Cut(u, ":")

@@ -1,0 +1,142 @@
+package natsd
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/ptpwatch/ptpwatch/xdp/remote"
+)
+
+// Probe is a running probe with its local queue server.
+type Probe struct {
+	*remote.Probe
+	queue *Server
+}
+
+// Close stops forwarding, then the local queue.
+func (p *Probe) Close() error {
+	err := p.Probe.Close()
+	p.queue.Shutdown()
+	p.queue.WaitForShutdown()
+	return err
+}
+
+// OpenProbe starts a probe as [forward] configures it, with its local
+// queue in an in-process server.
+func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.Event)) (*Probe, error) {
+	if err := sec.Check(); err != nil {
+		return nil, err
+	}
+	keys, err := remote.ReadKeyFile(sec.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) != 1 {
+		return nil, fmt.Errorf("forward.key_file %s: a probe uses one key, found %d", sec.KeyFile, len(keys))
+	}
+	tlsCfg, err := sec.ClientTLS()
+	if err != nil {
+		return nil, err
+	}
+	pass, err := remote.ReadPassword(sec.PasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("forward.password_file: %w", err)
+	}
+	scfg := Config{Name: "probe-" + sec.Site, MaxStore: sec.QueueMaxBytes + 64<<20}
+	if sec.QueueDir != "" {
+		scfg.StoreDir = filepath.Join(sec.QueueDir, "jetstream")
+	}
+	q, err := Start(scfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := remote.NewProbe(remote.ProbeConfig{Site: sec.Site, Collectors: sec.Collectors, Key: keys[0], Segment: sec.Segment,
+		StoreDir: sec.QueueDir, MaxBytes: sec.QueueMaxBytes, MaxAge: time.Duration(sec.QueueMaxAge) * time.Second,
+		BatchBytes: sec.BatchBytes, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
+		Queue: q, TLS: tlsCfg, User: sec.User, Password: pass, Log: log, OnEvent: onEvent})
+	if err != nil {
+		q.Shutdown()
+		return nil, err
+	}
+	return &Probe{Probe: p, queue: q}, nil
+}
+
+// Collector is a running collector and its embedded server, if any.
+type Collector struct {
+	*remote.Collector
+	srv *Server
+}
+
+// Close stops the collector, then the embedded server.
+func (c *Collector) Close() error {
+	err := c.Collector.Close()
+	if c.srv != nil {
+		c.srv.Shutdown()
+		c.srv.WaitForShutdown()
+	}
+	return err
+}
+
+// Refused adds the embedded server's connection refusals to the
+// collector's batch refusals.
+func (c *Collector) Refused() remote.Refused {
+	r := c.Collector.Refused()
+	if c.srv != nil {
+		s := c.srv.Refused()
+		r.Address, r.Credentials = s.Address, s.Credentials
+	}
+	return r
+}
+
+// Server returns the embedded server, or nil with an external URL.
+func (c *Collector) Server() *Server { return c.srv }
+
+// OpenCollector starts a collector as [collector] configures it.
+func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(remote.Event)) (*Collector, error) {
+	if err := sec.Check(); err != nil {
+		return nil, err
+	}
+	keys, err := remote.ReadKeyFile(sec.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	ccfg := remote.CollectorConfig{Keys: keys, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
+		StateDir: sec.StoreDir, LostAfter: time.Duration(sec.LostAfter) * time.Second, Log: log, OnEvent: onEvent}
+	c := &Collector{}
+	if sec.URL != "" {
+		ccfg.URL = sec.URL
+	} else {
+		allow, err := ParseAllow(sec.Allow)
+		if err != nil {
+			return nil, err
+		}
+		tlsCfg, err := sec.ServerTLS()
+		if err != nil {
+			return nil, err
+		}
+		scfg := Config{Listen: sec.Listen, Allow: allow, Users: sec.Users, TLS: tlsCfg, MaxStore: sec.MaxBytes + 64<<20,
+			ClusterName: sec.ClusterName, ClusterListen: sec.ClusterListen, Routes: sec.Routes}
+		if sec.StoreDir != "" {
+			scfg.StoreDir = filepath.Join(sec.StoreDir, "jetstream")
+		}
+		if c.srv, err = Start(scfg); err != nil {
+			return nil, err
+		}
+		ccfg.Server, ccfg.FileStorage = c.srv, sec.StoreDir != ""
+		if len(sec.Routes) > 0 {
+			ccfg.Replicas = min(3, len(sec.Routes)+1)
+		}
+	}
+	if c.Collector, err = remote.NewCollector(ccfg); err != nil {
+		if c.srv != nil {
+			c.srv.Shutdown()
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+var _ = errors.New
