@@ -6,7 +6,7 @@ require github.com/ptpwatch/ptpwatch v0.0.0
 
 require (
 	github.com/facebook/time v0.0.0-20260822211804-f81aedc1c1e3
-	golang.org/x/sys v0.49.0
+	golang.org/x/sys v0.50.0
 )
 
 require (
