@@ -87,13 +87,27 @@ func TestMetricsPromtool(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("[metrics]\nper_instance = false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// Management sweeps and a custom alarm add their families.
+	parts := filepath.Join(t.TempDir(), "parts.toml")
+	if err := os.WriteFile(parts, []byte("[management]\nenabled = true\ninterval = 5\n\n[[alarm]]\nname = \"gm-class\"\n"+
+		"path = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \">\", value = \"6\" }\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name        string
 		args        []string
 		perInstance bool
-	}{{"per_instance", nil, true}, {"scopes_only", []string{"-c", cfg}, false}} {
+		families    []string
+	}{{"per_instance", nil, true, nil}, {"scopes_only", []string{"-c", cfg}, false, nil},
+		{"management_and_alarms", []string{"-c", parts}, true, []string{"ptpwatch_management_nodes{", "ptpwatch_management_sweeps_total ", `ptpwatch_alarm_instances{alarm="gm-class",state="active"} `}}} {
 		t.Run(tc.name, func(t *testing.T) {
-			body := httpGet(t, startDemo(t, tc.args...)+"/metrics")
+			base := startDemo(t, tc.args...)
+			body := httpGet(t, base+"/metrics")
+			// A sweep's nodes appear once its replies are in.
+			for deadline := time.Now().Add(30 * time.Second); !containsAll(body, tc.families) && time.Now().Before(deadline); {
+				time.Sleep(200 * time.Millisecond)
+				body = httpGet(t, base+"/metrics")
+			}
 			cmd := exec.Command(promtool, "check", "metrics")
 			cmd.Stdin = bytes.NewReader(body)
 			out, err := cmd.CombinedOutput()
@@ -102,6 +116,11 @@ func TestMetricsPromtool(t *testing.T) {
 			}
 			for _, want := range []string{"ptpwatch_scope_grandmaster_info{", "ptpwatch_scope_grandmaster_clock_class{", "ptpwatch_build_info{",
 				"ptpwatch_scope_grandmaster_changes_total{", "ptpwatch_packets_total{", "ptpwatch_pipeline_lag_seconds "} {
+				if !bytes.Contains(body, []byte(want)) {
+					t.Errorf("no %s", want)
+				}
+			}
+			for _, want := range tc.families {
 				if !bytes.Contains(body, []byte(want)) {
 					t.Errorf("no %s", want)
 				}
@@ -145,4 +164,13 @@ func TestPrometheusRules(t *testing.T) {
 			t.Errorf("rules.yml uses %s, which /metrics does not export", name)
 		}
 	}
+}
+
+func containsAll(body []byte, subs []string) bool {
+	for _, s := range subs {
+		if !bytes.Contains(body, []byte(s)) {
+			return false
+		}
+	}
+	return true
 }

@@ -51,6 +51,9 @@ func (s *Server) metrics(c *call) error {
 			b, err = applianceMetrics.Stream(w, b, s, o)
 		}
 		if err == nil {
+			b, err = partMetrics.Stream(w, b, s, o)
+		}
+		if err == nil {
 			m := promWriter{b: b}
 			s.securityMetrics(&m)
 			s.notificationMetrics(&m)
