@@ -80,6 +80,10 @@ export function mount(root, params, q, life) {
     }
   }
 
+  // Sweep now is off while a sweep is under way (the server would answer
+  // 409).
+  const sweepBtn = h('button#mg-sweep', { onclick: sweep, title: 'Sweep every scope now' }, 'Sweep now');
+
   async function sweep() {
     try {
       await life.settle(send('POST', '/management/sweep'));
@@ -92,6 +96,8 @@ export function mount(root, params, q, life) {
 
   function drawNodes(st) {
     const last = st.lastSweep;
+    sweepBtn.disabled = !!st.sweeping;
+    sweepBtn.title = st.sweeping ? 'A sweep is under way' : 'Sweep every scope now';
     fill(summary, st.sweeping ? 'Sweeping now' + (st.paused ? ' (paused: the capture drops frames)' : '') + '. ' : '',
       last ? `Last sweep #${last.number} ${ago(last.started)}: ${num(last.framesSent)} frames sent, ${num(last.replies)} answers, ` +
         `${last.online} online, ${last.partial} partial, ${last.offline} offline` +
@@ -168,7 +174,7 @@ export function mount(root, params, q, life) {
         h('label', { for: 'mg-enabled' }, 'Periodic sweeps'), enabled, field('Interval (s)', interval), field('Domains', domains),
         field('Transport', transport), field('PTP version', version), field('IPv6 scope', scope), field('Follow-ups', follow),
         field('Frames/s per segment', rate)),
-      h('div', h('button#mg-save', { onclick: save }, 'Save'), ' ', h('button#mg-sweep', { onclick: sweep }, 'Sweep now')),
+      h('div', h('button#mg-save', { onclick: save }, 'Save'), ' ', sweepBtn),
       plan),
     h('fieldset', h('legend', 'Nodes'), summary, h('div.scroll-x', nodes)),
     h('fieldset', h('legend', 'Master check'), masters)));
