@@ -34,6 +34,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 	"github.com/ptpwatch/ptpwatch/state/manage"
 )
 
@@ -67,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "query":
 		return manage.QueryCommand(args[1:], stdout, stderr)
 	case "alarm":
-		return cmdAlarm(args[1:], stdout, stderr)
+		return apiclient.AlarmCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK
