@@ -62,7 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "passwd":
 		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "export":
-		return cmdExport(args[1:], stdout, stderr)
+		return apiclient.ExportCommand(args[1:], stdout, stderr)
 	case "trigger":
 		return cmdTrigger(args[1:], stdout, stderr)
 	case "query":

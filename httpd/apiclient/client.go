@@ -3,7 +3,8 @@
 // with the status code to branch on (Error), reading incidents and the
 // archive through the API (Export), and export's choice between the data
 // store and the API of the appliance holding it (OpenExport), and the
-// "ptpwatch alarm" subcommand (AlarmCommand).
+// "ptpwatch export" and "ptpwatch alarm" subcommands (ExportCommand,
+// AlarmCommand).
 package apiclient
 
 import (
