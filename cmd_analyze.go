@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/state/report"
 	"github.com/ptpwatch/ptpwatch/xdp/replay"
@@ -25,7 +26,7 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	a, err := analyzeFile(file, uint16(*segment), *series, progressWriter(stderr))
+	a, err := analyzeFile(file, uint16(*segment), *series, apiclient.TerminalWriter(stderr))
 	if a != nil { // also the frames before a capture's early end
 		if *asJSON {
 			enc := json.NewEncoder(stdout)
@@ -42,19 +43,6 @@ func cmdAnalyze(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	return exitOK
-}
-
-// progressWriter returns stderr when it is a terminal, for progress lines.
-func progressWriter(stderr io.Writer) io.Writer {
-	f, ok := stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	return f
 }
 
 // analyzeFile runs a capture through the pipeline and returns the model.

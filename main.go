@@ -34,6 +34,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 	"github.com/ptpwatch/ptpwatch/state/manage"
 )
 
@@ -61,13 +62,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "passwd":
 		return cmdPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "export":
-		return cmdExport(args[1:], stdout, stderr)
+		return apiclient.ExportCommand(args[1:], stdout, stderr)
 	case "trigger":
 		return cmdTrigger(args[1:], stdout, stderr)
 	case "query":
 		return manage.QueryCommand(args[1:], stdout, stderr)
 	case "alarm":
-		return cmdAlarm(args[1:], stdout, stderr)
+		return apiclient.AlarmCommand(args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		usage(stdout)
 		return exitOK

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"os"
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/httpd/config"
@@ -24,28 +22,16 @@ func (a *appliance) startNotify(cfg config.Config) *failure {
 	}
 	o := cfg.Notify.Options()
 	o.Logger = a.log.With("component", "notify")
-	o.Hostname, _ = os.Hostname()
 	o.Raise = a.model.Events.Add
 	var back notify.Backing
 	if a.back.store != nil {
 		back = a.back.store.store.Store
-	} else {
-		back = notify.NewMemoryBacking()
-		a.log.Warn("notifications are queued in memory: without --data they do not survive a restart")
 	}
-	n := notify.New(back, o)
-	for _, c := range chans {
-		if err := n.AddChannel(c.Options, c.Sender); err != nil {
-			return fail(exitError, "cannot open a notification channel", "err", err)
-		}
-		a.log.Info("notification channel", "name", c.Options.Name, "kind", c.Sender.Kind(), "target", c.Sender.Target())
+	n, stop, err := notify.Start(chans, back, o, a.model.Events)
+	if err != nil {
+		return fail(exitError, "cannot open a notification channel", "err", err)
 	}
-	n.Watch(a.model.Events)
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	a.undo = append(a.undo, func() { stop(); <-done })
-	a.back.notifier = n
+	a.back.notifier, a.undo = n, append(a.undo, stop)
 	return nil
 }
 
@@ -71,24 +57,7 @@ func (a *appliance) startAlarms(cfg config.Config) *failure {
 		}
 	}
 	a.back.alarms = e
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				if err := e.Evaluate(now.UnixNano(), a.srv.Values); err != nil {
-					a.log.Debug("alarm evaluation", "err", err)
-				}
-			}
-		}
-	}()
-	a.undo = append(a.undo, func() { stop(); <-done })
+	a.undo = append(a.undo, e.Start(time.Second, a.srv.Values, func(err error) { a.log.Debug("alarm evaluation", "err", err) }))
 	if n := len(e.Definitions()); n > 0 {
 		a.log.Info("custom alarms", "count", n)
 	}

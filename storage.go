@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"github.com/ptpwatch/ptpwatch/httpd/config"
 	"log/slog"
-	"time"
 
 	"github.com/ptpwatch/ptpwatch/httpd"
-	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
-	"github.com/ptpwatch/ptpwatch/state/store"
 )
 
 // storage is the appliance's persistent part under --data: the dashcam
@@ -28,12 +25,8 @@ type storage struct {
 // recorder. Disk trouble becomes Capture Trouble events.
 func (a *appliance) openStorage(cfg config.Config) (*storage, error) {
 	dir := cfg.Storage.DataDir
-	d := cfg.Dashcam
-	opts := dashcam.Options{
-		MaxBytes: d.MaxBytes, MaxAge: time.Duration(d.MaxDays) * 24 * time.Hour,
-		ArchiveMaxBytes: d.ArchiveMaxBytes, ArchiveMaxAge: time.Duration(d.ArchiveMaxHours) * time.Hour,
-	}
-	opts.Store = store.Options{EventsKept: max(cfg.Model.EventLogSize, 1000), Logger: a.log.With("component", "dashcam")}
+	opts := cfg.DashcamOptions()
+	opts.Store.Logger = a.log.With("component", "dashcam")
 	opts.Store.ReportTrouble(a.model.Events, dir)
 	st, err := dashcam.Open(dir, opts)
 	if err != nil {
@@ -48,29 +41,12 @@ func (a *appliance) openStorage(cfg config.Config) (*storage, error) {
 		st.Close()
 		return nil, err
 	}
-	ropts := dashcam.RecorderOptions{Scopes: d.Scopes, AllScopes: d.AllScopes,
-		Pre: seconds(d.PreSeconds), Post: seconds(d.PostSeconds), Archive: d.Archive, PersistEvents: true}
-	ropts.Triggers = []state.EventType{}
-	if d.Enabled {
-		for _, t := range d.Triggers {
-			ropts.Triggers = append(ropts.Triggers, state.EventType(t))
-		}
-	}
-	s.rec = dashcam.NewRecorder(st, a.buffer, ropts)
+	s.rec = dashcam.NewRecorder(st, a.buffer, cfg.RecorderOptions())
 	s.rec.Watch(a.model.Events)
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan error, 1)
 	go func() { s.done <- s.rec.Run(ctx) }()
 	return s, nil
-}
-
-// seconds turns a configured number of seconds into a duration; 0 means
-// none, which the recorder spells as a negative duration.
-func seconds(n int) time.Duration {
-	if n == 0 {
-		return -1
-	}
-	return time.Duration(n) * time.Second
 }
 
 // recordAPI records in the store where this appliance serves its API

@@ -2,7 +2,9 @@
 // running appliance's REST API: authenticated requests (Client), errors
 // with the status code to branch on (Error), reading incidents and the
 // archive through the API (Export), and export's choice between the data
-// store and the API of the appliance holding it (OpenExport).
+// store and the API of the appliance holding it (OpenExport), and the
+// "ptpwatch export" and "ptpwatch alarm" subcommands (ExportCommand,
+// AlarmCommand).
 package apiclient
 
 import (

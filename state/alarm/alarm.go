@@ -13,7 +13,8 @@
 // # Concurrency
 //
 // An Engine is safe for concurrent use; Evaluate is meant to be called
-// from one goroutine at a steady interval.
+// from one goroutine at a steady interval, which Run (or Start, which
+// runs it in a goroutine of its own) is.
 package alarm
 
 import (

@@ -1,4 +1,4 @@
-package main
+package apiclient
 
 import (
 	"encoding/json"
@@ -7,16 +7,23 @@ import (
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 )
 
-// cmdAlarm lists the custom alarms of a running appliance or test-fires
-// one, through its API (GET /api/v1/alarms, POST /api/v1/alarms/NAME/test).
-func cmdAlarm(args []string, stdout, stderr io.Writer) int {
+// Exit codes of the subcommands here, the same as package main's.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// AlarmCommand is "ptpwatch alarm": it lists the custom alarms of a
+// running appliance or test-fires one, through its API (GET
+// /api/v1/alarms, POST /api/v1/alarms/NAME/test), and returns the exit
+// code.
+func AlarmCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("alarm", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	api := apiclient.Client{Timeout: 30 * time.Second}
+	api := Client{Timeout: 30 * time.Second}
 	api.Flags(fs, "base URL of the running appliance")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: ptpwatch alarm list [--api URL] [--user NAME]\n"+

@@ -1,4 +1,4 @@
-package main
+package apiclient
 
 import (
 	"errors"
@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ptpwatch/ptpwatch/httpd/apiclient"
 	"github.com/ptpwatch/ptpwatch/state/dashcam"
 )
 
-// cmdExport implements
+// ExportCommand is the export subcommand; it returns the exit code:
 //
 //	ptpwatch export (--data DIR | --api URL) INCIDENT -o FILE
 //	ptpwatch export (--data DIR | --api URL) --from T --to T -o FILE
@@ -27,7 +26,7 @@ import (
 // default http://127.0.0.1:8319 when none is recorded), saying so.
 // With --api, export always goes through that API, saying so: --api wins
 // over --data, and a different address recorded in --data is pointed out.
-func cmdExport(args []string, stdout, stderr io.Writer) int {
+func ExportCommand(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("data", "", "the appliance's data directory (--data)")
@@ -36,12 +35,15 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	to := fs.String("to", "", "end of an archive range (RFC 3339), inclusive")
 	list := fs.Bool("list", false, "list the stored incidents")
 	asJSON := fs.Bool("json", false, "with --list, print JSON")
-	api := &apiclient.Client{}
+	api := &Client{}
 	api.Flags(fs, "base URL of the running appliance's API: export through it (it wins over --data; without it, a store in use is reached at the address its appliance recorded)")
 	var pos []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return flagExit(err)
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
 		}
 		if fs.NArg() == 0 {
 			break
@@ -94,7 +96,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	s, where, note, err := apiclient.OpenExport(*dir, api, apiSet)
+	s, where, note, err := OpenExport(*dir, api, apiSet)
 	if err != nil {
 		fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
 		return exitError
@@ -106,7 +108,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	if *list {
 		incs, err := s.Incidents()
 		if err == nil {
-			err = apiclient.WriteIncidents(stdout, incs, *asJSON)
+			err = WriteIncidents(stdout, incs, *asJSON)
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "ptpwatch export: %v\n", err)
@@ -141,7 +143,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		defer os.Remove(tmp.Name())
 		w = tmp
 	}
-	progress := apiclient.Progress(progressWriter(stderr))
+	progress := Progress(TerminalWriter(stderr))
 	var st dashcam.ExportStats
 	what := fmt.Sprintf("incident %d", id)
 	if ranged {
@@ -161,7 +163,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 			err = os.Rename(tmp.Name(), *out)
 		}
 	}
-	if pw := progressWriter(stderr); pw != nil {
+	if pw := TerminalWriter(stderr); pw != nil {
 		fmt.Fprint(pw, "\r\033[K")
 	}
 	if err != nil {
@@ -180,4 +182,18 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ptpwatch export: note: the archive holds no frames in that range (is [dashcam] archive on?)")
 	}
 	return exitOK
+}
+
+// TerminalWriter returns stderr when it is a terminal, for progress
+// lines; otherwise nil.
+func TerminalWriter(stderr io.Writer) io.Writer {
+	f, ok := stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return f
 }
