@@ -450,24 +450,7 @@ func (a *appliance) reload() {
 
 // dumpCounters logs the pipeline's counters and a summary of the model.
 func (a *appliance) dumpCounters(why string) {
-	// The pipeline's worker publishes shard snapshots; this reads the last.
-	s := a.model.Snapshot()
-	c := &a.pipe.Counters
-	a.log.Info("counters", "why", why, "uptime", time.Since(a.started).Round(time.Second).String(),
-		"received", c.Received.Load(), "decoded", c.Decoded.Load(), "notPTP", c.NotPTP.Load(),
-		"truncated", c.Truncated.Load(), "malformed", c.Malformed.Load(),
-		"scopes", len(s.Scopes), "devices", len(s.Devices), "instances", len(s.Instances))
-	bs := a.buffer.Stats()
-	a.log.Info("capture buffer", "frames", bs.Frames, "bytes", bs.Bytes, "limit", bs.Limit, "evicted", bs.Evicted,
-		"first", bs.First, "last", bs.Last)
-	for _, sc := range s.Scopes {
-		gm := "-"
-		if sc.Grandmaster != nil {
-			gm = sc.Grandmaster.GrandmasterIdentity
-		}
-		a.log.Info("scope", "scope", sc.Name, "grandmaster", gm, "masters", sc.Masters, "followers", sc.Followers,
-			"instances", sc.Instances, "rates", fmt.Sprint(sc.Rates))
-	}
+	a.pipe.LogCounters(a.log, why, time.Since(a.started))
 }
 
 // captureEvent turns an interface coming and going into model events.

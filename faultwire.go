@@ -1,10 +1,7 @@
 package main
 
 import (
-	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/httpd/config"
-	"github.com/ptpwatch/ptpwatch/ring"
-	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/fault"
 )
 
@@ -32,19 +29,10 @@ func (b *backend) AcknowledgeFinding(id uint64, by string) error {
 // PTP messages among them) to the fault engine, after the recorder (set
 // up by openStore) has had them.
 func (a *appliance) watchRefusals(config.Config) *failure {
-	e, next := a.back.fault, a.pipe.OnStored
-	ifaces := a.src.Interfaces()
-	a.pipe.OnStored = func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
-		if next != nil {
-			next(n, m, link, data, o)
-		}
-		if o == nil && link == decode.LinkEthernet {
-			seg := uint16(0)
-			if int(m.IfIndex) < len(ifaces) {
-				seg = ifaces[m.IfIndex].Segment
-			}
-			e.Frame(n, m.Time, seg, data)
-		}
+	var segments []uint16
+	for _, i := range a.src.Interfaces() {
+		segments = append(segments, i.Segment)
 	}
+	a.pipe.OnStored = a.back.fault.OnStored(a.pipe.OnStored, segments)
 	return nil
 }

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/httpd/config"
@@ -77,58 +76,6 @@ func (b *backend) interfaces() []source.Interface {
 	return b.ifaces
 }
 
-// siteView is one site of /api/v1/sites.
-type siteView struct {
-	Role        string                 `json:"role"` // "remote" (a probe this collector hears) or "probe" (this appliance)
-	Connected   bool                   `json:"connected"`
-	LastSeen    string                 `json:"lastSeen,omitempty"`
-	LagSeconds  float64                `json:"lagSeconds"`
-	Frames      uint64                 `json:"framesForwarded"`
-	Bytes       uint64                 `json:"bytesForwarded"`
-	Queued      uint64                 `json:"queuedBatches"`
-	QueuedBytes uint64                 `json:"queuedBytes"`
-	Dropped     uint64                 `json:"droppedFrames"`
-	CaptureDrop uint64                 `json:"probeCaptureDrops"`
-	Replayed    uint64                 `json:"replayedBatches"`
-	Collectors  []remote.ForwardStatus `json:"collectors,omitempty"`
-	Refused     *remote.Refused        `json:"refused,omitempty"`
-}
-
-func nsTime(ns int64) string {
-	if ns == 0 {
-		return ""
-	}
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
-
 // Sites reports the probe sites a collector hears and this probe's own
 // forwarding, keyed by site name.
-func (b *backend) Sites() any {
-	out := map[string]siteView{}
-	if c := b.remote.collector; c != nil {
-		ref := c.Refused()
-		for _, s := range c.Sites() {
-			out[s.Site] = siteView{Role: "remote", Connected: s.Connected, LastSeen: nsTime(s.LastSeen), LagSeconds: float64(s.LagNs) / 1e9,
-				Frames: s.Frames, Bytes: s.Bytes, Dropped: s.Lost, CaptureDrop: s.CaptureDrop, Replayed: s.Replayed, Refused: &ref}
-		}
-	}
-	if p := b.remote.probe; p != nil {
-		st := p.Status()
-		v := siteView{Role: "probe", QueuedBytes: st.QueueBytes, Collectors: st.Collectors}
-		var last int64
-		for _, c := range st.Collectors {
-			v.Connected = v.Connected || c.Connected
-			v.Frames = max(v.Frames, c.Frames)
-			v.Bytes = max(v.Bytes, c.Bytes)
-			v.Queued = max(v.Queued, c.QueuedBatches)
-			v.Dropped += c.LostFrames
-			v.LagSeconds = max(v.LagSeconds, float64(c.LagNs)/1e9)
-			last = max(last, c.LastAck)
-		}
-		v.LastSeen = nsTime(last)
-		out[st.Site] = v
-	}
-	return out
-}
-
-var _ = slog.Default
+func (b *backend) Sites() any { return natsd.Sites(b.remote.collector, b.remote.probe) }

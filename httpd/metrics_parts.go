@@ -41,7 +41,7 @@ var partMetrics = metrics.Registry[*Server]{
 			}
 		}},
 	{Name: "ptpwatch_management_sweeps_total", Type: metrics.Counter, When: hasManagement,
-		Help: "Management sweeps started.",
+		Help:    "Management sweeps started.",
 		Collect: func(s *Server, e *metrics.Emitter) { e.Sample(float64(s.mustManager().Status().Sweeps)) }},
 	{Name: "ptpwatch_master_check_offset_seconds", Type: metrics.Gauge, Unit: "seconds", Labels: []string{"segment", "domain", "port_identity"}, When: hasMasterCheck,
 		Help: "A master's offset from the appliance's clock measured with ptpwatch's own Delay_Req (the last sample; master minus appliance). Relative to the appliance's clock, which may itself be off.",
@@ -88,22 +88,34 @@ var partMetrics = metrics.Registry[*Server]{
 		}},
 	{Name: "ptpwatch_site_connected", Type: metrics.Gauge, Labels: []string{"site", "role"}, When: hasSites,
 		Help: "Forwarding between sites: 1 while a probe site is heard by this collector (role remote) or this probe reaches a collector (role probe).",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return metrics.Bool(v.Connected) }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return metrics.Bool(v.Connected) })
+		}},
 	{Name: "ptpwatch_site_lag_seconds", Type: metrics.Gauge, Unit: "seconds", Labels: []string{"site", "role"}, When: hasSites,
 		Help: "How far forwarded frames arrive behind their capture (probe and collector clocks compared).",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return v.LagSeconds }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return v.LagSeconds })
+		}},
 	{Name: "ptpwatch_site_forwarded_frames_total", Type: metrics.Counter, Labels: []string{"site", "role"}, When: hasSites,
 		Help: "Frames forwarded by a probe site (received from it, on a collector).",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Frames) }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Frames) })
+		}},
 	{Name: "ptpwatch_site_forwarded_bytes_total", Type: metrics.Counter, Unit: "bytes", Labels: []string{"site", "role"}, When: hasSites,
 		Help: "Bytes of frames forwarded by a probe site.",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Bytes) }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Bytes) })
+		}},
 	{Name: "ptpwatch_site_dropped_frames_total", Type: metrics.Counter, Labels: []string{"site", "role"}, When: hasSites,
 		Help: "Forwarded frames lost on the way (a probe's queue overflowing, or frames a site's sequence skipped).",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Dropped) }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return float64(v.Dropped) })
+		}},
 	{Name: "ptpwatch_site_queued_bytes", Type: metrics.Gauge, Unit: "bytes", Labels: []string{"site", "role"}, When: hasSites,
 		Help: "Bytes a probe holds in its local queue for collectors that have not taken them yet.",
-		Collect: func(s *Server, e *metrics.Emitter) { eachSite(s, e, func(v siteMetrics) float64 { return float64(v.QueuedBytes) }) }},
+		Collect: func(s *Server, e *metrics.Emitter) {
+			eachSite(s, e, func(v siteMetrics) float64 { return float64(v.QueuedBytes) })
+		}},
 }
 
 func hasManagement(s *Server) bool { _, err := s.manager(); return err == nil }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 )
 
@@ -185,5 +186,28 @@ func (e *Engine) tickRefusals(now int64) {
 			e.Book.release(UnicastRefused, c.segment, c.subject, "", now, "no refusal for "+fmt.Sprint((now-c.last)/1e9)+"s")
 		}
 		delete(e.ref.seen, k)
+	}
+}
+
+// StoredHook is the shape of the pipeline's OnStored hook: frame n as the
+// RAM buffer stored it, with its observation (nil when not PTP).
+type StoredHook = func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation)
+
+// OnStored returns a hook that calls next (when set), then hands e every
+// Ethernet frame that is not PTP, so that ICMP quoting refused PTP
+// messages reaches the Unicast Refused detector. segments[i] is the
+// segment of the capture interface with index i.
+func (e *Engine) OnStored(next StoredHook, segments []uint16) StoredHook {
+	return func(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
+		if next != nil {
+			next(n, m, link, data, o)
+		}
+		if o == nil && link == decode.LinkEthernet {
+			seg := uint16(0)
+			if int(m.IfIndex) < len(segments) {
+				seg = segments[m.IfIndex]
+			}
+			e.Frame(n, m.Time, seg, data)
+		}
 	}
 }
