@@ -82,7 +82,7 @@ vet:
 # Ends with every skipped test and why (tools/testsummary); fails when any
 # test failed.
 test: deps vet
-	set -o pipefail; { $(GO) test -count=1 -json ./...; cd bench && $(GO) vet ./... && $(GO) test -count=1 -json ./...; } | $(GO) run ./tools/testsummary
+	set -o pipefail; { $(GO) test -count=1 -timeout 45m -json ./...; cd bench && $(GO) vet ./... && $(GO) test -count=1 -timeout 45m -json ./...; } | $(GO) run ./tools/testsummary
 
 # Benchmarks against peers measured in the same run; prints the README table.
 bench: deps

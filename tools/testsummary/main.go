@@ -66,6 +66,15 @@ func Summarize(r io.Reader, w io.Writer) (failed bool, err error) {
 			failed = true
 			if e.Test != "" {
 				io.WriteString(w, strings.Join(out[key], ""))
+			} else {
+				// A package failing with tests still running (a panic, the
+				// -timeout): their output holds the why.
+				for k, lines := range out {
+					if k[0] == e.Package {
+						io.WriteString(w, strings.Join(lines, ""))
+						delete(out, k)
+					}
+				}
 			}
 			delete(out, key)
 		case "skip":

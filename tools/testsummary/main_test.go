@@ -40,3 +40,26 @@ func TestSummarize(t *testing.T) {
 		t.Error("passing run reported as failed")
 	}
 }
+
+// TestSummarizeTimeout: a package killed by -timeout fails without a
+// fail event for the test that was running; its output (the panic and
+// the test's name) is printed all the same.
+func TestSummarizeTimeout(t *testing.T) {
+	in := `{"Action":"run","Package":"p/c","Test":"TestSlow"}
+{"Action":"output","Package":"p/c","Test":"TestSlow","Output":"=== RUN   TestSlow\n"}
+{"Action":"output","Package":"p/c","Test":"TestSlow","Output":"panic: test timed out after 10m0s\n"}
+{"Action":"output","Package":"p/c","Test":"TestSlow","Output":"\trunning tests:\n\t\tTestSlow (10m0s)\n"}
+{"Action":"output","Package":"p/c","Output":"FAIL\tp/c\t600.1s\n"}
+{"Action":"fail","Package":"p/c"}
+`
+	var out strings.Builder
+	failed, err := Summarize(strings.NewReader(in), &out)
+	if err != nil || !failed {
+		t.Fatalf("failed %v, err %v", failed, err)
+	}
+	for _, want := range []string{"panic: test timed out after 10m0s", "TestSlow (10m0s)", "FAIL\tp/c"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
