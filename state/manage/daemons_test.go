@@ -21,46 +21,6 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
-// pmcReply is one management answer as pmc (or ptpwatch query) prints it.
-type pmcReply struct {
-	From, ID string
-	Fields   map[string]string
-}
-
-// parsePMC reads pmc's layout: "\t<port> seq N RESPONSE MANAGEMENT <ID>"
-// then "\t\t<field> <value>" lines.
-func parsePMC(out string) []pmcReply {
-	var rs []pmcReply
-	for _, line := range strings.Split(out, "\n") {
-		switch {
-		case strings.HasPrefix(line, "\t\t"):
-			if f := strings.Fields(line); len(rs) > 0 && len(f) >= 2 {
-				rs[len(rs)-1].Fields[f[0]] = strings.Join(f[1:], " ")
-			}
-		case strings.HasPrefix(line, "\t"):
-			if f := strings.Fields(line); len(f) >= 6 && f[3] == "RESPONSE" && f[4] == "MANAGEMENT" {
-				rs = append(rs, pmcReply{From: f[0], ID: f[5], Fields: map[string]string{}})
-			}
-		}
-	}
-	return rs
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		ok, status := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", d, what, status)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // node is one ptp4l of the test network.
 type node struct {
 	name       string
@@ -117,7 +77,7 @@ func TestSweepDaemons(t *testing.T) {
 		n.ns = sw.Host(n.name, fmt.Sprintf("10.78.0.%d/24", i+1), fmt.Sprintf("fd78::%d/64", i+1))
 	}
 	pmcSeq := 0
-	pmcUDS := func(n *node, cmds ...string) []pmcReply {
+	pmcUDS := func(n *node, cmds ...string) []netlab.PMCReply {
 		pmcSeq++
 		args := []string{"pmc", "-u", "-b", "0", "-d", strconv.Itoa(int(n.domain)), "-s", n.sock,
 			"-i", filepath.Join(l.Dir, fmt.Sprintf("pmc%d.sock", pmcSeq))}
@@ -125,11 +85,11 @@ func TestSweepDaemons(t *testing.T) {
 		if err != nil {
 			t.Logf("pmc for %s: %v: %s", n.name, err, out)
 		}
-		return parsePMC(out)
+		return netlab.ParsePMC(out)
 	}
 	// read returns PORT_DATA_SET and PARENT_DATA_SET as pmc reads them
 	// from the daemon's own socket (retrying: pmc waits only 100 ms).
-	read := func(n *node) (port, parent pmcReply, ok bool) {
+	read := func(n *node) (port, parent netlab.PMCReply, ok bool) {
 		for try := 0; try < 5 && (port.Fields == nil || parent.Fields == nil); try++ {
 			for _, r := range pmcUDS(n, "GET PORT_DATA_SET", "GET PARENT_DATA_SET") {
 				switch r.ID {
@@ -172,7 +132,7 @@ func TestSweepDaemons(t *testing.T) {
 		n.sock = filepath.Join(l.Dir, n.name+"-ptp4l.uds")
 	}
 	waitState := func(n *node, within time.Duration) {
-		waitFor(t, within, n.name+" to reach "+n.want, func() (bool, string) {
+		netlab.WaitFor(t, within, n.name+" to reach "+n.want, func() (bool, string) {
 			if n.p.Exited() {
 				n.p.DumpLog(20)
 				t.Fatalf("%s exited: %v", n.name, n.p.Err())
@@ -201,7 +161,7 @@ func TestSweepDaemons(t *testing.T) {
 	}
 	for _, n := range nodes {
 		if n.slaveOnly && !n.ptpd {
-			waitFor(t, 10*time.Second, "SYNCHRONIZATION_UNCERTAIN_NP on "+n.name, func() (bool, string) {
+			netlab.WaitFor(t, 10*time.Second, "SYNCHRONIZATION_UNCERTAIN_NP on "+n.name, func() (bool, string) {
 				rs := pmcUDS(n, "SET SYNCHRONIZATION_UNCERTAIN_NP 0")
 				return len(rs) == 1 && rs[0].Fields["uncertain"] == "0", fmt.Sprint(rs)
 			})
@@ -210,7 +170,7 @@ func TestSweepDaemons(t *testing.T) {
 	for _, n := range nodes {
 		switch {
 		case n.ptpd:
-			waitFor(t, 20*time.Second, "ptpd to follow", func() (bool, string) {
+			netlab.WaitFor(t, 20*time.Second, "ptpd to follow", func() (bool, string) {
 				st := ptpdStatus(n, "Port state")
 				return st == "PTP_SLAVE", "state " + st
 			})
@@ -257,7 +217,7 @@ func TestSweepDaemons(t *testing.T) {
 	t.Cleanup(func() { cancel(); wg.Wait() })
 
 	// Sweep the domains seen on the wire, once they are all seen.
-	waitFor(t, 10*time.Second, "the capture to see domains 0, 1 and 2", func() (bool, string) {
+	netlab.WaitFor(t, 10*time.Second, "the capture to see domains 0, 1 and 2", func() (bool, string) {
 		seen := manage.SeenScopes(model.Snapshot())
 		return len(seen) >= 3, fmt.Sprint(seen)
 	})
@@ -400,8 +360,8 @@ func TestSweepDaemons(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		got := map[string]pmcReply{}
-		for _, r := range parsePMC(out.String()) {
+		got := map[string]netlab.PMCReply{}
+		for _, r := range netlab.ParsePMC(out.String()) {
 			got[r.From] = r
 		}
 		t.Logf("ptpwatch query %s -d %d: exit %d, %d answers", tc.flag, tc.domain, code, len(got))

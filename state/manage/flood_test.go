@@ -97,7 +97,7 @@ func TestFloodOnTheWire(t *testing.T) {
 	// The monitor records everything.
 	pcap := filepath.Join(l.Dir, "flood.pcapng")
 	mon := l.Start(monNS, "dumpcap", "dumpcap", "-q", "-i", "eth0", "-w", pcap)
-	waitFor(t, 10*time.Second, "dumpcap to start writing", func() (bool, string) {
+	netlab.WaitFor(t, 10*time.Second, "dumpcap to start writing", func() (bool, string) {
 		st, err := os.Stat(pcap)
 		return err == nil && st.Size() > 0, fmt.Sprint(err)
 	})
@@ -140,7 +140,7 @@ func TestFloodOnTheWire(t *testing.T) {
 		t.Errorf("nodes %d (online %d), over cap %d: want %d online and %d over the cap", sum.Nodes, sum.Online, sum.Capped, replyCap, responders-replyCap)
 	}
 	// Every reply the responders sent was captured.
-	waitFor(t, 5*time.Second, "the capture to take every reply", func() (bool, string) {
+	netlab.WaitFor(t, 5*time.Second, "the capture to take every reply", func() (bool, string) {
 		got, want := int64(pipe.Counters.Decoded.Load()), repliesSent.Load()+int64(sum.Sent)
 		return got >= want, fmt.Sprintf("decoded %d PTP frames, %d replies and %d requests were sent", got, repliesSent.Load(), sum.Sent)
 	})

@@ -94,12 +94,12 @@ func TestMasterCheckDaemons(t *testing.T) {
 	fl := l.PTP4L(flNS, "fl-ptp4l", "eth0", base+"slaveOnly 1\n")
 	flSock := filepath.Join(l.Dir, "fl-ptp4l.uds")
 	pmcN := 0
-	pmc := func(cmd string) []pmcReply {
+	pmc := func(cmd string) []netlab.PMCReply {
 		pmcN++
 		out, _ := l.Exec(flNS, 5*time.Second, "pmc", "-u", "-b", "0", "-s", flSock, "-i", filepath.Join(l.Dir, "pmc"+strconv.Itoa(pmcN)+".sock"), cmd)
-		return parsePMC(out)
+		return netlab.ParsePMC(out)
 	}
-	waitFor(t, 30*time.Second, "the follower to synchronise", func() (bool, string) {
+	netlab.WaitFor(t, 30*time.Second, "the follower to synchronise", func() (bool, string) {
 		if gm.Exited() || fl.Exited() {
 			t.Fatalf("ptp4l exited: %v %v", gm.Err(), fl.Err())
 		}
@@ -152,7 +152,7 @@ func TestMasterCheckDaemons(t *testing.T) {
 
 	const want = 10
 	var v manage.MastersView
-	waitFor(t, 40*time.Second, fmt.Sprintf("%d samples of each master", want), func() (bool, string) {
+	netlab.WaitFor(t, 40*time.Second, fmt.Sprintf("%d samples of each master", want), func() (bool, string) {
 		v = mc.Masters()
 		n := 0
 		for _, m := range v.Masters {

@@ -57,8 +57,8 @@ var ptp4lTransport = map[decode.Transport]string{
 
 // dataSets is what one management round learned from one daemon.
 type dataSets struct {
-	port   pmcReply // PORT_DATA_SET
-	parent pmcReply // PARENT_DATA_SET
+	port   netlab.PMCReply // PORT_DATA_SET
+	parent netlab.PMCReply // PARENT_DATA_SET
 }
 
 func (ds dataSets) state() string       { return ds.port.Fields["portState"] }
@@ -106,7 +106,7 @@ func TestDaemons(t *testing.T) {
 	// Record everything the capture port sees.
 	full := filepath.Join(l.Dir, "daemons.pcapng")
 	capture := l.Start(capNS, "dumpcap", "dumpcap", "-q", "-i", "eth0", "-w", full)
-	waitFor(t, 10*time.Second, "dumpcap to start writing "+full, func() (bool, string) {
+	netlab.WaitFor(t, 10*time.Second, "dumpcap to start writing "+full, func() (bool, string) {
 		st, err := os.Stat(full)
 		return err == nil && st.Size() > 0, fmt.Sprint(err)
 	})
@@ -147,7 +147,7 @@ logMinDelayReqInterval -1
 	}
 	pmcSeq := 0
 	// pmcUDS queries a ptp4l over its local management socket.
-	pmcUDS := func(d *daemon, cmds ...string) []pmcReply {
+	pmcUDS := func(d *daemon, cmds ...string) []netlab.PMCReply {
 		pmcSeq++
 		args := []string{"pmc", "-u", "-b", "0", "-d", strconv.Itoa(int(d.domain)), "-s", d.sock,
 			"-i", filepath.Join(l.Dir, fmt.Sprintf("pmc%d.sock", pmcSeq))}
@@ -155,7 +155,7 @@ logMinDelayReqInterval -1
 		if err != nil {
 			t.Logf("pmc for %s: %v: %s", d.name, err, out)
 		}
-		return parsePMC(out)
+		return netlab.ParsePMC(out)
 	}
 	// query reads PORT_DATA_SET and PARENT_DATA_SET of a ptp4l. pmc waits
 	// only 100 ms for answers, which a loaded machine may miss: it retries.
@@ -186,7 +186,7 @@ logMinDelayReqInterval -1
 			if err != nil {
 				t.Logf("pmc -4: %v: %s", err, text)
 			}
-			for _, rep := range parsePMC(text) {
+			for _, rep := range netlab.ParsePMC(text) {
 				switch {
 				case rep.Clock() != d.clock():
 					t.Errorf("pmc -4 with TARGET %s got an answer from %s", d.port, rep.From)
@@ -200,7 +200,7 @@ logMinDelayReqInterval -1
 		return r, r.port.Fields != nil && r.parent.Fields != nil
 	}
 	waitState := func(d *daemon, want string, within time.Duration) {
-		waitFor(t, within, fmt.Sprintf("%s to report %s", d.name, want), func() (bool, string) {
+		netlab.WaitFor(t, within, fmt.Sprintf("%s to report %s", d.name, want), func() (bool, string) {
 			if d.p.Exited() {
 				t.Fatalf("%s exited: %v", d, d.p.Err())
 			}
@@ -255,7 +255,7 @@ logMinDelayReqInterval -1
 		if d.master || d.impl != "ptp4l" {
 			continue
 		}
-		waitFor(t, 10*time.Second, "SYNCHRONIZATION_UNCERTAIN_NP on "+d.name, func() (bool, string) {
+		netlab.WaitFor(t, 10*time.Second, "SYNCHRONIZATION_UNCERTAIN_NP on "+d.name, func() (bool, string) {
 			reps := pmcUDS(d, "SET SYNCHRONIZATION_UNCERTAIN_NP 0")
 			return len(reps) == 1 && reps[0].Fields["uncertain"] == "0", fmt.Sprint(reps)
 		})
@@ -266,7 +266,7 @@ logMinDelayReqInterval -1
 		case d.impl == "ptp4l":
 			waitState(d, "SLAVE", 20*time.Second)
 		default:
-			waitFor(t, 20*time.Second, "ptpd to follow "+a.name, func() (bool, string) {
+			netlab.WaitFor(t, 20*time.Second, "ptpd to follow "+a.name, func() (bool, string) {
 				st, best := ptpdStatus(d, "Port state"), ptpdStatus(d, "Best master ID")
 				d.port = ptpdIdentity(ptpdStatus(d, "Local port ID"))
 				return st == "PTP_SLAVE" && ptpdIdentity(best) == a.port, fmt.Sprintf("state %q best master %q", st, best)
@@ -313,7 +313,7 @@ logMinDelayReqInterval -1
 		if d.domain != 0 || d == a || d == b {
 			continue
 		}
-		waitFor(t, 15*time.Second, d.name+" to follow the backup grandmaster", func() (bool, string) {
+		netlab.WaitFor(t, 15*time.Second, d.name+" to follow the backup grandmaster", func() (bool, string) {
 			if d.impl == "ptpd" {
 				st, best := ptpdStatus(d, "Port state"), ptpdStatus(d, "Best master ID")
 				return st == "PTP_SLAVE" && ptpdIdentity(best) == b.port, fmt.Sprintf("state %q best master %q", st, best)
