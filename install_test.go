@@ -29,7 +29,8 @@ func unitSettings(t *testing.T, path string) map[string]string {
 }
 
 // TestSystemdUnit: the unit starts the appliance with options it accepts,
-// grants the capture capabilities and no others, never the clock, and
+// grants the capture capabilities (real-time scheduling for the capture
+// threads included) and no others, never the clock, and
 // does not restart on a usage or configuration error.
 func TestSystemdUnit(t *testing.T) {
 	kv := unitSettings(t, "tools/systemd/ptpwatch.service")
@@ -41,8 +42,9 @@ func TestSystemdUnit(t *testing.T) {
 		t.Errorf("ExecStart options: %v", err)
 	}
 	for k, want := range map[string]string{
-		"AmbientCapabilities":      "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK",
-		"CapabilityBoundingSet":    "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK",
+		"AmbientCapabilities":      "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE",
+		"CapabilityBoundingSet":    "CAP_NET_RAW CAP_NET_ADMIN CAP_BPF CAP_PERFMON CAP_IPC_LOCK CAP_SYS_NICE",
+		"RestrictRealtime":         "no", // the capture threads run SCHED_FIFO
 		"ProtectClock":             "yes",
 		"NoNewPrivileges":          "yes",
 		"ProtectSystem":            "strict",
