@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -66,7 +67,11 @@ func TestApplianceForwarding(t *testing.T) {
 	for i, site := range []string{"paris", "tokyo"} {
 		cfg := write(site+".toml", fmt.Sprintf("[forward]\nenabled = true\nsite = %q\nsegment = %d\ncollectors = [%q]\nkey_file = %q\n",
 			site, i+1, natsURL, keyFile))
-		out, err := exec.Command(bin, "-c", cfg, "--replay", capture, "--http", "127.0.0.1:0").CombinedOutput()
+		// A probe that does not end with its replay fails here, not at the
+		// suite's timeout.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		out, err := exec.CommandContext(ctx, bin, "-c", cfg, "--replay", capture, "--exit-after-replay", "--http", "127.0.0.1:0").CombinedOutput()
+		cancel()
 		if err != nil {
 			t.Fatalf("probe %s: %v\n%s", site, err, out)
 		}
