@@ -178,6 +178,10 @@ type scopeState struct {
 	series              *Series
 	seriesCopy          *Series // last copy published to readers; immutable
 	instances           []*instanceState
+	// byPort finds an instance of this scope by its port: a key of ten
+	// bytes hashes faster than the whole InstanceKey, and the lookup runs
+	// for every frame.
+	byPort map[decode.PortIdentity]*instanceState
 	hasGM               bool
 	gm                  AnnounceData
 	gmPort              decode.PortIdentity
@@ -189,8 +193,11 @@ type scopeState struct {
 // Shard holds the live state of the scopes routed to it. It is owned by
 // one goroutine: Apply, Tick and Publish must not run concurrently.
 type Shard struct {
-	scopes    map[ScopeKey]*scopeState
-	instances map[InstanceKey]*instanceState
+	scopes map[ScopeKey]*scopeState
+	// last is the scope of the previous observation: frames of one scope
+	// come in runs (a Sync and its Follow_Up, a master's announce and
+	// sync streams), and comparing keys is cheaper than hashing one.
+	last      *scopeState
 	events    *EventLog
 	devices   *deviceRegistry
 	now       int64
@@ -211,7 +218,7 @@ type Shard struct {
 }
 
 func newShard(events *EventLog, devices *deviceRegistry, gaps *atomic.Uint64) *Shard {
-	return &Shard{scopes: map[ScopeKey]*scopeState{}, instances: map[InstanceKey]*instanceState{}, events: events, devices: devices,
+	return &Shard{scopes: map[ScopeKey]*scopeState{}, events: events, devices: devices,
 		gaps: gaps}
 }
 
@@ -224,16 +231,23 @@ func (s *Shard) resume(gaps uint64, t int64) {
 	s.gapsSeen = gaps
 	from, to := s.now, max(t, s.now)
 	s.resumedAt, s.lastTick = to, to
-	for _, in := range s.instances {
-		for _, ts := range in.types {
-			if ts != nil {
-				ts.afterGap = true
-				ts.seq[0].afterGap, ts.seq[1].afterGap = true, true
-			}
+	for _, sc := range s.scopes {
+		for _, in := range sc.instances {
+			in.resumeAfterGap(from, to)
 		}
-		if from != 0 {
-			in.rebaseEvidence(from, to)
+	}
+}
+
+// resumeAfterGap is resume for one instance.
+func (in *instanceState) resumeAfterGap(from, to int64) {
+	for _, ts := range in.types {
+		if ts != nil {
+			ts.afterGap = true
+			ts.seq[0].afterGap, ts.seq[1].afterGap = true, true
 		}
+	}
+	if from != 0 {
+		in.rebaseEvidence(from, to)
 	}
 }
 
@@ -250,9 +264,12 @@ func (s *Shard) Apply(o *Observation) {
 	if s.now-s.lastTick >= 1e9 {
 		s.Tick(s.now)
 	}
-	sc := s.scopes[o.Scope]
-	if sc == nil {
-		sc = s.newScope(o)
+	sc := s.last
+	if sc == nil || sc.key != o.Scope {
+		if sc = s.scopes[o.Scope]; sc == nil {
+			sc = s.newScope(o)
+		}
+		s.last = sc
 	}
 	sc.lastSeen = o.Time
 	kind := o.Kind & 0x0f
@@ -356,7 +373,8 @@ func (s *Shard) Apply(o *Observation) {
 }
 
 func (s *Shard) newScope(o *Observation) *scopeState {
-	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries()}
+	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries(),
+		byPort: map[decode.PortIdentity]*instanceState{}}
 	s.scopes[o.Scope] = sc
 	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
 	return sc
@@ -364,13 +382,13 @@ func (s *Shard) newScope(o *Observation) *scopeState {
 
 // instance finds or creates the instance of port p in sc.
 func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *instanceState {
-	k := InstanceKey{sc.key, p}
-	in := s.instances[k]
+	in := sc.byPort[p]
 	if in != nil {
 		return in
 	}
+	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
-	s.instances[k] = in
+	sc.byPort[p] = in
 	sc.instances = append(sc.instances, in)
 	newDevice, newPort := s.devices.see(p)
 	if newDevice {
