@@ -181,13 +181,13 @@ type scopeState struct {
 	// byPort finds an instance of this scope by its port: a key of ten
 	// bytes hashes faster than the whole InstanceKey, and the lookup runs
 	// for every frame.
-	byPort map[decode.PortIdentity]*instanceState
-	hasGM               bool
-	gm                  AnnounceData
-	gmPort              decode.PortIdentity
-	gmSince             int64
-	gmChanges           uint32
-	watch               any // the Watcher's own state for this scope (Slots)
+	byPort    map[decode.PortIdentity]*instanceState
+	hasGM     bool
+	gm        AnnounceData
+	gmPort    decode.PortIdentity
+	gmSince   int64
+	gmChanges uint32
+	watch     any // the Watcher's own state for this scope (Slots)
 }
 
 // Shard holds the live state of the scopes routed to it. It is owned by
@@ -197,11 +197,11 @@ type Shard struct {
 	// last is the scope of the previous observation: frames of one scope
 	// come in runs (a Sync and its Follow_Up, a master's announce and
 	// sync streams), and comparing keys is cheaper than hashing one.
-	last      *scopeState
-	events    *EventLog
-	devices   *deviceRegistry
-	now       int64
-	lastTick  int64
+	last     *scopeState
+	events   *EventLog
+	devices  *deviceRegistry
+	now      int64
+	lastTick int64
 	// Capture gaps (Model.CaptureGap): gaps is the model's count, gapsSeen
 	// the count this shard has re-baselined for, resumedAt the capture
 	// time it did so at; silence is judged from no earlier than that.
