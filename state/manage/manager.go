@@ -105,9 +105,12 @@ type node struct {
 	port       uint16
 	firstSeen  int64
 	lastAnswer int64
-	sweep      uint64 // last sweep whose discovery it answered
-	status     string
-	ids        map[idKey]*idStat
+	// lastSet is when the node last reported a port MASTER or SLAVE: the
+	// audit server's "time since last set" counts from it.
+	lastSet int64
+	sweep   uint64 // last sweep whose discovery it answered
+	status  string
+	ids     map[idKey]*idStat
 }
 
 type pendingKind uint8
@@ -200,6 +203,9 @@ type Manager struct {
 	trigger  chan struct{}
 	changed  chan struct{}
 	frameBuf []byte
+
+	store    Persister // nil until Persist
+	storeErr string
 }
 
 // New returns a Manager with the given settings, which must be valid.
@@ -475,6 +481,11 @@ func (m *Manager) record(n *node, k idKey, msg *decode.Message, at, asked int64)
 	st.status, st.errID = Answered, 0
 	st.errText = st.errText[:0]
 	st.data = append(st.data[:0], h.Data...)
+	if k.ID == decode.MgmtIDPortDataSet && len(h.Data) > 10 {
+		if s := decode.PortState(h.Data[10]); s == decode.PortStateMaster || s == decode.PortStateSlave || s == decode.PortStateGrandMaster {
+			n.lastSet = at
+		}
+	}
 	return st
 }
 
@@ -734,11 +745,14 @@ func (m *Manager) Sweep(ctx context.Context) Summary {
 	m.runJobs(ctx, jobs, &s)
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.finish(cur, sweep, &s)
 	m.sweeping, m.paused = false, false
 	m.last, m.cur = cur, nil
-	return *cur
+	sum := *cur
+	nodes, sweeps := m.saveLocked()
+	m.mu.Unlock()
+	m.save(nodes, sweeps)
+	return sum
 }
 
 // finish sets each node's status from what it answered in sweep and drops

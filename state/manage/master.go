@@ -139,6 +139,8 @@ type MasterChecker struct {
 	buf     []byte
 	errors  int
 	lastErr string
+	store   Persister // nil until persist
+	dirty   bool      // samples taken since the last save
 }
 
 // NewMasterChecker returns a checker sending from self.
@@ -265,6 +267,7 @@ func (c *MasterChecker) delayResp(ms *masterState, m *decode.Message) {
 		ser.samples = append(ser.samples[:0], ser.samples[1:]...)
 	}
 	ser.samples = append(ser.samples, s)
+	c.dirty = true
 }
 
 // Run sends Delay_Req to every master each Interval (and never more often
@@ -272,11 +275,21 @@ func (c *MasterChecker) delayResp(ms *masterState, m *decode.Message) {
 func (c *MasterChecker) Run(ctx context.Context) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	saved := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if time.Since(saved) >= time.Minute {
+			saved = time.Now()
+			if err := c.save(); err != nil {
+				c.mu.Lock()
+				c.errors++
+				c.lastErr = "store: " + err.Error()
+				c.mu.Unlock()
+			}
 		}
 		s := c.settings.Load()
 		if s.Interval == 0 {

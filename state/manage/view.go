@@ -49,19 +49,54 @@ type NodeView struct {
 	Ignores []string     `json:"ignores"`
 	Refuses []string     `json:"refuses"`
 	Data    []AnswerView `json:"data"`
+	// Reported sums up what the node says about itself, from its newest
+	// answers (source "management").
+	Reported NodeReport `json:"reported"`
+}
+
+// NodeReport is what a node reports about itself, each value taken from
+// its newest answer of the ID that carries it.
+type NodeReport struct {
+	Source string `json:"source"` // always "management"
+	// PortStates are the states of its ports from PORT_DATA_SET, by port.
+	PortStates map[string]string `json:"portStates,omitempty"`
+	// OffsetFromMasterNs and MeanPathDelayNs come from CURRENT_DATA_SET
+	// and are given only while a port is SLAVE, as the node reports them:
+	// whether before or after its servo corrected is implementation-
+	// dependent (OffsetNote says so).
+	OffsetFromMasterNs *float64 `json:"offsetFromMasterNs,omitempty"`
+	MeanPathDelayNs    *float64 `json:"meanPathDelayNs,omitempty"`
+	OffsetNote         string   `json:"offsetNote,omitempty"`
+	StepsRemoved       *uint16  `json:"stepsRemoved,omitempty"`
+	Parent             string   `json:"parentPortIdentity,omitempty"`
+	Grandmaster        string   `json:"grandmasterIdentity,omitempty"`
+	TimeSource         string   `json:"timeSource,omitempty"`
+	Description        string   `json:"productDescription,omitempty"`
+	UserDescription    string   `json:"userDescription,omitempty"`
+	// LastSetAt is when the node last reported a port MASTER or SLAVE:
+	// PTP has no "time since last set", so, as the audit server does, a
+	// node claiming either state is taken to have set its clock when it
+	// answered. TimeSinceLastSetMs counts from then while the node
+	// answers; it is null ("unknown") for a node offline or never seen
+	// MASTER or SLAVE.
+	LastSetAt          int64  `json:"lastSetAt,omitempty"`
+	TimeSinceLastSetMs *int64 `json:"timeSinceLastSetMs"`
 }
 
 // StatusView is GET /api/v1/management.
 type StatusView struct {
-	Settings     Settings   `json:"settings"`
-	PortIdentity string     `json:"portIdentity"`
-	Sweeping     bool       `json:"sweeping"`
-	Paused       bool       `json:"paused"`
-	Sweeps       uint64     `json:"sweeps"`
-	LastSweep    *Summary   `json:"lastSweep,omitempty"`
-	Current      *Summary   `json:"currentSweep,omitempty"`
-	DroppedNodes int        `json:"droppedNodes"`
-	Nodes        []NodeView `json:"nodes"`
+	Settings     Settings `json:"settings"`
+	PortIdentity string   `json:"portIdentity"`
+	Sweeping     bool     `json:"sweeping"`
+	Paused       bool     `json:"paused"`
+	Sweeps       uint64   `json:"sweeps"`
+	LastSweep    *Summary `json:"lastSweep,omitempty"`
+	Current      *Summary `json:"currentSweep,omitempty"`
+	DroppedNodes int      `json:"droppedNodes"`
+	// StoreError is the last failure to store the nodes, if the last
+	// attempt failed.
+	StoreError string     `json:"storeError,omitempty"`
+	Nodes      []NodeView `json:"nodes"`
 }
 
 func (k idKey) portText() string {
@@ -77,7 +112,7 @@ func (m *Manager) Status() StatusView {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v := StatusView{Settings: m.settings, PortIdentity: m.Self().String(), Sweeping: m.sweeping, Paused: m.paused,
-		Sweeps: m.sweeps, DroppedNodes: m.dropped, Nodes: []NodeView{}}
+		Sweeps: m.sweeps, DroppedNodes: m.dropped, StoreError: m.storeErr, Nodes: []NodeView{}}
 	if m.last != nil {
 		l := *m.last
 		v.LastSweep = &l
@@ -154,6 +189,7 @@ func (m *Manager) Status() StatusView {
 				nv.Ignores = append(nv.Ignores, name)
 			}
 		}
+		nv.Reported = n.report(keys, now)
 		v.Nodes = append(v.Nodes, nv)
 	}
 	sort.Slice(v.Nodes, func(i, j int) bool {
@@ -247,4 +283,46 @@ func (m *Manager) Plan() Plan {
 		p.Notes = append(p.Notes, "nothing to ask: no capture interface, or no domain configured and none seen on the wire")
 	}
 	return p
+}
+
+// report sums up n's newest answers; keys are its answered IDs in order.
+func (n *node) report(keys []idKey, now int64) NodeReport {
+	r := NodeReport{Source: "management", LastSetAt: n.lastSet}
+	if n.lastSet != 0 && n.status != Offline && n.status != "" {
+		ms := (now - n.lastSet) / 1e6
+		r.TimeSinceLastSetMs = &ms
+	}
+	slave := false
+	var d decode.ManagementData
+	for _, k := range keys {
+		st := n.ids[k]
+		if st.status != Answered || decode.DecodeManagementData(k.ID, st.data, &d) != nil {
+			continue
+		}
+		switch k.ID {
+		case decode.MgmtIDPortDataSet:
+			if r.PortStates == nil {
+				r.PortStates = map[string]string{}
+			}
+			r.PortStates[strconv.Itoa(int(d.PortDataSet.PortIdentity.Port))] = d.PortDataSet.PortState.String()
+			slave = slave || d.PortDataSet.PortState == decode.PortStateSlave
+		case decode.MgmtIDCurrentDataSet:
+			off, del, steps := float64(d.CurrentDataSet.OffsetFromMaster)/65536, float64(d.CurrentDataSet.MeanPathDelay)/65536, d.CurrentDataSet.StepsRemoved
+			r.OffsetFromMasterNs, r.MeanPathDelayNs, r.StepsRemoved = &off, &del, &steps
+		case decode.MgmtIDParentDataSet:
+			r.Parent, r.Grandmaster = d.ParentDataSet.ParentPortIdentity.String(), d.ParentDataSet.GrandmasterIdentity.String()
+		case decode.MgmtIDTimePropertiesDataSet:
+			r.TimeSource = d.TimePropertiesDataSet.TimeSource.String()
+		case decode.MgmtIDClockDescription:
+			r.Description = d.ClockDescription.ProductDescription.String()
+		case decode.MgmtIDUserDescription:
+			r.UserDescription = d.UserDescription.UserDescription.String()
+		}
+	}
+	if !slave {
+		r.OffsetFromMasterNs, r.MeanPathDelayNs = nil, nil
+	} else if r.OffsetFromMasterNs != nil {
+		r.OffsetNote = "as the node reports them: whether before or after its servo's correction is implementation-dependent"
+	}
+	return r
 }
