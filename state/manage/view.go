@@ -87,6 +87,9 @@ type NodeReport struct {
 type StatusView struct {
 	Settings     Settings `json:"settings"`
 	PortIdentity string   `json:"portIdentity"`
+	// Interfaces are the capture interfaces requests leave from: `ptpwatch
+	// query` looks here to tell whether this appliance owns an interface.
+	Interfaces   []string `json:"interfaces"`
 	Sweeping     bool     `json:"sweeping"`
 	Paused       bool     `json:"paused"`
 	Sweeps       uint64   `json:"sweeps"`
@@ -109,9 +112,15 @@ func (k idKey) portText() string {
 // Status returns the settings, the last sweep and every node with its
 // answers.
 func (m *Manager) Status() StatusView {
+	ifaces := []string{}
+	if m.env.Paths != nil {
+		for _, p := range m.env.Paths() {
+			ifaces = append(ifaces, p.Name)
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v := StatusView{Settings: m.settings, PortIdentity: m.Self().String(), Sweeping: m.sweeping, Paused: m.paused,
+	v := StatusView{Settings: m.settings, PortIdentity: m.Self().String(), Interfaces: ifaces, Sweeping: m.sweeping, Paused: m.paused,
 		Sweeps: m.sweeps, DroppedNodes: m.dropped, StoreError: m.storeErr, Nodes: []NodeView{}}
 	if m.last != nil {
 		l := *m.last
