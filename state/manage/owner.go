@@ -23,10 +23,10 @@ const defaultAPI = "http://127.0.0.1:8319"
 type probeResult int
 
 const (
-	probeAbsent  probeResult = iota // nothing answers there, or no live capture with management
-	probeOwns                       // an appliance capturing the interface
-	probeOther                      // an appliance capturing other interfaces
-	probeLocked                     // an appliance that wants credentials we lack
+	probeAbsent probeResult = iota // nothing answers there, or no live capture with management
+	probeOwns                      // an appliance capturing the interface
+	probeOther                     // an appliance capturing other interfaces
+	probeLocked                    // an appliance that wants credentials we lack
 )
 
 // apiCandidates lists where a running appliance may serve its API, most
