@@ -47,6 +47,7 @@ type nodeRecord struct {
 	Domain      uint8      `json:"domain"`
 	Transport   uint8      `json:"transport"`
 	VLAN        uint16     `json:"vlan"`
+	Subdomain   string     `json:"subdomain,omitempty"`
 	Clock       string     `json:"clock"`
 	Addr        string     `json:"addr,omitempty"`
 	MAC         [6]byte    `json:"mac"`
@@ -77,7 +78,7 @@ type masterRecord struct {
 }
 
 func (k NodeKey) recordName() string {
-	return fmt.Sprintf("%d/%d/%d/%d/%s", k.Segment, k.Domain, k.Transport, k.VLAN, k.Clock)
+	return fmt.Sprintf("%d/%d/%d/%d/%s/%s", k.Segment, k.Domain, k.Transport, k.VLAN, SubdomainName(k.Subdomain), k.Clock)
 }
 
 // Persist restores what st holds (nodes with their answers and the
@@ -161,6 +162,7 @@ func (r *nodeRecord) node() (*node, error) {
 	n := &node{key: NodeKey{Scope: Scope{Segment: r.Segment, Domain: r.Domain, Transport: decode.Transport(r.Transport), VLAN: r.VLAN}, Clock: clock},
 		mac: r.MAC, numberPorts: r.NumberPorts, port: r.Port, firstSeen: r.FirstSeen, lastAnswer: r.LastAnswer, lastSet: r.LastSet,
 		sweep: r.Sweep, status: r.Status, ids: map[idKey]*idStat{}}
+	copy(n.key.Subdomain[:], r.Subdomain)
 	if r.Addr != "" {
 		if n.addr, err = netip.ParseAddr(r.Addr); err != nil {
 			return nil, err
@@ -181,7 +183,7 @@ func (r *nodeRecord) node() (*node, error) {
 
 func (n *node) record() nodeRecord {
 	r := nodeRecord{Segment: n.key.Segment, Domain: n.key.Domain, Transport: uint8(n.key.Transport), VLAN: n.key.VLAN,
-		Clock: n.key.Clock.String(), MAC: n.mac,
+		Subdomain: SubdomainName(n.key.Subdomain), Clock: n.key.Clock.String(), MAC: n.mac,
 		NumberPorts: n.numberPorts, Port: n.port, FirstSeen: n.firstSeen, LastAnswer: n.lastAnswer, LastSet: n.lastSet,
 		Sweep: n.sweep, Status: n.status, IDs: make([]idRecord, 0, len(n.ids))}
 	if n.addr.IsValid() {

@@ -32,17 +32,21 @@ type AnswerView struct {
 
 // NodeView is one node as the API shows it.
 type NodeView struct {
-	ClockIdentity string  `json:"clockIdentity"`
-	Segment       uint16  `json:"segment"`
-	Domain        uint8   `json:"domainNumber"`
-	Transport     string  `json:"transport"`
-	VLAN          *uint16 `json:"vlan,omitempty"`
-	Address       string  `json:"address,omitempty"`
-	MAC           string  `json:"mac,omitempty"`
-	NumberPorts   uint16  `json:"numberPorts"`
-	Status        string  `json:"status"`
-	FirstSeen     int64   `json:"firstSeen"`
-	LastAnswer    int64   `json:"lastAnswer"`
+	ClockIdentity string `json:"clockIdentity"`
+	Segment       uint16 `json:"segment"`
+	Domain        uint8  `json:"domainNumber"`
+	// Version is 1 for a PTPv1 (IEEE 1588-2002) node, asked in Subdomain;
+	// 2 otherwise.
+	Version     int     `json:"versionPTP"`
+	Subdomain   string  `json:"subdomain,omitempty"`
+	Transport   string  `json:"transport"`
+	VLAN        *uint16 `json:"vlan,omitempty"`
+	Address     string  `json:"address,omitempty"`
+	MAC         string  `json:"mac,omitempty"`
+	NumberPorts uint16  `json:"numberPorts"`
+	Status      string  `json:"status"`
+	FirstSeen   int64   `json:"firstSeen"`
+	LastAnswer  int64   `json:"lastAnswer"`
 	// Answers, Ignores and Refuses list the IDs by answer state: the
 	// node's row of the capability matrix.
 	Answers []string     `json:"answers"`
@@ -139,6 +143,10 @@ func (m *Manager) Status() StatusView {
 			vl := n.key.VLAN
 			nv.VLAN = &vl
 		}
+		nv.Version = 2
+		if n.key.V1() {
+			nv.Version, nv.Subdomain = 1, SubdomainName(n.key.Subdomain)
+		}
 		if nv.Status == "" {
 			nv.Status = Offline
 		}
@@ -161,16 +169,18 @@ func (m *Manager) Status() StatusView {
 		seen := map[string]Status{}
 		for _, k := range keys {
 			st := n.ids[k]
-			a := AnswerView{ID: k.ID.String(), Port: k.portText(), Status: st.status, Tries: st.tries, AskedAt: st.askedAt,
+			a := AnswerView{ID: n.idName(k.ID), Port: k.portText(), Status: st.status, Tries: st.tries, AskedAt: st.askedAt,
 				AnsweredAt: st.answeredAt, Source: "management"}
 			if st.status != Ignored {
 				a.From = st.from.String()
 				a.AgeMs = (now - st.answeredAt) / 1e6
 			}
-			switch st.status {
-			case Refused:
+			switch {
+			case st.status == Refused:
 				a.Error, a.ErrorText = decode.ManagementErrorID(st.errID).String(), string(st.errText)
-			case Answered:
+			case st.status == Answered && n.key.V1():
+				a.Fields = DescribeV1(k.ID, st.data)
+			case st.status == Answered:
 				a.Fields, _ = Describe(k.ID, st.data)
 			}
 			if k.ID == decode.MgmtIDCurrentDataSet {
@@ -183,7 +193,7 @@ func (m *Manager) Status() StatusView {
 			}
 		}
 		for _, k := range keys {
-			name := k.ID.String()
+			name := n.idName(k.ID)
 			st, ok := seen[name]
 			if !ok {
 				continue
@@ -222,6 +232,7 @@ type PlanScope struct {
 	Segment   uint16  `json:"segment"`
 	Interface string  `json:"interface"`
 	Domain    uint8   `json:"domainNumber"`
+	Subdomain string  `json:"subdomain,omitempty"` // a PTPv1 scope's; domainNumber is then unused
 	Transport string  `json:"transport"`
 	VLAN      *uint16 `json:"vlan,omitempty"`
 	Discovery int     `json:"discoveryFrames"`
@@ -261,6 +272,11 @@ func (m *Manager) Plan() Plan {
 	segs := map[uint16]int{}
 	for _, sc := range scopes {
 		ps := PlanScope{Segment: sc.Segment, Domain: sc.Domain, Transport: sc.Transport.String(), Discovery: 1}
+		dom := strconv.Itoa(int(sc.Domain))
+		if sc.V1() {
+			ps.Subdomain = SubdomainName(sc.Subdomain)
+			dom = "v1:" + ps.Subdomain
+		}
 		if path, ok := pathFor(paths, sc.Segment); ok {
 			ps.Interface = path.Name
 		}
@@ -271,14 +287,14 @@ func (m *Manager) Plan() Plan {
 		for k, n := range m.nodes {
 			if k.Scope == sc && n.status != Offline && n.status != "" {
 				ps.KnownNodes++
-				ps.FollowUps += len(followQueue(ids, n.numberPorts))
+				ps.FollowUps += len(followQueue(ids, n.numberPorts, n.key.V1()))
 			}
 		}
 		frames := ps.Discovery + ps.FollowUps
 		segs[sc.Segment] += frames
 		p.Frames += frames
 		p.MaxFrames += ps.Discovery + ps.FollowUps*(1+s.Retries)
-		p.PerDomain[strconv.Itoa(int(sc.Domain))] += frames
+		p.PerDomain[dom] += frames
 		p.Scopes = append(p.Scopes, ps)
 	}
 	m.mu.Unlock()
@@ -294,13 +310,21 @@ func (m *Manager) Plan() Plan {
 	return p
 }
 
+// idName names id as n's PTP version does.
+func (n *node) idName(id decode.ManagementID) string {
+	if n.key.V1() {
+		return v1Name(id)
+	}
+	return id.String()
+}
+
 // report sums up n's newest answers; keys are its answered IDs in order.
 func (n *node) report(keys []idKey, now int64) NodeReport {
-	r := NodeReport{Source: "management", LastSetAt: n.lastSet}
-	if n.lastSet != 0 && n.status != Offline && n.status != "" {
-		ms := (now - n.lastSet) / 1e6
-		r.TimeSinceLastSetMs = &ms
+	if n.key.V1() {
+		return n.reportV1(keys, now)
 	}
+	r := NodeReport{Source: "management", LastSetAt: n.lastSet}
+	n.sinceSet(&r, now)
 	slave := false
 	var d decode.ManagementData
 	for _, k := range keys {
@@ -332,6 +356,57 @@ func (n *node) report(keys []idKey, now int64) NodeReport {
 		r.OffsetFromMasterNs, r.MeanPathDelayNs = nil, nil
 	} else if r.OffsetFromMasterNs != nil {
 		r.OffsetNote = "as the node reports them: whether before or after its servo's correction is implementation-dependent"
+	}
+	return r
+}
+
+func (n *node) sinceSet(r *NodeReport, now int64) {
+	if n.lastSet != 0 && n.status != Offline && n.status != "" {
+		ms := (now - n.lastSet) / 1e6
+		r.TimeSinceLastSetMs = &ms
+	}
+}
+
+// reportV1 is report for a PTPv1 node, from its 1588-2002 data sets.
+func (n *node) reportV1(keys []idKey, now int64) NodeReport {
+	r := NodeReport{Source: "management", LastSetAt: n.lastSet}
+	n.sinceSet(&r, now)
+	slave := false
+	for _, k := range keys {
+		st := n.ids[k]
+		if st.status != Answered {
+			continue
+		}
+		switch k.ID {
+		case decode.MgmtIDPortDataSet:
+			var d decode.V1PortDataSet
+			if res, _ := d.Decode(st.data); res == decode.ResultOK {
+				if r.PortStates == nil {
+					r.PortStates = map[string]string{}
+				}
+				ps := v1State(d.PortState)
+				r.PortStates[strconv.Itoa(int(d.ReturnedPortNumber))] = ps.String()
+				slave = slave || ps == decode.PortStateSlave
+			}
+		case decode.MgmtIDCurrentDataSet:
+			var d decode.V1CurrentDataSet
+			if res, _ := d.Decode(st.data); res == decode.ResultOK {
+				off, del, steps := float64(d.OffsetFromMaster.Duration()), float64(d.OneWayDelay.Duration()), d.StepsRemoved
+				r.OffsetFromMasterNs, r.MeanPathDelayNs, r.StepsRemoved = &off, &del, &steps
+			}
+		case decode.MgmtIDParentDataSet:
+			var d decode.V1ParentDataSet
+			if res, _ := d.Decode(st.data); res == decode.ResultOK {
+				r.Parent = decode.PortIdentity{Clock: v1Identity(d.ParentUUID), Port: d.ParentPortID}.String()
+				r.Grandmaster = v1Identity(d.GrandmasterUUID).String()
+				r.TimeSource = d.GrandmasterIdentifier.String()
+			}
+		}
+	}
+	if !slave {
+		r.OffsetFromMasterNs, r.MeanPathDelayNs = nil, nil
+	} else if r.OffsetFromMasterNs != nil {
+		r.OffsetNote = "as the node reports them (1588-2002 offsetFromMaster and oneWayDelay): implementation-dependent"
 	}
 	return r
 }

@@ -46,7 +46,7 @@ export function mount(root, params, q, life) {
   const interval = h('input#mg-interval', { type: 'number', min: 5, max: 86400 });
   const domains = h('input#mg-domains', { placeholder: 'seen on the wire', size: 14 });
   const transport = select('mg-transport', [['any', 'any'], ['udpv4', 'UDP/IPv4'], ['udpv6', 'UDP/IPv6'], ['l2', 'IEEE 802.3']], 'any');
-  const version = select('mg-version', [['any', 'any'], ['v2', 'PTPv2']], 'any');
+  const version = select('mg-version', [['any', 'any'], ['v1', 'PTPv1 (1588-2002)'], ['v2', 'PTPv2']], 'any');
   const scope = select('mg-scope', [['2', 'link-local (2)'], ['5', 'site (5)'], ['8', 'organisation (8)'], ['14', 'global (14)']], 14);
   const follow = select('mg-follow', [['unicast', 'unicast'], ['multicast', 'multicast']], 'unicast');
   const rate = h('input#mg-rate', { type: 'number', min: 1, max: 1000 });
