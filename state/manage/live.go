@@ -225,6 +225,8 @@ func MasterConfigKeys() []ConfigKey {
 		{"interval", "0", "Seconds between ptpwatch's own Delay_Req to each master, 0-65535; 0 (the default) turns the master check off. Never faster than the master's logMinDelayReqInterval; live capture only."},
 		{"mode", `"unicast"`, "unicast (to the master's address, as a hybrid follower does) or multicast."},
 		{"masters", "[]", `Masters to check, as portIdentities "xxxxxx.xxxx.xxxxxx-N"; empty: every master seen sending Sync.`},
+		{"local_ptp4l", `"/var/run/ptp4l"`, "Management socket of a ptp4l on this host, asked (GET only) for its state beside the adjtimex status master offsets are relative to; empty: do not ask. chronyc tracking is read too when chronyc is installed."},
+		{"local_ptp4l_domain", "0", "domainNumber of that ptp4l, 0-255."},
 	}
 }
 

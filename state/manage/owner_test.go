@@ -122,3 +122,15 @@ func TestQueryFindsAppliance(t *testing.T) {
 		}
 	}
 }
+
+func TestParseChronyTracking(t *testing.T) {
+	// chronyc -c tracking, as chrony 4 prints it.
+	line := "C0A80101,192.168.1.1,3,1765100000.123456789,-0.000012345,0.000001234,0.000005678,-12.345,0.001,0.020,0.012345,0.001234,64.5,Normal\n"
+	c := parseChronyTracking(line)
+	if c.Error != "" || c.ReferenceID != "C0A80101 (192.168.1.1)" || c.Stratum != 3 || c.SystemTimeS != -0.000012345 || c.RootDelayS != 0.012345 || c.Leap != "Normal" {
+		t.Errorf("%+v", c)
+	}
+	if c := parseChronyTracking("506 Cannot talk to daemon"); c.Error == "" {
+		t.Errorf("garbage accepted: %+v", c)
+	}
+}

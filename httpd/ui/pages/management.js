@@ -136,6 +136,11 @@ export function mount(root, params, q, life) {
     fill(masters,
       h('p.muted', `Offsets are relative to this appliance's clock: ${lc.synchronized ? 'synchronised' : 'not synchronised'}` +
         `, estimated error ${num(lc.estErrorUs)} µs, maximum error ${num(lc.maxErrorUs)} µs (${lc.state || lc.error}).`),
+      lc.ptp4l ? h('p.muted', lc.ptp4l.error ? `Local ptp4l (${lc.ptp4l.socket}): ${lc.ptp4l.error}` :
+        `Local ptp4l (${lc.ptp4l.socket}, domain ${lc.ptp4l.domainNumber}): ${lc.ptp4l.portState}, grandmaster ${lc.ptp4l.grandmasterIdentity}` +
+        (lc.ptp4l.gmPresent ? `, master offset ${num(lc.ptp4l.masterOffsetNs)} ns` : ', no grandmaster present') + '.') : null,
+      lc.chrony ? h('p.muted', lc.chrony.error ? `chrony: ${lc.chrony.error}` :
+        `chrony: reference ${lc.chrony.referenceId}, stratum ${lc.chrony.stratum}, system time ${num(Math.round(lc.chrony.systemTimeSeconds * 1e9))} ns from NTP time, leap ${lc.chrony.leapStatus}.`) : null,
       h('table.t', h('thead', h('tr', h('th', 'Master'), h('th', 'Domain'), h('th', 'Offset (15 min mean)'), h('th', 'σ'),
         h('th', 'Path delay (15 min mean)'), h('th', 'Samples'), h('th', 'Offset and delay'))),
       h('tbody', mv.masters.map((m) => h('tr',
