@@ -54,6 +54,30 @@ await check('devices table lists the demo devices and opens one', async () => {
   await page.locator('#roles .chip', { hasText: 'grandmaster' }).first().waitFor();
 });
 
+await check('device and scope pages badge where each value came from: measured, inferred, or reported by management after a sweep', async () => {
+  await go('/devices/' + GM);
+  const badges = await page.locator('#instances .chip.src').evaluateAll((ns) => ns.map((n) => [n.dataset.src, n.title]));
+  assert(badges.length > 0, 'no source badge on the grandmaster\'s instances');
+  for (const [src, title] of badges) assert(/^(measured|inferred|management|reported)$/.test(src) && title.length > 10, `badge ${src}: ${title}`);
+  // A sweep of the demo: some port's state is then reported by management.
+  const clock = await page.evaluate(async () => {
+    await fetch('/api/v1/management/sweep', { method: 'POST', headers: { 'X-PTPWatch': '1' } });
+    for (let i = 0; i < 150; i++) {
+      const ins = await fetch('/api/v1/instances').then((r) => r.json());
+      const list = Array.isArray(ins) ? ins : (ins.instances || []);
+      const m = list.find((x) => x.portStateSource === 'management');
+      if (m) return m.clockIdentity;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return null;
+  });
+  assert(clock, 'no instance with its state from management after a sweep');
+  await go('/devices/' + clock);
+  await page.locator('#instances .chip.src[data-src="management"]').first().waitFor();
+  await go('/devices/' + GM); // the next check edits the grandmaster's metadata
+  await page.locator('#meta-form input').first().waitFor();
+});
+
 await check('device metadata can be edited', async () => {
   await page.fill('#meta-alias', 'GNSS GM rack 12');
   await page.fill('#meta-location', 'LD4 hall 2');
