@@ -13,6 +13,7 @@ func (a *appliance) startFault(cfg config.Config) *failure {
 		return fail(exitConfig, "invalid [fault] configuration", "err", err)
 	}
 	e.Attach(a.model)
+	a.back.mgmt.SetSampleHook(e.MasterSample)
 	a.back.fault = e
 	return nil
 }

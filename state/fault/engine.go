@@ -11,6 +11,9 @@ type Engine struct {
 	Book *Book
 	dets []*Detector
 	ref  refusals
+	// cross holds what scopes report for findings across scopes
+	cross cross
+	ms    masters
 }
 
 // New returns an engine judging by cfg and adding its verdicts to events
@@ -30,7 +33,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{eng: e, first: i == 0, cfg: e.cfg, book: e.Book}
+		d := &Detector{eng: e, idx: i, first: i == 0, cfg: e.cfg, book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -40,6 +43,7 @@ func (e *Engine) Attach(m *state.Model) {
 // on the shard's goroutine.
 type Detector struct {
 	eng   *Engine
+	idx   int
 	first bool // the first shard's detector also closes Unicast Refused findings
 	cfg   *compiled
 	book  *Book
@@ -59,6 +63,7 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 		s = d.newScope(o)
 		*sl.Scope = s
 	}
+	s.lastFrame, s.lastFrameNum = o.Time, o.FrameNum
 	switch o.Kind & 0x0f {
 	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
 	default:
@@ -87,6 +92,11 @@ func (d *Detector) Tick(now int64) {
 	}
 	for _, s := range d.list {
 		s.evaluate(now, true)
+		s.reportCross(now)
+	}
+	if len(d.list) > 0 {
+		d.eng.cross.tick(d.idx, now)
+		d.eng.tickCross()
 	}
 }
 
@@ -96,6 +106,13 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 		refs: map[decode.ClockIdentity]*gmRef{}, expected: map[decode.ClockIdentity]bool{},
 		conds: map[condKey]*cond{}, rogues: map[decode.ClockIdentity]bool{}}
 	s.conf = d.cfg.scopeFor(s.name)
+	s.prof = d.cfg.profile
+	s.groups = d.cfg.groupsOf(s.name)
+	s.nextCross = o.Time
+	s.firstFrame, s.firstAt = o.FrameNum, o.Time
+	if s.conf != nil {
+		s.prof = s.conf.profile
+	}
 	st := ScopeStatus{ID: k.Tag(), Name: s.name, Segment: s.seg}
 	if s.conf != nil {
 		st.Baseline = "configured"
