@@ -80,8 +80,8 @@ type Config struct {
 // of Scopes ('*' matches any run of characters) should announce the same
 // grandmaster and time properties as the others of the group.
 type AgreeConfig struct {
-	Name   string   `toml:"name"`
-	Scopes []string `toml:"scopes"`
+	Name   string   `toml:"name" json:"name,omitempty"`
+	Scopes []string `toml:"scopes" json:"scopes"`
 }
 
 // ScopeConfig is one [[fault.scope]]: the scopes whose name (as the UI
@@ -89,17 +89,17 @@ type AgreeConfig struct {
 // matches any run of characters, and the clocks allowed to be their
 // grandmaster. The first matching entry applies.
 type ScopeConfig struct {
-	Match        string              `toml:"match"`
-	Grandmasters []GrandmasterConfig `toml:"grandmaster"`
+	Match        string              `toml:"match" json:"match"`
+	Grandmasters []GrandmasterConfig `toml:"grandmaster" json:"grandmasters"`
 	// Profile overrides the [fault] profile for these scopes.
-	Profile string `toml:"profile"`
+	Profile string `toml:"profile" json:"profile,omitempty"`
 	// AnnounceInterval, SyncInterval and DelayReqInterval override the
 	// profile's allowed range of logMessageInterval (log2 seconds) as
 	// [min, max]: Announce, multicast Sync and the logMinDelayReqInterval
 	// Delay_Resp carries.
-	AnnounceInterval []int `toml:"announce_interval"`
-	SyncInterval     []int `toml:"sync_interval"`
-	DelayReqInterval []int `toml:"delay_req_interval"`
+	AnnounceInterval []int `toml:"announce_interval" json:"announceInterval,omitempty"`
+	SyncInterval     []int `toml:"sync_interval" json:"syncInterval,omitempty"`
+	DelayReqInterval []int `toml:"delay_req_interval" json:"delayReqInterval,omitempty"`
 }
 
 // GrandmasterConfig is one expected grandmaster: its clockIdentity
@@ -108,9 +108,9 @@ type ScopeConfig struct {
 // priority1 or clockClass than configured claims more than it should (a
 // Rogue Master); a worse clockClass is a Degradation.
 type GrandmasterConfig struct {
-	Identity   string `toml:"identity"`
-	Priority1  *uint8 `toml:"priority1"`
-	ClockClass *uint8 `toml:"clock_class"`
+	Identity   string `toml:"identity" json:"identity"`
+	Priority1  *uint8 `toml:"priority1" json:"priority1,omitempty"`
+	ClockClass *uint8 `toml:"clock_class" json:"clockClass,omitempty"`
 }
 
 // DefaultLeapSeconds is the leap-second table ptpwatch ships: the dates

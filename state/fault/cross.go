@@ -440,7 +440,8 @@ func mac(m [6]byte) string {
 // boundary clock later) and the age of a report.
 func (e *Engine) judgeAgree(now int64) {
 	x := &e.cross
-	for g := 0; g < len(e.cfg.agree); g++ {
+	agree := e.cur.Load().agree
+	for g := 0; g < len(agree); g++ {
 		m := x.agree[g]
 		// the first scope (by name) with a grandmaster is the reference
 		var a *agreeReport
@@ -456,7 +457,7 @@ func (e *Engine) judgeAgree(now int64) {
 		if a == nil {
 			continue
 		}
-		name := e.cfg.agree[g].name
+		name := agree[g].name
 		for _, b := range m {
 			if b == a || !b.hasGM {
 				continue

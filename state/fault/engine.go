@@ -1,6 +1,8 @@
 package fault
 
 import (
+	"sync/atomic"
+
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/state"
 )
@@ -14,6 +16,10 @@ type Engine struct {
 	// cross holds what scopes report for findings across scopes
 	cross cross
 	ms    masters
+	// cur is the configuration in force: cfg with the expected topology
+	// last set (SetTopology); detectors take it up at their next tick
+	cur  atomic.Pointer[compiled]
+	topo topo
 }
 
 // New returns an engine judging by cfg and adding its verdicts to events
@@ -23,7 +29,10 @@ func New(cfg Config, events *state.EventLog) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: k, Book: newBook(events)}, nil
+	e := &Engine{cfg: k, Book: newBook(events)}
+	e.cur.Store(k)
+	e.topo.cur = topologyOf(&cfg)
+	return e, nil
 }
 
 // Attach installs a detector on every shard of m. Call it before the
@@ -33,7 +42,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{eng: e, idx: i, first: i == 0, cfg: e.cfg, book: e.Book}
+		d := &Detector{eng: e, idx: i, first: i == 0, cfg: e.cur.Load(), book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -87,6 +96,9 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
+	if k := d.eng.cur.Load(); k != d.cfg {
+		d.rebind(k, now)
+	}
 	if d.first {
 		d.eng.tickRefusals(now)
 	}
