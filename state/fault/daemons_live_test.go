@@ -2,6 +2,7 @@ package fault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -12,31 +13,37 @@ import (
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
-	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
+	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 )
 
-// liveLab is a flooding bridge with a capture host whose eth0 is read live
-// through the AF_PACKET capture (its classic BPF filter is the one the
-// appliance attaches) into a pipeline with fault detectors.
+// liveLab is a flooding bridge with a capture port in the test's own
+// namespace, read live by the appliance's capture (xdp/capture, with the
+// method given: AF_XDP through the XDP program, or AF_PACKET through its
+// classic BPF filter) into a pipeline with fault detectors.
 type liveLab struct {
 	l     *netlab.Lab
 	sw    *netlab.Switch
 	eng   *Engine
 	model *state.Model
-	stop  func()
 }
 
-func newLiveLab(t *testing.T, prefix, net string, cfg Config) *liveLab {
+func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Config) *liveLab {
 	l := netlab.New(t, prefix)
 	sw := l.Switch("sw")
-	capNS := sw.Host("cap", net+".100/24")
-	var conn *afpacket.Capture
-	if err := netlab.InNetns(capNS, func() error {
-		var err error
-		conn, err = afpacket.Open("eth0", afpacket.Options{})
-		return err
-	}); err != nil {
+	ifname := l.Base + "c"
+	l.Veth(netlab.End{Netns: sw.NS, Name: "pcap"}, netlab.End{Name: ifname})
+	l.IP(sw.NS, "link", "set", "pcap", "master", "br0")
+	l.IP(sw.NS, "link", "set", "pcap", "type", "bridge_slave", "learning", "off")
+	l.IP(sw.NS, "link", "set", "pcap", "up")
+	l.NoIPv6("", ifname)
+	l.IP("", "link", "set", ifname, "up")
+	c, err := capture.Open([]capture.Spec{{Name: ifname, Method: method}}, capture.Options{})
+	if err != nil {
+		var pe *capture.PrivilegeError
+		if errors.As(err, &pe) {
+			t.Skipf("skipping: %v", err)
+		}
 		t.Fatal(err)
 	}
 	m := state.NewModel(1, state.NewEventLog(0))
@@ -53,7 +60,7 @@ func newLiveLab(t *testing.T, prefix, net string, cfg Config) *liveLab {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); p.Run(ctx, conn) }()
+	go func() { defer wg.Done(); p.Run(ctx, c) }()
 	// ticks while frames are scarce, as the appliance's live pipeline does
 	wg.Add(1)
 	go func() {
@@ -69,10 +76,8 @@ func newLiveLab(t *testing.T, prefix, net string, cfg Config) *liveLab {
 			}
 		}
 	}()
-	ll := &liveLab{l: l, sw: sw, eng: eng, model: m}
-	ll.stop = func() { cancel(); wg.Wait(); conn.Close() }
-	t.Cleanup(ll.stop)
-	return ll
+	t.Cleanup(func() { cancel(); wg.Wait(); c.Close() })
+	return &liveLab{l: l, sw: sw, eng: eng, model: m}
 }
 
 // pmc asks the ptp4l daemon name (in ns) over its Unix socket; a daemon
@@ -112,12 +117,19 @@ func (ll *liveLab) findings() []string {
 // announce receipt timeout long enough that it keeps asking after the
 // grandmaster's ptp4l is killed. The grandmaster's host then answers each
 // Delay_Req to its closed port 319 with ICMP port unreachable, which the
-// capture filter must let through: one Unicast Refused naming the follower
-// and the master, and nothing of the kind while the master answered.
+// capture must let through, with either method (the XDP program, the
+// AF_PACKET filter): one Unicast Refused naming the follower and the
+// master, and nothing of the kind while the master answered.
 func TestDaemonUnicastRefused(t *testing.T) {
 	netlab.Need(t, "building network namespaces and running ptp4l daemons for about half a minute")
 	netlab.NeedTools(t, "capsh", "ptp4l", "pmc")
-	ll := newLiveLab(t, "fau", "10.79.0", DefaultConfig())
+	for _, m := range []capture.Method{capture.AFXDP, capture.AFPacket} {
+		t.Run(string(m), func(t *testing.T) { unicastRefused(t, m) })
+	}
+}
+
+func unicastRefused(t *testing.T, method capture.Method) {
+	ll := newLiveLab(t, "fau", "10.79.0", method, DefaultConfig())
 	gmNS := ll.sw.Host("a", "10.79.0.1/24")
 	flNS := ll.sw.Host("c", "10.79.0.3/24")
 	common := "domainNumber 0\nnetwork_transport UDPv4\nkernel_leap 0\nlogSyncInterval -2\nlogAnnounceInterval 0\nlogMinDelayReqInterval -2\n"
@@ -174,7 +186,7 @@ func TestDaemonUnicastRefused(t *testing.T) {
 // announces currentUtcOffsetValid 0: both are set in its
 // GRANDMASTER_SETTINGS_NP over its Unix socket, which changes what it
 // announces and no clock; a's SET repeats its configured 36).
-// Captured live, they must give exactly two Time Properties Mismatch
+// Captured live (AF_PACKET), they must give exactly two Time Properties Mismatch
 // findings: a's currentUtcOffset (the table says 37) and b's leap61 (no
 // leap second is scheduled).
 func TestDaemonTimeProperties(t *testing.T) {
@@ -182,7 +194,7 @@ func TestDaemonTimeProperties(t *testing.T) {
 	netlab.NeedTools(t, "capsh", "ptp4l", "pmc")
 	cfg := DefaultConfig()
 	cfg.SettleSeconds = 5
-	ll := newLiveLab(t, "fat", "10.80.0", cfg)
+	ll := newLiveLab(t, "fat", "10.80.0", capture.AFPacket, cfg)
 	aNS := ll.sw.Host("a", "10.80.0.1/24")
 	bNS := ll.sw.Host("b", "10.80.0.2/24")
 	conf := func(domain, utc int) string {
