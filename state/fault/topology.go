@@ -168,6 +168,10 @@ func (d *Detector) rebind(k *compiled, now int64) {
 		default:
 			continue // its learnt baseline stands
 		}
+		// judged afresh: a clock that was rogue under the old topology is
+		// judged by the new one (its open finding closes once the new
+		// judgement no longer holds it, after a new baseline if one is learnt)
+		clear(s.rogues)
 		d.book.noteScope(st)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,4 +88,38 @@ func TestTopologyAcrossRestart(t *testing.T) {
 	}
 	checkVerdicts(t, run(true), []want{{RogueMaster, portB.Clock.String(), 0, 0}})
 	checkVerdicts(t, run(false), nil) // learning its baseline
+}
+
+// TestTopologyTakesEffect changes the expected topology while the
+// detectors run: a scope with a learnt baseline (grandmaster A) is
+// configured for grandmaster B only, so A is a Rogue Master from the next
+// tick on; emptied again, the scope learns a new baseline (A, 30 s) and
+// the finding closes once it is learnt (its condition gone since 120 s).
+func TestTopologyTakesEffect(t *testing.T) {
+	s := newStream(t, DefaultConfig())
+	sec := int64(time.Second)
+	var baselines []string
+	for i := int64(0); i < 200; i++ {
+		switch i {
+		case 60:
+			if err := s.e.SetTopology(Topology{Scopes: []ScopeConfig{{Match: "seg0 *", Grandmasters: []GrandmasterConfig{{Identity: portB.Clock.String()}}}}}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		case 120:
+			if err := s.e.SetTopology(Topology{}, "test"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s.announce(0, udp0, portA, macA, t0+i*sec, uint16(i), decode.TimeSourceGNSS, 0)
+		if i == 30 || i == 90 || i == 125 {
+			for _, sc := range s.e.Book.Scopes() {
+				baselines = append(baselines, sc.Baseline)
+			}
+		}
+	}
+	if got := strings.Join(baselines, ","); got != "learnt,configured,learning" {
+		t.Errorf("baselines at 30, 90 and 125 s: %s, want learnt, configured, learning", got)
+	}
+	sc := time.Second
+	checkVerdicts(t, s.verdicts(), []want{{RogueMaster, portA.Clock.String(), 60 * sc, 62 * sc}, {FindingClosed, portA.Clock.String(), 150 * sc, 152 * sc}})
 }
