@@ -156,7 +156,7 @@ func (s *scopeDet) message(o *state.Observation, p, peer *portDet) {
 	if p.firstAt == 0 {
 		p.firstFrame, p.firstAt = o.FrameNum, o.Time
 	}
-	if s.prof != nil && o.LogInterval != 0x7f {
+	if s.prof != nil && s.v2 && o.LogInterval != 0x7f {
 		iv := -1
 		switch {
 		case k == decode.Announce:
