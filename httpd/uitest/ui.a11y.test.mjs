@@ -34,7 +34,13 @@ const scopeId = await page.evaluate(async (name) => {
 }, SCOPE);
 
 const pages = [
-  { name: 'overview', path: '/', ready: '.scope .followers' },
+  { name: 'overview', path: '/', ready: '.scope .followers', then: async () => {
+    // the health verdicts and a finding with its evidence list open
+    await page.locator('.scope .finding details.evidence').first().waitFor({ timeout: 30000 });
+    await page.locator('.scope .finding details.evidence summary').first().click();
+    await page.locator('.scope .finding details.evidence[open] a.evidence').first().waitFor();
+    await page.locator('#health-verdict[data-verdict]').waitFor();
+  } },
   { name: 'packets', path: '/packets', ready: '#packet-list .row', then: async () => {
     // Open a packet whose row is inside the list's viewport; on a busy
     // machine the live list may re-render between locating and clicking,
