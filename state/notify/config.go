@@ -120,6 +120,10 @@ func (c *Config) Options() Options {
 type Channel struct {
 	Options ChannelOptions
 	Sender  Sender
+	// fingerprint is the channel's configuration table printed (secrets
+	// included; never shown or logged), which Apply compares; "" (a
+	// Channel made by hand) counts as changed.
+	fingerprint string
 }
 
 // Channels builds a sender for every configured channel. c must have
@@ -129,28 +133,31 @@ func (c *Config) Channels() ([]Channel, error) {
 	var errs []error
 	for i := range c.Webhook {
 		s, err := NewWebhook(c.Webhook[i])
-		out, errs = appendChannel(out, errs, c.Webhook[i].options("webhook", i), s, err)
+		out, errs = appendChannel(out, errs, c.Webhook[i].options("webhook", i), s, err, c.Webhook[i])
 	}
 	for i := range c.Syslog {
 		s, err := NewSyslog(c.Syslog[i])
-		out, errs = appendChannel(out, errs, c.Syslog[i].options("syslog", i), s, err)
+		out, errs = appendChannel(out, errs, c.Syslog[i].options("syslog", i), s, err, c.Syslog[i])
 	}
 	for i := range c.SMTP {
 		s, err := NewSMTP(c.SMTP[i])
-		out, errs = appendChannel(out, errs, c.SMTP[i].options("smtp", i), s, err)
+		out, errs = appendChannel(out, errs, c.SMTP[i].options("smtp", i), s, err, c.SMTP[i])
 	}
 	for i := range c.SNMP {
 		s, err := NewSNMP(c.SNMP[i])
-		out, errs = appendChannel(out, errs, c.SNMP[i].options("snmp", i), s, err)
+		out, errs = appendChannel(out, errs, c.SNMP[i].options("snmp", i), s, err, c.SNMP[i])
 	}
 	return out, errors.Join(errs...)
 }
 
-func appendChannel[S Sender](out []Channel, errs []error, o ChannelOptions, s S, err error) ([]Channel, []error) {
+func appendChannel[S Sender](out []Channel, errs []error, o ChannelOptions, s S, err error, table any) ([]Channel, []error) {
 	if err != nil {
 		return out, append(errs, fmt.Errorf("notify channel %s: %w", o.Name, err))
 	}
-	return append(out, Channel{o, s}), errs
+	// Every field, secrets included (json leaves them out): the tables
+	// hold no pointers, so equal tables print alike.
+	fp := fmt.Sprintf("%s %#v", s.Kind(), table)
+	return append(out, Channel{o, s, fp}), errs
 }
 
 // checkHostPort checks "host:port" (the port may be left out when a
