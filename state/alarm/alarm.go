@@ -405,6 +405,10 @@ func clears(d *Definition, v string, present bool, unchangedFor int64, holds boo
 	return true
 }
 
+// ErrNotActive is Acknowledge's error for an instance that does not
+// exist or is not active.
+var ErrNotActive = errors.New("not active")
+
 // Acknowledge records who acknowledged the active instance of alarm at
 // path.
 // With a store, it returns once the acknowledgement is written.
@@ -414,7 +418,7 @@ func (e *Engine) Acknowledge(alarm, path, who, note string, now int64) error {
 	in := e.insts[k]
 	if in == nil || !in.Active {
 		e.mu.Unlock()
-		return fmt.Errorf("alarm %s at %s: not active", alarm, path)
+		return fmt.Errorf("alarm %s at %s: %w", alarm, path, ErrNotActive)
 	}
 	in.Ack = &Ack{Who: who, When: now, Note: note}
 	in.record(Change{Time: now, Active: true, Value: in.Value, Ack: in.Ack})
@@ -432,7 +436,7 @@ func (e *Engine) Instances() []Instance {
 	out := make([]Instance, 0, len(e.insts))
 	for _, in := range e.insts {
 		c := *in
-		c.History = append([]Change(nil), in.History...)
+		c.History = append([]Change{}, in.History...) // [] in JSON, never null
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
