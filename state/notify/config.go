@@ -26,6 +26,10 @@ type Config struct {
 	Syslog  []SyslogConfig  `toml:"syslog" json:"syslog,omitempty"`
 	SMTP    []SMTPConfig    `toml:"smtp" json:"smtp,omitempty"`
 	SNMP    []SNMPConfig    `toml:"snmp" json:"snmp,omitempty"`
+
+	// Agent is [notify.agent]: an SNMP agent serving the active-alarm
+	// table (off unless listen is set).
+	Agent AgentConfig `toml:"agent" json:"agent"`
 }
 
 // DefaultConfig is the [notify] section with no channel.
@@ -76,6 +80,9 @@ func (c *Config) Check() error {
 	if c.HeartbeatMinute < 0 {
 		errs = append(errs, fmt.Errorf("notify.heartbeat_minutes %d: must not be negative", c.HeartbeatMinute))
 	}
+	if err := c.Agent.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	names := map[string]bool{}
 	add := func(kind string, i int, cc *ChannelConfig, err error) {
 		where := fmt.Sprintf("notify.%s[%d]", kind, i)
@@ -113,7 +120,8 @@ func (c *Config) Check() error {
 // adds the logger, hostname and Raise).
 func (c *Config) Options() Options {
 	return Options{MaxQueue: c.MaxQueue, MaxAge: time.Duration(c.MaxAgeHours) * time.Hour,
-		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL, Heartbeat: time.Duration(c.HeartbeatMinute) * time.Minute}
+		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL, Heartbeat: time.Duration(c.HeartbeatMinute) * time.Minute,
+		Agent: c.Agent}
 }
 
 // Channel is a configured channel ready to add to a Notifier.

@@ -53,6 +53,9 @@ type Options struct {
 	// Raise adds an event to the model (Notifications Lost on overflow);
 	// nil: only logged.
 	Raise func(state.Event)
+	// Agent, when its Listen is set, makes Start run an SNMP agent
+	// serving the active alarms (Notifier.Active).
+	Agent AgentConfig
 }
 
 // ChannelOptions configure one channel.
@@ -99,6 +102,7 @@ type Notifier struct {
 	mu       sync.Mutex
 	channels []*channel
 	byName   map[string]*channel
+	active   *ActiveAlarms // the alarms raised and not cleared, from every event published
 
 	evlog    *state.EventLog
 	wake     chan state.Event
@@ -133,7 +137,7 @@ func New(back Backing, o Options) *Notifier {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}}
+	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
 }
 
 // AddChannel adds a channel sending through s, taking up the entries its
@@ -204,8 +208,15 @@ func channelOptions(co ChannelOptions) (ChannelOptions, error) {
 func (n *Notifier) Watch(log *state.EventLog) {
 	n.evlog = log
 	n.wake = log.Subscribe(64)
-	n.lastSeq = log.Snapshot().Next() - 1
+	snap := log.Snapshot()
+	n.lastSeq = snap.Next() - 1
+	for seq := snap.From(0); seq < snap.Next(); seq++ {
+		n.active.Observe(*snap.At(seq)) // alarms raised before, restored history included
+	}
 }
+
+// Active is the table of alarms raised and not cleared.
+func (n *Notifier) Active() *ActiveAlarms { return n.active }
 
 // Run reads events and delivers until ctx ends; then it stops the
 // workers (what is not delivered stays in the outbox) and closes the
@@ -301,6 +312,7 @@ func (n *Notifier) readLog() {
 // Publish offers events to every channel (the reader calls it with the
 // log's events; tests and other layers may call it directly).
 func (n *Notifier) Publish(evs ...state.Event) {
+	n.active.Observe(evs...)
 	n.mu.Lock()
 	chans := append([]*channel(nil), n.channels...)
 	n.mu.Unlock()

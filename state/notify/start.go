@@ -29,8 +29,24 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 		n.log.Info("notification channel", "name", c.Options.Name, "kind", c.Sender.Kind(), "target", c.Sender.Target())
 	}
 	n.Watch(log)
+	var agent *Agent
+	if o.Agent.Listen != "" {
+		if agent, err = StartAgent(o.Agent, n.active, n.log); err != nil {
+			for _, c := range chans {
+				_ = c.Sender.Close()
+			}
+			return nil, nil, err
+		}
+		n.log.Info("SNMP agent serving the active-alarm table", "listen", agent.Addr().String())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	return n, func() { cancel(); <-done }, nil
+	return n, func() {
+		cancel()
+		<-done
+		if agent != nil {
+			_ = agent.Close()
+		}
+	}, nil
 }
