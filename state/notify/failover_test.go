@@ -154,6 +154,12 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(pt)+`" ruleset="tcp"
 		}
 		return n.Idle()
 	})
+	// rsyslogd and snmptrapd write their files after taking a message:
+	// wait until they hold as many as were delivered.
+	waitFor(t, 15*time.Second, "rsyslogd's and snmptrapd's files", func() bool {
+		b, _ := os.ReadFile(trapLog)
+		return len(lines(filepath.Join(dir, "tcp.log"))) >= len(want) && strings.Count(string(b), "\nTRAP ")+strings.Count(string(b[:min(len(b), 5)]), "TRAP ") >= len(want)
+	})
 	for _, s := range n.Status() {
 		if s.Delivered != uint64(len(want)) || s.Queued != uint64(len(want)) {
 			t.Errorf("%s: delivered %d of %d queued, want %d", s.Name, s.Delivered, s.Queued, len(want))
