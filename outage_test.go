@@ -16,33 +16,31 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptpwatch/ptpwatch/httpd"
 	"github.com/ptpwatch/ptpwatch/state/notify"
 )
 
 // TestApplianceOutage: the whole appliance across an outage of its
-// receivers. The webhook receiver answers 503 and rsyslogd (TCP, octet
-// counting) is not running while the demo, with 1,000 more followers,
-// raises its detection events; the appliance is stopped and started again
-// on the same data directory; then the receivers come back. Every
-// notification queued before the restart arrives (as many as the restart
-// took up from the store, at least 1,000 per channel), along with those
+// receivers. The webhook receiver answers 503, and rsyslogd (TCP, octet
+// counting), python3-aiosmtpd (STARTTLS, authentication) and snmptrapd
+// (v2c INFORMs) are not running, while the demo, with 1,000 more
+// followers, raises its detection events; the appliance is stopped and
+// started again on the same data directory; then the receivers come
+// back. Every notification queued before the restart arrives (as many as
+// the restart took up from the store: at least 1,000 on the webhook and
+// syslog channels, which take every event; the mail and INFORM channels
+// take Scope Detected only, one mail or INFORM each), along with those
 // raised after it, and none arrives twice.
 func TestApplianceOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	rsyslogd, err := exec.LookPath("rsyslogd")
-	if err != nil && os.Geteuid() == 0 {
-		cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", "rsyslog")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("rsyslogd is missing and apt-get install rsyslog failed: %v\n%s", err, out)
-		}
-		rsyslogd, err = exec.LookPath("rsyslogd")
-	}
-	if err != nil {
-		t.Skip("rsyslogd is missing and installing it needs root: apt-get install -y rsyslog")
-	}
+	rsyslogd := needDebian(t, "rsyslogd", "rsyslog", func() bool { _, err := exec.LookPath("rsyslogd"); return err == nil })
+	trapd := needDebian(t, "snmptrapd", "snmptrapd", func() bool { _, err := exec.LookPath("snmptrapd"); return err == nil })
+	python := "/usr/bin/python3" // Debian's, with python3-aiosmtpd
+	needDebian(t, "aiosmtpd", "python3-aiosmtpd", func() bool { return exec.Command(python, "-c", "import aiosmtpd").Run() == nil })
+	rsyslogd, _ = exec.LookPath(rsyslogd)
+	trapd, _ = exec.LookPath(trapd)
 	dir := t.TempDir()
 
 	// The webhook receiver: 503 while down; counts each notification ID
@@ -92,11 +90,55 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 		t.Fatal(err)
 	}
 
+	// aiosmtpd (state/notify's test receiver) and snmptrapd; their ports
+	// stay free until they start at the end.
+	_, certPEM, keyPEM, err := httpd.SelfSignedCertificate([]string{"127.0.0.1"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	free := func(network string) int {
+		if network == "udp" {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			return c.LocalAddr().(*net.UDPAddr).Port
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().(*net.TCPAddr).Port
+	}
+	smtpPort, trapPort := free("tcp"), free("udp")
+	mails, trapLog := filepath.Join(dir, "mail"), filepath.Join(dir, "traps.log")
+	if err := os.MkdirAll(mails, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tconf := filepath.Join(dir, "snmptrapd.conf")
+	if err := os.WriteFile(tconf, []byte("authCommunity log ptpw-community\nformat2 TRAP %V; %v\\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
 	cfg := filepath.Join(dir, "c.toml")
+	scopes := "types = [\"Scope Detected\"]\n"
 	if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nfollowers = 1000\nincidents = false\n[http]\nlisten = \"127.0.0.1:0\"\n"+
 		"[notify]\nmax_backoff_seconds = 1\n"+
 		"[[notify.webhook]]\nname = \"hook\"\nurl = \"http://"+ln.Addr().String()+"/in\"\n"+
-		"[[notify.syslog]]\nname = \"syslog\"\naddress = \"tcp://127.0.0.1:"+strconv.Itoa(port)+"\"\n"), 0o600); err != nil {
+		"[[notify.syslog]]\nname = \"syslog\"\naddress = \"tcp://127.0.0.1:"+strconv.Itoa(port)+"\"\n"+
+		"[[notify.smtp]]\nname = \"mail\"\nserver = \"127.0.0.1:"+strconv.Itoa(smtpPort)+"\"\nfrom = \"ptpwatch@example.net\"\nto = [\"noc@example.net\"]\n"+
+		"username = \"ptpw\"\npassword = \"pa55-w0rd\"\nca_file = \""+certFile+"\"\n"+scopes+
+		"[[notify.snmp]]\nname = \"inform\"\ntarget = \"127.0.0.1:"+strconv.Itoa(trapPort)+"\"\nversion = \"2c\"\ncommunity = \"ptpw-community\"\n"+
+		"inform = true\ntimeout_ms = 300\nretries = 1\n"+scopes), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
@@ -133,9 +175,10 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 	waitLog(t, logs, done, "ptpwatch started")
 	base := baseOf(logs)
 	var before map[string]notify.ChannelStatus
-	waitUntil(60*time.Second, "1,000 notifications queued on each channel, each failing", func() bool {
+	waitUntil(60*time.Second, "1,000 notifications queued on webhook and syslog, Scope Detected on mail and inform, each failing", func() bool {
 		before = status(base)
-		return before["hook"].Queue >= 1000 && before["syslog"].Queue >= 1000 && before["hook"].Failures > 0 && before["syslog"].Failures > 0
+		return before["hook"].Queue >= 1000 && before["syslog"].Queue >= 1000 && before["mail"].Queue >= 5 && before["inform"].Queue >= 5 &&
+			before["hook"].Failures > 0 && before["syslog"].Failures > 0 && before["mail"].Failures > 0 && before["inform"].Failures > 0
 	})
 	cmd.Process.Signal(syscall.SIGTERM)
 	select {
@@ -154,7 +197,8 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 	for _, m := range takenRE.FindAllStringSubmatch(logs.String(), -1) {
 		taken[m[1]], _ = strconv.Atoi(m[2])
 	}
-	for _, ch := range []string{"hook", "syslog"} {
+	channels := []string{"hook", "syslog", "mail", "inform"}
+	for _, ch := range channels {
 		if taken[ch] < before[ch].Queue {
 			t.Fatalf("%s: the restart took up %d notifications, fewer than the %d queued before it:\n%s", ch, taken[ch], before[ch].Queue, logs.String())
 		}
@@ -167,9 +211,22 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 		t.Fatal(err)
 	}
 	defer func() { rs.Process.Signal(syscall.SIGTERM); rs.Wait() }()
-	waitUntil(90*time.Second, "both outboxes empty", func() bool {
+	smtpd := exec.Command(python, "state/notify/testdata/smtpd.py", "starttls", strconv.Itoa(smtpPort), certFile, keyFile, mails, "ptpw", "pa55-w0rd")
+	if err := smtpd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { smtpd.Process.Signal(syscall.SIGTERM); smtpd.Wait() }()
+	tp := exec.Command(trapd, "-f", "-C", "-c", tconf, "-Lf", trapLog, "-m", "PTPWATCH-MIB", "-p", filepath.Join(dir, "trapd.pid"),
+		"udp:127.0.0.1:"+strconv.Itoa(trapPort))
+	tp.Env = append(os.Environ(), "MIBDIRS=state/notify/testdata/mibs:state/notify", "SNMP_PERSISTENT_DIR="+filepath.Join(dir, "persist"),
+		"SNMPCONFPATH="+filepath.Join(dir, "persist"))
+	if err := tp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { tp.Process.Signal(syscall.SIGTERM); tp.Wait() }()
+	waitUntil(120*time.Second, "every outbox empty", func() bool {
 		st := status(base)
-		return st["hook"].Queue == 0 && st["syslog"].Queue == 0
+		return st["hook"].Queue == 0 && st["syslog"].Queue == 0 && st["mail"].Queue == 0 && st["inform"].Queue == 0
 	})
 	// rsyslogd writes its file asynchronously: wait for every delivery
 	// the appliance counts.
@@ -183,9 +240,32 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 		}
 		return uint64(len(syslogSeen)) >= status(base)["syslog"].Delivered
 	})
+	// Mails name their notification in the Message-ID (ID with '/' as
+	// '.', then the count: 1 for a single one); snmptrapd prints each
+	// INFORM's ptpwatchNotificationId.
+	mailRE := regexp.MustCompile(`(?im)^Message-I[dD]: <(mail)\.(\d+)\.1@`)
+	informRE := regexp.MustCompile(`ptpwatchNotificationId\.0 = STRING: "?(inform/\d+)`)
+	mailSeen, informSeen := map[string]int{}, map[string]int{}
+	waitUntil(30*time.Second, "the mails and INFORMs on file", func() bool {
+		clear(mailSeen)
+		clear(informSeen)
+		files, _ := filepath.Glob(filepath.Join(mails, "*.eml"))
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			for _, m := range mailRE.FindAllStringSubmatch(string(b), -1) {
+				mailSeen[m[1]+"/"+m[2]]++
+			}
+		}
+		b, _ := os.ReadFile(trapLog)
+		for _, m := range informRE.FindAllStringSubmatch(string(b), -1) {
+			informSeen[m[1]]++
+		}
+		st := status(base)
+		return uint64(len(mailSeen)) >= st["mail"].Delivered && uint64(len(informSeen)) >= st["inform"].Delivered
+	})
 	mu.Lock()
 	defer mu.Unlock()
-	for ch, seen := range map[string]map[string]int{"hook": hookSeen, "syslog": syslogSeen} {
+	for ch, seen := range map[string]map[string]int{"hook": hookSeen, "syslog": syslogSeen, "mail": mailSeen, "inform": informSeen} {
 		old := 0
 		for id, k := range seen {
 			if k != 1 {
@@ -201,4 +281,23 @@ input(type="imtcp" address="127.0.0.1" port="`+strconv.Itoa(port)+`" ruleset="tc
 			t.Errorf("%s: %d of the %d notifications from before the restart received", ch, old, taken[ch])
 		}
 	}
+}
+
+// needDebian returns name when have reports it is there, installing
+// Debian package pkg first when it is not and the test runs as root;
+// otherwise the test skips, naming the package.
+func needDebian(t *testing.T, name, pkg string, have func() bool) string {
+	t.Helper()
+	if have() {
+		return name
+	}
+	if os.Geteuid() != 0 {
+		t.Skipf("%s is missing and installing it needs root: apt-get install -y %s", name, pkg)
+	}
+	cmd := exec.Command("apt-get", "install", "-y", "-q", "--no-install-recommends", pkg)
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil || !have() {
+		t.Skipf("%s is missing and apt-get install %s failed: %v\n%s", name, pkg, err, out)
+	}
+	return name
 }

@@ -124,6 +124,9 @@ func (n *Notifier) Reload(c Config) error {
 	}
 	a, aerr := n.Apply(chans)
 	n.log.Info("notification channels reloaded", "added", a.Added, "changed", a.Changed, "removed", a.Removed, "kept", len(a.Kept))
+	if n.memory && len(a.Added) > 0 {
+		n.log.Warn("notifications are queued in memory: without --data they do not survive a restart", "added", a.Added)
+	}
 	for _, name := range a.Removed {
 		n.log.Warn("notification channel removed; what its outbox holds waits in the store until a channel of that name is configured again", "channel", name)
 	}

@@ -103,6 +103,7 @@ type Notifier struct {
 	channels []*channel
 	byName   map[string]*channel
 	active   *ActiveAlarms // the alarms raised and not cleared, from every event published
+	memory   bool          // the outbox is a MemoryBacking made by Start (no --data)
 
 	evlog    *state.EventLog
 	wake     chan state.Event

@@ -19,6 +19,7 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 		back = NewMemoryBacking()
 	}
 	n = New(back, o) // New fills in o.Logger when it is nil
+	n.memory = memory
 	if memory && len(chans) > 0 {
 		n.log.Warn("notifications are queued in memory: without --data they do not survive a restart")
 	}
