@@ -421,6 +421,7 @@ func (a *appliance) reload() {
 	a.cfg = config.Reloaded(a.cfg, cfg)
 	a.level.Set(logLevel(a.cfg.Log.Level))
 	a.statsSec.Store(int64(a.cfg.Log.StatsSeconds))
+	_ = a.back.notifier.Reload(cfg.Notify) // logs what it applies, and what it cannot
 	if m := a.back.mgmt; m != nil {
 		_ = m.SetSettings(a.cfg.Management) // Effective validated both
 		_ = m.Master.SetSettings(a.cfg.MasterCheck)

@@ -17,11 +17,13 @@ const pages = {
   notfound: () => import('./pages/notfound.js'),
   settings: () => import('./pages/settings.js'),
   management: () => import('./pages/management.js'),
+  alarms: () => import('./pages/alarms.js'),
+  notifications: () => import('./pages/notifications.js'),
 };
 
 const titles = {
   overview: 'Overview', packets: 'Packets', devices: 'Devices', device: 'Device',
-  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', scope: 'Scope', incidents: 'Incidents', notfound: 'Not found',
+  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', alarms: 'Alarms', notifications: 'Notifications', scope: 'Scope', incidents: 'Incidents', notfound: 'Not found',
 };
 
 let unmount = null;
@@ -35,7 +37,7 @@ function route(loc) {
   if (parts.length === 0) return { page: 'overview', params: {}, q };
   if (parts[0] === 'devices' && parts.length === 2) return { page: 'device', params: { id: parts[1] }, q };
   if (parts[0] === 'scopes' && parts.length === 2) return { page: 'scope', params: { id: parts[1] }, q };
-  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'settings'];
+  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'alarms', 'notifications', 'settings'];
   if (parts.length === 1 && plain.includes(parts[0])) return { page: parts[0], params: {}, q };
   return { page: 'notfound', params: { path: loc.pathname }, q };
 }

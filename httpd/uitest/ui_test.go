@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,6 +43,26 @@ func TestUI(t *testing.T) {
 	// Accessibility: axe-core on every page in both themes, and the keyboard.
 	t.Run("a11y", func(t *testing.T) {
 		runBrowserChecks(t, chromium, "ui.a11y.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
+	})
+	// The Alarms and Notifications pages with a custom alarm firing on
+	// every scope, a webhook channel to a receiver here and one to a
+	// closed port (so that a last error shows); axe on both in both
+	// themes.
+	t.Run("alarms", func(t *testing.T) {
+		rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		defer rx.Close()
+		dead := httptest.NewServer(http.NotFoundHandler())
+		deadURL := dead.URL
+		dead.Close() // nothing listens there now
+		cfg := filepath.Join(t.TempDir(), "alarms.toml")
+		text := "[demo]\nenabled = true\nincidents = false\n" +
+			"[[notify.webhook]]\nname = \"hook\"\nurl = \"" + rx.URL + "/in\"\ntypes = [\"Grandmaster Changed\"]\n" +
+			"[[notify.webhook]]\nname = \"dead\"\nurl = \"" + deadURL + "/in\"\n" +
+			"[[alarm]]\nname = \"gm-class\"\npath = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \"<=\", value = \"255\" }\nseverity = \"critical\"\n"
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.alarms.test.mjs", startDemo(t, bin, "-c", cfg, "--data", t.TempDir()), art)
 	})
 	// The live views under a busy stream: 2,000 more followers, some 16,000
 	// frames in 2 s.
