@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,6 +134,20 @@ func TestTwoSites(t *testing.T) {
 	for _, s := range col.c.Sites() {
 		if s.Lost != 0 {
 			t.Errorf("site %+v lost frames", s)
+		}
+	}
+	// The sites view (API and UI) names each site's interfaces with
+	// their segments.
+	view := natsd.Sites(&natsd.Collector{Collector: col.c}, nil)
+	for site, seg := range segments {
+		v := view[site]
+		if v.Role != "remote" || len(v.Interfaces) == 0 {
+			t.Errorf("site %s: %+v", site, v)
+		}
+		for _, i := range v.Interfaces {
+			if int(i.Segment) != seg || strings.HasPrefix(i.Name, site+"/") {
+				t.Errorf("site %s: interface %+v, want segment %d", site, i, seg)
+			}
 		}
 	}
 }
