@@ -364,9 +364,11 @@ func (c *Collector) take(data []byte, seq uint64) {
 	}
 	if cap(b.buf) < len(data) {
 		c.allocBytes += len(data) - cap(b.buf)
+		b.buf = make([]byte, 0, len(data))
 	}
-	b.buf = append(b.buf[:0], data...)
-	h, plain, err := c.opener.Open(b.buf)
+	// Decrypt straight from the message into the batch's buffer: no copy
+	// of the sealed batch first.
+	h, plain, err := c.opener.OpenTo(b.buf[:0], data)
 	if err != nil {
 		c.free <- b
 		switch {

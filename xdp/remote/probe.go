@@ -246,8 +246,8 @@ func (p *Probe) ship() {
 	p.flushReq.Store(false)
 	p.shipped.Add(1)
 	b := <-p.free
-	b.data = append(b.data[:0], p.enc.Bytes()...)
 	b.firstSeq, b.frames = p.enc.FirstSeq(), uint32(p.enc.Len())
+	b.data = p.enc.Swap(b.data) // the batch changes hands, not bytes
 	p.full <- b
 	p.enc.Reset(p.nextSeq, Drops{Capture: p.drops.Load()})
 	p.lastShip = time.Now()

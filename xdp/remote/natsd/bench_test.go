@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -14,6 +15,15 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/remote/natsd"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
+
+// benchBatch is the probe's batch size in BenchmarkForward: 256 KiB, or
+// PTPWATCH_BENCH_BATCH bytes.
+func benchBatch() int {
+	if n, err := strconv.Atoi(os.Getenv("PTPWATCH_BENCH_BATCH")); err == nil && n > 0 {
+		return n
+	}
+	return 256 << 10
+}
 
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {
@@ -70,7 +80,7 @@ func BenchmarkForward(b *testing.B) {
 	b.Run("nats", func(b *testing.B) {
 		dir := b.TempDir()
 		col := startCollector(b, natsd.Config{StoreDir: filepath.Join(dir, "collector"), MaxStore: 4 << 30}, remote.CollectorConfig{MaxBytes: 2 << 30})
-		p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: 256 << 10, StoreDir: filepath.Join(dir, "probe")})
+		p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: filepath.Join(dir, "probe")})
 		f := frame100(1)
 		var g source.Frame
 		b.SetBytes(100)
