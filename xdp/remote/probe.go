@@ -87,24 +87,6 @@ type Probe struct {
 	pubDone  chan struct{}
 	closeErr error
 	closed   bool
-	// envs are the sealed-batch buffers the publisher hands straight to
-	// caught-up forwarders (see offer).
-	envs chan *sealedEnv
-}
-
-// sealedEnv is one sealed batch stored in the local queue under seq,
-// shared by the forwarders it is offered to; the last to release it
-// returns it to envs.
-type sealedEnv struct {
-	data []byte
-	seq  uint64
-	refs atomic.Int32
-}
-
-func (p *Probe) release(e *sealedEnv) {
-	if e.refs.Add(-1) == 0 {
-		p.envs <- e
-	}
 }
 
 type plainBatch struct {
@@ -130,10 +112,6 @@ type forwarder struct {
 	lagNs     atomic.Int64
 	lastRun   uint64
 	nextFrame uint64
-	// offers are batches the publisher has just stored, handed over so a
-	// forwarder that is caught up sends them without reading them back
-	// from the local queue.
-	offers chan *sealedEnv
 }
 
 // NewProbe starts a probe's local queue and its forwarders.
@@ -168,10 +146,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 		return nil, err
 	}
 	p := &Probe{cfg: cfg, log: cfg.Log, sealer: sealer, enc: NewEncoder(cfg.BatchBytes), nextSeq: 1, lastShip: time.Now(),
-		free: make(chan *plainBatch, 8), full: make(chan *plainBatch, 8), pubDone: make(chan struct{}), envs: make(chan *sealedEnv, 16)}
-	for range cap(p.envs) {
-		p.envs <- &sealedEnv{data: make([]byte, 0, cfg.BatchBytes+2*MaxCaptured+256)}
-	}
+		free: make(chan *plainBatch, 8), full: make(chan *plainBatch, 8), pubDone: make(chan struct{})}
 	p.setInterfaces(nil)
 	for range cap(p.free) {
 		p.free <- &plainBatch{data: make([]byte, 0, cfg.BatchBytes+2*MaxCaptured)}
@@ -199,7 +174,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	go p.publish()
 	for _, u := range cfg.Collectors {
-		f := &forwarder{url: u, offers: make(chan *sealedEnv, cap(p.envs)/2)}
+		f := &forwarder{url: u}
 		if cfg.StoreDir != "" {
 			sum := sha256.Sum256([]byte(u))
 			f.posFile = filepath.Join(cfg.StoreDir, "forward-"+hex.EncodeToString(sum[:6])+".pos")
@@ -321,37 +296,18 @@ func (p *Probe) tick() {
 // publish seals batches and stores them in the local queue, in order.
 func (p *Probe) publish() {
 	defer close(p.pubDone)
-	own := make([]byte, 0, p.cfg.BatchBytes+2*MaxCaptured+256)
+	env := make([]byte, 0, p.cfg.BatchBytes+2*MaxCaptured+256)
 	for b := range p.full {
 		var h EnvelopeHeader
-		// Seal into a shareable buffer when one is free, else into our own
-		// (the forwarders then read the batch back from the queue).
-		var se *sealedEnv
-		select {
-		case se = <-p.envs:
-		default:
-		}
-		env := own
-		if se != nil {
-			env = se.data
-		}
 		env, h = p.sealer.Seal(env[:0], b.data, b.firstSeq, b.frames)
-		if se != nil {
-			se.data = env
-		} else {
-			own = env
-		}
+		_ = h
 		p.free <- b
 		for attempt := 0; ; attempt++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			ack, err := p.js.Publish(ctx, queueSubject, env)
+			_, err := p.js.Publish(ctx, queueSubject, env)
 			cancel()
 			if err == nil {
 				p.queued.Add(1)
-				if se != nil {
-					p.offer(se, ack.Sequence)
-					se = nil
-				}
 				break
 			}
 			if attempt%10 == 0 {
@@ -363,32 +319,7 @@ func (p *Probe) publish() {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if se != nil {
-			p.envs <- se
-		}
 	}
-}
-
-// offer hands the batch just stored under seq to every forwarder that is
-// connected, nearly caught up and has room for it; the others read it
-// from the queue later. (A forwarder whose collector is away gets no
-// offers: what waits for it is the queue's, bounded and dropped oldest
-// first.)
-func (p *Probe) offer(se *sealedEnv, seq uint64) {
-	se.seq = seq
-	se.refs.Store(1) // ours until every offer is made
-	for _, f := range p.fwd {
-		if !f.connected.Load() || seq > f.pos.Load()+uint64(cap(f.offers)) {
-			continue
-		}
-		se.refs.Add(1)
-		select {
-		case f.offers <- se:
-		default:
-			se.refs.Add(-1)
-		}
-	}
-	p.release(se)
 }
 
 // forward copies the local queue to one collector until the probe closes.
@@ -464,9 +395,6 @@ func (p *Probe) emit(e Event) {
 func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 	ctx, cancel := context.WithCancel(p.ctx)
 	defer cancel()
-	if err := p.forwardOffers(ctx, f, rjs); err != nil {
-		return err
-	}
 	cc := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if pos := f.pos.Load(); pos > 0 {
 		cc = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos}
@@ -478,7 +406,7 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 	subject := FramesSubject + "." + p.cfg.Site
 	expect := max(f.pos.Load(), 1) // the local sequence the next batch should have
 	for ctx.Err() == nil {
-		batch, err := cons.Fetch(fetchWindow, jetstream.FetchMaxWait(250*time.Millisecond))
+		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
 		if err != nil {
 			return err
 		}
@@ -489,10 +417,29 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 				return err
 			}
 			seq := meta.Sequence.Stream
-			if err := p.send(ctx, f, rjs, subject, expect, seq, m.Data()); err != nil {
+			h, _, err := ParseEnvelope(m.Data())
+			if err != nil {
+				continue // not ours; cannot happen
+			}
+			p.noteLoss(f, expect, seq, h)
+			expect = seq + 1
+			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
+			// One batch at a time: with several in flight, one that fails
+			// while a later one is stored would reach the collector out of
+			// order when it is sent again.
+			pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err = rjs.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: m.Data()}, jetstream.WithMsgID(id))
+			pcancel()
+			if err != nil {
 				return err
 			}
-			expect = seq + 1
+			f.pos.Store(seq + 1)
+			f.batches.Add(1)
+			f.frames.Add(uint64(h.Frames))
+			f.bytes.Add(uint64(len(m.Data())))
+			now := time.Now().UnixNano()
+			f.lastAck.Store(now)
+			f.lagNs.Store(now - h.Sealed)
 			sent++
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
@@ -501,90 +448,11 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 		if sent > 0 {
 			f.savePos()
 		}
-		if sent < fetchWindow {
-			return nil // at the head of the queue: take offers again
+		if sent == 0 {
+			return nil
 		}
 	}
 	return ctx.Err()
-}
-
-// fetchWindow is the most batches a forwarder reads from the local queue
-// at a time.
-const fetchWindow = 256
-
-// forwardOffers sends the batches the publisher offers while each is the
-// next this forwarder owes the collector (caught up: no reading back from
-// the local queue). It returns nil when it falls behind (an offer skipped,
-// or none for a while) so the caller reads the queue from f.pos.
-func (p *Probe) forwardOffers(ctx context.Context, f *forwarder, rjs jetstream.JetStream) error {
-	subject := FramesSubject + "." + p.cfg.Site
-	idle := time.NewTimer(250 * time.Millisecond)
-	defer idle.Stop()
-	sent := 0
-	defer func() {
-		if sent > 0 {
-			f.savePos()
-		}
-	}()
-	for {
-		var se *sealedEnv
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-idle.C:
-			return nil
-		case se = <-f.offers:
-		}
-		pos := max(f.pos.Load(), 1)
-		if se.seq < pos {
-			p.release(se) // sent already, from the queue
-			continue
-		}
-		if se.seq > pos {
-			p.release(se) // batches before it are in the queue only
-			return nil
-		}
-		err := p.send(ctx, f, rjs, subject, pos, pos, se.data)
-		p.release(se)
-		if err != nil {
-			return err
-		}
-		sent++
-		if sent%64 == 0 {
-			f.savePos()
-		}
-		idle.Reset(250 * time.Millisecond)
-	}
-}
-
-// send forwards one sealed batch, stored locally under seq, to the
-// collector with its message ID, and advances f past it; expect is the
-// local sequence it should have had (a jump is loss).
-func (p *Probe) send(ctx context.Context, f *forwarder, rjs jetstream.JetStream, subject string, expect, seq uint64, env []byte) error {
-	h, _, err := ParseEnvelope(env)
-	if err != nil {
-		f.pos.Store(seq + 1)
-		return nil // not ours; cannot happen
-	}
-	p.noteLoss(f, expect, seq, h)
-	id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
-	// One batch at a time: with several in flight, one that fails while a
-	// later one is stored would reach the collector out of order when it
-	// is sent again.
-	pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
-	_, err = rjs.PublishMsg(pctx, &nats.Msg{Subject: subject, Data: env}, jetstream.WithMsgID(id))
-	pcancel()
-	if err != nil {
-		return err
-	}
-	f.pos.Store(seq + 1)
-	f.batches.Add(1)
-	f.frames.Add(uint64(h.Frames))
-	f.bytes.Add(uint64(len(env)))
-	now := time.Now().UnixNano()
-	f.lastAck.Store(now)
-	f.lagNs.Store(now - h.Sealed)
-	return nil
 }
 
 // noteLoss counts batches the local queue dropped before this forwarder
