@@ -38,7 +38,69 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv(probeDirEnv); dir != "" {
+		if err := probeChild(dir, os.Getenv(probeSiteEnv), os.Getenv(probeURLEnv)); err != nil {
+			fmt.Fprintln(os.Stderr, "probe child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
+}
+
+// The namespace test's probes are this test binary again, run with
+// probeDirEnv set (see TestMain).
+const (
+	probeDirEnv  = "PTPWATCH_NS_PROBE_DIR"
+	probeSiteEnv = "PTPWATCH_NS_PROBE_SITE"
+	probeURLEnv  = "PTPWATCH_NS_PROBE_URL"
+)
+
+// probeChild is a probe process: its local queue on disk in dir, numbered
+// frames added a hundred every 10 ms until the file dir/stop appears; then
+// it forwards what is queued and writes how many frames it added to
+// dir/count.
+func probeChild(dir, site, url string) error {
+	q, err := natsd.Start(natsd.Config{StoreDir: filepath.Join(dir, "js"), MaxStore: 1 << 30})
+	if err != nil {
+		return err
+	}
+	defer q.Shutdown()
+	k, err := remote.NewKey(5, bytes.Repeat([]byte{1}, remote.KeyLen))
+	if err != nil {
+		return err
+	}
+	p, err := remote.NewProbe(remote.ProbeConfig{Site: site, Collectors: []string{url}, Key: k, StoreDir: dir, MaxBytes: 512 << 20, Queue: q})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	var n uint64
+	for range t.C {
+		if _, err := os.Stat(filepath.Join(dir, "stop")); err == nil {
+			break
+		}
+		for range 100 {
+			f := numbered(n)
+			p.Add(&f, ifaces)
+			n++
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := p.Drain(ctx); err != nil {
+		return fmt.Errorf("drain: %w (status %+v)", err, p.Status())
+	}
+	if st := p.Status().Collectors[0]; st.LostFrames != 0 || st.Frames != n {
+		return fmt.Errorf("forwarded %d of %d frames, lost %d", st.Frames, n, st.LostFrames)
+	}
+	tmp := filepath.Join(dir, "count.tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(n, 10)), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "count"))
 }
 
 // readSink returns the sink file's whole lines ("site run frame number"),
