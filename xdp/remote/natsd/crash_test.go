@@ -16,6 +16,7 @@ import (
 
 	"github.com/ptpwatch/ptpwatch/xdp/remote"
 	"github.com/ptpwatch/ptpwatch/xdp/remote/natsd"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -39,7 +40,8 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	if dir := os.Getenv(probeDirEnv); dir != "" {
-		if err := probeChild(dir, os.Getenv(probeSiteEnv), os.Getenv(probeURLEnv)); err != nil {
+		seg, _ := strconv.Atoi(os.Getenv(probeSegmentEnv))
+		if err := probeChild(dir, os.Getenv(probeSiteEnv), os.Getenv(probeURLEnv), os.Getenv(probeReplayEnv), seg); err != nil {
 			fmt.Fprintln(os.Stderr, "probe child:", err)
 			os.Exit(1)
 		}
@@ -54,13 +56,17 @@ const (
 	probeDirEnv  = "PTPWATCH_NS_PROBE_DIR"
 	probeSiteEnv = "PTPWATCH_NS_PROBE_SITE"
 	probeURLEnv  = "PTPWATCH_NS_PROBE_URL"
+	// With probeReplayEnv (a capture file) the probe forwards the
+	// capture's frames, on segment probeSegmentEnv, instead.
+	probeReplayEnv  = "PTPWATCH_NS_PROBE_REPLAY"
+	probeSegmentEnv = "PTPWATCH_NS_PROBE_SEGMENT"
 )
 
 // probeChild is a probe process: its local queue on disk in dir, numbered
-// frames added a hundred every 10 ms until the file dir/stop appears; then
-// it forwards what is queued and writes how many frames it added to
-// dir/count.
-func probeChild(dir, site, url string) error {
+// frames added a hundred every 10 ms until the file dir/stop appears (or
+// the frames of capture file replay, on segment); then it forwards what is
+// queued and writes how many frames it added to dir/count.
+func probeChild(dir, site, url, replayFile string, segment int) error {
 	q, err := natsd.Start(natsd.Config{StoreDir: filepath.Join(dir, "js"), MaxStore: 1 << 30})
 	if err != nil {
 		return err
@@ -70,7 +76,8 @@ func probeChild(dir, site, url string) error {
 	if err != nil {
 		return err
 	}
-	p, err := remote.NewProbe(remote.ProbeConfig{Site: site, Collectors: []string{url}, Key: k, StoreDir: dir, MaxBytes: 512 << 20, Queue: q})
+	p, err := remote.NewProbe(remote.ProbeConfig{Site: site, Collectors: []string{url}, Key: k, StoreDir: dir, MaxBytes: 512 << 20, Queue: q,
+		Segment: segment})
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,20 @@ func probeChild(dir, site, url string) error {
 	t := time.NewTicker(10 * time.Millisecond)
 	defer t.Stop()
 	var n uint64
-	for range t.C {
+	if replayFile != "" {
+		r, err := replay.Open(replayFile, 0)
+		if err != nil {
+			return err
+		}
+		var f source.Frame
+		for r.Next(context.Background(), &f) == nil {
+			p.Add(&f, r.Interfaces())
+			n++
+		}
+		r.Close()
+	}
+	for replayFile == "" {
+		<-t.C
 		if _, err := os.Stat(filepath.Join(dir, "stop")); err == nil {
 			break
 		}

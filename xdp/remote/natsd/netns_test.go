@@ -11,7 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/remote"
+	"github.com/ptpwatch/ptpwatch/xdp/remote/natsd"
+	"github.com/ptpwatch/ptpwatch/xdp/replay"
 )
 
 // TestNetnsOutage runs a collector and two probes as processes in network
@@ -90,4 +94,60 @@ func TestNetnsOutage(t *testing.T) {
 		}
 	}
 	t.Logf("paris %d, tokyo %d frames over the network, each once and in order", want["paris"], want["tokyo"])
+}
+
+// TestNetnsTwoSites is TestTwoSites over a network: the collector (this
+// process, its embedded server on a veth joined to a bridge) and two
+// probe processes in namespaces of their own, each replaying a public
+// capture as its segment. The collector's model equals, segment by
+// segment, what each capture gives analysed on its own.
+func TestNetnsTwoSites(t *testing.T) {
+	dir := captures(t)
+	files := map[string]string{
+		"paris": filepath.Join(dir, "ndpi", "ptpv2.pcap"),
+		"tokyo": filepath.Join(dir, "tcpdump", "ptp_ethernet.pcap"),
+	}
+	segments := map[string]int{"paris": 1, "tokyo": 2}
+	lab := netlab.New(t, "fwd")
+	sw := lab.Switch("sw")
+	near := lab.Base + "c"
+	lab.Veth(netlab.End{Name: near}, netlab.End{Netns: sw.NS, Name: "pcol"})
+	lab.IP(sw.NS, "link", "set", "pcol", "master", "br0")
+	lab.IP(sw.NS, "link", "set", "pcol", "up")
+	lab.IP("", "addr", "add", "10.19.0.1/24", "dev", near)
+	lab.IP("", "link", "set", near, "up")
+	col := startCollector(t, natsd.Config{Listen: "10.19.0.1:0"}, remote.CollectorConfig{})
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]state.Scope{}
+	total := 0
+	i := 2
+	for site, path := range files {
+		r, err := replay.Open(path, uint16(segments[site]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := model(t, r)
+		r.Close()
+		for name, sc := range scopes(own) {
+			want[name] = sc
+		}
+		ns := sw.Host(site[:3], fmt.Sprintf("10.19.0.%d/24", i))
+		i++
+		pdir := t.TempDir()
+		lab.Start(ns, "probe-"+site, "env", probeDirEnv+"="+pdir, probeSiteEnv+"="+site, probeURLEnv+"="+col.url,
+			probeReplayEnv+"="+path, probeSegmentEnv+"="+strconv.Itoa(segments[site]), self, "-test.run=^$")
+		waitFor(t, 2*time.Minute, site+"'s probe to forward its capture", func() bool {
+			b, err := os.ReadFile(filepath.Join(pdir, "count"))
+			if err == nil {
+				n, _ := strconv.Atoi(string(b))
+				total += n
+				t.Logf("%s: %s, %d frames forwarded over the network, %d scopes", site, filepath.Base(path), n, len(own.Scopes))
+			}
+			return err == nil
+		})
+	}
+	checkSites(t, col.c, want, total)
 }
