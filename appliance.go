@@ -234,11 +234,7 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 				a.log.Error("closing the dashcam store", "err", err)
 			}
 		})
-		names := make([]string, 0, len(a.src.Interfaces()))
-		for _, i := range a.src.Interfaces() {
-			names = append(names, i.Name)
-		}
-		st.rec.SetInterfaces(names)
+		st.rec.FollowInterfaces(a.back.interfaceNames)
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
 		a.back.mgmt.Persist(st.store.Store, a.log) // nodes and master-check samples of the last run (logged on error)
 		a.back.fault.UseStore(st.store.Store, a.log.With("component", "fault"))

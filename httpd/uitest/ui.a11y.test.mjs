@@ -73,6 +73,7 @@ const pages = [
   } },
   { name: 'incidents', path: '/incidents', ready: '#incident-list' },
   { name: 'settings', path: '/settings', ready: '#set-theme' },
+  { name: 'sites', path: '/sites', ready: '#sites-none' },
   { name: 'management', path: '/management', ready: '#mgmt-nodes', then: async () => {
     // The demo answers management: a sweep fills the node table (one
     // sweep, in the first theme; the second finds its nodes).
