@@ -423,8 +423,14 @@ type Model struct {
 // (silence timers restart, sequenceIds that went by count as not
 // observed rather than lost, roles' evidence does not age; see
 // Shard.Tick). Safe to call from any goroutine; the frame path only loads
-// a counter it sees change once per gap.
-func (m *Model) CaptureGap() { m.gaps.Add(1) }
+// a counter it sees change once per gap. It returns the gaps so far,
+// which the reader may stamp on the observations it reads after the gap
+// (Observation.Gaps) so that shards re-baseline exactly between the last
+// frame before it and the first after, whatever their rings still hold.
+func (m *Model) CaptureGap() uint64 { return m.gaps.Add(1) }
+
+// CaptureGaps returns the number of capture gaps so far.
+func (m *Model) CaptureGaps() uint64 { return m.gaps.Load() }
 
 // NewModel returns a model with n shards (at least one).
 func NewModel(n int, events *EventLog) *Model {
