@@ -255,14 +255,18 @@ func (in *instanceState) resumeAfterGap(from, to int64) {
 // meets a scope or instance for the first time.
 func (s *Shard) Apply(o *Observation) {
 	s.Frames++
-	if g := s.gaps.Load(); g != s.gapsSeen {
+	g := o.Gaps
+	if g == 0 {
+		g = s.gaps.Load()
+	}
+	if g > s.gapsSeen {
 		s.resume(g, o.Time)
 	}
 	if o.Time > s.now {
 		s.now = o.Time
 	}
 	if s.now-s.lastTick >= 1e9 {
-		s.Tick(s.now)
+		s.tick(s.now, g) // by the frame's count: a gap declared after it is not yet due
 	}
 	sc := s.last
 	if sc == nil || sc.key != o.Scope {
@@ -652,9 +656,12 @@ func (s *Shard) electGrandmaster(sc *scopeState, now int64) {
 // Time in which capture did not run does not count: after a capture gap
 // (Model.CaptureGap) silence is judged from the shard's first frame or
 // tick since, as if every master had just been heard.
-func (s *Shard) Tick(now int64) {
-	if g := s.gaps.Load(); g != s.gapsSeen {
-		s.resume(g, now)
+func (s *Shard) Tick(now int64) { s.tick(now, s.gaps.Load()) }
+
+// tick is Tick with gaps capture gaps declared so far.
+func (s *Shard) tick(now int64, gaps uint64) {
+	if gaps > s.gapsSeen {
+		s.resume(gaps, now)
 	}
 	if now > s.now {
 		s.now = now

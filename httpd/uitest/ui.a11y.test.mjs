@@ -203,4 +203,18 @@ await check('keyboard: legend toggles work and keep the focus; the capture butto
   assert(await page.evaluate(() => document.activeElement?.id) === 'cap-clear', 'Clear buffer lost the focus: ' + await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80)));
 });
 
+await check('the status bar, redrawn every second, is no live region: screen readers are not told each second', async () => {
+  await go('/overview');
+  await page.locator('#st-rate').waitFor();
+  const live = await page.evaluate(() => {
+    const isLive = (e) => (e.getAttribute('aria-live') || 'off') !== 'off' || ['status', 'log', 'alert', 'timer', 'marquee'].includes(e.getAttribute('role'));
+    const bar = document.querySelector('#status');
+    const found = [];
+    for (let e = bar; e; e = e.parentElement) if (isLive(e)) found.push(e.id || e.tagName);
+    for (const e of bar.querySelectorAll('*')) if (isLive(e)) found.push(e.id || e.tagName);
+    return found;
+  });
+  assert(!live.length, 'live regions in or around the status bar: ' + live.join(', '));
+});
+
 await finish();

@@ -108,6 +108,15 @@ func TestUI(t *testing.T) {
 		}
 		runBrowserChecks(t, chromium, "ui.live.test.mjs", startDemo(t, bin, "-c", cfg), art)
 	})
+	// A scope's active problems: the demo's sync loss at master-d44, paced
+	// ten times faster so that it comes within a minute or two.
+	t.Run("problems", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "problems.toml")
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 10\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.problems.test.mjs", startDemo(t, bin, "-c", cfg), art)
+	})
 	// The same UI with 10,000 more followers and some 80,000 frames/s.
 	t.Run("10000-devices", func(t *testing.T) {
 		cfg := filepath.Join(t.TempDir(), "scale.toml")

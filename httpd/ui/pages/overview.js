@@ -262,6 +262,13 @@ export function mount(root, _params, _q, life) {
             sc.grandmasterChanges ? h('span.sev-warning', ` · ${sc.grandmasterChanges} change${sc.grandmasterChanges > 1 ? 's' : ''}`) : null]
           : h('span.sev-warning', 'No grandmaster announced')),
         sc.grandmasterInfo ? h('div.gm-quality.muted', { title: `clockClass ${classText(sc.grandmasterInfo.clockClass)}, clockAccuracy ${accuracyText(sc.grandmasterInfo.clockAccuracy)}` }, qualityLine(sc.grandmasterInfo)) : null,
+        // What is wrong in the scope now (a master silent or announcing
+        // without Sync): "Last seen" alone says only that something sends.
+        sc.problems && sc.problems.length
+          ? h('ul.problems', { 'aria-label': 'Active problems' }, sc.problems.map((p) => h('li.sev-critical', { dataset: { type: p.type } },
+            h('b', p.type), ' ', h('a.id', { href: '/devices/' + p.subject.split('-')[0], 'data-link': true }, p.subject),
+            ': ' + p.detail + ' (since ' + ago(p.since, now) + ')')))
+          : null,
         h('dl.kv',
           h('dt', mastersLabel()), h('dd', num(sc.masters)),
           h('dt', slavesLabel()), h('dd', h('b.followers', num(sc.followers))),
