@@ -52,6 +52,16 @@ type Interface struct {
 	Segment uint16 // the network segment the operator assigned to it
 }
 
+// Names lists the interfaces' names in order (never nil, so that it
+// encodes as an empty JSON list).
+func Names(ifaces []Interface) []string {
+	names := make([]string, 0, len(ifaces))
+	for _, i := range ifaces {
+		names = append(names, i.Name)
+	}
+	return names
+}
+
 // Source produces frames. Implementations need not be safe for concurrent
 // use: one goroutine owns one Source.
 type Source interface {
