@@ -99,7 +99,8 @@ type xcond struct {
 
 // cross holds what the scopes of every shard report for the findings
 // that compare scopes: scopes report every crossEvery of capture time
-// (one lock per scope), and the first shard's detector judges as often.
+// (one lock per scope), and each shard's detector, on its tick, judges
+// when crossEvery has passed since the last judgement.
 // Nothing here is touched per frame, and a judgement that changes nothing
 // allocates nothing.
 type cross struct {
@@ -164,8 +165,8 @@ func v1Domain(sub [16]byte) (uint8, bool) {
 	return 0, false
 }
 
-// report hands the cross registry what s saw since its last report. It
-// runs on s's shard goroutine, from evaluate.
+// reportCross hands the cross registry what s saw since its last report,
+// every crossEvery. It runs on s's shard goroutine, from Detector.Tick.
 func (s *scopeDet) reportCross(now int64) {
 	if now < s.nextCross {
 		return
