@@ -46,7 +46,7 @@ func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Con
 		}
 		t.Fatal(err)
 	}
-	m := state.NewModel(1, state.NewEventLog(0))
+	m := state.NewModel(2, state.NewEventLog(0)) // scopes on two shards, as the appliance has them
 	eng, err := New(cfg, m.Events)
 	if err != nil {
 		t.Fatal(err)
@@ -250,6 +250,54 @@ func TestDaemonTimeProperties(t *testing.T) {
 		t.Logf("%s: %s", f.Kind, f.Explanation)
 	}
 	if len(got) != 2 {
+		t.Errorf("findings %v, want exactly %v", got, want)
+	}
+}
+
+// TestDaemonCrossScopes runs three ptp4l grandmasters on one segment,
+// captured live: a in domain 0, b in domain 0 with transportSpecific 1
+// (majorSdoId 1, the 802.1AS value: the two ignore each other's messages,
+// so both keep announcing), c in domain 1, configured to agree with domain
+// 0. It requires exactly one Mixed Profiles (domain 0) and one Grandmaster
+// Mismatch (the agree group), and no Time Properties Mismatch (the three
+// announce the same time properties).
+func TestDaemonCrossScopes(t *testing.T) {
+	netlab.Need(t, "building network namespaces and running ptp4l daemons for about half a minute")
+	netlab.NeedTools(t, "capsh", "ptp4l", "pmc")
+	cfg := DefaultConfig()
+	cfg.SettleSeconds = 5
+	cfg.Agree = []AgreeConfig{{Name: "plant", Scopes: []string{"seg0 v2 domain 0 UDP/IPv4", "seg0 v2 domain 1 UDP/IPv4"}}}
+	ll := newLiveLab(t, "fax", "10.82.0", capture.AFPacket, cfg)
+	conf := func(domain, sdo int) string {
+		return fmt.Sprintf("domainNumber %d\ntransportSpecific %d\nnetwork_transport UDPv4\nkernel_leap 0\nlogSyncInterval -2\nlogAnnounceInterval -1\npriority1 100\nclockClass 6\n", domain, sdo)
+	}
+	for i, h := range []struct {
+		name        string
+		domain, sdo int
+	}{{"a", 0, 0}, {"b", 0, 1}, {"c", 1, 0}} {
+		ns := ll.sw.Host(h.name, fmt.Sprintf("10.82.0.%d/24", i+1))
+		ll.l.PTP4L(ns, h.name+"-ptp4l", "eth0", conf(h.domain, h.sdo))
+	}
+	want := []string{string(MixedProfiles) + " seg0 domain 0", string(GrandmasterMismatch) + " plant grandmaster"}
+	netlab.WaitFor(t, 45*time.Second, "Mixed Profiles and Grandmaster Mismatch", func() (bool, string) {
+		got := ll.findings()
+		n := 0
+		for _, w := range want {
+			for _, g := range got {
+				if g == w {
+					n++
+				}
+			}
+		}
+		return n == len(want), fmt.Sprint(got)
+	})
+	time.Sleep(3 * time.Second) // nothing else opens
+	var got []string
+	for _, f := range ll.eng.Book.Findings(true) {
+		got = append(got, string(f.Kind)+" "+f.Subject)
+		t.Logf("%s (%s): %s", f.Kind, f.Severity, f.Explanation)
+	}
+	if len(got) != len(want) {
 		t.Errorf("findings %v, want exactly %v", got, want)
 	}
 }
