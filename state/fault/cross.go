@@ -106,6 +106,11 @@ type xcond struct {
 type cross struct {
 	mu     sync.Mutex
 	next   int64 // when to judge next
+	// purge is whether this judgement drops stale sightings of entries
+	// that cannot hold a condition alone (one scope in a domain, one
+	// segment of an identity); purgeAt is when the next one does
+	purge   bool
+	purgeAt int64
 	scopes map[domainKey]map[state.ScopeKey]seenAt
 	names  map[state.ScopeKey]string
 	idents map[decode.PortIdentity]map[uint16]*identSighting
@@ -252,6 +257,9 @@ func (e *Engine) tickCross() {
 		return
 	}
 	x.next = now + crossEvery
+	if x.purge = now >= x.purgeAt; x.purge {
+		x.purgeAt = now + crossRecent
+	}
 	for _, c := range x.conds {
 		c.seen = false
 	}
@@ -317,6 +325,9 @@ func (e *Engine) xraise(c *xcond, r report, scopes []string, now int64) {
 func (e *Engine) judgeProfiles(now int64) {
 	x := &e.cross
 	for dk, m := range x.scopes {
+		if len(m) < 2 && !x.purge {
+			continue // one scope is no mix; its staleness can wait
+		}
 		var sigs [4][2]uint8
 		n := 0
 		for k, last := range m {
@@ -395,6 +406,9 @@ func (e *Engine) judgeProfiles(now int64) {
 func (e *Engine) judgeIdentities(now int64) {
 	x := &e.cross
 	for id, m := range x.idents {
+		if len(m) < 2 && !x.purge {
+			continue // one segment is no duplicate; its staleness can wait
+		}
 		var a, b *identSighting
 		var segA, segB uint16
 		for seg, s := range m {
