@@ -104,18 +104,18 @@ type xcond struct {
 // Nothing here is touched per frame, and a judgement that changes nothing
 // allocates nothing.
 type cross struct {
-	mu     sync.Mutex
-	next   int64 // when to judge next
+	mu   sync.Mutex
+	next int64 // when to judge next
 	// purge is whether this judgement drops stale sightings of entries
 	// that cannot hold a condition alone (one scope in a domain, one
 	// segment of an identity); purgeAt is when the next one does
 	purge   bool
 	purgeAt int64
-	scopes map[domainKey]map[state.ScopeKey]seenAt
-	names  map[state.ScopeKey]string
-	idents map[decode.PortIdentity]map[uint16]*identSighting
-	agree  map[int]map[string]*agreeReport // group → scope name → report
-	conds  map[xkey]*xcond
+	scopes  map[domainKey]map[state.ScopeKey]seenAt
+	names   map[state.ScopeKey]string
+	idents  map[decode.PortIdentity]map[uint16]*identSighting
+	agree   map[int]map[string]*agreeReport // group → scope name → report
+	conds   map[xkey]*xcond
 	// nows is each detector's latest tick: judgements run at the time of
 	// the slowest shard still going (a replay's shards drift apart)
 	nows []int64
