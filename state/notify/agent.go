@@ -83,8 +83,10 @@ func (a *ActiveAlarms) Observe(evs ...state.Event) {
 		e := &evs[i]
 		if n, ok := finding(e); ok {
 			if e.After == "closed" {
-				delete(a.m, a.findings[n])
-				delete(a.findings, n)
+				if id, open := a.findings[n]; open {
+					delete(a.m, id)
+					delete(a.findings, n)
+				}
 				continue
 			}
 			if _, open := a.findings[n]; open {

@@ -209,8 +209,24 @@ func TestActiveAlarmsFindings(t *testing.T) {
 	if !seen["Failover"] || !seen["Recovered"] || !seen[state.MasterResumed] {
 		t.Fatalf("the replay with the grandmaster's return lacks Failover, Recovered or Master Resumed: %v", seen)
 	}
+	// The Failover's opening and its Recovered share an alarm ID, and the
+	// Recovered is an X.733 clear.
+	var open, closed *state.Event
+	evs := log.Events(0, 0)
+	for i := range evs {
+		switch evs[i].Type {
+		case "Failover":
+			open = &evs[i]
+		case "Recovered":
+			closed = &evs[i]
+		}
+	}
+	if AlarmID(open) != AlarmID(closed) || PerceivedSeverity(closed) != X733Cleared || PerceivedSeverity(open) == X733Cleared {
+		t.Errorf("Failover %d (%s) and Recovered %d (%s) do not make a raise/clear pair", AlarmID(open), PerceivedSeverity(open),
+			AlarmID(closed), PerceivedSeverity(closed))
+	}
 	after := NewActiveAlarms()
-	after.Observe(log.Events(0, 0)...)
+	after.Observe(evs...)
 	if got := types(after); got[string(state.MasterSilent)] != 0 || got["Failover"] != 0 {
 		t.Fatalf("active after the recovery: %v (%+v)", got, after.List())
 	}
