@@ -39,6 +39,16 @@ import (
 // Run starts with Model.CaptureGap, so that when capture resumes the
 // model judges silence and sequenceIds from the resume, not from the last
 // frame before the stop.
+//
+// Frames the capture lost are a gap as well. A source that can lose
+// frames says how many it has lost (source.Lossy); the reader asks before
+// every frame, and when the count moved it pushes what it holds for the
+// shards, declares a gap and stamps every later observation with the new
+// count (state.Observation.Gaps). A shard re-baselines at the first
+// observation so stamped, and ticks by the count it loaded before taking
+// its last observations (Shard.TickGaps): frames read before the loss are
+// judged before it, frames read after it after it, whatever the rings
+// still held when it was declared.
 
 // DefaultStallAfter is Pipeline.StallAfter's default.
 const DefaultStallAfter = 2 * time.Second
