@@ -72,6 +72,9 @@ type readerWatch struct {
 // reports stalls.
 func (w *readerWatch) check(now int64) {
 	p := w.p
+	// Kernel drop counters read now: a loss gap is declared at the
+	// reader's next frame, not when the loss watch next looks.
+	source.RefreshLost(w.src)
 	// lastCap before lastAt (the reader stores them the other way round):
 	// lastAt is then as new as lastCap's or newer, which errs on the side
 	// of judging less time.
