@@ -188,3 +188,19 @@ func Lost(src Source) uint64 {
 	}
 	return 0
 }
+
+// LossRefresher is implemented by Lossy sources that learn of some losses
+// by reading counters (a kernel's drop statistics): RefreshLost reads them
+// now, so that Lost reports those losses sooner. It may lock, make system
+// calls and allocate; the pipeline calls it from its watch goroutine every
+// publish interval, never from the reading goroutine.
+type LossRefresher interface {
+	RefreshLost()
+}
+
+// RefreshLost calls src's RefreshLost when src implements LossRefresher.
+func RefreshLost(src Source) {
+	if r, is := src.(LossRefresher); is {
+		r.RefreshLost()
+	}
+}
