@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -189,9 +191,49 @@ func (b *Book) raise(r report) uint64 {
 	b.open[k], b.byID[e.f.ID] = e, e
 	if b.events != nil {
 		b.events.Add(state.Event{Time: r.at, Type: r.kind, Severity: r.severity, Scope: r.scope, Subject: r.subject,
-			After: "open", Detail: fmt.Sprintf("finding %d: %s", e.f.ID, r.explanation)})
+			After: findingOpen, Detail: fmt.Sprintf("finding %d: %s", e.f.ID, r.explanation)})
 	}
 	return e.f.ID
+}
+
+// The After value of the events that open and close a finding.
+const (
+	findingOpen   = "open"
+	findingClosed = "closed"
+)
+
+// FindingEvent is what an event says about a fault finding.
+type FindingEvent struct {
+	ID    uint64
+	Kind  Kind // of the finding, for its closing event too
+	Opens bool // the event opens the finding (else it closes it)
+}
+
+// FindingOf tells whether e opens or closes a fault finding, and which.
+// The events' wording is this package's to change; other packages (the
+// notifications' alarm IDs and the SNMP agent's active-alarm table) ask
+// here rather than read the text themselves.
+func FindingOf(e *state.Event) (FindingEvent, bool) {
+	if e.After != findingOpen && e.After != findingClosed {
+		return FindingEvent{}, false
+	}
+	rest, found := strings.CutPrefix(e.Detail, "finding ")
+	if !found {
+		return FindingEvent{}, false
+	}
+	end := strings.IndexAny(rest, ": ")
+	if end <= 0 {
+		return FindingEvent{}, false
+	}
+	n, err := strconv.ParseUint(rest[:end], 10, 64)
+	if err != nil {
+		return FindingEvent{}, false
+	}
+	f := FindingEvent{ID: n, Kind: e.Type, Opens: e.After == findingOpen}
+	if !f.Opens {
+		f.Kind = Kind(e.Before)
+	}
+	return f, true
 }
 
 // isOpen reports whether the finding kind/segment/subject is open.
@@ -227,7 +269,7 @@ func (b *Book) release(kind Kind, segment uint16, subject, scope string, at int6
 		if kind == Failover || kind == Outage {
 			t = Recovered
 		}
-		b.events.Add(state.Event{Time: at, Type: t, Scope: scope, Subject: subject, Before: string(kind), After: "closed",
+		b.events.Add(state.Event{Time: at, Type: t, Scope: scope, Subject: subject, Before: string(kind), After: findingClosed,
 			Detail: fmt.Sprintf("finding %d (%s) closed: %s", e.f.ID, kind, why)})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/fault"
 )
 
 // Kind tells what a Message is.
@@ -106,13 +107,9 @@ func AlarmID(e *state.Event) uint32 {
 	if r, ok := clearOf[t]; ok {
 		t = r
 	}
-	if _, ok := finding(e); ok {
-		kind := e.Type
-		if e.After == "closed" {
-			kind = state.EventType(e.Before)
-		}
+	if f, ok := fault.FindingOf(e); ok {
 		h := fnv.New32a()
-		h.Write([]byte(kind))
+		h.Write([]byte(f.Kind))
 		h.Write([]byte("\x00finding\x00"))
 		h.Write([]byte(e.Subject))
 		return h.Sum32() &^ (1 << 31)
@@ -150,7 +147,7 @@ func PerceivedSeverity(e *state.Event) X733 {
 	if IsClear(e.Type) {
 		return X733Cleared
 	}
-	if _, ok := finding(e); ok && e.After == "closed" {
+	if f, ok := fault.FindingOf(e); ok && !f.Opens {
 		return X733Cleared
 	}
 	switch e.Severity {
