@@ -78,12 +78,11 @@ func (b *backend) interfaces() []source.Interface {
 
 // interfaceNames names the frame source's interfaces for the dashcam,
 // which asks again as a collector learns sites.
-func (b *backend) interfaceNames() []string {
-	names := []string{}
+func (b *backend) interfaceNames() (names []string) {
 	for _, i := range b.interfaces() {
 		names = append(names, i.Name)
 	}
-	return names
+	return
 }
 
 // Sites reports the probe sites a collector hears and this probe's own
