@@ -236,6 +236,8 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 		})
 		st.rec.FollowInterfaces(a.back.interfaceNames)
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
+		a.back.mgmt.Persist(st.store.Store, a.log) // nodes and master-check samples of the last run (logged on error)
+		a.back.fault.UseStore(st.store.Store, a.log.With("component", "fault"))
 		a.pipe.OnStored = st.rec.OnStored
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
 			"archive", cfg.Dashcam.Archive)
@@ -415,6 +417,7 @@ func (a *appliance) reload() {
 	a.cfg = config.Reloaded(a.cfg, cfg)
 	a.level.Set(logLevel(a.cfg.Log.Level))
 	a.statsSec.Store(int64(a.cfg.Log.StatsSeconds))
+	_ = a.back.notifier.Reload(cfg.Notify) // logs what it applies, and what it cannot
 	if m := a.back.mgmt; m != nil {
 		_ = m.SetSettings(a.cfg.Management) // Effective validated both
 		_ = m.Master.SetSettings(a.cfg.MasterCheck)

@@ -102,6 +102,10 @@ type Observation struct {
 	ReportedGM        decode.ClockIdentity
 	SrcMAC            [6]byte
 	SrcIP             netip.Addr
+	// Gaps is the count of capture gaps (Model.CaptureGap) declared before
+	// the frame was read; the shard re-baselines at the first observation
+	// that carries a new count. 0 takes the model's count when applied.
+	Gaps uint64
 }
 
 // v1Identity maps a PTPv1 UUID (a MAC address) to the clockIdentity a PTPv2
@@ -186,6 +190,17 @@ func Observe(f *decode.Frame, segment uint16, captured int64, tai bool, o *Obser
 		case decode.V1Management:
 			o.Kind = decode.Management
 			o.Peer = decode.PortIdentity{Clock: v1Identity(v.Management.TargetUUID), Port: v.Management.TargetPortID}
+			switch v.Management.MessageKey {
+			case decode.V1MMDefaultDataSet, decode.V1MMCurrentDataSet, decode.V1MMParentDataSet, decode.V1MMPortDataSet,
+				decode.V1MMGlobalTimeDataSet, decode.V1MMClockIdentity, decode.V1MMForeignDataSet:
+				// The data set keys are answers (1588-2002 has no action field).
+				o.Action = decode.ActionResponse
+			}
+			// PORT_DATA_SET's portState (octet 7 of its parameters); the
+			// 1588-2002 states are the 1588-2008 ones less one.
+			if v.Management.MessageKey == decode.V1MMPortDataSet && len(v.Parameters) > 7 && v.Parameters[7] <= uint8(decode.V1PortSlave) {
+				o.ReportedState = v.Parameters[7] + 1
+			}
 		default:
 			return false
 		}

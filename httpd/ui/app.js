@@ -17,12 +17,14 @@ const pages = {
   notfound: () => import('./pages/notfound.js'),
   settings: () => import('./pages/settings.js'),
   management: () => import('./pages/management.js'),
+  alarms: () => import('./pages/alarms.js'),
+  notifications: () => import('./pages/notifications.js'),
   sites: () => import('./pages/sites.js'),
 };
 
 const titles = {
   overview: 'Overview', packets: 'Packets', devices: 'Devices', device: 'Device',
-  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', scope: 'Scope', incidents: 'Incidents', sites: 'Sites', notfound: 'Not found',
+  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', alarms: 'Alarms', notifications: 'Notifications', scope: 'Scope', incidents: 'Incidents', sites: 'Sites', notfound: 'Not found',
 };
 
 let unmount = null;
@@ -40,7 +42,7 @@ function route(loc) {
   if (parts.length === 0) return { page: 'overview', params: {}, q };
   if (parts[0] === 'devices' && parts.length === 2) return { page: 'device', params: { id: parts[1] }, q };
   if (parts[0] === 'scopes' && parts.length === 2) return { page: 'scope', params: { id: parts[1] }, q };
-  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'settings', 'sites'];
+  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'alarms', 'notifications', 'sites', 'settings'];
   if (parts.length === 1 && plain.includes(parts[0])) return { page: parts[0], params: {}, q };
   return { page: 'notfound', params: { path: loc.pathname }, q };
 }

@@ -389,3 +389,18 @@ export class Life {
     for (const f of this.cleanups.splice(0)) { try { f(); } catch (err) { console.warn(err); } }
   }
 }
+
+// srcBadge says where a value came from (state.Provenance): measured by
+// ptpwatch from captured timestamps, reported by the node through
+// management, inferred from the traffic, or from the node's own messages.
+// extra goes into the tooltip (an age, say). Nothing for no source.
+const srcTexts = {
+  measured: 'measured by ptpwatch from captured timestamps',
+  management: 'reported by the node when ptpwatch asked (management)',
+  inferred: 'inferred from the traffic',
+  reported: "from the node's own messages",
+};
+export function srcBadge(source, extra) {
+  if (!source) return null;
+  return h('span.chip.src', { dataset: { src: source }, title: (srcTexts[source] || source) + (extra ? ', ' + extra : '') }, source);
+}

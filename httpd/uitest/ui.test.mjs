@@ -37,6 +37,34 @@ await check('overview shows the scopes, the demo grandmaster and its followers',
   await shot('overview');
 });
 
+await check('overview shows each scope\'s health verdict and its findings with explanation and evidence links', async () => {
+  await go('/');
+  // the demo's PTPv1 island beside PTPv2 domain 0: a standing Mixed Profiles notice on both scopes
+  const v1 = page.locator('.scope[data-scope="seg0 v1 subdomain _DFLT UDP/IPv4"]');
+  const finding = v1.locator('.finding[data-kind="Mixed Profiles"]');
+  await finding.waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.scope')].every((c) => c.querySelector('.health')));
+  assert(await v1.locator('.pill.verdict').getAttribute('data-verdict') === 'degraded', 'v1 scope verdict not degraded');
+  const verdicts = await page.locator('.scope .pill.verdict').evaluateAll((ps) => ps.map((p) => p.dataset.verdict));
+  assert(verdicts.length === 5 && verdicts.every((v) => ['ok', 'degraded', 'fault'].includes(v)), 'scope verdicts ' + verdicts);
+  const overall = await page.locator('#health-verdict').getAttribute('data-verdict');
+  assert(['degraded', 'fault'].includes(overall), 'overall verdict ' + overall);
+  const text = await finding.locator('.explanation').textContent();
+  assert(/PTPv1 and PTPv2/.test(text), 'explanation: ' + text);
+  // The evidence list opens, stays open across the per-second redraw, and
+  // its link shows the frames around the evidence in the packet list.
+  await finding.locator('details.evidence summary').click();
+  await page.waitForTimeout(1500);
+  const link = finding.locator('details.evidence[open] a.evidence').first();
+  await link.waitFor();
+  const href = await link.getAttribute('href');
+  assert(/^\/packets\?scope=\d+&from=\d+&to=\d+$/.test(href), 'evidence link ' + href);
+  await shot('overview-health');
+  await link.click();
+  await page.waitForURL('**/packets?**', { timeout: 5000 });
+  await page.locator('#packet-list .row').first().waitFor({ timeout: 10000 });
+});
+
 await check('devices table lists the demo devices and opens one', async () => {
   await go('/devices');
   await page.locator(`#device-list .row[data-id="${GM}"]`).waitFor();
@@ -52,6 +80,30 @@ await check('devices table lists the demo devices and opens one', async () => {
   assert(new URL(page.url()).pathname === '/devices/' + GM, 'opened ' + page.url());
   await page.locator('#instances tr[data-instance]').first().waitFor();
   await page.locator('#roles .chip', { hasText: 'grandmaster' }).first().waitFor();
+});
+
+await check('device and scope pages badge where each value came from: measured, inferred, or reported by management after a sweep', async () => {
+  await go('/devices/' + GM);
+  const badges = await page.locator('#instances .chip.src').evaluateAll((ns) => ns.map((n) => [n.dataset.src, n.title]));
+  assert(badges.length > 0, 'no source badge on the grandmaster\'s instances');
+  for (const [src, title] of badges) assert(/^(measured|inferred|management|reported)$/.test(src) && title.length > 10, `badge ${src}: ${title}`);
+  // A sweep of the demo: some port's state is then reported by management.
+  const clock = await page.evaluate(async () => {
+    await fetch('/api/v1/management/sweep', { method: 'POST', headers: { 'X-PTPWatch': '1' } });
+    for (let i = 0; i < 150; i++) {
+      const ins = await fetch('/api/v1/instances').then((r) => r.json());
+      const list = Array.isArray(ins) ? ins : (ins.instances || []);
+      const m = list.find((x) => x.portStateSource === 'management');
+      if (m) return m.clockIdentity;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return null;
+  });
+  assert(clock, 'no instance with its state from management after a sweep');
+  await go('/devices/' + clock);
+  await page.locator('#instances .chip.src[data-src="management"]').first().waitFor();
+  await go('/devices/' + GM); // the next check edits the grandmaster's metadata
+  await page.locator('#meta-form input').first().waitFor();
 });
 
 await check('device metadata can be edited', async () => {

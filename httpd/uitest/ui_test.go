@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +47,26 @@ func TestUI(t *testing.T) {
 	// Accessibility: axe-core on every page in both themes, and the keyboard.
 	t.Run("a11y", func(t *testing.T) {
 		runBrowserChecks(t, chromium, "ui.a11y.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
+	})
+	// The Alarms and Notifications pages with a custom alarm firing on
+	// every scope, a webhook channel to a receiver here and one to a
+	// closed port (so that a last error shows); axe on both in both
+	// themes.
+	t.Run("alarms", func(t *testing.T) {
+		rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		defer rx.Close()
+		dead := httptest.NewServer(http.NotFoundHandler())
+		deadURL := dead.URL
+		dead.Close() // nothing listens there now
+		cfg := filepath.Join(t.TempDir(), "alarms.toml")
+		text := "[demo]\nenabled = true\nincidents = false\n" +
+			"[[notify.webhook]]\nname = \"hook\"\nurl = \"" + rx.URL + "/in\"\ntypes = [\"Grandmaster Changed\"]\n" +
+			"[[notify.webhook]]\nname = \"dead\"\nurl = \"" + deadURL + "/in\"\n" +
+			"[[alarm]]\nname = \"gm-class\"\npath = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \"<=\", value = \"255\" }\nseverity = \"critical\"\n"
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.alarms.test.mjs", startDemo(t, bin, "-c", cfg, "--data", t.TempDir()), art)
 	})
 	// Forwarding between sites: a collector and a forwarding-only probe
 	// (the demo's frames, evaluate = false) forwarding to it.
@@ -85,6 +107,15 @@ func TestUI(t *testing.T) {
 			t.Fatal(err)
 		}
 		runBrowserChecks(t, chromium, "ui.live.test.mjs", startDemo(t, bin, "-c", cfg), art)
+	})
+	// A scope's active problems: the demo's sync loss at master-d44, paced
+	// ten times faster so that it comes within a minute or two.
+	t.Run("problems", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "problems.toml")
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 10\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.problems.test.mjs", startDemo(t, bin, "-c", cfg), art)
 	})
 	// The same UI with 10,000 more followers and some 80,000 frames/s.
 	t.Run("10000-devices", func(t *testing.T) {

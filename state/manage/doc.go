@@ -53,4 +53,18 @@
 // IDs it answers, ignores or refuses (the capability matrix), each
 // answer's data with its age, and whether the node is online, partial,
 // offline or dropped.
+//
+// # PTPv1
+//
+// PTPv1 (IEEE 1588-2002) subdomains seen on the wire are swept with the
+// 1588-2002 Management message (v1.go): same Manager, same flood safety;
+// answers are matched by ptpwatch's own UUID (SelfUUID) because v1 nodes
+// answer with sequenceIds of their own.
+//
+// # Persistence
+//
+// Persist hands the Manager a store (the Pebble store's family 'g'): the
+// nodes, the sweep bookkeeping and the master check's newest samples are
+// restored from it and written back after each sweep (and each minute of
+// master checks), so that a restart shows what the last run knew.
 package manage

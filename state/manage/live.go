@@ -67,17 +67,24 @@ func InterfacePath(index int, name string, segment uint16) (Path, error) {
 	return p, nil
 }
 
-// SeenScopes lists the PTPv2 scopes of a snapshot for Env.Seen.
+// SeenScopes lists the PTPv2 domains and PTPv1 subdomains of a snapshot
+// for Env.Seen.
 func SeenScopes(snap *state.Snapshot) []Scope {
 	if snap == nil {
 		return nil
 	}
 	var out []Scope
 	for _, sc := range snap.Scopes {
-		if sc.VersionPTP != 2 || sc.DomainNumber == nil {
+		var s Scope
+		switch {
+		case sc.VersionPTP == 1 && sc.Subdomain != "":
+			s = Scope{Segment: sc.Segment, VLAN: NoVLAN}
+			copy(s.Subdomain[:], sc.Subdomain)
+		case sc.VersionPTP == 2 && sc.DomainNumber != nil:
+			s = Scope{Segment: sc.Segment, Domain: *sc.DomainNumber, VLAN: NoVLAN}
+		default:
 			continue
 		}
-		s := Scope{Segment: sc.Segment, Domain: *sc.DomainNumber, VLAN: NoVLAN}
 		for _, t := range []decode.Transport{decode.TransportL2, decode.TransportUDPv4, decode.TransportUDPv6} {
 			if t.String() == sc.Transport {
 				s.Transport = t
@@ -218,6 +225,8 @@ func MasterConfigKeys() []ConfigKey {
 		{"interval", "0", "Seconds between ptpwatch's own Delay_Req to each master, 0-65535; 0 (the default) turns the master check off. Never faster than the master's logMinDelayReqInterval; live capture only."},
 		{"mode", `"unicast"`, "unicast (to the master's address, as a hybrid follower does) or multicast."},
 		{"masters", "[]", `Masters to check, as portIdentities "xxxxxx.xxxx.xxxxxx-N"; empty: every master seen sending Sync.`},
+		{"local_ptp4l", `"/var/run/ptp4l"`, "Management socket of a ptp4l on this host, asked (GET only) for its state beside the adjtimex status master offsets are relative to; empty: do not ask. chronyc tracking is read too when chronyc is installed."},
+		{"local_ptp4l_domain", "0", "domainNumber of that ptp4l, 0-255."},
 	}
 }
 
@@ -243,7 +252,7 @@ func ConfigKeys() []ConfigKey {
 		{"interval", "30", "Seconds between sweeps, 5-86400."},
 		{"domains", `""`, `Domains to sweep, numbers and ranges such as "0,1-5,127"; empty: the domains seen on the wire.`},
 		{"transport", `"any"`, "any, l2, udpv4 or udpv6; any asks over the transports seen in each domain (UDPv4 when none is)."},
-		{"version", `"any"`, "any or v2 (PTPv1 management is not sent yet)."},
+		{"version", `"any"`, "any, v1 or v2: which PTP versions to ask. PTPv1 (IEEE 1588-2002) subdomains seen on the wire are asked over UDPv4 (_DFLT and _ALT1-3; other names map to a hashed group and are left out)."},
 		{"follow_ups", `"unicast"`, "Follow-up queries to each clock found: unicast to its address (default) or multicast with the clock as target."},
 		{"ids", ids, "Management IDs asked of each clock after discovery; port-scoped ones are asked per port."},
 		{"boundary_hops", "1", "startingBoundaryHops of every request, 1-64."},

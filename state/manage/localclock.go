@@ -11,4 +11,8 @@ type LocalClock struct {
 	Status       uint32 `json:"status"`       // the adjtimex status bits
 	State        string `json:"state"`        // TIME_OK, TIME_ERROR, ...
 	Error        string `json:"error,omitempty"`
+	// PTP4L and Chrony are what a ptp4l and chronyd on the appliance say,
+	// where they run (nil otherwise).
+	PTP4L  *LocalPTP4L  `json:"ptp4l,omitempty"`
+	Chrony *LocalChrony `json:"chrony,omitempty"`
 }

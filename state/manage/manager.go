@@ -26,7 +26,13 @@ type Scope struct {
 	Domain    uint8
 	Transport decode.Transport
 	VLAN      uint16 // NoVLAN for untagged
+	// Subdomain is the PTPv1 subdomain name, NUL padded; zero for a
+	// PTPv2 scope (whose Domain counts).
+	Subdomain [16]byte
 }
+
+// V1 reports whether sc is a PTPv1 subdomain.
+func (sc Scope) V1() bool { return sc.Subdomain != [16]byte{} }
 
 // Env is what a Manager needs from the appliance. Every func is called
 // from the sweeping goroutine and must be safe to call from it.
@@ -105,9 +111,12 @@ type node struct {
 	port       uint16
 	firstSeen  int64
 	lastAnswer int64
-	sweep      uint64 // last sweep whose discovery it answered
-	status     string
-	ids        map[idKey]*idStat
+	// lastSet is when the node last reported a port MASTER or SLAVE: the
+	// audit server's "time since last set" counts from it.
+	lastSet int64
+	sweep   uint64 // last sweep whose discovery it answered
+	status  string
+	ids     map[idKey]*idStat
 }
 
 type pendingKind uint8
@@ -200,6 +209,9 @@ type Manager struct {
 	trigger  chan struct{}
 	changed  chan struct{}
 	frameBuf []byte
+
+	store    Persister // nil until Persist
+	storeErr string
 }
 
 // New returns a Manager with the given settings, which must be valid.
@@ -332,6 +344,14 @@ func (m *Manager) Run(ctx context.Context) error {
 // addressed to our portIdentity return at once without locking or
 // allocating, so it can sit in the per-frame path.
 func (m *Manager) HandleFrame(f *decode.Frame, seg uint16, at int64) {
+	if f.Result == decode.ResultOK && f.Version == 1 {
+		if self := m.self.Load(); self != nil && isV1Reply(f, SelfUUID(*self)) {
+			m.mu.Lock()
+			m.handleV1Reply(f, seg, at)
+			m.mu.Unlock()
+		}
+		return
+	}
 	if f.Result != decode.ResultOK || f.Version != 2 || f.PTP.MessageType&0x0f != decode.Management {
 		return
 	}
@@ -385,39 +405,70 @@ func (m *Manager) handleReply(f *decode.Frame, seg uint16, at int64) {
 		if f.NumVLANs > 0 {
 			key.VLAN = f.VLANs[f.NumVLANs-1].VID
 		}
-		n := m.nodes[key]
+		n := m.discovered(key, f, at, msg.Source)
 		if n == nil {
-			if len(m.nodes) >= m.settings.NodeLimit {
-				if m.cur != nil {
-					m.cur.OverLimit++
-				}
-				return
-			}
-			n = &node{key: key, firstSeen: at, ids: map[idKey]*idStat{}}
-			m.nodes[key] = n
+			return
 		}
-		m.drift(n, f.SrcIP, at)
-		n.addr, n.mac, n.lastAnswer, n.sweep, n.port = f.SrcIP, f.Src, at, m.sweeps, msg.Source.Port
 		if h.TLVType == decode.TLVManagement && h.ID == decode.MgmtIDDefaultDataSet && len(h.Data) >= 4 {
 			n.numberPorts = uint16(h.Data[2])<<8 | uint16(h.Data[3])
 		}
-		m.record(n, idKey{Port: decode.AllPorts, ID: h.ID}, msg, at, p.sentAt)
+		m.record(n, idKey{Port: decode.AllPorts, ID: h.ID}, v2Answer(msg), at, p.sentAt)
 	case kindFollowUp:
-		n := p.node
-		if msg.Source.Clock != n.key.Clock || p.done {
+		if msg.Source.Clock != p.node.key.Clock {
 			return
 		}
-		n.lastAnswer = at
-		if f.SrcIP.IsValid() {
-			n.addr = f.SrcIP
+		m.followedUp(p, f, at, v2Answer(msg))
+	}
+}
+
+// answer is one reply's content, whichever PTP version carried it.
+type answer struct {
+	from    decode.PortIdentity
+	refused bool // MANAGEMENT_ERROR_STATUS
+	errID   uint16
+	data    []byte // the data field (v2) or messageParameters (v1); the error's text when refused
+}
+
+func v2Answer(msg *decode.Message) answer {
+	h := &msg.Management
+	return answer{from: msg.Source, refused: h.TLVType == decode.TLVManagementErrorStatus, errID: h.ErrorID, data: h.Data}
+}
+
+// discovered returns the node key answering discovery (made when new,
+// unless the node limit is reached: then nil) with its address noted.
+func (m *Manager) discovered(key NodeKey, f *decode.Frame, at int64, from decode.PortIdentity) *node {
+	n := m.nodes[key]
+	if n == nil {
+		if len(m.nodes) >= m.settings.NodeLimit {
+			if m.cur != nil {
+				m.cur.OverLimit++
+			}
+			return nil
 		}
-		st := m.record(n, p.key, msg, at, p.sentAt)
-		st.tries = p.tries
-		p.done = true
-		select {
-		case m.wake <- struct{}{}:
-		default:
-		}
+		n = &node{key: key, firstSeen: at, ids: map[idKey]*idStat{}}
+		m.nodes[key] = n
+	}
+	m.drift(n, f.SrcIP, at)
+	n.addr, n.mac, n.lastAnswer, n.sweep, n.port = f.SrcIP, f.Src, at, m.sweeps, from.Port
+	return n
+}
+
+// followedUp records the answer to follow-up p and wakes the sweep.
+func (m *Manager) followedUp(p *pending, f *decode.Frame, at int64, a answer) {
+	if p.done {
+		return
+	}
+	n := p.node
+	n.lastAnswer = at
+	if f.SrcIP.IsValid() {
+		n.addr = f.SrcIP
+	}
+	st := m.record(n, p.key, a, at, p.sentAt)
+	st.tries = p.tries
+	p.done = true
+	select {
+	case m.wake <- struct{}{}:
+	default:
 	}
 }
 
@@ -459,22 +510,33 @@ func errorText(b []byte) []byte {
 
 // record stores an answer for k in n. It allocates only the first time n
 // answers k, or when the data grows.
-func (m *Manager) record(n *node, k idKey, msg *decode.Message, at, asked int64) *idStat {
+func (m *Manager) record(n *node, k idKey, a answer, at, asked int64) *idStat {
 	st := n.ids[k]
 	if st == nil {
 		st = &idStat{}
 		n.ids[k] = st
 	}
-	h := &msg.Management
-	st.sweep, st.askedAt, st.answeredAt, st.from = m.sweeps, asked, at, msg.Source
-	if h.TLVType == decode.TLVManagementErrorStatus {
-		st.status, st.errID = Refused, h.ErrorID
-		st.errText = append(st.errText[:0], errorText(h.Data)...)
+	st.sweep, st.askedAt, st.answeredAt, st.from = m.sweeps, asked, at, a.from
+	if a.refused {
+		st.status, st.errID = Refused, a.errID
+		st.errText = append(st.errText[:0], errorText(a.data)...)
 		return st
 	}
 	st.status, st.errID = Answered, 0
 	st.errText = st.errText[:0]
-	st.data = append(st.data[:0], h.Data...)
+	st.data = append(st.data[:0], a.data...)
+	if k.ID == decode.MgmtIDPortDataSet {
+		var s decode.PortState
+		switch {
+		case n.key.V1() && len(a.data) > 7:
+			s = v1State(decode.V1PortState(a.data[7]))
+		case !n.key.V1() && len(a.data) > 10:
+			s = decode.PortState(a.data[10])
+		}
+		if s == decode.PortStateMaster || s == decode.PortStateSlave || s == decode.PortStateGrandMaster {
+			n.lastSet = at
+		}
+	}
 	return st
 }
 
@@ -574,7 +636,7 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 		domains := conf
 		if domains.Empty() {
 			for _, sc := range seen {
-				if sc.Segment == p.Segment {
+				if sc.Segment == p.Segment && !sc.V1() {
 					domains.Add(sc.Domain)
 				}
 			}
@@ -591,7 +653,7 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 			default:
 				have := map[decode.Transport]bool{}
 				for _, sc := range seen {
-					if sc.Segment == p.Segment && sc.Domain == d && !have[sc.Transport] {
+					if sc.Segment == p.Segment && !sc.V1() && sc.Domain == d && !have[sc.Transport] {
 						have[sc.Transport] = true
 						ts = append(ts, sc.Transport)
 					}
@@ -607,7 +669,7 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 				}
 				vlans := map[uint16]bool{}
 				for _, sc := range seen {
-					if sc.Segment == p.Segment && sc.Domain == d && sc.Transport == t {
+					if sc.Segment == p.Segment && !sc.V1() && sc.Domain == d && sc.Transport == t {
 						vlans[sc.VLAN] = true
 					}
 				}
@@ -624,10 +686,34 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 			}
 		}
 	}
+	if s.Version == "v1" {
+		out = out[:0] // PTPv1 only: the PTPv2 scopes found above are not asked
+	}
+	if s.Version != "v2" {
+		for _, p := range paths {
+			for _, sc := range seen {
+				if sc.Segment != p.Segment || !sc.V1() || done[sc] {
+					continue
+				}
+				done[sc] = true
+				switch _, ok := V1Group(sc.Subdomain); {
+				case !p.IPv4.IsValid():
+					notes = append(notes, fmt.Sprintf("%s: no IPv4 address, PTPv1 subdomain %s not asked", p.Name, SubdomainName(sc.Subdomain)))
+				case !ok:
+					notes = append(notes, fmt.Sprintf("PTPv1 subdomain %s: its multicast group is a hash of the name, not asked", SubdomainName(sc.Subdomain)))
+				default:
+					out = append(out, sc)
+				}
+			}
+		}
+	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Segment != b.Segment {
 			return a.Segment < b.Segment
+		}
+		if a.Subdomain != b.Subdomain {
+			return string(a.Subdomain[:]) < string(b.Subdomain[:])
 		}
 		if a.Domain != b.Domain {
 			return a.Domain < b.Domain
@@ -637,9 +723,6 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 		}
 		return a.VLAN < b.VLAN
 	})
-	if s.Version == "any" {
-		notes = append(notes, "PTPv1 management is not sent yet: version any asks with PTPv2 only")
-	}
 	return out, paths, notes
 }
 
@@ -654,13 +737,16 @@ func pathFor(paths []Path, seg uint16) (Path, bool) {
 
 // followQueue lists what to ask node n: clock-scoped IDs once (all ports),
 // port-scoped ones per port (at most 64 ports).
-func followQueue(ids []decode.ManagementID, ports uint16) []idKey {
+func followQueue(ids []decode.ManagementID, ports uint16, v1 bool) []idKey {
 	if ports == 0 {
 		ports = 1
 	}
 	ports = min(ports, 64)
 	var q []idKey
 	for _, id := range ids {
+		if _, ok := v1Map[id]; v1 && !ok {
+			continue // no 1588-2002 equivalent
+		}
 		if id.IsPortScoped() {
 			for p := uint16(1); p <= ports; p++ {
 				q = append(q, idKey{Port: p, ID: id})
@@ -696,7 +782,7 @@ func (m *Manager) Sweep(ctx context.Context) Summary {
 		p := &pending{kind: kindDiscovery, seq: m.nextSeq(), path: path}
 		p.req = Request{Domain: sc.Domain, Transport: sc.Transport, VLAN: sc.VLAN, Target: decode.PortIdentity{Clock: decode.AllClocks, Port: decode.AllPorts},
 			Action: decode.ActionGet, ID: decode.MgmtIDDefaultDataSet, Sequence: m.seq, BoundaryHops: uint8(s.BoundaryHops),
-			HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope)}
+			HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope), Subdomain: sc.Subdomain}
 		m.pending[p.seq] = p
 		m.mu.Unlock()
 		disc = append(disc, p)
@@ -726,7 +812,7 @@ func (m *Manager) Sweep(ctx context.Context) Summary {
 		if !ok {
 			continue
 		}
-		jobs = append(jobs, &job{node: n, path: path, queue: followQueue(ids, n.numberPorts)})
+		jobs = append(jobs, &job{node: n, path: path, queue: followQueue(ids, n.numberPorts, n.key.V1())})
 	}
 	sort.Slice(jobs, func(i, j int) bool { return string(jobs[i].node.key.Clock[:]) < string(jobs[j].node.key.Clock[:]) })
 	m.mu.Unlock()
@@ -734,11 +820,14 @@ func (m *Manager) Sweep(ctx context.Context) Summary {
 	m.runJobs(ctx, jobs, &s)
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.finish(cur, sweep, &s)
 	m.sweeping, m.paused = false, false
 	m.last, m.cur = cur, nil
-	return *cur
+	sum := *cur
+	nodes, sweeps := m.saveLocked()
+	m.mu.Unlock()
+	m.save(nodes, sweeps)
+	return sum
 }
 
 // finish sets each node's status from what it answered in sweep and drops
@@ -852,7 +941,8 @@ func (m *Manager) runJobs(ctx context.Context, jobs []*job, s *Settings) {
 				}
 				p.req = Request{Domain: j.node.key.Domain, Transport: j.node.key.Transport, VLAN: j.node.key.VLAN,
 					Target: decode.PortIdentity{Clock: j.node.key.Clock, Port: tport}, Action: decode.ActionGet, ID: key.ID,
-					Sequence: p.seq, BoundaryHops: uint8(s.BoundaryHops), HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope)}
+					Sequence: p.seq, BoundaryHops: uint8(s.BoundaryHops), HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope),
+					Subdomain: j.node.key.Subdomain}
 				if s.FollowUps == "unicast" {
 					p.req.DstMAC = j.node.mac
 					if j.node.key.Transport != decode.TransportL2 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -27,11 +28,17 @@ type MasterSettings struct {
 	// Masters limits the check to these portIdentities; empty checks every
 	// master seen sending Sync.
 	Masters []string `toml:"masters" json:"masters"`
+	// LocalPTP4L is the management socket of a ptp4l on the appliance
+	// itself, read (GETs only) for the local clock's status beside
+	// adjtimex; default /var/run/ptp4l (ptp4l's own default); empty: do
+	// not ask. LocalPTP4LDomain is its domainNumber, 0-255.
+	LocalPTP4L       string `toml:"local_ptp4l" json:"localPtp4l"`
+	LocalPTP4LDomain int    `toml:"local_ptp4l_domain" json:"localPtp4lDomain"`
 }
 
 // DefaultMasterSettings returns the defaults of [master_check].
 func DefaultMasterSettings() MasterSettings {
-	return MasterSettings{Interval: 0, Mode: "unicast", Masters: []string{}}
+	return MasterSettings{Interval: 0, Mode: "unicast", Masters: []string{}, LocalPTP4L: "/var/run/ptp4l"}
 }
 
 // Validate checks the settings and returns a *SettingError (with the key
@@ -42,6 +49,9 @@ func (s *MasterSettings) Validate() error {
 	}
 	if s.Mode != "unicast" && s.Mode != "multicast" {
 		return &SettingError{Key: "mode", Value: strconv.Quote(s.Mode), Allowed: "unicast, multicast", Section: "master_check"}
+	}
+	if s.LocalPTP4LDomain < 0 || s.LocalPTP4LDomain > 255 {
+		return &SettingError{Key: "local_ptp4l_domain", Value: strconv.Itoa(s.LocalPTP4LDomain), Allowed: "0-255", Section: "master_check"}
 	}
 	for _, m := range s.Masters {
 		if _, err := ParsePortIdentity(m); err != nil {
@@ -131,14 +141,22 @@ type MasterChecker struct {
 	masters map[masterKey]*masterState // reading goroutine only
 	targets atomic.Pointer[[]masterTarget]
 
-	mu      sync.Mutex
-	seq     uint16
-	pending map[uint16]dreq
-	series  map[masterKey]*masterSeries
-	last    map[masterKey]time.Time
-	buf     []byte
-	errors  int
-	lastErr string
+	sample atomic.Pointer[SampleHook]
+
+	mu       sync.Mutex
+	seq      uint16
+	pending  map[uint16]dreq
+	series   map[masterKey]*masterSeries
+	last     map[masterKey]time.Time
+	buf      []byte
+	errors   int
+	lastErr  string
+	localMu  sync.Mutex // the local clock's status, read at most every 5 s
+	local    LocalClock
+	localAt  time.Time
+	localFor string
+	store    Persister // nil until persist
+	dirty    bool      // samples taken since the last save
 }
 
 // NewMasterChecker returns a checker sending from self.
@@ -265,6 +283,27 @@ func (c *MasterChecker) delayResp(ms *masterState, m *decode.Message) {
 		ser.samples = append(ser.samples[:0], ser.samples[1:]...)
 	}
 	ser.samples = append(ser.samples, s)
+	c.dirty = true
+	if h := c.sample.Load(); h != nil {
+		sk := state.ScopeKey{Segment: ms.key.Segment, Version: 2, Domain: ms.key.Domain, Transport: ms.key.Transport, VLAN: ms.key.VLAN}
+		(*h)(sk, ms.key.Port, s.At, s.OffsetNs, s.DelayNs)
+	}
+}
+
+// SampleHook receives each master check sample: the master's port in its
+// scope, when it was measured (ns since 1970), its offset from the
+// appliance's clock and the mean path delay, in ns. The fault detectors
+// (state/fault's Engine.MasterSample) judge steps and jumps from them.
+type SampleHook = func(scope state.ScopeKey, port decode.PortIdentity, at, offsetNs, delayNs int64)
+
+// SetSampleHook installs h (nil removes it); it is called with the
+// checker's lock held and must not call back.
+func (c *MasterChecker) SetSampleHook(h SampleHook) {
+	if h == nil {
+		c.sample.Store(nil)
+		return
+	}
+	c.sample.Store(&h)
 }
 
 // Run sends Delay_Req to every master each Interval (and never more often
@@ -272,11 +311,21 @@ func (c *MasterChecker) delayResp(ms *masterState, m *decode.Message) {
 func (c *MasterChecker) Run(ctx context.Context) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
+	saved := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
+		}
+		if time.Since(saved) >= time.Minute {
+			saved = time.Now()
+			if err := c.save(); err != nil {
+				c.mu.Lock()
+				c.errors++
+				c.lastErr = "store: " + err.Error()
+				c.mu.Unlock()
+			}
 		}
 		s := c.settings.Load()
 		if s.Interval == 0 {
@@ -486,7 +535,7 @@ type MastersView struct {
 // Masters returns every checked master with its figures.
 func (c *MasterChecker) Masters() MastersView {
 	s := c.Settings()
-	v := MastersView{Settings: s, LocalClock: ReadLocalClock(), Masters: []MasterView{}}
+	v := MastersView{Settings: s, LocalClock: c.localClock(&s), Masters: []MasterView{}}
 	now := c.env.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -515,4 +564,26 @@ func (c *MasterChecker) Masters() MastersView {
 	}
 	sort.Slice(v.Masters, func(i, j int) bool { return v.Masters[i].PortIdentity < v.Masters[j].PortIdentity })
 	return v
+}
+
+// localClock reads the appliance clock's status (adjtimex) with a local
+// ptp4l's and chrony's view of it, at most every few seconds.
+func (c *MasterChecker) localClock(s *MasterSettings) LocalClock {
+	c.localMu.Lock()
+	defer c.localMu.Unlock()
+	if c.localAt.IsZero() || time.Since(c.localAt) > 5*time.Second || c.localFor != s.LocalPTP4L {
+		lc := ReadLocalClock()
+		lc.PTP4L = ReadLocalPTP4L(s.LocalPTP4L, uint8(s.LocalPTP4LDomain), 500*time.Millisecond)
+		lc.Chrony = ReadLocalChrony(time.Second)
+		c.local, c.localAt, c.localFor = lc, time.Now(), s.LocalPTP4L
+	}
+	return c.local
+}
+
+// SetSampleHook installs h on m's master checker; a nil Manager (no live
+// capture) has nothing to measure and ignores it.
+func (m *Manager) SetSampleHook(h SampleHook) {
+	if m != nil && m.Master != nil {
+		m.Master.SetSampleHook(h)
+	}
 }

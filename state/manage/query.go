@@ -111,6 +111,9 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	vlan := fs.Int("vlan", -1, "VLAN ID to tag requests with")
 	api := fs.String("api", "", "send through the running appliance at this URL (its capture interface -i), e.g. http://127.0.0.1:8319")
 	user := fs.String("user", "", "with --api: user for basic authentication; the password comes from $PTPWATCH_PASSWORD ($PTPWATCH_TOKEN for a bearer token)")
+	configFile := fs.String("config", "", "the appliance's configuration file: where to look for a running appliance owning -i ([http] listen, [storage] data_dir)")
+	dataDir := fs.String("data", "", "the appliance's data directory: where to look for a running appliance owning -i (the API it recorded)")
+	local := fs.Bool("local", false, "send from here even when a running appliance captures -i")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: %s\n", QueryUsage)
 		fs.PrintDefaults()
@@ -164,6 +167,20 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 			return fail(queryUsage, "%v", err)
 		}
 		cmds = append(cmds, c)
+	}
+	if *api == "" && !*local {
+		// An appliance capturing the interface over AF_XDP takes the
+		// answers before a packet socket here sees them: find one and go
+		// through its API ($PTPWATCH_API, --config, --data, the default
+		// address are asked whether they capture -i).
+		d, _ := findOwner(*iface, *configFile, *dataDir, *user)
+		if d.err != "" {
+			return fail(queryError, "%s", d.err)
+		}
+		if d.note != "" {
+			fmt.Fprintf(stderr, "ptpwatch query: %s\n", d.note)
+		}
+		*api = d.api
 	}
 	if *api != "" {
 		tname := map[decode.Transport]string{decode.TransportUDPv4: "udpv4", decode.TransportUDPv6: "udpv6", decode.TransportL2: "l2"}[transport]

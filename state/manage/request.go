@@ -46,6 +46,9 @@ type Request struct {
 	HopLimit uint8
 	// IPv6Scope is the scope nibble of ff0X::181 (0 means 0xe, global).
 	IPv6Scope uint8
+	// Subdomain, when not zero, makes the request a PTPv1 (IEEE 1588-2002)
+	// GET in that subdomain (see v1.go); Domain is then unused.
+	Subdomain [16]byte
 }
 
 // Errors of AppendRequest; the caller branches on them (a path without an
@@ -73,6 +76,9 @@ func IPv6Group(x uint8) netip.Addr {
 // from and to port 320 for the IP transports. It allocates only when b has
 // no room.
 func AppendRequest(b []byte, p *Path, self decode.PortIdentity, r *Request) ([]byte, error) {
+	if r.Subdomain != [16]byte{} {
+		return appendV1Request(b, p, self, r)
+	}
 	m := decode.Message{Header: decode.Header{MessageType: decode.Management, Version: 2, Domain: r.Domain,
 		Source: self, Sequence: r.Sequence, Control: 4, LogMessageInterval: 0x7f}}
 	if !r.Multicast() {

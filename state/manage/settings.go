@@ -25,8 +25,8 @@ type Settings struct {
 	// Transport is any, l2, udpv4 or udpv6; any asks over the transports
 	// seen on the segment (UDPv4 when none is). Default any.
 	Transport string `toml:"transport" json:"transport"`
-	// Version is any, v1 or v2. Default any. PTPv1 management is not built
-	// yet: v1 is refused, and any asks with v2 only.
+	// Version is any, v1 or v2. Default any. PTPv1 management asks the
+	// subdomains seen on the wire (Domains applies to PTPv2 only).
 	Version string `toml:"version" json:"version"`
 	// FollowUps is unicast (default) or multicast.
 	FollowUps string `toml:"follow_ups" json:"followUps"`
@@ -127,7 +127,7 @@ func (s *Settings) Validate() error {
 	checks := []error{
 		intRange("interval", s.Interval, 5, 86400),
 		oneOf("transport", s.Transport, "any", "l2", "udpv4", "udpv6"),
-		oneOf("version", s.Version, "any", "v2"),
+		oneOf("version", s.Version, "any", "v1", "v2"),
 		oneOf("follow_ups", s.FollowUps, "unicast", "multicast"),
 		intRange("boundary_hops", s.BoundaryHops, 1, 64),
 		intRange("ttl", s.TTL, 1, 64),

@@ -49,6 +49,17 @@ func (n *simNet) Send(ifIndex int, frame []byte) (int64, error) {
 		return now, nil
 	}
 	for i, r := range n.nodes {
+		if f.Version == 1 {
+			if !f.DstIP.IsMulticast() && f.DstIP != n.addrs[i] {
+				continue
+			}
+			src, mac := n.addrs[i], [6]byte{0x02, 0, 0, 0, byte(i >> 8), byte(i)}
+			r.AnswerV1(&f.V1, func(msg []byte) {
+				e := decode.Encapsulation{Transport: decode.TransportUDPv4, SrcMAC: mac, SrcIP: src, SrcPort: 320, DstPort: 320}
+				n.replies <- e.AppendFrame(nil, rawMsg(msg))
+			})
+			continue
+		}
 		if f.PTP.Flags&decode.FlagUnicast != 0 && f.DstIP != n.addrs[i] {
 			continue
 		}

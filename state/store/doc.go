@@ -5,8 +5,8 @@
 // and the file naming the API of the appliance holding the store.
 // Layers keep their own records on top of it in families of their own:
 // state/dashcam its incidents and continuous archive; state/notify its outbox,
-// state/alarm its definitions; management data and forwarding state
-// are to follow.
+// state/alarm its definitions; state/manage its nodes, sweep summary and
+// master-check series; forwarding state is to follow.
 //
 // # Ownership
 //
@@ -29,10 +29,12 @@
 //	'd' id 0x00 'i'      device image: content type, 0x00, bytes
 //	'e' seq(8)           event log entry (JSON state.Event; Seq is the store's)
 //	'f' id(8) seq(8)     incident frame chunk (state/dashcam)
+//	'g' kind 0x00 name   management data: nodes, the last sweep, master-check series (state/manage)
 //	'i' id(8)            incident description (state/dashcam)
 //	'l' kind 0x00 name   alarm definitions and instance states (state/alarm)
 //	'm' name             the layers' bookkeeping ("archive-floor", "interfaces")
 //	'o' chan 0x00 seq(8) a notification waiting for delivery on a channel (state/notify)
+//	't' name             the expected topology set through the API, "expected" (JSON, state/fault)
 //
 // A new kind of record takes an unused byte: add it to the Family
 // constants with its layout and owner, and a line here.

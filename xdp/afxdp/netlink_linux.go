@@ -333,3 +333,21 @@ func (w *linkWatch) parse(b []byte) {
 		}
 	}
 }
+
+// AttachedPrograms returns the ids of the XDP programs attached to the
+// interface with index ifindex, none when it has none. It needs no
+// privileges: tools use it to tell that a capture (ptpwatch's AF_XDP
+// one, or another program) owns what arrives on the interface.
+func AttachedPrograms(ifindex int) ([]uint32, error) {
+	n, err := dialRoute()
+	if err != nil {
+		return nil, fmt.Errorf("afxdp: netlink: %w", err)
+	}
+	defer n.Close()
+	st, err := n.queryXDP(ifindex)
+	if err != nil {
+		return nil, fmt.Errorf("afxdp: XDP programs of interface %d: %w", ifindex, err)
+	}
+	ids, _ := st.modes()
+	return ids, nil
+}

@@ -31,3 +31,6 @@ func (c *Capture) filterCounters() (bpf.Counters, error) { return bpf.Counters{}
 func (c *Capture) close() error { return nil }
 
 func (c *Capture) send([]byte) (int64, error) { return 0, ErrUnsupported }
+
+// AttachedPrograms returns nothing where XDP does not exist.
+func AttachedPrograms(int) ([]uint32, error) { return nil, nil }

@@ -4,7 +4,7 @@
 import { APIError, get, send } from '../api.js';
 import { forget } from '../names.js';
 import { evidenceText, roleText, stateLabel } from '../words.js';
-import { ago, copyButton, h, messageTypes, ns, num, stateColour, time, toast, typeChip, fill } from '../util.js';
+import { ago, copyButton, h, messageTypes, ns, num, srcBadge, stateColour, time, toast, typeChip, fill } from '../util.js';
 
 const fields = [
   ['alias', 'Alias'], ['location', 'Location'], ['vendor', 'Vendor'], ['model', 'Model'],
@@ -123,6 +123,13 @@ export function mount(root, params, _q, life) {
       h('ul', past.map((r) => h('li', h('span.chip.role', { dataset: { role: r.role } }, roleText(r.role)), ` ${time(r.from)} – ${time(r.to)}`)))) : null);
   }
 
+  // reportedParent shows what the port itself said of its parent
+  // (PARENT_DATA_SET) when that is not the parent shown.
+  function reportedParent(i) {
+    if (!i.reportedParentPortIdentity || i.reportedParentPortIdentity === i.parentPortIdentity) return null;
+    return h('div.muted', 'says ', i.reportedParentPortIdentity, srcBadge('management', 'PARENT_DATA_SET'));
+  }
+
   function drawInstances(list) {
     if (!list.length) { fill(insts, h('div.muted', 'No instances.')); return; }
     const now = Date.now();
@@ -133,11 +140,12 @@ export function mount(root, params, _q, life) {
           h('td', i.scope),
           h('td.id', i.portIdentity),
           h('td', h('span.chip.state', { style: { '--c': stateColour(i.portState) }, title: `${i.portState} (${i.portStateSource})` }, stateLabel(i.portState)),
-            h('span.muted', ' ' + i.portStateSource), i.silent ? h('span.sev-critical', ' silent') : null),
+            srcBadge(i.portStateSource), i.silent ? h('span.sev-critical', ' silent') : null),
           h('td.mono', i.address || i.mac || '–'),
-          h('td.id', i.parentPortIdentity ? h('a', { href: '/devices/' + i.parentPortIdentity.split('-')[0], 'data-link': true }, i.parentPortIdentity) : '–'),
+          h('td.id', i.parentPortIdentity ? [h('a', { href: '/devices/' + i.parentPortIdentity.split('-')[0], 'data-link': true }, i.parentPortIdentity), srcBadge(i.parentSource)] : '–',
+            reportedParent(i)),
           h('td.id', i.grandmasterIdentity ? h('a', { href: '/devices/' + i.grandmasterIdentity, 'data-link': true }, i.grandmasterIdentity) : '–'),
-          h('td.num', { title: i.offsetFromCapture ? i.offsetFromCapture.note : '' }, i.offsetFromCapture ? ns(i.offsetFromCapture.lastNs) : '–'),
+          h('td.num', { title: i.offsetFromCapture ? i.offsetFromCapture.note : '' }, i.offsetFromCapture ? [ns(i.offsetFromCapture.lastNs), srcBadge(i.offsetFromCapture.source)] : '–'),
           h('td', messageTypes.filter((t) => i.counters[t]).map((t) => typeChip(t, ` ${num(i.counters[t].count)}` + (i.counters[t].perSecond ? ` · ${i.counters[t].perSecond}/s` : '')))),
           h('td', ago(i.lastSeen, now)),
           h('td', h('a', { href: '/packets?instance=' + i.id, 'data-link': true }, 'packets'))),

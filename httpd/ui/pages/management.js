@@ -46,7 +46,7 @@ export function mount(root, params, q, life) {
   const interval = h('input#mg-interval', { type: 'number', min: 5, max: 86400 });
   const domains = h('input#mg-domains', { placeholder: 'seen on the wire', size: 14 });
   const transport = select('mg-transport', [['any', 'any'], ['udpv4', 'UDP/IPv4'], ['udpv6', 'UDP/IPv6'], ['l2', 'IEEE 802.3']], 'any');
-  const version = select('mg-version', [['any', 'any'], ['v2', 'PTPv2']], 'any');
+  const version = select('mg-version', [['any', 'any'], ['v1', 'PTPv1 (1588-2002)'], ['v2', 'PTPv2']], 'any');
   const scope = select('mg-scope', [['2', 'link-local (2)'], ['5', 'site (5)'], ['8', 'organisation (8)'], ['14', 'global (14)']], 14);
   const follow = select('mg-follow', [['unicast', 'unicast'], ['multicast', 'multicast']], 'unicast');
   const rate = h('input#mg-rate', { type: 'number', min: 1, max: 1000 });
@@ -136,6 +136,11 @@ export function mount(root, params, q, life) {
     fill(masters,
       h('p.muted', `Offsets are relative to this appliance's clock: ${lc.synchronized ? 'synchronised' : 'not synchronised'}` +
         `, estimated error ${num(lc.estErrorUs)} µs, maximum error ${num(lc.maxErrorUs)} µs (${lc.state || lc.error}).`),
+      lc.ptp4l ? h('p.muted', lc.ptp4l.error ? `Local ptp4l (${lc.ptp4l.socket}): ${lc.ptp4l.error}` :
+        `Local ptp4l (${lc.ptp4l.socket}, domain ${lc.ptp4l.domainNumber}): ${lc.ptp4l.portState}, grandmaster ${lc.ptp4l.grandmasterIdentity}` +
+        (lc.ptp4l.gmPresent ? `, master offset ${num(lc.ptp4l.masterOffsetNs)} ns` : ', no grandmaster present') + '.') : null,
+      lc.chrony ? h('p.muted', lc.chrony.error ? `chrony: ${lc.chrony.error}` :
+        `chrony: reference ${lc.chrony.referenceId}, stratum ${lc.chrony.stratum}, system time ${num(Math.round(lc.chrony.systemTimeSeconds * 1e9))} ns from NTP time, leap ${lc.chrony.leapStatus}.`) : null,
       h('table.t', h('thead', h('tr', h('th', 'Master'), h('th', 'Domain'), h('th', 'Offset (15 min mean)'), h('th', 'σ'),
         h('th', 'Path delay (15 min mean)'), h('th', 'Samples'), h('th', 'Offset and delay'))),
       h('tbody', mv.masters.map((m) => h('tr',

@@ -4,7 +4,7 @@
 import { get } from '../api.js';
 import { accuracyText, classText, varianceText } from '../ptp.js';
 import { stateLabel } from '../words.js';
-import { ago, copyButton, debounce, fill, h, messageTypes, ns, num, stateColour, time, typeChip } from '../util.js';
+import { ago, copyButton, debounce, fill, h, messageTypes, ns, num, srcBadge, stateColour, time, typeChip } from '../util.js';
 
 const SHOWN = 500; // instance rows drawn at most; search finds the rest
 
@@ -85,12 +85,13 @@ export function mount(root, params, _q, life) {
       h('thead', h('tr', ['portIdentity', 'state', 'address', 'vendor', 'offset', 'stepsRemoved', 'parent', 'last seen'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', match.slice(0, SHOWN).map((i) => h('tr', { dataset: { instance: i.id, port: i.portIdentity } },
         h('td.id', h('a', { href: '/devices/' + i.clockIdentity, 'data-link': true }, i.portIdentity)),
-        h('td', h('span.chip.state', { style: { '--c': stateColour(i.portState) }, title: `${i.portState} (${i.portStateSource})` }, stateLabel(i.portState))),
+        h('td', h('span.chip.state', { style: { '--c': stateColour(i.portState) }, title: `${i.portState} (${i.portStateSource})` }, stateLabel(i.portState)),
+          srcBadge(i.portStateSource)),
         h('td.mono', i.address || i.mac || '–'),
         h('td', vendors.get(i.clockIdentity) || '–'),
-        h('td.num', { title: i.offsetFromCapture ? i.offsetFromCapture.note : '' }, i.offsetFromCapture ? ns(i.offsetFromCapture.lastNs) : '–'),
+        h('td.num', { title: i.offsetFromCapture ? i.offsetFromCapture.note : '' }, i.offsetFromCapture ? [ns(i.offsetFromCapture.lastNs), srcBadge(i.offsetFromCapture.source)] : '–'),
         h('td.num', i.announce ? String(i.announce.stepsRemoved) : '–'),
-        h('td.id', i.parentPortIdentity || '–'),
+        h('td.id', i.parentPortIdentity ? [i.parentPortIdentity, srcBadge(i.parentSource)] : '–'),
         h('td', ago(i.lastSeen)))))));
   }
 
