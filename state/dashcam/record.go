@@ -98,6 +98,10 @@ type chunk struct {
 	seq         uint64 // archive: key sequence; incident: index of the first frame
 	key         int64  // archive: the time in the chunk's key
 	opened      int64  // wall clock (ns) of the first record, for flushing idle chunks
+	// Delivery marks as they stood before the first record (marks.go),
+	// and how many hand-off entries had been taken then.
+	marks   []markSnap
+	marksAt uint64
 }
 
 func (c *chunk) reset() {

@@ -107,7 +107,7 @@ func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(r
 	if err != nil {
 		return nil, err
 	}
-	ccfg := remote.CollectorConfig{Keys: keys, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
+	ccfg := remote.CollectorConfig{Keys: keys, AwaitResume: true, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
 		StateDir: sec.StoreDir, LostAfter: time.Duration(sec.LostAfter) * time.Second, Log: log, OnEvent: onEvent}
 	c := &Collector{}
 	if sec.URL != "" {
