@@ -80,7 +80,6 @@ type markState struct {
 
 	// Consumer side (Run's goroutine).
 	slots []markSlot
-	taken uint64 // entries taken so far (orders chunk snapshots)
 	val   [16]byte
 }
 
@@ -143,31 +142,33 @@ func (ms *markState) slot(origin uint32) *markSlot {
 	return &ms.slots[origin-1]
 }
 
-// snapshot records in c the marks as they stand before c's first frame:
-// until c is in the batch, no mark past them may be stored. Consumer
-// only; it allocates only when origins were added.
+// snapshot records in c (the archive's chunk) the marks as they stand
+// before c's first frame: until c is in the batch, no mark past them may
+// be stored. Consumer only; it allocates only when origins were added.
 func (ms *markState) snapshot(c *chunk) {
 	if ms.src == nil {
 		return
 	}
-	c.marksAt = ms.taken
 	c.marks = c.marks[:0]
 	for i := range ms.slots {
 		c.marks = append(c.marks, markSnap{ms.slots[i].cur, ms.slots[i].has})
 	}
 }
 
-// put adds to b the marks that everything written covers: those before
-// the oldest frame still waiting in an open chunk. Consumer only.
-func (ms *markState) put(b *pebble.Batch, open []*chunk) {
+// put adds to b the marks of the frames the archive holds once b is
+// written: those before the first frame of arc, the archive's chunk not
+// yet in the batch, or of every frame taken when arc is empty. Marks so
+// follow the archive exactly. An incident's frames not yet in the batch
+// do not hold them back: an incident that a crash interrupts holds a
+// prefix of its window and says so, and frames delivered again after the
+// restart would not join it. Consumer only.
+func (ms *markState) put(b *pebble.Batch, arc *chunk) {
 	if ms.src == nil {
 		return
 	}
 	var oldest *chunk
-	for _, c := range open {
-		if !c.empty() && (oldest == nil || c.marksAt < oldest.marksAt) {
-			oldest = c
-		}
+	if !arc.empty() {
+		oldest = arc
 	}
 	for i := range ms.slots {
 		sl := &ms.slots[i]

@@ -177,7 +177,6 @@ type Recorder struct {
 	lastHouse int64
 	ramRec    ring.Record
 	scratch   []byte
-	open      []*chunk // chunks with frames not yet in the batch (commit)
 
 	marks  markState  // delivery marks of a source.Marked (marks.go)
 	recent []finished // the latest incidents finished, oldest first
@@ -565,7 +564,6 @@ func (r *Recorder) drain(max int) int {
 			sl := r.marks.slot(origin)
 			sl.cur, sl.has = mark, true
 		}
-		r.marks.taken++
 		pos = next
 		k++
 		if k&255 == 0 {
@@ -693,9 +691,6 @@ func (r *Recorder) addTo(a *recording, rec []byte) {
 	if !a.cur.empty() && a.cur.size()+len(rec) > r.o.ChunkBytes {
 		r.flushIncident(a)
 	}
-	if a.cur.empty() {
-		r.marks.snapshot(&a.cur)
-	}
 	a.cur.add(rec, r.wall)
 	a.inc.Frames++
 	a.inc.Bytes += uint64(len(rec) - recHeader)
@@ -724,13 +719,7 @@ func (r *Recorder) flushIncident(a *recording) {
 // commit writes the pending batch. Frames it held are counted as lost
 // when the write fails.
 func (r *Recorder) commit(sync bool) error {
-	if r.marks.src != nil {
-		r.open = append(r.open[:0], &r.arc)
-		for _, a := range r.active {
-			r.open = append(r.open, &a.cur)
-		}
-		r.marks.put(r.batch, r.open)
-	}
+	r.marks.put(r.batch, &r.arc)
 	if r.batch.Empty() {
 		return nil
 	}
