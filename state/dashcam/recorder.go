@@ -325,8 +325,10 @@ func (r *Recorder) linkOf(ifIndex uint16) uint16 {
 
 // OnStored is a pipeline.Pipeline OnStored hook: it learns scope names and
 // link types and hands the frame to Ingest under its RAM buffer number n.
-// It must run on the pipeline's reading goroutine. It does not block, and
-// does not allocate except the first time it sees a scope.
+// With a marked source (UseMarks) it hands over the frame's mark too, or
+// the mark alone when nothing wants the frame. It must run on the
+// pipeline's reading goroutine. It does not block, and does not allocate
+// except the first time it sees a scope or a mark's origin.
 func (r *Recorder) OnStored(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
 	if o != nil && m.Scope != r.lastTag {
 		r.lastTag = m.Scope
