@@ -234,7 +234,7 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 				a.log.Error("closing the dashcam store", "err", err)
 			}
 		})
-		st.rec.FollowInterfaces(func() []string { return source.Names(a.back.interfaces()) }) // a collector learns sites
+		st.rec.FollowInterfaces(a.back.interfaces)
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
 		a.back.mgmt.Persist(st.store.Store, a.log) // nodes and master-check samples of the last run (logged on error)
 		a.back.fault.UseStore(st.store.Store, a.log.With("component", "fault"))

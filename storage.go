@@ -43,6 +43,10 @@ func (a *appliance) openStorage(cfg config.Config) (*storage, error) {
 	}
 	s.rec = dashcam.NewRecorder(st, a.buffer, cfg.RecorderOptions())
 	s.rec.Watch(a.model.Events)
+	if err := s.rec.UseMarks(a.src); err != nil { // a collector resumes from the stored marks
+		st.Close()
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop, s.done = cancel, make(chan error, 1)
 	go func() { s.done <- s.rec.Run(ctx) }()

@@ -36,7 +36,8 @@
 // taken from the RAM buffer while it still holds it, and the boundary
 // between the pre-trigger window (read from the buffer) and the live
 // frames is exact: no frame twice, none missing. While nothing is being
-// recorded or archived the hand-off is off and OnStored costs a few loads.
+// recorded or archived the hand-off is off and OnStored costs a few loads
+// (with a marked source it still hands over each frame's mark: see Marks).
 //
 // # Keys
 //
@@ -46,7 +47,7 @@
 //	'a' time(8) seq(8)   archive chunk: frames whose first was captured at time
 //	'f' id(8) seq(8)     incident frame chunk; seq = number of the incident's frames before it
 //	'i' id(8)            incident description (JSON, see Incident)
-//	'm' name             bookkeeping ("archive-floor", "interfaces")
+//	'm' name             bookkeeping ("archive-floor", "interfaces", "mark/<origin>": see Marks)
 //
 // # Values
 //
@@ -76,6 +77,24 @@
 // ahead of the frames it admits. After a crash, Open marks every incident
 // left recording incomplete and recounts its frames from what is stored,
 // so an interrupted incident holds a prefix of its window and says so.
+//
+// # Marks
+//
+// A frame source that reads again after a crash what it delivered last
+// (xdp/remote's collector) numbers its frames per origin (source.Marked).
+// With Recorder.UseMarks the recorder carries each frame's mark (origin,
+// run, per-origin sequence) through the hand-off with the frame, or alone
+// in a short entry when nothing wants the frame, and stores under
+// 'm' "mark/<origin>" (16 bytes: big-endian run, frame) the mark of the
+// last frame that the archive holds once the batch is written, in that
+// same batch: the marks of frames still in the archive's open chunk wait
+// for it. Without an archive the marks follow every frame taken. Once the
+// write-ahead log is synced the recorder tells the source (Stored), which
+// may then move its own saved position; on start UseMarks hands the
+// stored marks back (Resume), and the source discards frames at or below
+// them. So across a crash (SIGKILL) of the process the archive holds every
+// delivered frame once, in order. An incident a crash interrupts keeps the
+// prefix it wrote, as without marks.
 //
 // # Retention
 //

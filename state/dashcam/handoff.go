@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // handoff carries frames from the capture path (one producer: the
@@ -15,9 +16,12 @@ import (
 // its own cache lines, and each caches its last look at the other's index.
 //
 // An entry is 8-byte aligned: uint32 entry length (0xffffffff marks the
-// unused end of the log before a wrap), uint32 zero, uint64 capture buffer
-// frame number (0 when the frame is not in the buffer), then one frame
-// record (see record.go).
+// unused end of the log before a wrap), uint32 mark origin (index + 1 in
+// the recorder's origins; 0: the frame has no mark), uint64 capture buffer
+// frame number (0 when the frame is not in the buffer), with a mark its
+// uint64 run and uint64 frame, then one frame record (see record.go), or
+// none in a mark-only entry (a frame the recorder does not need, whose
+// mark it must still store).
 type handoff struct {
 	_ [128]byte
 
@@ -35,7 +39,8 @@ type handoff struct {
 }
 
 const (
-	hoHeader = 16 // length, pad, frame number
+	hoHeader = 16 // length, origin, frame number
+	hoMark   = 16 // run, frame of a marked entry
 	hoWrap   = ^uint32(0)
 )
 
@@ -54,7 +59,21 @@ func align8(n int) int { return (n + 7) &^ 7 }
 // push appends one frame and reports whether it fit. Producer only. It does
 // not allocate.
 func (h *handoff) push(n uint64, m *ring.RecordMeta, link uint16, data []byte) bool {
-	need := uint64(align8(hoHeader + recHeader + len(data)))
+	return h.pushMarked(n, m, link, data, 0, source.Mark{})
+}
+
+// pushMarked is push with the frame's mark from origin (index + 1; 0: no
+// mark). With m nil it pushes a mark-only entry. Producer only. It does
+// not allocate.
+func (h *handoff) pushMarked(n uint64, m *ring.RecordMeta, link uint16, data []byte, origin uint32, mark source.Mark) bool {
+	l := hoHeader
+	if origin != 0 {
+		l += hoMark
+	}
+	if m != nil {
+		l += recHeader + len(data)
+	}
+	need := uint64(align8(l))
 	size := uint64(len(h.buf))
 	t := h.tail.Load()
 	off := t & h.mask
@@ -78,11 +97,19 @@ func (h *handoff) push(n uint64, m *ring.RecordMeta, link uint16, data []byte) b
 		off = 0
 	}
 	e := h.buf[off : off+need]
-	binary.LittleEndian.PutUint32(e, uint32(hoHeader+recHeader+len(data)))
-	binary.LittleEndian.PutUint32(e[4:], 0)
+	binary.LittleEndian.PutUint32(e, uint32(l))
+	binary.LittleEndian.PutUint32(e[4:], origin)
 	binary.LittleEndian.PutUint64(e[8:], n)
-	putRecordHeader(e[hoHeader:], m, link, len(data))
-	copy(e[hoHeader+recHeader:], data)
+	r := e[hoHeader:]
+	if origin != 0 {
+		binary.LittleEndian.PutUint64(r, mark.Run)
+		binary.LittleEndian.PutUint64(r[8:], mark.Frame)
+		r = r[hoMark:]
+	}
+	if m != nil {
+		putRecordHeader(r, m, link, len(data))
+		copy(r[recHeader:], data)
+	}
 	h.tail.Store(t + need) // release: the entry is written before it is published
 	return true
 }
@@ -91,11 +118,18 @@ func (h *handoff) push(n uint64, m *ring.RecordMeta, link uint16, data []byte) b
 // consuming it, and the position to pass to release; ok is false when the
 // log is empty. Consumer only. The record aliases the log until release.
 func (h *handoff) peek(pos uint64) (n uint64, rec []byte, next uint64, ok bool) {
+	n, rec, _, _, next, ok = h.peekMarked(pos)
+	return n, rec, next, ok
+}
+
+// peekMarked is peek with the entry's mark origin (0: none) and mark; rec
+// is empty in a mark-only entry. Consumer only.
+func (h *handoff) peekMarked(pos uint64) (n uint64, rec []byte, origin uint32, mark source.Mark, next uint64, ok bool) {
 	for {
 		if pos == h.tailSeen {
 			h.tailSeen = h.tail.Load()
 			if pos == h.tailSeen {
-				return 0, nil, pos, false
+				return 0, nil, 0, source.Mark{}, pos, false
 			}
 		}
 		off := pos & h.mask
@@ -105,7 +139,12 @@ func (h *handoff) peek(pos uint64) (n uint64, rec []byte, next uint64, ok bool) 
 			continue
 		}
 		e := h.buf[off : off+uint64(l)]
-		return binary.LittleEndian.Uint64(e[8:]), e[hoHeader:], pos + uint64(align8(int(l))), true
+		rec, origin = e[hoHeader:], binary.LittleEndian.Uint32(e[4:])
+		if origin != 0 {
+			mark = source.Mark{Run: binary.LittleEndian.Uint64(rec), Frame: binary.LittleEndian.Uint64(rec[8:])}
+			rec = rec[hoMark:]
+		}
+		return binary.LittleEndian.Uint64(e[8:]), rec, origin, mark, pos + uint64(align8(int(l))), true
 	}
 }
 

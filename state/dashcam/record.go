@@ -98,6 +98,9 @@ type chunk struct {
 	seq         uint64 // archive: key sequence; incident: index of the first frame
 	key         int64  // archive: the time in the chunk's key
 	opened      int64  // wall clock (ns) of the first record, for flushing idle chunks
+	// Delivery marks as they stood before the first record (marks.go;
+	// the archive's chunk only).
+	marks []markSnap
 }
 
 func (c *chunk) reset() {

@@ -14,6 +14,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/store"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // DefaultTriggers are the event types that start a recording unless
@@ -146,7 +147,7 @@ type Recorder struct {
 
 	ifMu   sync.Mutex
 	ifaces []string
-	follow func() []string // FollowInterfaces; nil: the names are fixed
+	follow func() []source.Interface // FollowInterfaces; nil: the names are fixed
 	// lastFollow is when housekeeping last asked follow; recorder goroutine.
 	lastFollow int64
 
@@ -176,7 +177,9 @@ type Recorder struct {
 	lastHouse int64
 	ramRec    ring.Record
 	scratch   []byte
-	recent    []finished // the latest incidents finished, oldest first
+
+	marks  markState  // delivery marks of a source.Marked (marks.go)
+	recent []finished // the latest incidents finished, oldest first
 }
 
 // finished remembers an incident that was recorded, so that a later
@@ -249,16 +252,24 @@ func (r *Recorder) SetInterfaces(names []string) {
 	_ = r.s.putInterfaces(r.interfaces())
 }
 
-// FollowInterfaces names the interfaces by names() now and, once a second
-// while recording, again: for a source whose interfaces grow as it runs
-// (a collector learning probe sites), new names reach the archive's
-// interface table and the incidents being recorded. names must be safe to
-// call from any goroutine.
-func (r *Recorder) FollowInterfaces(names func() []string) {
+// FollowInterfaces names the interfaces by ifaces() now and, once a
+// second while recording, again: for a source whose interfaces grow as it
+// runs (a collector learning probe sites), new names reach the archive's
+// interface table and the incidents being recorded. ifaces must be safe
+// to call from any goroutine.
+func (r *Recorder) FollowInterfaces(ifaces func() []source.Interface) {
 	r.ifMu.Lock()
-	r.follow = names
+	r.follow = ifaces
 	r.ifMu.Unlock()
-	r.SetInterfaces(names())
+	r.SetInterfaces(interfaceNames(ifaces()))
+}
+
+func interfaceNames(ifs []source.Interface) []string {
+	names := make([]string, len(ifs))
+	for i, f := range ifs {
+		names[i] = f.Name
+	}
+	return names
 }
 
 // followInterfaces takes new interface names from follow, if any, into
@@ -272,7 +283,7 @@ func (r *Recorder) followInterfaces(force bool) {
 		return
 	}
 	r.lastFollow = r.wall
-	names := f()
+	names := interfaceNames(f())
 	if len(names) <= known {
 		return
 	}
@@ -314,8 +325,10 @@ func (r *Recorder) linkOf(ifIndex uint16) uint16 {
 
 // OnStored is a pipeline.Pipeline OnStored hook: it learns scope names and
 // link types and hands the frame to Ingest under its RAM buffer number n.
-// It must run on the pipeline's reading goroutine. It does not block, and
-// does not allocate except the first time it sees a scope.
+// With a marked source (UseMarks) it hands over the frame's mark too, or
+// the mark alone when nothing wants the frame. It must run on the
+// pipeline's reading goroutine. It does not block, and does not allocate
+// except the first time it sees a scope or a mark's origin.
 func (r *Recorder) OnStored(n uint64, m *ring.RecordMeta, link decode.LinkType, data []byte, o *state.Observation) {
 	if o != nil && m.Scope != r.lastTag {
 		r.lastTag = m.Scope
@@ -327,11 +340,23 @@ func (r *Recorder) OnStored(n uint64, m *ring.RecordMeta, link decode.LinkType, 
 	if m.IfIndex < maxIfaces && r.links[m.IfIndex].Load() != uint32(link)+1 {
 		r.links[m.IfIndex].Store(uint32(link) + 1)
 	}
-	if !r.armed.Load() {
-		return
-	}
 	if r.buf == nil {
 		n = 0
+	}
+	if r.marks.src != nil {
+		if origin, mk := r.marks.src.FrameMark(); origin != "" {
+			idx := r.marks.originOf(origin)
+			if !r.armed.Load() {
+				// Not needed, but its mark is: a short entry.
+				r.h.pushMarked(0, nil, 0, nil, idx, mk)
+			} else if !r.h.pushMarked(n, m, uint16(link), data, idx, mk) {
+				r.dropped.Add(1)
+			}
+			return
+		}
+	}
+	if !r.armed.Load() {
+		return
 	}
 	r.Ingest(n, m, uint16(link), data)
 }
@@ -528,11 +553,19 @@ func (r *Recorder) drain(max int) int {
 	pos := r.pos
 	k := 0
 	for k < max {
-		n, rec, next, ok := r.h.peek(pos)
+		n, rec, origin, mark, next, ok := r.h.peekMarked(pos)
 		if !ok {
 			break
 		}
-		r.take(n, rec)
+		if len(rec) > 0 {
+			r.take(n, rec)
+		}
+		if origin != 0 {
+			// After the frame is saved: a chunk it opened snapshots the
+			// marks before it.
+			sl := r.marks.slot(origin)
+			sl.cur, sl.has = mark, true
+		}
 		pos = next
 		k++
 		if k&255 == 0 {
@@ -633,6 +666,7 @@ func (r *Recorder) archive(rec []byte, t int64) {
 	}
 	if c.empty() {
 		c.key = t
+		r.marks.snapshot(c)
 	}
 	c.add(rec, r.wall)
 }
@@ -687,10 +721,17 @@ func (r *Recorder) flushIncident(a *recording) {
 // commit writes the pending batch. Frames it held are counted as lost
 // when the write fails.
 func (r *Recorder) commit(sync bool) error {
+	r.marks.put(r.batch, &r.arc)
 	if r.batch.Empty() {
 		return nil
 	}
 	err := r.s.Write(r.batch, sync)
+	if err == nil {
+		r.marks.written()
+		if sync {
+			r.marks.synced()
+		}
+	}
 	for _, a := range r.active {
 		if err == nil {
 			a.stored += a.queued
@@ -768,6 +809,7 @@ func (r *Recorder) housekeeping(idle bool) {
 	if r.dirty && r.wall-r.lastSync >= int64(r.o.SyncInterval) {
 		if err := r.s.SyncWAL(); err == nil {
 			r.dirty = false
+			r.marks.synced()
 		}
 		r.lastSync = r.wall
 	}
@@ -869,6 +911,7 @@ func (r *Recorder) syncAll() error {
 		return err
 	}
 	r.dirty = false
+	r.marks.synced()
 	return nil
 }
 

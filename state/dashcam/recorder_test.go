@@ -402,9 +402,9 @@ func TestFollowInterfaces(t *testing.T) {
 	rec := NewRecorder(s, nil, RecorderOptions{Triggers: []state.EventType{}, Pre: time.Second, Post: post, IdleClose: 50 * time.Millisecond})
 	fd := newFeeder(t, frames, ifaces, 64<<20)
 	rec.buf = fd.buf
-	var names atomic.Pointer[[]string]
-	names.Store(&[]string{"paris/eth0"})
-	rec.FollowInterfaces(func() []string { return *names.Load() })
+	var names atomic.Pointer[[]source.Interface]
+	names.Store(&[]source.Interface{{Name: "paris/eth0"}})
+	rec.FollowInterfaces(func() []source.Interface { return *names.Load() })
 	startRecorder(t, rec)
 	var id uint64
 	fd.at[1000] = func() {
@@ -413,7 +413,7 @@ func TestFollowInterfaces(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	fd.at[2999] = func() { names.Store(&[]string{"paris/eth0", "tokyo/eth1"}) }
+	fd.at[2999] = func() { names.Store(&[]source.Interface{{Name: "paris/eth0"}, {Name: "tokyo/eth1"}}) }
 	fd.run(t, rec)
 	waitIdle(t, rec, 10*time.Second)
 	inc, err := s.Incident(id)

@@ -32,7 +32,7 @@
 //	'g' kind 0x00 name   management data: nodes, the last sweep, master-check series (state/manage)
 //	'i' id(8)            incident description (state/dashcam)
 //	'l' kind 0x00 name   alarm definitions and instance states (state/alarm)
-//	'm' name             the layers' bookkeeping ("archive-floor", "interfaces")
+//	'm' name             the layers' bookkeeping ("archive-floor", "interfaces", "mark/<site>")
 //	'o' chan 0x00 seq(8) a notification waiting for delivery on a channel (state/notify)
 //	't' name             the expected topology set through the API, "expected" (JSON, state/fault)
 //

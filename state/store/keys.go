@@ -19,7 +19,7 @@ const (
 	Events    Family = 'e' // 'e' seq(8): one event log entry (this package)
 	Frames    Family = 'f' // 'f' id(8) seq(8): a chunk of an incident's frames (state/dashcam)
 	Incidents Family = 'i' // 'i' id(8): an incident's description (state/dashcam)
-	Meta      Family = 'm' // 'm' name: bookkeeping of the layers ("archive-floor", "interfaces")
+	Meta      Family = 'm' // 'm' name: bookkeeping of the layers ("archive-floor", "interfaces", "mark/<site>")
 	Outbox    Family = 'o' // 'o' channel 0x00 seq(8): a notification waiting for delivery (state/notify)
 	Alarms    Family = 'l' // 'l' kind 0x00 name: an alarm definition or instance state (state/alarm)
 	Managed   Family = 'g' // 'g' kind 0x00 name: management nodes, sweep summary, master-check series (state/manage)

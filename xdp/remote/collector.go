@@ -55,20 +55,23 @@ type CollectorConfig struct {
 	// collector's process (see Mark).
 	ConsumerCommits bool
 	Resume          map[string]Mark
-	Log             *slog.Logger
-	OnEvent         func(Event)
+	// AwaitResume holds the collector back from reading the stream until
+	// the consumer calls Resume (with the marks it stored last, which turns
+	// ConsumerCommits on) or, failing that, the first Next (without
+	// marks). The appliance opens its collector this way, before the
+	// store that holds its marks.
+	AwaitResume bool
+	Log         *slog.Logger
+	OnEvent     func(Event)
 }
 
 // Mark is how far a consumer got with one probe site's frames: the
 // probe's run and the per-probe sequence of the last frame it stored.
 // Marks are ordered by Run, then Frame.
-type Mark struct {
-	Run   uint64 `json:"run"`
-	Frame uint64 `json:"frame"`
-}
+type Mark = source.Mark
 
-// covers reports whether a frame (run, seq) is at or below m.
-func (m Mark) covers(run, seq uint64) bool { return run < m.Run || run == m.Run && seq <= m.Frame }
+// The collector is a frame source whose frames carry marks.
+var _ source.Marked = (*Collector)(nil)
 
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("remote: collector closed")
@@ -111,6 +114,9 @@ type Collector struct {
 	lastMark    Mark          // and its mark
 	handed      atomic.Uint64 // batches handed to Next
 	finished    atomic.Uint64 // batches Next finished
+	startPos    uint64        // stream sequence intake starts at
+	startOnce   sync.Once
+	started     atomic.Bool
 
 	ifaces  atomic.Pointer[[]source.Interface]
 	ifIndex map[[2]string]uint16 // intake only
@@ -127,6 +133,9 @@ type Collector struct {
 	// committed, which is saved with the position, so both agree.
 	pend      []pendState
 	committed map[string]replayState
+	// stored is what the consumer reported durable through Stored (and
+	// Resume), per site; guarded by mu.
+	stored map[string]Mark
 
 	iterMu sync.Mutex
 	iter   jetstream.MessagesContext
@@ -139,6 +148,7 @@ type pendState struct {
 	seq  uint64
 	site string
 	st   replayState
+	done bool // nothing in it for the consumer (refused, empty or stored before)
 }
 
 type collBatch struct {
@@ -256,10 +266,70 @@ func NewCollector(cfg CollectorConfig) (*Collector, error) {
 		return nil, fmt.Errorf("remote: collector stream: %w", err)
 	}
 	_ = stream
-	pos := c.loadState()
-	c.wg.Go(func() { c.intake(pos) })
-	c.wg.Go(c.housekeep)
+	c.startPos = c.loadState()
+	if !cfg.AwaitResume {
+		c.start()
+	}
 	return c, nil
+}
+
+// start starts reading the stream and housekeeping, once.
+func (c *Collector) start() {
+	c.startOnce.Do(func() {
+		c.started.Store(true)
+		c.wg.Go(func() { c.intake(c.startPos) })
+		c.wg.Go(c.housekeep)
+	})
+}
+
+// Resume hands the collector the marks the consumer stored last, per
+// site, and starts it reading with ConsumerCommits: frames at or below the
+// marks are discarded, and the saved read position moves only over
+// batches whose frames Stored (or Commit) reports stored. Call it once,
+// before the first Next, on a collector opened with AwaitResume.
+func (c *Collector) Resume(marks map[string]Mark) error {
+	if c.started.Load() {
+		return errors.New("remote: Resume after the collector started reading; open it with AwaitResume")
+	}
+	c.cfg.ConsumerCommits = true
+	c.cfg.Resume = maps.Clone(marks)
+	c.mu.Lock()
+	c.stored = maps.Clone(marks)
+	if c.stored == nil {
+		c.stored = map[string]Mark{}
+	}
+	c.mu.Unlock()
+	c.start()
+	return nil
+}
+
+// Stored tells a collector with ConsumerCommits that every frame of site
+// up to m is stored durably: the read position moves over the batches
+// that are now wholly stored, in stream order, and is saved within 100
+// ms. Unlike Commit it may be called from any goroutine, and the consumer
+// may store frames well after Next returned them. It allocates only for
+// a site it has not reported before.
+func (c *Collector) Stored(site string, m Mark) {
+	if !c.cfg.ConsumerCommits {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stored == nil {
+		c.stored = map[string]Mark{}
+	}
+	c.stored[site] = m
+	pos := c.consumed.Load()
+	for _, p := range c.pend {
+		if !p.done {
+			sm, ok := c.stored[p.site]
+			if !ok || p.st.NextFrame == 0 || !sm.Covers(p.st.Run, p.st.NextFrame-1) {
+				break
+			}
+		}
+		pos = max(pos, p.seq)
+	}
+	c.consumed.Store(pos)
 }
 
 func (c *Collector) replicas() int { return max(c.cfg.Replicas, 1) }
@@ -333,7 +403,12 @@ func (c *Collector) refuse(field *uint64, seq uint64, what string, err error) {
 // finished everything before it.
 func (c *Collector) markDone(seq uint64) {
 	if c.cfg.ConsumerCommits {
-		return // the consumer's Commit moves the position
+		// The consumer's Commit or Stored moves the position; Stored may
+		// pass over this batch.
+		c.mu.Lock()
+		c.pend = append(c.pend, pendState{seq: seq, done: true})
+		c.mu.Unlock()
+		return
 	}
 	for c.handed.Load() != c.finished.Load() && c.ctx.Err() == nil {
 		time.Sleep(time.Millisecond)
@@ -419,7 +494,7 @@ func (c *Collector) take(data []byte, seq uint64) {
 		skip = c.skipN
 		c.skipSeq = 0
 	}
-	if m, ok := c.cfg.Resume[site]; ok && h.Frames > 0 && m.covers(h.Run, h.FirstSeq) {
+	if m, ok := c.cfg.Resume[site]; ok && h.Frames > 0 && m.Covers(h.Run, h.FirstSeq) {
 		// The consumer stored these frames before the last run ended.
 		if m.Run > h.Run {
 			skip = uint64(h.Frames)
@@ -442,7 +517,7 @@ func (c *Collector) take(data []byte, seq uint64) {
 	rs.Run, rs.Seq, rs.NextFrame = h.Run, h.Seq, h.FirstSeq+uint64(h.Frames)
 	now := time.Now().UnixNano()
 	c.mu.Lock()
-	c.pend = append(c.pend, pendState{seq: seq, site: site, st: *rs})
+	c.pend = append(c.pend, pendState{seq: seq, site: site, st: *rs, done: uint64(h.Frames) == skip})
 	st := c.sites[site]
 	if st == nil {
 		st = &SiteStatus{Site: site}
@@ -534,6 +609,9 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 		if c.closed.Load() {
 			return ErrClosed
 		}
+		if !c.started.Load() {
+			c.start() // nobody called Resume: read without marks
+		}
 		select {
 		case c.cur = <-c.ready:
 			c.startBatch()
@@ -566,6 +644,9 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 // CollectorConfig.Resume when it starts again. It does not allocate; call
 // it from Next's goroutine.
 func (c *Collector) Mark() (site string, m Mark) { return c.lastSite, c.lastMark }
+
+// FrameMark is Mark (source.Marked).
+func (c *Collector) FrameMark() (site string, m Mark) { return c.lastSite, c.lastMark }
 
 // Commit tells a collector with ConsumerCommits that the consumer has
 // stored everything Next returned so far: the read position moves to the
@@ -647,7 +728,9 @@ func (c *Collector) commit(pos uint64) {
 		if p.seq > pos {
 			break
 		}
-		c.committed[p.site] = p.st
+		if p.site != "" {
+			c.committed[p.site] = p.st
+		}
 		n++
 	}
 	c.pend = append(c.pend[:0], c.pend[n:]...)
@@ -701,6 +784,8 @@ func (c *Collector) loadState() uint64 {
 		c.committed[site] = rs
 		c.replay[site] = &rs
 	}
+	// A run that reads nothing saves this position again at Close, not 0.
+	c.consumed.Store(st.Position)
 	if st.InSeq == st.Position+1 {
 		c.skipSeq, c.skipN = st.InSeq, st.InFrames
 	}

@@ -210,6 +210,8 @@ type Tee struct {
 	source.Source
 	Probe    *Probe
 	Evaluate bool
+
+	marked source.Marked // Source, when Resume found it marked
 }
 
 // Next returns the next frame of Source after queueing it for forwarding.
@@ -233,3 +235,31 @@ func (t *Tee) Lost() uint64 { return source.Lost(t.Source) }
 
 // RefreshLost passes on to Source (source.LossRefresher).
 func (t *Tee) RefreshLost() { source.RefreshLost(t.Source) }
+
+// Resume passes the marks on when Source is marked (a collector that
+// forwards further) and the tee evaluates, so that what the appliance
+// stores is delivered once (source.Marked). A forwarding-only tee returns
+// no frame to store: Source then keeps its own position.
+func (t *Tee) Resume(marks map[string]Mark) error {
+	m, ok := t.Source.(source.Marked)
+	if !ok || !t.Evaluate {
+		return nil
+	}
+	t.marked = m
+	return m.Resume(marks)
+}
+
+// FrameMark passes on Source's mark after Resume ("" otherwise).
+func (t *Tee) FrameMark() (string, Mark) {
+	if t.marked == nil {
+		return "", Mark{}
+	}
+	return t.marked.FrameMark()
+}
+
+// Stored passes on what the consumer stored after Resume.
+func (t *Tee) Stored(origin string, m Mark) {
+	if t.marked != nil {
+		t.marked.Stored(origin, m)
+	}
+}

@@ -33,13 +33,16 @@
 //     a replay and counted. Truncated, altered or foreign batches are
 //     refused and counted too; none can stop the collector.
 //   - Exactly once across a crash: a consumer that stores frames
-//     (CollectorConfig.ConsumerCommits) stores each frame's Mark (site,
-//     probe run, per-probe sequence) with it and calls Commit after
-//     storing; the collector's saved read position never passes what was
-//     committed, and on start it discards every frame at or below the
-//     marks handed back in CollectorConfig.Resume. Without it the
-//     position is saved every 100 ms, and a killed process reads up to
-//     that much again.
+//     (CollectorConfig.ConsumerCommits, or Collector.Resume on a collector
+//     opened with AwaitResume) stores each frame's Mark (site, probe run,
+//     per-probe sequence) with it and calls Commit after storing (Next's
+//     goroutine), or Stored once it is durable (any goroutine); the
+//     collector's saved read position never passes what was committed,
+//     and on start it discards every frame at or below the marks handed
+//     back. The collector is a source.Marked, and the appliance's dashcam
+//     is such a consumer. Without it the position is saved every 100 ms,
+//     and a killed process reads up to that much again, or loses what its
+//     consumer had not yet stored.
 //   - Keys never appear in logs, errors or the API: Key's String and
 //     formatting print only its ID.
 package remote

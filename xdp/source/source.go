@@ -204,3 +204,38 @@ func RefreshLost(src Source) {
 		r.RefreshLost()
 	}
 }
+
+// Mark numbers a frame within its origin (for a collector: the probe
+// site) so that a consumer storing frames can say how far it got: the
+// origin's run (a new one each time the origin restarts) and the frame's
+// sequence within it. Marks order by Run, then Frame.
+type Mark struct {
+	Run   uint64 `json:"run"`
+	Frame uint64 `json:"frame"`
+}
+
+// Covers reports whether the frame (run, frame) is at or below m.
+func (m Mark) Covers(run, frame uint64) bool {
+	return run < m.Run || run == m.Run && frame <= m.Frame
+}
+
+// Marked is implemented by sources that redeliver frames after a crash
+// unless told what was stored (xdp/remote's collector reads again from
+// its last saved position). A consumer that stores frames durably
+// (state/dashcam) makes delivery exactly-once with it: before the first
+// Next it hands back the marks it stored last (Resume); it stores each
+// frame's mark (FrameMark) with the frame, and once those are durable it
+// says so (Stored), which lets the source move its saved position on.
+type Marked interface {
+	// FrameMark returns the origin and mark of the frame Next returned
+	// last ("" when none). Call it from Next's goroutine; it must not
+	// allocate.
+	FrameMark() (origin string, m Mark)
+	// Resume hands the source the marks stored last, before the first
+	// Next: frames at or below them are not delivered again, and the
+	// source's saved position moves only as Stored allows.
+	Resume(marks map[string]Mark) error
+	// Stored tells the source that every frame of origin up to m is
+	// stored durably. Any goroutine may call it.
+	Stored(origin string, m Mark)
+}

@@ -98,7 +98,9 @@ func (c *Collector) Refused() remote.Refused {
 // Server returns the embedded server, or nil with an external URL.
 func (c *Collector) Server() *Server { return c.srv }
 
-// OpenCollector starts a collector as [collector] configures it.
+// OpenCollector starts a collector as [collector] configures it. It
+// reads nothing until Resume (the appliance's dashcam hands it the marks
+// it stored: see state/dashcam, "Marks") or the first Next.
 func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(remote.Event)) (*Collector, error) {
 	if err := sec.Check(); err != nil {
 		return nil, err
@@ -107,7 +109,7 @@ func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(r
 	if err != nil {
 		return nil, err
 	}
-	ccfg := remote.CollectorConfig{Keys: keys, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
+	ccfg := remote.CollectorConfig{Keys: keys, AwaitResume: true, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
 		StateDir: sec.StoreDir, LostAfter: time.Duration(sec.LostAfter) * time.Second, Log: log, OnEvent: onEvent}
 	c := &Collector{}
 	if sec.URL != "" {
