@@ -240,7 +240,8 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 		}
 		st.rec.SetInterfaces(names)
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
-		a.back.mgmt.Persist(st.store.Store, a.log) // nodes and master-check samples of the last run (logged on error)
+		a.back.mgmt.Persist(st.store.Store, a.log)   // nodes and master-check samples of the last run (logged on error)
+		a.undo = append(a.undo, a.back.mgmt.SaveNow) // at the stop, before the store closes
 		a.pipe.OnStored = st.rec.OnStored
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
 			"archive", cfg.Dashcam.Archive)
