@@ -13,17 +13,18 @@ func (a *appliance) startFault(cfg config.Config) *failure {
 		return fail(exitConfig, "invalid [fault] configuration", "err", err)
 	}
 	e.Attach(a.model)
+	a.back.mgmt.SetSampleHook(e.MasterSample)
 	a.back.fault = e
 	return nil
 }
 
-// Health serves GET /api/v1/health.
+// Health, AcknowledgeFinding, Topology and SetTopology serve /api/v1/health.
 func (b *backend) Health() fault.Health { return b.fault.Health() }
-
-// AcknowledgeFinding serves POST /api/v1/health/findings/{id}/acknowledge.
 func (b *backend) AcknowledgeFinding(id uint64, by string) error {
 	return b.fault.Book.Acknowledge(id, by)
 }
+func (b *backend) Topology() fault.Topology                      { return b.fault.Topology() }
+func (b *backend) SetTopology(t fault.Topology, by string) error { return b.fault.SetTopology(t, by) }
 
 // watchRefusals hands the frames that are not PTP (ICMP quoting refused
 // PTP messages among them) to the fault engine, after the recorder (set

@@ -20,7 +20,8 @@ var natsURLRE = regexp.MustCompile(`collector receiving forwarded frames.* nats=
 // TestApplianceForwarding runs the binary as a collector and twice as a
 // probe replaying a public capture into it with [forward]: the collector
 // shows both sites on /api/v1/sites with every frame, and their scopes on
-// the segments the probes were given.
+// the segments the probes were given; an incident recorded at the
+// collector names the sites' interfaces, which appeared after it started.
 func TestApplianceForwarding(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
@@ -48,7 +49,7 @@ func TestApplianceForwarding(t *testing.T) {
 	}
 	colCfg := write("collector.toml", fmt.Sprintf("[collector]\nenabled = true\nlisten = \"127.0.0.1:0\"\nkey_file = %q\nallow = [\"127.0.0.0/8\"]\n", keyFile))
 	var logs safeBuffer
-	col := exec.Command(bin, "-c", colCfg, "--http", "127.0.0.1:0")
+	col := exec.Command(bin, "-c", colCfg, "--http", "127.0.0.1:0", "--data", filepath.Join(dir, "data"))
 	col.Stderr = &logs
 	if err := col.Start(); err != nil {
 		t.Fatal(err)
@@ -137,6 +138,41 @@ func TestApplianceForwarding(t *testing.T) {
 	get("/api/v1/capture", &status)
 	if ifs := status.Status.Sources[0].Interfaces; len(ifs) != 2 || !strings.HasPrefix(ifs[0], "paris/") || !strings.HasPrefix(ifs[1], "tokyo/") {
 		t.Errorf("collector interfaces %q, want paris/... and tokyo/...", ifs)
+	}
+	// The dashcam learned the sites' interface names as they appeared.
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/incidents", strings.NewReader(`{"note":"sites"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-PTPWatch", "1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inc struct {
+		ID uint64 `json:"id"`
+	}
+	json.NewDecoder(resp.Body).Decode(&inc)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 || inc.ID == 0 {
+		t.Fatalf("POST /api/v1/incidents: %d", resp.StatusCode)
+	}
+	var names []string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var got struct {
+			Interfaces []struct {
+				Name string `json:"name"`
+			} `json:"interfaces"`
+		}
+		get(fmt.Sprintf("/api/v1/incidents/%d", inc.ID), &got)
+		names = names[:0]
+		for _, i := range got.Interfaces {
+			names = append(names, i.Name)
+		}
+		if len(names) == 2 && strings.HasPrefix(names[0], "paris/") && strings.HasPrefix(names[1], "tokyo/") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("incident %d names interfaces %q, want paris/... and tokyo/...", inc.ID, names)
+		}
 	}
 	if strings.Contains(logs.String(), strings.Repeat("5a", 32)) {
 		t.Error("the collector logged the key")

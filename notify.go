@@ -10,15 +10,12 @@ import (
 
 // startNotify starts delivering events to the configured notification
 // channels ([notify] and its [[notify.*]] tables) through an outbox in
-// the store, or in memory without --data. With no channel it starts
-// nothing.
+// the store, or in memory without --data; with no channel it idles, so
+// that a SIGHUP can add some (reload applies them with Notifier.Reload).
 func (a *appliance) startNotify(cfg config.Config) *failure {
 	chans, err := cfg.Notify.Channels()
 	if err != nil {
 		return fail(exitConfig, "invalid notification channel", "err", err)
-	}
-	if len(chans) == 0 {
-		return nil
 	}
 	o := cfg.Notify.Options()
 	o.Logger = a.log.With("component", "notify")

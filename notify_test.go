@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -180,5 +181,110 @@ func TestApplianceNotifies(t *testing.T) {
 	}
 	if a := string(httpGet(t, base+"/api/v1/alarms")); strings.Contains(a, `"name":"api-made"`) {
 		t.Fatalf("deleted alarm still listed: %s", a)
+	}
+}
+
+// TestApplianceReloadsChannels: channels added and changed in the
+// configuration file take effect at SIGHUP, without a restart. The
+// appliance starts with none; a reload adds a webhook channel whose test
+// notification arrives; a second reload points it at another receiver,
+// which gets the next one while the first gets no more.
+func TestApplianceReloadsChannels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	type rx struct {
+		url   string
+		mu    sync.Mutex
+		notes []string
+	}
+	receiver := func() *rx {
+		r := &rx{}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			var b notify.WebhookBody
+			_ = json.NewDecoder(req.Body).Decode(&b)
+			r.mu.Lock()
+			for _, m := range b.Messages {
+				r.notes = append(r.notes, m.Detail)
+			}
+			r.mu.Unlock()
+		})}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		r.url = "http://" + ln.Addr().String() + "/in"
+		return r
+	}
+	got := func(r *rx, note string) bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, n := range r.notes {
+			if strings.Contains(n, note) {
+				return true
+			}
+		}
+		return false
+	}
+	a, b := receiver(), receiver()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	write := func(channels string) {
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\n[http]\nlisten = \"127.0.0.1:0\"\n"+channels), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("")
+	cmd, logs, done := startBinary(t, "-c", cfg, "--data", filepath.Join(dir, "data"))
+	waitLog(t, logs, done, "ptpwatch started")
+	m := listenRE.FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no listen address:\n%s", logs.String())
+	}
+	base := "http://" + m[1]
+	reload := func(n int) {
+		t.Helper()
+		cmd.Process.Signal(syscall.SIGHUP)
+		for deadline := time.Now().Add(20 * time.Second); strings.Count(logs.String(), "notification channels reloaded") < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("reload %d not logged:\n%s", n, logs.String())
+			}
+		}
+	}
+	testSend := func(note string, want int) {
+		t.Helper()
+		resp, err := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"hook","note":"`+note+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST test %s: %s, want %d", note, resp.Status, want)
+		}
+	}
+	testSend("none yet", http.StatusNotFound)
+	write("[[notify.webhook]]\nname = \"hook\"\nurl = \"" + a.url + "\"\ntypes = [\"Grandmaster Changed\"]\n")
+	reload(1)
+	testSend("first", http.StatusAccepted)
+	for deadline := time.Now().Add(20 * time.Second); !got(a, "first"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the channel added by SIGHUP delivered nothing:\n%s", logs.String())
+		}
+	}
+	write("[[notify.webhook]]\nname = \"hook\"\nurl = \"" + b.url + "\"\ntypes = [\"Grandmaster Changed\"]\n")
+	reload(2)
+	if !strings.Contains(logs.String(), "changed=[hook]") {
+		t.Errorf("the second reload does not name hook as changed:\n%s", logs.String())
+	}
+	testSend("second", http.StatusAccepted)
+	for deadline := time.Now().Add(20 * time.Second); !got(b, "second"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the changed channel did not deliver to its new URL:\n%s", logs.String())
+		}
+	}
+	if got(a, "second") {
+		t.Error("the old URL still got notifications after the reload")
 	}
 }

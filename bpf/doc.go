@@ -14,13 +14,19 @@
 //   - PTP over UDP/IPv6: the same ports behind up to 8 extension headers
 //     (hop-by-hop, routing, destination options, fragment, AH); a non-first
 //     fragment is not matched.
+//   - ICMP destination unreachable (type 3) and ICMPv6 destination
+//     unreachable (type 1) whose quoted IP header (IPv4 with any IHL; IPv6
+//     with UDP as its next header) carries UDP with port 319 or 320 on
+//     either side in the quoted 8 octets: a refused unicast PTP message,
+//     which the fault detectors (state/fault, Unicast Refused) read.
+//     Counted as ICMPPTP, handed over as PTP frames are.
 //   - Any of these behind up to 4 VLAN tags with TPID 0x8100, 0x88A8 or
 //     0x9100 in any order.
 //
 // Frames with more tags or extension headers are passed and counted as too
 // deep; frames whose headers are cut short (or have IHL below 5, or the
-// wrong IP version) are passed and counted as malformed. TCP, ICMP, ESP and
-// all other EtherTypes are passed.
+// wrong IP version) are passed and counted as malformed. TCP, other ICMP,
+// ESP and all other EtherTypes are passed.
 //
 // # Verdicts
 //

@@ -95,6 +95,7 @@ const (
 	slotMetaWritten
 	slotMetaFailed
 	slotHWTimestamps
+	slotICMPPTP
 	numSlots
 )
 
@@ -121,6 +122,10 @@ type Counters struct {
 	// bpf_xdp_adjust_meta found no room; they are still redirected.
 	MetaFailed   uint64
 	HWTimestamps uint64 // hardware RX timestamps obtained (device-bound program)
+	// ICMPPTP counts ICMP and ICMPv6 destination unreachable messages
+	// quoting UDP to or from port 319 or 320 (refused unicast PTP, for the
+	// fault detectors' Unicast Refused); they are handed over like PTP.
+	ICMPPTP uint64
 }
 
 // PTP returns the number of PTP frames matched on all transports.
@@ -140,6 +145,7 @@ func (c Counters) Sub(o Counters) Counters {
 		MetaWritten:  c.MetaWritten - o.MetaWritten,
 		MetaFailed:   c.MetaFailed - o.MetaFailed,
 		HWTimestamps: c.HWTimestamps - o.HWTimestamps,
+		ICMPPTP:      c.ICMPPTP - o.ICMPPTP,
 	}
 }
 
@@ -168,6 +174,7 @@ func (f *Filter) Counters() (Counters, error) {
 		MetaWritten:  sums[slotMetaWritten],
 		MetaFailed:   sums[slotMetaFailed],
 		HWTimestamps: sums[slotHWTimestamps],
+		ICMPPTP:      sums[slotICMPPTP],
 	}, nil
 }
 

@@ -165,6 +165,30 @@ func ipv4(proto uint8, fragField uint16, ports ...uint16) []byte {
 	return append(ip, make([]byte, 20)...)
 }
 
+// refusal wraps the IP datagram of a UDP frame (built with encapsulation
+// e) in an ICMP (IPv4) or ICMPv6 destination unreachable of type typ, as a
+// host whose port is closed sends back, behind e's VLAN tags. quote bounds
+// the quoted octets (0: all of them).
+func refusal(e decode.Encapsulation, m decode.Appender, typ byte, quote int) []byte {
+	vl := 4 * len(e.VLANs)
+	inner := frameOf(e, m)
+	hdr, ip := inner[:14+vl], inner[14+vl:]
+	if quote > 0 && quote < len(ip) {
+		ip = ip[:quote]
+	}
+	out := append([]byte{}, hdr...)
+	if e.Transport == decode.TransportUDPv4 {
+		outer := append([]byte{}, ip[:20]...)
+		outer[0], outer[9] = 0x45, 1 // no options, ICMP
+		out = append(append(out, outer...), typ, 3, 0, 0, 0, 0, 0, 0)
+	} else {
+		outer := append([]byte{}, ip[:40]...)
+		outer[6] = 58 // ICMPv6
+		out = append(append(out, outer...), typ, 4, 0, 0, 0, 0, 0, 0)
+	}
+	return append(out, ip...)
+}
+
 type kind int
 
 const (
@@ -174,6 +198,7 @@ const (
 	udp6                  // PTP over UDP/IPv6
 	malformed             // truncated or inconsistent, passed
 	tooDeep               // beyond the program's bounds, passed
+	icmp                  // ICMP/ICMPv6 destination unreachable quoting UDP port 319/320
 )
 
 // want returns the counter changes for one run of a frame of kind k with
@@ -191,8 +216,10 @@ func (k kind) want() Counters {
 		c.Malformed = 1
 	case tooDeep:
 		c.TooDeep = 1
+	case icmp:
+		c.ICMPPTP = 1
 	}
-	if c.PTP() > 0 {
+	if c.PTP()+c.ICMPPTP > 0 {
 		c.MetaWritten = 1
 	}
 	return metaAsLoaded(c)
@@ -327,6 +354,37 @@ func cases() []testCase {
 	v6[14] = 0x40
 	add("IPv6 EtherType with version 4", malformed, v6)
 
+	// ICMP and ICMPv6 destination unreachable quoting PTP over UDP: a
+	// hybrid follower's Delay_Req to a master whose port is closed.
+	e = enc(decode.TransportUDPv4)
+	e.DstIP = dst4
+	add("ICMP port unreachable quoting a Delay_Req to 319", icmp, refusal(e, msgOf(decode.DelayReq), 3, 0))
+	add("ICMP unreachable quoting 8 octets of UDP (RFC 792)", icmp, refusal(e, msgOf(decode.DelayReq), 3, 28))
+	add("ICMP unreachable quoting 7 octets of UDP", pass, refusal(e, msgOf(decode.DelayReq), 3, 27))
+	add("ICMP time exceeded quoting a Delay_Req", pass, refusal(e, msgOf(decode.DelayReq), 11, 0))
+	e.IPv4Options = []byte{0x94, 0x04, 0x00, 0x00}
+	add("ICMP unreachable quoting UDP with IPv4 options", icmp, refusal(e, msgOf(decode.Management), 3, 0))
+	e = enc(decode.TransportUDPv4)
+	e.SrcPort, e.DstPort = 40000, 53
+	add("ICMP unreachable quoting UDP to port 53", pass, refusal(e, msgOf(decode.DelayReq), 3, 0))
+	tcp := refusal(enc(decode.TransportUDPv4), msgOf(decode.DelayReq), 3, 0)
+	tcp[14+20+8+9] = 6
+	add("ICMP unreachable quoting TCP to 319", pass, tcp)
+	e = enc(decode.TransportUDPv4)
+	e.VLANs = vlanTags(2, 0x8100)
+	add("ICMP unreachable quoting PTP, 2 tags", icmp, refusal(e, msgOf(decode.DelayReq), 3, 0))
+	e = enc(decode.TransportUDPv6)
+	e.DstIP = dst6
+	add("ICMPv6 port unreachable quoting a Delay_Req to 319", icmp, refusal(e, msgOf(decode.DelayReq), 1, 0))
+	add("ICMPv6 unreachable quoting 8 octets of UDP", icmp, refusal(e, msgOf(decode.DelayReq), 1, 48))
+	add("ICMPv6 unreachable quoting 7 octets of UDP", pass, refusal(e, msgOf(decode.DelayReq), 1, 47))
+	add("ICMPv6 packet too big quoting a Delay_Req", pass, refusal(e, msgOf(decode.DelayReq), 2, 0))
+	e.VLANs = vlanTags(1, 0x88a8)
+	add("ICMPv6 unreachable quoting PTP, 1 tag", icmp, refusal(e, msgOf(decode.DelayReq), 1, 0))
+	e = enc(decode.TransportUDPv6)
+	e.SrcPort, e.DstPort = 40000, 123
+	add("ICMPv6 unreachable quoting UDP to port 123", pass, refusal(e, msgOf(decode.DelayReq), 1, 0))
+
 	// Other EtherTypes and garbage.
 	arp := []byte{0, 1, 8, 0, 6, 4, 0, 1}
 	arp = append(append(append(arp, srcMAC[:]...), 192, 0, 2, 1), append(make([]byte, 6), 192, 0, 2, 2)...)
@@ -352,7 +410,7 @@ func TestTable(t *testing.T) {
 			if want := c.kind.want(); r.delta != want {
 				t.Errorf("counters changed by\n%+v, want\n%+v", r.delta, want)
 			}
-			checkMeta(t, r, c.frame, c.kind.want().PTP() > 0)
+			checkMeta(t, r, c.frame, c.kind.want().MetaWritten+c.kind.want().MetaFailed > 0)
 		})
 	}
 }
@@ -432,7 +490,7 @@ func TestTruncated(t *testing.T) {
 					t.Errorf("cut at %d of %d (headers end at %d): verdict %d, counters %+v, want %+v",
 						n, len(fr.frame), fr.hdrEnd, r.verdict, r.delta, k.want())
 				}
-				checkMeta(t, r, frame, k.want().PTP() > 0)
+				checkMeta(t, r, frame, k.want().MetaWritten+k.want().MetaFailed > 0)
 			}
 		})
 	}
@@ -470,7 +528,7 @@ func TestGarbage(t *testing.T) {
 		}
 		r := run(t, f, frame)
 		d := r.delta
-		matched := d.PTP()
+		matched := d.PTP() + d.ICMPPTP
 		wm := metaAsLoaded(Counters{MetaWritten: matched})
 		if r.verdict != xdpPass || d.Seen != 1 || d.Passed != 1 || d.Redirected != 0 ||
 			matched > 1 || matched+d.Malformed+d.TooDeep > 1 || d.MetaWritten != wm.MetaWritten || d.MetaFailed != wm.MetaFailed {

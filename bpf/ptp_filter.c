@@ -2,9 +2,11 @@
 //go:build ignore
 
 // ptp_filter.c: the XDP program of ptpwatch. It passes PTP frames (IEEE 1588
-// over Ethernet, UDP/IPv4 and UDP/IPv6, behind up to four VLAN tags) to an
-// AF_XDP socket per RX queue, with a 32-byte timestamp block in front of each,
-// and lets everything else go on to the kernel's stack. See doc.go.
+// over Ethernet, UDP/IPv4 and UDP/IPv6, behind up to four VLAN tags), and
+// ICMP/ICMPv6 destination unreachable messages quoting UDP to or from port
+// 319 or 320 (a refused unicast PTP message), to an AF_XDP socket per RX
+// queue, with a 32-byte timestamp block in front of each, and lets
+// everything else go on to the kernel's stack. See doc.go.
 
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -31,6 +33,11 @@
 #define NEXTHDR_FRAGMENT 44
 #define NEXTHDR_AUTH 51
 #define NEXTHDR_DEST 60
+#define NEXTHDR_ICMPV6 58
+
+#define IPPROTO_ICMP_ 1
+#define ICMP_DEST_UNREACH 3
+#define ICMPV6_DEST_UNREACH 1
 
 // Offsets never grow past this mask: it keeps every packet access provably
 // bounded for the verifier (the largest legal offset is far below it).
@@ -49,6 +56,7 @@ enum {
 	CNT_META_WRITTEN, // metadata block written in front of a PTP frame
 	CNT_META_FAILED,  // bpf_xdp_adjust_meta refused (no headroom)
 	CNT_HW_VALID,     // hardware RX timestamp obtained (device-bound variant)
+	CNT_ICMP_PTP,     // ICMP/ICMPv6 destination unreachable quoting UDP port 319/320
 	CNT_MAX = 16,
 };
 
@@ -101,6 +109,7 @@ enum {
 	CLS_L2,
 	CLS_UDP4,
 	CLS_UDP6,
+	CLS_ICMP, // ICMP or ICMPv6 destination unreachable quoting PTP over UDP
 };
 
 // ptp_ports reports whether the UDP header at off has port 319 or 320 on
@@ -119,6 +128,42 @@ static __always_inline int ptp_ports(void *data, void *data_end, __u32 off)
 	return 0;
 }
 
+// icmp4_quotes_ptp looks at the ICMP message at off: a destination
+// unreachable (type 3) whose quoted IPv4 header carries UDP whose header
+// (the first 8 octets of the datagram, RFC 792) has port 319 or 320 on
+// either side. A quote cut short is no match: ICMP is not PTP's to judge.
+static __always_inline int icmp4_quotes_ptp(void *data, void *data_end, __u32 off)
+{
+	off &= OFF_MASK;
+	__u8 *icmp = data + off;
+	if ((void *)(icmp + 8 + 20) > data_end)
+		return CLS_PASS;
+	if (icmp[0] != ICMP_DEST_UNREACH)
+		return CLS_PASS;
+	__u8 *q = icmp + 8;
+	__u32 qihl = q[0] & 0x0f;
+	if ((q[0] >> 4) != 4 || qihl < 5 || q[9] != IPPROTO_UDP)
+		return CLS_PASS;
+	return ptp_ports(data, data_end, off + 8 + qihl * 4) == 1 ? CLS_ICMP : CLS_PASS;
+}
+
+// icmp6_quotes_ptp is icmp4_quotes_ptp for ICMPv6 (type 1, RFC 4443): the
+// quoted IPv6 header's next header must be UDP (no extension headers in the
+// quote are walked).
+static __always_inline int icmp6_quotes_ptp(void *data, void *data_end, __u32 off)
+{
+	off &= OFF_MASK;
+	__u8 *icmp = data + off;
+	if ((void *)(icmp + 8 + 40) > data_end)
+		return CLS_PASS;
+	if (icmp[0] != ICMPV6_DEST_UNREACH)
+		return CLS_PASS;
+	__u8 *q = icmp + 8;
+	if ((q[0] >> 4) != 6 || q[6] != NEXTHDR_UDP)
+		return CLS_PASS;
+	return ptp_ports(data, data_end, off + 8 + 40) == 1 ? CLS_ICMP : CLS_PASS;
+}
+
 static __always_inline int classify_ipv4(void *data, void *data_end, __u32 off)
 {
 	off &= OFF_MASK;
@@ -128,6 +173,11 @@ static __always_inline int classify_ipv4(void *data, void *data_end, __u32 off)
 	__u32 ihl = ip[0] & 0x0f;
 	if ((ip[0] >> 4) != 4 || ihl < 5)
 		return CLS_MALFORMED;
+	if (ip[9] == IPPROTO_ICMP_) {
+		if ((((__u16)ip[6] << 8 | ip[7]) & 0x1fff) != 0)
+			return CLS_PASS;
+		return icmp4_quotes_ptp(data, data_end, off + ihl * 4);
+	}
 	if (ip[9] != IPPROTO_UDP)
 		return CLS_PASS;
 	// Only unfragmented datagrams and first fragments carry the UDP header.
@@ -159,6 +209,8 @@ static __always_inline int classify_ipv6(void *data, void *data_end, __u32 off)
 		switch (next) {
 		case NEXTHDR_UDP:
 			goto udp;
+		case NEXTHDR_ICMPV6:
+			return icmp6_quotes_ptp(data, data_end, off);
 		case NEXTHDR_HOP:
 		case NEXTHDR_ROUTING:
 		case NEXTHDR_DEST:
@@ -253,6 +305,9 @@ static __always_inline int ptp_filter(struct xdp_md *ctx, int hw)
 		break;
 	case CLS_UDP6:
 		count(CNT_PTP_UDP6);
+		break;
+	case CLS_ICMP:
+		count(CNT_ICMP_PTP);
 		break;
 	case CLS_MALFORMED:
 		count(CNT_MALFORMED);

@@ -2,7 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
-	"encoding/hex"
+	"math/bits"
 	"strconv"
 )
 
@@ -29,10 +29,21 @@ func Fields(link LinkType, data []byte) []Field {
 	return f.Fields()
 }
 
-// Fields returns the located field tree of a frame decoded by Decode.
+// Fields returns the located field tree of a frame decoded by Decode. It
+// allocates; FieldList.Describe lists the same fields without allocating.
 func (f *Frame) Fields() []Field {
-	var out []Field
-	w := fieldWriter{b: f.Raw, out: &out}
+	var l FieldList
+	l.Describe(f)
+	return l.Tree()
+}
+
+// Describe lists the located fields of a frame decoded by Decode into l,
+// replacing what l held. It reuses l's buffers: once they have grown to a
+// frame's size it does not allocate for the common messages. l refers to
+// f.Raw until the next Describe, so f.Raw must not change meanwhile.
+func (l *FieldList) Describe(f *Frame) {
+	l.reset(f.Raw)
+	w := fieldWriter{b: f.Raw, l: l}
 	f.describeLink(w)
 	if f.EtherType == EtherTypeIPv4 || f.EtherType == EtherTypeIPv6 {
 		f.describeNetwork(w)
@@ -56,8 +67,8 @@ func (f *Frame) Fields() []Field {
 	// Whatever follows the last layer: Ethernet padding up to 60 octets, or
 	// octets after messageLength inside the UDP payload.
 	end := 0
-	for _, x := range out {
-		if e := x.Offset + x.Length; e > end {
+	for i := l.First(0); i > 0; i = l.Next(i) {
+		if e := l.Offset(i) + l.Length(i); e > end {
 			end = e
 		}
 	}
@@ -65,9 +76,8 @@ func (f *Frame) Fields() []Field {
 		w.raw("padding", end, len(f.Raw)-end)
 	}
 	if f.Result != ResultOK {
-		out = append(out, Field{Name: "result", Value: f.Result.String(), Text: f.Reason.String(), Offset: 0, Length: len(f.Raw)})
+		w.add("result", 0, len(f.Raw), f.Result.String(), f.Reason.String())
 	}
-	return out
 }
 
 func (f *Frame) describeLink(w fieldWriter) {
@@ -143,8 +153,8 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 		g.uint("ttl", off+8, 1)
 		g.uint("protocol", off+9, 1)
 		g.hex("checksum", off+10, 2)
-		g.add("source", off+12, 4, f.SrcIP.String(), "")
-		g.add("destination", off+16, 4, f.DstIP.String(), "")
+		g.lazy("source", off+12, 4, valueIP, 0, "")
+		g.lazy("destination", off+16, 4, valueIP, 0, "")
 		if ihl > 20 {
 			g.hex("options", off+20, ihl-20)
 		}
@@ -164,8 +174,8 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 		g.uint("payloadLength", off+4, 2)
 		g.uint("nextHeader", off+6, 1)
 		g.uint("hopLimit", off+7, 1)
-		g.add("source", off+8, 16, f.SrcIP.String(), "")
-		g.add("destination", off+24, 16, f.DstIP.String(), "")
+		g.lazy("source", off+8, 16, valueIP, 0, "")
+		g.lazy("destination", off+24, 16, valueIP, 0, "")
 		// Extension headers between the fixed header and UDP.
 		p, next := off+40, f.Raw[off+6]
 		for p < end && p+2 <= len(f.Raw) {
@@ -226,12 +236,15 @@ func describeV2(w fieldWriter, off, n int) {
 	h.uint("domainNumber", off+4, 1)
 	h.uint("minorSdoId", off+5, 1)
 	fl := h.group("flagField", off+6, 2)
-	fl.f.Value = "0x" + hex.EncodeToString(b[off+6:off+8])
+	fl.setValueLazy(valueHex, off+6, 2)
 	for _, nf := range FlagNames {
 		fl.bits(nf.Name, off+6, 2, uint64(nf.Flag), "")
 	}
 	c := h.int("correctionField", off+8, 8)
-	h.last().Text = strconv.FormatFloat(float64(c)/65536, 'f', -1, 64) + " ns"
+	a := h.arena()
+	start := len(a)
+	a = strconv.AppendFloat(a, float64(c)/65536, 'f', -1, 64)
+	h.setLastTextArena(append(a, " ns"...), start)
 	h.hex("messageTypeSpecific", off+16, 4)
 	h.portIdentity("sourcePortIdentity", off+20)
 	h.uint("sequenceId", off+30, 2)
@@ -305,7 +318,7 @@ func describeTLVs(w fieldWriter, off, end int, management bool) {
 			return
 		}
 		g := w.group("tlv", off, n)
-		g.f.Text = t.String()
+		g.setText(t.String())
 		g.enum("tlvType", off, 2, t.String())
 		g.uint("lengthField", off+2, 2)
 		v := off + 4
@@ -333,25 +346,114 @@ func describeTLVs(w fieldWriter, off, end int, management bool) {
 	}
 }
 
-// fieldWriter appends located fields to a list, reading values from b, the
-// whole frame. Reads past the end of b add a field marked truncated instead
-// of panicking. A writer returned by group must be finished with before its
-// parent gets another field, since it points into the parent's list.
+// fieldWriter appends located fields to a FieldList, reading values from
+// b, the frame (or the frame cut where reads must stop: b always starts at
+// the frame's first octet). Reads past the end of b add a field marked
+// truncated instead of panicking. g is the group the writer fills (0: the
+// top level).
 type fieldWriter struct {
-	b   []byte
-	out *[]Field
-	f   *Field // the group this writer fills, if any
+	b []byte
+	l *FieldList
+	g int32
 }
 
 func (w fieldWriter) ok(off, n int) bool { return off >= 0 && n >= 0 && off+n <= len(w.b) }
 
-// add appends a field and returns it.
-func (w fieldWriter) add(name string, off, n int, value, text string) *Field {
-	*w.out = append(*w.out, Field{Name: name, Value: value, Text: text, Offset: off, Length: n})
-	return &(*w.out)[len(*w.out)-1]
+// node adds a field without a value to w's group and returns its index.
+func (w fieldWriter) node(name string, off, n int, text string) int32 {
+	return w.l.add(w.g, name, off, n, text)
 }
 
-func (w fieldWriter) last() *Field { return &(*w.out)[len(*w.out)-1] }
+// add appends a field whose value is the string value and returns its
+// index. The value is copied; callers on the common paths use the typed
+// writers below, which format nothing until the list is written out.
+func (w fieldWriter) add(name string, off, n int, value, text string) int32 {
+	i := w.node(name, off, n, text)
+	w.l.setValueString(i, value)
+	return i
+}
+
+// addBytes is add with the value given as octets, copied.
+func (w fieldWriter) addBytes(name string, off, n int, value []byte, text string) int32 {
+	i := w.node(name, off, n, text)
+	w.l.setValueBytes(i, value)
+	return i
+}
+
+// lazy adds a field whose value is formatted from the frame's octets at
+// off, n in the given way when it is read.
+func (w fieldWriter) lazy(name string, off, n int, k valueKind, mask uint64, text string) int32 {
+	return w.l.addLazy(w.g, name, off, n, k, mask, text)
+}
+
+// hasLast reports whether w's group has a field yet.
+func (w fieldWriter) hasLast() bool { return w.l.nodes[w.g].last != 0 }
+
+// lastIndex is the index of the newest field of w's group.
+func (w fieldWriter) lastIndex() int32 { return w.l.nodes[w.g].last }
+
+// setLastText sets the text of w's newest field.
+func (w fieldWriter) setLastText(text string) { w.l.setText(w.lastIndex(), text) }
+
+// setValue sets the value of the group w fills (copied).
+func (w fieldWriter) setValue(v string) { w.l.setValueString(w.g, v) }
+
+// setValueBytes sets the value of the group w fills (copied).
+func (w fieldWriter) setValueBytes(v []byte) { w.l.setValueBytes(w.g, v) }
+
+// setValueLazy sets the value of the group w fills, formatted from the
+// octets at off, n when it is read.
+func (w fieldWriter) setValueLazy(k valueKind, off, n int) {
+	nd := &w.l.nodes[w.g]
+	nd.kind, nd.voff, nd.vn, nd.mask = k, int32(off), int32(n), 0
+}
+
+// setText sets the text of the group w fills.
+func (w fieldWriter) setText(text string) { w.l.setText(w.g, text) }
+
+// arena returns the list's spare octets for a caller to append a value or
+// text to, finished with setLastValueArena or setLastTextArena.
+func (w fieldWriter) arena() []byte { return w.l.arena }
+
+// setLastTextArena sets the text of w's newest field to the octets the
+// caller appended to arena() since it took it (whose length was start).
+func (w fieldWriter) setLastTextArena(b []byte, start int) {
+	w.l.arena = b
+	w.l.setTextSpan(w.lastIndex(), start, len(b))
+}
+
+// setValueArena sets the value of the group w fills to the octets the
+// caller appended to arena() since it took it (whose length was start).
+func (w fieldWriter) setValueArena(b []byte, start int) {
+	w.l.arena = b
+	nd := &w.l.nodes[w.g]
+	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
+}
+
+// setValueArenaOf sets the value of field i to the octets the caller
+// appended to arena() since it took it (whose length was start).
+func (w fieldWriter) setValueArenaOf(i int32, b []byte, start int) {
+	w.l.arena = b
+	nd := &w.l.nodes[i]
+	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
+}
+
+// appendText adds s to the text of the group w fills.
+func (w fieldWriter) appendText(s string) {
+	start := len(w.l.arena)
+	a := w.l.AppendText(w.l.arena, int(w.g))
+	w.l.arena = append(a, s...)
+	w.l.setTextSpan(w.g, start, len(w.l.arena))
+}
+
+// copyLast gives the group w fills the value and text of its newest field.
+func (w fieldWriter) copyLast() {
+	last := w.l.nodes[w.lastIndex()]
+	nd := &w.l.nodes[w.g]
+	nd.kind, nd.voff, nd.vn, nd.mask = last.kind, last.voff, last.vn, last.mask
+	nd.text, nd.ts, nd.tn = last.text, last.ts, last.tn
+	nd.flags = nd.flags&^(textArena|textClockIdentity) | last.flags&(textArena|textClockIdentity)
+}
 
 // group appends a field whose children the returned writer fills.
 // A group reaching past the end of the frame is cut to the octets present
@@ -361,21 +463,19 @@ func (w fieldWriter) group(name string, off, n int) fieldWriter {
 	if off+n > len(w.b) {
 		n, text = max(0, len(w.b)-off), "truncated"
 	}
-	f := w.add(name, off, n, "", text)
-	// Most groups hold a few to a few dozen fields: start with room for
-	// several rather than growing one by one.
-	f.Children = make([]Field, 0, 8)
-	return fieldWriter{b: w.b, out: &f.Children, f: f}
+	return fieldWriter{b: w.b, l: w.l, g: w.node(name, off, n, text)}
 }
 
 func (w fieldWriter) truncated(name string, off, n int) {
-	w.add(name, off, n, "", "truncated")
+	w.node(name, off, n, "truncated")
 }
 
 // be reads n ≤ 8 octets at off as a big-endian unsigned integer.
-func (w fieldWriter) be(off, n int) uint64 {
+func (w fieldWriter) be(off, n int) uint64 { return readBE(w.b[off : off+n]) }
+
+func readBE(b []byte) uint64 {
 	var v uint64
-	for _, c := range w.b[off : off+n] {
+	for _, c := range b {
 		v = v<<8 | uint64(c)
 	}
 	return v
@@ -386,9 +486,8 @@ func (w fieldWriter) uint(name string, off, n int) uint64 {
 		w.truncated(name, off, n)
 		return 0
 	}
-	v := w.be(off, n)
-	w.add(name, off, n, strconv.FormatUint(v, 10), "")
-	return v
+	w.lazy(name, off, n, valueUint, 0, "")
+	return w.be(off, n)
 }
 
 func (w fieldWriter) int(name string, off, n int) int64 {
@@ -396,9 +495,13 @@ func (w fieldWriter) int(name string, off, n int) int64 {
 		w.truncated(name, off, n)
 		return 0
 	}
-	v := int64(w.be(off, n)<<(64-8*uint(n))) >> (64 - 8*uint(n))
-	w.add(name, off, n, strconv.FormatInt(v, 10), "")
-	return v
+	w.lazy(name, off, n, valueInt, 0, "")
+	return readInt(w.b[off : off+n])
+}
+
+func readInt(b []byte) int64 {
+	n := uint(len(b))
+	return int64(readBE(b)<<(64-8*n)) >> (64 - 8*n)
 }
 
 func (w fieldWriter) hex(name string, off, n int) {
@@ -406,7 +509,7 @@ func (w fieldWriter) hex(name string, off, n int) {
 		w.truncated(name, off, n)
 		return
 	}
-	w.add(name, off, n, "0x"+hex.EncodeToString(w.b[off:off+n]), "")
+	w.lazy(name, off, n, valueHex, 0, "")
 }
 
 // raw lists opaque octets as hex without a 0x prefix.
@@ -418,7 +521,7 @@ func (w fieldWriter) raw(name string, off, n int) {
 		w.truncated(name, off, n)
 		return
 	}
-	w.add(name, off, n, hex.EncodeToString(w.b[off:off+n]), "")
+	w.lazy(name, off, n, valueRaw, 0, "")
 }
 
 func (w fieldWriter) enum(name string, off, n int, text string) uint64 {
@@ -426,9 +529,8 @@ func (w fieldWriter) enum(name string, off, n int, text string) uint64 {
 		w.truncated(name, off, n)
 		return 0
 	}
-	v := w.be(off, n)
-	w.add(name, off, n, strconv.FormatUint(v, 10), text)
-	return v
+	w.lazy(name, off, n, valueUint, 0, text)
+	return w.be(off, n)
 }
 
 // bits lists the bits of mask within the n octets at off, shifted down.
@@ -437,13 +539,13 @@ func (w fieldWriter) bits(name string, off, n int, mask uint64, text string) uin
 		w.truncated(name, off, n)
 		return 0
 	}
-	v := w.be(off, n) & mask
-	for m := mask; m != 0 && m&1 == 0; m >>= 1 {
-		v >>= 1
-	}
-	f := w.add(name, off, n, strconv.FormatUint(v, 10), text)
-	f.Mask = mask
-	return v
+	w.lazy(name, off, n, valueUint, mask, text)
+	return maskBits(readBE(w.b[off:off+n]), mask)
+}
+
+// maskBits returns the bits of mask in v, shifted down.
+func maskBits(v, mask uint64) uint64 {
+	return (v & mask) >> (uint(bits.TrailingZeros64(mask)) & 63)
 }
 
 func (w fieldWriter) flag(name string, off, n int, mask uint64) bool {
@@ -455,15 +557,7 @@ func (w fieldWriter) mac(name string, off int) {
 		w.truncated(name, off, 6)
 		return
 	}
-	const digits = "0123456789abcdef"
-	s := make([]byte, 0, 17)
-	for i, c := range w.b[off : off+6] {
-		if i > 0 {
-			s = append(s, ':')
-		}
-		s = append(s, digits[c>>4], digits[c&0xf])
-	}
-	w.add(name, off, 6, string(s), "")
+	w.lazy(name, off, 6, valueMAC, 0, "")
 }
 
 func (w fieldWriter) clockIdentity(name string, off int) {
@@ -471,7 +565,8 @@ func (w fieldWriter) clockIdentity(name string, off int) {
 		w.truncated(name, off, 8)
 		return
 	}
-	w.add(name, off, 8, hex.EncodeToString(w.b[off:off+8]), ClockIdentity(w.b[off:off+8]).String())
+	i := w.lazy(name, off, 8, valueRaw, 0, "")
+	w.l.nodes[i].flags |= textClockIdentity
 }
 
 func (w fieldWriter) portIdentity(name string, off int) {
@@ -479,9 +574,8 @@ func (w fieldWriter) portIdentity(name string, off int) {
 		w.truncated(name, off, 10)
 		return
 	}
-	p := PortIdentity{ClockIdentity(w.b[off : off+8]), binary.BigEndian.Uint16(w.b[off+8:])}
 	g := w.group(name, off, 10)
-	g.f.Value = p.String()
+	g.setValueLazy(valuePortIdentity, off, 10)
 	g.clockIdentity("clockIdentity", off)
 	g.uint("portNumber", off+8, 2)
 }
@@ -492,7 +586,7 @@ func (w fieldWriter) timestamp(name string, off int) {
 		return
 	}
 	g := w.group(name, off, 10)
-	g.f.Value = readTimestamp(w.b[off:]).String()
+	g.setValueLazy(valueTimestamp, off, 10)
 	g.uint("secondsField", off, 6)
 	g.uint("nanosecondsField", off+6, 4)
 }
@@ -521,14 +615,23 @@ func (w fieldWriter) ptpText(name string, off int) int {
 		return len(w.b) - off
 	}
 	g := w.group(name, off, 1+n)
-	g.f.Value = string(w.b[off+1 : off+1+n])
+	g.setValueBytes(w.b[off+1 : off+1+n])
 	g.uint("lengthField", off, 1)
-	g.add("textField", off+1, n, string(w.b[off+1:off+1+n]), "")
+	g.addBytes("textField", off+1, n, w.b[off+1:off+1+n], "")
 	return 1 + n
 }
 
 // ClockAccuracyString names a clockAccuracy value (§7.6.2.6, Table 5).
-func ClockAccuracyString(a uint8) string {
+func ClockAccuracyString(a uint8) string { return clockAccuracyNames[a] }
+
+var clockAccuracyNames = func() (t [256]string) {
+	for i := range t {
+		t[i] = clockAccuracyString(uint8(i))
+	}
+	return t
+}()
+
+func clockAccuracyString(a uint8) string {
 	switch {
 	case a >= 0x17 && a <= 0x31:
 		names := [...]string{"1ps", "2.5ps", "10ps", "25ps", "100ps", "250ps", "1ns", "2.5ns", "10ns", "25ns",

@@ -156,7 +156,7 @@ func mgmtDescribeSubscribeEventsNP(w fieldWriter, off, _ int) int {
 	w.uint("duration", off, 2)
 	g := w.group("bitmask", off+2, 64)
 	if w.ok(off+2, 64) {
-		g.f.Value = "0x" + mgmtHex(w.b[off+2:off+66])
+		g.setValueLazy(valueHex, off+2, 64)
 	}
 	for i, name := range [...]string{"notifyPortState", "notifyTimeSync", "notifyParentDataSet", "notifyCmlds"} {
 		g.bits(name, off+2, 1, 1<<i, "")
@@ -201,7 +201,7 @@ func mgmtDescribeSpecs(w fieldWriter, specs []mgmtSpec, off int) int {
 				break
 			}
 			g := w.group(sp.name, p, 1)
-			g.f.Value = "0x" + mgmtHex(w.b[p:p+1])
+			g.setValueLazy(valueHex, p, 1)
 			for _, bit := range sp.bits {
 				g.bits(bit.name, p, 1, uint64(bit.mask), "")
 			}
@@ -224,7 +224,13 @@ func (w fieldWriter) mgmtTimeInterval(name string, off, n int, o HostOrder) {
 		return
 	}
 	v := int64(mgmtHostU64Read(w.b[off:], o))
-	w.add(name, off, 8, strconv.FormatInt(v, 10), strconv.FormatFloat(float64(v)/65536, 'f', -1, 64)+" ns")
+	a := w.arena()
+	start := len(a)
+	w.setValueArenaOf(w.node(name, off, 8, ""), strconv.AppendInt(a, v, 10), start)
+	a = w.arena()
+	start = len(a)
+	a = strconv.AppendFloat(a, float64(v)/65536, 'f', -1, 64)
+	w.setLastTextArena(append(a, " ns"...), start)
 }
 
 // mgmtHostU64 lists a linuxptp host-order 64-bit counter.
@@ -233,7 +239,9 @@ func (w fieldWriter) mgmtHostU64(name string, off int, o HostOrder) {
 		w.truncated(name, off, 8)
 		return
 	}
-	w.add(name, off, 8, strconv.FormatUint(mgmtHostU64Read(w.b[off:], o), 10), "")
+	a := w.arena()
+	start := len(a)
+	w.setValueArenaOf(w.node(name, off, 8, ""), strconv.AppendUint(a, mgmtHostU64Read(w.b[off:], o), 10), start)
 }
 
 func mgmtHex(p []byte) string {
@@ -257,7 +265,7 @@ func mgmtDescribePortAddress(w fieldWriter, name string, off int) int {
 	g := w.group(name, off, 4+k)
 	if w.ok(off+4, k) {
 		a := PortAddress{NetworkProtocol(binary.BigEndian.Uint16(w.b[off:])), w.b[off+4 : off+4+k]}
-		g.f.Value = a.String()
+		g.setValue(a.String())
 	}
 	g.enum("networkProtocol", off, 2, NetworkProtocol(binary.BigEndian.Uint16(w.b[off:])).String())
 	g.uint("addressLength", off+2, 2)
@@ -285,7 +293,8 @@ func mgmtDescribeClockDescription(w fieldWriter, off, _ int) int {
 	}
 	ct := ClockType(binary.BigEndian.Uint16(w.b[p:]))
 	g := w.group("clockType", p, 2)
-	g.f.Value, g.f.Text = "0x"+mgmtHex(w.b[p:p+2]), ct.String()
+	g.setValueLazy(valueHex, p, 2)
+	g.setText(ct.String())
 	for _, n := range mgmtClockTypeNames {
 		g.bits(n.name, p, 2, uint64(n.bit), "")
 	}
@@ -352,8 +361,8 @@ func mgmtDescribeHostOrder(w fieldWriter, off, n int, signed bool) HostOrder {
 func mgmtDescribePortStatsNP(w fieldWriter, off, _ int) int {
 	w.portIdentity("portIdentity", off)
 	o := mgmtDescribeHostOrder(w, off+10, 32, false)
-	if w.f != nil {
-		w.f.Text += " (counters " + o.String() + ")"
+	if w.g != 0 {
+		w.appendText(" (counters " + o.String() + ")")
 	}
 	for dir, prefix := range [2]string{"rx_", "tx_"} {
 		for t := 0; t < 16; t++ {
@@ -371,8 +380,8 @@ var mgmtPortServiceStatsNames = [...]string{"announce_timeout", "sync_timeout", 
 func mgmtDescribePortServiceStatsNP(w fieldWriter, off, _ int) int {
 	w.portIdentity("portIdentity", off)
 	o := mgmtDescribeHostOrder(w, off+10, 10, false)
-	if w.f != nil {
-		w.f.Text += " (counters " + o.String() + ")"
+	if w.g != 0 {
+		w.appendText(" (counters " + o.String() + ")")
 	}
 	for i, name := range mgmtPortServiceStatsNames {
 		w.mgmtHostU64(name, off+10+8*i, o)
@@ -382,8 +391,8 @@ func mgmtDescribePortServiceStatsNP(w fieldWriter, off, _ int) int {
 
 func mgmtDescribePortCorrectionsNP(w fieldWriter, off, _ int) int {
 	o := mgmtDescribeHostOrder(w, off, 3, true)
-	if w.f != nil {
-		w.f.Text += " (values " + o.String() + ")"
+	if w.g != 0 {
+		w.appendText(" (values " + o.String() + ")")
 	}
 	w.mgmtTimeInterval("egressLatency", off, 8, o)
 	w.mgmtTimeInterval("ingressLatency", off+8, 8, o)

@@ -56,8 +56,7 @@ func FuzzManagementData(f *testing.F) {
 		// data field's length right, too long and too short.
 		buf := append([]byte{0xaa, 0xbb, 0xcc}, data...)
 		for _, n := range []int{len(data), len(data) + 5, len(data) / 2} {
-			var out []Field
-			describeManagementData(fieldWriter{b: buf, out: &out}, id, 3, n)
+			out := describeWith(buf, func(w fieldWriter) { describeManagementData(w, id, 3, n) })
 			mgmtCheckFields(t, out, len(buf))
 		}
 	})

@@ -434,9 +434,9 @@ func describeManagementData(w fieldWriter, id ManagementID, off, n int) {
 	if end > len(w.b) {
 		end = len(w.b)
 	}
-	d := fieldWriter{b: w.b[:end], out: w.out, f: w.f}
+	d := fieldWriter{b: w.b[:end], l: w.l, g: w.g}
 	g := d.group("dataField", off, n)
-	g.f.Text = id.String()
+	g.setText(id.String())
 	used := describeMgmtBody(g, id, off, n)
 	if used < 0 {
 		g.raw("data", off, n)

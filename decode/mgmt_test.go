@@ -209,10 +209,7 @@ func TestMgmtTruncation(t *testing.T) {
 // mgmtDescribeFrame runs the detail view over a management response
 // carrying data, the way Frame.Fields reaches describeManagementData.
 func mgmtDescribeFrame(id ManagementID, data []byte) []Field {
-	var out []Field
-	w := fieldWriter{b: data, out: &out}
-	describeManagementData(w, id, 0, len(data))
-	return out
+	return describeWith(data, func(w fieldWriter) { describeManagementData(w, id, 0, len(data)) })
 }
 
 func TestMgmtEmptyAndUnknown(t *testing.T) {

@@ -124,15 +124,12 @@ func FuzzTLVs(f *testing.F) {
 				}
 			}
 			// Describe the TLV in place, inside the whole input.
-			var out []Field
-			w := fieldWriter{b: data, out: &out}
 			start, end := tl.Offset+4, tl.Offset+4+len(tl.Value)
-			describeTLVValue(w, tl.Type, start, len(tl.Value))
+			out := describeWith(data, func(w fieldWriter) { describeTLVValue(w, tl.Type, start, len(tl.Value)) })
 			checkFieldsWithin(t, out, start, end)
 		}
 		// And the whole area as fields.go lists it.
-		var out []Field
-		describeTLVs(fieldWriter{b: data, out: &out}, 0, len(data), false)
+		describeWith(data, func(w fieldWriter) { describeTLVs(w, 0, len(data), false) })
 	})
 }
 

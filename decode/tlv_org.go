@@ -385,8 +385,8 @@ func orgName(oui [3]byte) string {
 func describeOrgExtension(w fieldWriter, off, n int) {
 	if n < 6 || !w.ok(off, 6) {
 		w.raw("value", off, n)
-		if n < 6 && len(*w.out) > 0 {
-			w.last().Text = "truncated"
+		if n < 6 && w.hasLast() {
+			w.setLastText("truncated")
 		}
 		return
 	}
@@ -397,20 +397,20 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 	d, end := off+6, off+n
 	switch {
 	case oui == OUIIEEE8021 && sub == SubtypeFollowUpInfo:
-		w.last().Text = "Follow_Up information"
+		w.setLastText("Follow_Up information")
 		w.int("cumulativeScaledRateOffset", d, 4)
 		w.uint("gmTimeBaseIndicator", d+4, 2)
 		w.tlvScaledNs("lastGmPhaseChange", d+6)
 		w.int("scaledLastGmFreqChange", d+18, 4)
 		w.tlvRest("trailing", d+followUpInfoLen, end)
 	case oui == OUIIEEE8021 && sub == SubtypeMessageIntervalRequest:
-		w.last().Text = "message interval request"
+		w.setLastText("message interval request")
 		w.int("linkDelayInterval", d, 1)
 		w.int("timeSyncInterval", d+1, 1)
 		w.int("announceInterval", d+2, 1)
 		if w.ok(d+3, 1) {
 			g := w.group("flags", d+3, 1)
-			g.f.Value = "0x" + string(appendHex8(nil, w.b[d+3]))
+			g.setValueLazy(valueHex, d+3, 1)
 			g.bits("oneStepReceiveCapable", d+3, 1, uint64(MIROneStepReceiveCapable), "")
 			g.bits("computeMeanLinkDelay", d+3, 1, uint64(MIRComputeMeanLinkDelay), "")
 			g.bits("computeNeighborRateRatio", d+3, 1, uint64(MIRComputeNeighborRateRatio), "")
@@ -421,9 +421,9 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		w.tlvRest("trailing", d+messageIntervalRequestLen, end)
 	case oui == OUIIEEE8021 && (sub == SubtypeGPTPCapable || sub == SubtypeGPTPCapableIntervalRequest):
 		if sub == SubtypeGPTPCapable {
-			w.last().Text = "gPTP-capable"
+			w.setLastText("gPTP-capable")
 		} else {
-			w.last().Text = "gPTP-capable message interval request"
+			w.setLastText("gPTP-capable message interval request")
 		}
 		w.int("logGptpCapableMessageInterval", d, 1)
 		w.hex("flags", d+1, 1)
@@ -431,9 +431,9 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		w.tlvRest("trailing", d+gptpCapableLen, end)
 	case oui == OUIC37238 && (sub == SubtypeC37238v2011 || sub == SubtypeC37238v2017):
 		if sub == SubtypeC37238v2011 {
-			w.last().Text = "C37.238-2011"
+			w.setLastText("C37.238-2011")
 		} else {
-			w.last().Text = "C37.238-2017"
+			w.setLastText("C37.238-2017")
 		}
 		w.uint("grandmasterID", d, 2)
 		if sub == SubtypeC37238v2011 {
@@ -446,10 +446,10 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		w.raw("reserved", d+10, 2)
 		w.tlvRest("trailing", d+c37238Len, end)
 	case oui == OUISMPTE && sub == SubtypeSMPTESynchronizationMetadata:
-		w.last().Text = "synchronization metadata version 1"
+		w.setLastText("synchronization metadata version 1")
 		if w.ok(d, 8) {
 			g := w.group("defaultSystemFrameRate", d, 8)
-			g.f.Value = strconv.FormatUint(w.be(d, 4), 10) + "/" + strconv.FormatUint(w.be(d+4, 4), 10)
+			g.setValue(strconv.FormatUint(w.be(d, 4), 10) + "/" + strconv.FormatUint(w.be(d+4, 4), 10))
 			g.uint("numerator", d, 4)
 			g.uint("denominator", d+4, 4)
 		} else {
@@ -462,7 +462,7 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		}
 		if w.ok(d+9, 1) {
 			g := w.group("timeAddressFlags", d+9, 1)
-			g.f.Value = "0x" + string(appendHex8(nil, w.b[d+9]))
+			g.setValueLazy(valueHex, d+9, 1)
 			g.bits("colorFrame", d+9, 1, uint64(SMPTEColorFrame), "")
 			g.bits("dropFrame", d+9, 1, uint64(SMPTEDropFrame), "")
 		} else {
@@ -476,7 +476,7 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		w.int("previousJamLocalOffset", d+36, 4)
 		if w.ok(d+40, 1) {
 			g := w.group("daylightSaving", d+40, 1)
-			g.f.Value = "0x" + string(appendHex8(nil, w.b[d+40]))
+			g.setValueLazy(valueHex, d+40, 1)
 			g.bits("previous", d+40, 1, uint64(SMPTEDSTPrevious), "")
 			g.bits("next", d+40, 1, uint64(SMPTEDSTNext), "")
 			g.bits("current", d+40, 1, uint64(SMPTEDSTCurrent), "")
@@ -485,7 +485,7 @@ func describeOrgExtension(w fieldWriter, off, n int) {
 		}
 		if w.ok(d+41, 1) {
 			g := w.group("leapSecondJump", d+41, 1)
-			g.f.Value = "0x" + string(appendHex8(nil, w.b[d+41]))
+			g.setValueLazy(valueHex, d+41, 1)
 			g.bits("change", d+41, 1, uint64(SMPTELeapJump), "")
 		} else {
 			w.truncated("leapSecondJump", d+41, 1)
@@ -520,6 +520,9 @@ func (w fieldWriter) tlvScaledNs(name string, off int) {
 		return
 	}
 	s := readScaledNs(w.b[off:])
-	w.add(name, off, 12, "0x"+hex.EncodeToString(w.b[off:off+12]),
-		strconv.FormatFloat(s.Nanoseconds(), 'f', -1, 64)+" ns")
+	w.lazy(name, off, 12, valueHex, 0, "")
+	a := w.arena()
+	start := len(a)
+	a = strconv.AppendFloat(a, s.Nanoseconds(), 'f', -1, 64)
+	w.setLastTextArena(append(a, " ns"...), start)
 }

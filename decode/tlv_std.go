@@ -268,7 +268,7 @@ func AppendPathTrace(b []byte, ids ...ClockIdentity) []byte {
 
 func describePathTrace(w fieldWriter, off, n int) {
 	g := w.group("pathSequence", off, n)
-	g.f.Value = strconv.Itoa(n/8) + " clockIdentity"
+	g.setValue(strconv.Itoa(n/8) + " clockIdentity")
 	p := off
 	for ; p+8 <= off+n; p += 8 {
 		g.clockIdentity("clockIdentity", p)
@@ -421,7 +421,7 @@ func describeAuthentication(w fieldWriter, off, n int) {
 	w.uint("spp", off, 1)
 	if w.ok(off+1, 1) {
 		g := w.group("secParamIndicator", off+1, 1)
-		g.f.Value = "0x" + string(appendHex8(nil, w.b[off+1]))
+		g.setValueLazy(valueHex, off+1, 1)
 		g.bits("disclosedKeyPresent", off+1, 1, uint64(SecParamDisclosedKeyPresent), "")
 		g.bits("sequenceNoPresent", off+1, 1, uint64(SecParamSequenceNoPresent), "")
 		g.bits("resPresent", off+1, 1, uint64(SecParamRESPresent), "")
@@ -685,7 +685,7 @@ func describeCommAvailability(w fieldWriter, name string, off int) {
 		return
 	}
 	g := w.group(name, off, 1)
-	g.f.Value = "0x" + string(appendHex8(nil, w.b[off]&0x0f))
+	g.setValueBytes(appendHex8([]byte("0x"), w.b[off]&0x0f))
 	g.bits("unicastNegotiationCapable", off, 1, uint64(CommUnicastNegotiationCapable), "")
 	g.bits("unicastNegotiationCapableEnabled", off, 1, uint64(CommUnicastNegotiationCapableEnabled), "")
 	g.bits("unicastCapable", off, 1, uint64(CommUnicastCapable), "")
@@ -792,12 +792,11 @@ func describeProtocolAddress(w fieldWriter, off, n int) {
 		x := ProtocolAddressTLV{NetworkProtocol: proto, Address: w.b[off+4 : off+4+l]}
 		g.hex("addressField", off+4, l)
 		if a, ok := x.Addr(); ok {
-			g.last().Text = a.String()
+			g.setLastText(a.String())
 		} else if proto == ProtocolAddressIEEE8023 && l == 6 {
-			g.last().Text = macString(x.Address)
+			g.setLastText(macString(x.Address))
 		}
-		g.f.Value = g.last().Value
-		g.f.Text = g.last().Text
+		g.copyLast()
 	} else {
 		g.truncated("addressField", off+4, l)
 	}
@@ -902,7 +901,7 @@ func (x *SlaveRxSyncTimingDataTLV) AppendTo(b []byte) []byte {
 func describeRecords(w fieldWriter, p, end, size int, one func(g fieldWriter, p int)) {
 	for ; p+size <= end; p += size {
 		g := w.group("record", p, size)
-		g.f.Value = strconv.FormatUint(w.be(p, 2), 10) // its sequenceId
+		g.setValueLazy(valueUint, p, 2) // its sequenceId
 		one(g, p)
 	}
 	w.tlvRest("trailing", p, end)
@@ -1001,7 +1000,7 @@ func describeSlaveRxSyncComputedData(w fieldWriter, off, n int) {
 	w.portIdentity("sourcePortIdentity", off)
 	if w.ok(off+10, 1) && n > 10 {
 		g := w.group("computedFlags", off+10, 1)
-		g.f.Value = "0x" + string(appendHex8(nil, w.b[off+10]))
+		g.setValueLazy(valueHex, off+10, 1)
 		g.bits("offsetFromMasterValid", off+10, 1, uint64(ComputedOffsetFromMasterValid), "")
 		g.bits("meanPathDelayValid", off+10, 1, uint64(ComputedMeanPathDelayValid), "")
 		g.bits("scaledNeighborRateRatioValid", off+10, 1, uint64(ComputedScaledNeighborRateRatioValid), "")
@@ -1129,7 +1128,7 @@ func (x *CumulativeRateRatioTLV) AppendTo(b []byte) []byte {
 func describeCumulativeRateRatio(w fieldWriter, off, n int) {
 	v := w.int("scaledCumulativeRateRatio", off, 4)
 	if w.ok(off, 4) {
-		w.last().Text = "rate ratio " + formatFloat(1+float64(v)/(1<<41))
+		w.setLastText("rate ratio " + formatFloat(1+float64(v)/(1<<41)))
 	}
 	w.tlvRest("trailing", off+4, off+n)
 }

@@ -214,7 +214,10 @@ func (w fieldWriter) tlvRest(name string, from, end int) {
 func (w fieldWriter) tlvTimeInterval(name string, off int) {
 	v := w.int(name, off, 8)
 	if w.ok(off, 8) {
-		w.last().Text = strconv.FormatFloat(float64(v)/65536, 'f', -1, 64) + " ns"
+		a := w.arena()
+		start := len(a)
+		a = strconv.AppendFloat(a, float64(v)/65536, 'f', -1, 64)
+		w.setLastTextArena(append(a, " ns"...), start)
 	}
 }
 

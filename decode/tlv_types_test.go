@@ -337,9 +337,7 @@ func TestTLVDecodeErrors(t *testing.T) {
 // fields stay inside it unless marked truncated.
 func checkDescribe(t *testing.T, name string, frame []byte, typ TLVType) []Field {
 	t.Helper()
-	var out []Field
-	w := fieldWriter{b: frame, out: &out}
-	describeTLVValue(w, typ, 4, len(frame)-4)
+	out := describeWith(frame, func(w fieldWriter) { describeTLVValue(w, typ, 4, len(frame)-4) })
 	var check func(fs []Field)
 	check = func(fs []Field) {
 		for _, f := range fs {
@@ -459,8 +457,7 @@ func TestTLVDescribeNames(t *testing.T) {
 	b = (&RequestUnicastTLV{MessageType: Sync, Duration: 1}).AppendTo(nil)
 	b[3] = 2
 	b = (&PadTLV{Length: 4}).AppendTo(b[:6])
-	var out []Field
-	describeTLVs(fieldWriter{b: b, out: &out}, 0, len(b), false)
+	out := describeWith(b, func(w fieldWriter) { describeTLVs(w, 0, len(b), false) })
 	fl := flattenFields(out, "", nil)
 	var names []string
 	for _, f := range fl {

@@ -1558,7 +1558,7 @@ func describeV1(w fieldWriter, off, n int) {
 	w.b = w.b[:off+n]
 	b := w.b[off:]
 	p := w.group("ptp", off, n)
-	p.f.Text = "PTPv1"
+	p.setText("PTPv1")
 	v1Fields(p.v1Group("header", off, 0, V1HeaderLength, n), off, v1HeaderFields, 0, V1HeaderLength)
 	end := n
 	switch c := V1Control(b[32]); c {
@@ -1586,7 +1586,7 @@ func describeV1(w fieldWriter, off, n int) {
 		}
 		pg := bd.v1Group("messageParameters", off, V1ManagementLength, end, n)
 		if need := key.ParameterLength(); need > 0 && have >= need {
-			pg.f.Text = key.String()
+			pg.setText(key.String())
 			v1Fields(pg, off, v1ParameterFields[key], V1ManagementLength, V1ManagementLength+have)
 		} else if have > 0 {
 			pg.raw("parameters", off+V1ManagementLength, have)
@@ -1613,7 +1613,7 @@ func (w fieldWriter) v1Group(name string, base, from, to, n int) fieldWriter {
 	}
 	g := w.group(name, base+from, l)
 	if to > n {
-		g.f.Text = "truncated"
+		g.setText("truncated")
 	}
 	return g
 }
@@ -1678,12 +1678,14 @@ func (w fieldWriter) v1Field(name string, off, n int, k v1Kind) {
 	case v1KUUID:
 		w.mac(name, off)
 	case v1KText:
-		w.add(name, off, n, string(trimNUL(v)), "")
+		w.addBytes(name, off, n, trimNUL(v), "")
 	case v1KOctets:
 		w.hex(name, off, n)
 	case v1KTime:
 		g := w.group(name, off, n)
-		g.f.Value = readV1Time(v).String()
+		a := w.arena()
+		start := len(a)
+		g.setValueArena(readV1Time(v).AppendTo(a), start)
 		g.uint("seconds", off, 4)
 		g.int("nanoseconds", off+4, 4)
 	case v1KComm:
@@ -1698,13 +1700,19 @@ func (w fieldWriter) v1Field(name string, off, n int, k v1Kind) {
 		w.enum(name, off, n, V1MessageType(v[0]).String())
 	case v1KCode:
 		w.hex(name, off, n)
-		w.last().Text = string(trimNUL(v))
+		a := w.arena()
+		start := len(a)
+		w.setLastTextArena(append(a, trimNUL(v)...), start)
 	case v1KInt16AsUint:
 		w.uint(name, off, n)
-		w.last().Text = strconv.Itoa(int(int16(binary.BigEndian.Uint16(v))))
+		a := w.arena()
+		start := len(a)
+		w.setLastTextArena(strconv.AppendInt(a, int64(int16(binary.BigEndian.Uint16(v))), 10), start)
 	case v1KFlags:
 		g := w.group(name, off, n)
-		g.f.Value = "0x" + strconv.FormatUint(uint64(binary.BigEndian.Uint16(v)), 16)
+		a := w.arena()
+		start := len(a)
+		g.setValueArena(strconv.AppendUint(append(a, "0x"...), uint64(binary.BigEndian.Uint16(v)), 16), start)
 		for _, fl := range V1FlagNames {
 			g.bits(fl.Name, off, n, uint64(fl.Flag), "")
 		}

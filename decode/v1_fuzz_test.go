@@ -57,8 +57,7 @@ func FuzzV1Decode(f *testing.F) {
 		off := int(pad % 16)
 		buf := append(make([]byte, off), b...)
 		for _, n := range []int{len(b), len(b) / 2, len(b) + int(pad)} {
-			var out []Field
-			describeV1(fieldWriter{b: buf, out: &out}, off, n)
+			out := describeWith(buf, func(w fieldWriter) { describeV1(w, off, n) })
 			limit := off + n
 			if limit > len(buf) {
 				limit = len(buf)
@@ -70,8 +69,7 @@ func FuzzV1Decode(f *testing.F) {
 			}
 			v1CheckFields(t, out, limit)
 		}
-		var out []Field
-		describeV1(fieldWriter{b: buf, out: &out}, len(buf)+1, 10)
+		out := describeWith(buf, func(w fieldWriter) { describeV1(w, len(buf)+1, 10) })
 		if len(out) != 0 {
 			t.Fatal("fields listed past the buffer")
 		}

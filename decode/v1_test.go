@@ -463,8 +463,7 @@ func TestV1TruncatedNeverPanics(t *testing.T) {
 			if r != ResultOK && r != ResultTruncated {
 				t.Fatalf("%v cut to %d: %v", m.Control, n, r)
 			}
-			var out []Field
-			describeV1(fieldWriter{b: b[:n], out: &out}, 0, n)
+			out := describeWith(b[:n], func(w fieldWriter) { describeV1(w, 0, n) })
 			v1CheckFields(t, out, n)
 		}
 		fr := e.AppendFrame(nil, &m)
@@ -580,8 +579,7 @@ func TestV1FieldsMatchDecode(t *testing.T) {
 			}
 			v1StructValues(reflect.ValueOf(p).Elem(), params)
 		}
-		var out []Field
-		describeV1(fieldWriter{b: b, out: &out}, 0, len(b))
+		out := describeWith(b, func(w fieldWriter) { describeV1(w, 0, len(b)) })
 		n := 0
 		var walk func(fs []Field, vals map[string]string)
 		walk = func(fs []Field, vals map[string]string) {

@@ -151,8 +151,10 @@ func (s *Server) ackAlarm(c *call) error {
 	if err := json.Unmarshal(c.ctx.PostBody(), &in); err != nil || in.Path == "" {
 		return errorf(fasthttp.StatusBadRequest, "want {\"path\": API-PATH, \"note\": TEXT}")
 	}
-	if err := e.Acknowledge(c.vars[0], in.Path, c.who, in.Note, time.Now().UnixNano()); err != nil {
+	if err := e.Acknowledge(c.vars[0], in.Path, c.who, in.Note, time.Now().UnixNano()); errors.Is(err, alarm.ErrNotActive) {
 		return errorf(fasthttp.StatusNotFound, "%v", err)
+	} else if err != nil { // acknowledged, but the store did not take it
+		return errorf(fasthttp.StatusServiceUnavailable, "%v", err)
 	}
 	s.log.Info("alarm acknowledged", "alarm", c.vars[0], "path", in.Path, "by", c.who)
 	return writeJSON(c.ctx, alarmsBody{Definitions: e.Definitions(), Instances: e.Instances()})

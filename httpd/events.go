@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
+	"github.com/ptpwatch/ptpwatch/decode/dump"
 	"github.com/ptpwatch/ptpwatch/state"
 )
 
@@ -255,21 +255,15 @@ func appendEvent(b []byte, e *state.Event) []byte {
 	b = append(b, `,"time":`...)
 	b = strconv.AppendInt(b, e.Time, 10)
 	b = append(b, `,"type":`...)
-	b = appendJSONStr(b, string(e.Type))
+	b = dump.AppendJSONString(b, string(e.Type))
 	b = append(b, `,"severity":`...)
-	b = appendJSONStr(b, e.Severity.String())
+	b = dump.AppendJSONString(b, e.Severity.String())
 	for _, f := range [...]struct{ name, v string }{{`,"scope":`, e.Scope}, {`,"subject":`, e.Subject},
 		{`,"before":`, e.Before}, {`,"after":`, e.After}, {`,"detail":`, e.Detail}} {
 		if f.v != "" {
 			b = append(b, f.name...)
-			b = appendJSONStr(b, f.v)
+			b = dump.AppendJSONString(b, f.v)
 		}
 	}
 	return append(b, '}')
-}
-
-// appendJSONStr is appendJSONString for a string, without copying it:
-// appendJSONString only reads the bytes it is given.
-func appendJSONStr(b []byte, s string) []byte {
-	return appendJSONString(b, unsafe.Slice(unsafe.StringData(s), len(s)))
 }

@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
@@ -72,6 +73,55 @@ func (s *Server) acknowledgeFinding(c *call) error {
 	c.ctx.SetContentType("application/json")
 	c.ctx.SetBody(append(b, '\n'))
 	return nil
+}
+
+// TopologyKeeper is implemented by a Backend whose fault detectors take
+// their expected topology through the API: GET and PUT (admin)
+// /api/v1/health/topology.
+type TopologyKeeper interface {
+	Topology() fault.Topology
+	SetTopology(t fault.Topology, by string) error
+}
+
+func (s *Server) topologyKeeper() (TopologyKeeper, error) {
+	tk, ok := s.b.(TopologyKeeper)
+	if !ok {
+		return nil, errorf(fasthttp.StatusNotImplemented, "this appliance runs no fault detectors ([fault] enabled = false)")
+	}
+	return tk, nil
+}
+
+// getTopology serves GET /api/v1/health/topology.
+func (s *Server) getTopology(c *call) error {
+	tk, err := s.topologyKeeper()
+	if err != nil {
+		return err
+	}
+	return writeJSON(c.ctx, tk.Topology())
+}
+
+// putTopology serves PUT /api/v1/health/topology: the whole expected
+// topology is replaced (fields left out become empty).
+func (s *Server) putTopology(c *call) error {
+	tk, err := s.topologyKeeper()
+	if err != nil {
+		return err
+	}
+	var in fault.Topology
+	dec := json.NewDecoder(bytes.NewReader(c.ctx.PostBody()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return errorf(fasthttp.StatusBadRequest, "expected topology body: %v", err)
+	}
+	if err := tk.SetTopology(in, c.who); err != nil {
+		var te *fault.ErrTopology
+		if errors.As(err, &te) {
+			return errorf(fasthttp.StatusBadRequest, "expected topology: %v", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+		return err
+	}
+	s.log.Info("expected topology changed", "scopes", len(in.Scopes), "domains", in.Domains, "by", c.who, "remote", c.ctx.RemoteIP().String())
+	return writeJSON(c.ctx, tk.Topology())
 }
 
 func hasHealth(s *Server) bool { _, ok := s.b.(HealthReporter); return ok }

@@ -25,6 +25,10 @@ func (b *healthBackend) Health() fault.Health { return b.e.Health() }
 func (b *healthBackend) AcknowledgeFinding(id uint64, by string) error {
 	return b.e.Book.Acknowledge(id, by)
 }
+func (b *healthBackend) Topology() fault.Topology { return b.e.Topology() }
+func (b *healthBackend) SetTopology(t fault.Topology, by string) error {
+	return b.e.SetTopology(t, by)
+}
 
 func newHealthBackend(t *testing.T) *healthBackend {
 	cfg := sim.DefaultDemo()
@@ -69,8 +73,9 @@ func TestHealthAPI(t *testing.T) {
 	}
 	var kinds []string
 	get("/api/v1/health/findings/*/kind", &kinds)
-	if len(kinds) != 1 || kinds[0] != string(fault.RogueMaster) {
-		t.Errorf("open findings %v, want one Rogue Master", kinds)
+	// the demo's PTPv1 island beside PTPv2 domain 0 is a standing notice
+	if strings.Join(kinds, ",") != string(fault.MixedProfiles)+","+string(fault.RogueMaster) {
+		t.Errorf("open findings %v, want Mixed Profiles and Rogue Master", kinds)
 	}
 	var closed []string
 	get("/api/v1/health/closed/*/kind", &closed)
@@ -93,15 +98,16 @@ func TestHealthAPI(t *testing.T) {
 		}
 	}
 	// The rogue wins in the UDP/IPv4 scope and, through the boundary
-	// clock, in the VLAN scope.
-	if verdicts["fault"] != 2 || verdicts["ok"] != 3 {
-		t.Errorf("scope verdicts %v, want 2 fault and 3 ok", verdicts)
+	// clock, in the VLAN scope; the PTPv1 scope is degraded by the notice.
+	if verdicts["fault"] != 2 || verdicts["degraded"] != 1 || verdicts["ok"] != 2 {
+		t.Errorf("scope verdicts %v, want 2 fault, 1 degraded and 2 ok", verdicts)
 	}
 	var ids []uint64
 	get("/api/v1/health/findings/*/id", &ids)
-	if len(ids) != 1 {
+	if len(ids) != 2 {
 		t.Fatalf("ids %v", ids)
 	}
+	ids = ids[1:] // the Rogue Master
 	if r := do(t, "POST", base+"/api/v1/health/findings/"+strconv.FormatUint(ids[0], 10)+"/acknowledge", "", "X-PTPWatch", "1"); r.status != 200 || !strings.Contains(string(r.body), `"acknowledged":true`) {
 		t.Errorf("acknowledge: %d %s", r.status, r.body)
 	}
@@ -132,5 +138,55 @@ func TestHealthWithoutDetectors(t *testing.T) {
 	}
 	if r := do(t, "GET", base+"/metrics", ""); strings.Contains(string(r.body), "ptpwatch_scope_health") {
 		t.Error("/metrics has health families without detectors")
+	}
+}
+
+// TestTopologyAPI reads and replaces the expected topology through
+// /api/v1/health/topology: bad bodies and topologies that do not validate
+// are 400 and change nothing; a good one is in force and says who set it.
+// (Kept across a restart: state/fault's TestTopologyAcrossRestart.)
+func TestTopologyAPI(t *testing.T) {
+	b := newHealthBackend(t)
+	base, _ := serve(t, Config{}, b)
+	get := func() fault.Topology {
+		t.Helper()
+		r := do(t, "GET", base+"/api/v1/health/topology", "")
+		if r.status != 200 {
+			t.Fatalf("GET topology: %d %s", r.status, r.body)
+		}
+		var tp fault.Topology
+		if err := json.Unmarshal(r.body, &tp); err != nil {
+			t.Fatal(err)
+		}
+		return tp
+	}
+	if tp := get(); tp.Source != "config" || len(tp.Scopes) != 0 {
+		t.Fatalf("initial topology %+v", tp)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{"scopes": [`, "expected topology body"},
+		{`{"scope": []}`, "unknown field"},
+		{`{"scopes": [{"match": "*", "grandmasters": [{"identity": "xyz"}]}]}`, "sixteen hex digits"},
+		{`{"profile": "fast"}`, `profile \"fast\"`},
+		{`{"scopes": [{"match": "*", "grandmasters": [{"identity": "ec4670.fffe.00a101"}], "syncInterval": [1, -1]}]}`, "[min, max]"},
+	} {
+		r := do(t, "PUT", base+"/api/v1/health/topology", bad.body)
+		if r.status != 400 || !strings.Contains(string(r.body), bad.want) {
+			t.Errorf("PUT %s: %d %s, want 400 saying %q", bad.body, r.status, r.body, bad.want)
+		}
+	}
+	if tp := get(); tp.Source != "config" {
+		t.Fatalf("after refused PUTs: %+v", tp)
+	}
+	good := `{"domains": [0, 24], "utcOffset": 37, "profile": "default",
+		"scopes": [{"match": "seg0 v2 domain 0 *", "grandmasters": [{"identity": "ec4670.fffe.00a101", "priority1": 128}]}],
+		"agree": [{"name": "plant", "scopes": ["seg0 v2 domain 0 *"]}]}`
+	if r := do(t, "PUT", base+"/api/v1/health/topology", good); r.status != 200 {
+		t.Fatalf("PUT topology: %d %s", r.status, r.body)
+	}
+	tp := get()
+	if tp.Source != "api" || tp.ChangedBy == "" || len(tp.Scopes) != 1 || tp.Scopes[0].Grandmasters[0].Identity != "ec4670.fffe.00a101" ||
+		len(tp.Domains) != 2 || tp.Agree[0].Name != "plant" {
+		t.Fatalf("topology after PUT: %+v", tp)
 	}
 }

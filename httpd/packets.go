@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/decode/dump"
 	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 	"github.com/ptpwatch/ptpwatch/ring"
 )
@@ -324,9 +324,9 @@ func (s *Server) appendItem(b, scratch []byte, h *held, t *tree, links linkTable
 	b = strconv.AppendInt(b, h.Time, 10)
 	b = append(b, `,"timeText":`...)
 	scratch = time.Unix(0, h.Time).UTC().AppendFormat(scratch[:0], time.RFC3339Nano)
-	b = appendJSONString(b, scratch)
+	b = dump.AppendJSONString(b, scratch)
 	b = append(b, `,"timestampSource":`...)
-	b = appendJSONString(b, []byte(h.Source.String()))
+	b = dump.AppendJSONString(b, h.Source.String())
 	b = append(b, `,"length":`...)
 	b = strconv.AppendUint(b, uint64(max(h.OrigLen, uint32(len(h.data)))), 10)
 	b = append(b, `,"capturedLength":`...)
@@ -334,7 +334,7 @@ func (s *Server) appendItem(b, scratch []byte, h *held, t *tree, links linkTable
 	b = append(b, `,"interface":`...)
 	b = strconv.AppendUint(b, uint64(h.IfIndex), 10)
 	b = append(b, `,"interfaceName":`...)
-	b = appendJSONString(b, []byte(links.name(h.IfIndex)))
+	b = dump.AppendJSONString(b, links.name(h.IfIndex))
 	if h.Version != 0 {
 		if h.Scope != 0 {
 			b = append(b, `,"scopeId":`...)
@@ -342,7 +342,7 @@ func (s *Server) appendItem(b, scratch []byte, h *held, t *tree, links linkTable
 		}
 		if sc := t.scopeByID[h.Scope]; sc != nil && sc.Name != "" {
 			b = append(b, `,"scope":`...)
-			b = appendJSONString(b, []byte(sc.Name))
+			b = dump.AppendJSONString(b, sc.Name)
 		}
 		if h.Instance != 0 {
 			b = append(b, `,"instanceId":`...)
@@ -351,65 +351,12 @@ func (s *Server) appendItem(b, scratch []byte, h *held, t *tree, links linkTable
 		b = append(b, `,"versionPTP":`...)
 		b = strconv.AppendUint(b, uint64(h.Version), 10)
 		b = append(b, `,"messageType":`...)
-		b = appendJSONString(b, []byte(decode.MessageType(h.MessageType).String()))
+		b = dump.AppendJSONString(b, decode.MessageType(h.MessageType).String())
 	}
 	b = append(b, `,"summary":`...)
 	scratch = appendSummary(scratch[:0], d)
-	b = appendJSONString(b, scratch)
+	b = dump.AppendJSONString(b, scratch)
 	return append(b, '}'), scratch
-}
-
-// jsonSafe marks the ASCII bytes a JSON string holds as they are.
-var jsonSafe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json
-// does (HTML characters and U+2028/U+2029 included).
-func appendJSONString(b, s []byte) []byte {
-	const hexd = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		start := i
-		for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
-			i++
-		}
-		b = append(b, s[start:i]...)
-		if i == len(s) {
-			break
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, '\\', 'u', '2', '0', '2', hexd[r&0xf])
-		default:
-			b = append(b, s[i:i+n]...)
-		}
-		i += n
-	}
-	return append(b, '"')
 }
 
 func (s *Server) item(h *held, t *tree, links linkTable, d *decode.Frame) packetItem {

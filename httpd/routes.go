@@ -39,6 +39,8 @@ func (s *Server) routeTable() []route {
 		get("/api/v1/capture.pcapng", s.pcapng, packetParams...),
 		get("/api/v1/segments", s.segments),
 		get("/api/v1/health", s.health),
+		get("/api/v1/health/topology", s.getTopology),
+		put("/api/v1/health/topology", s.putTopology),
 		get("/api/v1/health/{path...}", s.health),
 		post("/api/v1/health/findings/{id}/acknowledge", s.acknowledgeFinding),
 		get("/api/v1/hierarchy", s.hierarchy),

@@ -193,6 +193,9 @@ type scopeSummary struct {
 	Total     uint64                 `json:"total"`
 	Rates     map[string]uint32      `json:"rates"`
 	LastSeen  int64                  `json:"lastSeen"`
+	// Problems are the scope's active problems (state.Scope.Problems),
+	// which the Overview's cards list.
+	Problems []state.Problem `json:"problems,omitempty"`
 }
 
 // summary is the periodic message: what the overview and status bar show.
@@ -217,7 +220,7 @@ func (s *Server) buildSummary() streamSummary {
 	for i := range snap.Scopes {
 		sc := &snap.Scopes[i]
 		ss := scopeSummary{ID: sc.ID, Name: sc.Name, GMChanges: sc.GMChanges, Masters: sc.Masters, Followers: sc.Followers,
-			Instances: sc.Instances, Rates: sc.Rates, LastSeen: sc.LastSeen}
+			Instances: sc.Instances, Rates: sc.Rates, LastSeen: sc.LastSeen, Problems: sc.Problems}
 		if ss.Rates == nil {
 			ss.Rates = map[string]uint32{}
 		}

@@ -26,7 +26,7 @@ import (
 var uiEmbed embed.FS
 
 // uiPages are the first path segments of the UI's pages.
-var uiPages = []string{"overview", "packets", "devices", "scopes", "hierarchy", "events", "incidents", "management", "settings"}
+var uiPages = []string{"overview", "packets", "devices", "scopes", "hierarchy", "events", "incidents", "management", "alarms", "notifications", "sites", "settings"}
 
 // uiFile is one embedded file ready to serve.
 type uiFile struct {

@@ -102,6 +102,10 @@ type Observation struct {
 	ReportedGM        decode.ClockIdentity
 	SrcMAC            [6]byte
 	SrcIP             netip.Addr
+	// Gaps is the count of capture gaps (Model.CaptureGap) declared before
+	// the frame was read; the shard re-baselines at the first observation
+	// that carries a new count. 0 takes the model's count when applied.
+	Gaps uint64
 }
 
 // v1Identity maps a PTPv1 UUID (a MAC address) to the clockIdentity a PTPv2

@@ -178,23 +178,30 @@ type scopeState struct {
 	series              *Series
 	seriesCopy          *Series // last copy published to readers; immutable
 	instances           []*instanceState
-	hasGM               bool
-	gm                  AnnounceData
-	gmPort              decode.PortIdentity
-	gmSince             int64
-	gmChanges           uint32
-	watch               any // the Watcher's own state for this scope (Slots)
+	// byPort finds an instance of this scope by its port: a key of ten
+	// bytes hashes faster than the whole InstanceKey, and the lookup runs
+	// for every frame.
+	byPort    map[decode.PortIdentity]*instanceState
+	hasGM     bool
+	gm        AnnounceData
+	gmPort    decode.PortIdentity
+	gmSince   int64
+	gmChanges uint32
+	watch     any // the Watcher's own state for this scope (Slots)
 }
 
 // Shard holds the live state of the scopes routed to it. It is owned by
 // one goroutine: Apply, Tick and Publish must not run concurrently.
 type Shard struct {
-	scopes    map[ScopeKey]*scopeState
-	instances map[InstanceKey]*instanceState
-	events    *EventLog
-	devices   *deviceRegistry
-	now       int64
-	lastTick  int64
+	scopes map[ScopeKey]*scopeState
+	// last is the scope of the previous observation: frames of one scope
+	// come in runs (a Sync and its Follow_Up, a master's announce and
+	// sync streams), and comparing keys is cheaper than hashing one.
+	last     *scopeState
+	events   *EventLog
+	devices  *deviceRegistry
+	now      int64
+	lastTick int64
 	// Capture gaps (Model.CaptureGap): gaps is the model's count, gapsSeen
 	// the count this shard has re-baselined for, resumedAt the capture
 	// time it did so at; silence is judged from no earlier than that.
@@ -211,7 +218,7 @@ type Shard struct {
 }
 
 func newShard(events *EventLog, devices *deviceRegistry, gaps *atomic.Uint64) *Shard {
-	return &Shard{scopes: map[ScopeKey]*scopeState{}, instances: map[InstanceKey]*instanceState{}, events: events, devices: devices,
+	return &Shard{scopes: map[ScopeKey]*scopeState{}, events: events, devices: devices,
 		gaps: gaps}
 }
 
@@ -224,16 +231,23 @@ func (s *Shard) resume(gaps uint64, t int64) {
 	s.gapsSeen = gaps
 	from, to := s.now, max(t, s.now)
 	s.resumedAt, s.lastTick = to, to
-	for _, in := range s.instances {
-		for _, ts := range in.types {
-			if ts != nil {
-				ts.afterGap = true
-				ts.seq[0].afterGap, ts.seq[1].afterGap = true, true
-			}
+	for _, sc := range s.scopes {
+		for _, in := range sc.instances {
+			in.resumeAfterGap(from, to)
 		}
-		if from != 0 {
-			in.rebaseEvidence(from, to)
+	}
+}
+
+// resumeAfterGap is resume for one instance.
+func (in *instanceState) resumeAfterGap(from, to int64) {
+	for _, ts := range in.types {
+		if ts != nil {
+			ts.afterGap = true
+			ts.seq[0].afterGap, ts.seq[1].afterGap = true, true
 		}
+	}
+	if from != 0 {
+		in.rebaseEvidence(from, to)
 	}
 }
 
@@ -241,18 +255,25 @@ func (s *Shard) resume(gaps uint64, t int64) {
 // meets a scope or instance for the first time.
 func (s *Shard) Apply(o *Observation) {
 	s.Frames++
-	if g := s.gaps.Load(); g != s.gapsSeen {
+	g := o.Gaps
+	if g == 0 {
+		g = s.gaps.Load()
+	}
+	if g > s.gapsSeen {
 		s.resume(g, o.Time)
 	}
 	if o.Time > s.now {
 		s.now = o.Time
 	}
 	if s.now-s.lastTick >= 1e9 {
-		s.Tick(s.now)
+		s.tick(s.now, g) // by the frame's count: a gap declared after it is not yet due
 	}
-	sc := s.scopes[o.Scope]
-	if sc == nil {
-		sc = s.newScope(o)
+	sc := s.last
+	if sc == nil || sc.key != o.Scope {
+		if sc = s.scopes[o.Scope]; sc == nil {
+			sc = s.newScope(o)
+		}
+		s.last = sc
 	}
 	sc.lastSeen = o.Time
 	kind := o.Kind & 0x0f
@@ -356,7 +377,8 @@ func (s *Shard) Apply(o *Observation) {
 }
 
 func (s *Shard) newScope(o *Observation) *scopeState {
-	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries()}
+	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries(),
+		byPort: map[decode.PortIdentity]*instanceState{}}
 	s.scopes[o.Scope] = sc
 	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
 	return sc
@@ -364,13 +386,13 @@ func (s *Shard) newScope(o *Observation) *scopeState {
 
 // instance finds or creates the instance of port p in sc.
 func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *instanceState {
-	k := InstanceKey{sc.key, p}
-	in := s.instances[k]
+	in := sc.byPort[p]
 	if in != nil {
 		return in
 	}
+	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
-	s.instances[k] = in
+	sc.byPort[p] = in
 	sc.instances = append(sc.instances, in)
 	newDevice, newPort := s.devices.see(p)
 	if newDevice {
@@ -634,9 +656,12 @@ func (s *Shard) electGrandmaster(sc *scopeState, now int64) {
 // Time in which capture did not run does not count: after a capture gap
 // (Model.CaptureGap) silence is judged from the shard's first frame or
 // tick since, as if every master had just been heard.
-func (s *Shard) Tick(now int64) {
-	if g := s.gaps.Load(); g != s.gapsSeen {
-		s.resume(g, now)
+func (s *Shard) Tick(now int64) { s.tick(now, s.gaps.Load()) }
+
+// tick is Tick with gaps capture gaps declared so far.
+func (s *Shard) tick(now int64, gaps uint64) {
+	if gaps > s.gapsSeen {
+		s.resume(gaps, now)
 	}
 	if now > s.now {
 		s.now = now

@@ -120,6 +120,17 @@ type Scope struct {
 	Counts       map[string]uint64 `json:"counts"`
 	// Rates are messages per second over the last whole second.
 	Rates map[string]uint32 `json:"rates"`
+	// Problems are the scope's problems that hold now (a master silent,
+	// or announcing without Sync), oldest first; they go when they end.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is a condition of a scope that holds now.
+type Problem struct {
+	Type    EventType `json:"type"`    // the event that raised it, such as Master Silent
+	Subject string    `json:"subject"` // the instance it concerns (port identity)
+	Since   int64     `json:"since"`   // capture time it began: the last message it stopped sending
+	Detail  string    `json:"detail"`
 }
 
 // TypeCounters describes one message type of one instance.
@@ -158,25 +169,27 @@ type OffsetInfo struct {
 
 // Instance is one port's session in one scope.
 type Instance struct {
-	ID            uint32                  `json:"id"`
-	ScopeID       uint32                  `json:"scopeId"`
-	Scope         string                  `json:"scope"`
-	PortIdentity  string                  `json:"portIdentity"`
-	ClockIdentity string                  `json:"clockIdentity"`
-	PortNumber    uint16                  `json:"portNumber"`
-	MAC           string                  `json:"mac,omitempty"`
-	Address       string                  `json:"address,omitempty"`
-	AddrChanges   uint32                  `json:"addressChanges,omitempty"`
-	PortState     PortState               `json:"portState"`
-	StateSource   Provenance              `json:"portStateSource"`
-	Silent        bool                    `json:"silent"`
-	Announce      *GrandmasterInfo        `json:"announce,omitempty"`
-	Parent        string                  `json:"parentPortIdentity,omitempty"`
-	ParentSource  Provenance              `json:"parentSource,omitempty"`
-	Grandmaster   string                  `json:"grandmasterIdentity,omitempty"`
-	Peers         []string                `json:"peerDelayPeers,omitempty"`
-	Counters      map[string]TypeCounters `json:"counters"`
-	Offset        *OffsetInfo             `json:"offsetFromCapture,omitempty"`
+	ID            uint32     `json:"id"`
+	ScopeID       uint32     `json:"scopeId"`
+	Scope         string     `json:"scope"`
+	PortIdentity  string     `json:"portIdentity"`
+	ClockIdentity string     `json:"clockIdentity"`
+	PortNumber    uint16     `json:"portNumber"`
+	MAC           string     `json:"mac,omitempty"`
+	Address       string     `json:"address,omitempty"`
+	AddrChanges   uint32     `json:"addressChanges,omitempty"`
+	PortState     PortState  `json:"portState"`
+	StateSource   Provenance `json:"portStateSource"`
+	// Silent: the port stopped announcing (without yielding to a better
+	// master), or announces without sending Sync.
+	Silent       bool                    `json:"silent"`
+	Announce     *GrandmasterInfo        `json:"announce,omitempty"`
+	Parent       string                  `json:"parentPortIdentity,omitempty"`
+	ParentSource Provenance              `json:"parentSource,omitempty"`
+	Grandmaster  string                  `json:"grandmasterIdentity,omitempty"`
+	Peers        []string                `json:"peerDelayPeers,omitempty"`
+	Counters     map[string]TypeCounters `json:"counters"`
+	Offset       *OffsetInfo             `json:"offsetFromCapture,omitempty"`
 	// ReportedParent and ReportedGrandmaster are what the port itself
 	// said in its last PARENT_DATA_SET response, ReportedAt when.
 	ReportedParent      string `json:"reportedParentPortIdentity,omitempty"`
@@ -304,8 +317,36 @@ func (s *Shard) scopeView(sc *scopeState) Scope {
 		case StateSlave, StateUncalibrated:
 			v.Followers++
 		}
+		if p, ok := silenceProblem(in); ok {
+			v.Problems = append(v.Problems, p)
+		}
 	}
+	sort.Slice(v.Problems, func(i, j int) bool {
+		if v.Problems[i].Since != v.Problems[j].Since {
+			return v.Problems[i].Since < v.Problems[j].Since
+		}
+		return v.Problems[i].Subject < v.Problems[j].Subject
+	})
 	return v
+}
+
+// silenceProblem reports a master that fell silent (no Announce, not
+// having yielded to a better one) or that announces without Sync.
+func silenceProblem(in *instanceState) (Problem, bool) {
+	syncAt := int64(0)
+	if t := in.types[decode.Sync]; t != nil {
+		syncAt = t.lastTime
+	}
+	announceSilent := in.silent && in.effectiveState() != StatePassive
+	switch {
+	case announceSilent && in.syncSilent:
+		return Problem{Type: MasterSilent, Subject: in.name(), Since: min(in.announceAt, syncAt), Detail: "no Announce and no Sync"}, true
+	case announceSilent:
+		return Problem{Type: MasterSilent, Subject: in.name(), Since: in.announceAt, Detail: "no Announce"}, true
+	case in.syncSilent:
+		return Problem{Type: MasterSilent, Subject: in.name(), Since: syncAt, Detail: "no Sync while still announcing: its followers run free"}, true
+	}
+	return Problem{}, false
 }
 
 func trimNUL(b []byte) []byte {
@@ -318,7 +359,7 @@ func trimNUL(b []byte) []byte {
 func (s *Shard) instanceView(in *instanceState) Instance {
 	p := in.key.Port
 	v := Instance{ID: in.id, ScopeID: in.scope.id, Scope: in.scope.name, PortIdentity: p.String(), ClockIdentity: p.Clock.String(), PortNumber: p.Port,
-		AddrChanges: in.addrChanges, PortState: in.effectiveState(), StateSource: Inferred, Silent: in.silent,
+		AddrChanges: in.addrChanges, PortState: in.effectiveState(), StateSource: Inferred, Silent: in.silent || in.syncSilent,
 		Counters: map[string]TypeCounters{}, FirstSeen: in.firstSeen, LastSeen: in.lastSeen}
 	if in.mac != ([6]byte{}) {
 		v.MAC = net.HardwareAddr(in.mac[:]).String()
@@ -423,8 +464,14 @@ type Model struct {
 // (silence timers restart, sequenceIds that went by count as not
 // observed rather than lost, roles' evidence does not age; see
 // Shard.Tick). Safe to call from any goroutine; the frame path only loads
-// a counter it sees change once per gap.
-func (m *Model) CaptureGap() { m.gaps.Add(1) }
+// a counter it sees change once per gap. It returns the gaps so far,
+// which the reader may stamp on the observations it reads after the gap
+// (Observation.Gaps) so that shards re-baseline exactly between the last
+// frame before it and the first after, whatever their rings still hold.
+func (m *Model) CaptureGap() uint64 { return m.gaps.Add(1) }
+
+// CaptureGaps returns the number of capture gaps so far.
+func (m *Model) CaptureGaps() uint64 { return m.gaps.Load() }
 
 // NewModel returns a model with n shards (at least one).
 func NewModel(n int, events *EventLog) *Model {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,7 +45,8 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 	var p pcapng.Packet
 	var fr decode.Frame
 	enc := json.NewEncoder(out)
-	var line []byte   // a frame's JSON, reused
+	var line []byte // a frame's JSON or field tree, reused
+	var fj frameJSON
 	var readErr error // a capture that ends early: summarised, then returned
 	for n := 1; ; n++ {
 		err := r.Next(&p)
@@ -68,7 +70,7 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 			sum.Types[typ]++
 		}
 		if asJSON {
-			line = appendFrameJSON(line[:0], n, p.Timestamp, len(p.Data), p.OriginalLength, &fr, typ, fr.Fields())
+			line = fj.appendFrame(line[:0], n, p.Timestamp, len(p.Data), p.OriginalLength, &fr, typ)
 			if _, err := out.Write(line); err != nil {
 				return err
 			}
@@ -76,7 +78,11 @@ func Capture(in io.Reader, out *bufio.Writer, asJSON, verbose bool) error {
 		}
 		fmt.Fprintf(out, "%d\t%s\t%s\n", n, time.Unix(0, p.Timestamp).UTC().Format("15:04:05.000000000"), summaryLine(&fr))
 		if verbose {
-			printFields(out, fr.Fields(), 1)
+			fj.list.Describe(&fr)
+			line = appendFieldLines(line[:0], &fj.list, 0, 1)
+			if _, err := out.Write(line); err != nil {
+				return err
+			}
 		}
 	}
 	if asJSON {
@@ -117,20 +123,32 @@ type Frame struct {
 	Layers         map[string]any `json:"layers"`
 }
 
-// messageName names the frame's PTP message, such as "PTPv2 Sync".
+// messageName names the frame's PTP message, such as "PTPv2 Sync". It
+// does not allocate.
 func messageName(f *decode.Frame) string {
 	switch f.Version {
 	case 2:
 		if f.Result == decode.ResultOK || f.Result == decode.ResultMalformed {
-			return "PTPv2 " + f.PTP.MessageType.String()
+			return v2Names[f.PTP.MessageType&0xf]
 		}
 	case 1:
 		if f.Result == decode.ResultOK || f.Result == decode.ResultMalformed {
-			return "PTPv1 " + f.V1.Control.String()
+			return v1Names[f.V1.Control]
 		}
 	}
 	return ""
 }
+
+// v2Names and v1Names are messageName's answers, made once.
+var v2Names, v1Names = func() (v2 [16]string, v1 [256]string) {
+	for i := range v2 {
+		v2[i] = "PTPv2 " + decode.MessageType(i).String()
+	}
+	for i := range v1 {
+		v1[i] = "PTPv1 " + decode.V1Control(i).String()
+	}
+	return
+}()
 
 // summaryLine is the one-line view of a frame, like a packet list row.
 func summaryLine(f *decode.Frame) string {
@@ -167,22 +185,35 @@ func summaryLine(f *decode.Frame) string {
 	return b.String()
 }
 
-func printFields(out *bufio.Writer, fs []decode.Field, depth int) {
-	for _, f := range fs {
-		fmt.Fprintf(out, "%s%s", strings.Repeat("  ", depth), f.Name)
-		if f.Value != "" {
-			fmt.Fprintf(out, ": %s", f.Value)
+// appendFieldLines appends the children of field parent as lines of the
+// field tree, indented by depth: name, value, (text), [offset+length mask].
+func appendFieldLines(b []byte, l *decode.FieldList, parent, depth int) []byte {
+	for i := l.First(parent); i > 0; i = l.Next(i) {
+		for range depth {
+			b = append(b, "  "...)
 		}
-		if f.Text != "" {
-			fmt.Fprintf(out, " (%s)", f.Text)
+		b = append(b, l.Name(i)...)
+		if l.HasValue(i) {
+			b = append(b, ": "...)
+			b = l.AppendValue(b, i)
 		}
-		fmt.Fprintf(out, "  [%d+%d", f.Offset, f.Length)
-		if f.Mask != 0 {
-			fmt.Fprintf(out, " mask %#x", f.Mask)
+		if l.HasText(i) {
+			b = append(b, " ("...)
+			b = l.AppendText(b, i)
+			b = append(b, ')')
 		}
-		out.WriteString("]\n")
-		printFields(out, f.Children, depth+1)
+		b = append(b, "  ["...)
+		b = strconv.AppendInt(b, int64(l.Offset(i)), 10)
+		b = append(b, '+')
+		b = strconv.AppendInt(b, int64(l.Length(i)), 10)
+		if m := l.Mask(i); m != 0 {
+			b = append(b, " mask 0x"...)
+			b = strconv.AppendUint(b, m, 16)
+		}
+		b = append(b, "]\n"...)
+		b = appendFieldLines(b, l, i, depth+1)
 	}
+	return b
 }
 
 func sortedKeys(m map[string]int) []string {

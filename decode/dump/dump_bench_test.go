@@ -4,8 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/ptpwatch/ptpwatch/decode/decodetest"
 	"github.com/ptpwatch/ptpwatch/decode/dump"
 	"github.com/ptpwatch/ptpwatch/xdp/sim"
 )
@@ -18,6 +22,32 @@ func demoCapture(tb testing.TB, n int) []byte {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// TestCaptureNoAllocsPerFrame: once its buffers have grown, the JSON
+// writer allocates nothing per frame: decoding and writing a capture of
+// many frames allocates no more than one of few frames.
+func TestCaptureNoAllocsPerFrame(t *testing.T) {
+	for _, mode := range []struct {
+		name          string
+		json, verbose bool
+	}{{"json", true, false}} {
+		allocs := func(frames int) float64 {
+			capture := demoCapture(t, frames)
+			out := bufio.NewWriterSize(io.Discard, 1<<16)
+			return testing.AllocsPerRun(3, func() {
+				if err := dump.Capture(bytes.NewReader(capture), out, mode.json, mode.verbose); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		small, large := allocs(200), allocs(5000)
+		// The reader, the summary's maps and the buffers' growth are per
+		// capture; the demo's 4,800 further frames may add only a few.
+		if large-small > 48 {
+			t.Errorf("%s: %.0f allocations for 200 frames, %.0f for 5,000: %.3f per frame", mode.name, small, large, (large-small)/4800)
+		}
+	}
 }
 
 // BenchmarkCapture decodes the same capture as `ptpwatch decode` prints it,
@@ -41,4 +71,42 @@ func BenchmarkCapture(b *testing.B) {
 			b.ReportMetric(float64(frames*b.N)/b.Elapsed().Seconds(), "frames/s")
 		})
 	}
+}
+
+// BenchmarkTextVsJSON prints one public capture (tcpdump's
+// ptp_ethernet.pcap, 205 PTPv2 frames over 802.3) as `ptpwatch decode`
+// does, as text and as JSON in turn within each iteration, so that both
+// see the same machine load, and reports each one's frames per second and
+// their ratio (json/text above 1: JSON is faster).
+func BenchmarkTextVsJSON(b *testing.B) {
+	capture, err := os.ReadFile(filepath.Join(decodetest.Captures(b), "tcpdump", "ptp_ethernet.pcap"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const frames = 205
+	out := bufio.NewWriterSize(io.Discard, 1<<16)
+	run := func(asJSON bool) time.Duration {
+		start := time.Now()
+		if err := dump.Capture(bytes.NewReader(capture), out, asJSON, false); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	b.ReportAllocs()
+	b.SetBytes(2 * int64(len(capture)))
+	var text, asJSON time.Duration
+	for i := 0; b.Loop(); i++ {
+		// Alternate which goes first, so neither always runs on a warm cache.
+		if i%2 == 0 {
+			text += run(false)
+			asJSON += run(true)
+		} else {
+			asJSON += run(true)
+			text += run(false)
+		}
+	}
+	n := float64(frames * b.N)
+	b.ReportMetric(n/text.Seconds(), "text-frames/s")
+	b.ReportMetric(n/asJSON.Seconds(), "json-frames/s")
+	b.ReportMetric(text.Seconds()/asJSON.Seconds(), "json/text")
 }

@@ -8,10 +8,17 @@ import (
 	"github.com/ptpwatch/ptpwatch/decode"
 )
 
-// appendFrameJSON appends one frame as its JSON line (the Frame type's
-// form, keys in field order), written by hand: building maps for
-// encoding/json cost more than decoding the frame.
-func appendFrameJSON(b []byte, n int, ts int64, length, orig int, fr *decode.Frame, typ string, fields []decode.Field) []byte {
+// frameJSON writes frames as JSON lines, reusing its buffers: after the
+// first frames it allocates nothing per frame.
+type frameJSON struct {
+	list decode.FieldList
+	tmp  []byte // a value or text before it is escaped or compared
+}
+
+// appendFrame appends one frame as its JSON line (the Frame type's form,
+// keys in field order), written by hand from the frame's FieldList:
+// building maps for encoding/json cost more than decoding the frame.
+func (j *frameJSON) appendFrame(b []byte, n int, ts int64, length, orig int, fr *decode.Frame, typ string) []byte {
 	b = append(b, `{"frame":`...)
 	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, `,"time":"`...)
@@ -21,45 +28,58 @@ func appendFrameJSON(b []byte, n int, ts int64, length, orig int, fr *decode.Fra
 	b = append(b, `,"originalLength":`...)
 	b = strconv.AppendInt(b, int64(orig), 10)
 	b = append(b, `,"result":`...)
-	b = appendJSONString(b, fr.Result.String())
+	b = AppendJSONString(b, fr.Result.String())
 	if r := fr.Reason.String(); r != "" {
 		b = append(b, `,"reason":`...)
-		b = appendJSONString(b, r)
+		b = AppendJSONString(b, r)
 	}
 	if typ != "" {
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, typ)
+		b = AppendJSONString(b, typ)
 	}
 	b = append(b, `,"layers":{`...)
-	b = appendMembers(b, fields, false)
+	j.list.Describe(fr)
+	b = j.appendMembers(b, 0)
 	return append(b, "}}\n"...)
 }
 
-// appendMembers appends fs as the members of a JSON object keyed by field
-// name; fields of one name become an array at the first one's place.
-func appendMembers(b []byte, fs []decode.Field, comma bool) []byte {
-	for i := range fs {
-		name := fs[i].Name
-		if seenBefore(fs[:i], name) {
-			continue
+// appendMembers appends the children of field parent as the members of a
+// JSON object keyed by field name; fields of one name become an array at
+// the first one's place.
+func (j *frameJSON) appendMembers(b []byte, parent int) []byte {
+	l := &j.list
+	if !l.RepeatsNames(parent) {
+		for i := l.First(parent); i > 0; i = l.Next(i) {
+			if i != l.First(parent) {
+				b = append(b, ',')
+			}
+			b = appendKey(b, l.Name(i))
+			b = j.appendValue(b, i)
+		}
+		return b
+	}
+	comma := false
+	for i := l.First(parent); i > 0; i = l.Next(i) {
+		name := l.Name(i)
+		if j.named(l.First(parent), i, name) {
+			continue // written with the first of its name
 		}
 		if comma {
 			b = append(b, ',')
 		}
 		comma = true
-		b = appendJSONString(b, name)
-		b = append(b, ':')
-		if !seenBefore(fs[i+1:], name) {
-			b = appendValue(b, &fs[i])
+		b = appendKey(b, name)
+		if !j.named(l.Next(i), 0, name) {
+			b = j.appendValue(b, i)
 			continue
 		}
 		b = append(b, '[')
-		for j := i; j < len(fs); j++ {
-			if fs[j].Name == name {
-				if j > i {
+		for k := i; k > 0; k = l.Next(k) {
+			if l.Name(k) == name {
+				if k > i {
 					b = append(b, ',')
 				}
-				b = appendValue(b, &fs[j])
+				b = j.appendValue(b, k)
 			}
 		}
 		b = append(b, ']')
@@ -67,58 +87,102 @@ func appendMembers(b []byte, fs []decode.Field, comma bool) []byte {
 	return b
 }
 
-func seenBefore(fs []decode.Field, name string) bool {
-	for i := range fs {
-		if fs[i].Name == name {
+// appendKey appends a field's name as an object key. Field names are
+// identifiers the decoder's source spells, printable ASCII with nothing to
+// escape (decode.PlainName; TestFieldNamesPlain and decode's tests hold
+// them to it).
+func appendKey(b []byte, name string) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	return append(b, '"', ':')
+}
+
+// named reports whether a field from from up to (not including) until, in
+// one group, is called name.
+func (j *frameJSON) named(from, until int, name string) bool {
+	for i := from; i > 0 && i != until; i = j.list.Next(i) {
+		if j.list.Name(i) == name {
 			return true
 		}
 	}
 	return false
 }
 
-// appendValue appends a field: a group as an object of its children (its
+// appendValue appends field i: a group as an object of its children (its
 // own value and text as "_value" and "_text"), a value with a meaning as
 // {"value", "text"}, else the value string.
-func appendValue(b []byte, f *decode.Field) []byte {
+func (j *frameJSON) appendValue(b []byte, i int) []byte {
+	l := &j.list
 	switch {
-	case len(f.Children) > 0:
+	case l.First(i) > 0:
 		b = append(b, '{')
-		b = appendMembers(b, f.Children, false)
-		if f.Value != "" {
+		b = j.appendMembers(b, i)
+		if l.HasValue(i) {
 			b = append(b, `,"_value":`...)
-			b = appendJSONString(b, f.Value)
+			b = j.appendPlain(b, i)
 		}
-		if f.Text != "" {
+		if l.HasText(i) {
 			b = append(b, `,"_text":`...)
-			b = appendJSONString(b, f.Text)
+			j.tmp = l.AppendText(j.tmp[:0], i)
+			b = AppendJSONString(b, j.tmp)
 		}
 		return append(b, '}')
-	case f.Text != "" && f.Text != f.Value:
+	case l.HasText(i):
+		j.tmp = l.AppendValue(j.tmp[:0], i)
+		v := len(j.tmp)
+		j.tmp = l.AppendText(j.tmp, i)
+		if string(j.tmp[:v]) == string(j.tmp[v:]) {
+			return AppendJSONString(b, j.tmp[:v])
+		}
 		b = append(b, `{"value":`...)
-		b = appendJSONString(b, f.Value)
+		b = AppendJSONString(b, j.tmp[:v])
 		b = append(b, `,"text":`...)
-		b = appendJSONString(b, f.Text)
+		b = AppendJSONString(b, j.tmp[v:])
 		return append(b, '}')
 	}
-	return appendJSONString(b, f.Value)
+	return j.appendPlain(b, i)
+}
+
+// appendPlain appends field i's value as a JSON string.
+func (j *frameJSON) appendPlain(b []byte, i int) []byte {
+	l := &j.list
+	if l.PlainValue(i) {
+		// Digits, hex, dots, colons and dashes: nothing to escape.
+		b = append(b, '"')
+		b = l.AppendValue(b, i)
+		return append(b, '"')
+	}
+	j.tmp = l.AppendValue(j.tmp[:0], i)
+	return AppendJSONString(b, j.tmp)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString appends s as a JSON string, escaping as encoding/json
-// does (control characters, quotes, backslashes, <, > and &, U+2028 and
-// U+2029) and writing invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
+// jsonSafe marks the ASCII octets a JSON string holds as they are.
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// AppendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it: control characters, quotes, backslashes, <, > and &, U+2028
+// and U+2029, and invalid UTF-8 written as U+FFFD. It serves strings and
+// byte slices alike and does not allocate when b has room.
+func AppendJSONString[T ~string | ~[]byte](b []byte, s T) []byte {
 	b = append(b, '"')
-	start := 0
 	for i := 0; i < len(s); {
+		start := i
+		for i < len(s) && s[i] < utf8.RuneSelf && jsonSafe[s[i]] {
+			i++
+		}
+		b = append(b, s[start:i]...)
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
 				b = append(b, '\\', c)
@@ -132,24 +196,20 @@ func appendJSONString(b []byte, s string) []byte {
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}
 			i++
-			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			switch r {
-			case utf8.RuneError:
-				b = append(b, `\ufffd`...)
-			default:
-				b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			}
-			i += size
-			start = i
-			continue
+		var rb [utf8.UTFMax]byte
+		k := copy(rb[:], s[i:])
+		r, n := utf8.DecodeRune(rb[:k])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
 		}
-		i += size
+		i += n
 	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
 }

@@ -293,7 +293,7 @@ var Model = Registry[*state.Snapshot]{
 			})
 		}},
 	{Name: "ptpwatch_instance_silent", Type: Gauge, Labels: InstanceLabels, PerInstance: true,
-		Help: "1 when the instance has sent nothing for announceReceiptTimeout (3) of its announced intervals.",
+		Help: "1 when the instance stopped announcing for announceReceiptTimeout (3) of its announced intervals, or announces without sending Sync.",
 		Collect: func(s *state.Snapshot, e *Emitter) {
 			for i := range s.Instances {
 				in := &s.Instances[i]

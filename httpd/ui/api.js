@@ -36,7 +36,9 @@ export async function send(method, path, body, contentType = 'application/json')
     init.headers['Content-Type'] = contentType;
   }
   const r = await check(await fetch('/api/v1' + path, init));
-  return r.status === 204 ? null : r.json();
+  if (r.status === 204) return null;
+  const text = await r.text(); // 202 may come without a body
+  return text ? JSON.parse(text) : null;
 }
 
 // Live is the one EventSource of the page. Pages subscribe to 'summary'

@@ -1,7 +1,7 @@
 // The single-page application: routing between pages, the status bar and
 // the live connection.
 
-import { live } from './api.js';
+import { get, live } from './api.js';
 import { applyTheme, loadServerTerms, onSettings } from './settings-store.js';
 import { bytes, Life, num } from './util.js';
 
@@ -17,25 +17,32 @@ const pages = {
   notfound: () => import('./pages/notfound.js'),
   settings: () => import('./pages/settings.js'),
   management: () => import('./pages/management.js'),
+  alarms: () => import('./pages/alarms.js'),
+  notifications: () => import('./pages/notifications.js'),
+  sites: () => import('./pages/sites.js'),
 };
 
 const titles = {
   overview: 'Overview', packets: 'Packets', devices: 'Devices', device: 'Device',
-  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', scope: 'Scope', incidents: 'Incidents', notfound: 'Not found',
+  hierarchy: 'Hierarchy', events: 'Events', settings: 'Settings', management: 'Management', alarms: 'Alarms', notifications: 'Notifications', scope: 'Scope', incidents: 'Incidents', sites: 'Sites', notfound: 'Not found',
 };
 
 let unmount = null;
 let life = null; // the mounted page's lifetime
 let generation = 0;
+// forwardOnly is set on a forwarding-only probe (forward.evaluate =
+// false): it keeps no model, so the Sites page is its only page.
+let forwardOnly = false;
 
 // route maps a location to a page and its parameters.
 function route(loc) {
   const parts = loc.pathname.split('/').filter(Boolean).map(decodeURIComponent);
   const q = new URLSearchParams(loc.search);
+  if (forwardOnly) return { page: 'sites', params: {}, q };
   if (parts.length === 0) return { page: 'overview', params: {}, q };
   if (parts[0] === 'devices' && parts.length === 2) return { page: 'device', params: { id: parts[1] }, q };
   if (parts[0] === 'scopes' && parts.length === 2) return { page: 'scope', params: { id: parts[1] }, q };
-  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'settings'];
+  const plain = ['overview', 'packets', 'devices', 'hierarchy', 'events', 'incidents', 'management', 'alarms', 'notifications', 'sites', 'settings'];
   if (parts.length === 1 && plain.includes(parts[0])) return { page: parts[0], params: {}, q };
   return { page: 'notfound', params: { path: loc.pathname }, q };
 }
@@ -131,4 +138,17 @@ window.addEventListener('storage', (ev) => { if (ev.key === 'ptpwatch.settings')
 live.on('summary', status);
 live.on('status', liveState);
 live.start();
-show();
+
+// forwardingOnly asks /sites whether this appliance is a forwarding-only
+// probe, and if so hides every page but Sites.
+async function forwardingOnly() {
+  try {
+    const sites = await get('/sites');
+    forwardOnly = Object.values(sites).some((s) => s.role === 'probe' && s.evaluate === false);
+  } catch { /* an older server or a failure: the full UI */ }
+  if (!forwardOnly) return;
+  document.body.dataset.mode = 'forward-only';
+  for (const a of document.querySelectorAll('#nav a')) a.hidden = a.dataset.page !== 'sites';
+  if (location.pathname !== '/sites') history.replaceState(null, '', '/sites');
+}
+forwardingOnly().then(show);

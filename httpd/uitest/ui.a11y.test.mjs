@@ -34,7 +34,13 @@ const scopeId = await page.evaluate(async (name) => {
 }, SCOPE);
 
 const pages = [
-  { name: 'overview', path: '/', ready: '.scope .followers' },
+  { name: 'overview', path: '/', ready: '.scope .followers', then: async () => {
+    // the health verdicts and a finding with its evidence list open
+    await page.locator('.scope .finding details.evidence').first().waitFor({ timeout: 30000 });
+    await page.locator('.scope .finding details.evidence summary').first().click();
+    await page.locator('.scope .finding details.evidence[open] a.evidence').first().waitFor();
+    await page.locator('#health-verdict[data-verdict]').waitFor();
+  } },
   { name: 'packets', path: '/packets', ready: '#packet-list .row', then: async () => {
     // Open a packet whose row is inside the list's viewport; on a busy
     // machine the live list may re-render between locating and clicking,
@@ -67,6 +73,7 @@ const pages = [
   } },
   { name: 'incidents', path: '/incidents', ready: '#incident-list' },
   { name: 'settings', path: '/settings', ready: '#set-theme' },
+  { name: 'sites', path: '/sites', ready: '#sites-none' },
   { name: 'management', path: '/management', ready: '#mgmt-nodes', then: async () => {
     // The demo answers management: a sweep fills the node table (one
     // sweep, in the first theme; the second finds its nodes).
@@ -194,6 +201,20 @@ await check('keyboard: legend toggles work and keep the focus; the capture butto
   await countRedraws('#capture');
   await redrawn(3);
   assert(await page.evaluate(() => document.activeElement?.id) === 'cap-clear', 'Clear buffer lost the focus: ' + await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80)));
+});
+
+await check('the status bar, redrawn every second, is no live region: screen readers are not told each second', async () => {
+  await go('/overview');
+  await page.locator('#st-rate').waitFor();
+  const live = await page.evaluate(() => {
+    const isLive = (e) => (e.getAttribute('aria-live') || 'off') !== 'off' || ['status', 'log', 'alert', 'timer', 'marquee'].includes(e.getAttribute('role'));
+    const bar = document.querySelector('#status');
+    const found = [];
+    for (let e = bar; e; e = e.parentElement) if (isLive(e)) found.push(e.id || e.tagName);
+    for (const e of bar.querySelectorAll('*')) if (isLive(e)) found.push(e.id || e.tagName);
+    return found;
+  });
+  assert(!live.length, 'live regions in or around the status bar: ' + live.join(', '));
 });
 
 await finish();

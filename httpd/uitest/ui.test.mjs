@@ -37,6 +37,34 @@ await check('overview shows the scopes, the demo grandmaster and its followers',
   await shot('overview');
 });
 
+await check('overview shows each scope\'s health verdict and its findings with explanation and evidence links', async () => {
+  await go('/');
+  // the demo's PTPv1 island beside PTPv2 domain 0: a standing Mixed Profiles notice on both scopes
+  const v1 = page.locator('.scope[data-scope="seg0 v1 subdomain _DFLT UDP/IPv4"]');
+  const finding = v1.locator('.finding[data-kind="Mixed Profiles"]');
+  await finding.waitFor({ timeout: 30000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('.scope')].every((c) => c.querySelector('.health')));
+  assert(await v1.locator('.pill.verdict').getAttribute('data-verdict') === 'degraded', 'v1 scope verdict not degraded');
+  const verdicts = await page.locator('.scope .pill.verdict').evaluateAll((ps) => ps.map((p) => p.dataset.verdict));
+  assert(verdicts.length === 5 && verdicts.every((v) => ['ok', 'degraded', 'fault'].includes(v)), 'scope verdicts ' + verdicts);
+  const overall = await page.locator('#health-verdict').getAttribute('data-verdict');
+  assert(['degraded', 'fault'].includes(overall), 'overall verdict ' + overall);
+  const text = await finding.locator('.explanation').textContent();
+  assert(/PTPv1 and PTPv2/.test(text), 'explanation: ' + text);
+  // The evidence list opens, stays open across the per-second redraw, and
+  // its link shows the frames around the evidence in the packet list.
+  await finding.locator('details.evidence summary').click();
+  await page.waitForTimeout(1500);
+  const link = finding.locator('details.evidence[open] a.evidence').first();
+  await link.waitFor();
+  const href = await link.getAttribute('href');
+  assert(/^\/packets\?scope=\d+&from=\d+&to=\d+$/.test(href), 'evidence link ' + href);
+  await shot('overview-health');
+  await link.click();
+  await page.waitForURL('**/packets?**', { timeout: 5000 });
+  await page.locator('#packet-list .row').first().waitFor({ timeout: 10000 });
+});
+
 await check('devices table lists the demo devices and opens one', async () => {
   await go('/devices');
   await page.locator(`#device-list .row[data-id="${GM}"]`).waitFor();

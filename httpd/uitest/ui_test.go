@@ -3,8 +3,14 @@ package uitest
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +48,57 @@ func TestUI(t *testing.T) {
 	t.Run("a11y", func(t *testing.T) {
 		runBrowserChecks(t, chromium, "ui.a11y.test.mjs", startDemo(t, bin, "--data", t.TempDir()), art)
 	})
+	// The Alarms and Notifications pages with a custom alarm firing on
+	// every scope, a webhook channel to a receiver here and one to a
+	// closed port (so that a last error shows); axe on both in both
+	// themes.
+	t.Run("alarms", func(t *testing.T) {
+		rx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+		defer rx.Close()
+		dead := httptest.NewServer(http.NotFoundHandler())
+		deadURL := dead.URL
+		dead.Close() // nothing listens there now
+		cfg := filepath.Join(t.TempDir(), "alarms.toml")
+		text := "[demo]\nenabled = true\nincidents = false\n" +
+			"[[notify.webhook]]\nname = \"hook\"\nurl = \"" + rx.URL + "/in\"\ntypes = [\"Grandmaster Changed\"]\n" +
+			"[[notify.webhook]]\nname = \"dead\"\nurl = \"" + deadURL + "/in\"\n" +
+			"[[alarm]]\nname = \"gm-class\"\npath = \"/api/v1/scopes/*/grandmaster/clockClass\"\ncondition = { op = \"<=\", value = \"255\" }\nseverity = \"critical\"\n"
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.alarms.test.mjs", startDemo(t, bin, "-c", cfg, "--data", t.TempDir()), art)
+	})
+	// Forwarding between sites: a collector and a forwarding-only probe
+	// (the demo's frames, evaluate = false) forwarding to it.
+	t.Run("sites", func(t *testing.T) {
+		dir := t.TempDir()
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			t.Fatal(err)
+		}
+		keyFile := filepath.Join(dir, "site.key")
+		if err := os.WriteFile(keyFile, []byte("1 "+hex.EncodeToString(key)+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		nats := l.Addr().String()
+		l.Close()
+		col := filepath.Join(dir, "collector.toml")
+		probe := filepath.Join(dir, "probe.toml")
+		if err := os.WriteFile(col, fmt.Appendf(nil, "[collector]\nenabled = true\nlisten = %q\nkey_file = %q\n", nats, keyFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(probe, fmt.Appendf(nil, "[forward]\nenabled = true\ncollectors = [\"nats://%s\"]\nsite = \"paris\"\nsegment = 3\nkey_file = %q\nevaluate = false\n",
+			nats, keyFile), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		colURL := startPtpwatch(t, bin, "-c", col)
+		probeURL := startDemo(t, bin, "-c", probe)
+		runBrowserChecks(t, chromium, "ui.sites.test.mjs", colURL, art, probeURL, "paris", "3")
+	})
 	// The live views under a busy stream: 2,000 more followers, some 16,000
 	// frames in 2 s.
 	t.Run("2000-followers", func(t *testing.T) {
@@ -50,6 +107,15 @@ func TestUI(t *testing.T) {
 			t.Fatal(err)
 		}
 		runBrowserChecks(t, chromium, "ui.live.test.mjs", startDemo(t, bin, "-c", cfg), art)
+	})
+	// A scope's active problems: the demo's sync loss at master-d44, paced
+	// ten times faster so that it comes within a minute or two.
+	t.Run("problems", func(t *testing.T) {
+		cfg := filepath.Join(t.TempDir(), "problems.toml")
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\nspeed = 10\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		runBrowserChecks(t, chromium, "ui.problems.test.mjs", startDemo(t, bin, "-c", cfg), art)
 	})
 	// The same UI with 10,000 more followers and some 80,000 frames/s.
 	t.Run("10000-devices", func(t *testing.T) {
@@ -63,11 +129,11 @@ func TestUI(t *testing.T) {
 
 // runBrowserChecks runs one of the node scripts against base and logs what
 // it printed.
-func runBrowserChecks(t *testing.T, chromium, script, base, art string) {
+func runBrowserChecks(t *testing.T, chromium, script, base, art string, more ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script, base, art)
+	cmd := exec.CommandContext(ctx, "node", append([]string{script, base, art}, more...)...)
 	cmd.Env = append(os.Environ(), "CHROMIUM="+chromium)
 	out, err := cmd.CombinedOutput()
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
@@ -150,7 +216,14 @@ var httpLine = regexp.MustCompile(`http=(http://127\.0\.0\.1:\d+/)`)
 // returns the base URL it logs. The process is stopped when the test ends.
 func startDemo(t *testing.T, bin string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"--demo", "--http", "127.0.0.1:0"}, args...)...)
+	return startPtpwatch(t, bin, append([]string{"--demo"}, args...)...)
+}
+
+// startPtpwatch runs ptpwatch with args on a free loopback HTTP port and
+// returns the base URL it logs. The process is stopped when the test ends.
+func startPtpwatch(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--http", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,13 @@
 // The appliance feeds it the REST API's values (httpd's Server.Values)
 // once a second; definitions come from the configuration's [[alarm]]
 // tables and the API (Put, Remove), which Persist keeps in the store.
-// Instance state and acknowledgements are not kept across restarts yet.
+// With a store, each instance's state (active or cleared, since when,
+// value, acknowledgement, history) is written whenever it fires, clears
+// or is acknowledged, and Persist restores it at start: an alarm active
+// before a restart is still active (and acknowledged) after it, raising no
+// second Custom Alarm Triggered, and clears with a Custom Alarm Cleared
+// when its condition is found gone. A hold time under way when the
+// appliance stopped starts again.
 //
 // # Concurrency
 //
@@ -160,12 +166,13 @@ type Engine struct {
 	defs  map[string]*Definition
 	insts map[string]*Instance // alarm 0x00 path
 	raise func(state.Event)
-	store Store // nil: API-made definitions are not kept
+	store Store           // nil: API-made definitions and instance state are not kept
+	dirty map[string]bool // instances (alarm 0x00 path) to write to store; absent from insts: to delete
 }
 
 // New returns an engine raising its events through raise.
 func New(raise func(state.Event)) *Engine {
-	return &Engine{defs: map[string]*Definition{}, insts: map[string]*Instance{}, raise: raise}
+	return &Engine{defs: map[string]*Definition{}, insts: map[string]*Instance{}, raise: raise, dirty: map[string]bool{}}
 }
 
 // Set adds or replaces a definition (checked). Replacing one drops its
@@ -175,23 +182,27 @@ func (e *Engine) Set(d Definition) error {
 		return err
 	}
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if _, ok := e.defs[d.Name]; ok {
 		e.dropInstances(d.Name)
 	}
 	e.defs[d.Name] = &d
-	return nil
+	recs := e.takeDirty()
+	e.mu.Unlock()
+	return e.save(recs)
 }
 
 // Delete removes a definition and its instances.
 func (e *Engine) Delete(name string) bool {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if _, ok := e.defs[name]; !ok {
+		e.mu.Unlock()
 		return false
 	}
 	delete(e.defs, name)
 	e.dropInstances(name)
+	recs := e.takeDirty()
+	e.mu.Unlock()
+	_ = e.save(recs) // a failed write stays marked and is retried at the next evaluation
 	return true
 }
 
@@ -199,6 +210,7 @@ func (e *Engine) dropInstances(name string) {
 	for k, in := range e.insts {
 		if in.Alarm == name {
 			delete(e.insts, k)
+			e.dirty[k] = true
 		}
 	}
 }
@@ -252,7 +264,11 @@ func (e *Engine) Evaluate(now int64, resolve Resolve) error {
 		if len(vals) == 0 && !strings.Contains(d.Path, "*") {
 			evs = e.step(evs, d, d.Path, "", false, now)
 		}
+		recs := e.takeDirty()
 		e.mu.Unlock()
+		if err := e.save(recs); err != nil {
+			errs = append(errs, err)
+		}
 		for _, ev := range evs {
 			if e.raise != nil {
 				e.raise(ev)
@@ -290,6 +306,7 @@ func (e *Engine) step(evs []state.Event, d *Definition, path, v string, present 
 		}
 		in.Active, in.Since, in.Ack, in.pending = true, now, nil, 0
 		in.record(Change{Time: now, Active: true, Value: v})
+		e.dirty[k] = true
 		sev, _ := severity(d.Severity)
 		return append(evs, state.Event{Time: now, Type: state.CustomAlarmTriggered, Severity: sev, Subject: d.Name + " " + path,
 			Before: before, After: v, Detail: text(d)})
@@ -299,6 +316,7 @@ func (e *Engine) step(evs []state.Event, d *Definition, path, v string, present 
 	}
 	in.Active, in.Since = false, now
 	in.record(Change{Time: now, Active: false, Value: v})
+	e.dirty[k] = true
 	return append(evs, state.Event{Time: now, Type: state.CustomAlarmCleared, Severity: state.Notice, Subject: d.Name + " " + path,
 		Before: before, After: v, Detail: text(d)})
 }
@@ -387,18 +405,27 @@ func clears(d *Definition, v string, present bool, unchangedFor int64, holds boo
 	return true
 }
 
+// ErrNotActive is Acknowledge's error for an instance that does not
+// exist or is not active.
+var ErrNotActive = errors.New("not active")
+
 // Acknowledge records who acknowledged the active instance of alarm at
 // path.
+// With a store, it returns once the acknowledgement is written.
 func (e *Engine) Acknowledge(alarm, path, who, note string, now int64) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	in := e.insts[alarm+"\x00"+path]
+	k := alarm + "\x00" + path
+	in := e.insts[k]
 	if in == nil || !in.Active {
-		return fmt.Errorf("alarm %s at %s: not active", alarm, path)
+		e.mu.Unlock()
+		return fmt.Errorf("alarm %s at %s: %w", alarm, path, ErrNotActive)
 	}
 	in.Ack = &Ack{Who: who, When: now, Note: note}
 	in.record(Change{Time: now, Active: true, Value: in.Value, Ack: in.Ack})
-	return nil
+	e.dirty[k] = true
+	recs := e.takeDirty()
+	e.mu.Unlock()
+	return e.save(recs)
 }
 
 // Instances returns every instance, active ones first, then by alarm
@@ -409,7 +436,7 @@ func (e *Engine) Instances() []Instance {
 	out := make([]Instance, 0, len(e.insts))
 	for _, in := range e.insts {
 		c := *in
-		c.History = append([]Change(nil), in.History...)
+		c.History = append([]Change{}, in.History...) // [] in JSON, never null
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -443,15 +470,73 @@ func (e *Engine) TestFire(name, who string, now int64) error {
 }
 
 // Store keeps definitions made through the API (state/store's alarm
-// records, kind "def").
+// records, kind "def") and the instances' state (kind "state", named
+// alarm 0x00 path).
 type Store interface {
 	PutAlarmRecord(kind, name string, v []byte) error
+	PutAlarmRecords(kind string, recs map[string][]byte) error // one durable write; nil deletes
 	AlarmRecords(kind string) (map[string][]byte, error)
 }
 
+// stored is an instance as kept in the store.
+type stored struct {
+	Instance
+	ChangedAt int64 `json:"changedAt"` // when the value last changed, for unchanged conditions
+}
+
+// takeDirty returns the records to write for the instances changed since
+// the last call (nil values: delete), and forgets them; e.mu is held.
+// Without a store it returns nil.
+func (e *Engine) takeDirty() map[string][]byte {
+	if len(e.dirty) == 0 {
+		return nil
+	}
+	if e.store == nil {
+		clear(e.dirty)
+		return nil
+	}
+	recs := make(map[string][]byte, len(e.dirty))
+	for k := range e.dirty {
+		in := e.insts[k]
+		if in == nil {
+			recs[k] = nil
+			continue
+		}
+		v, err := json.Marshal(stored{Instance: *in, ChangedAt: in.changedAt})
+		if err != nil { // cannot happen: plain fields only
+			continue
+		}
+		recs[k] = v
+	}
+	clear(e.dirty)
+	return recs
+}
+
+// save writes recs (from takeDirty) to the store. A failed write marks
+// them dirty again so that the next evaluation retries.
+func (e *Engine) save(recs map[string][]byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	st := e.store
+	e.mu.Unlock()
+	if err := st.PutAlarmRecords("state", recs); err != nil {
+		e.mu.Lock()
+		for k := range recs {
+			e.dirty[k] = true
+		}
+		e.mu.Unlock()
+		return fmt.Errorf("store %d alarm instances: %w", len(recs), err)
+	}
+	return nil
+}
+
 // Persist makes the engine keep definitions changed through Put and
-// Remove in st, and loads those st holds (they replace configured
-// definitions of the same name).
+// Remove, and its instances' state, in st; it loads the definitions st
+// holds (they replace configured definitions of the same name), then the
+// instances of every alarm now defined (those of alarms no longer
+// defined are deleted). Call it before the first Evaluate.
 func (e *Engine) Persist(st Store) error {
 	recs, err := st.AlarmRecords("def")
 	if err != nil {
@@ -469,9 +554,31 @@ func (e *Engine) Persist(st Store) error {
 			errs = append(errs, fmt.Errorf("stored alarm %s: %w", name, err))
 		}
 	}
+	states, err := st.AlarmRecords("state")
+	if err != nil {
+		errs = append(errs, fmt.Errorf("read stored alarm instances: %w", err))
+	}
 	e.mu.Lock()
 	e.store = st
+	for k, v := range states {
+		var r stored
+		if err := json.Unmarshal(v, &r); err != nil {
+			errs = append(errs, fmt.Errorf("stored alarm instance %q: %w", k, err))
+			continue
+		}
+		if e.defs[r.Alarm] == nil || k != r.Alarm+"\x00"+r.Path {
+			e.dirty[k] = true // its alarm is gone: forget it
+			continue
+		}
+		in := r.Instance
+		in.changedAt = r.ChangedAt
+		e.insts[k] = &in
+	}
+	recs = e.takeDirty()
 	e.mu.Unlock()
+	if err := e.save(recs); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

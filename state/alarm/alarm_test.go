@@ -211,3 +211,10 @@ func TestPersist(t *testing.T) {
 		t.Fatalf("definitions after restart: %+v", defs)
 	}
 }
+
+func (m memStore) PutAlarmRecords(kind string, recs map[string][]byte) error {
+	for name, v := range recs {
+		m.PutAlarmRecord(kind, name, v)
+	}
+	return nil
+}

@@ -146,6 +146,9 @@ type Recorder struct {
 
 	ifMu   sync.Mutex
 	ifaces []string
+	follow func() []string // FollowInterfaces; nil: the names are fixed
+	// lastFollow is when housekeeping last asked follow; recorder goroutine.
+	lastFollow int64
 
 	frames, dropped, repaired, lost, archived, arcLost atomic.Uint64
 	statMu                                             sync.Mutex
@@ -244,6 +247,40 @@ func (r *Recorder) SetInterfaces(names []string) {
 	r.ifaces = slices.Clone(names)
 	r.ifMu.Unlock()
 	_ = r.s.putInterfaces(r.interfaces())
+}
+
+// FollowInterfaces names the interfaces by names() now and, once a second
+// while recording, again: for a source whose interfaces grow as it runs
+// (a collector learning probe sites), new names reach the archive's
+// interface table and the incidents being recorded. names must be safe to
+// call from any goroutine.
+func (r *Recorder) FollowInterfaces(names func() []string) {
+	r.ifMu.Lock()
+	r.follow = names
+	r.ifMu.Unlock()
+	r.SetInterfaces(names())
+}
+
+// followInterfaces takes new interface names from follow, if any, into
+// the store and the active incidents, at most once a second unless
+// forced (an incident is about to be finished). Recorder goroutine.
+func (r *Recorder) followInterfaces(force bool) {
+	r.ifMu.Lock()
+	f, known := r.follow, len(r.ifaces)
+	r.ifMu.Unlock()
+	if f == nil || !force && r.wall-r.lastFollow < int64(time.Second) {
+		return
+	}
+	r.lastFollow = r.wall
+	names := f()
+	if len(names) <= known {
+		return
+	}
+	r.SetInterfaces(names)
+	ifs := r.interfaces()
+	for _, a := range r.active {
+		a.inc.Interfaces = ifs
+	}
 }
 
 // interfaces returns the named interfaces with their learned link types.
@@ -685,6 +722,7 @@ func (r *Recorder) commit(sync bool) error {
 // ends recordings whose window has passed, syncs and disarms.
 func (r *Recorder) housekeeping(idle bool) {
 	r.lastHouse = r.wall
+	r.followInterfaces(false)
 	flushBefore := r.wall - int64(r.o.FlushInterval)
 	if !r.arc.empty() && r.arc.opened <= flushBefore {
 		r.flushArchive()
@@ -762,6 +800,7 @@ func (r *Recorder) closeFinished() bool {
 	if len(done) == 0 || r.s.isPaused() {
 		return false
 	}
+	r.followInterfaces(true)
 	for _, a := range done {
 		r.flushIncident(a)
 		r.finalize(a)

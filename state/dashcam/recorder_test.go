@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/decode/pcapng"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 func openTest(t testing.TB, dir string, opts Options) *Store {
@@ -379,5 +381,53 @@ func TestOnStoredNoAlloc(t *testing.T) {
 	}
 	if _, ok := rec.scopeTags[o.Scope.String()]; !ok {
 		t.Fatal("scope not learned")
+	}
+}
+
+// TestFollowInterfaces: a source whose interfaces grow while recording (a
+// collector hearing a new probe site) names the new interface in the
+// incident being recorded and in the archive's interface table; with
+// SetInterfaces alone the name would stay unknown.
+func TestFollowInterfaces(t *testing.T) {
+	frames, ifaces := simFrames(t, 6000)
+	for i := 3000; i < len(frames); i += 2 {
+		frames[i].Interface = 1 // the new site's frames
+	}
+	ifaces = append(slices.Clone(ifaces[:1]), source.Interface{Name: "tokyo/eth1"})
+	s := openTest(t, t.TempDir(), Options{})
+	defer s.Close()
+	// The window ends half a second (of a quiet link's wall clock) after
+	// the last frame.
+	post := time.Duration(frames[len(frames)-1].Timestamp-frames[1000].Timestamp) + 500*time.Millisecond
+	rec := NewRecorder(s, nil, RecorderOptions{Triggers: []state.EventType{}, Pre: time.Second, Post: post, IdleClose: 50 * time.Millisecond})
+	fd := newFeeder(t, frames, ifaces, 64<<20)
+	rec.buf = fd.buf
+	var names atomic.Pointer[[]string]
+	names.Store(&[]string{"paris/eth0"})
+	rec.FollowInterfaces(func() []string { return *names.Load() })
+	startRecorder(t, rec)
+	var id uint64
+	fd.at[1000] = func() {
+		var err error
+		if id, err = rec.Trigger(context.Background(), "everything", nil); err != nil {
+			t.Error(err)
+		}
+	}
+	fd.at[2999] = func() { names.Store(&[]string{"paris/eth0", "tokyo/eth1"}) }
+	fd.run(t, rec)
+	waitIdle(t, rec, 10*time.Second)
+	inc, err := s.Incident(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, i := range inc.Interfaces {
+		got = append(got, i.Name)
+	}
+	if want := []string{"paris/eth0", "tokyo/eth1"}; !slices.Equal(got, want) {
+		t.Errorf("incident interfaces %q, want %q", got, want)
+	}
+	if a := s.archiveInterfaces(); len(a) != 2 || a[1].Name != "tokyo/eth1" {
+		t.Errorf("archive interfaces %+v", a)
 	}
 }

@@ -141,8 +141,19 @@ func TestDetectorsNoAllocsPerFrame(t *testing.T) {
 	for i := range obs { // warm up: every scope, instance and baseline exists
 		sh.Apply(&obs[i])
 	}
-	if len(e.Book.Findings(true)) != 0 {
-		t.Fatalf("findings on a steady network: %+v", e.Book.Findings(true))
+	// The demo's PTPv1 island beside PTPv2 domain 0 is a standing Mixed
+	// Profiles notice; nothing else may be found.
+	steady := func() []Finding {
+		var out []Finding
+		for _, f := range e.Book.Findings(true) {
+			if f.Kind != MixedProfiles || f.Subject != "seg0 domain 0" || !f.Open {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	if f := steady(); len(f) != 0 {
+		t.Fatalf("findings on a steady network: %+v", f)
 	}
 	// Replay the second minute again, shifted past the end, so time
 	// goes on as in a live run.
@@ -159,7 +170,7 @@ func TestDetectorsNoAllocsPerFrame(t *testing.T) {
 	if perFrame > 0.001 {
 		t.Errorf("%.4f allocations per frame with the detectors", perFrame)
 	}
-	if f := e.Book.Findings(true); len(f) != 0 {
+	if f := steady(); len(f) != 0 {
 		t.Errorf("findings on a steady network: %+v", f)
 	}
 }

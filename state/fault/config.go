@@ -55,8 +55,33 @@ type Config struct {
 	// Domains lists the PTP domains expected to exist (v2); a scope in
 	// another domain is an Unexpected Scope. Empty: any.
 	Domains []int `toml:"domains"`
+	// Profile names the PTP profile whose message intervals every scope
+	// is held to (a scope entry may name another): "default" (IEEE
+	// 1588-2019 Annex I.3), "g8275.1", "g8275.2", "smpte2059-2". Empty:
+	// intervals are not judged.
+	Profile string `toml:"profile"`
+	// OffsetStepNs and DelayJumpNs: a master check sample (state/manage)
+	// whose offset differs from the median of the samples before it by
+	// more than OffsetStepNs, three samples in a row, is a Master Offset
+	// Step; the same for the mean path delay and DelayJumpNs is a Path
+	// Delay Jump. 0 turns the detector off. Defaults 100000 and 50000
+	// (software timestamps jitter by tens of microseconds).
+	OffsetStepNs int64 `toml:"offset_step_ns"`
+	DelayJumpNs  int64 `toml:"delay_jump_ns"`
 	// Scopes lists the expected grandmasters per scope.
 	Scopes []ScopeConfig `toml:"scope"`
+	// Agree lists groups of scopes that should share one grandmaster and
+	// its time properties (the same timing network seen on two segments,
+	// or behind a boundary clock).
+	Agree []AgreeConfig `toml:"agree"`
+}
+
+// AgreeConfig is one [[fault.agree]]: every scope whose name matches one
+// of Scopes ('*' matches any run of characters) should announce the same
+// grandmaster and time properties as the others of the group.
+type AgreeConfig struct {
+	Name   string   `toml:"name" json:"name,omitempty"`
+	Scopes []string `toml:"scopes" json:"scopes"`
 }
 
 // ScopeConfig is one [[fault.scope]]: the scopes whose name (as the UI
@@ -64,8 +89,17 @@ type Config struct {
 // matches any run of characters, and the clocks allowed to be their
 // grandmaster. The first matching entry applies.
 type ScopeConfig struct {
-	Match        string              `toml:"match"`
-	Grandmasters []GrandmasterConfig `toml:"grandmaster"`
+	Match        string              `toml:"match" json:"match"`
+	Grandmasters []GrandmasterConfig `toml:"grandmaster" json:"grandmasters"`
+	// Profile overrides the [fault] profile for these scopes.
+	Profile string `toml:"profile" json:"profile,omitempty"`
+	// AnnounceInterval, SyncInterval and DelayReqInterval override the
+	// profile's allowed range of logMessageInterval (log2 seconds) as
+	// [min, max]: Announce, multicast Sync and the logMinDelayReqInterval
+	// Delay_Resp carries.
+	AnnounceInterval []int `toml:"announce_interval" json:"announceInterval,omitempty"`
+	SyncInterval     []int `toml:"sync_interval" json:"syncInterval,omitempty"`
+	DelayReqInterval []int `toml:"delay_req_interval" json:"delayReqInterval,omitempty"`
 }
 
 // GrandmasterConfig is one expected grandmaster: its clockIdentity
@@ -74,9 +108,9 @@ type ScopeConfig struct {
 // priority1 or clockClass than configured claims more than it should (a
 // Rogue Master); a worse clockClass is a Degradation.
 type GrandmasterConfig struct {
-	Identity   string `toml:"identity"`
-	Priority1  *uint8 `toml:"priority1"`
-	ClockClass *uint8 `toml:"clock_class"`
+	Identity   string `toml:"identity" json:"identity"`
+	Priority1  *uint8 `toml:"priority1" json:"priority1,omitempty"`
+	ClockClass *uint8 `toml:"clock_class" json:"clockClass,omitempty"`
 }
 
 // DefaultLeapSeconds is the leap-second table ptpwatch ships: the dates
@@ -93,7 +127,8 @@ var DefaultLeapSeconds = []string{
 // DefaultConfig returns the defaults: detectors on, learnt baselines.
 func DefaultConfig() Config {
 	return Config{Enabled: true, SettleSeconds: 30, ClearSeconds: 10, FlapChanges: 3, FlapMinutes: 10,
-		LeapWindowHours: 24, GapThreshold: 10, DuplicateThreshold: 5, MissingThreshold: 5, LeapSeconds: append([]string(nil), DefaultLeapSeconds...)}
+		LeapWindowHours: 24, GapThreshold: 10, DuplicateThreshold: 5, MissingThreshold: 5, LeapSeconds: append([]string(nil), DefaultLeapSeconds...),
+		OffsetStepNs: 100000, DelayJumpNs: 50000}
 }
 
 // leap is one row of the leap-second table: from At (ns since 1970, UTC)
@@ -113,11 +148,90 @@ type compiled struct {
 	leaps   []leap
 	scopes  []compiledScope
 	domains map[int]bool
+	profile *profile // the [fault] profile, nil: none
+	agree   []compiledAgree
 }
 
 type compiledScope struct {
-	match string
-	gms   []expectedGM
+	match   string
+	gms     []expectedGM
+	profile *profile
+}
+
+type compiledAgree struct {
+	name     string
+	patterns []string
+}
+
+// profile is the allowed logMessageInterval range of Announce, Sync and
+// Delay_Resp (logMinDelayReqInterval) in a PTP profile.
+type profile struct {
+	name string
+	ival [3][2]int8 // ivAnnounce, ivSync, ivDelay: min, max
+}
+
+const (
+	ivAnnounce = iota
+	ivSync
+	ivDelay
+)
+
+var ivNames = [3]string{"Announce", "Sync", "Delay_Resp (logMinDelayReqInterval)"}
+
+// Profiles are the message interval ranges of the profiles ptpwatch
+// knows, as log2 seconds.
+var profiles = map[string]profile{
+	// IEEE 1588-2019 Annex I.3, delay request-response default profile
+	"default": {name: "default", ival: [3][2]int8{{0, 4}, {-1, 1}, {0, 5}}},
+	// ITU-T G.8275.1: 8 Announce, 16 Sync and 16 Delay_Req a second
+	"g8275.1": {name: "g8275.1", ival: [3][2]int8{{-3, -3}, {-4, -4}, {-4, -4}}},
+	// ITU-T G.8275.2 (unicast): Announce 1 to 8, Sync and Delay_Req 1 to 128 a second
+	"g8275.2": {name: "g8275.2", ival: [3][2]int8{{-3, 0}, {-7, 0}, {-7, 0}}},
+	// SMPTE ST 2059-2: Announce -3..1, Sync -7..-1, Delay_Req up to
+	// logSyncInterval+5
+	"smpte2059-2": {name: "smpte2059-2", ival: [3][2]int8{{-3, 1}, {-7, -1}, {-7, 4}}},
+}
+
+// ProfileNames lists the profiles a configuration may name.
+func ProfileNames() []string {
+	var out []string
+	for n := range profiles {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// makeProfile builds the profile named name (empty: base) with the
+// ranges given overriding it; nil when there is nothing to judge by.
+func makeProfile(name string, base *profile, ranges [3][]int) (*profile, error) {
+	var p *profile
+	switch {
+	case name != "":
+		q, ok := profiles[name]
+		if !ok {
+			return nil, fmt.Errorf("profile %q: want one of %s", name, strings.Join(ProfileNames(), ", "))
+		}
+		p = &q
+	case base != nil:
+		q := *base
+		p = &q
+	}
+	for i, r := range ranges {
+		if r == nil {
+			continue
+		}
+		if len(r) != 2 || r[0] > r[1] || r[0] < -7 || r[1] > 7 {
+			return nil, fmt.Errorf("%s interval %v: want [min, max], log2 seconds from -7 to 7", ivNames[i], r)
+		}
+		if p == nil {
+			p = &profile{name: "custom", ival: [3][2]int8{{-128, 127}, {-128, 127}, {-128, 127}}}
+		} else if p.name != "custom" {
+			p.name += " (adjusted)"
+		}
+		p.ival[i] = [2]int8{int8(r[0]), int8(r[1])}
+	}
+	return p, nil
 }
 
 type expectedGM struct {
@@ -176,11 +290,31 @@ func (c *Config) compile() (*compiled, error) {
 			k.domains[d] = true
 		}
 	}
+	if c.OffsetStepNs < 0 || c.DelayJumpNs < 0 {
+		errs = append(errs, errors.New("fault: offset_step_ns and delay_jump_ns must not be negative"))
+	}
+	var err error
+	if k.profile, err = makeProfile(c.Profile, nil, [3][]int{}); err != nil {
+		errs = append(errs, fmt.Errorf("fault: %v", err))
+	}
+	for i, a := range c.Agree {
+		if len(a.Scopes) < 1 {
+			errs = append(errs, fmt.Errorf("fault: agree %d: no scopes listed", i+1))
+		}
+		name := a.Name
+		if name == "" {
+			name = "group " + strconv.Itoa(i+1)
+		}
+		k.agree = append(k.agree, compiledAgree{name: name, patterns: a.Scopes})
+	}
 	for i, s := range c.Scopes {
 		if s.Match == "" {
 			errs = append(errs, fmt.Errorf("fault: scope %d: match is empty", i+1))
 		}
 		cs := compiledScope{match: s.Match}
+		if cs.profile, err = makeProfile(s.Profile, k.profile, [3][]int{s.AnnounceInterval, s.SyncInterval, s.DelayReqInterval}); err != nil {
+			errs = append(errs, fmt.Errorf("fault: scope %q: %v", s.Match, err))
+		}
 		for _, g := range s.Grandmasters {
 			id, err := parseIdentity(g.Identity)
 			if err != nil {

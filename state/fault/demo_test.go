@@ -120,7 +120,8 @@ func id(t *testing.T, n *sim.Network, clock string) string {
 // degradation at 4:00 one Degradation closed after 5:30; the rogue master
 // at 6:00 one Rogue Master at its first Announce, closed after it stops
 // at 7:00; srv-05 sending as srv-04 (8:00 to 9:00) one Duplicate Identity;
-// the leap61 flag at 11:30 one Time Properties Mismatch. The sync loss, the
+// the leap61 flag at 11:30 one Time Properties Mismatch; the PTPv1
+// island in domain 0 one Mixed Profiles (a notice) from the start. The sync loss, the
 // single sequence gap and the follower restart give no verdict.
 func TestDemoVerdicts(t *testing.T) {
 	cfg := sim.DefaultDemo()
@@ -131,6 +132,8 @@ func TestDemoVerdicts(t *testing.T) {
 		srv04 := id(t, n, "srv-04") + "-1"
 		s := time.Second
 		checkVerdicts(t, verdicts(m), []want{
+			// the PTPv1 island in subdomain _DFLT beside PTPv2 domain 0
+			{MixedProfiles, "seg0 domain 0", 0, 7 * s},
 			{Failover, mein + " → " + oreg, 63 * s, 70 * s},
 			{Recovered, mein + " → " + oreg, 183 * s, 190 * s},
 			{Degradation, d44, 240 * s, 241 * s},

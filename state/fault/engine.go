@@ -1,6 +1,8 @@
 package fault
 
 import (
+	"sync/atomic"
+
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/state"
 )
@@ -11,6 +13,13 @@ type Engine struct {
 	Book *Book
 	dets []*Detector
 	ref  refusals
+	// cross holds what scopes report for findings across scopes
+	cross cross
+	ms    masters
+	// cur is the configuration in force: cfg with the expected topology
+	// last set (SetTopology); detectors take it up at their next tick
+	cur  atomic.Pointer[compiled]
+	topo topo
 }
 
 // New returns an engine judging by cfg and adding its verdicts to events
@@ -20,7 +29,10 @@ func New(cfg Config, events *state.EventLog) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: k, Book: newBook(events)}, nil
+	e := &Engine{cfg: k, Book: newBook(events)}
+	e.cur.Store(k)
+	e.topo.cur = topologyOf(&cfg)
+	return e, nil
 }
 
 // Attach installs a detector on every shard of m. Call it before the
@@ -30,7 +42,7 @@ func (e *Engine) Attach(m *state.Model) {
 		return
 	}
 	for i := 0; i < m.Shards(); i++ {
-		d := &Detector{eng: e, first: i == 0, cfg: e.cfg, book: e.Book}
+		d := &Detector{eng: e, idx: i, first: i == 0, cfg: e.cur.Load(), book: e.Book}
 		e.dets = append(e.dets, d)
 		m.Shard(i).SetWatcher(d)
 	}
@@ -40,6 +52,7 @@ func (e *Engine) Attach(m *state.Model) {
 // on the shard's goroutine.
 type Detector struct {
 	eng   *Engine
+	idx   int
 	first bool // the first shard's detector also closes Unicast Refused findings
 	cfg   *compiled
 	book  *Book
@@ -59,6 +72,7 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 		s = d.newScope(o)
 		*sl.Scope = s
 	}
+	s.lastFrame, s.lastFrameNum = o.Time, o.FrameNum
 	switch o.Kind & 0x0f {
 	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
 	default:
@@ -82,11 +96,19 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
+	if k := d.eng.cur.Load(); k != d.cfg {
+		d.rebind(k, now)
+	}
 	if d.first {
 		d.eng.tickRefusals(now)
 	}
 	for _, s := range d.list {
 		s.evaluate(now, true)
+		s.reportCross(now)
+	}
+	if len(d.list) > 0 {
+		d.eng.cross.tick(d.idx, now)
+		d.eng.tickCross()
 	}
 }
 
@@ -96,6 +118,13 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 		refs: map[decode.ClockIdentity]*gmRef{}, expected: map[decode.ClockIdentity]bool{},
 		conds: map[condKey]*cond{}, rogues: map[decode.ClockIdentity]bool{}}
 	s.conf = d.cfg.scopeFor(s.name)
+	s.prof = d.cfg.profile
+	s.groups = d.cfg.groupsOf(s.name)
+	s.nextCross = o.Time
+	s.firstFrame, s.firstAt = o.FrameNum, o.Time
+	if s.conf != nil {
+		s.prof = s.conf.profile
+	}
 	st := ScopeStatus{ID: k.Tag(), Name: s.name, Segment: s.seg}
 	if s.conf != nil {
 		st.Baseline = "configured"

@@ -2,6 +2,7 @@ package fault
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/state"
@@ -14,10 +15,13 @@ const (
 	MissingFollowUp   Kind = "Missing Follow_Up"
 	MissingDelayResp  Kind = "Missing Delay_Resp"
 	DuplicateIdentity Kind = "Duplicate Identity"
+	// IntervalOutOfProfile: a port sends a logMessageInterval outside the
+	// range its scope's profile allows.
+	IntervalOutOfProfile Kind = "Interval Out Of Profile"
 )
 
 func init() {
-	for _, k := range []Kind{SequenceGaps, DuplicateFrames, MissingFollowUp, MissingDelayResp} {
+	for _, k := range []Kind{SequenceGaps, DuplicateFrames, MissingFollowUp, MissingDelayResp, IntervalOutOfProfile} {
 		Kinds = append(Kinds, struct {
 			Kind     Kind
 			Severity state.Severity
@@ -79,6 +83,18 @@ type portDet struct {
 	prevFrame  [numCounts]uint64
 	prevAt     [numCounts]int64
 	disturbed  bool // the minute in prev saw a grandmaster change: missing answers are explained by it
+	// the latest logMessageInterval outside the profile, per ivAnnounce,
+	// ivSync, ivDelay
+	badIv [3]struct {
+		v     int8
+		frame uint64
+		at    int64
+	}
+	lastSeen  int64 // capture time of its latest frame
+	lastFrame uint64
+	// its first frame (from its current MAC address), as evidence
+	firstFrame uint64
+	firstAt    int64
 }
 
 func seqIndex(k decode.MessageType) int {
@@ -136,6 +152,25 @@ func (p *portDet) roll(now int64, s *scopeDet) {
 func (s *scopeDet) message(o *state.Observation, p, peer *portDet) {
 	k := o.Kind & 0x0f
 	p.roll(o.Time, s)
+	p.lastSeen, p.lastFrame = o.Time, o.FrameNum
+	if p.firstAt == 0 {
+		p.firstFrame, p.firstAt = o.FrameNum, o.Time
+	}
+	if s.prof != nil && s.v2 && o.LogInterval != 0x7f {
+		iv := -1
+		switch {
+		case k == decode.Announce:
+			iv = ivAnnounce
+		case k == decode.Sync && o.Flags&decode.FlagUnicast == 0:
+			iv = ivSync
+		case k == decode.DelayResp:
+			iv = ivDelay
+		}
+		if iv >= 0 && (o.LogInterval < s.prof.ival[iv][0] || o.LogInterval > s.prof.ival[iv][1]) {
+			b := &p.badIv[iv]
+			b.v, b.frame, b.at = o.LogInterval, o.FrameNum, o.Time
+		}
+	}
 	if o.SrcMAC != p.mac && o.SrcMAC != ([6]byte{}) {
 		if p.mac != ([6]byte{}) {
 			p.count(cMACs, 1, o.FrameNum, o.Time)
@@ -207,6 +242,7 @@ func (s *scopeDet) checkMessages(now int64) {
 				"port %s was sent from different MAC addresses %d times within a minute: two clocks use one clockIdentity", p.id, c[cMACs]), cMACs)
 			continue
 		}
+		s.checkIntervals(p, now)
 		if int(c[cGaps]) > cfg.GapThreshold {
 			s.portHit(p, SequenceGaps, 0, state.Warning, now, fmt.Sprintf(
 				"%s skipped %d sequenceIds within a minute (more than %d): messages are being lost", p.id, c[cGaps], cfg.GapThreshold), cGaps)
@@ -238,4 +274,39 @@ func (s *scopeDet) portHit(p *portDet, kind Kind, hold int64, sev state.Severity
 		}
 		return r
 	})
+}
+
+// checkIntervals: a port that sent a logMessageInterval outside its
+// scope's profile within the last minute.
+func (s *scopeDet) checkIntervals(p *portDet, now int64) {
+	if s.prof == nil {
+		return
+	}
+	var what []string
+	var ev []Evidence
+	for i := range p.badIv {
+		b := &p.badIv[i]
+		if b.at == 0 || now-b.at > minute {
+			continue
+		}
+		r := s.prof.ival[i]
+		w := fmt.Sprintf("%s logMessageInterval %d (%s), allowed %d to %d", ivNames[i], b.v, rate(b.v), r[0], r[1])
+		what = append(what, w)
+		ev = append(ev, Evidence{Frame: b.frame, Time: b.at, Scope: s.name, Port: p.id.String(), What: w})
+	}
+	if len(what) == 0 {
+		return
+	}
+	s.hit(condKey{kind: IntervalOutOfProfile, id: p.id.Clock, sub: uint8(p.id.Port)}, state.Warning, 0, s.clearTime()+minute, now, func() report {
+		return report{subject: p.id.String(), port: p.id.String(), evidence: ev,
+			explanation: fmt.Sprintf("%s sends intervals outside the %s profile: %s", p.id, s.prof.name, strings.Join(what, "; "))}
+	})
+}
+
+// rate words a log2 interval as messages per second or seconds apart.
+func rate(log int8) string {
+	if log <= 0 {
+		return itoa(1<<uint(-log)) + " a second"
+	}
+	return "one every " + itoa(1<<uint(log)) + " s"
 }

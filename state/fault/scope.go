@@ -89,20 +89,27 @@ type transition struct {
 
 // scopeDet is one scope's detectors.
 type scopeDet struct {
-	d          *Detector
-	key        state.ScopeKey
-	name       string
-	seg        uint16
-	v2         bool
-	first      int64
-	conf       *compiledScope
-	learning   bool
-	learnUntil int64
-	expected   map[decode.ClockIdentity]bool
-	refs       map[decode.ClockIdentity]*gmRef
-	ann        []*announcer
-	lastAnn    int64 // last Announce from anyone
-	lastIntv   int8
+	d            *Detector
+	key          state.ScopeKey
+	name         string
+	seg          uint16
+	v2           bool
+	first        int64
+	conf         *compiledScope
+	prof         *profile // message intervals allowed, nil: not judged
+	groups       []int    // the agree groups it belongs to
+	lastFrame    int64    // capture time of its latest frame
+	lastFrameNum uint64
+	firstFrame   uint64 // its first frame, as evidence
+	firstAt      int64
+	nextCross    int64 // when it next reports to the cross registry
+	learning     bool
+	learnUntil   int64
+	expected     map[decode.ClockIdentity]bool
+	refs         map[decode.ClockIdentity]*gmRef
+	ann          []*announcer
+	lastAnn      int64 // last Announce from anyone
+	lastIntv     int8
 
 	hasGM   bool
 	gm      decode.ClockIdentity

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -139,6 +140,8 @@ type MasterChecker struct {
 
 	masters map[masterKey]*masterState // reading goroutine only
 	targets atomic.Pointer[[]masterTarget]
+
+	sample atomic.Pointer[SampleHook]
 
 	mu       sync.Mutex
 	seq      uint16
@@ -281,6 +284,26 @@ func (c *MasterChecker) delayResp(ms *masterState, m *decode.Message) {
 	}
 	ser.samples = append(ser.samples, s)
 	c.dirty = true
+	if h := c.sample.Load(); h != nil {
+		sk := state.ScopeKey{Segment: ms.key.Segment, Version: 2, Domain: ms.key.Domain, Transport: ms.key.Transport, VLAN: ms.key.VLAN}
+		(*h)(sk, ms.key.Port, s.At, s.OffsetNs, s.DelayNs)
+	}
+}
+
+// SampleHook receives each master check sample: the master's port in its
+// scope, when it was measured (ns since 1970), its offset from the
+// appliance's clock and the mean path delay, in ns. The fault detectors
+// (state/fault's Engine.MasterSample) judge steps and jumps from them.
+type SampleHook = func(scope state.ScopeKey, port decode.PortIdentity, at, offsetNs, delayNs int64)
+
+// SetSampleHook installs h (nil removes it); it is called with the
+// checker's lock held and must not call back.
+func (c *MasterChecker) SetSampleHook(h SampleHook) {
+	if h == nil {
+		c.sample.Store(nil)
+		return
+	}
+	c.sample.Store(&h)
 }
 
 // Run sends Delay_Req to every master each Interval (and never more often
@@ -555,4 +578,25 @@ func (c *MasterChecker) localClock(s *MasterSettings) LocalClock {
 		c.local, c.localAt, c.localFor = lc, time.Now(), s.LocalPTP4L
 	}
 	return c.local
+}
+
+// SetSampleHook installs h on m's master checker; a nil Manager (no live
+// capture) has nothing to measure and ignores it.
+func (m *Manager) SetSampleHook(h SampleHook) {
+	if m != nil && m.Master != nil {
+		m.Master.SetSampleHook(h)
+	}
+}
+
+// Apply makes s and ms the settings of m and its master check, as a
+// configuration reload does; both must have been validated (an invalid
+// one is left out). A nil Manager does nothing.
+func (m *Manager) Apply(s Settings, ms MasterSettings) {
+	if m == nil {
+		return
+	}
+	_ = m.SetSettings(s)
+	if m.Master != nil {
+		_ = m.Master.SetSettings(ms)
+	}
 }

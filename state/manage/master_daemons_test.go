@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
@@ -23,10 +25,10 @@ func tsOf(ns int64) decode.Timestamp {
 	return decode.Timestamp{Seconds: uint64(ns / 1e9), Nanoseconds: uint32(ns % 1e9)}
 }
 
-// simMaster is a two-step master in domain 5 whose clock runs `ahead` ns
+// simMaster is a two-step master in domain 5 whose clock runs ahead() ns
 // ahead of the system clock: it stamps Follow_Up and Delay_Resp with the
-// packet socket's software timestamps plus ahead.
-func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead int64, wg *sync.WaitGroup) {
+// packet socket's software timestamps plus ahead().
+func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead func() int64, wg *sync.WaitGroup) {
 	id := decode.PortIdentity{Clock: decode.ClockIdentity{0x02, 0x15, 0, 0xff, 0xfe, 0, 0, 1}, Port: 1}
 	mac := [6]byte{0x02, 0x15, 0, 0, 0, 1}
 	ip := netipMust("10.80.0.50")
@@ -56,7 +58,7 @@ func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead 
 			h.MessageType = decode.Sync
 			at := send(&decode.Message{Header: h}, [6]byte{}, "")
 			h.MessageType, h.Control = decode.FollowUp, 2
-			send(&decode.Message{Header: h, Timestamp: tsOf(at + ahead)}, [6]byte{}, "")
+			send(&decode.Message{Header: h, Timestamp: tsOf(at + ahead())}, [6]byte{}, "")
 		}
 	}()
 	go func() { // Delay_Resp to every Delay_Req
@@ -68,7 +70,7 @@ func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead 
 				continue
 			}
 			h := decode.Header{MessageType: decode.DelayResp, Version: 2, Domain: 5, Source: id, Sequence: f.PTP.Sequence, Control: 3, LogMessageInterval: -4}
-			send(&decode.Message{Header: h, Timestamp: tsOf(fr.Timestamp + ahead), RequestingPort: f.PTP.Source}, [6]byte{}, "")
+			send(&decode.Message{Header: h, Timestamp: tsOf(fr.Timestamp + ahead()), RequestingPort: f.PTP.Source}, [6]byte{}, "")
 		}
 	}()
 }
@@ -132,7 +134,7 @@ func TestMasterCheckDaemons(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	simMaster(ctx, t, simConn, ahead, &wg)
+	simMaster(ctx, t, simConn, func() int64 { return ahead }, &wg)
 
 	self := manage.SelfIdentity(path.MAC)
 	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, self,
@@ -194,3 +196,88 @@ func TestMasterCheckDaemons(t *testing.T) {
 }
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestMasterCheckOffsetStep measures a simulated master whose clock steps
+// 1 ms ahead after a dozen samples, through the master checker on a packet
+// socket, with the fault detectors taking its samples (SetSampleHook, as
+// the appliance wires them): one Master Offset Step for that master, and
+// no Path Delay Jump.
+func TestMasterCheckOffsetStep(t *testing.T) {
+	netlab.Need(t, "building network namespaces")
+	l := netlab.New(t, "fas")
+	sw := l.Switch("sw")
+	capNS := sw.Host("cap", "10.80.0.100/24")
+	simNS := sw.Host("sim", "10.80.0.50/24")
+	l.IP(simNS, "link", "set", "eth0", "promisc", "on")
+	var simConn, conn *afpacket.Capture
+	var path manage.Path
+	for _, x := range []struct {
+		ns string
+		c  **afpacket.Capture
+	}{{simNS, &simConn}, {capNS, &conn}} {
+		if err := netlab.InNetns(x.ns, func() error {
+			var err error
+			if x.ns == capNS {
+				if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
+					return err
+				}
+			}
+			*x.c, err = afpacket.Open("eth0", afpacket.Options{})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer simConn.Close()
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	var ahead atomic.Int64
+	simMaster(ctx, t, simConn, ahead.Load, &wg)
+
+	eng, err := fault.New(fault.DefaultConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, manage.SelfIdentity(path.MAC),
+		manage.Env{Sender: sendFunc(func(b []byte) (int64, error) { return conn.Send(b) }), Paths: func() []manage.Path { return []manage.Path{path} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.SetSampleHook(eng.MasterSample)
+	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
+	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
+		if ok {
+			mc.Observe(f, d, 0)
+		}
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
+	go func() { defer wg.Done(); mc.Run(ctx) }()
+
+	samples := func() int {
+		for _, m := range mc.Masters().Masters {
+			return m.Offset15m.N
+		}
+		return 0
+	}
+	netlab.WaitFor(t, 40*time.Second, "a dozen samples before the step", func() (bool, string) {
+		return samples() >= 12, fmt.Sprint(samples(), " samples")
+	})
+	if f := eng.Book.Findings(true); len(f) != 0 {
+		t.Fatalf("findings before the step: %+v", f)
+	}
+	ahead.Store(1_000_000)
+	var got []fault.Finding
+	netlab.WaitFor(t, 30*time.Second, "a Master Offset Step", func() (bool, string) {
+		got = eng.Book.Findings(true)
+		return len(got) > 0, fmt.Sprint(samples(), " samples")
+	})
+	time.Sleep(3 * time.Second) // three samples more: nothing else opens
+	got = eng.Book.Findings(true)
+	if len(got) != 1 || got[0].Kind != fault.MasterOffsetStep || got[0].Subject != "021500.fffe.000001-1" || len(got[0].Evidence) != 3 {
+		t.Fatalf("findings %+v, want one Master Offset Step of 021500.fffe.000001-1 with three samples as evidence", got)
+	}
+	t.Log(got[0].Explanation)
+}

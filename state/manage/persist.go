@@ -311,3 +311,14 @@ func (m *Manager) SaveNow() {
 		}
 	}
 }
+
+// Keep is Persist for the appliance: it restores from st (logging what
+// could not be read) and returns SaveNow, for the appliance to call when
+// it stops, before st closes. A nil Manager keeps nothing.
+func (m *Manager) Keep(st Persister, log *slog.Logger) func() {
+	if m == nil {
+		return func() {}
+	}
+	m.Persist(st, log)
+	return m.SaveNow
+}

@@ -26,6 +26,10 @@ type Config struct {
 	Syslog  []SyslogConfig  `toml:"syslog" json:"syslog,omitempty"`
 	SMTP    []SMTPConfig    `toml:"smtp" json:"smtp,omitempty"`
 	SNMP    []SNMPConfig    `toml:"snmp" json:"snmp,omitempty"`
+
+	// Agent is [notify.agent]: an SNMP agent serving the active-alarm
+	// table (off unless listen is set).
+	Agent AgentConfig `toml:"agent" json:"agent"`
 }
 
 // DefaultConfig is the [notify] section with no channel.
@@ -76,6 +80,9 @@ func (c *Config) Check() error {
 	if c.HeartbeatMinute < 0 {
 		errs = append(errs, fmt.Errorf("notify.heartbeat_minutes %d: must not be negative", c.HeartbeatMinute))
 	}
+	if err := c.Agent.Check(); err != nil {
+		errs = append(errs, err)
+	}
 	names := map[string]bool{}
 	add := func(kind string, i int, cc *ChannelConfig, err error) {
 		where := fmt.Sprintf("notify.%s[%d]", kind, i)
@@ -113,13 +120,18 @@ func (c *Config) Check() error {
 // adds the logger, hostname and Raise).
 func (c *Config) Options() Options {
 	return Options{MaxQueue: c.MaxQueue, MaxAge: time.Duration(c.MaxAgeHours) * time.Hour,
-		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL, Heartbeat: time.Duration(c.HeartbeatMinute) * time.Minute}
+		MaxBackoff: time.Duration(c.MaxBackoffSecs) * time.Second, UIURL: c.UIURL, Heartbeat: time.Duration(c.HeartbeatMinute) * time.Minute,
+		Agent: c.Agent}
 }
 
 // Channel is a configured channel ready to add to a Notifier.
 type Channel struct {
 	Options ChannelOptions
 	Sender  Sender
+	// fingerprint is the channel's configuration table printed (secrets
+	// included; never shown or logged), which Apply compares; "" (a
+	// Channel made by hand) counts as changed.
+	fingerprint string
 }
 
 // Channels builds a sender for every configured channel. c must have
@@ -129,28 +141,31 @@ func (c *Config) Channels() ([]Channel, error) {
 	var errs []error
 	for i := range c.Webhook {
 		s, err := NewWebhook(c.Webhook[i])
-		out, errs = appendChannel(out, errs, c.Webhook[i].options("webhook", i), s, err)
+		out, errs = appendChannel(out, errs, c.Webhook[i].options("webhook", i), s, err, c.Webhook[i])
 	}
 	for i := range c.Syslog {
 		s, err := NewSyslog(c.Syslog[i])
-		out, errs = appendChannel(out, errs, c.Syslog[i].options("syslog", i), s, err)
+		out, errs = appendChannel(out, errs, c.Syslog[i].options("syslog", i), s, err, c.Syslog[i])
 	}
 	for i := range c.SMTP {
 		s, err := NewSMTP(c.SMTP[i])
-		out, errs = appendChannel(out, errs, c.SMTP[i].options("smtp", i), s, err)
+		out, errs = appendChannel(out, errs, c.SMTP[i].options("smtp", i), s, err, c.SMTP[i])
 	}
 	for i := range c.SNMP {
 		s, err := NewSNMP(c.SNMP[i])
-		out, errs = appendChannel(out, errs, c.SNMP[i].options("snmp", i), s, err)
+		out, errs = appendChannel(out, errs, c.SNMP[i].options("snmp", i), s, err, c.SNMP[i])
 	}
 	return out, errors.Join(errs...)
 }
 
-func appendChannel[S Sender](out []Channel, errs []error, o ChannelOptions, s S, err error) ([]Channel, []error) {
+func appendChannel[S Sender](out []Channel, errs []error, o ChannelOptions, s S, err error, table any) ([]Channel, []error) {
 	if err != nil {
 		return out, append(errs, fmt.Errorf("notify channel %s: %w", o.Name, err))
 	}
-	return append(out, Channel{o, s}), errs
+	// Every field, secrets included (json leaves them out): the tables
+	// hold no pointers, so equal tables print alike.
+	fp := fmt.Sprintf("%s %#v", s.Kind(), table)
+	return append(out, Channel{o, s, fp}), errs
 }
 
 // checkHostPort checks "host:port" (the port may be left out when a

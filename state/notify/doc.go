@@ -35,6 +35,15 @@
 //     never reorders its notifications.
 //   - Secrets (passwords, keys, webhook secrets) live only in the
 //     senders; ChannelStatus and log lines never carry them.
+//   - Apply (SIGHUP's Reload) changes a channel only while its worker is
+//     stopped, and keeps its outbox mirror and sequence numbers: a reload
+//     neither loses nor repeats what waits.
+//
+// # Active alarms
+//
+// Every event published also passes [ActiveAlarms], which keeps the
+// conditions raised and not cleared; an [Agent] serves them to SNMP
+// managers as PTPWATCH-MIB's ptpwatchActiveAlarmTable.
 //
 // # Concurrency
 //

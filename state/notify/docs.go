@@ -57,6 +57,8 @@ var tableDocs = []KeyDoc{
 	{"snmp", "priv_protocol", `"AES"`, "DES, AES, AES192, AES256, AES192C or AES256C."},
 	{"snmp", "priv_password", `"..."`, "USM privacy passphrase (at least 8 characters). Write-only."},
 	{"snmp", "engine_id", `""`, "Our engine ID in hex, which receivers name for v3 traps (snmptrapd: createUser -e 0xID ...); default 80007ed904 + hex of \"ptpwatch\"."},
+	{"agent", "listen", `""`, "UDP host:port of a read-only SNMP v1/v2c agent serving PTPWATCH-MIB's ptpwatchActiveAlarmTable (snmpwalk -v2c -c COMMUNITY -m +PTPWATCH-MIB HOST:PORT ptpwatchActiveAlarmTable); empty: none. Port 161 needs privileges."},
+	{"agent", "community", `"..."`, "Community managers must give; requests with another get no answer. Write-only."},
 }
 
 // ConfigText returns commented examples of every channel table, for the
@@ -72,7 +74,11 @@ func ConfigText() string {
 	for _, d := range tableDocs {
 		if d.Table != table {
 			table = d.Table
-			fmt.Fprintf(&b, "#\n# [[notify.%s]]\n", table)
+			if table == "agent" { // one table, not an array
+				fmt.Fprintf(&b, "#\n# [notify.%s]\n", table)
+			} else {
+				fmt.Fprintf(&b, "#\n# [[notify.%s]]\n", table)
+			}
 		}
 		fmt.Fprintf(&b, "# %s = %s\n#     %s\n", d.Key, d.Example, d.Doc)
 	}
@@ -80,18 +86,23 @@ func ConfigText() string {
 }
 
 // Explain describes key of channel table ("webhook", "syslog", "smtp",
-// "snmp"), as ptpwatch -e notify.TABLE:KEY prints it.
+// "snmp") or of [notify.agent] ("agent"), as ptpwatch -e
+// notify.TABLE:KEY prints it.
 func Explain(table, key string) (string, bool) {
+	when := "SIGHUP applies it"
+	if table == "agent" {
+		when = "needs a restart"
+	}
 	for _, d := range tableDocs {
 		if d.Table == table && d.Key == key {
-			return fmt.Sprintf("notify.%s:%s (example %s, needs a restart)\n%s\n", table, key, d.Example, d.Doc), true
+			return fmt.Sprintf("notify.%s:%s (example %s, %s)\n%s\n", table, key, d.Example, when, d.Doc), true
 		}
 	}
 	switch table {
 	case "webhook", "syslog", "smtp", "snmp":
 		for _, d := range commonDocs {
 			if d.Key == key {
-				return fmt.Sprintf("notify.%s:%s (example %s, needs a restart)\n%s\n", table, key, d.Example, d.Doc), true
+				return fmt.Sprintf("notify.%s:%s (example %s, %s)\n%s\n", table, key, d.Example, when, d.Doc), true
 			}
 		}
 	}

@@ -53,6 +53,9 @@ type Options struct {
 	// Raise adds an event to the model (Notifications Lost on overflow);
 	// nil: only logged.
 	Raise func(state.Event)
+	// Agent, when its Listen is set, makes Start run an SNMP agent
+	// serving the active alarms (Notifier.Active).
+	Agent AgentConfig
 }
 
 // ChannelOptions configure one channel.
@@ -99,12 +102,15 @@ type Notifier struct {
 	mu       sync.Mutex
 	channels []*channel
 	byName   map[string]*channel
+	active   *ActiveAlarms // the alarms raised and not cleared, from every event published
+	memory   bool          // the outbox is a MemoryBacking made by Start (no --data)
 
 	evlog    *state.EventLog
 	wake     chan state.Event
 	lastSeq  uint64
 	missed   atomic.Uint64 // events the log dropped before the reader got to them
 	running  atomic.Bool
+	stopped  bool // Run is ending (n.mu): no worker may start
 	ctx      context.Context
 	workerWG sync.WaitGroup
 }
@@ -132,23 +138,15 @@ func New(back Backing, o Options) *Notifier {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}}
+	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
 }
 
 // AddChannel adds a channel sending through s, taking up the entries its
 // outbox still holds from before. Call it before Run.
 func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
-	if co.Name == "" {
-		return errors.New("notify: channel without a name")
-	}
-	if err := co.Filter.Check(); err != nil {
-		return fmt.Errorf("notify: channel %s: %w", co.Name, err)
-	}
-	if co.Burst <= 0 {
-		co.Burst = 1
-	}
-	if co.DigestMax <= 0 {
-		co.DigestMax = 1000
+	co, err := channelOptions(co)
+	if err != nil {
+		return err
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -156,7 +154,7 @@ func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
 		return fmt.Errorf("notify: two channels named %q", co.Name)
 	}
 	c := &channel{n: n, opts: co, s: s, wake: make(chan struct{}, 1), dedup: map[string]int64{}, tokens: float64(co.Burst)}
-	err := n.back.EachOutbox(co.Name, func(seq uint64, v []byte) error {
+	err = n.back.EachOutbox(co.Name, func(seq uint64, v []byte) error {
 		m := new(Message)
 		if err := unmarshalMessage(v, m); err != nil {
 			n.log.Warn("notify: outbox entry unreadable, dropped", "channel", co.Name, "seq", seq, "err", err)
@@ -183,10 +181,27 @@ func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
 	}
 	n.channels = append(n.channels, c)
 	n.byName[co.Name] = c
-	if n.running.Load() {
+	if n.running.Load() && !n.stopped {
 		n.startWorker(c)
 	}
 	return nil
+}
+
+// channelOptions checks co and fills in its defaults.
+func channelOptions(co ChannelOptions) (ChannelOptions, error) {
+	if co.Name == "" {
+		return co, errors.New("notify: channel without a name")
+	}
+	if err := co.Filter.Check(); err != nil {
+		return co, fmt.Errorf("notify: channel %s: %w", co.Name, err)
+	}
+	if co.Burst <= 0 {
+		co.Burst = 1
+	}
+	if co.DigestMax <= 0 {
+		co.DigestMax = 1000
+	}
+	return co, nil
 }
 
 // Watch makes Run read events from log, beginning after those it holds
@@ -194,8 +209,15 @@ func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
 func (n *Notifier) Watch(log *state.EventLog) {
 	n.evlog = log
 	n.wake = log.Subscribe(64)
-	n.lastSeq = log.Snapshot().Next() - 1
+	snap := log.Snapshot()
+	n.lastSeq = snap.Next() - 1
+	for seq := snap.From(0); seq < snap.Next(); seq++ {
+		n.active.Observe(*snap.At(seq)) // alarms raised before, restored history included
+	}
 }
+
+// Active is the table of alarms raised and not cleared.
+func (n *Notifier) Active() *ActiveAlarms { return n.active }
 
 // Run reads events and delivers until ctx ends; then it stops the
 // workers (what is not delivered stays in the outbox) and closes the
@@ -228,6 +250,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 				n.evlog.Unsubscribe(n.wake)
 				n.readLog()
 			}
+			n.mu.Lock()
+			n.stopped = true
+			n.mu.Unlock()
 			n.workerWG.Wait()
 			n.mu.Lock()
 			for _, c := range n.channels {
@@ -243,11 +268,16 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 }
 
+// startWorker starts c's delivery worker under n.ctx; n.mu is held.
 func (n *Notifier) startWorker(c *channel) {
+	ctx, cancel := context.WithCancel(n.ctx)
+	done := make(chan struct{})
+	c.stopWorker = func() { cancel(); <-done }
 	n.workerWG.Add(1)
 	go func() {
 		defer n.workerWG.Done()
-		c.run(n.ctx)
+		defer close(done)
+		c.run(ctx)
 	}()
 }
 
@@ -283,6 +313,7 @@ func (n *Notifier) readLog() {
 // Publish offers events to every channel (the reader calls it with the
 // log's events; tests and other layers may call it directly).
 func (n *Notifier) Publish(evs ...state.Event) {
+	n.active.Observe(evs...)
 	n.mu.Lock()
 	chans := append([]*channel(nil), n.channels...)
 	n.mu.Unlock()
@@ -373,6 +404,12 @@ type channel struct {
 	opts ChannelOptions
 	s    Sender
 	wake chan struct{}
+	// fingerprint is the configuration the channel was built from
+	// (Channel.fingerprint), so that Apply can tell a changed channel.
+	fingerprint string
+	// stopWorker ends the worker and returns once it has (nil: none
+	// started); n.mu guards it.
+	stopWorker func()
 
 	mu        sync.Mutex
 	queue     []*Message // the outbox's entries, oldest first

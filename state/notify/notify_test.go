@@ -50,12 +50,13 @@ type hookReceiver struct {
 	srv    *http.Server
 	url    string
 
-	mu       sync.Mutex
-	seen     map[string]int // notification ID -> times received
-	subjects map[string]int // event subject -> times received
-	requests int
-	digests  int
-	badSig   int
+	mu          sync.Mutex
+	seen        map[string]int // notification ID -> times received
+	typeSubject []string       // "type | subject" of each notification received
+	subjects    map[string]int // event subject -> times received
+	requests    int
+	digests     int
+	badSig      int
 }
 
 func newHookReceiver(t testing.TB, secret string) *hookReceiver {
@@ -96,6 +97,7 @@ func (r *hookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	for _, m := range b.Messages {
 		r.seen[m.ID]++
 		r.subjects[m.Subject]++
+		r.typeSubject = append(r.typeSubject, m.Type+" | "+m.Subject)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -339,14 +339,23 @@ input(type="imtcp" address="127.0.0.1" port="` + strconv.Itoa(ps) + `" ruleset="
 	})
 	for _, in := range []string{"tcp", "tls"} {
 		seen := map[string]int{}
-		for _, l := range lines(filepath.Join(dir, in+".log")) {
-			i := strings.Index(l, `id="`)
-			if i < 0 {
-				continue
+		// rsyslogd writes its file after it has taken the messages: wait
+		// for all 300 (or the deadline) before judging.
+		read := func() bool {
+			clear(seen)
+			for _, l := range lines(filepath.Join(dir, in+".log")) {
+				i := strings.Index(l, `id="`)
+				if i < 0 {
+					continue
+				}
+				id := l[i+4:]
+				id = id[:strings.IndexByte(id, '"')]
+				seen[id]++
 			}
-			id := l[i+4:]
-			id = id[:strings.IndexByte(id, '"')]
-			seen[id]++
+			return len(seen) >= 300
+		}
+		for deadline := time.Now().Add(15 * time.Second); !read() && time.Now().Before(deadline); {
+			time.Sleep(20 * time.Millisecond)
 		}
 		if len(seen) != 300 {
 			t.Errorf("%s: %d distinct notifications, want 300", in, len(seen))

@@ -19,7 +19,8 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 		back = NewMemoryBacking()
 	}
 	n = New(back, o) // New fills in o.Logger when it is nil
-	if memory {
+	n.memory = memory
+	if memory && len(chans) > 0 {
 		n.log.Warn("notifications are queued in memory: without --data they do not survive a restart")
 	}
 	for _, c := range chans {
@@ -29,8 +30,24 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 		n.log.Info("notification channel", "name", c.Options.Name, "kind", c.Sender.Kind(), "target", c.Sender.Target())
 	}
 	n.Watch(log)
+	var agent *Agent
+	if o.Agent.Listen != "" {
+		if agent, err = StartAgent(o.Agent, n.active, n.log); err != nil {
+			for _, c := range chans {
+				_ = c.Sender.Close()
+			}
+			return nil, nil, err
+		}
+		n.log.Info("SNMP agent serving the active-alarm table", "listen", agent.Addr().String())
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	return n, func() { cancel(); <-done }, nil
+	return n, func() {
+		cancel()
+		<-done
+		if agent != nil {
+			_ = agent.Close()
+		}
+	}, nil
 }

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -91,4 +93,111 @@ func TestCaptureGapIsNotSilence(t *testing.T) {
 	if gaps != 1 {
 		t.Errorf("%d sequence gaps counted, want the one gm-microchip made", gaps)
 	}
+}
+
+// lossySource loses the frames captured in [from, to), counting each one
+// as lost (source.Lossy) as a capture whose ring overflowed would.
+type lossySource struct {
+	source.Source
+	from, to int64
+	lost     atomic.Uint64
+}
+
+func (s *lossySource) Next(ctx context.Context, f *source.Frame) error {
+	for {
+		if err := s.Source.Next(ctx, f); err != nil {
+			return err
+		}
+		if f.Timestamp < s.from || f.Timestamp >= s.to {
+			return nil
+		}
+		s.lost.Add(1)
+	}
+}
+
+func (s *lossySource) Lost() uint64 { return s.lost.Load() }
+
+// unreported is a source that loses frames without saying so.
+type unreported struct{ source.Source }
+
+// TestCaptureLossIsNotSilence is issue 14's "time-driven detectors must
+// not count time the capture was dropping frames against the network":
+// the demo network, of which the capture loses every frame between 2 s
+// and 6 s (longer than domain 0's 3.5 s announce receipt timeout), read
+// by a two-shard pipeline. Reported through source.Lossy, the loss is a
+// capture gap: no Master Silent, Sequence Gap or port state change for
+// it, a Capture Trouble notice instead, and a sequence gap and a master
+// stopping after it still raise theirs. The same loss unreported must
+// raise them: the check can fail.
+func TestCaptureLossIsNotSilence(t *testing.T) {
+	run := func(t *testing.T, report bool) (*state.Model, []*expectation, int64) {
+		cfg := sim.DefaultDemo()
+		cfg.Scenario.Actions = []sim.Action{
+			sim.SequenceGap(7*time.Second, "gm-microchip", "Sync", 5),
+			sim.Stop(7500*time.Millisecond, "master-d44"),
+		}
+		start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+		n, err := sim.New(cfg, sim.Options{Seed: 1, Start: start, Duration: 11 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lossy := &lossySource{Source: n, from: start + int64(2*time.Second), to: start + int64(6*time.Second)}
+		var src source.Source = lossy
+		if !report {
+			src = unreported{lossy}
+		}
+		m := state.NewModel(2, nil)
+		p := New(m)
+		if err := p.Run(context.Background(), src); err != nil {
+			t.Fatal(err)
+		}
+		p.Tick(start + int64(11*time.Second))
+		if lossy.lost.Load() == 0 {
+			t.Fatal("the source lost nothing")
+		}
+		// The capture control's gate passes the count on.
+		if got := source.Lost(&gate{Source: src}); report && got != lossy.lost.Load() || !report && got != 0 {
+			t.Errorf("gate says %d lost, want %d (reported %v)", got, lossy.lost.Load(), report)
+		}
+		if report && p.Counters.LossGaps.Load() != 1 {
+			t.Errorf("%d loss gaps declared, want 1", p.Counters.LossGaps.Load())
+		}
+		return m, expectedEvents(n), start
+	}
+	const window, early = int64(3 * time.Second), int64(time.Second)
+	t.Run("reported", func(t *testing.T) {
+		m, want, start := run(t, true)
+		trouble := 0
+		for _, e := range m.Events.Events(0, 0) {
+			if e.Type == state.CaptureTrouble {
+				trouble++
+				t.Logf("%.1fs %s: %s", float64(e.Time-start)/1e9, e.Type, e.Detail)
+			}
+		}
+		if trouble != 1 {
+			t.Errorf("%d Capture Trouble events, want 1", trouble)
+		}
+		for _, e := range unexplained(m.Events.Events(0, 0), want, window, early, start) {
+			if !strings.Contains(e, string(state.CaptureTrouble)) {
+				t.Errorf("model raised an event no incident explains: %s", e)
+			}
+		}
+		for _, x := range want {
+			if !x.matched {
+				t.Errorf("no %s event for incident: %.1fs %s", x.typ, float64(x.at-start)/1e9, x.what)
+			}
+		}
+	})
+	t.Run("unreported", func(t *testing.T) {
+		m, want, start := run(t, false)
+		judged := 0
+		for _, e := range unexplained(m.Events.Events(0, 0), want, window, early, start) {
+			if strings.Contains(e, string(state.MasterSilent)) || strings.Contains(e, string(state.SequenceGap)) {
+				judged++
+			}
+		}
+		if judged == 0 {
+			t.Error("losing 4 s of frames unreported raised no Master Silent or Sequence Gap: the reported case proves nothing")
+		}
+	})
 }

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,10 @@ type Counters struct {
 	BufferErrors atomic.Uint64
 	// Reasons counts non-OK frames by decode.Reason.
 	Reasons [decode.NumReasons]atomic.Uint64
+	// LossGaps counts capture gaps declared because the source lost
+	// frames (source.Lossy): the model judged no silence or sequenceIds
+	// across them.
+	LossGaps atomic.Uint64
 }
 
 // Pipeline feeds one model, and optionally one capture buffer, from a source.
@@ -187,7 +192,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	// Whatever happened before this Run started was not captured by it:
 	// the model must not judge that time (silence, sequenceIds) against
 	// the network.
-	p.Model.CaptureGap()
+	gaps := p.Model.CaptureGap()
 	p.start = time.Now()
 	p.lastCap.Store(0)
 	p.lastAt.Store(0)
@@ -216,7 +221,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); p.watch(ctx, src, watchDone) }()
 	}
-	err := p.read(ctx, src, workers)
+	err := p.read(ctx, src, workers, gaps)
 	p.setReading(false)
 	if watchDone != nil {
 		close(watchDone)
@@ -236,7 +241,13 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	return err
 }
 
-func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shardWorker) error {
+// read applies src's frames. gaps is the model's capture gaps when Run
+// began; a source that loses frames (source.Lossy) declares another before
+// the first frame read after the loss, and every observation carries the
+// count declared before it was read (state.Observation.Gaps), so that each
+// shard re-baselines between the last frame before a loss and the first
+// after, whatever its ring still holds.
+func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shardWorker, gaps uint64) error {
 	var (
 		fr   source.Frame
 		d    decode.Frame
@@ -244,6 +255,12 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 		meta ring.RecordMeta // outside the loop: OnStored's pointer would move it to the heap per frame
 	)
 	ifaces := src.Interfaces()
+	lossy, _ := src.(source.Lossy)
+	var lost uint64
+	var lossSaid int64 // capture time of the last loss event: at most one a second
+	if lossy != nil {
+		lost = lossy.Lost()
+	}
 	every := p.publishEvery()
 	lastPublish := time.Now()
 	var lastFlush, newest int64
@@ -255,6 +272,22 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			return err
 		}
 		p.Counters.Received.Add(1)
+		if lossy != nil {
+			if l := lossy.Lost(); l != lost {
+				// Frames went missing before this one: a capture gap,
+				// after what the reader holds for the shards.
+				lost = l
+				for _, w := range workers {
+					p.flush(w)
+				}
+				gaps = p.Model.CaptureGap()
+				p.Counters.LossGaps.Add(1)
+				if fr.Timestamp-lossSaid >= int64(time.Second) {
+					lossSaid = fr.Timestamp
+					p.lossEvent(fr.Timestamp, l)
+				}
+			}
+		}
 		newest = max(newest, fr.Timestamp)
 		ok := false
 		meta = ring.RecordMeta{Time: fr.Timestamp, OrigLen: uint32(fr.OrigLen), IfIndex: fr.Interface, Source: fr.TSSource}
@@ -269,6 +302,7 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			}
 			if state.Observe(&d, seg, fr.Timestamp, fr.TSSource == source.TimestampXDPTAI, &obs) {
 				ok = true
+				obs.Gaps = gaps
 				p.Counters.Decoded.Add(1)
 				meta.MessageType, meta.Version = uint8(obs.Kind), d.Version
 				if p.Buffer != nil || p.OnStored != nil {
@@ -340,6 +374,20 @@ func (p *Pipeline) read(ctx context.Context, src source.Source, workers []*shard
 			lastPublish = time.Now()
 		}
 	}
+}
+
+// lossEvent says, as a Capture Trouble notice at capture time t, that the
+// source lost frames (lost so far: lost) and that the model takes the
+// stretch as a capture gap. capture.LossWatch names the interfaces and
+// causes in its own events.
+func (p *Pipeline) lossEvent(t int64, lost uint64) {
+	if p.Model.Events == nil {
+		return
+	}
+	p.Model.Events.Add(state.Event{Time: t, Type: state.CaptureTrouble, Severity: state.Notice, Subject: "capture",
+		After: strconv.FormatUint(lost, 10) + " lost",
+		Detail: "capture lost frames before this time (" + strconv.FormatUint(lost, 10) + " so far): the model takes the stretch " +
+			"as a capture gap, so no Master Silent, Sequence Gap or port state change is judged across it"})
 }
 
 // flush pushes a worker's pending batch, waiting while its ring is full:

@@ -108,7 +108,7 @@ func TestNoAllocsPerFrame(t *testing.T) {
 	p.Buffer = buf
 	run := func() {
 		src.Rewind()
-		if err := p.read(context.Background(), src, nil); err != nil {
+		if err := p.read(context.Background(), src, nil, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -34,6 +34,7 @@
 //	'l' kind 0x00 name   alarm definitions and instance states (state/alarm)
 //	'm' name             the layers' bookkeeping ("archive-floor", "interfaces")
 //	'o' chan 0x00 seq(8) a notification waiting for delivery on a channel (state/notify)
+//	't' name             the expected topology set through the API, "expected" (JSON, state/fault)
 //
 // A new kind of record takes an unused byte: add it to the Family
 // constants with its layout and owner, and a line here.

@@ -23,6 +23,7 @@ const (
 	Outbox    Family = 'o' // 'o' channel 0x00 seq(8): a notification waiting for delivery (state/notify)
 	Alarms    Family = 'l' // 'l' kind 0x00 name: an alarm definition or instance state (state/alarm)
 	Managed   Family = 'g' // 'g' kind 0x00 name: management nodes, sweep summary, master-check series (state/manage)
+	Topology  Family = 't' // 't' name: the expected topology set through the API (state/fault)
 )
 
 // Span returns the bounds [lo, hi) of every key of f.

@@ -135,3 +135,25 @@ func (s *Store) AlarmRecords(kind string) (map[string][]byte, error) {
 	})
 	return out, err
 }
+
+// PutAlarmRecords stores several alarm records of kind in one synced
+// write; a nil or empty value deletes its record.
+func (s *Store) PutAlarmRecords(kind string, recs map[string][]byte) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for name, v := range recs {
+		var err error
+		if len(v) == 0 {
+			err = b.Delete(alarmKey(kind, name), nil)
+		} else {
+			err = b.Set(alarmKey(kind, name), v, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return s.Write(b, true)
+}

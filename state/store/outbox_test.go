@@ -23,6 +23,8 @@ func TestOutboxFamilies(t *testing.T) {
 	must(s.PutAlarmRecord("def", "gm", []byte(`{"name":"gm"}`)))
 	must(s.PutAlarmRecord("def", "gone", []byte(`{}`)))
 	must(s.PutAlarmRecord("def", "gone", nil))
+	must(s.PutAlarmRecords("state", map[string][]byte{"gm\x00/api/v1/a": []byte("on"), "gm\x00/api/v1/b": []byte("off")}))
+	must(s.PutAlarmRecords("state", map[string][]byte{"gm\x00/api/v1/b": nil}))
 	if err := s.PutOutbox("bad\x00name", []uint64{1}, [][]byte{nil}); !errors.Is(err, ErrBadChannel) {
 		t.Fatalf("NUL in a channel name: %v", err)
 	}
@@ -45,5 +47,9 @@ func TestOutboxFamilies(t *testing.T) {
 	recs, err := s.AlarmRecords("def")
 	if err != nil || len(recs) != 1 || string(recs["gm"]) != `{"name":"gm"}` {
 		t.Fatalf("alarm records %v %v", recs, err)
+	}
+	recs, err = s.AlarmRecords("state")
+	if err != nil || len(recs) != 1 || string(recs["gm\x00/api/v1/a"]) != "on" {
+		t.Fatalf("alarm state records %q %v", recs, err)
 	}
 }

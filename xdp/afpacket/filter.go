@@ -17,8 +17,10 @@ const (
 // the given snap length, Ethernet frames carrying PTP (EtherType 0x88F7), or
 // UDP from or to port 319 or 320 over IPv4 (any header length; not later
 // fragments) or IPv6 (after up to three hop-by-hop, routing, first-fragment
-// or destination-options headers), behind up to four VLAN tags, and rejects
-// everything else.
+// or destination-options headers), or an ICMP or ICMPv6 destination
+// unreachable quoting such UDP (a refused unicast PTP message, for the
+// fault detectors), behind up to four VLAN tags, and rejects everything
+// else.
 //
 // The kernel strips a frame's outer 802.1Q/802.1ad tag before a packet
 // socket's filter runs; the program classifies whatever tags remain, so a
@@ -49,17 +51,35 @@ func PTPFilter(snaplen uint32) []bpf.Instruction {
 	a.jeq(0x0800, "ipv4", "")
 	a.jeq(0x86DD, "ipv6", "reject")
 
-	// IPv4 starts at X+2.
+	// IPv4 starts at X+2. Later fragments carry no UDP or ICMP header.
 	a.label("ipv4")
-	a.op(bpf.LoadIndirect{Off: 2 + 9, Size: 1}) // protocol
-	a.jeq(17, "", "reject")
 	a.op(bpf.LoadIndirect{Off: 2 + 6, Size: 2}) // flags and fragment offset
 	a.jset(0x1fff, "reject", "")
+	a.op(bpf.LoadIndirect{Off: 2 + 9, Size: 1}) // protocol
+	a.op(bpf.StoreScratch{Src: bpf.RegA, N: 0})
 	a.op(bpf.LoadIndirect{Off: 2, Size: 1}) // version and IHL
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2})
 	a.op(bpf.ALUOpX{Op: bpf.ALUOpAdd})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 2})
+	a.op(bpf.TAX{}) // X: the IPv4 payload
+	a.op(bpf.LoadScratch{Dst: bpf.RegA, N: 0})
+	a.jeq(17, "udp", "")
+	a.jeq(1, "", "reject")
+	// ICMP destination unreachable (type 3) quoting an IPv4 header (RFC
+	// 792: at X+8) of UDP, whose ports are then judged as PTP's.
+	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
+	a.jeq(3, "", "reject")
+	a.op(bpf.LoadIndirect{Off: 8 + 9, Size: 1})
+	a.jeq(17, "", "reject")
+	a.op(bpf.LoadIndirect{Off: 8, Size: 1})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0xf0})
+	a.jeq(0x40, "", "reject")
+	a.op(bpf.LoadIndirect{Off: 8, Size: 1})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAnd, Val: 0x0f})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftLeft, Val: 2})
+	a.op(bpf.ALUOpX{Op: bpf.ALUOpAdd})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 8})
 	a.op(bpf.TAX{})
 	a.ja("udp")
 
@@ -75,6 +95,7 @@ func PTPFilter(snaplen uint32) []bpf.Instruction {
 	for i := 0; i < filterMaxExt; i++ {
 		ext, frag, next := fmt.Sprintf("ext%d", i), fmt.Sprintf("frag%d", i), fmt.Sprintf("hdr%d", i+1)
 		a.jeq(17, "udp", "")
+		a.jeq(58, "icmp6", "")
 		a.jeq(44, frag, "")
 		a.jeq(0, ext, "")
 		a.jeq(43, ext, "")
@@ -104,7 +125,19 @@ func PTPFilter(snaplen uint32) []bpf.Instruction {
 		a.op(bpf.LoadScratch{Dst: bpf.RegA, N: 0})
 		a.label(next)
 	}
-	a.jeq(17, "udp", "reject")
+	a.jeq(17, "udp", "")
+	a.jeq(58, "", "reject")
+
+	// ICMPv6 destination unreachable (type 1) quoting an IPv6 header (RFC
+	// 4443: at X+8) whose next header is UDP, at X+48.
+	a.label("icmp6")
+	a.op(bpf.LoadIndirect{Off: 0, Size: 1})
+	a.jeq(1, "", "reject")
+	a.op(bpf.LoadIndirect{Off: 8 + 6, Size: 1})
+	a.jeq(17, "", "reject")
+	a.op(bpf.TXA{})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpAdd, Val: 48})
+	a.op(bpf.TAX{})
 
 	// UDP starts at X.
 	a.label("udp")

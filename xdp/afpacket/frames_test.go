@@ -52,6 +52,24 @@ func withProto(f []byte, vlanTags int, proto byte) []byte {
 	return f
 }
 
+// refusal wraps the IP datagram of frame f (no VLAN tags beyond vl) in an
+// ICMP destination unreachable (type typ) for IPv4 or ICMPv6 for IPv6, as a
+// host with the port closed answers it.
+func refusal(f []byte, vl int, typ byte) []byte {
+	hdr, ip := f[:14+4*vl], f[14+4*vl:]
+	out := append([]byte(nil), hdr...)
+	if ip[0]>>4 == 4 {
+		outer := append([]byte(nil), ip[:20]...)
+		outer[0], outer[9] = 0x45, 1
+		out = append(append(out, outer...), typ, 3, 0, 0, 0, 0, 0, 0)
+	} else {
+		outer := append([]byte(nil), ip[:40]...)
+		outer[6] = 58
+		out = append(append(out, outer...), typ, 4, 0, 0, 0, 0, 0, 0)
+	}
+	return append(out, ip...)
+}
+
 func arpFrame() []byte {
 	f := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	f = append(f, testSrcMAC[:]...)
@@ -121,6 +139,12 @@ func testFrames() []testFrame {
 			e.VLANs = vlans(0x8100)
 			e.SrcPort, e.DstPort = 5353, 53
 		}), ptpMsg(decode.Sync, 19)), false},
+		{"ICMP port unreachable quoting a Delay_Req", refusal(frameOf(v4, ptpMsg(decode.DelayReq, 20)), 0, 3), true},
+		{"802.1Q ICMP unreachable quoting a Delay_Req", refusal(frameOf(with(v4, func(e *decode.Encapsulation) { e.VLANs = vlans(0x8100) }), ptpMsg(decode.DelayReq, 21)), 1, 3), true},
+		{"ICMPv6 port unreachable quoting a Delay_Req", refusal(frameOf(v6, ptpMsg(decode.DelayReq, 22)), 0, 1), true},
+		{"ICMP unreachable quoting UDP to port 53", refusal(frameOf(with(v4, func(e *decode.Encapsulation) { e.SrcPort, e.DstPort = 5353, 53 }), ptpMsg(decode.Sync, 23)), 0, 3), false},
+		{"ICMP time exceeded quoting a Delay_Req", refusal(frameOf(v4, ptpMsg(decode.DelayReq, 24)), 0, 11), false},
+		{"ICMPv6 unreachable quoting UDP to port 123", refusal(frameOf(with(v6, func(e *decode.Encapsulation) { e.SrcPort, e.DstPort = 123, 123 }), ptpMsg(decode.Sync, 25)), 0, 1), false},
 		{"ARP", arpFrame(), false},
 		{"truncated IPv4", udp4[:14+10], false},
 		{"runt", udp4[:13], false},

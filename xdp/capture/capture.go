@@ -206,7 +206,10 @@ type Capture struct {
 	readerRT, readerRefused bool
 }
 
-var _ source.Source = (*Capture)(nil)
+var (
+	_ source.Source = (*Capture)(nil)
+	_ source.Lossy  = (*Capture)(nil)
+)
 
 // Open prepares capture on every spec. Interfaces that do not exist yet or
 // are down are retried once capture runs; a missing privilege or resource

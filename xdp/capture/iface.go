@@ -124,11 +124,14 @@ type iface struct {
 	status   atomic.Pointer[Status]
 	received atomic.Uint64
 	drops    atomic.Uint64
-	restarts atomic.Uint64
-	lastErr  error
-	backoff  time.Duration
-	wasUp    bool // an Up event was raised for the current Conn
-	downSaid bool // a Down event was raised since the last Up
+	// kernelLost is the current Conn's frames lost (its drop counters) as
+	// Status last read them: Lost's view of losses below the hand-off.
+	kernelLost atomic.Uint64
+	restarts   atomic.Uint64
+	lastErr    error
+	backoff    time.Duration
+	wasUp      bool // an Up event was raised for the current Conn
+	downSaid   bool // a Down event was raised since the last Up
 
 	free, full *ring.SPSC[*slot] // several interfaces only
 }
@@ -144,7 +147,27 @@ func (r *iface) Status() Status {
 		st.Counters = r.conn.Counters()
 	}
 	r.connMu.Unlock()
+	var kernel uint64
+	for cause, n := range st.Drops() {
+		if cause != "handoff" {
+			kernel += n
+		}
+	}
+	r.kernelLost.Store(kernel)
 	return st
+}
+
+// Lost returns the frames lost on every interface so far: those the
+// hand-off dropped, counted as they are dropped, and those the kernel
+// dropped as Status last read them (capture.LossWatch reads it every
+// second). It implements source.Lossy; it takes no lock and does not
+// allocate.
+func (c *Capture) Lost() uint64 {
+	var n uint64
+	for _, r := range c.runs {
+		n += r.drops.Load() + r.kernelLost.Load()
+	}
+	return n
 }
 
 func (r *iface) setStatus(f func(*Status)) {

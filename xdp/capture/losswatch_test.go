@@ -64,6 +64,15 @@ func TestLossWatch(t *testing.T) {
 		set(step.counters)
 		check()
 		got := troubles()[before:]
+		// The pipeline learns of the kernel's drops through source.Lossy,
+		// as the watch's look at the counters last saw them.
+		var want uint64
+		for _, n := range (Status{Counters: step.counters}).Drops() {
+			want += n
+		}
+		if lost := source.Lost(live); lost != want {
+			t.Errorf("counters %v: Lost = %d, want %d", step.counters, lost, want)
+		}
 		switch {
 		case step.lost == "" && len(got) != 0:
 			t.Errorf("counters %v: unexpected %+v", step.counters, got)

@@ -119,6 +119,19 @@ func (e *Encoder) Bytes() []byte {
 	return e.buf
 }
 
+// Swap finishes the batch and returns it, taking buf (emptied) as the
+// buffer of the next, so a caller hands the batch on without copying it.
+// A buf with less room than the encoder needs is replaced by a new one.
+// Call Reset before adding to the next batch.
+func (e *Encoder) Swap(buf []byte) []byte {
+	out := e.Bytes()
+	if need := e.max + batchHeaderLen + frameHeaderLen + MaxCaptured; cap(buf) < need {
+		buf = make([]byte, 0, need)
+	}
+	e.buf = buf[:0]
+	return out
+}
+
 // BatchError says why a batch could not be decoded.
 type BatchError struct {
 	Reason string

@@ -47,9 +47,28 @@ type CollectorConfig struct {
 	// LostAfter is how long a site may be silent before Probe Lost
 	// (default 5 s; probes send a heartbeat every second).
 	LostAfter time.Duration
-	Log       *slog.Logger
-	OnEvent   func(Event)
+	// ConsumerCommits hands the read position to the consumer: it
+	// advances only when the consumer calls Commit, after storing what
+	// Next returned together with its Marks. With Resume (the marks the
+	// consumer stored last), frames at or below a site's mark are
+	// discarded, so delivery stays exactly-once across a crash of the
+	// collector's process (see Mark).
+	ConsumerCommits bool
+	Resume          map[string]Mark
+	Log             *slog.Logger
+	OnEvent         func(Event)
 }
+
+// Mark is how far a consumer got with one probe site's frames: the
+// probe's run and the per-probe sequence of the last frame it stored.
+// Marks are ordered by Run, then Frame.
+type Mark struct {
+	Run   uint64 `json:"run"`
+	Frame uint64 `json:"frame"`
+}
+
+// covers reports whether a frame (run, seq) is at or below m.
+func (m Mark) covers(run, seq uint64) bool { return run < m.Run || run == m.Run && seq <= m.Frame }
 
 // ErrClosed is returned by Next after Close.
 var ErrClosed = errors.New("remote: collector closed")
@@ -87,6 +106,9 @@ type Collector struct {
 	curN        atomic.Uint64 // frames Next returned from it
 	skipSeq     uint64        // on start: the batch Next was in when the last run stopped
 	skipN       uint64        // and the frames it had returned from it
+	lastDone    uint64        // stream sequence of the last batch Next finished; Next's goroutine
+	lastSite    string        // site of the frame Next returned last; Next's goroutine
+	lastMark    Mark          // and its mark
 	handed      atomic.Uint64 // batches handed to Next
 	finished    atomic.Uint64 // batches Next finished
 
@@ -124,6 +146,9 @@ type collBatch struct {
 	dec   Decoder
 	ifmap [MaxInterfaces]uint16
 	seq   uint64
+	site  string
+	run   uint64
+	frame uint64 // per-probe sequence of the frame Next returns next
 }
 
 // replayState is what the collector accepted last from a site.
@@ -307,6 +332,9 @@ func (c *Collector) refuse(field *uint64, seq uint64, what string, err error) {
 // markDone advances the position over a refused batch once Next has
 // finished everything before it.
 func (c *Collector) markDone(seq uint64) {
+	if c.cfg.ConsumerCommits {
+		return // the consumer's Commit moves the position
+	}
 	for c.handed.Load() != c.finished.Load() && c.ctx.Err() == nil {
 		time.Sleep(time.Millisecond)
 	}
@@ -336,9 +364,11 @@ func (c *Collector) take(data []byte, seq uint64) {
 	}
 	if cap(b.buf) < len(data) {
 		c.allocBytes += len(data) - cap(b.buf)
+		b.buf = make([]byte, 0, len(data))
 	}
-	b.buf = append(b.buf[:0], data...)
-	h, plain, err := c.opener.Open(b.buf)
+	// Decrypt straight from the message into the batch's buffer: no copy
+	// of the sealed batch first.
+	h, plain, err := c.opener.OpenTo(b.buf[:0], data)
 	if err != nil {
 		c.free <- b
 		switch {
@@ -383,12 +413,22 @@ func (c *Collector) take(data []byte, seq uint64) {
 		return
 	}
 	b.dec.Reset(plain)
+	skip := uint64(0)
 	if seq == c.skipSeq {
 		// The last run stopped inside this batch: skip what it returned.
-		for range c.skipN {
-			b.dec.Next(&f)
-		}
+		skip = c.skipN
 		c.skipSeq = 0
+	}
+	if m, ok := c.cfg.Resume[site]; ok && h.Frames > 0 && m.covers(h.Run, h.FirstSeq) {
+		// The consumer stored these frames before the last run ended.
+		if m.Run > h.Run {
+			skip = uint64(h.Frames)
+		} else {
+			skip = max(skip, min(m.Frame-h.FirstSeq+1, uint64(h.Frames)))
+		}
+	}
+	for range skip {
+		b.dec.Next(&f)
 	}
 	c.mapInterfaces(site, b)
 	if rs == nil {
@@ -426,8 +466,8 @@ func (c *Collector) take(data []byte, seq uint64) {
 		e.Lost = lost
 		c.emit(e)
 	}
-	b.seq = seq
-	if h.Frames == 0 {
+	b.seq, b.site, b.run, b.frame = seq, site, h.Run, h.FirstSeq+skip
+	if uint64(h.Frames) == skip {
 		c.free <- b
 		c.markDone(seq)
 		return
@@ -479,10 +519,15 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 			if ok, _ := b.dec.Next(f); ok {
 				f.Interface = b.ifmap[f.Interface]
 				c.curN.Add(1)
+				c.lastSite, c.lastMark = b.site, Mark{Run: b.run, Frame: b.frame}
+				b.frame++
 				return nil
 			}
 			c.cur = nil
-			c.consumed.Store(b.seq)
+			c.lastDone = b.seq
+			if !c.cfg.ConsumerCommits {
+				c.consumed.Store(b.seq)
+			}
 			c.finished.Add(1)
 			c.free <- b
 		}
@@ -512,6 +557,24 @@ func (c *Collector) Next(ctx context.Context, f *source.Frame) error {
 			c.timer.Stop()
 		}
 		c.waiting.Store(false)
+	}
+}
+
+// Mark returns the site and mark of the frame Next returned last ("" when
+// none yet). A consumer that stores frames stores the mark of the last
+// one with them, atomically, and hands the marks back as
+// CollectorConfig.Resume when it starts again. It does not allocate; call
+// it from Next's goroutine.
+func (c *Collector) Mark() (site string, m Mark) { return c.lastSite, c.lastMark }
+
+// Commit tells a collector with ConsumerCommits that the consumer has
+// stored everything Next returned so far: the read position moves to the
+// last batch Next finished, and is saved within 100 ms. A batch Next is
+// still in is read again after a crash, its stored frames discarded by
+// the consumer's marks. Call it from Next's goroutine.
+func (c *Collector) Commit() {
+	if c.cfg.ConsumerCommits && c.lastDone > c.consumed.Load() {
+		c.consumed.Store(c.lastDone)
 	}
 }
 
@@ -609,7 +672,7 @@ func (c *Collector) saveState(pos uint64) {
 	c.mu.Lock()
 	st := savedState{Position: pos, Sites: maps.Clone(c.committed)}
 	c.mu.Unlock()
-	if c.closed.Load() {
+	if c.closed.Load() && !c.cfg.ConsumerCommits {
 		if seq := c.curSeq.Load(); seq > pos && c.curN.Load() > 0 {
 			st.InSeq, st.InFrames = seq, c.curN.Load()
 		}

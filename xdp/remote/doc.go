@@ -32,6 +32,14 @@
 //     be newer than the last accepted from that site, else it is refused as
 //     a replay and counted. Truncated, altered or foreign batches are
 //     refused and counted too; none can stop the collector.
+//   - Exactly once across a crash: a consumer that stores frames
+//     (CollectorConfig.ConsumerCommits) stores each frame's Mark (site,
+//     probe run, per-probe sequence) with it and calls Commit after
+//     storing; the collector's saved read position never passes what was
+//     committed, and on start it discards every frame at or below the
+//     marks handed back in CollectorConfig.Resume. Without it the
+//     position is saved every 100 ms, and a killed process reads up to
+//     that much again.
 //   - Keys never appear in logs, errors or the API: Key's String and
 //     formatting print only its ID.
 package remote

@@ -246,8 +246,8 @@ func (p *Probe) ship() {
 	p.flushReq.Store(false)
 	p.shipped.Add(1)
 	b := <-p.free
-	b.data = append(b.data[:0], p.enc.Bytes()...)
 	b.firstSeq, b.frames = p.enc.FirstSeq(), uint32(p.enc.Len())
+	b.data = p.enc.Swap(b.data) // the batch changes hands, not bytes
 	p.full <- b
 	p.enc.Reset(p.nextSeq, Drops{Capture: p.drops.Load()})
 	p.lastShip = time.Now()
@@ -539,18 +539,19 @@ type ForwardStatus struct {
 
 // ProbeStatus is what a probe reports of itself.
 type ProbeStatus struct {
-	Site       string          `json:"site"`
-	Frames     uint64          `json:"frames"`
-	Batches    uint64          `json:"batches_queued_total"`
-	QueueBytes uint64          `json:"queue_bytes"`
-	QueueMsgs  uint64          `json:"queue_batches"`
-	QueueLimit int64           `json:"queue_limit_bytes"`
-	Collectors []ForwardStatus `json:"collectors"`
+	Site        string          `json:"site"`
+	Frames      uint64          `json:"frames"`
+	Batches     uint64          `json:"batches_queued_total"`
+	QueueBytes  uint64          `json:"queue_bytes"`
+	QueueMsgs   uint64          `json:"queue_batches"`
+	QueueLimit  int64           `json:"queue_limit_bytes"`
+	CaptureDrop uint64          `json:"capture_drops"`
+	Collectors  []ForwardStatus `json:"collectors"`
 }
 
 // Status reports the probe's counters and each collector link.
 func (p *Probe) Status() ProbeStatus {
-	s := ProbeStatus{Site: p.cfg.Site, Frames: p.frames.Load(), Batches: p.queued.Load(), QueueLimit: p.cfg.MaxBytes}
+	s := ProbeStatus{Site: p.cfg.Site, Frames: p.frames.Load(), Batches: p.queued.Load(), QueueLimit: p.cfg.MaxBytes, CaptureDrop: p.drops.Load()}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	var last uint64

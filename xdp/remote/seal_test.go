@@ -107,13 +107,48 @@ func TestSealNoAllocs(t *testing.T) {
 	}
 }
 
+// TestOpenTo: opening into a buffer of the caller's gives what opening in
+// place gives, leaves the envelope untouched, refuses what Open refuses
+// and does not allocate.
+func TestOpenTo(t *testing.T) {
+	s, _ := NewSealer(testKey(t, 5, 1), "paris", 1)
+	o, _ := NewOpener([]Key{testKey(t, 5, 1)})
+	env := sealedBatch(t, s)
+	keep := bytes.Clone(env)
+	dst := make([]byte, 0, len(env))
+	h, batch, err := o.OpenTo(dst, env)
+	if err != nil || string(h.Site) != "paris" {
+		t.Fatalf("OpenTo: %v %+v", err, h)
+	}
+	_, want, err := o.Open(bytes.Clone(env))
+	if err != nil || !bytes.Equal(batch, want) || &batch[0] != &dst[:1][0] || !bytes.Equal(env, keep) {
+		t.Fatalf("OpenTo differs from Open, missed dst or changed the envelope (%v)", err)
+	}
+	flipped := bytes.Clone(env)
+	flipped[len(flipped)-1] ^= 1
+	if _, _, err := o.OpenTo(dst, flipped); !errors.Is(err, ErrForged) {
+		t.Errorf("bit flip: %v", err)
+	}
+	if _, _, err := o.OpenTo(dst, env[:20]); !errors.Is(err, ErrTruncated) {
+		t.Errorf("truncated: %v", err)
+	}
+	if a := testing.AllocsPerRun(100, func() { o.OpenTo(dst, env) }); a != 0 {
+		t.Errorf("OpenTo allocates %.1f times", a)
+	}
+}
+
 func FuzzOpen(f *testing.F) {
 	s, _ := NewSealer(testKey(f, 5, 1), "paris", 1)
 	f.Add(sealedBatch(f, s))
 	f.Add([]byte("PWF1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		o, _ := NewOpener([]Key{testKey(t, 5, 1)})
-		h, batch, err := o.Open(b)
+		// OpenTo (into another buffer) agrees with Open (in place).
+		h2, batch2, err2 := o.OpenTo(nil, b)
+		h, batch, err := o.Open(bytes.Clone(b))
+		if (err == nil) != (err2 == nil) || err == nil && (h.Seq != h2.Seq || !bytes.Equal(batch, batch2)) {
+			t.Fatalf("Open: %v %+v; OpenTo: %v %+v", err, h, err2, h2)
+		}
 		if err != nil {
 			return
 		}

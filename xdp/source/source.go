@@ -154,3 +154,27 @@ func CaughtUp(src Source) (caughtUp, ok bool) {
 	}
 	return false, false
 }
+
+// Lossy is implemented by sources that can lose frames before Next sees
+// them (live capture: a full kernel ring, no free buffer, a full hand-off).
+// The pipeline asks before every frame, so that the model treats the
+// frames a capture lost as a capture gap (state.Model.CaptureGap), not as
+// silence or lost sequenceIds of the network.
+type Lossy interface {
+	// Lost returns how many frames the source has lost so far, as far as
+	// it knows when asked (it may learn of some later than it lost them).
+	// A change, either way, means frames went missing (a counter also
+	// restarts when an interface's capture does). It must be cheap (no
+	// lock, no system call, no allocation) and safe to call from the
+	// goroutine calling Next.
+	Lost() uint64
+}
+
+// Lost asks src how many frames it has lost so far, when src implements
+// Lossy; 0 otherwise. Wrappers that pass frames on implement Lossy with it.
+func Lost(src Source) uint64 {
+	if l, is := src.(Lossy); is {
+		return l.Lost()
+	}
+	return 0
+}

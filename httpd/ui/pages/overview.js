@@ -1,5 +1,6 @@
-// Overview: capture status, the per-type packets/second chart and one card
-// per scope with its grandmaster and population.
+// Overview: capture status, the per-type packets/second chart, the fault
+// detectors' health verdict, and one card per scope with its grandmaster,
+// population, verdict and active findings (explanation and evidence).
 
 import { live, send } from '../api.js';
 import { mastersLabel, slavesLabel } from '../words.js';
@@ -30,8 +31,13 @@ export function mount(root, _params, _q, life) {
   const chart = h('section.panel#rates', h('div.toolbar', h('h2', { style: { margin: 0 } }, 'Packets per second by type'), h('span.grow'),
     h('label.inline', { title: 'A logarithmic vertical axis: slow types stay visible beside fast ones' }, logBox, 'log scale'), scopeSel), chartBox, legend);
   const scopes = h('div.scopes#scopes');
+  const healthBody = h('div');
+  const healthPill = h('span.pill.verdict#health-verdict', '…');
+  const health = h('section.panel#health', { 'aria-labelledby': 'health-title' },
+    h('div.toolbar', h('h2#health-title', { style: { margin: 0 } }, 'Health'), healthPill), healthBody);
   root.append(
     h('div.grid.cols-2', capture, chart),
+    health,
     h('h2', { style: { margin: '16px 0 8px' } }, 'Scopes'),
     scopes,
   );
@@ -41,6 +47,8 @@ export function mount(root, _params, _q, life) {
   const hidden = new Set();
   let names = new Map();
   let lastSummary = null;
+  let healthNow = null; // the latest GET /health, null until (or without) one
+  const openEvidence = new Set(); // findings whose evidence list is open
   let busy = false; // a start or stop is under way
   let awaitingSummary = false;
 
@@ -146,6 +154,97 @@ export function mount(root, _params, _q, life) {
     }
   }
 
+  // The fault detectors' verdicts, read every 5 s (501 without detectors:
+  // the panel says so).
+  async function loadHealth() {
+    try {
+      healthNow = await life.get('/health');
+    } catch (err) {
+      healthNow = null;
+      healthPill.className = 'pill verdict';
+      healthPill.textContent = 'unknown';
+      fill(healthBody, h('p.muted', 'No health verdicts: ' + err.message));
+      return;
+    }
+    drawHealth();
+    if (lastSummary) drawScopes(lastSummary);
+  }
+  life.every(5000, loadHealth);
+  loadHealth();
+
+  const verdictClass = { ok: 'ok', degraded: 'warn', fault: 'bad' };
+
+  function verdictPill(v, id) {
+    return h('span.pill.verdict.' + (verdictClass[v] || 'warn'), { id, dataset: { verdict: v }, title: 'Health verdict from the fault detectors' }, v);
+  }
+
+  // scopeIds maps a scope name to its ID, for evidence links.
+  function scopeIds() {
+    const m = new Map();
+    for (const sc of Object.values((healthNow && healthNow.scopes) || {})) m.set(sc.name, sc.id);
+    return m;
+  }
+
+  function evidenceLink(ev, ids) {
+    const sid = ev.scope ? ids.get(ev.scope) : undefined;
+    const u = new URLSearchParams();
+    if (sid !== undefined) u.set('scope', String(sid));
+    u.set('from', String(Math.round(ev.time - 1e7)));
+    u.set('to', String(Math.round(ev.time + 1e7)));
+    const label = ev.frame ? 'frame #' + num(ev.frame) : time(ev.time);
+    return h('li',
+      h('a.evidence', { href: '/packets?' + u, 'data-link': true, title: 'Frames captured within 10 ms of it' + (ev.frame ? ' (frame ' + ev.frame + ')' : '') }, label),
+      ' ', h('span', ev.what), ev.port ? h('span.muted.mono', ' ' + ev.port) : null);
+  }
+
+  function findingItem(f, ids) {
+    return h('li.finding.sev-border-' + f.severity, { dataset: { finding: String(f.id), kind: f.kind } },
+      h('div', h('b.sev-' + f.severity, f.kind), ' ', h('span.muted', f.severity + ' · since ' + time(f.opened)),
+        f.acknowledged ? h('span.muted', ' · acknowledged by ' + f.acknowledgedBy) : null),
+      h('div.subject.mono', f.subject),
+      h('p.explanation', f.explanation),
+      f.evidence && f.evidence.length
+        ? h('details.evidence', {
+          open: openEvidence.has(f.id), // cards are redrawn every second: an opened list stays open
+          ontoggle: (e) => { if (e.target.open) openEvidence.add(f.id); else openEvidence.delete(f.id); },
+        }, h('summary', `Evidence (${f.evidence.length})`), h('ul', f.evidence.map((ev) => evidenceLink(ev, ids))))
+        : null);
+  }
+
+  function drawHealth() {
+    const hl = healthNow;
+    healthPill.className = 'pill verdict ' + (verdictClass[hl.verdict] || 'warn');
+    healthPill.dataset.verdict = hl.verdict;
+    healthPill.textContent = hl.verdict;
+    const findings = Object.values(hl.findings || {});
+    const scoped = findings.filter((f) => f.scopes && f.scopes.length).length;
+    const ids = scopeIds();
+    const learning = Object.values(hl.scopes || {}).filter((sc) => sc.baseline === 'learning').length;
+    // Findings that concern no scope (Unicast Refused) are shown here;
+    // the others on their scopes' cards.
+    const segmentOnly = findings.filter((f) => !f.scopes || !f.scopes.length);
+    fill(healthBody,
+      h('p', findings.length
+        ? `${findings.length} open finding${findings.length > 1 ? 's' : ''}` + (scoped ? ', shown on their scopes below' : '') + '.'
+        : 'No open findings.',
+      learning ? h('span.muted', ` ${learning} scope${learning > 1 ? 's are' : ' is'} still learning its baseline and not judged yet.`) : null),
+      segmentOnly.length ? h('ul.findings#segment-findings', segmentOnly.map((f) => findingItem(f, ids))) : null);
+  }
+
+  function scopeHealth(sc) {
+    if (!healthNow) return null;
+    const sh = (healthNow.scopes || {})[String(sc.id)];
+    if (!sh) return h('div.health.muted', 'Not judged yet');
+    const ids = scopeIds();
+    const fs = sh.findings.map((id) => healthNow.findings[String(id)]).filter(Boolean);
+    const base = sh.baseline === 'configured' ? 'configured grandmasters'
+      : sh.baseline === 'learning' ? 'learning its baseline until ' + time(sh.learntAt)
+        : 'baseline learnt ' + time(sh.learntAt);
+    return h('div.health',
+      h('div', verdictPill(sh.verdict), ' ', h('span.muted', base)),
+      fs.length ? h('ul.findings', { 'aria-label': 'Active findings of ' + sc.name }, fs.map((f) => findingItem(f, ids))) : null);
+  }
+
   function drawScopes(s) {
     if (!s.scopes.length) {
       fill(scopes, h('div.empty', 'No PTP traffic seen yet.'));
@@ -163,6 +262,13 @@ export function mount(root, _params, _q, life) {
             sc.grandmasterChanges ? h('span.sev-warning', ` · ${sc.grandmasterChanges} change${sc.grandmasterChanges > 1 ? 's' : ''}`) : null]
           : h('span.sev-warning', 'No grandmaster announced')),
         sc.grandmasterInfo ? h('div.gm-quality.muted', { title: `clockClass ${classText(sc.grandmasterInfo.clockClass)}, clockAccuracy ${accuracyText(sc.grandmasterInfo.clockAccuracy)}` }, qualityLine(sc.grandmasterInfo)) : null,
+        // What is wrong in the scope now (a master silent or announcing
+        // without Sync): "Last seen" alone says only that something sends.
+        sc.problems && sc.problems.length
+          ? h('ul.problems', { 'aria-label': 'Active problems' }, sc.problems.map((p) => h('li.sev-critical', { dataset: { type: p.type } },
+            h('b', p.type), ' ', h('a.id', { href: '/devices/' + p.subject.split('-')[0], 'data-link': true }, p.subject),
+            ': ' + p.detail + ' (since ' + ago(p.since, now) + ')')))
+          : null,
         h('dl.kv',
           h('dt', mastersLabel()), h('dd', num(sc.masters)),
           h('dt', slavesLabel()), h('dd', h('b.followers', num(sc.followers))),
@@ -171,6 +277,7 @@ export function mount(root, _params, _q, life) {
           h('dt', 'Last seen'), h('dd', ago(sc.lastSeen, now)),
         ),
         h('div.rates', messageTypes.filter((t) => sc.rates[t]).map((t) => typeChip(t, ' ' + sc.rates[t] + '/s'))),
+        scopeHealth(sc),
       );
     }));
   }

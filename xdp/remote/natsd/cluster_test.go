@@ -13,7 +13,7 @@ import (
 )
 
 // freePorts returns n loopback ports free at the time of asking.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	var out []int
 	var ls []net.Listener
 	for range n {

@@ -14,6 +14,10 @@ import (
 type Probe struct {
 	*remote.Probe
 	queue *Server
+	// Evaluate is forward.evaluate: false on a forwarding-only probe.
+	Evaluate bool
+	// Segment is forward.segment (-1: each interface's own).
+	Segment int
 }
 
 // Close stops forwarding, then the local queue.
@@ -61,7 +65,7 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 		q.Shutdown()
 		return nil, err
 	}
-	return &Probe{Probe: p, queue: q}, nil
+	return &Probe{Probe: p, queue: q, Evaluate: sec.Evaluate, Segment: sec.Segment}, nil
 }
 
 // Collector is a running collector and its embedded server, if any.

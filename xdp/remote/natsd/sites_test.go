@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,6 +73,39 @@ func scopes(s *state.Snapshot) map[string]state.Scope {
 // not compared: the model judges silence against the newest frame it has
 // seen, and public captures from different years side by side make the
 // older capture's masters look silent; live probes share one time.)
+// checkSites reads total frames from collector c into a model and holds
+// it against want, the scopes each capture gives on its own: the same
+// scopes, per-type counts, instances, versions and transports, and no
+// frame lost on the way.
+func checkSites(t *testing.T, c *remote.Collector, want map[string]state.Scope, total int) {
+	t.Helper()
+	got := scopes(model(t, &limited{Source: c, n: total}))
+	if len(got) != len(want) {
+		t.Errorf("collector has %d scopes, the captures %d", len(got), len(want))
+	}
+	for name, w := range want {
+		g, ok := got[name]
+		if !ok {
+			t.Errorf("scope %s missing at the collector", name)
+			continue
+		}
+		if g.Instances != w.Instances || len(g.Counts) != len(w.Counts) || g.VersionPTP != w.VersionPTP || g.Transport != w.Transport {
+			t.Errorf("scope %s: instances %d, %d types; want %d, %d", name, g.Instances, len(g.Counts), w.Instances, len(w.Counts))
+		}
+		for typ, n := range w.Counts {
+			if g.Counts[typ] != n {
+				t.Errorf("scope %s: %d %s, want %d", name, g.Counts[typ], typ, n)
+			}
+		}
+		t.Logf("scope %s: %v", name, g.Counts)
+	}
+	for _, s := range c.Sites() {
+		if s.Lost != 0 {
+			t.Errorf("site %+v lost frames", s)
+		}
+	}
+}
+
 func TestTwoSites(t *testing.T) {
 	dir := captures(t)
 	files := map[string]string{
@@ -110,29 +144,19 @@ func TestTwoSites(t *testing.T) {
 		total += n
 		t.Logf("%s: %s, %d frames, %d scopes", site, filepath.Base(path), n, len(own.Scopes))
 	}
-	got := scopes(model(t, &limited{Source: col.c, n: total}))
-	if len(got) != len(want) {
-		t.Errorf("collector has %d scopes, the captures %d", len(got), len(want))
-	}
-	for name, w := range want {
-		g, ok := got[name]
-		if !ok {
-			t.Errorf("scope %s missing at the collector", name)
-			continue
+	checkSites(t, col.c, want, total)
+	// The sites view (API and UI) names each site's interfaces with
+	// their segments.
+	view := natsd.Sites(&natsd.Collector{Collector: col.c}, nil)
+	for site, seg := range segments {
+		v := view[site]
+		if v.Role != "remote" || len(v.Interfaces) == 0 {
+			t.Errorf("site %s: %+v", site, v)
 		}
-		if g.Instances != w.Instances || len(g.Counts) != len(w.Counts) || g.VersionPTP != w.VersionPTP || g.Transport != w.Transport {
-			t.Errorf("scope %s: instances %d, %d types; want %d, %d", name, g.Instances, len(g.Counts), w.Instances, len(w.Counts))
-		}
-		for typ, n := range w.Counts {
-			if g.Counts[typ] != n {
-				t.Errorf("scope %s: %d %s, want %d", name, g.Counts[typ], typ, n)
+		for _, i := range v.Interfaces {
+			if int(i.Segment) != seg || strings.HasPrefix(i.Name, site+"/") {
+				t.Errorf("site %s: interface %+v, want segment %d", site, i, seg)
 			}
-		}
-		t.Logf("scope %s: %v", name, g.Counts)
-	}
-	for _, s := range col.c.Sites() {
-		if s.Lost != 0 {
-			t.Errorf("site %+v lost frames", s)
 		}
 	}
 }
