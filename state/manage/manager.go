@@ -696,14 +696,11 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 					continue
 				}
 				done[sc] = true
-				switch _, ok := V1Group(sc.Subdomain); {
-				case !p.IPv4.IsValid():
+				if !p.IPv4.IsValid() {
 					notes = append(notes, fmt.Sprintf("%s: no IPv4 address, PTPv1 subdomain %s not asked", p.Name, SubdomainName(sc.Subdomain)))
-				case !ok:
-					notes = append(notes, fmt.Sprintf("PTPv1 subdomain %s: its multicast group is a hash of the name, not asked", SubdomainName(sc.Subdomain)))
-				default:
-					out = append(out, sc)
+					continue
 				}
+				out = append(out, sc)
 			}
 		}
 	}

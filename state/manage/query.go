@@ -109,7 +109,7 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	scope := fs.Uint("ipv6-scope", 14, "scope of the IPv6 group ff0X::181: 2, 5, 8 or 14")
 	ttl := fs.Uint("ttl", 1, "IPv4 TTL / IPv6 hop limit")
 	vlan := fs.Int("vlan", -1, "VLAN ID to tag requests with")
-	subdomain := fs.String("subdomain", "", "ask PTPv1 (IEEE 1588-2002) in this subdomain (_DFLT, _ALT1-3), over UDPv4, GET only")
+	subdomain := fs.String("subdomain", "", "ask PTPv1 (IEEE 1588-2002) in this subdomain (such as _DFLT), over UDPv4, GET only")
 	api := fs.String("api", "", "send through the running appliance at this URL (its capture interface -i), e.g. http://127.0.0.1:8319")
 	user := fs.String("user", "", "with --api: user for basic authentication; the password comes from $PTPWATCH_PASSWORD ($PTPWATCH_TOKEN for a bearer token)")
 	configFile := fs.String("config", "", "the appliance's configuration file: where to look for a running appliance owning -i ([http] listen, [storage] data_dir)")
@@ -149,9 +149,6 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 			return fail(queryUsage, "--subdomain: a name of at most 16 octets, over UDPv4 (PTPv1 has no other transport here)")
 		}
 		copy(sub[:], *subdomain)
-		if _, ok := V1Group(sub); !ok {
-			return fail(queryUsage, "--subdomain %q: only _DFLT and _ALT1-3 have a known multicast group", *subdomain)
-		}
 	}
 	if *domain > 255 || *hops > 255 || *ttl < 1 || *ttl > 255 || *vlan > 4095 {
 		return fail(queryUsage, "-d and -b take 0-255, --ttl 1-255, --vlan 0-4095")
@@ -375,8 +372,8 @@ func (m *Manager) RunQuery(ctx context.Context, q QueryRequest) (QueryAnswer, er
 	var sub [16]byte
 	if q.Subdomain != "" {
 		copy(sub[:], q.Subdomain)
-		if _, ok := V1Group(sub); len(q.Subdomain) > 16 || !ok || tr != decode.TransportUDPv4 {
-			return QueryAnswer{}, fmt.Errorf("%w: subdomain %q: PTPv1 asks _DFLT or _ALT1-3 over UDPv4", ErrBadQuery, q.Subdomain)
+		if len(q.Subdomain) > 16 || tr != decode.TransportUDPv4 {
+			return QueryAnswer{}, fmt.Errorf("%w: subdomain %q: PTPv1 asks a name of at most 16 octets over UDPv4", ErrBadQuery, q.Subdomain)
 		}
 	}
 	var path Path

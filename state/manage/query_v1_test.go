@@ -77,10 +77,13 @@ func TestQueryV1(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit %d", code)
 	}
-	// GET only, and only IDs with a 1588-2002 key.
+	// A subdomain name longer than 16 octets, or PTPv1 over UDPv6, is refused.
 	var o2, e2 bytes.Buffer
-	if c := manage.QueryCommand([]string{"-i", p.NearIf, "--local", "--subdomain", "factory", "GET PORT_DATA_SET"}, &o2, &e2); c != 2 || !strings.Contains(e2.String(), "_ALT1-3") {
-		t.Errorf("hashed subdomain: exit %d: %s", c, e2.String())
+	if c := manage.QueryCommand([]string{"-i", p.NearIf, "--local", "--subdomain", "a-name-of-17-octs", "GET PORT_DATA_SET"}, &o2, &e2); c != 2 || !strings.Contains(e2.String(), "16 octets") {
+		t.Errorf("long subdomain: exit %d: %s", c, e2.String())
+	}
+	if c := manage.QueryCommand([]string{"-i", p.NearIf, "-6", "--local", "--subdomain", "_DFLT", "GET PORT_DATA_SET"}, &o2, &e2); c != 2 {
+		t.Errorf("PTPv1 over UDPv6: exit %d", c)
 	}
 }
 
