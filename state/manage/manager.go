@@ -689,7 +689,7 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 	if s.Version == "v1" {
 		out = out[:0] // PTPv1 only: the PTPv2 scopes found above are not asked
 	}
-	if s.Version != "v2" {
+	if s.Version != "v2" && (s.Transport == "any" || s.Transport == "udpv4") { // PTPv1 runs over UDPv4 only
 		for _, p := range paths {
 			for _, sc := range seen {
 				if sc.Segment != p.Segment || !sc.V1() || done[sc] {

@@ -186,6 +186,11 @@ func TestV1Sweep(t *testing.T) {
 	if p := m.Plan(); p.PerDomain["v1:_DFLT"] == 0 || p.PerDomain["0"] != 0 {
 		t.Errorf("version v1 plans %v", p.PerDomain)
 	}
+	s.Version, s.Transport = "any", "l2"
+	m.SetSettings(s)
+	if p := m.Plan(); p.PerDomain["v1:_DFLT"] != 0 {
+		t.Errorf("transport l2 plans PTPv1: %v", p.PerDomain)
+	}
 }
 
 // factoryGroup is the group of subdomain "factory": 224.0.1.130 plus the
