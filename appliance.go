@@ -234,7 +234,7 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 				a.log.Error("closing the dashcam store", "err", err)
 			}
 		})
-		st.rec.FollowInterfaces(a.back.interfaceNames)
+		st.rec.FollowInterfaces(func() []string { return source.Names(a.back.interfaces()) }) // a collector learns sites
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
 		a.undo = append(a.undo, a.back.mgmt.Keep(st.store.Store, a.log)) // restores the last run's management data; saves it at the stop, before the store closes
 		a.back.fault.UseStore(st.store.Store, a.log.With("component", "fault"))

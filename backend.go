@@ -115,10 +115,7 @@ type sourceStatus struct {
 
 func (b *backend) CaptureStatus() any {
 	st := sourceStatus{Kind: b.method, Name: b.desc, Running: b.ctl != nil && b.ctl.Running(),
-		Started: b.started.UTC().Format(time.RFC3339Nano), Interfaces: []string{}}
-	for _, i := range b.interfaces() {
-		st.Interfaces = append(st.Interfaces, i.Name)
-	}
+		Started: b.started.UTC().Format(time.RFC3339Nano), Interfaces: source.Names(b.interfaces())}
 	out := captureStatus{Sources: []sourceStatus{st}}
 	if live := b.live.Load(); live != nil {
 		out.Interfaces = live.Status()

@@ -76,16 +76,6 @@ func (b *backend) interfaces() []source.Interface {
 	return b.ifaces
 }
 
-// interfaceNames names the frame source's interfaces for the dashcam,
-// which asks again as a collector learns sites.
-func (b *backend) interfaceNames() []string {
-	names := []string{}
-	for _, i := range b.interfaces() {
-		names = append(names, i.Name)
-	}
-	return names
-}
-
 // Sites reports the probe sites a collector hears and this probe's own
 // forwarding, keyed by site name.
 func (b *backend) Sites() any { return natsd.Sites(b.remote.collector, b.remote.probe) }

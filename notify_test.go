@@ -174,6 +174,20 @@ func TestApplianceNotifies(t *testing.T) {
 	if a := string(httpGet(t, base+"/api/v1/alarms")); !strings.Contains(a, `"name":"api-made"`) || !strings.Contains(a, `"source":"api"`) {
 		t.Fatalf("the API-made alarm did not survive a restart: %s", a)
 	}
+	// The acknowledged instance is still active and acknowledged.
+	acked := al.Instances[0].Path
+	if err := json.Unmarshal(httpGet(t, base+"/api/v1/alarms"), &al); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, in := range al.Instances {
+		if in.Path == acked {
+			found = in.Active && in.Ack != nil && in.Ack.Note == "seen"
+		}
+	}
+	if !found {
+		t.Fatalf("the acknowledged alarm instance at %s did not survive the restart: %+v", acked, al.Instances)
+	}
 	req, _ = http.NewRequest(http.MethodDelete, base+"/api/v1/alarms/api-made", nil)
 	req.Header.Set("Content-Type", "application/json")
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 204 {

@@ -658,6 +658,13 @@ func (s *Shard) electGrandmaster(sc *scopeState, now int64) {
 // tick since, as if every master had just been heard.
 func (s *Shard) Tick(now int64) { s.tick(now, s.gaps.Load()) }
 
+// TickGaps is Tick for a shard fed observations stamped with the capture
+// gaps declared before them (Observation.Gaps): gaps is the model's count
+// (Model.CaptureGaps) loaded before the shard took its last observations,
+// so that a gap declared after frames still on their way to it is not
+// taken before them.
+func (s *Shard) TickGaps(now int64, gaps uint64) { s.tick(now, gaps) }
+
 // tick is Tick with gaps capture gaps declared so far.
 func (s *Shard) tick(now int64, gaps uint64) {
 	if gaps > s.gapsSeen {

@@ -20,6 +20,11 @@ const defaults = { preset: 'master-slave', master: 'Master', slave: 'Slave', tim
 
 let current = load();
 let puts = 0; // PUT /settings requests made, to ignore stale answers
+// PUTs go one at a time: two in flight on two connections can reach the
+// appliance in either order, and an earlier change applied last would
+// undo the user's latest (seen as the old slave word coming back after
+// both words were changed in quick succession).
+let putChain = Promise.resolve();
 const listeners = new Set();
 
 function load() {
@@ -65,7 +70,9 @@ export function saveSettings(s) {
     // The appliance keeps the words for everyone; it answers what it
     // stored (an admin is needed to change them).
     const n = ++puts;
-    return send('PUT', '/settings', { stateTerms: current.preset, masterTerm: current.master, slaveTerm: current.slave })
+    const put = putChain.then(() => send('PUT', '/settings', { stateTerms: current.preset, masterTerm: current.master, slaveTerm: current.slave }));
+    putChain = put.catch(() => {});
+    return put
       .then((r) => {
         // Only the answer to the latest change may overwrite the words:
         // answers to earlier ones can arrive after it.

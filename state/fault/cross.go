@@ -99,17 +99,23 @@ type xcond struct {
 
 // cross holds what the scopes of every shard report for the findings
 // that compare scopes: scopes report every crossEvery of capture time
-// (one lock per scope), and the first shard's detector judges as often.
+// (one lock per scope), and each shard's detector, on its tick, judges
+// when crossEvery has passed since the last judgement.
 // Nothing here is touched per frame, and a judgement that changes nothing
 // allocates nothing.
 type cross struct {
-	mu     sync.Mutex
-	next   int64 // when to judge next
-	scopes map[domainKey]map[state.ScopeKey]seenAt
-	names  map[state.ScopeKey]string
-	idents map[decode.PortIdentity]map[uint16]*identSighting
-	agree  map[int]map[string]*agreeReport // group → scope name → report
-	conds  map[xkey]*xcond
+	mu   sync.Mutex
+	next int64 // when to judge next
+	// purge is whether this judgement drops stale sightings of entries
+	// that cannot hold a condition alone (one scope in a domain, one
+	// segment of an identity); purgeAt is when the next one does
+	purge   bool
+	purgeAt int64
+	scopes  map[domainKey]map[state.ScopeKey]seenAt
+	names   map[state.ScopeKey]string
+	idents  map[decode.PortIdentity]map[uint16]*identSighting
+	agree   map[int]map[string]*agreeReport // group → scope name → report
+	conds   map[xkey]*xcond
 	// nows is each detector's latest tick: judgements run at the time of
 	// the slowest shard still going (a replay's shards drift apart)
 	nows []int64
@@ -164,8 +170,8 @@ func v1Domain(sub [16]byte) (uint8, bool) {
 	return 0, false
 }
 
-// report hands the cross registry what s saw since its last report. It
-// runs on s's shard goroutine, from evaluate.
+// reportCross hands the cross registry what s saw since its last report,
+// every crossEvery. It runs on s's shard goroutine, from Detector.Tick.
 func (s *scopeDet) reportCross(now int64) {
 	if now < s.nextCross {
 		return
@@ -251,6 +257,9 @@ func (e *Engine) tickCross() {
 		return
 	}
 	x.next = now + crossEvery
+	if x.purge = now >= x.purgeAt; x.purge {
+		x.purgeAt = now + crossRecent
+	}
 	for _, c := range x.conds {
 		c.seen = false
 	}
@@ -316,6 +325,9 @@ func (e *Engine) xraise(c *xcond, r report, scopes []string, now int64) {
 func (e *Engine) judgeProfiles(now int64) {
 	x := &e.cross
 	for dk, m := range x.scopes {
+		if len(m) < 2 && !x.purge {
+			continue // one scope is no mix; its staleness can wait
+		}
 		var sigs [4][2]uint8
 		n := 0
 		for k, last := range m {
@@ -394,6 +406,9 @@ func (e *Engine) judgeProfiles(now int64) {
 func (e *Engine) judgeIdentities(now int64) {
 	x := &e.cross
 	for id, m := range x.idents {
+		if len(m) < 2 && !x.purge {
+			continue // one segment is no duplicate; its staleness can wait
+		}
 		var a, b *identSighting
 		var segA, segB uint16
 		for seg, s := range m {

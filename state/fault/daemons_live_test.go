@@ -24,21 +24,36 @@ import (
 type liveLab struct {
 	l     *netlab.Lab
 	sw    *netlab.Switch
+	more  []*netlab.Switch // further segments' switches (segments 1, 2, ...)
 	eng   *Engine
 	model *state.Model
 }
 
 func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Config) *liveLab {
+	return newLiveLabSegments(t, prefix, net, method, cfg, 1)
+}
+
+// newLiveLabSegments builds one switch per segment (the first is ll.sw,
+// the others ll.more), each with a capture port of its own.
+func newLiveLabSegments(t *testing.T, prefix, net string, method capture.Method, cfg Config, segments int) *liveLab {
 	l := netlab.New(t, prefix)
-	sw := l.Switch("sw")
-	ifname := l.Base + "c"
-	l.Veth(netlab.End{Netns: sw.NS, Name: "pcap"}, netlab.End{Name: ifname})
-	l.IP(sw.NS, "link", "set", "pcap", "master", "br0")
-	l.IP(sw.NS, "link", "set", "pcap", "type", "bridge_slave", "learning", "off")
-	l.IP(sw.NS, "link", "set", "pcap", "up")
-	l.NoIPv6("", ifname)
-	l.IP("", "link", "set", ifname, "up")
-	c, err := capture.Open([]capture.Spec{{Name: ifname, Method: method}}, capture.Options{})
+	var sws []*netlab.Switch
+	var specs []capture.Spec
+	var segs []uint16
+	for i := 0; i < segments; i++ {
+		sw := l.Switch(fmt.Sprintf("sw%d", i))
+		ifname := fmt.Sprintf("%sc%d", l.Base, i)
+		l.Veth(netlab.End{Netns: sw.NS, Name: "pcap"}, netlab.End{Name: ifname})
+		l.IP(sw.NS, "link", "set", "pcap", "master", "br0")
+		l.IP(sw.NS, "link", "set", "pcap", "type", "bridge_slave", "learning", "off")
+		l.IP(sw.NS, "link", "set", "pcap", "up")
+		l.NoIPv6("", ifname)
+		l.IP("", "link", "set", ifname, "up")
+		sws = append(sws, sw)
+		specs = append(specs, capture.Spec{Name: ifname, Method: method, Segment: uint16(i)})
+		segs = append(segs, uint16(i))
+	}
+	c, err := capture.Open(specs, capture.Options{})
 	if err != nil {
 		var pe *capture.PrivilegeError
 		if errors.As(err, &pe) {
@@ -46,7 +61,7 @@ func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Con
 		}
 		t.Fatal(err)
 	}
-	m := state.NewModel(1, state.NewEventLog(0))
+	m := state.NewModel(2, state.NewEventLog(0)) // scopes on two shards, as the appliance has them
 	eng, err := New(cfg, m.Events)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +71,7 @@ func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Con
 	if p.Buffer, err = ring.NewBuffer(32 << 20); err != nil {
 		t.Fatal(err)
 	}
-	p.OnStored = eng.OnStored(nil, []uint16{0})
+	p.OnStored = eng.OnStored(nil, segs)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -77,7 +92,7 @@ func newLiveLab(t *testing.T, prefix, net string, method capture.Method, cfg Con
 		}
 	}()
 	t.Cleanup(func() { cancel(); wg.Wait(); c.Close() })
-	return &liveLab{l: l, sw: sw, eng: eng, model: m}
+	return &liveLab{l: l, sw: sws[0], more: sws[1:], eng: eng, model: m}
 }
 
 // pmc asks the ptp4l daemon name (in ns) over its Unix socket; a daemon
@@ -251,5 +266,90 @@ func TestDaemonTimeProperties(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Errorf("findings %v, want exactly %v", got, want)
+	}
+}
+
+// TestDaemonCrossScopes runs three ptp4l grandmasters on one segment,
+// captured live: a in domain 0, b in domain 0 with transportSpecific 1
+// (majorSdoId 1, the 802.1AS value: the two ignore each other's messages,
+// so both keep announcing), c in domain 1, configured to agree with domain
+// 0. It requires exactly one Mixed Profiles (domain 0) and one Grandmaster
+// Mismatch (the agree group), and no Time Properties Mismatch (the three
+// announce the same time properties).
+func TestDaemonCrossScopes(t *testing.T) {
+	netlab.Need(t, "building network namespaces and running ptp4l daemons for about half a minute")
+	netlab.NeedTools(t, "capsh", "ptp4l", "pmc")
+	cfg := DefaultConfig()
+	cfg.SettleSeconds = 5
+	cfg.Agree = []AgreeConfig{{Name: "plant", Scopes: []string{"seg0 v2 domain 0 UDP/IPv4", "seg0 v2 domain 1 UDP/IPv4"}}}
+	ll := newLiveLab(t, "fax", "10.82.0", capture.AFPacket, cfg)
+	conf := func(domain, sdo int) string {
+		return fmt.Sprintf("domainNumber %d\ntransportSpecific %d\nnetwork_transport UDPv4\nkernel_leap 0\nlogSyncInterval -2\nlogAnnounceInterval -1\npriority1 100\nclockClass 6\n", domain, sdo)
+	}
+	for i, h := range []struct {
+		name        string
+		domain, sdo int
+	}{{"a", 0, 0}, {"b", 0, 1}, {"c", 1, 0}} {
+		ns := ll.sw.Host(h.name, fmt.Sprintf("10.82.0.%d/24", i+1))
+		ll.l.PTP4L(ns, h.name+"-ptp4l", "eth0", conf(h.domain, h.sdo))
+	}
+	want := []string{string(MixedProfiles) + " seg0 domain 0", string(GrandmasterMismatch) + " plant grandmaster"}
+	netlab.WaitFor(t, 45*time.Second, "Mixed Profiles and Grandmaster Mismatch", func() (bool, string) {
+		got := ll.findings()
+		n := 0
+		for _, w := range want {
+			for _, g := range got {
+				if g == w {
+					n++
+				}
+			}
+		}
+		return n == len(want), fmt.Sprint(got)
+	})
+	time.Sleep(3 * time.Second) // nothing else opens
+	var got []string
+	for _, f := range ll.eng.Book.Findings(true) {
+		got = append(got, string(f.Kind)+" "+f.Subject)
+		t.Logf("%s (%s): %s", f.Kind, f.Severity, f.Explanation)
+	}
+	if len(got) != len(want) {
+		t.Errorf("findings %v, want exactly %v", got, want)
+	}
+}
+
+// TestDaemonDuplicateIdentityAcrossSegments runs two ptp4l grandmasters
+// configured with one clockIdentity, each on a segment of its own (two
+// capture interfaces, segments 0 and 1): one Duplicate Identity across
+// segments, critical, and nothing else (each segment's scope learns its
+// own grandmaster).
+func TestDaemonDuplicateIdentityAcrossSegments(t *testing.T) {
+	netlab.Need(t, "building network namespaces and running ptp4l daemons for about half a minute")
+	netlab.NeedTools(t, "capsh", "ptp4l", "pmc")
+	cfg := DefaultConfig()
+	cfg.SettleSeconds = 5
+	ll := newLiveLabSegments(t, "fay", "10.83.0", capture.AFPacket, cfg, 2)
+	const id = "02aa00.fffe.000001"
+	conf := "domainNumber 0\nnetwork_transport UDPv4\nkernel_leap 0\nlogSyncInterval -2\nlogAnnounceInterval -1\npriority1 100\nclockClass 6\nclockIdentity " + id + "\n"
+	aNS := ll.sw.Host("a", "10.83.0.1/24")
+	bNS := ll.more[0].Host("b", "10.83.0.2/24")
+	ll.l.PTP4L(aNS, "a-ptp4l", "eth0", conf)
+	ll.l.PTP4L(bNS, "b-ptp4l", "eth0", conf)
+	want := string(DuplicateIdentity) + " " + id + "-1 across segments"
+	netlab.WaitFor(t, 45*time.Second, want, func() (bool, string) {
+		got := ll.findings()
+		for _, g := range got {
+			if g == want {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(got)
+	})
+	time.Sleep(3 * time.Second) // nothing else opens
+	fs := ll.eng.Book.Findings(true)
+	for _, f := range fs {
+		t.Logf("%s (%s) in %v: %s", f.Kind, f.Severity, f.Scopes, f.Explanation)
+	}
+	if len(fs) != 1 || fs[0].Severity != state.Critical || len(fs[0].Scopes) != 2 || len(fs[0].Evidence) != 2 || fs[0].Evidence[0].Frame == 0 {
+		t.Errorf("findings %+v, want one critical Duplicate Identity in both segments' scopes with a frame of each", fs)
 	}
 }

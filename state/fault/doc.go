@@ -2,7 +2,12 @@
 // model's shards (state.Watcher) and turn what the frames show into
 // findings: a Rogue Master, BMCA Contention, Grandmaster Flapping, a
 // Failover (and the Recovery after it) as opposed to an Outage, a Time
-// Properties Mismatch, a Degradation. Each finding has a severity, an
+// Properties Mismatch, a Degradation, message-health findings (sequence
+// gaps, duplicates, missing answers, intervals outside a profile), a
+// Duplicate Identity (in one scope or across segments), Mixed Profiles in
+// one domain, scopes of an agree group disagreeing, Unicast Refused, and
+// steps of a master's offset or path delay from the master check. Each
+// finding has a severity, an
 // explanation in plain words, the scopes and ports it concerns and the
 // evidence behind it (frame numbers and capture times in the RAM capture
 // buffer). From the open findings follows a health verdict per scope and
@@ -16,7 +21,9 @@
 // an entry for a scope, its detector learns a baseline (the grandmasters
 // heard, the quality they announce) during a settling time after the
 // scope is first seen, judges nothing meanwhile, and says so in the
-// health verdict.
+// health verdict. The expected topology can be replaced at run time
+// (Engine.SetTopology, the API's PUT /api/v1/health/topology); with a
+// store (Engine.UseStore) it is kept there and restored at start.
 //
 // # Verdicts are events
 //
@@ -43,10 +50,17 @@
 // read by the API through Snapshot. Detectors are installed with
 // Engine.Attach before the pipeline runs.
 //
+// # Across scopes
+//
+// Findings that compare scopes of different shards (Mixed Profiles,
+// Duplicate Identity across segments, agree groups) are judged from what
+// each scope reports every few seconds of capture time under one lock, at
+// the time of the slowest shard; nothing of it runs per frame.
+//
 // # Management data
 //
-// Detectors judge what is announced on the wire. Data reported through
-// management sweeps (state/manage) is to enter through the same
-// Observe path as management responses, or through a Reported input
-// still to be added; no detector depends on it.
+// Detectors judge what is announced on the wire, and the master check's
+// samples (state/manage's SampleHook, Engine.MasterSample) for offset
+// steps and path delay jumps. Data reported through management sweeps is
+// not judged yet.
 package fault

@@ -170,6 +170,10 @@ func (b *Book) raise(r report) uint64 {
 		}
 		f.Evidence = addEvidence(f.Evidence, r.evidence)
 		f.Updated = max(f.Updated, r.at)
+		// Shards report in their own order: another scope may have seen
+		// the condition earlier in capture time than the one that opened
+		// the finding (its event keeps the time it was raised at).
+		f.Opened = min(f.Opened, r.at)
 		return f.ID
 	}
 	b.next++

@@ -27,8 +27,13 @@ func tsOf(ns int64) decode.Timestamp {
 
 // simMaster is a two-step master in domain 5 whose clock runs ahead() ns
 // ahead of the system clock: it stamps Follow_Up and Delay_Resp with the
-// packet socket's software timestamps plus ahead().
-func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead func() int64, wg *sync.WaitGroup) {
+// packet socket's software timestamps plus ahead(). delay() (nil: 0) more
+// ns of path each way are feigned: Follow_Up says the Sync left that much
+// earlier, Delay_Resp that the Delay_Req arrived that much later.
+func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead, delay func() int64, wg *sync.WaitGroup) {
+	if delay == nil {
+		delay = func() int64 { return 0 }
+	}
 	id := decode.PortIdentity{Clock: decode.ClockIdentity{0x02, 0x15, 0, 0xff, 0xfe, 0, 0, 1}, Port: 1}
 	mac := [6]byte{0x02, 0x15, 0, 0, 0, 1}
 	ip := netipMust("10.80.0.50")
@@ -58,7 +63,7 @@ func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead 
 			h.MessageType = decode.Sync
 			at := send(&decode.Message{Header: h}, [6]byte{}, "")
 			h.MessageType, h.Control = decode.FollowUp, 2
-			send(&decode.Message{Header: h, Timestamp: tsOf(at + ahead())}, [6]byte{}, "")
+			send(&decode.Message{Header: h, Timestamp: tsOf(at + ahead() - delay())}, [6]byte{}, "")
 		}
 	}()
 	go func() { // Delay_Resp to every Delay_Req
@@ -70,7 +75,7 @@ func simMaster(ctx context.Context, t *testing.T, conn *afpacket.Capture, ahead 
 				continue
 			}
 			h := decode.Header{MessageType: decode.DelayResp, Version: 2, Domain: 5, Source: id, Sequence: f.PTP.Sequence, Control: 3, LogMessageInterval: -4}
-			send(&decode.Message{Header: h, Timestamp: tsOf(fr.Timestamp + ahead()), RequestingPort: f.PTP.Source}, [6]byte{}, "")
+			send(&decode.Message{Header: h, Timestamp: tsOf(fr.Timestamp + ahead() + delay()), RequestingPort: f.PTP.Source}, [6]byte{}, "")
 		}
 	}()
 }
@@ -134,7 +139,7 @@ func TestMasterCheckDaemons(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	simMaster(ctx, t, simConn, func() int64 { return ahead }, &wg)
+	simMaster(ctx, t, simConn, func() int64 { return ahead }, nil, &wg)
 
 	self := manage.SelfIdentity(path.MAC)
 	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, self,
@@ -197,13 +202,23 @@ func TestMasterCheckDaemons(t *testing.T) {
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
 
-// TestMasterCheckOffsetStep measures a simulated master whose clock steps
-// 1 ms ahead after a dozen samples, through the master checker on a packet
-// socket, with the fault detectors taking its samples (SetSampleHook, as
-// the appliance wires them): one Master Offset Step for that master, and
-// no Path Delay Jump.
+// TestMasterCheckOffsetStep measures a simulated master through the
+// master checker on a packet socket, with the fault detectors taking its
+// samples (SetSampleHook, as the appliance wires them). After a dozen
+// samples its clock steps 1 ms ahead: one Master Offset Step for that
+// master and nothing else; or its path grows by 500 µs each way: one Path
+// Delay Jump and nothing else.
 func TestMasterCheckOffsetStep(t *testing.T) {
 	netlab.Need(t, "building network namespaces")
+	for _, tc := range []struct {
+		name string
+		kind fault.Kind
+	}{{"offset step", fault.MasterOffsetStep}, {"path delay jump", fault.PathDelayJump}} {
+		t.Run(tc.name, func(t *testing.T) { masterStep(t, tc.kind) })
+	}
+}
+
+func masterStep(t *testing.T, kind fault.Kind) {
 	l := netlab.New(t, "fas")
 	sw := l.Switch("sw")
 	capNS := sw.Host("cap", "10.80.0.100/24")
@@ -233,8 +248,8 @@ func TestMasterCheckOffsetStep(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	var ahead atomic.Int64
-	simMaster(ctx, t, simConn, ahead.Load, &wg)
+	var ahead, delay atomic.Int64
+	simMaster(ctx, t, simConn, ahead.Load, delay.Load, &wg)
 
 	eng, err := fault.New(fault.DefaultConfig(), nil)
 	if err != nil {
@@ -268,16 +283,20 @@ func TestMasterCheckOffsetStep(t *testing.T) {
 	if f := eng.Book.Findings(true); len(f) != 0 {
 		t.Fatalf("findings before the step: %+v", f)
 	}
-	ahead.Store(1_000_000)
+	if kind == fault.MasterOffsetStep {
+		ahead.Store(1_000_000)
+	} else {
+		delay.Store(500_000)
+	}
 	var got []fault.Finding
-	netlab.WaitFor(t, 30*time.Second, "a Master Offset Step", func() (bool, string) {
+	netlab.WaitFor(t, 30*time.Second, "a "+string(kind), func() (bool, string) {
 		got = eng.Book.Findings(true)
 		return len(got) > 0, fmt.Sprint(samples(), " samples")
 	})
 	time.Sleep(3 * time.Second) // three samples more: nothing else opens
 	got = eng.Book.Findings(true)
-	if len(got) != 1 || got[0].Kind != fault.MasterOffsetStep || got[0].Subject != "021500.fffe.000001-1" || len(got[0].Evidence) != 3 {
-		t.Fatalf("findings %+v, want one Master Offset Step of 021500.fffe.000001-1 with three samples as evidence", got)
+	if len(got) != 1 || got[0].Kind != kind || got[0].Subject != "021500.fffe.000001-1" || len(got[0].Evidence) != 3 {
+		t.Fatalf("findings %+v, want one %s of 021500.fffe.000001-1 with three samples as evidence", got, kind)
 	}
 	t.Log(got[0].Explanation)
 }

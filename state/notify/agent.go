@@ -32,15 +32,39 @@ type ActiveAlarm struct {
 // ActiveAlarms follows events and keeps the alarms they raise and have
 // not cleared: a raise of a raise/clear pair (Master Silent, Interface
 // Down, Web Server Failed, Custom Alarm Triggered) adds one under its
-// AlarmID, the matching clear removes it. A custom alarm's test fire (its
-// detail begins "test by ") raises nothing. It is safe for concurrent use.
+// AlarmID, the matching clear removes it. A fault finding (state/fault:
+// its kind as the type, after "open", detail "finding N: ...") is one
+// too, under its opening event's AlarmID, until the Finding Closed or
+// Recovered event naming finding N (after "closed"). A custom alarm's
+// test fire (its detail begins "test by ") raises nothing. It is safe for
+// concurrent use.
 type ActiveAlarms struct {
-	mu sync.Mutex
-	m  map[uint32]ActiveAlarm
+	mu       sync.Mutex
+	m        map[uint32]ActiveAlarm
+	findings map[uint64]uint32 // open fault finding number -> its alarm's ID
 }
 
 // NewActiveAlarms returns an empty table.
-func NewActiveAlarms() *ActiveAlarms { return &ActiveAlarms{m: map[uint32]ActiveAlarm{}} }
+func NewActiveAlarms() *ActiveAlarms {
+	return &ActiveAlarms{m: map[uint32]ActiveAlarm{}, findings: map[uint64]uint32{}}
+}
+
+// finding returns the number of the fault finding e opens or closes.
+func finding(e *state.Event) (uint64, bool) {
+	if e.After != "open" && e.After != "closed" {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(e.Detail, "finding ")
+	if !ok {
+		return 0, false
+	}
+	end := strings.IndexAny(rest, ": ")
+	if end <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(rest[:end], 10, 64)
+	return n, err == nil
+}
 
 // raises are the types that open an alarm.
 var raises = func() map[state.EventType]bool {
@@ -57,6 +81,23 @@ func (a *ActiveAlarms) Observe(evs ...state.Event) {
 	defer a.mu.Unlock()
 	for i := range evs {
 		e := &evs[i]
+		if n, ok := finding(e); ok {
+			if e.After == "closed" {
+				if id, open := a.findings[n]; open {
+					delete(a.m, id)
+					delete(a.findings, n)
+				}
+				continue
+			}
+			if _, open := a.findings[n]; open {
+				continue
+			}
+			id := AlarmID(e)
+			a.findings[n] = id
+			a.m[id] = ActiveAlarm{ID: id, Type: string(e.Type), Severity: PerceivedSeverity(e), Scope: e.Scope, Subject: e.Subject,
+				Value: e.After, Text: e.Detail, Since: e.Time}
+			continue
+		}
 		switch {
 		case IsClear(e.Type):
 			delete(a.m, AlarmID(e))

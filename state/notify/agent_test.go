@@ -15,6 +15,7 @@ import (
 	"github.com/gosnmp/gosnmp"
 
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/sim"
 )
 
 // TestAgentActiveAlarms: Debian's snmpwalk, snmpbulkwalk and snmpget,
@@ -180,4 +181,53 @@ func FuzzAgentAnswer(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestActiveAlarmsFindings: the demo's failover replayed through the
+// pipeline and the fault detectors leaves Master Silent and the Failover
+// finding active; when the grandmaster comes back, Master Resumed and
+// Recovered clear them.
+func TestActiveAlarmsFindings(t *testing.T) {
+	types := func(a *ActiveAlarms) map[string]int {
+		out := map[string]int{}
+		for _, x := range a.List() {
+			out[x.Type]++
+		}
+		return out
+	}
+	log, _ := failoverEvents(t, nil)
+	during := NewActiveAlarms()
+	during.Observe(log.Events(0, 0)...)
+	if got := types(during); got[string(state.MasterSilent)] != 1 || got["Failover"] != 1 {
+		t.Fatalf("active after the failover: %v (%+v)", got, during.List())
+	}
+	log, _ = replay(t, nil, 4*time.Minute, sim.GrandmasterFailover(time.Minute, "gm-meinberg"), sim.Start(150*time.Second, "gm-meinberg"))
+	seen := map[state.EventType]bool{}
+	for _, e := range log.Events(0, 0) {
+		seen[e.Type] = true
+	}
+	if !seen["Failover"] || !seen["Recovered"] || !seen[state.MasterResumed] {
+		t.Fatalf("the replay with the grandmaster's return lacks Failover, Recovered or Master Resumed: %v", seen)
+	}
+	// The Failover's opening and its Recovered share an alarm ID, and the
+	// Recovered is an X.733 clear.
+	var open, closed *state.Event
+	evs := log.Events(0, 0)
+	for i := range evs {
+		switch evs[i].Type {
+		case "Failover":
+			open = &evs[i]
+		case "Recovered":
+			closed = &evs[i]
+		}
+	}
+	if AlarmID(open) != AlarmID(closed) || PerceivedSeverity(closed) != X733Cleared || PerceivedSeverity(open) == X733Cleared {
+		t.Errorf("Failover %d (%s) and Recovered %d (%s) do not make a raise/clear pair", AlarmID(open), PerceivedSeverity(open),
+			AlarmID(closed), PerceivedSeverity(closed))
+	}
+	after := NewActiveAlarms()
+	after.Observe(evs...)
+	if got := types(after); got[string(state.MasterSilent)] != 0 || got["Failover"] != 0 {
+		t.Fatalf("active after the recovery: %v (%+v)", got, after.List())
+	}
 }

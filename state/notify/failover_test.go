@@ -22,10 +22,17 @@ import (
 // pipeline, with the fault detectors judging, and returns the event log and
 // the events of the failover's types.
 func failoverEvents(t *testing.T, types []string) (*state.EventLog, []state.Event) {
+	return replay(t, types, 100*time.Second, sim.GrandmasterFailover(time.Minute, "gm-meinberg"))
+}
+
+// replay plays the demo network with actions for d through the pipeline
+// and the fault detectors, and returns the event log and the events of
+// types.
+func replay(t *testing.T, types []string, d time.Duration, actions ...sim.Action) (*state.EventLog, []state.Event) {
 	t.Helper()
 	cfg := sim.DefaultDemo()
-	cfg.Scenario = sim.Scenario{Actions: []sim.Action{sim.GrandmasterFailover(time.Minute, "gm-meinberg")}}
-	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: 100 * time.Second})
+	cfg.Scenario = sim.Scenario{Actions: actions}
+	n, err := sim.New(cfg, sim.Options{Seed: 1, Duration: d})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,11 +97,25 @@ var clearOf = map[state.EventType]state.EventType{
 func IsClear(t state.EventType) bool { _, ok := clearOf[t]; return ok }
 
 // AlarmID is the stable identity of the condition e raises or clears: the
-// same for a raise and its clear, the same across restarts.
+// same for a raise and its clear, the same across restarts. A fault
+// finding's opening event (its kind as the type) and its Finding Closed or
+// Recovered (the kind as Before) share the ID of kind and subject: the
+// closing scope may differ from the opening one.
 func AlarmID(e *state.Event) uint32 {
 	t := e.Type
 	if r, ok := clearOf[t]; ok {
 		t = r
+	}
+	if _, ok := finding(e); ok {
+		kind := e.Type
+		if e.After == "closed" {
+			kind = state.EventType(e.Before)
+		}
+		h := fnv.New32a()
+		h.Write([]byte(kind))
+		h.Write([]byte("\x00finding\x00"))
+		h.Write([]byte(e.Subject))
+		return h.Sum32() &^ (1 << 31)
 	}
 	h := fnv.New32a()
 	h.Write([]byte(t))
@@ -130,10 +144,13 @@ var x733Names = map[X733]string{X733Cleared: "cleared", X733Indeterminate: "inde
 
 func (s X733) String() string { return x733Names[s] }
 
-// PerceivedSeverity maps an event to X.733: clears are cleared, then by
-// the event's severity.
+// PerceivedSeverity maps an event to X.733: clears (a fault finding's
+// closing included) are cleared, then by the event's severity.
 func PerceivedSeverity(e *state.Event) X733 {
 	if IsClear(e.Type) {
+		return X733Cleared
+	}
+	if _, ok := finding(e); ok && e.After == "closed" {
 		return X733Cleared
 	}
 	switch e.Severity {

@@ -169,6 +169,9 @@ func (g *gate) CaughtUp() (caughtUp, ok bool) { return source.CaughtUp(g.Source)
 // Lost passes on the gated source's lost frames (source.Lossy).
 func (g *gate) Lost() uint64 { return source.Lost(g.Source) }
 
+// RefreshLost passes on to the gated source (source.LossRefresher).
+func (g *gate) RefreshLost() { source.RefreshLost(g.Source) }
+
 func (g *gate) Next(ctx context.Context, f *source.Frame) error {
 	for {
 		if err := g.Source.Next(ctx, f); err != nil {

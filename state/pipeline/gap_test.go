@@ -201,3 +201,41 @@ func TestCaptureLossIsNotSilence(t *testing.T) {
 		}
 	})
 }
+
+// idleLossy delivers nothing until its context ends and counts the
+// pipeline's calls of RefreshLost.
+type idleLossy struct {
+	source.Memory
+	refreshed atomic.Int32
+}
+
+func (s *idleLossy) Next(ctx context.Context, f *source.Frame) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (s *idleLossy) Lost() uint64 { return 0 }
+func (s *idleLossy) RefreshLost() { s.refreshed.Add(1) }
+
+// TestWatchRefreshesLosses: a live pipeline's watch has a lossy source
+// read its drop counters every publish interval (source.LossRefresher),
+// through the capture control's gate too, so the reader learns of the
+// kernel's drops within one.
+func TestWatchRefreshesLosses(t *testing.T) {
+	src := &idleLossy{}
+	p := New(state.NewModel(1, nil))
+	p.Live, p.PublishEvery = true, 5*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx, &gate{Source: src}) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for src.refreshed.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	if n := src.refreshed.Load(); n < 3 {
+		t.Errorf("RefreshLost called %d times in 30 s at a 5 ms publish interval", n)
+	}
+}

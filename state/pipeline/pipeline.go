@@ -418,10 +418,14 @@ func (p *Pipeline) work(w *shardWorker) {
 	for {
 		due := time.Since(lastPublish) >= every
 		var tickAt int64
+		var gaps uint64
 		if due && p.Live {
 			// Loaded before popping: every frame captured up to it
-			// was in the ring by then.
+			// was in the ring by then, and so was every frame read
+			// before a capture gap declared so far (the reader pushes
+			// them before it declares one).
 			tickAt = p.tickAt.Load()
+			gaps = p.Model.CaptureGaps()
 		}
 		n := w.in.PopBatch(buf)
 		for i := 0; i < n; i++ {
@@ -429,7 +433,7 @@ func (p *Pipeline) work(w *shardWorker) {
 		}
 		if due && (n == 0 || w.sh.Frames&1023 == 0) {
 			if tickAt != 0 && n == 0 {
-				w.sh.Tick(tickAt)
+				w.sh.TickGaps(tickAt, gaps)
 			}
 			w.sh.PublishPeriodic()
 			lastPublish = time.Now()

@@ -133,8 +133,11 @@ func TestNoAllocsPerFrame(t *testing.T) {
 	allocs := after.Mallocs - before.Mallocs
 	t.Logf("%d frames, %d allocations (%.3f per frame), %d events", frames, allocs, float64(allocs)/float64(frames), events)
 	// Each run allocates its reused decode targets once (they escape into
-	// the source interface call): a handful per run, none per frame.
-	if allocs > 12*events+4*20 {
+	// the source interface call): four per run, none per frame. The
+	// count is the whole process's, so the runtime's own (a timer, a
+	// goroutine's stack) may add a few: one per run is allowed for them,
+	// far below the 242 a single allocation per frame would add.
+	if allocs > 12*events+5*20 {
 		t.Errorf("%d allocations for %d frames and %d events", allocs, frames, events)
 	}
 }

@@ -39,6 +39,16 @@ import (
 // Run starts with Model.CaptureGap, so that when capture resumes the
 // model judges silence and sequenceIds from the resume, not from the last
 // frame before the stop.
+//
+// Frames the capture lost are a gap as well. A source that can lose
+// frames says how many it has lost (source.Lossy); the reader asks before
+// every frame, and when the count moved it pushes what it holds for the
+// shards, declares a gap and stamps every later observation with the new
+// count (state.Observation.Gaps). A shard re-baselines at the first
+// observation so stamped, and ticks by the count it loaded before taking
+// its last observations (Shard.TickGaps): frames read before the loss are
+// judged before it, frames read after it after it, whatever the rings
+// still held when it was declared.
 
 // DefaultStallAfter is Pipeline.StallAfter's default.
 const DefaultStallAfter = 2 * time.Second
@@ -62,6 +72,9 @@ type readerWatch struct {
 // reports stalls.
 func (w *readerWatch) check(now int64) {
 	p := w.p
+	// Kernel drop counters read now: a loss gap is declared at the
+	// reader's next frame, not when the loss watch next looks.
+	source.RefreshLost(w.src)
 	// lastCap before lastAt (the reader stores them the other way round):
 	// lastAt is then as new as lastCap's or newer, which errs on the side
 	// of judging less time.

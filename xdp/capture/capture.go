@@ -207,8 +207,9 @@ type Capture struct {
 }
 
 var (
-	_ source.Source = (*Capture)(nil)
-	_ source.Lossy  = (*Capture)(nil)
+	_ source.Source        = (*Capture)(nil)
+	_ source.Lossy         = (*Capture)(nil)
+	_ source.LossRefresher = (*Capture)(nil)
 )
 
 // Open prepares capture on every spec. Interfaces that do not exist yet or

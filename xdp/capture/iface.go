@@ -147,21 +147,44 @@ func (r *iface) Status() Status {
 		st.Counters = r.conn.Counters()
 	}
 	r.connMu.Unlock()
+	r.noteKernelLost(st.Counters)
+	return st
+}
+
+// noteKernelLost keeps the frames the current Conn's counters say the
+// kernel lost, for Lost.
+func (r *iface) noteKernelLost(counters map[string]uint64) {
 	var kernel uint64
-	for cause, n := range st.Drops() {
-		if cause != "handoff" {
+	for name, n := range counters {
+		if _, ok := dropCounters[name]; ok {
 			kernel += n
 		}
 	}
 	r.kernelLost.Store(kernel)
-	return st
+}
+
+// RefreshLost reads every interface's drop counters now, so that Lost
+// counts the kernel's drops up to now. It implements
+// source.LossRefresher: the pipeline's watch calls it every publish
+// interval.
+func (c *Capture) RefreshLost() {
+	for _, r := range c.runs {
+		r.connMu.Lock()
+		var counters map[string]uint64
+		if r.conn != nil {
+			counters = r.conn.Counters()
+		}
+		r.connMu.Unlock()
+		r.noteKernelLost(counters)
+	}
 }
 
 // Lost returns the frames lost on every interface so far: those the
 // hand-off dropped, counted as they are dropped, and those the kernel
-// dropped as Status last read them (capture.LossWatch reads it every
-// second). It implements source.Lossy; it takes no lock and does not
-// allocate.
+// dropped as RefreshLost or Status last read them (the pipeline's watch
+// calls RefreshLost every publish interval, capture.LossWatch reads Status
+// every second). It implements source.Lossy; it takes no lock and does
+// not allocate.
 func (c *Capture) Lost() uint64 {
 	var n uint64
 	for _, r := range c.runs {

@@ -62,14 +62,19 @@ func TestLossWatch(t *testing.T) {
 	} {
 		before := len(troubles())
 		set(step.counters)
-		check()
-		got := troubles()[before:]
 		// The pipeline learns of the kernel's drops through source.Lossy,
-		// as the watch's look at the counters last saw them.
+		// as the counters were last read: by its watch's RefreshLost, or
+		// by this watch's look.
 		var want uint64
 		for _, n := range (Status{Counters: step.counters}).Drops() {
 			want += n
 		}
+		source.RefreshLost(live)
+		if lost := source.Lost(live); lost != want {
+			t.Errorf("counters %v: Lost after RefreshLost = %d, want %d", step.counters, lost, want)
+		}
+		check()
+		got := troubles()[before:]
 		if lost := source.Lost(live); lost != want {
 			t.Errorf("counters %v: Lost = %d, want %d", step.counters, lost, want)
 		}

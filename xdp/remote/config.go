@@ -230,3 +230,6 @@ func (t *Tee) CaughtUp() (caughtUp, ok bool) { return source.CaughtUp(t.Source) 
 
 // Lost passes on the frames Source lost (source.Lossy).
 func (t *Tee) Lost() uint64 { return source.Lost(t.Source) }
+
+// RefreshLost passes on to Source (source.LossRefresher).
+func (t *Tee) RefreshLost() { source.RefreshLost(t.Source) }

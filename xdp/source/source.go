@@ -52,6 +52,16 @@ type Interface struct {
 	Segment uint16 // the network segment the operator assigned to it
 }
 
+// Names lists the interfaces' names in order (never nil, so that it
+// encodes as an empty JSON list).
+func Names(ifaces []Interface) []string {
+	names := make([]string, 0, len(ifaces))
+	for _, i := range ifaces {
+		names = append(names, i.Name)
+	}
+	return names
+}
+
 // Source produces frames. Implementations need not be safe for concurrent
 // use: one goroutine owns one Source.
 type Source interface {
@@ -177,4 +187,20 @@ func Lost(src Source) uint64 {
 		return l.Lost()
 	}
 	return 0
+}
+
+// LossRefresher is implemented by Lossy sources that learn of some losses
+// by reading counters (a kernel's drop statistics): RefreshLost reads them
+// now, so that Lost reports those losses sooner. It may lock, make system
+// calls and allocate; the pipeline calls it from its watch goroutine every
+// publish interval, never from the reading goroutine.
+type LossRefresher interface {
+	RefreshLost()
+}
+
+// RefreshLost calls src's RefreshLost when src implements LossRefresher.
+func RefreshLost(src Source) {
+	if r, is := src.(LossRefresher); is {
+		r.RefreshLost()
+	}
 }
