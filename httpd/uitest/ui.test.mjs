@@ -84,6 +84,7 @@ await check('devices table lists the demo devices and opens one', async () => {
 
 await check('device and scope pages badge where each value came from: measured, inferred, or reported by management after a sweep', async () => {
   await go('/devices/' + GM);
+  await page.locator('#instances .chip.src').first().waitFor();
   const badges = await page.locator('#instances .chip.src').evaluateAll((ns) => ns.map((n) => [n.dataset.src, n.title]));
   assert(badges.length > 0, 'no source badge on the grandmaster\'s instances');
   for (const [src, title] of badges) assert(/^(measured|inferred|management|reported)$/.test(src) && title.length > 10, `badge ${src}: ${title}`);
