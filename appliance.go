@@ -236,7 +236,7 @@ func (a *appliance) openStore(cfg config.Config) *failure {
 		})
 		st.rec.FollowInterfaces(a.back.interfaces)
 		a.back.meta, a.back.store, stored = st.meta, st, st.store
-		a.back.mgmt.Persist(st.store.Store, a.log) // nodes and master-check samples of the last run (logged on error)
+		a.undo = append(a.undo, a.back.mgmt.Keep(st.store.Store, a.log)) // restores the last run's management data; saves it at the stop, before the store closes
 		a.back.fault.UseStore(st.store.Store, a.log.With("component", "fault"))
 		a.pipe.OnStored = st.rec.OnStored
 		a.log.Info("dashcam store open", "dir", cfg.Storage.DataDir, "triggers", fmt.Sprint(cfg.Dashcam.Triggers),
@@ -417,11 +417,8 @@ func (a *appliance) reload() {
 	a.cfg = config.Reloaded(a.cfg, cfg)
 	a.level.Set(logLevel(a.cfg.Log.Level))
 	a.statsSec.Store(int64(a.cfg.Log.StatsSeconds))
-	_ = a.back.notifier.Reload(cfg.Notify) // logs what it applies, and what it cannot
-	if m := a.back.mgmt; m != nil {
-		_ = m.SetSettings(a.cfg.Management) // Effective validated both
-		_ = m.Master.SetSettings(a.cfg.MasterCheck)
-	}
+	_ = a.back.notifier.Reload(cfg.Notify)                 // logs what it applies, and what it cannot
+	a.back.mgmt.Apply(a.cfg.Management, a.cfg.MasterCheck) // Effective validated both
 	src := a.src
 	if d, ok := src.(*manage.DemoSource); ok { // the demo answering management
 		src = d.Source

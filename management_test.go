@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,6 +34,8 @@ func TestApplianceManagementPersistsAndQuery(t *testing.T) {
 	p := netlab.NewPair(t, netlab.Options{Prefix: "maq", NearAddr: "10.83.0.1/24", FarAddr: "10.83.0.2/24", NearInTest: true})
 	p.Lab().PTP4L(p.Far, "ptp4l", p.FarIf, "masterOnly 1\nnetwork_transport UDPv4\nlogAnnounceInterval -2\nlogSyncInterval -3\n")
 	data := t.TempDir()
+	cfg := filepath.Join(t.TempDir(), "ptpwatch.toml")
+	os.WriteFile(cfg, []byte("[master_check]\ninterval = 1\n"), 0o644)
 
 	type node struct {
 		ClockIdentity string
@@ -52,7 +55,7 @@ func TestApplianceManagementPersistsAndQuery(t *testing.T) {
 	}
 	start := func() (*exec.Cmd, *safeBuffer, string) {
 		var logs safeBuffer
-		cmd := exec.Command(bin, "-i", p.NearIf, "--http", "127.0.0.1:0", "--data", data)
+		cmd := exec.Command(bin, "-c", cfg, "-i", p.NearIf, "--http", "127.0.0.1:0", "--data", data)
 		cmd.Stderr = &logs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -66,21 +69,28 @@ func TestApplianceManagementPersistsAndQuery(t *testing.T) {
 			t.Fatalf("exit: %v\n%s", err, logs.String())
 		}
 	}
-	get := func(base string, into any) {
+	type masters struct {
+		Masters []struct {
+			PortIdentity string
+			Series       []struct{ At int64 }
+		}
+	}
+	getPath := func(base, path string, into any) {
 		t.Helper()
-		resp, err := http.Get(base + "/api/v1/management")
+		resp, err := http.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != 200 {
-			t.Fatalf("GET /api/v1/management: %d %s", resp.StatusCode, b)
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
 		}
 		if err := json.Unmarshal(b, into); err != nil {
 			t.Fatal(err)
 		}
 	}
+	get := func(base string, into any) { t.Helper(); getPath(base, "/api/v1/management", into) }
 
 	cmd, logs, base := start()
 	var st status
@@ -140,10 +150,31 @@ func TestApplianceManagementPersistsAndQuery(t *testing.T) {
 	} else {
 		t.Logf("capture method %+v", capture.Status.Interfaces)
 	}
+	// The master check measures the ptp4l master; its samples are stored
+	// when the appliance stops, the last minute's included.
+	var mv masters
+	netlab.WaitFor(t, 30*time.Second, "master check samples", func() (bool, string) {
+		getPath(base, "/api/v1/management/masters", &mv)
+		return len(mv.Masters) == 1 && len(mv.Masters[0].Series) >= 2, fmt.Sprintf("%+v", mv)
+	})
 	stop(cmd, logs)
+	stoppedAt := time.Now().UnixNano()
 
 	// After a restart, before any sweep: the stored picture.
 	cmd, logs, base = start()
+	var mv2 masters
+	getPath(base, "/api/v1/management/masters", &mv2)
+	old := 0
+	if len(mv2.Masters) == 1 {
+		for _, x := range mv2.Masters[0].Series {
+			if x.At < stoppedAt {
+				old++
+			}
+		}
+	}
+	if old < len(mv.Masters[0].Series) {
+		t.Errorf("after the restart %d samples from before the stop, want at least %d: %+v", old, len(mv.Masters[0].Series), mv2)
+	}
 	get(base, &st)
 	if len(st.Nodes) != 1 || st.Sweeps == 0 || st.LastSweep == nil {
 		t.Fatalf("after the restart: %+v\nlog:\n%s", st, logs.String())

@@ -104,6 +104,12 @@ await check('device and scope pages badge where each value came from: measured, 
   assert(clock, 'no instance with its state from management after a sweep');
   await go('/devices/' + clock);
   await page.locator('#instances .chip.src[data-src="management"]').first().waitFor();
+  // The management page: nodes with their capability marks and what they
+  // report, with the time since each last set its clock (or unknown).
+  await go('/management');
+  await page.locator('#mgmt-nodes tr[data-clock] td.cap.yes').first().waitFor();
+  const sets = await page.locator('#mgmt-nodes .last-set').allTextContents();
+  assert(sets.length > 0 && sets.every((x) => /set [\d,]+ s ago|last set unknown/.test(x)), 'last set: ' + sets.slice(0, 3).join(' | '));
   await go('/devices/' + GM); // the next check edits the grandmaster's metadata
   await page.locator('#meta-form input').first().waitFor();
 });

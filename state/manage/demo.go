@@ -96,7 +96,11 @@ func demoState(s sim.PortState) decode.PortState {
 // answer appends to d.out every answer the demo's clocks give to req.
 func (d *DemoSource) answer(req []byte) {
 	var f decode.Frame
-	if f.Decode(decode.LinkEthernet, req) != decode.ResultOK || f.Version != 2 || f.PTP.MessageType != decode.Management ||
+	if f.Decode(decode.LinkEthernet, req) == decode.ResultOK && f.Version == 1 {
+		d.answerV1(&f)
+		return
+	}
+	if f.Result != decode.ResultOK || f.Version != 2 || f.PTP.MessageType != decode.Management ||
 		f.PTP.Management.Action != decode.ActionGet {
 		return
 	}
@@ -211,6 +215,49 @@ func (d *DemoSource) answer(req []byte) {
 		}
 	}
 }
+
+// answerV1 appends the answers of the demo's PTPv1 clocks to a PTPv1
+// management GET, as ptpd 1.x gives them (Responder.AnswerV1): each
+// enabled clock with a port in the request's subdomain answers for that
+// port, but the silent follower.
+func (d *DemoSource) answerV1(f *decode.Frame) {
+	truth := d.net.Truth()
+	scopes := map[string]*sim.ScopeTruth{}
+	for i := range truth.Scopes {
+		scopes[truth.Scopes[i].Name] = &truth.Scopes[i]
+	}
+	sub := SubdomainName(f.V1.SubdomainName)
+	for ci := range truth.Clocks {
+		c := &truth.Clocks[ci]
+		if !c.Enabled || c.OwnIdentity == d.silent {
+			continue
+		}
+		for _, p := range c.Ports {
+			if sc := scopes[p.Scope]; sc == nil || sc.Version != 1 || sc.Subdomain != sub {
+				continue
+			}
+			r := Responder{Clock: v1Identity(c.UUID), V1Subdomain: sub, States: []decode.PortState{demoState(p.State)},
+				Parent: p.Parent, Grandmaster: p.Grandmaster, StepsRemoved: p.StepsRemoved, Description: c.Vendor + ";demo;" + c.Name}
+			src := c.IPv4
+			if !src.IsValid() {
+				src = netip.AddrFrom4([4]byte{192, 0, 2, 1})
+			}
+			r.AnswerV1(&f.V1, func(msg []byte) {
+				e := decode.Encapsulation{Transport: decode.TransportUDPv4, SrcMAC: p.MAC, SrcIP: src, SrcPort: decode.PortGeneral, DstPort: decode.PortGeneral}
+				if g, ok := V1Group(f.V1.SubdomainName); ok {
+					e.DstIP = g
+				}
+				d.out = append(d.out, e.AppendFrame(nil, rawV1(msg)))
+			})
+			break // one port answers for the clock
+		}
+	}
+}
+
+// rawV1 appends PTP message bytes already encoded.
+type rawV1 []byte
+
+func (r rawV1) AppendTo(b []byte) []byte { return append(b, r...) }
 
 func demoVLAN(s *sim.ScopeTruth, vlan uint16) bool {
 	if vlan == NoVLAN {

@@ -39,7 +39,15 @@ func TestDemoAnswers(t *testing.T) {
 	go func() { defer close(done); pipe.Run(ctx, src) }()
 	defer func() { cancel(); <-done }()
 	deadline := time.Now().Add(20 * time.Second)
-	for len(SeenScopes(model.Snapshot())) < 2 {
+	hasV1 := func() bool {
+		for _, sc := range SeenScopes(model.Snapshot()) {
+			if sc.V1() {
+				return true
+			}
+		}
+		return false
+	}
+	for len(SeenScopes(model.Snapshot())) < 2 || !hasV1() {
 		if time.Now().After(deadline) {
 			t.Fatal("the demo's scopes were not seen")
 		}
@@ -62,6 +70,17 @@ func TestDemoAnswers(t *testing.T) {
 	if byState[state.StateMaster] == 0 || byState[state.StateSlave] == 0 {
 		t.Errorf("management states in the model: %v", byState)
 	}
+	// The demo's PTPv1 island answers PTPv1 management.
+	v1 := 0
+	for _, nv := range m.Status().Nodes {
+		if nv.Version == 1 && nv.Status != Offline && nv.Reported.PortStates["1"] != "" {
+			v1++
+		}
+	}
+	if v1 == 0 {
+		t.Errorf("no PTPv1 node answered the sweep")
+	}
+	t.Logf("PTPv1 nodes: %d", v1)
 	// The demo's backup grandmaster is PASSIVE and sends nothing: only
 	// management shows it.
 	if byState[state.StatePassive] == 0 {

@@ -252,7 +252,7 @@ func ConfigKeys() []ConfigKey {
 		{"interval", "30", "Seconds between sweeps, 5-86400."},
 		{"domains", `""`, `Domains to sweep, numbers and ranges such as "0,1-5,127"; empty: the domains seen on the wire.`},
 		{"transport", `"any"`, "any, l2, udpv4 or udpv6; any asks over the transports seen in each domain (UDPv4 when none is)."},
-		{"version", `"any"`, "any, v1 or v2: which PTP versions to ask. PTPv1 (IEEE 1588-2002) subdomains seen on the wire are asked over UDPv4 (_DFLT and _ALT1-3; other names map to a hashed group and are left out)."},
+		{"version", `"any"`, "any, v1 or v2: which PTP versions to ask. PTPv1 (IEEE 1588-2002) subdomains seen on the wire are asked over UDPv4, each at its group (_DFLT 224.0.1.129, _ALT1-3 .130-.132, other names by their CRC-32 as 1588-2002 Annex C)."},
 		{"follow_ups", `"unicast"`, "Follow-up queries to each clock found: unicast to its address (default) or multicast with the clock as target."},
 		{"ids", ids, "Management IDs asked of each clock after discovery; port-scoped ones are asked per port."},
 		{"boundary_hops", "1", "startingBoundaryHops of every request, 1-64."},

@@ -689,21 +689,18 @@ func (m *Manager) Scopes(s *Settings) ([]Scope, []Path, []string) {
 	if s.Version == "v1" {
 		out = out[:0] // PTPv1 only: the PTPv2 scopes found above are not asked
 	}
-	if s.Version != "v2" {
+	if s.Version != "v2" && (s.Transport == "any" || s.Transport == "udpv4") { // PTPv1 runs over UDPv4 only
 		for _, p := range paths {
 			for _, sc := range seen {
 				if sc.Segment != p.Segment || !sc.V1() || done[sc] {
 					continue
 				}
 				done[sc] = true
-				switch _, ok := V1Group(sc.Subdomain); {
-				case !p.IPv4.IsValid():
+				if !p.IPv4.IsValid() {
 					notes = append(notes, fmt.Sprintf("%s: no IPv4 address, PTPv1 subdomain %s not asked", p.Name, SubdomainName(sc.Subdomain)))
-				case !ok:
-					notes = append(notes, fmt.Sprintf("PTPv1 subdomain %s: its multicast group is a hash of the name, not asked", SubdomainName(sc.Subdomain)))
-				default:
-					out = append(out, sc)
+					continue
 				}
+				out = append(out, sc)
 			}
 		}
 	}

@@ -519,8 +519,10 @@ type MasterView struct {
 	MTIE         []TauValue     `json:"mtie"`
 	TDEV         []TauValue     `json:"tdev"`
 	Series       []MasterSample `json:"series"` // the last 15 minutes
-	Source       string         `json:"source"`
-	RelativeTo   string         `json:"relativeTo"`
+	// PerSecond is Series on a one-second grid (see perSecond).
+	PerSecond  []SecondPoint `json:"perSecond"`
+	Source     string        `json:"source"`
+	RelativeTo string        `json:"relativeTo"`
 }
 
 // MastersView is GET /api/v1/management/masters.
@@ -560,6 +562,7 @@ func (c *MasterChecker) Masters() MastersView {
 		}
 		mv.Offset15m, mv.Delay15m, mv.Offset24h, mv.Delay24h = stats(off15), stats(del15), stats(off24), stats(del24)
 		mv.MTIE, mv.TDEV = mtie(off24, tau0), tdev(off24, tau0)
+		mv.PerSecond = perSecond(mv.Series)
 		v.Masters = append(v.Masters, mv)
 	}
 	sort.Slice(v.Masters, func(i, j int) bool { return v.Masters[i].PortIdentity < v.Masters[j].PortIdentity })
@@ -586,4 +589,75 @@ func (m *Manager) SetSampleHook(h SampleHook) {
 	if m != nil && m.Master != nil {
 		m.Master.SetSampleHook(h)
 	}
+}
+
+// Apply makes s and ms the settings of m and its master check, as a
+// configuration reload does; both must have been validated (an invalid
+// one is left out). A nil Manager does nothing.
+func (m *Manager) Apply(s Settings, ms MasterSettings) {
+	if m == nil {
+		return
+	}
+	_ = m.SetSettings(s)
+	if m.Master != nil {
+		_ = m.Master.SetSettings(ms)
+	}
+}
+
+// SecondPoint is a master's offset and mean path delay at one whole second
+// (T, seconds since the Unix epoch).
+type SecondPoint struct {
+	T        int64 `json:"t"`
+	OffsetNs int64 `json:"offsetNs"`
+	DelayNs  int64 `json:"meanPathDelayNs"`
+	// Measured says a sample fell in this second (the mean of those that
+	// did); otherwise the value is interpolated between the samples on
+	// either side.
+	Measured bool `json:"measured"`
+}
+
+// perSecond puts samples (oldest first) on a one-second grid from the
+// first sample's second to the last's: each second holds the mean of its
+// samples, or the linear interpolation between its neighbours when the
+// check interval left it empty. At most 900 points (the last 15 minutes).
+func perSecond(samples []MasterSample) []SecondPoint {
+	out := []SecondPoint{}
+	if len(samples) == 0 {
+		return out
+	}
+	first, last := samples[0].At/1e9, samples[len(samples)-1].At/1e9
+	if last-first >= 900 {
+		first = last - 899
+	}
+	// The measured seconds, in order.
+	var meas []SecondPoint
+	for i := 0; i < len(samples); {
+		sec := samples[i].At / 1e9
+		var off, del, n int64
+		for ; i < len(samples) && samples[i].At/1e9 == sec; i++ {
+			off, del, n = off+samples[i].OffsetNs, del+samples[i].DelayNs, n+1
+		}
+		if sec >= first {
+			meas = append(meas, SecondPoint{T: sec, OffsetNs: off / n, DelayNs: del / n, Measured: true})
+		}
+	}
+	j := 0
+	for sec := first; sec <= last && len(meas) > 0; sec++ {
+		for j+1 < len(meas) && meas[j+1].T <= sec {
+			j++
+		}
+		a := meas[j]
+		switch {
+		case a.T == sec:
+			out = append(out, a)
+		case a.T > sec || j+1 == len(meas):
+			continue // before the first measured second in the window
+		default:
+			b := meas[j+1]
+			f := float64(sec-a.T) / float64(b.T-a.T)
+			out = append(out, SecondPoint{T: sec, OffsetNs: a.OffsetNs + int64(f*float64(b.OffsetNs-a.OffsetNs)),
+				DelayNs: a.DelayNs + int64(f*float64(b.DelayNs-a.DelayNs))})
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package manage
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"testing"
@@ -132,5 +133,37 @@ func TestStability(t *testing.T) {
 	s := MasterSettings{Interval: 65536, Mode: "unicast"}
 	if err := s.Validate(); err == nil || err.Error() != "master_check.interval = 65536: allowed 0-65535" {
 		t.Errorf("Validate: %v", err)
+	}
+}
+
+func TestPerSecond(t *testing.T) {
+	s := func(at float64, off, del int64) MasterSample {
+		return MasterSample{At: int64(at * 1e9), OffsetNs: off, DelayNs: del}
+	}
+	tests := []struct {
+		name string
+		in   []MasterSample
+		want []SecondPoint
+	}{
+		{"none", nil, []SecondPoint{}},
+		{"one", []MasterSample{s(100.2, 5, 7)}, []SecondPoint{{100, 5, 7, true}}},
+		{"every 2 s, interpolated between", []MasterSample{s(100.1, 0, 1000), s(102.1, 200, 1200), s(104.3, 100, 1000)},
+			[]SecondPoint{{100, 0, 1000, true}, {101, 100, 1100, false}, {102, 200, 1200, true}, {103, 150, 1100, false}, {104, 100, 1000, true}}},
+		{"two in a second: their mean", []MasterSample{s(10.1, 10, 100), s(10.6, 20, 300), s(11.0, 0, 0)},
+			[]SecondPoint{{10, 15, 200, true}, {11, 0, 0, true}}},
+	}
+	for _, tc := range tests {
+		got := perSecond(tc.in)
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// A long series keeps the last 900 seconds.
+	var long []MasterSample
+	for i := range 2000 {
+		long = append(long, s(float64(i)+0.5, int64(i), 0))
+	}
+	if got := perSecond(long); len(got) != 900 || got[0].T != 1100 || got[899].T != 1999 {
+		t.Errorf("long series: %d points from %d to %d", len(got), got[0].T, got[len(got)-1].T)
 	}
 }

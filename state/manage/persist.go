@@ -289,3 +289,36 @@ func (c *MasterChecker) save() error {
 	c.mu.Unlock()
 	return st.PutManaged(kindMasters, recs)
 }
+
+// SaveNow writes the nodes, the sweep bookkeeping and the master check's
+// newest samples to the store given to Persist, at once: the appliance
+// calls it when it stops, before the store closes, so that the samples of
+// the last minute are kept too. A nil Manager, or one without a store,
+// does nothing.
+func (m *Manager) SaveNow() {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	nodes, sweeps := m.saveLocked()
+	m.mu.Unlock()
+	m.save(nodes, sweeps)
+	if m.Master != nil {
+		if err := m.Master.save(); err != nil {
+			m.mu.Lock()
+			m.storeErr = err.Error()
+			m.mu.Unlock()
+		}
+	}
+}
+
+// Keep is Persist for the appliance: it restores from st (logging what
+// could not be read) and returns SaveNow, for the appliance to call when
+// it stops, before st closes. A nil Manager keeps nothing.
+func (m *Manager) Keep(st Persister, log *slog.Logger) func() {
+	if m == nil {
+		return func() {}
+	}
+	m.Persist(st, log)
+	return m.SaveNow
+}

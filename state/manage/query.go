@@ -30,7 +30,7 @@ const (
 )
 
 // QueryUsage is the synopsis of `ptpwatch query`.
-const QueryUsage = `ptpwatch query -i IFACE [-2|-4|-6] [-d DOMAIN] [-b HOPS] [-t PORTIDENTITY] [--timeout D] [--json] [--allow-write] 'GET PARENT_DATA_SET' ...`
+const QueryUsage = `ptpwatch query -i IFACE [-2|-4|-6] [-d DOMAIN | --subdomain NAME] [-b HOPS] [-t PORTIDENTITY] [--timeout D] [--json] [--allow-write] [--local | --api URL] 'GET PARENT_DATA_SET' ...`
 
 // queryCmd is one parsed command: ACTION ID [data=HEX].
 type queryCmd struct {
@@ -109,6 +109,7 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	scope := fs.Uint("ipv6-scope", 14, "scope of the IPv6 group ff0X::181: 2, 5, 8 or 14")
 	ttl := fs.Uint("ttl", 1, "IPv4 TTL / IPv6 hop limit")
 	vlan := fs.Int("vlan", -1, "VLAN ID to tag requests with")
+	subdomain := fs.String("subdomain", "", "ask PTPv1 (IEEE 1588-2002) in this subdomain (such as _DFLT), over UDPv4, GET only")
 	api := fs.String("api", "", "send through the running appliance at this URL (its capture interface -i), e.g. http://127.0.0.1:8319")
 	user := fs.String("user", "", "with --api: user for basic authentication; the password comes from $PTPWATCH_PASSWORD ($PTPWATCH_TOKEN for a bearer token)")
 	configFile := fs.String("config", "", "the appliance's configuration file: where to look for a running appliance owning -i ([http] listen, [storage] data_dir)")
@@ -141,6 +142,13 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	}
 	if n > 1 {
 		return fail(queryUsage, "give one of -2, -4, -6")
+	}
+	var sub [16]byte
+	if *subdomain != "" {
+		if len(*subdomain) > 16 || transport != decode.TransportUDPv4 {
+			return fail(queryUsage, "--subdomain: a name of at most 16 octets, over UDPv4 (PTPv1 has no other transport here)")
+		}
+		copy(sub[:], *subdomain)
 	}
 	if *domain > 255 || *hops > 255 || *ttl < 1 || *ttl > 255 || *vlan > 4095 {
 		return fail(queryUsage, "-d and -b take 0-255, --ttl 1-255, --vlan 0-4095")
@@ -188,7 +196,7 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 		enc := json.NewEncoder(stdout)
 		for i, c := range cmds {
 			a, err := queryAPI(*api, *user, QueryRequest{Command: fs.Args()[i], Interface: *iface, Transport: tname, Domain: uint8(*domain),
-				BoundaryHops: uint8(*hops), Target: *target, TimeoutMs: int(timeout.Milliseconds()), AllowWrite: *allowWrite})
+				BoundaryHops: uint8(*hops), Target: *target, TimeoutMs: int(timeout.Milliseconds()), AllowWrite: *allowWrite, Subdomain: *subdomain})
 			if err != nil {
 				return fail(queryError, "%v", err)
 			}
@@ -235,7 +243,7 @@ func QueryCommand(args []string, stdout, stderr io.Writer) int {
 	code := queryOK
 	for _, c := range cmds {
 		req := Request{Domain: uint8(*domain), Transport: transport, VLAN: NoVLAN, Target: tgt, Action: c.action, ID: c.id,
-			Data: c.data, BoundaryHops: uint8(*hops), HopLimit: uint8(*ttl), IPv6Scope: uint8(*scope)}
+			Data: c.data, BoundaryHops: uint8(*hops), HopLimit: uint8(*ttl), IPv6Scope: uint8(*scope), Subdomain: sub}
 		if *vlan >= 0 {
 			req.VLAN = uint16(*vlan)
 		}
@@ -325,6 +333,8 @@ type QueryRequest struct {
 	Target       string `json:"target,omitempty"` // portIdentity; empty: all clocks, all ports
 	TimeoutMs    int    `json:"timeoutMs,omitempty"`
 	AllowWrite   bool   `json:"allowWrite,omitempty"`
+	// Subdomain, when set, asks PTPv1 in that subdomain (GET only, UDPv4).
+	Subdomain string `json:"subdomain,omitempty"`
 }
 
 // QueryAnswer is the answer to a QueryRequest.
@@ -359,6 +369,13 @@ func (m *Manager) RunQuery(ctx context.Context, q QueryRequest) (QueryAnswer, er
 			return QueryAnswer{}, fmt.Errorf("%w: %v", ErrBadQuery, err)
 		}
 	}
+	var sub [16]byte
+	if q.Subdomain != "" {
+		copy(sub[:], q.Subdomain)
+		if len(q.Subdomain) > 16 || tr != decode.TransportUDPv4 {
+			return QueryAnswer{}, fmt.Errorf("%w: subdomain %q: PTPv1 asks a name of at most 16 octets over UDPv4", ErrBadQuery, q.Subdomain)
+		}
+	}
 	var path Path
 	found := false
 	if m.env.Paths != nil {
@@ -379,7 +396,7 @@ func (m *Manager) RunQuery(ctx context.Context, q QueryRequest) (QueryAnswer, er
 	wait = min(wait, 10*time.Second)
 	s := m.Settings()
 	req := Request{Domain: q.Domain, Transport: tr, VLAN: NoVLAN, Target: tgt, Action: c.action, ID: c.id, Data: c.data,
-		BoundaryHops: q.BoundaryHops, HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope)}
+		BoundaryHops: q.BoundaryHops, HopLimit: uint8(s.TTL), IPv6Scope: uint8(s.IPv6Scope), Subdomain: sub}
 	var mu sync.Mutex
 	a := QueryAnswer{Replies: []*Reply{}}
 	err = m.Query(ctx, path, req, wait, func(r *Reply) { mu.Lock(); a.Replies = append(a.Replies, r); mu.Unlock() })

@@ -3,6 +3,7 @@ package manage
 import (
 	"bytes"
 	"encoding/hex"
+	"hash/crc32"
 	"net/netip"
 	"strconv"
 
@@ -20,9 +21,9 @@ import (
 //     names the requester in its target fields: an answer is matched by our
 //     UUID in its target, the node and the key.
 //   - v1 runs over UDP/IPv4 only (Annex D), to the subdomain's group:
-//     224.0.1.129 for _DFLT, .130 to .132 for _ALT1 to _ALT3. Other names
-//     map to a group by a hash this package does not reproduce; they are
-//     left out and the plan says so.
+//     224.0.1.129 for _DFLT, .130 to .132 for _ALT1 to _ALT3, and for any
+//     other name one of .130 to .132 chosen by the CRC-32 of its 16 octets
+//     (1588-2002 Annex C, as ptpd 1.x computes it) modulo 3.
 //   - There is no error status: an ID a node does not support goes
 //     unanswered (ignored).
 //
@@ -86,16 +87,20 @@ func v1Identity(uuid [6]byte) decode.ClockIdentity {
 func v1UUID(c decode.ClockIdentity) [6]byte { return [6]byte{c[0], c[1], c[2], c[5], c[6], c[7]} }
 
 // V1Group returns the IPv4 group of a PTPv1 subdomain (1588-2002 Annex
-// D), and false for a name whose group is a hash.
+// D): 224.0.1.129 for _DFLT, .130-.132 for _ALT1-_ALT3, and for another
+// name .130 plus the CRC-32 (Annex C; IEEE polynomial, reflected) of its
+// 16 NUL-padded octets modulo 3. False for an empty name.
 func V1Group(sub [16]byte) (netip.Addr, bool) {
 	name := string(bytes.TrimRight(sub[:], "\x00"))
 	switch name {
+	case "":
+		return netip.Addr{}, false
 	case decode.V1DefaultSubdomain:
 		return netip.AddrFrom4([4]byte{224, 0, 1, 129}), true
 	case "_ALT1", "_ALT2", "_ALT3":
 		return netip.AddrFrom4([4]byte{224, 0, 1, 129 + name[4] - '0'}), true
 	}
-	return netip.Addr{}, false
+	return netip.AddrFrom4([4]byte{224, 0, 1, 130 + byte(crc32.ChecksumIEEE(sub[:])%3)}), true
 }
 
 // SubdomainName returns sub without its NUL padding.
@@ -220,10 +225,10 @@ func (m *Manager) handleV1Reply(f *decode.Frame, seg uint16, at int64) {
 }
 
 // ErrNoV1Equivalent and ErrNoV1Group are why a PTPv1 request cannot be
-// built: the ID has no 1588-2002 key, or the subdomain's group is a hash.
+// built: the ID has no 1588-2002 key, or the subdomain has no name.
 var (
 	ErrNoV1Equivalent = errorString("manage: the management ID has no PTPv1 (1588-2002) GET key")
-	ErrNoV1Group      = errorString("manage: the PTPv1 subdomain's multicast group is not one of _DFLT, _ALT1-3")
+	ErrNoV1Group      = errorString("manage: a PTPv1 request without a subdomain name")
 )
 
 type errorString string

@@ -35,7 +35,8 @@ func TestV1Request(t *testing.T) {
 			decode.V1MMGetPortDataSet, v1UUID(clockN(7)), 1},
 		{"time properties as global time", Request{Subdomain: v1Sub("_ALT3"), Target: decode.PortIdentity{Clock: decode.AllClocks, Port: decode.AllPorts},
 			Action: decode.ActionGet, ID: decode.MgmtIDTimePropertiesDataSet, VLAN: 20}, nil, "224.0.1.132", decode.V1MMGetGlobalTimeDataSet, [6]byte{}, 0},
-		{"hashed subdomain", Request{Subdomain: v1Sub("factory"), Action: decode.ActionGet, ID: decode.MgmtIDDefaultDataSet, VLAN: NoVLAN}, ErrNoV1Group, "", 0, [6]byte{}, 0},
+		{"other name: CRC-32 mod 3", Request{Subdomain: v1Sub("factory"), Target: decode.PortIdentity{Clock: decode.AllClocks, Port: decode.AllPorts},
+			Action: decode.ActionGet, ID: decode.MgmtIDDefaultDataSet, VLAN: NoVLAN}, nil, factoryGroup(), decode.V1MMGetDefaultDataSet, [6]byte{}, 0},
 		{"no v1 key", Request{Subdomain: v1Sub("_DFLT"), Action: decode.ActionGet, ID: decode.MgmtIDUserDescription, VLAN: NoVLAN}, ErrNoV1Equivalent, "", 0, [6]byte{}, 0},
 		{"no SET", Request{Subdomain: v1Sub("_DFLT"), Action: decode.ActionSet, ID: decode.MgmtIDDefaultDataSet, VLAN: NoVLAN}, ErrNoV1Equivalent, "", 0, [6]byte{}, 0},
 	}
@@ -110,7 +111,7 @@ func TestV1Sweep(t *testing.T) {
 	defer cancel()
 
 	plan := m.Plan()
-	if plan.PerDomain["v1:_DFLT"] != 1 || plan.PerDomain["0"] != 1 || !containsNote(plan.Notes, "factory") {
+	if plan.PerDomain["v1:_DFLT"] != 1 || plan.PerDomain["v1:factory"] != 1 || plan.PerDomain["0"] != 1 {
 		t.Errorf("plan %+v", plan)
 	}
 	sum := m.Sweep(ctx)
@@ -169,10 +170,10 @@ func TestV1Sweep(t *testing.T) {
 			}
 		}
 	}
-	// Discovery, then per answering node the 5 IDs with v1 keys
-	// (USER_DESCRIPTION and the _NP ones have none).
-	if v1 != 1+3*6 {
-		t.Errorf("%d v1 requests, want %d", v1, 1+3*6)
+	// Discovery in both subdomains, then per answering node the 6 IDs
+	// with v1 keys (USER_DESCRIPTION and the _NP ones have none).
+	if v1 != 2+3*6 {
+		t.Errorf("%d v1 requests, want %d", v1, 2+3*6)
 	}
 
 	s.Version = "v2"
@@ -185,24 +186,31 @@ func TestV1Sweep(t *testing.T) {
 	if p := m.Plan(); p.PerDomain["v1:_DFLT"] == 0 || p.PerDomain["0"] != 0 {
 		t.Errorf("version v1 plans %v", p.PerDomain)
 	}
+	s.Version, s.Transport = "any", "l2"
+	m.SetSettings(s)
+	if p := m.Plan(); p.PerDomain["v1:_DFLT"] != 0 {
+		t.Errorf("transport l2 plans PTPv1: %v", p.PerDomain)
+	}
 }
 
-func containsNote(notes []string, s string) bool {
-	for _, n := range notes {
-		if len(n) >= len(s) && contains(n, s) {
-			return true
+// factoryGroup is the group of subdomain "factory": 224.0.1.130 plus the
+// CRC-32 of its 16 octets mod 3, computed here bit by bit as 1588-2002
+// Annex C gives it (ptpd 1.x's crc_algorithm), not with hash/crc32.
+func factoryGroup() string {
+	sub := v1Sub("factory")
+	crc := uint32(0xffffffff)
+	for _, b := range sub {
+		for i := 0; i < 8; i++ {
+			if (crc^uint32(b))&1 != 0 {
+				crc = crc>>1 ^ 0xedb88320
+			} else {
+				crc >>= 1
+			}
+			b >>= 1
 		}
 	}
-	return false
-}
-
-func contains(a, b string) bool {
-	for i := 0; i+len(b) <= len(a); i++ {
-		if a[i:i+len(b)] == b {
-			return true
-		}
-	}
-	return false
+	crc ^= 0xffffffff
+	return netip.AddrFrom4([4]byte{224, 0, 1, 130 + byte(crc%3)}).String()
 }
 
 // v1ReplyFrame is r's PTPv1 answer to a GET of id from self, as captured.

@@ -94,6 +94,11 @@ export function mount(root, params, q, life) {
     }
   }
 
+  const v1Names = {
+    PTP_MM_DEFAULT_DATA_SET: 'DEFAULT_DATA_SET', PTP_MM_CURRENT_DATA_SET: 'CURRENT_DATA_SET', PTP_MM_PARENT_DATA_SET: 'PARENT_DATA_SET',
+    PTP_MM_PORT_DATA_SET: 'PORT_DATA_SET', PTP_MM_GLOBAL_TIME_DATA_SET: 'TIME_PROPERTIES_DATA_SET', PTP_MM_CLOCK_IDENTITY: 'CLOCK_DESCRIPTION',
+  };
+
   function drawNodes(st) {
     const last = st.lastSweep;
     sweepBtn.disabled = !!st.sweeping;
@@ -106,21 +111,26 @@ export function mount(root, params, q, life) {
     const head = h('thead', h('tr', h('th', 'Clock'), h('th', 'Domain'), h('th', 'Transport'), h('th', 'Address'), h('th', 'Status'),
       ids.map((id) => h('th', { title: id }, short[id])), h('th', 'Reported')));
     const rows = st.nodes.map((n) => {
+      // A PTPv1 node's IDs carry 1588-2002 names: its matrix row uses the
+      // PTPv2 IDs they stand for.
+      const v2 = (x) => v1Names[x] || x;
+      const [answers, refuses, ignores] = [n.answers, n.refuses, n.ignores].map((l) => l.map(v2));
       const mark = (id) => {
-        if (n.answers.includes(id)) return h('td.cap.yes', { title: id + ': answered' }, '✓');
-        if (n.refuses.includes(id)) return h('td.cap.no', { title: id + ': refused' }, '✗');
-        if (n.ignores.includes(id)) return h('td.cap.no', { title: id + ': ignored' }, '–');
+        if (answers.includes(id)) return h('td.cap.yes', { title: id + ': answered' }, '✓');
+        if (refuses.includes(id)) return h('td.cap.no', { title: id + ': refused' }, '✗');
+        if (ignores.includes(id)) return h('td.cap.no', { title: id + ': ignored' }, '–');
         return h('td.cap', { title: id + ': not asked' }, '');
       };
-      const port = n.data.find((a) => a.id === 'PORT_DATA_SET' && a.status === 'answered');
-      const parent = n.data.find((a) => a.id === 'PARENT_DATA_SET' && a.status === 'answered');
-      const val = (a, name) => (a && (a.fields.find((f) => f.name === name) || {}).value) || '';
-      const reported = port ? h('span', h('span.chip.state', { dataset: { state: val(port, 'portState') } }, val(port, 'portState')),
-        ' parent ', h('span.mono', val(parent, 'parentPortIdentity')),
-        h('span.chip.src', { title: `reported by the node through management, ${num(port.ageMs / 1000)} s ago` }, 'management')) : '';
+      const r = n.reported || {};
+      const states = Object.entries(r.portStates || {});
+      const port = n.data.find((a) => v2(a.id) === 'PORT_DATA_SET' && a.status === 'answered');
+      const reported = states.length ? h('span', states.map(([p, s]) => h('span.chip.state', { dataset: { state: s }, title: 'port ' + p }, s)),
+        r.parentPortIdentity ? [' parent ', h('span.mono', r.parentPortIdentity)] : null,
+        h('span.muted.last-set', r.timeSinceLastSetMs != null ? ` · set ${num(Math.round(r.timeSinceLastSetMs / 1000))} s ago` : ' · last set unknown'),
+        h('span.chip.src', { dataset: { src: 'management' }, title: `reported by the node through management${port ? ', ' + num(port.ageMs / 1000) + ' s ago' : ''}` }, 'management')) : '';
       return h('tr', { dataset: { clock: n.clockIdentity } },
         h('td', h('a.mono', { href: '/devices/' + n.clockIdentity, 'data-link': '' }, n.clockIdentity)),
-        h('td', n.domainNumber), h('td', n.transport), h('td.mono', n.address || n.mac || ''),
+        h('td', n.versionPTP === 1 ? 'v1 ' + n.subdomain : n.domainNumber), h('td', n.transport), h('td.mono', n.address || n.mac || ''),
         h('td', h('span.pill.' + (statusClass[n.status] || 'warn'), n.status)),
         ids.map(mark), h('td', reported));
     });
