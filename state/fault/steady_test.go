@@ -38,7 +38,7 @@ const steadyPeriod = 10 * time.Second
 // requires, from the daemons' start to the end:
 //   - no finding above notice (open or closed) and a health verdict never
 //     "fault"; the issue allows notices, which the test logs;
-//   - every daemon alive, and in every steadyPeriod a's Announce, Sync,
+//   - every daemon alive, no frame lost by the capture, and in every steadyPeriod a's Announce, Sync,
 //     Follow_Up and Delay_Resp and each follower's Delay_Req counted by the
 //     model rising; over the whole window at least 90 % of a's expected
 //     Sync and Announce and half of each follower's expected Delay_Req (two a
@@ -124,6 +124,7 @@ func TestDaemonSteady(t *testing.T) {
 	var ru0 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	first, snap0 := counts()
+	gaps0 := ll.model.CaptureGaps()
 	start := time.Now()
 	t.Logf("steady for %v from %s (a %s, b %s, c %s, d %s, e %s)", dur, start.UTC().Format(time.TimeOnly), id["a"], id["b"], id["c"], id["d"], id["e"])
 	prev := first
@@ -165,6 +166,9 @@ func TestDaemonSteady(t *testing.T) {
 	t.Logf("%v: %d frames captured (%.0f/s), capture gaps %d, test process CPU %v (%.1f %% of one core); verdicts per second polled: %v",
 		elapsed.Round(time.Second), snap1.Frames-snap0.Frames, float64(snap1.Frames-snap0.Frames)/elapsed.Seconds(),
 		ll.model.CaptureGaps(), cpu.Round(10*time.Millisecond), 100*cpu.Seconds()/elapsed.Seconds(), verdicts)
+	if g := ll.model.CaptureGaps() - gaps0; g != 0 {
+		t.Errorf("the capture lost frames %d times in the steady run (%d frames a second)", g, (snap1.Frames-snap0.Frames)/uint64(elapsed.Seconds()))
+	}
 	keys := make([]string, 0, len(last))
 	for k := range last {
 		keys = append(keys, k)
