@@ -42,6 +42,12 @@ func (f *Frame) Fields() []Field {
 // frame's size it does not allocate for the common messages. l refers to
 // f.Raw until the next Describe, so f.Raw must not change meanwhile.
 func (l *FieldList) Describe(f *Frame) {
+	l.describe(f)
+}
+
+// describe lists f's fields, into the list or, while AppendJSON runs, as
+// JSON.
+func (l *FieldList) describe(f *Frame) {
 	l.reset(f.Raw)
 	w := fieldWriter{b: f.Raw, l: l}
 	f.describeLink(w)
@@ -66,10 +72,13 @@ func (l *FieldList) Describe(f *Frame) {
 	}
 	// Whatever follows the last layer: Ethernet padding up to 60 octets, or
 	// octets after messageLength inside the UDP payload.
-	end := 0
-	for i := l.First(0); i > 0; i = l.Next(i) {
-		if e := l.Offset(i) + l.Length(i); e > end {
-			end = e
+	end := l.js.topEnd
+	if !l.streaming {
+		end = 0
+		for i := l.First(0); i > 0; i = l.Next(i) {
+			if e := l.Offset(i) + l.Length(i); e > end {
+				end = e
+			}
 		}
 	}
 	if end < len(f.Raw) && f.Result == ResultOK {
@@ -237,13 +246,11 @@ func describeV2(w fieldWriter, off, n int) {
 	h.uint("minorSdoId", off+5, 1)
 	fl := h.group("flagField", off+6, 2)
 	fl.setValueLazy(valueHex, off+6, 2)
-	for _, nf := range FlagNames {
-		fl.bits(nf.Name, off+6, 2, uint64(nf.Flag), "")
-	}
+	fl.flags(off + 6)
 	c := h.int("correctionField", off+8, 8)
 	a := h.arena()
 	start := len(a)
-	a = strconv.AppendFloat(a, float64(c)/65536, 'f', -1, 64)
+	a = appendCorrectionNs(a, c)
 	h.setLastTextArena(append(a, " ns"...), start)
 	h.hex("messageTypeSpecific", off+16, 4)
 	h.portIdentity("sourcePortIdentity", off+20)
@@ -387,10 +394,10 @@ func (w fieldWriter) lazy(name string, off, n int, k valueKind, mask uint64, tex
 }
 
 // hasLast reports whether w's group has a field yet.
-func (w fieldWriter) hasLast() bool { return w.l.nodes[w.g].last != 0 }
+func (w fieldWriter) hasLast() bool { return w.l.last(w.g) != 0 }
 
 // lastIndex is the index of the newest field of w's group.
-func (w fieldWriter) lastIndex() int32 { return w.l.nodes[w.g].last }
+func (w fieldWriter) lastIndex() int32 { return w.l.last(w.g) }
 
 // setLastText sets the text of w's newest field.
 func (w fieldWriter) setLastText(text string) { w.l.setText(w.lastIndex(), text) }
@@ -404,7 +411,7 @@ func (w fieldWriter) setValueBytes(v []byte) { w.l.setValueBytes(w.g, v) }
 // setValueLazy sets the value of the group w fills, formatted from the
 // octets at off, n when it is read.
 func (w fieldWriter) setValueLazy(k valueKind, off, n int) {
-	nd := &w.l.nodes[w.g]
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = k, int32(off), int32(n), 0
 }
 
@@ -426,7 +433,7 @@ func (w fieldWriter) setLastTextArena(b []byte, start int) {
 // caller appended to arena() since it took it (whose length was start).
 func (w fieldWriter) setValueArena(b []byte, start int) {
 	w.l.arena = b
-	nd := &w.l.nodes[w.g]
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
 }
 
@@ -434,22 +441,22 @@ func (w fieldWriter) setValueArena(b []byte, start int) {
 // appended to arena() since it took it (whose length was start).
 func (w fieldWriter) setValueArenaOf(i int32, b []byte, start int) {
 	w.l.arena = b
-	nd := &w.l.nodes[i]
+	nd := w.l.node(i)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
 }
 
 // appendText adds s to the text of the group w fills.
 func (w fieldWriter) appendText(s string) {
 	start := len(w.l.arena)
-	a := w.l.AppendText(w.l.arena, int(w.g))
+	a := w.l.appendTextOf(w.l.arena, w.l.node(w.g))
 	w.l.arena = append(a, s...)
 	w.l.setTextSpan(w.g, start, len(w.l.arena))
 }
 
 // copyLast gives the group w fills the value and text of its newest field.
 func (w fieldWriter) copyLast() {
-	last := w.l.nodes[w.lastIndex()]
-	nd := &w.l.nodes[w.g]
+	last := *w.l.node(w.lastIndex())
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = last.kind, last.voff, last.vn, last.mask
 	nd.text, nd.ts, nd.tn = last.text, last.ts, last.tn
 	nd.flags = nd.flags&^(textArena|textClockIdentity) | last.flags&(textArena|textClockIdentity)
@@ -463,7 +470,7 @@ func (w fieldWriter) group(name string, off, n int) fieldWriter {
 	if off+n > len(w.b) {
 		n, text = max(0, len(w.b)-off), "truncated"
 	}
-	return fieldWriter{b: w.b, l: w.l, g: w.node(name, off, n, text)}
+	return fieldWriter{b: w.b, l: w.l, g: w.l.addGroup(w.g, name, off, n, text)}
 }
 
 func (w fieldWriter) truncated(name string, off, n int) {
@@ -543,9 +550,33 @@ func (w fieldWriter) bits(name string, off, n int, mask uint64, text string) uin
 	return maskBits(readBE(w.b[off:off+n]), mask)
 }
 
+// appendCorrectionNs appends v/65536 (a correction in 2^-16 ns) as
+// strconv.AppendFloat(b, float64(v)/65536, 'f', -1, 64) writes it; a
+// whole number of nanoseconds, the usual case, is written as an integer
+// without the float's shortest-digits search (the same digits: |v>>16| is
+// below 2^47, where every integer is a float64).
+func appendCorrectionNs(b []byte, v int64) []byte {
+	if v&0xffff == 0 {
+		return strconv.AppendInt(b, v>>16, 10)
+	}
+	return strconv.AppendFloat(b, float64(v)/65536, 'f', -1, 64)
+}
+
 // maskBits returns the bits of mask in v, shifted down.
 func maskBits(v, mask uint64) uint64 {
 	return (v & mask) >> (uint(bits.TrailingZeros64(mask)) & 63)
+}
+
+// flags lists the bits of a PTPv2 flagField at off by name (FlagNames),
+// the group w fills holding nothing else. While AppendJSON runs they are
+// written in one go from keys made once.
+func (w fieldWriter) flags(off int) {
+	if w.l.streaming && w.ok(off, 2) && w.l.jsonFlags(w.g, off) {
+		return
+	}
+	for _, nf := range FlagNames {
+		w.bits(nf.Name, off, 2, uint64(nf.Flag), "")
+	}
 }
 
 func (w fieldWriter) flag(name string, off, n int, mask uint64) bool {
@@ -566,7 +597,7 @@ func (w fieldWriter) clockIdentity(name string, off int) {
 		return
 	}
 	i := w.lazy(name, off, 8, valueRaw, 0, "")
-	w.l.nodes[i].flags |= textClockIdentity
+	w.l.node(i).flags |= textClockIdentity
 }
 
 func (w fieldWriter) portIdentity(name string, off int) {
