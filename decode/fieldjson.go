@@ -4,8 +4,8 @@ import "unicode/utf8"
 
 // jsonState is AppendJSON's progress through a frame: the output, the
 // open groups from the top level down, and the newest value field, which
-// is written at once but written again if the describer changes it (its
-// text, say) before it lists the next field.
+// is written when the next field is listed or its group ends, so that
+// the describer may still change it (its text, say).
 type jsonState struct {
 	b      []byte
 	open   []jsonGroup
@@ -14,11 +14,9 @@ type jsonState struct {
 	topEnd int      // where the top level's last field ends
 	bad    bool     // the frame needs the list (see AppendJSON)
 
-	leaf       fieldNode // the newest field that is not a group
-	leafIdx    int32     // its number, 0 when none may change
+	leaf       fieldNode // the newest field that is not a group, unwritten
+	leafIdx    int32     // its number, 0 when none
 	leafParent int32
-	leafAt     int  // where its value starts in b
-	leafDirty  bool // changed: b ends at leafAt, the value is to be written again
 	spare      fieldNode
 }
 
@@ -39,8 +37,8 @@ type jsonGroup struct {
 // one AppendMembersJSON writes from Describe's list, but it is written
 // while the fields are listed, without keeping them. A frame that lists
 // two fields of one name in a group, which JSON must gather, or changes a
-// field after listing the next, is listed again into the list and written
-// from there. It does not allocate once l's buffers have grown.
+// field written already, is listed again into the list and written from
+// there. It does not allocate once l's buffers have grown.
 func (l *FieldList) AppendJSON(b []byte, f *Frame) []byte {
 	start := len(b)
 	s := &l.js
@@ -48,7 +46,7 @@ func (l *FieldList) AppendJSON(b []byte, f *Frame) []byte {
 	s.open = append(s.open[:0], jsonGroup{})
 	s.names = s.names[:0]
 	s.next, s.topEnd, s.bad = 1, 0, false
-	s.leafIdx, s.leafDirty = 0, false
+	s.leafIdx = 0
 	l.streaming = true
 	l.describe(f)
 	l.jsonLeafDone()
@@ -74,14 +72,16 @@ func (s *jsonState) level(g int32) int {
 	return -1
 }
 
-// jsonLeafDone writes the newest value field again if it changed; it can
-// change no more.
+// jsonLeafDone writes the newest value field, if one waits.
 func (l *FieldList) jsonLeafDone() {
-	s := &l.js
-	if s.leafDirty {
-		s.b = l.appendLeafJSON(s.b, &s.leaf)
-		s.leafDirty = false
+	if l.js.leafIdx != 0 {
+		l.jsonWriteLeaf()
 	}
+}
+
+func (l *FieldList) jsonWriteLeaf() {
+	s := &l.js
+	s.b = l.appendLeafJSON(s.b, &s.leaf)
 	s.leafIdx = 0
 }
 
@@ -148,31 +148,24 @@ func (l *FieldList) jsonAdd(parent int32, name string, off, n int, k valueKind, 
 		nd = &o.nd
 	} else {
 		nd = &s.leaf
-		s.leafIdx, s.leafParent, s.leafAt = i, parent, len(s.b)
+		s.leafIdx, s.leafParent = i, parent
 	}
-	nd.name, nd.text = name, text
+	nd.text = text // its name is written
 	nd.off, nd.n, nd.voff, nd.vn = int32(off), int32(n), int32(off), int32(n)
 	nd.ts, nd.tn, nd.mask, nd.sig = 0, 0, mask, 0
 	nd.kind, nd.flags = k, 0
-	if !group {
-		s.b = l.appendLeafJSON(s.b, nd)
-	}
 	return i
 }
 
 // jsonNode returns field i for a describer to change: the newest value
-// field (to be written again) or an open group; else a spare node, and
-// the frame goes to the list.
+// field or an open group, unwritten; else a spare node, and the frame goes
+// to the list.
 func (l *FieldList) jsonNode(i int32) *fieldNode {
 	s := &l.js
 	if s.bad {
 		return &s.spare
 	}
 	if i == s.leafIdx && i != 0 {
-		if !s.leafDirty {
-			s.b = s.b[:s.leafAt]
-			s.leafDirty = true
-		}
 		return &s.leaf
 	}
 	if k := s.level(i); k >= 0 {
