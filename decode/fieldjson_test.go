@@ -123,3 +123,17 @@ func TestCorrectionNs(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendDecimal: appendDecimal writes what strconv writes.
+func TestAppendDecimal(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range uint64(100000) {
+		x := i
+		if i >= 1000 {
+			x = r.Uint64() >> (r.Uint64() % 64)
+		}
+		if got, want := appendDecimal([]byte("x"), x), strconv.AppendUint([]byte("x"), x, 10); !bytes.Equal(got, want) {
+			t.Fatalf("%d: %s, want %s", x, got, want)
+		}
+	}
+}

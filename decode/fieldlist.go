@@ -255,8 +255,11 @@ func (l *FieldList) appendValueOf(b []byte, nd *fieldNode) []byte {
 		if nd.mask != 0 {
 			x = maskBits(x, nd.mask)
 		}
-		return strconv.AppendUint(b, x, 10)
+		return appendDecimal(b, x)
 	case valueInt:
+		if x := readInt(v); x >= 0 {
+			return appendDecimal(b, uint64(x))
+		}
 		return strconv.AppendInt(b, readInt(v), 10)
 	case valueHex:
 		return appendHexOctets(append(b, '0', 'x'), v)
@@ -328,6 +331,18 @@ func PlainName(name string) bool {
 		}
 	}
 	return name != ""
+}
+
+// appendDecimal appends x in decimal; the one- and two-digit values most
+// fields hold are written without strconv's copy through a buffer.
+func appendDecimal(b []byte, x uint64) []byte {
+	switch {
+	case x < 10:
+		return append(b, byte('0'+x))
+	case x < 100:
+		return append(b, byte('0'+x/10), byte('0'+x%10))
+	}
+	return strconv.AppendUint(b, x, 10)
 }
 
 func appendHexOctets(b, v []byte) []byte {
