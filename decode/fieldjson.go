@@ -432,3 +432,75 @@ func AppendJSONString[T ~string | ~[]byte](b []byte, s T) []byte {
 	}
 	return append(b, '"')
 }
+
+// fieldRun is a fixed run of value fields without texts at offsets from a
+// base, such as the IPv4 header's. fieldWriter.run lists them one by one
+// into the list, and while AppendJSON runs writes them in one go with
+// keys made once.
+type fieldRun struct {
+	fields []runField
+	end    int    // octets from the base the run reads
+	sig    uint64 // its names' signatures
+}
+
+// runField is one field of a run: its octets are base+off, n; kind and
+// mask as addLazy takes them.
+type runField struct {
+	name   string
+	off, n int
+	kind   valueKind
+	mask   uint64
+	key    string // `,"name":"`
+}
+
+// newFieldRun makes a run of fields of distinct names and kinds formatted
+// from the octets alone (after valueArena).
+func newFieldRun(fs ...runField) *fieldRun {
+	r := &fieldRun{fields: fs}
+	for i := range r.fields {
+		f := &r.fields[i]
+		f.key = `,"` + f.name + `":"`
+		r.end = max(r.end, f.off+f.n)
+		r.sig |= nameSig(f.name)
+		for _, g := range fs[:i] {
+			if g.name == f.name || f.kind <= valueArena {
+				panic("decode: field run " + f.name) // a mistake in this file's tables
+			}
+		}
+	}
+	return r
+}
+
+// jsonRun writes run r at base as the next members of group g and reports
+// true, or reports false, having written nothing, unless g is the
+// innermost open group and none of its children so far may share a name
+// with the run's.
+func (l *FieldList) jsonRun(g int32, r *fieldRun, base int) bool {
+	s := &l.js
+	top := len(s.open) - 1
+	if s.bad || top == 0 || s.open[top].i != g || s.open[top].nd.sig&r.sig != 0 {
+		return false
+	}
+	l.jsonLeafDone()
+	o := &s.open[top]
+	b := s.b
+	for k := range r.fields {
+		f := &r.fields[k]
+		key := f.key
+		if k == 0 && o.kids == 0 {
+			b = append(b, '{')
+			key = key[1:]
+		}
+		b = append(b, key...)
+		b = appendFormatted(b, f.kind, l.raw[base+f.off:base+f.off+f.n], f.mask)
+		b = append(b, '"')
+	}
+	s.b = b
+	for k := range r.fields {
+		s.names = append(s.names, r.fields[k].name)
+	}
+	o.kids += int32(len(r.fields))
+	o.nd.sig |= r.sig
+	s.next += int32(len(r.fields))
+	return true
+}

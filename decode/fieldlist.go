@@ -248,12 +248,17 @@ func (l *FieldList) appendValueOf(b []byte, nd *fieldNode) []byte {
 	case valueNone:
 		return b
 	}
-	v := l.raw[nd.voff : nd.voff+nd.vn]
-	switch nd.kind {
+	return appendFormatted(b, nd.kind, l.raw[nd.voff:nd.voff+nd.vn], nd.mask)
+}
+
+// appendFormatted appends the value of octets v as kind k says (a kind
+// after valueArena), masked by mask for valueUint.
+func appendFormatted(b []byte, k valueKind, v []byte, mask uint64) []byte {
+	switch k {
 	case valueUint:
 		x := readBE(v)
-		if nd.mask != 0 {
-			x = maskBits(x, nd.mask)
+		if mask != 0 {
+			x = maskBits(x, mask)
 		}
 		return appendDecimal(b, x)
 	case valueInt:

@@ -55,11 +55,7 @@ func (l *FieldList) describe(f *Frame) {
 		f.describeNetwork(w)
 	}
 	if f.TransportOffset != 0 {
-		u := w.group("udp", int(f.TransportOffset), 8)
-		u.uint("srcPort", int(f.TransportOffset), 2)
-		u.uint("dstPort", int(f.TransportOffset)+2, 2)
-		u.uint("length", int(f.TransportOffset)+4, 2)
-		u.hex("checksum", int(f.TransportOffset)+6, 2)
+		w.group("udp", int(f.TransportOffset), 8).run(udpRun, int(f.TransportOffset))
 	}
 	if f.Version != 0 {
 		off, n := int(f.PTPOffset), int(f.PTPLength)
@@ -93,9 +89,7 @@ func (f *Frame) describeLink(w fieldWriter) {
 	et := 0
 	switch f.Link {
 	case LinkEthernet:
-		g := w.group("eth", 0, 14)
-		g.mac("destination", 0)
-		g.mac("source", 6)
+		w.group("eth", 0, 14).run(ethRun, 0)
 		et = 12
 	case LinkSLL:
 		g := w.group("sll", 0, 16)
@@ -151,19 +145,7 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 		}
 		ihl := int(f.Raw[off]&0x0f) * 4
 		g := w.group("ipv4", off, ihl)
-		g.bits("version", off, 1, 0xf0, "")
-		g.bits("ihl", off, 1, 0x0f, "")
-		g.bits("dscp", off+1, 1, 0xfc, "")
-		g.bits("ecn", off+1, 1, 0x03, "")
-		g.uint("totalLength", off+2, 2)
-		g.hex("identification", off+4, 2)
-		g.bits("flags", off+6, 2, 0xe000, "")
-		g.bits("fragmentOffset", off+6, 2, 0x1fff, "")
-		g.uint("ttl", off+8, 1)
-		g.uint("protocol", off+9, 1)
-		g.hex("checksum", off+10, 2)
-		g.lazy("source", off+12, 4, valueIP, 0, "")
-		g.lazy("destination", off+16, 4, valueIP, 0, "")
+		g.run(ipv4Run, off)
 		if ihl > 20 {
 			g.hex("options", off+20, ihl-20)
 		}
@@ -177,14 +159,7 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 			end = off + 40
 		}
 		g := w.group("ipv6", off, end-off)
-		g.bits("version", off, 4, 0xf0000000, "")
-		g.bits("trafficClass", off, 4, 0x0ff00000, "")
-		g.bits("flowLabel", off, 4, 0x000fffff, "")
-		g.uint("payloadLength", off+4, 2)
-		g.uint("nextHeader", off+6, 1)
-		g.uint("hopLimit", off+7, 1)
-		g.lazy("source", off+8, 16, valueIP, 0, "")
-		g.lazy("destination", off+24, 16, valueIP, 0, "")
+		g.run(ipv6Run, off)
 		// Extension headers between the fixed header and UDP.
 		p, next := off+40, f.Raw[off+6]
 		for p < end && p+2 <= len(f.Raw) {
@@ -223,6 +198,55 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 	}
 }
 
+// Runs of fields listed in one go (fieldWriter.run), at offsets from the
+// start of their header.
+var (
+	ethRun = newFieldRun(
+		runField{name: "destination", off: 0, n: 6, kind: valueMAC},
+		runField{name: "source", off: 6, n: 6, kind: valueMAC})
+	ipv4Run = newFieldRun(
+		runField{name: "version", off: 0, n: 1, kind: valueUint, mask: 0xf0},
+		runField{name: "ihl", off: 0, n: 1, kind: valueUint, mask: 0x0f},
+		runField{name: "dscp", off: 1, n: 1, kind: valueUint, mask: 0xfc},
+		runField{name: "ecn", off: 1, n: 1, kind: valueUint, mask: 0x03},
+		runField{name: "totalLength", off: 2, n: 2, kind: valueUint},
+		runField{name: "identification", off: 4, n: 2, kind: valueHex},
+		runField{name: "flags", off: 6, n: 2, kind: valueUint, mask: 0xe000},
+		runField{name: "fragmentOffset", off: 6, n: 2, kind: valueUint, mask: 0x1fff},
+		runField{name: "ttl", off: 8, n: 1, kind: valueUint},
+		runField{name: "protocol", off: 9, n: 1, kind: valueUint},
+		runField{name: "checksum", off: 10, n: 2, kind: valueHex},
+		runField{name: "source", off: 12, n: 4, kind: valueIP},
+		runField{name: "destination", off: 16, n: 4, kind: valueIP})
+	ipv6Run = newFieldRun(
+		runField{name: "version", off: 0, n: 4, kind: valueUint, mask: 0xf0000000},
+		runField{name: "trafficClass", off: 0, n: 4, kind: valueUint, mask: 0x0ff00000},
+		runField{name: "flowLabel", off: 0, n: 4, kind: valueUint, mask: 0x000fffff},
+		runField{name: "payloadLength", off: 4, n: 2, kind: valueUint},
+		runField{name: "nextHeader", off: 6, n: 1, kind: valueUint},
+		runField{name: "hopLimit", off: 7, n: 1, kind: valueUint},
+		runField{name: "source", off: 8, n: 16, kind: valueIP},
+		runField{name: "destination", off: 24, n: 16, kind: valueIP})
+	udpRun = newFieldRun(
+		runField{name: "srcPort", off: 0, n: 2, kind: valueUint},
+		runField{name: "dstPort", off: 2, n: 2, kind: valueUint},
+		runField{name: "length", off: 4, n: 2, kind: valueUint},
+		runField{name: "checksum", off: 6, n: 2, kind: valueHex})
+	v2HeaderRun1 = newFieldRun(
+		runField{name: "minorVersionPTP", off: 1, n: 1, kind: valueUint, mask: 0xf0},
+		runField{name: "versionPTP", off: 1, n: 1, kind: valueUint, mask: 0x0f},
+		runField{name: "messageLength", off: 2, n: 2, kind: valueUint},
+		runField{name: "domainNumber", off: 4, n: 1, kind: valueUint},
+		runField{name: "minorSdoId", off: 5, n: 1, kind: valueUint})
+	v2HeaderRun2 = newFieldRun(
+		runField{name: "sequenceId", off: 30, n: 2, kind: valueUint},
+		runField{name: "controlField", off: 32, n: 1, kind: valueUint},
+		runField{name: "logMessageInterval", off: 33, n: 1, kind: valueInt})
+	timestampRun = newFieldRun(
+		runField{name: "secondsField", off: 0, n: 6, kind: valueUint},
+		runField{name: "nanosecondsField", off: 6, n: 4, kind: valueUint})
+)
+
 // describeV2 lists a PTPv2 message in b[off:off+n].
 func describeV2(w fieldWriter, off, n int) {
 	b := w.b
@@ -239,11 +263,7 @@ func describeV2(w fieldWriter, off, n int) {
 	h.bits("majorSdoId", off, 1, 0xf0, "")
 	mt := MessageType(b[off] & 0x0f)
 	h.bits("messageType", off, 1, 0x0f, mt.String())
-	h.bits("minorVersionPTP", off+1, 1, 0xf0, "")
-	h.bits("versionPTP", off+1, 1, 0x0f, "")
-	h.uint("messageLength", off+2, 2)
-	h.uint("domainNumber", off+4, 1)
-	h.uint("minorSdoId", off+5, 1)
+	h.run(v2HeaderRun1, off)
 	fl := h.group("flagField", off+6, 2)
 	fl.setValueLazy(valueHex, off+6, 2)
 	fl.flags(off + 6)
@@ -254,9 +274,7 @@ func describeV2(w fieldWriter, off, n int) {
 	h.setLastTextArena(append(a, " ns"...), start)
 	h.hex("messageTypeSpecific", off+16, 4)
 	h.portIdentity("sourcePortIdentity", off+20)
-	h.uint("sequenceId", off+30, 2)
-	h.uint("controlField", off+32, 1)
-	h.int("logMessageInterval", off+33, 1)
+	h.run(v2HeaderRun2, off)
 
 	body := int(bodyLength[mt])
 	if body == 0 || ml < HeaderLength+body {
@@ -579,6 +597,21 @@ func (w fieldWriter) flags(off int) {
 	}
 }
 
+// run lists the fields of r at base as uint, int, hex and bits do,
+// written in one go while AppendJSON runs.
+func (w fieldWriter) run(r *fieldRun, base int) {
+	if w.l.streaming && base >= 0 && base+r.end <= len(w.b) && w.l.jsonRun(w.g, r, base) {
+		return
+	}
+	for _, f := range r.fields {
+		if !w.ok(base+f.off, f.n) {
+			w.truncated(f.name, base+f.off, f.n)
+			continue
+		}
+		w.lazy(f.name, base+f.off, f.n, f.kind, f.mask, "")
+	}
+}
+
 func (w fieldWriter) flag(name string, off, n int, mask uint64) bool {
 	return w.bits(name, off, n, mask, "") != 0
 }
@@ -618,8 +651,7 @@ func (w fieldWriter) timestamp(name string, off int) {
 	}
 	g := w.group(name, off, 10)
 	g.setValueLazy(valueTimestamp, off, 10)
-	g.uint("secondsField", off, 6)
-	g.uint("nanosecondsField", off+6, 4)
+	g.run(timestampRun, off)
 }
 
 func (w fieldWriter) clockQuality(name string, off int) {
