@@ -7,9 +7,10 @@ import (
 
 // FieldList is a frame's located field tree (the one Frame.Fields returns)
 // kept flat in buffers that are reused from frame to frame, for writers
-// that print every frame: `ptpwatch decode --json` walks it with First
-// and Next and appends each value with AppendValue, and nothing is
-// allocated per field. Most values are not formatted when the list is
+// that print every frame: `ptpwatch decode -v` walks it with First and
+// Next and appends each value with AppendValue, and nothing is allocated
+// per field. AppendJSON writes the same fields as JSON without keeping
+// them. Most values are not formatted when the list is
 // built but when they are appended, straight from the frame's octets.
 //
 // Fields are numbered from 1 in the order they were listed; 0 stands for
