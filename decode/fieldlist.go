@@ -7,9 +7,10 @@ import (
 
 // FieldList is a frame's located field tree (the one Frame.Fields returns)
 // kept flat in buffers that are reused from frame to frame, for writers
-// that print every frame: `ptpwatch decode --json` walks it with First
-// and Next and appends each value with AppendValue, and nothing is
-// allocated per field. Most values are not formatted when the list is
+// that print every frame: `ptpwatch decode -v` walks it with First and
+// Next and appends each value with AppendValue, and nothing is allocated
+// per field. AppendJSON writes the same fields as JSON without keeping
+// them. Most values are not formatted when the list is
 // built but when they are appended, straight from the frame's octets.
 //
 // Fields are numbered from 1 in the order they were listed; 0 stands for
@@ -20,6 +21,12 @@ type FieldList struct {
 	raw   []byte      // the frame the values are read from
 	nodes []fieldNode // nodes[0] is the top level
 	arena []byte      // values and texts the list holds itself
+
+	// While AppendJSON runs, fields are written as JSON as they are
+	// listed instead of kept in nodes (see fieldjson.go).
+	streaming bool
+	js        jsonState
+	tmp       []byte // a value or text before it is escaped or compared
 }
 
 // fieldNode is one field. Its value is formatted from the frame's octets
@@ -74,9 +81,20 @@ func (l *FieldList) add(parent int32, name string, off, n int, text string) int3
 	return l.addLazy(parent, name, off, n, valueNone, 0, text)
 }
 
+// addGroup is add for a field that fieldWriter.group gives children.
+func (l *FieldList) addGroup(parent int32, name string, off, n int, text string) int32 {
+	if l.streaming {
+		return l.jsonAdd(parent, name, off, n, valueNone, 0, text, true)
+	}
+	return l.addLazy(parent, name, off, n, valueNone, 0, text)
+}
+
 // addLazy appends a field to group parent whose value is formatted from
 // its own octets as k says, and returns its index.
 func (l *FieldList) addLazy(parent int32, name string, off, n int, k valueKind, mask uint64, text string) int32 {
+	if l.streaming {
+		return l.jsonAdd(parent, name, off, n, k, mask, text, false)
+	}
 	i := int32(len(l.nodes))
 	if int(i) == cap(l.nodes) {
 		l.nodes = append(l.nodes, fieldNode{})
@@ -124,7 +142,7 @@ func nameSig(name string) uint64 {
 func (l *FieldList) setValueString(i int32, v string) {
 	start := len(l.arena)
 	l.arena = append(l.arena, v...)
-	nd := &l.nodes[i]
+	nd := l.node(i)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(v)), 0
 	if v == "" {
 		nd.kind = valueNone
@@ -134,7 +152,7 @@ func (l *FieldList) setValueString(i int32, v string) {
 func (l *FieldList) setValueBytes(i int32, v []byte) {
 	start := len(l.arena)
 	l.arena = append(l.arena, v...)
-	nd := &l.nodes[i]
+	nd := l.node(i)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(v)), 0
 	if len(v) == 0 {
 		nd.kind = valueNone
@@ -142,16 +160,34 @@ func (l *FieldList) setValueBytes(i int32, v []byte) {
 }
 
 func (l *FieldList) setText(i int32, text string) {
-	nd := &l.nodes[i]
+	nd := l.node(i)
 	nd.text = text
 	nd.flags &^= textArena | textClockIdentity
 }
 
 func (l *FieldList) setTextSpan(i int32, start, end int) {
-	nd := &l.nodes[i]
+	nd := l.node(i)
 	nd.text = ""
 	nd.ts, nd.tn = int32(start), int32(end-start)
 	nd.flags = nd.flags&^textClockIdentity | textArena
+}
+
+// node returns field i for a writer to change: in the list, or while
+// AppendJSON runs, among the fields not yet written.
+func (l *FieldList) node(i int32) *fieldNode {
+	if l.streaming {
+		return l.jsonNode(i)
+	}
+	return &l.nodes[i]
+}
+
+// last returns the index of the newest field of group g, or 0 when it has
+// none.
+func (l *FieldList) last(g int32) int32 {
+	if l.streaming {
+		return l.jsonLast(g)
+	}
+	return l.nodes[g].last
 }
 
 // Len returns the number of fields; they are numbered 1 to Len.
@@ -190,8 +226,9 @@ func (l *FieldList) RepeatsNames(i int) bool { return l.nodes[i].flags&repeatsNa
 func (l *FieldList) HasValue(i int) bool { return l.nodes[i].kind != valueNone }
 
 // HasText reports whether field i has a text (what its value means).
-func (l *FieldList) HasText(i int) bool {
-	nd := &l.nodes[i]
+func (l *FieldList) HasText(i int) bool { return hasText(&l.nodes[i]) }
+
+func hasText(nd *fieldNode) bool {
 	return nd.text != "" || nd.flags&textClockIdentity != 0 || nd.flags&textArena != 0 && nd.tn > 0
 }
 
@@ -203,23 +240,32 @@ func (l *FieldList) PlainValue(i int) bool { return l.nodes[i].kind > valueArena
 
 // AppendValue appends field i's value to b. It does not allocate when b
 // has room.
-func (l *FieldList) AppendValue(b []byte, i int) []byte {
-	nd := &l.nodes[i]
+func (l *FieldList) AppendValue(b []byte, i int) []byte { return l.appendValueOf(b, &l.nodes[i]) }
+
+func (l *FieldList) appendValueOf(b []byte, nd *fieldNode) []byte {
 	switch nd.kind {
 	case valueArena:
 		return append(b, l.arena[nd.voff:nd.voff+nd.vn]...)
 	case valueNone:
 		return b
 	}
-	v := l.raw[nd.voff : nd.voff+nd.vn]
-	switch nd.kind {
+	return appendFormatted(b, nd.kind, l.raw[nd.voff:nd.voff+nd.vn], nd.mask)
+}
+
+// appendFormatted appends the value of octets v as kind k says (a kind
+// after valueArena), masked by mask for valueUint.
+func appendFormatted(b []byte, k valueKind, v []byte, mask uint64) []byte {
+	switch k {
 	case valueUint:
 		x := readBE(v)
-		if nd.mask != 0 {
-			x = maskBits(x, nd.mask)
+		if mask != 0 {
+			x = maskBits(x, mask)
 		}
-		return strconv.AppendUint(b, x, 10)
+		return appendDecimal(b, x)
 	case valueInt:
+		if x := readInt(v); x >= 0 {
+			return appendDecimal(b, uint64(x))
+		}
 		return strconv.AppendInt(b, readInt(v), 10)
 	case valueHex:
 		return appendHexOctets(append(b, '0', 'x'), v)
@@ -249,8 +295,9 @@ func (l *FieldList) AppendValue(b []byte, i int) []byte {
 
 // AppendText appends field i's text to b. It does not allocate when b has
 // room.
-func (l *FieldList) AppendText(b []byte, i int) []byte {
-	nd := &l.nodes[i]
+func (l *FieldList) AppendText(b []byte, i int) []byte { return l.appendTextOf(b, &l.nodes[i]) }
+
+func (l *FieldList) appendTextOf(b []byte, nd *fieldNode) []byte {
 	switch {
 	case nd.flags&textArena != 0:
 		return append(b, l.arena[nd.ts:nd.ts+nd.tn]...)
@@ -290,6 +337,18 @@ func PlainName(name string) bool {
 		}
 	}
 	return name != ""
+}
+
+// appendDecimal appends x in decimal; the one- and two-digit values most
+// fields hold are written without strconv's copy through a buffer.
+func appendDecimal(b []byte, x uint64) []byte {
+	switch {
+	case x < 10:
+		return append(b, byte('0'+x))
+	case x < 100:
+		return append(b, byte('0'+x/10), byte('0'+x%10))
+	}
+	return strconv.AppendUint(b, x, 10)
 }
 
 func appendHexOctets(b, v []byte) []byte {

@@ -42,6 +42,12 @@ func (f *Frame) Fields() []Field {
 // frame's size it does not allocate for the common messages. l refers to
 // f.Raw until the next Describe, so f.Raw must not change meanwhile.
 func (l *FieldList) Describe(f *Frame) {
+	l.describe(f)
+}
+
+// describe lists f's fields, into the list or, while AppendJSON runs, as
+// JSON.
+func (l *FieldList) describe(f *Frame) {
 	l.reset(f.Raw)
 	w := fieldWriter{b: f.Raw, l: l}
 	f.describeLink(w)
@@ -49,11 +55,7 @@ func (l *FieldList) Describe(f *Frame) {
 		f.describeNetwork(w)
 	}
 	if f.TransportOffset != 0 {
-		u := w.group("udp", int(f.TransportOffset), 8)
-		u.uint("srcPort", int(f.TransportOffset), 2)
-		u.uint("dstPort", int(f.TransportOffset)+2, 2)
-		u.uint("length", int(f.TransportOffset)+4, 2)
-		u.hex("checksum", int(f.TransportOffset)+6, 2)
+		w.group("udp", int(f.TransportOffset), 8).run(udpRun, int(f.TransportOffset))
 	}
 	if f.Version != 0 {
 		off, n := int(f.PTPOffset), int(f.PTPLength)
@@ -66,10 +68,13 @@ func (l *FieldList) Describe(f *Frame) {
 	}
 	// Whatever follows the last layer: Ethernet padding up to 60 octets, or
 	// octets after messageLength inside the UDP payload.
-	end := 0
-	for i := l.First(0); i > 0; i = l.Next(i) {
-		if e := l.Offset(i) + l.Length(i); e > end {
-			end = e
+	end := l.js.topEnd
+	if !l.streaming {
+		end = 0
+		for i := l.First(0); i > 0; i = l.Next(i) {
+			if e := l.Offset(i) + l.Length(i); e > end {
+				end = e
+			}
 		}
 	}
 	if end < len(f.Raw) && f.Result == ResultOK {
@@ -84,9 +89,7 @@ func (f *Frame) describeLink(w fieldWriter) {
 	et := 0
 	switch f.Link {
 	case LinkEthernet:
-		g := w.group("eth", 0, 14)
-		g.mac("destination", 0)
-		g.mac("source", 6)
+		w.group("eth", 0, 14).run(ethRun, 0)
 		et = 12
 	case LinkSLL:
 		g := w.group("sll", 0, 16)
@@ -142,19 +145,7 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 		}
 		ihl := int(f.Raw[off]&0x0f) * 4
 		g := w.group("ipv4", off, ihl)
-		g.bits("version", off, 1, 0xf0, "")
-		g.bits("ihl", off, 1, 0x0f, "")
-		g.bits("dscp", off+1, 1, 0xfc, "")
-		g.bits("ecn", off+1, 1, 0x03, "")
-		g.uint("totalLength", off+2, 2)
-		g.hex("identification", off+4, 2)
-		g.bits("flags", off+6, 2, 0xe000, "")
-		g.bits("fragmentOffset", off+6, 2, 0x1fff, "")
-		g.uint("ttl", off+8, 1)
-		g.uint("protocol", off+9, 1)
-		g.hex("checksum", off+10, 2)
-		g.lazy("source", off+12, 4, valueIP, 0, "")
-		g.lazy("destination", off+16, 4, valueIP, 0, "")
+		g.run(ipv4Run, off)
 		if ihl > 20 {
 			g.hex("options", off+20, ihl-20)
 		}
@@ -168,14 +159,7 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 			end = off + 40
 		}
 		g := w.group("ipv6", off, end-off)
-		g.bits("version", off, 4, 0xf0000000, "")
-		g.bits("trafficClass", off, 4, 0x0ff00000, "")
-		g.bits("flowLabel", off, 4, 0x000fffff, "")
-		g.uint("payloadLength", off+4, 2)
-		g.uint("nextHeader", off+6, 1)
-		g.uint("hopLimit", off+7, 1)
-		g.lazy("source", off+8, 16, valueIP, 0, "")
-		g.lazy("destination", off+24, 16, valueIP, 0, "")
+		g.run(ipv6Run, off)
 		// Extension headers between the fixed header and UDP.
 		p, next := off+40, f.Raw[off+6]
 		for p < end && p+2 <= len(f.Raw) {
@@ -214,6 +198,55 @@ func (f *Frame) describeNetwork(w fieldWriter) {
 	}
 }
 
+// Runs of fields listed in one go (fieldWriter.run), at offsets from the
+// start of their header.
+var (
+	ethRun = newFieldRun(
+		runField{name: "destination", off: 0, n: 6, kind: valueMAC},
+		runField{name: "source", off: 6, n: 6, kind: valueMAC})
+	ipv4Run = newFieldRun(
+		runField{name: "version", off: 0, n: 1, kind: valueUint, mask: 0xf0},
+		runField{name: "ihl", off: 0, n: 1, kind: valueUint, mask: 0x0f},
+		runField{name: "dscp", off: 1, n: 1, kind: valueUint, mask: 0xfc},
+		runField{name: "ecn", off: 1, n: 1, kind: valueUint, mask: 0x03},
+		runField{name: "totalLength", off: 2, n: 2, kind: valueUint},
+		runField{name: "identification", off: 4, n: 2, kind: valueHex},
+		runField{name: "flags", off: 6, n: 2, kind: valueUint, mask: 0xe000},
+		runField{name: "fragmentOffset", off: 6, n: 2, kind: valueUint, mask: 0x1fff},
+		runField{name: "ttl", off: 8, n: 1, kind: valueUint},
+		runField{name: "protocol", off: 9, n: 1, kind: valueUint},
+		runField{name: "checksum", off: 10, n: 2, kind: valueHex},
+		runField{name: "source", off: 12, n: 4, kind: valueIP},
+		runField{name: "destination", off: 16, n: 4, kind: valueIP})
+	ipv6Run = newFieldRun(
+		runField{name: "version", off: 0, n: 4, kind: valueUint, mask: 0xf0000000},
+		runField{name: "trafficClass", off: 0, n: 4, kind: valueUint, mask: 0x0ff00000},
+		runField{name: "flowLabel", off: 0, n: 4, kind: valueUint, mask: 0x000fffff},
+		runField{name: "payloadLength", off: 4, n: 2, kind: valueUint},
+		runField{name: "nextHeader", off: 6, n: 1, kind: valueUint},
+		runField{name: "hopLimit", off: 7, n: 1, kind: valueUint},
+		runField{name: "source", off: 8, n: 16, kind: valueIP},
+		runField{name: "destination", off: 24, n: 16, kind: valueIP})
+	udpRun = newFieldRun(
+		runField{name: "srcPort", off: 0, n: 2, kind: valueUint},
+		runField{name: "dstPort", off: 2, n: 2, kind: valueUint},
+		runField{name: "length", off: 4, n: 2, kind: valueUint},
+		runField{name: "checksum", off: 6, n: 2, kind: valueHex})
+	v2HeaderRun1 = newFieldRun(
+		runField{name: "minorVersionPTP", off: 1, n: 1, kind: valueUint, mask: 0xf0},
+		runField{name: "versionPTP", off: 1, n: 1, kind: valueUint, mask: 0x0f},
+		runField{name: "messageLength", off: 2, n: 2, kind: valueUint},
+		runField{name: "domainNumber", off: 4, n: 1, kind: valueUint},
+		runField{name: "minorSdoId", off: 5, n: 1, kind: valueUint})
+	v2HeaderRun2 = newFieldRun(
+		runField{name: "sequenceId", off: 30, n: 2, kind: valueUint},
+		runField{name: "controlField", off: 32, n: 1, kind: valueUint},
+		runField{name: "logMessageInterval", off: 33, n: 1, kind: valueInt})
+	timestampRun = newFieldRun(
+		runField{name: "secondsField", off: 0, n: 6, kind: valueUint},
+		runField{name: "nanosecondsField", off: 6, n: 4, kind: valueUint})
+)
+
 // describeV2 lists a PTPv2 message in b[off:off+n].
 func describeV2(w fieldWriter, off, n int) {
 	b := w.b
@@ -230,26 +263,18 @@ func describeV2(w fieldWriter, off, n int) {
 	h.bits("majorSdoId", off, 1, 0xf0, "")
 	mt := MessageType(b[off] & 0x0f)
 	h.bits("messageType", off, 1, 0x0f, mt.String())
-	h.bits("minorVersionPTP", off+1, 1, 0xf0, "")
-	h.bits("versionPTP", off+1, 1, 0x0f, "")
-	h.uint("messageLength", off+2, 2)
-	h.uint("domainNumber", off+4, 1)
-	h.uint("minorSdoId", off+5, 1)
+	h.run(v2HeaderRun1, off)
 	fl := h.group("flagField", off+6, 2)
 	fl.setValueLazy(valueHex, off+6, 2)
-	for _, nf := range FlagNames {
-		fl.bits(nf.Name, off+6, 2, uint64(nf.Flag), "")
-	}
+	fl.flags(off + 6)
 	c := h.int("correctionField", off+8, 8)
 	a := h.arena()
 	start := len(a)
-	a = strconv.AppendFloat(a, float64(c)/65536, 'f', -1, 64)
+	a = appendCorrectionNs(a, c)
 	h.setLastTextArena(append(a, " ns"...), start)
 	h.hex("messageTypeSpecific", off+16, 4)
 	h.portIdentity("sourcePortIdentity", off+20)
-	h.uint("sequenceId", off+30, 2)
-	h.uint("controlField", off+32, 1)
-	h.int("logMessageInterval", off+33, 1)
+	h.run(v2HeaderRun2, off)
 
 	body := int(bodyLength[mt])
 	if body == 0 || ml < HeaderLength+body {
@@ -387,10 +412,10 @@ func (w fieldWriter) lazy(name string, off, n int, k valueKind, mask uint64, tex
 }
 
 // hasLast reports whether w's group has a field yet.
-func (w fieldWriter) hasLast() bool { return w.l.nodes[w.g].last != 0 }
+func (w fieldWriter) hasLast() bool { return w.l.last(w.g) != 0 }
 
 // lastIndex is the index of the newest field of w's group.
-func (w fieldWriter) lastIndex() int32 { return w.l.nodes[w.g].last }
+func (w fieldWriter) lastIndex() int32 { return w.l.last(w.g) }
 
 // setLastText sets the text of w's newest field.
 func (w fieldWriter) setLastText(text string) { w.l.setText(w.lastIndex(), text) }
@@ -404,7 +429,7 @@ func (w fieldWriter) setValueBytes(v []byte) { w.l.setValueBytes(w.g, v) }
 // setValueLazy sets the value of the group w fills, formatted from the
 // octets at off, n when it is read.
 func (w fieldWriter) setValueLazy(k valueKind, off, n int) {
-	nd := &w.l.nodes[w.g]
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = k, int32(off), int32(n), 0
 }
 
@@ -426,7 +451,7 @@ func (w fieldWriter) setLastTextArena(b []byte, start int) {
 // caller appended to arena() since it took it (whose length was start).
 func (w fieldWriter) setValueArena(b []byte, start int) {
 	w.l.arena = b
-	nd := &w.l.nodes[w.g]
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
 }
 
@@ -434,22 +459,22 @@ func (w fieldWriter) setValueArena(b []byte, start int) {
 // appended to arena() since it took it (whose length was start).
 func (w fieldWriter) setValueArenaOf(i int32, b []byte, start int) {
 	w.l.arena = b
-	nd := &w.l.nodes[i]
+	nd := w.l.node(i)
 	nd.kind, nd.voff, nd.vn, nd.mask = valueArena, int32(start), int32(len(b)-start), 0
 }
 
 // appendText adds s to the text of the group w fills.
 func (w fieldWriter) appendText(s string) {
 	start := len(w.l.arena)
-	a := w.l.AppendText(w.l.arena, int(w.g))
+	a := w.l.appendTextOf(w.l.arena, w.l.node(w.g))
 	w.l.arena = append(a, s...)
 	w.l.setTextSpan(w.g, start, len(w.l.arena))
 }
 
 // copyLast gives the group w fills the value and text of its newest field.
 func (w fieldWriter) copyLast() {
-	last := w.l.nodes[w.lastIndex()]
-	nd := &w.l.nodes[w.g]
+	last := *w.l.node(w.lastIndex())
+	nd := w.l.node(w.g)
 	nd.kind, nd.voff, nd.vn, nd.mask = last.kind, last.voff, last.vn, last.mask
 	nd.text, nd.ts, nd.tn = last.text, last.ts, last.tn
 	nd.flags = nd.flags&^(textArena|textClockIdentity) | last.flags&(textArena|textClockIdentity)
@@ -463,7 +488,7 @@ func (w fieldWriter) group(name string, off, n int) fieldWriter {
 	if off+n > len(w.b) {
 		n, text = max(0, len(w.b)-off), "truncated"
 	}
-	return fieldWriter{b: w.b, l: w.l, g: w.node(name, off, n, text)}
+	return fieldWriter{b: w.b, l: w.l, g: w.l.addGroup(w.g, name, off, n, text)}
 }
 
 func (w fieldWriter) truncated(name string, off, n int) {
@@ -543,9 +568,48 @@ func (w fieldWriter) bits(name string, off, n int, mask uint64, text string) uin
 	return maskBits(readBE(w.b[off:off+n]), mask)
 }
 
+// appendCorrectionNs appends v/65536 (a correction in 2^-16 ns) as
+// strconv.AppendFloat(b, float64(v)/65536, 'f', -1, 64) writes it; a
+// whole number of nanoseconds, the usual case, is written as an integer
+// without the float's shortest-digits search (the same digits: |v>>16| is
+// below 2^47, where every integer is a float64).
+func appendCorrectionNs(b []byte, v int64) []byte {
+	if v&0xffff == 0 {
+		return strconv.AppendInt(b, v>>16, 10)
+	}
+	return strconv.AppendFloat(b, float64(v)/65536, 'f', -1, 64)
+}
+
 // maskBits returns the bits of mask in v, shifted down.
 func maskBits(v, mask uint64) uint64 {
 	return (v & mask) >> (uint(bits.TrailingZeros64(mask)) & 63)
+}
+
+// flags lists the bits of a PTPv2 flagField at off by name (FlagNames),
+// the group w fills holding nothing else. While AppendJSON runs they are
+// written in one go from keys made once.
+func (w fieldWriter) flags(off int) {
+	if w.l.streaming && w.ok(off, 2) && w.l.jsonFlags(w.g, off) {
+		return
+	}
+	for _, nf := range FlagNames {
+		w.bits(nf.Name, off, 2, uint64(nf.Flag), "")
+	}
+}
+
+// run lists the fields of r at base as uint, int, hex and bits do,
+// written in one go while AppendJSON runs.
+func (w fieldWriter) run(r *fieldRun, base int) {
+	if w.l.streaming && base >= 0 && base+r.end <= len(w.b) && w.l.jsonRun(w.g, r, base) {
+		return
+	}
+	for _, f := range r.fields {
+		if !w.ok(base+f.off, f.n) {
+			w.truncated(f.name, base+f.off, f.n)
+			continue
+		}
+		w.lazy(f.name, base+f.off, f.n, f.kind, f.mask, "")
+	}
 }
 
 func (w fieldWriter) flag(name string, off, n int, mask uint64) bool {
@@ -566,7 +630,7 @@ func (w fieldWriter) clockIdentity(name string, off int) {
 		return
 	}
 	i := w.lazy(name, off, 8, valueRaw, 0, "")
-	w.l.nodes[i].flags |= textClockIdentity
+	w.l.node(i).flags |= textClockIdentity
 }
 
 func (w fieldWriter) portIdentity(name string, off int) {
@@ -587,8 +651,7 @@ func (w fieldWriter) timestamp(name string, off int) {
 	}
 	g := w.group(name, off, 10)
 	g.setValueLazy(valueTimestamp, off, 10)
-	g.uint("secondsField", off, 6)
-	g.uint("nanosecondsField", off+6, 4)
+	g.run(timestampRun, off)
 }
 
 func (w fieldWriter) clockQuality(name string, off int) {

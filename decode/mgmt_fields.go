@@ -229,7 +229,7 @@ func (w fieldWriter) mgmtTimeInterval(name string, off, n int, o HostOrder) {
 	w.setValueArenaOf(w.node(name, off, 8, ""), strconv.AppendInt(a, v, 10), start)
 	a = w.arena()
 	start = len(a)
-	a = strconv.AppendFloat(a, float64(v)/65536, 'f', -1, 64)
+	a = appendCorrectionNs(a, v)
 	w.setLastTextArena(append(a, " ns"...), start)
 }
 
