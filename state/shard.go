@@ -164,8 +164,9 @@ type instanceState struct {
 	offSum       float64
 	offN         uint64
 	offAt        int64
-	duplicateMAC [6]byte // a second MAC seen using this port identity
-	watch        any     // the Watcher's own state for this instance (Slots)
+	duplicateMAC [6]byte        // a second MAC seen using this port identity
+	sameHash     *instanceState // the next instance of the scope with the same portHash
+	watch        any            // the Watcher's own state for this instance (Slots)
 }
 
 // scopeState is one scope.
@@ -178,10 +179,11 @@ type scopeState struct {
 	series              *Series
 	seriesCopy          *Series // last copy published to readers; immutable
 	instances           []*instanceState
-	// byPort finds an instance of this scope by its port: a key of ten
-	// bytes hashes faster than the whole InstanceKey, and the lookup runs
-	// for every frame.
-	byPort    map[decode.PortIdentity]*instanceState
+	// byPort finds an instance of this scope by its port, under
+	// portHash: a uint64 key takes the map's fast path (a ten-byte key is
+	// hashed by the generic, slower one), and the lookup runs for every
+	// frame. Ports whose hashes collide are chained through sameHash.
+	byPort    map[uint64]*instanceState
 	hasGM     bool
 	gm        AnnounceData
 	gmPort    decode.PortIdentity
@@ -378,7 +380,7 @@ func (s *Shard) Apply(o *Observation) {
 
 func (s *Shard) newScope(o *Observation) *scopeState {
 	sc := &scopeState{id: o.Scope.Tag(), key: o.Scope, name: o.Scope.String(), firstSeen: o.Time, series: NewSeries(),
-		byPort: map[decode.PortIdentity]*instanceState{}}
+		byPort: map[uint64]*instanceState{}}
 	s.scopes[o.Scope] = sc
 	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
 	return sc
@@ -386,13 +388,18 @@ func (s *Shard) newScope(o *Observation) *scopeState {
 
 // instance finds or creates the instance of port p in sc.
 func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *instanceState {
-	in := sc.byPort[p]
+	h := portHash(p)
+	in := sc.byPort[h]
+	for in != nil && in.key.Port != p {
+		in = in.sameHash
+	}
 	if in != nil {
 		return in
 	}
 	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
-	sc.byPort[p] = in
+	in.sameHash = sc.byPort[h]
+	sc.byPort[h] = in
 	sc.instances = append(sc.instances, in)
 	newDevice, newPort := s.devices.see(p)
 	if newDevice {
@@ -403,6 +410,14 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	}
 	s.emit(now, InstanceDetected, sc, in.name(), "", "", "")
 	return in
+}
+
+// portHash folds a port identity into 64 bits: the clockIdentity with the
+// port number mixed into its top bits, where EUI-64 identities vary least.
+func portHash(p decode.PortIdentity) uint64 {
+	c := uint64(p.Clock[0])<<56 | uint64(p.Clock[1])<<48 | uint64(p.Clock[2])<<40 | uint64(p.Clock[3])<<32 |
+		uint64(p.Clock[4])<<24 | uint64(p.Clock[5])<<16 | uint64(p.Clock[6])<<8 | uint64(p.Clock[7])
+	return c ^ uint64(p.Port)<<40
 }
 
 func (in *instanceState) name() string { return in.key.Port.String() }
