@@ -185,15 +185,21 @@ func TestSweepScopeVLANPartial(t *testing.T) {
 		t.Errorf("requests to domain 4: %d untagged, sent to %v", untagged, dsts)
 	}
 	// The model keeps it in its VLAN's scope, state reported by management.
-	time.Sleep(pipe.PublishEvery + 300*time.Millisecond)
+	// (wait for a snapshot that shows it: publication comes every
+	// PublishEvery, later on a busy machine)
 	scope := state.ScopeKey{Version: 2, Domain: 4, Transport: decode.TransportUDPv4, VLAN: 10}.String()
-	found := false
-	for _, in := range model.Snapshot().Instances {
-		if in.Scope == scope && len(n4) == 1 && in.PortIdentity == n4[0].ClockIdentity+"-1" {
-			found = in.PortState == state.StateMaster
+	masterIn4 := func() bool {
+		for _, in := range model.Snapshot().Instances {
+			if in.Scope == scope && len(n4) == 1 && in.PortIdentity == n4[0].ClockIdentity+"-1" {
+				return in.PortState == state.StateMaster
+			}
 		}
+		return false
 	}
-	if !found {
+	for deadline := time.Now().Add(10 * time.Second); !masterIn4() && time.Now().Before(deadline); {
+		time.Sleep(pipe.PublishEvery)
+	}
+	if !masterIn4() {
 		t.Errorf("no MASTER instance of %+v in the model's %s", n4, scope)
 	}
 
