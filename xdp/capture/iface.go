@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
@@ -337,7 +338,7 @@ func (r *iface) reopen(ctx context.Context) error {
 		}
 	}
 	r.backoff = min(max(2*r.backoff, r.c.opts.RetryMin), r.c.opts.RetryMax)
-	if err := r.open(); err != nil {
+	if err := r.openIfUp(); err != nil {
 		if r.lastErr == nil || r.lastErr.Error() != err.Error() {
 			r.c.opts.Log.Warn("cannot capture yet; retrying", "interface", r.spec.Name, "err", err, "backoff", r.backoff)
 		}
@@ -359,6 +360,18 @@ func (r *iface) reopen(ctx context.Context) error {
 	}
 	r.lastErr = nil
 	return nil
+}
+
+// openIfUp opens the interface once it is administratively up. One that
+// came back but is not up yet (a veth or VLAN being set up, a link an
+// operator is still configuring) would otherwise open, fail at its first
+// read with ENETDOWN and report a second down and up; waiting keeps one
+// outage one pair of events.
+func (r *iface) openIfUp() error {
+	if ifi, err := net.InterfaceByName(r.spec.Name); err == nil && ifi.Flags&net.FlagUp == 0 {
+		return fmt.Errorf("interface %s is down: %w", r.spec.Name, syscall.ENETDOWN)
+	}
+	return r.open()
 }
 
 func (r *iface) event(up bool, detail string) {
