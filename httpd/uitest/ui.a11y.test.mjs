@@ -143,13 +143,14 @@ await check('keyboard: packet rows by Tab and Enter; fields and bytes light each
   // The offsets are numbered as the hex dump numbers its lines.
   const where = await page.locator('#field-tree .f[data-name="sequenceId"] .o').first().textContent();
   assert(where.startsWith('@' + seq.off.toString(16).padStart(4, '0') + ', 2 B'), 'field offset written ' + where);
-  // Byte → fields by focus.
-  const doff = Number(await page.locator('#field-tree .f[data-name="domainNumber"]').first().getAttribute('data-off'));
+  // Byte → fields by focus (sequenceId again: the Sync picked may be a
+  // PTPv1 one, which has no domainNumber).
+  const doff = seq.off;
   await tabTo(() => document.activeElement?.matches('#hex-dump .b'), 'the hex dump');
   for (let i = 0; i < doff; i++) await page.keyboard.press('ArrowRight');
   assert(await page.evaluate(() => Number(document.activeElement.dataset.i)) === doff, 'arrows did not reach byte ' + doff);
   const names = await page.locator('#field-tree .f.hl').evaluateAll((fs) => fs.map((f) => f.dataset.name));
-  assert(names.length === 1 && names[0] === 'domainNumber', `focus on byte ${doff} lit fields ${names}`);
+  assert(names.length === 1 && names[0] === 'sequenceId', `focus on byte ${doff} lit fields ${names}`);
   await page.click('#pause');
 });
 
