@@ -13,7 +13,6 @@ import (
 	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
-	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
@@ -47,19 +46,7 @@ func TestSweepScopeVLANPartial(t *testing.T) {
 	dd := l.StartDaemon(pd, "pd-ptpd", "ptpd", "-C", "-M", "-n", "-i", "eth0", "-d", "5",
 		"--global:lock_file="+filepath.Join(l.Dir, "pd.lock"), "--global:status_file="+filepath.Join(l.Dir, "pd.status"))
 
-	var conn *afpacket.Capture
-	var path manage.Path
-	if err := netlab.InNetns(capNS, func() error {
-		var err error
-		if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
-			return err
-		}
-		conn, err = afpacket.Open("eth0", afpacket.Options{})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn, path := openEth0(t, capNS)
 	model := state.NewModel(1, state.NewEventLog(1000))
 	pipe := pipeline.New(model)
 	pipe.Live = true

@@ -181,19 +181,7 @@ func TestSweepDaemons(t *testing.T) {
 
 	// ptpwatch in the capture namespace: a packet socket, the pipeline
 	// into a model, and the Manager on the same socket.
-	var conn *afpacket.Capture
-	var path manage.Path
-	if err := netlab.InNetns(capNS, func() error {
-		var err error
-		if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
-			return err
-		}
-		conn, err = afpacket.Open("eth0", afpacket.Options{})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn, path := openEth0(t, capNS)
 	model := state.NewModel(1, state.NewEventLog(1000))
 	pipe := pipeline.New(model)
 	pipe.Live = true
@@ -385,6 +373,27 @@ func TestSweepDaemons(t *testing.T) {
 			}
 		}
 	}
+}
+
+// openEth0 opens a packet socket on eth0 of namespace ns, closed when
+// the test ends, with eth0's management path: ptpwatch's side of the
+// daemon tests.
+func openEth0(t *testing.T, ns string) (*afpacket.Capture, manage.Path) {
+	t.Helper()
+	var conn *afpacket.Capture
+	var path manage.Path
+	if err := netlab.InNetns(ns, func() error {
+		var err error
+		if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
+			return err
+		}
+		conn, err = afpacket.Open("eth0", afpacket.Options{})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, path
 }
 
 type sendFunc func([]byte) (int64, error)

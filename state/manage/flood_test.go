@@ -103,19 +103,7 @@ func TestFloodOnTheWire(t *testing.T) {
 	})
 
 	// ptpwatch.
-	var conn *afpacket.Capture
-	var path manage.Path
-	if err := netlab.InNetns(capNS, func() error {
-		var err error
-		if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
-			return err
-		}
-		conn, err = afpacket.Open("eth0", afpacket.Options{})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, path := openEth0(t, capNS)
 	model := state.NewModel(1, state.NewEventLog(1000))
 	pipe := pipeline.New(model)
 	s := manage.Defaults()
