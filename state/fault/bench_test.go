@@ -2,8 +2,6 @@ package fault
 
 import (
 	"context"
-	"errors"
-	"io"
 	"slices"
 	"testing"
 	"time"
@@ -29,19 +27,11 @@ func demoFrames(t testing.TB, d time.Duration, followers int) *source.Memory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &source.Memory{}
-	for {
-		var f source.Frame
-		err := n.Next(context.Background(), &f)
-		if errors.Is(err, io.EOF) {
-			return m
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Data = append([]byte(nil), f.Data...)
-		m.Frames = append(m.Frames, f)
+	m, err := source.Collect(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m
 }
 
 // runOnce runs src through a fresh one-shard model, with detectors when
@@ -110,14 +100,9 @@ func TestDetectorsNoAllocsPerFrame(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := &source.Memory{}
-	for {
-		var f source.Frame
-		if err := n.Next(context.Background(), &f); err != nil {
-			break
-		}
-		f.Data = append([]byte(nil), f.Data...)
-		src.Frames = append(src.Frames, f)
+	src, err := source.Collect(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	m := state.NewModel(1, nil)
 	e, err := New(DefaultConfig(), m.Events)

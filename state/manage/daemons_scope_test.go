@@ -1,7 +1,6 @@
 package manage_test
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	"github.com/ptpwatch/ptpwatch/state/manage"
 	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
-	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
 // TestSweepScopeVLANPartial sweeps real daemons where the defaults would
@@ -69,16 +67,7 @@ func TestSweepScopeVLANPartial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
-		if ok {
-			m.HandleFrame(d, 0, f.Timestamp)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx := runManaged(t, pipe, m, conn)
 
 	want := map[manage.Scope]bool{
 		{Domain: 3, Transport: decode.TransportUDPv6, VLAN: manage.NoVLAN}: true,

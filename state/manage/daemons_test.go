@@ -193,16 +193,7 @@ func TestSweepDaemons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
-		if ok {
-			m.HandleFrame(d, 0, f.Timestamp)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
-	t.Cleanup(func() { cancel(); wg.Wait() })
+	ctx := runManaged(t, pipe, m, conn)
 
 	// Sweep the domains seen on the wire, once they are all seen.
 	netlab.WaitFor(t, 10*time.Second, "the capture to see domains 0, 1 and 2", func() (bool, string) {
@@ -394,6 +385,22 @@ func openEth0(t *testing.T, ns string) (*afpacket.Capture, manage.Path) {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn, path
+}
+
+// runManaged runs pipe over conn, handing every decoded frame to m as
+// the appliance does, until the test ends; ctx ends with it.
+func runManaged(t *testing.T, pipe *pipeline.Pipeline, m *manage.Manager, conn source.Source) context.Context {
+	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
+		if ok {
+			m.HandleFrame(d, 0, f.Timestamp)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return ctx
 }
 
 type sendFunc func([]byte) (int64, error)

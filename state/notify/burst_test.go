@@ -2,9 +2,7 @@ package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -33,19 +31,11 @@ func burstFrames(t *testing.T) *source.Memory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &source.Memory{}
-	for {
-		var f source.Frame
-		err := n.Next(context.Background(), &f)
-		if errors.Is(err, io.EOF) {
-			return m
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Data = append([]byte(nil), f.Data...)
-		m.Frames = append(m.Frames, f)
+	m, err := source.Collect(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m
 }
 
 // pipelineRate runs src through fresh one-shard models again and again

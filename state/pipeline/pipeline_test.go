@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"io"
 	"reflect"
 	"runtime"
 	"sync/atomic"
@@ -24,19 +23,11 @@ func loadFixture(t testing.TB) *source.Memory {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	m := &source.Memory{}
-	for {
-		var f source.Frame
-		err := r.Next(context.Background(), &f)
-		if errors.Is(err, io.EOF) {
-			return m
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Data = append([]byte(nil), f.Data...)
-		m.Frames = append(m.Frames, f)
+	m, err := source.Collect(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m
 }
 
 func analyze(t *testing.T, src *source.Memory, shards int, buf *ring.Buffer) (*state.Snapshot, map[state.EventType]uint64, *Pipeline) {

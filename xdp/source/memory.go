@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"io"
 )
 
@@ -40,3 +41,23 @@ func (m *Memory) Interfaces() []Interface {
 
 // Close does nothing.
 func (m *Memory) Close() error { return nil }
+
+// Collect reads src to its end (io.EOF) into a Memory, copying each
+// frame's data (a source may reuse its buffer on the next call), for tests
+// and benchmarks that replay one capture or simulation many times. The
+// Memory keeps src's frames, not its interface names.
+func Collect(ctx context.Context, src Source) (*Memory, error) {
+	m := &Memory{}
+	for {
+		var f Frame
+		err := src.Next(ctx, &f)
+		if errors.Is(err, io.EOF) {
+			return m, nil
+		}
+		if err != nil {
+			return m, err
+		}
+		f.Data = append([]byte(nil), f.Data...)
+		m.Frames = append(m.Frames, f)
+	}
+}
