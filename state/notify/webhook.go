@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Webhook header names.
@@ -176,11 +177,111 @@ func (w *Webhook) body(d *Delivery) ([]byte, error) {
 		}
 		return json.Marshal(out)
 	}
-	b := WebhookBody{ID: d.Messages[0].ID, Host: d.Hostname, Digest: d.Digest, Count: len(d.Messages), Title: d.Title(), Text: d.Title() + "\n" + d.Text()}
-	for _, m := range d.Messages {
-		b.Messages = append(b.Messages, record(m))
+	return appendWebhookBody(make([]byte, 0, 512+300*len(d.Messages)), d), nil
+}
+
+// appendWebhookBody appends d as a WebhookBody's JSON, written directly
+// (a digest of a thousand is built without reflection or a record per
+// message); TestWebhookBodyJSON holds it to encoding/json's.
+func appendWebhookBody(b []byte, d *Delivery) []byte {
+	title := d.Title()
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, d.Messages[0].ID)
+	b = append(b, `,"host":`...)
+	b = appendJSONString(b, d.Hostname)
+	b = append(b, `,"digest":`...)
+	b = strconv.AppendBool(b, d.Digest)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(len(d.Messages)), 10)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, title)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, title+"\n"+d.Text())
+	b = append(b, `,"notifications":[`...)
+	for i, m := range d.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		e := &m.Event
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, m.ID)
+		b = append(b, `,"kind":`...)
+		b = appendJSONString(b, string(m.Kind))
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, string(e.Type))
+		b = append(b, `,"severity":`...)
+		b = appendJSONString(b, e.Severity.String())
+		b = append(b, `,"x733Severity":`...)
+		b = appendJSONString(b, PerceivedSeverity(e).String())
+		b = append(b, `,"alarmId":`...)
+		b = strconv.AppendUint(b, uint64(AlarmID(e)), 10)
+		b = append(b, `,"clear":`...)
+		b = strconv.AppendBool(b, IsClear(e.Type))
+		b = append(b, `,"time":"`...)
+		b = time.Unix(0, e.Time).UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+		for _, f := range [...]struct{ name, v string }{{`,"scope":`, e.Scope}, {`,"subject":`, e.Subject},
+			{`,"before":`, e.Before}, {`,"after":`, e.After}, {`,"detail":`, e.Detail}} {
+			if f.v != "" {
+				b = appendJSONString(append(b, f.name...), f.v)
+			}
+		}
+		if e.Seq != 0 {
+			b = strconv.AppendUint(append(b, `,"eventSeq":`...), e.Seq, 10)
+		}
+		b = append(b, '}')
 	}
-	return json.Marshal(b)
+	return append(b, "]}"...)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD and
+// U+2028, U+2029 escaped, as encoding/json does (it also escapes <, >
+// and &, which JSON does not need).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // Sign returns the HeaderSignature value for body sent at timestamp ts
