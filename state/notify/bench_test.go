@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,7 @@ func BenchmarkBurstDelivery(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	want := uint64(0)
 	for range b.N {
 		for _, evs := range batches {
@@ -93,4 +95,12 @@ func BenchmarkBurstDelivery(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*10_000), "ns/event")
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N*10_000), "cpu-ns/event")
+}
+
+// processCPU is the CPU time the process has used, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
