@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -184,6 +185,7 @@ const (
 // credentials are counted (Stats); a v1/v2c one gets no answer, a v3 one
 // the Report RFC 3414 asks for.
 type Agent struct {
+	cfg       AgentConfig
 	conn      net.PacketConn
 	community string
 	engine    *usmEngine
@@ -195,6 +197,12 @@ type Agent struct {
 
 // StartAgent listens on c.Listen and serves alarms until Close.
 func StartAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger) (*Agent, error) {
+	return startAgent(c, alarms, log, nil)
+}
+
+// startAgent is StartAgent going on from prev's engine (its boots, time
+// and counts) when it has the same engine ID.
+func startAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger, prev *usmEngine) (*Agent, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
@@ -207,8 +215,13 @@ func StartAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger) (*Agent, 
 		conn.Close()
 		return nil, err
 	}
+	if prev != nil && bytes.Equal(prev.id, engine.id) {
+		engine.boots, engine.start = prev.boots, prev.start
+		engine.salt.Store(prev.salt.Load())
+		engine.stats = prev.Stats()
+	}
 	entry, _ := parseOID(MIBOID + ".1.2.1")
-	a := &Agent{conn: conn, community: c.Community, engine: engine, alarms: alarms, log: log, entry: entry, done: make(chan struct{})}
+	a := &Agent{cfg: c, conn: conn, community: c.Community, engine: engine, alarms: alarms, log: log, entry: entry, done: make(chan struct{})}
 	go a.serve()
 	return a, nil
 }

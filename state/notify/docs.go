@@ -96,9 +96,6 @@ func ConfigText() string {
 // notify.TABLE:KEY prints it.
 func Explain(table, key string) (string, bool) {
 	when := "SIGHUP applies it"
-	if table == "agent" {
-		when = "needs a restart"
-	}
 	for _, d := range tableDocs {
 		if d.Table == table && d.Key == key {
 			return fmt.Sprintf("notify.%s:%s (example %s, %s)\n%s\n", table, key, d.Example, when, d.Doc), true

@@ -96,7 +96,8 @@ type ChannelStatus struct {
 
 // Notifier feeds events to channels through the outbox.
 type Notifier struct {
-	opts Options
+	opts Options // as given to New; limits() has the reloadable ones
+	lim  atomic.Pointer[limits]
 	back Backing
 	log  *slog.Logger
 
@@ -105,6 +106,9 @@ type Notifier struct {
 	byName   map[string]*channel
 	active   *ActiveAlarms // the alarms raised and not cleared, from every event published
 	memory   bool          // the outbox is a MemoryBacking made by Start (no --data)
+
+	agentMu sync.Mutex
+	agent   *Agent // the SNMP agent running, nil for none (ReloadAgent)
 
 	evlog    *state.EventLog
 	wake     chan state.Event
@@ -119,6 +123,50 @@ type Notifier struct {
 
 // New returns a Notifier writing its outbox to back.
 func New(back Backing, o Options) *Notifier {
+	o = withDefaults(o)
+	n := &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
+	n.setLimits(o)
+	return n
+}
+
+// limits are the options a reload may change (SetLimits); every reader
+// loads them afresh.
+type limits struct {
+	maxQueue               int
+	maxAge                 time.Duration
+	minBackoff, maxBackoff time.Duration
+	uiURL                  string
+	heartbeat              time.Duration
+}
+
+func (n *Notifier) limits() *limits { return n.lim.Load() }
+
+func (n *Notifier) setLimits(o Options) {
+	n.lim.Store(&limits{maxQueue: o.MaxQueue, maxAge: o.MaxAge, minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
+		uiURL: o.UIURL, heartbeat: o.Heartbeat})
+}
+
+// SetLimits applies o's MaxQueue, MaxAge, MinBackoff, MaxBackoff, UIURL
+// and Heartbeat (zero values taking the defaults, as in New) to the
+// running Notifier: the next entry queued, the next expiry check and
+// retry, the next delivery's links and the heartbeat (within a quarter
+// second) follow them. A smaller MaxQueue drops nothing queued: new
+// entries are refused until the outbox is below it; a shorter MaxAge
+// expires what is older at the channel's next check.
+func (n *Notifier) SetLimits(o Options) {
+	n.setLimits(withDefaults(o))
+	n.mu.Lock()
+	for _, c := range n.channels {
+		select { // let the workers check expiry now
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	n.mu.Unlock()
+}
+
+// withDefaults fills in o's zero values.
+func withDefaults(o Options) Options {
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 100_000
 	}
@@ -140,7 +188,7 @@ func New(back Backing, o Options) *Notifier {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
+	return o
 }
 
 // AddChannel adds a channel sending through s, taking up the entries its
@@ -239,15 +287,29 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.mu.Unlock()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	var beat <-chan time.Time
-	if n.opts.Heartbeat > 0 {
-		t := time.NewTicker(n.opts.Heartbeat)
-		defer t.Stop()
-		beat = t.C
-	}
+	var (
+		beat      <-chan time.Time
+		beatT     *time.Ticker
+		beatEvery time.Duration
+	)
+	defer func() {
+		if beatT != nil {
+			beatT.Stop()
+		}
+	}()
 	gap := time.NewTimer(0)
 	defer gap.Stop()
 	for {
+		if every := n.limits().heartbeat; every != beatEvery { // at the start and after SetLimits
+			if beatT != nil {
+				beatT.Stop()
+				beatT, beat = nil, nil
+			}
+			if beatEvery = every; every > 0 {
+				beatT = time.NewTicker(every)
+				beat = beatT.C
+			}
+		}
 		if n.evlog != nil {
 			n.readLog()
 		}
@@ -488,6 +550,7 @@ func (c *channel) status() ChannelStatus {
 // several per event.
 func (c *channel) enqueue(evs []state.Event, b *encoded, force bool) error {
 	now := b.queued
+	maxQueue := c.n.limits().maxQueue
 	c.mu.Lock()
 	var (
 		seqs   = make([]uint64, 0, len(evs))
@@ -511,7 +574,7 @@ func (c *channel) enqueue(evs []state.Event, b *encoded, force bool) error {
 					continue
 				}
 				c.dedup[k] = now
-				if len(c.dedup) > 4*c.n.opts.MaxQueue/100+1024 {
+				if len(c.dedup) > 4*maxQueue/100+1024 {
 					for k, t := range c.dedup {
 						if now-t > int64(c.opts.Dedup) {
 							delete(c.dedup, k)
@@ -520,7 +583,7 @@ func (c *channel) enqueue(evs []state.Event, b *encoded, force bool) error {
 				}
 			}
 		}
-		if len(c.queue)+len(slab) >= c.n.opts.MaxQueue {
+		if len(c.queue)+len(slab) >= maxQueue {
 			over++
 			continue
 		}
@@ -571,7 +634,7 @@ func (c *channel) enqueue(evs []state.Event, b *encoded, force bool) error {
 		}
 	}
 	if raise {
-		c.lost(fmt.Sprintf("%d notifications refused (%d in all): the outbox is full (%d entries) or cannot be written", over, total, c.n.opts.MaxQueue), err)
+		c.lost(fmt.Sprintf("%d notifications refused (%d in all): the outbox is full (%d entries) or cannot be written", over, total, maxQueue), err)
 	}
 	return err
 }
@@ -640,9 +703,9 @@ func (c *channel) run(ctx context.Context) {
 		}
 		if err != nil && c.s.Reliable() {
 			if backoff == 0 {
-				backoff = c.n.opts.MinBackoff
+				backoff = c.n.limits().minBackoff
 			} else {
-				backoff = min(2*backoff, c.n.opts.MaxBackoff)
+				backoff = min(2*backoff, c.n.limits().maxBackoff)
 			}
 			c.mu.Lock()
 			c.st.NextRetry = time.Now().Add(backoff).UnixNano()
@@ -683,7 +746,7 @@ func (c *channel) batch() *Delivery {
 	if len(c.queue) == 0 {
 		return nil
 	}
-	d := &Delivery{Channel: c.opts.Name, UIURL: c.n.opts.UIURL, Hostname: c.n.opts.Hostname}
+	d := &Delivery{Channel: c.opts.Name, UIURL: c.n.limits().uiURL, Hostname: c.n.opts.Hostname}
 	if c.opts.DigestAfter > 0 && len(c.queue) >= c.opts.DigestAfter {
 		// Test notifications go alone.
 		n := 0
@@ -793,7 +856,8 @@ func isPrefix(q []*Message, seqs []uint64) bool {
 
 // expire drops entries older than MaxAge.
 func (c *channel) expire() {
-	limit := time.Now().Add(-c.n.opts.MaxAge).UnixNano()
+	maxAge := c.n.limits().maxAge
+	limit := time.Now().Add(-maxAge).UnixNano()
 	c.mu.Lock()
 	var seqs []uint64
 	for _, m := range c.queue {
@@ -812,7 +876,7 @@ func (c *channel) expire() {
 	c.mu.Lock()
 	c.st.Expired += uint64(len(seqs))
 	c.mu.Unlock()
-	c.lost(fmt.Sprintf("%d notifications expired undelivered after %s", len(seqs), c.n.opts.MaxAge), nil)
+	c.lost(fmt.Sprintf("%d notifications expired undelivered after %s", len(seqs), maxAge), nil)
 }
 
 // MemoryBacking is an outbox kept in memory, for an appliance without a
