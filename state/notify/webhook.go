@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -66,6 +68,27 @@ func (c *WebhookConfig) Check() error {
 type Webhook struct {
 	cfg    WebhookConfig
 	client *http.Client
+
+	mu  sync.Mutex
+	buf []byte // a body's buffer the transport is done with, for the next
+}
+
+// maxKeptBody is the largest body buffer a Webhook keeps for the next.
+const maxKeptBody = 4 << 20
+
+// trackedBody is a request body that counts itself open until the
+// transport closes it: only when every body given out for a request
+// (GetBody makes more, for redirects and retries) is closed may its
+// buffer be written again.
+type trackedBody struct {
+	*bytes.Reader
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(func() { b.open.Add(-1) })
+	return nil
 }
 
 // NewWebhook returns a webhook sender for c (checked).
@@ -296,14 +319,40 @@ func Sign(secret, ts string, body []byte) string {
 
 // Send implements Sender.
 func (w *Webhook) Send(ctx context.Context, d *Delivery) error {
-	body, err := w.body(d)
+	w.mu.Lock()
+	buf := w.buf
+	w.buf = nil
+	w.mu.Unlock()
+	var (
+		body []byte
+		err  error
+	)
+	if w.cfg.Format == "alertmanager" {
+		body, err = w.body(d)
+	} else {
+		body = appendWebhookBody(buf[:0], d)
+	}
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	open := new(atomic.Int32)
+	newBody := func() (io.ReadCloser, error) {
+		open.Add(1)
+		return &trackedBody{Reader: bytes.NewReader(body), open: open}, nil
+	}
+	rb, _ := newBody()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, rb)
 	if err != nil {
 		return err
 	}
+	req.ContentLength, req.GetBody = int64(len(body)), newBody
+	defer func() {
+		if open.Load() == 0 && cap(body) <= maxKeptBody { // the transport is done with it
+			w.mu.Lock()
+			w.buf = body
+			w.mu.Unlock()
+		}
+	}()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ptpwatch")
