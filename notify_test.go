@@ -370,6 +370,26 @@ func TestApplianceReloadsAgentAndBounds(t *testing.T) {
 	if out, err := get("h17-a"); err == nil || !strings.Contains(out, "Unknown user name") {
 		t.Errorf("the agent's old user still answered (%v):\n%s", err, out)
 	}
+	m := listenRE.FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no listen address:\n%s", logs.String())
+	}
+	resp, err := http.Get("http://" + m[1] + "/api/v1/notifications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Agent *struct {
+			Listen  string            `json:"listen"`
+			V3      bool              `json:"v3"`
+			Refused notify.AgentStats `json:"refused"`
+		} `json:"agent"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || body.Agent == nil || body.Agent.Listen != target || !body.Agent.V3 || body.Agent.Refused.UnknownUserNames == 0 {
+		t.Errorf("GET /api/v1/notifications: agent %+v (%v), want it on %s serving v3 with the old user's request counted", body.Agent, err, target)
+	}
 	l := logs.String()
 	for _, want := range []string{"max_queue=5000", "max_queue=7000"} {
 		if !strings.Contains(l, want) {

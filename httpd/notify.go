@@ -30,6 +30,16 @@ func (s *Server) notifier() *notify.Notifier {
 type notificationsBody struct {
 	Channels []notify.ChannelStatus `json:"channels"`
 	Missed   uint64                 `json:"missedEvents"`
+	Agent    *agentBody             `json:"agent,omitempty"`
+}
+
+// agentBody is the running SNMP agent ([notify.agent]), without its
+// community or keys.
+type agentBody struct {
+	Listen  string            `json:"listen"`
+	V2c     bool              `json:"v2c"` // a community is set: v1 and v2c answered
+	V3      bool              `json:"v3"`  // a USM user is set: v3 answered at authPriv
+	Refused notify.AgentStats `json:"refused"`
 }
 
 // notifications serves GET /api/v1/notifications.
@@ -37,6 +47,10 @@ func (s *Server) notifications(c *call) error {
 	out := notificationsBody{Channels: []notify.ChannelStatus{}}
 	if n := s.notifier(); n != nil {
 		out.Channels, out.Missed = n.Status(), n.Missed()
+		if a := n.Agent(); a != nil {
+			v2c, v3 := a.Serves()
+			out.Agent = &agentBody{Listen: a.Addr().String(), V2c: v2c, V3: v3, Refused: a.Stats()}
+		}
 	}
 	return writeJSON(c.ctx, out)
 }

@@ -236,6 +236,10 @@ func (a *Agent) Close() error {
 	return err
 }
 
+// Serves reports which SNMP versions the agent answers: v1 and v2c when a
+// community is set, v3 when a user is.
+func (a *Agent) Serves() (v2c, v3 bool) { return a.cfg.Community != "", a.cfg.User != "" }
+
 // Stats counts the requests refused.
 func (a *Agent) Stats() AgentStats { return a.engine.Stats() }
 
