@@ -89,20 +89,24 @@ func cpuTime(t *testing.T) time.Duration {
 // disturb: in each pair, the pipeline's CPU per frame without the burst,
 // times the frames run with it, subtracted from all the CPU the run with
 // the burst used until the burst was delivered (the notifier's, the
-// store's, the receiver's in this process and the extra garbage
-// collection). The same figures give the rate the pipeline would keep if
+// store's and the extra garbage collection; it also takes in how much
+// slower the pipeline's frames are while the other core works). The same figures give the rate the pipeline would keep if
 // the burst's whole cost came out of its own core; it is logged with the
 // wall-clock rates.
 //
-// The bound, the pipeline within 5 % of its rate, holds only
-// while the notifier's goroutines have a core the pipeline does not need:
-// on this shared two-core machine at load average 6 the best wall-clock
-// rate with the bursts was 0.99-1.13 of the best without, at load 12 it
-// was 0.65. So it is judged only with PTPWATCH_BURST_STRICT=1, on a quiet
-// machine, as the HTTP load test is: the best wall-clock rate with the
-// burst must then be at least 0.95 of the best without (the best of
-// several runs is the one other work disturbed least, while every run
-// with the burst bears its whole cost).
+// The bound, the pipeline within 5 % of its rate, is judged with
+// PTPWATCH_BURST_STRICT=1: the pipeline then runs as the appliance runs
+// its capture reader, on a thread of its own at SCHED_FIFO
+// (capture.DefaultPriority-5), so that the notifier's goroutines, at
+// normal priority, never take its CPU (PTPWATCH_BURST_FIFO=1 does the
+// same without judging). The best wall-clock rate with the burst must
+// then be at least 0.95 of the best without (the best of several runs is
+// the one other work disturbed least, while every run with the burst
+// bears its whole cost); the medians are logged beside it. It needs
+// CAP_SYS_NICE. At normal priority, on this shared two-core machine, the
+// notifier's threads compete with the pipeline's for the process's share
+// of the CPU (the scheduler's autogroup), and the ratio follows the
+// machine's load more than the burst.
 func TestBurstAgainstPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("times the pipeline for some 20 s")
@@ -149,7 +153,8 @@ func TestBurstAgainstPipeline(t *testing.T) {
 	// PTPWATCH_BURST_FIFO=1 runs the pipeline as the appliance runs it on
 	// a live capture: its goroutine on a thread of its own at SCHED_FIFO
 	// (capture.DefaultPriority-5), above the notifier's threads.
-	fifo := os.Getenv("PTPWATCH_BURST_FIFO") != ""
+	strict := os.Getenv("PTPWATCH_BURST_STRICT") != ""
+	fifo := strict || os.Getenv("PTPWATCH_BURST_FIFO") != ""
 	if fifo {
 		if err := fifoProbe(); err != nil {
 			t.Fatalf("PTPWATCH_BURST_FIFO: %v", err)
@@ -243,7 +248,7 @@ func TestBurstAgainstPipeline(t *testing.T) {
 	if c := med(burstCPU); c > 400 {
 		t.Errorf("a burst of 10,000 events cost %.0f ms of CPU (median), want less than 400", c)
 	}
-	if best := slices.Max(loud) / slices.Max(quiet); best < 0.95 && os.Getenv("PTPWATCH_BURST_STRICT") != "" {
+	if best := slices.Max(loud) / slices.Max(quiet); best < 0.95 && strict {
 		t.Errorf("the pipeline's best rate during the bursts is %.3f of its best without, want at least 0.95", best)
 	}
 }
