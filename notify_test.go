@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -389,6 +390,15 @@ func TestApplianceReloadsAgentAndBounds(t *testing.T) {
 	resp.Body.Close()
 	if err != nil || body.Agent == nil || body.Agent.Listen != target || !body.Agent.V3 || body.Agent.Refused.UnknownUserNames == 0 {
 		t.Errorf("GET /api/v1/notifications: agent %+v (%v), want it on %s serving v3 with the old user's request counted", body.Agent, err, target)
+	}
+	resp, err = http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^ptpwatch_snmp_agent_refused_total\{reason="unknown_user"\} [1-9]`).Match(metrics) {
+		t.Errorf("/metrics does not count the refused v3 user:\n%s", metrics)
 	}
 	l := logs.String()
 	for _, want := range []string{"max_queue=5000", "max_queue=7000"} {

@@ -114,4 +114,16 @@ func (s *Server) notificationMetrics(m *promWriter) {
 		m.sample("ptpwatch_notify_dropped_total", float64(c.Expired), "channel", c.Name, "kind", c.Kind, "reason", "expired")
 		m.sample("ptpwatch_notify_dropped_total", float64(c.Lost), "channel", c.Name, "kind", c.Kind, "reason", "unacknowledged")
 	}
+	if a := n.Agent(); a != nil {
+		r := a.Stats()
+		m.family("ptpwatch_snmp_agent_refused_total", "counter", "Requests the SNMP agent ([notify.agent]) refused, by reason: community (wrong v1/v2c community), unparsable, and the v3 ones RFC 3414 reports (unknown_engine_id, discovery included; unknown_user; unsupported_level; wrong_digest, a wrong authentication password; not_in_time_window; decryption_error, a wrong privacy password).")
+		for _, x := range []struct {
+			reason string
+			v      uint64
+		}{{"community", r.BadCommunity}, {"unparsable", r.Unparsable}, {"unknown_engine_id", r.UnknownEngineIDs}, {"unknown_user", r.UnknownUserNames},
+			{"unsupported_level", r.UnsupportedSecLevels}, {"wrong_digest", r.WrongDigests}, {"not_in_time_window", r.NotInTimeWindows},
+			{"decryption_error", r.DecryptionErrors}} {
+			m.sample("ptpwatch_snmp_agent_refused_total", float64(x.v), "reason", x.reason)
+		}
+	}
 }
