@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -300,5 +302,111 @@ func TestApplianceReloadsChannels(t *testing.T) {
 	}
 	if got(a, "second") {
 		t.Error("the old URL still got notifications after the reload")
+	}
+}
+
+// TestApplianceReloadsAgentAndBounds: [notify]'s bounds and
+// [notify.agent] take effect at SIGHUP, without a restart, as channels
+// do. The appliance starts with neither; a reload sets max_queue and
+// starts the agent, which answers Net-SNMP's snmpget at SNMPv3 authPriv;
+// a second reload changes its user (the old one refused) and max_queue
+// again; no setting of [notify] is reported as needing a restart.
+func TestApplianceReloadsAgentAndBounds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	snmpget, err := exec.LookPath("snmpget")
+	if err != nil {
+		t.Skip("snmpget is missing: apt-get install snmp (make deps)")
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := pc.LocalAddr().String()
+	pc.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.toml")
+	write := func(notify string) {
+		if err := os.WriteFile(cfg, []byte("[demo]\nenabled = true\n[http]\nlisten = \"127.0.0.1:0\"\n"+notify), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	agent := func(maxQueue int, user string) string {
+		return "[notify]\nmax_queue = " + strconv.Itoa(maxQueue) + "\n[notify.agent]\nlisten = \"" + target + "\"\nuser = \"" + user +
+			"\"\nauth_password = \"auth-secret-1\"\npriv_password = \"priv-secret-2\"\n"
+	}
+	get := func(user string) (string, error) {
+		cmd := exec.Command(snmpget, "-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", "auth-secret-1", "-x", "AES", "-X", "priv-secret-2",
+			"-m", "", "-On", "-t", "1", "-r", "1", target, "1.3.6.1.4.1.32473.1588.1.2.1.2.1")
+		cmd.Env = append(os.Environ(), "SNMPCONFPATH="+dir, "SNMP_PERSISTENT_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	write("")
+	cmd, logs, done := startBinary(t, "-c", cfg, "--data", filepath.Join(dir, "data"))
+	waitLog(t, logs, done, "ptpwatch started")
+	reload := func(n int) {
+		t.Helper()
+		cmd.Process.Signal(syscall.SIGHUP)
+		for deadline := time.Now().Add(20 * time.Second); strings.Count(logs.String(), "notification channels reloaded") < n; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("reload %d not logged:\n%s", n, logs.String())
+			}
+		}
+	}
+	if out, err := get("h17-a"); err == nil {
+		t.Fatalf("an agent answers before one is configured:\n%s", out)
+	}
+	write(agent(5000, "h17-a"))
+	reload(1)
+	if out, err := get("h17-a"); err != nil || !strings.Contains(out, ".1.3.6.1.4.1.32473.1588.1.2.1.2.1 = ") {
+		t.Fatalf("the agent added by SIGHUP does not answer: %v\n%s\n%s", err, out, logs.String())
+	}
+	write(agent(7000, "h17-b"))
+	reload(2)
+	if out, err := get("h17-b"); err != nil {
+		t.Errorf("the agent's new user is refused: %v\n%s", err, out)
+	}
+	if out, err := get("h17-a"); err == nil || !strings.Contains(out, "Unknown user name") {
+		t.Errorf("the agent's old user still answered (%v):\n%s", err, out)
+	}
+	m := listenRE.FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("no listen address:\n%s", logs.String())
+	}
+	resp, err := http.Get("http://" + m[1] + "/api/v1/notifications")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Agent *struct {
+			Listen  string            `json:"listen"`
+			V3      bool              `json:"v3"`
+			Refused notify.AgentStats `json:"refused"`
+		} `json:"agent"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if err != nil || body.Agent == nil || body.Agent.Listen != target || !body.Agent.V3 || body.Agent.Refused.UnknownUserNames == 0 {
+		t.Errorf("GET /api/v1/notifications: agent %+v (%v), want it on %s serving v3 with the old user's request counted", body.Agent, err, target)
+	}
+	resp, err = http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`(?m)^ptpwatch_snmp_agent_refused_total\{reason="unknown_user"\} [1-9]`).Match(metrics) {
+		t.Errorf("/metrics does not count the refused v3 user:\n%s", metrics)
+	}
+	l := logs.String()
+	for _, want := range []string{"max_queue=5000", "max_queue=7000"} {
+		if !strings.Contains(l, want) {
+			t.Errorf("the log does not show %s applied:\n%s", want, l)
+		}
+	}
+	if strings.Contains(l, "key=notify.") {
+		t.Errorf("a [notify] setting is said to need a restart:\n%s", l)
 	}
 }

@@ -30,6 +30,16 @@ func (s *Server) notifier() *notify.Notifier {
 type notificationsBody struct {
 	Channels []notify.ChannelStatus `json:"channels"`
 	Missed   uint64                 `json:"missedEvents"`
+	Agent    *agentBody             `json:"agent,omitempty"`
+}
+
+// agentBody is the running SNMP agent ([notify.agent]), without its
+// community or keys.
+type agentBody struct {
+	Listen  string            `json:"listen"`
+	V2c     bool              `json:"v2c"` // a community is set: v1 and v2c answered
+	V3      bool              `json:"v3"`  // a USM user is set: v3 answered at authPriv
+	Refused notify.AgentStats `json:"refused"`
 }
 
 // notifications serves GET /api/v1/notifications.
@@ -37,6 +47,10 @@ func (s *Server) notifications(c *call) error {
 	out := notificationsBody{Channels: []notify.ChannelStatus{}}
 	if n := s.notifier(); n != nil {
 		out.Channels, out.Missed = n.Status(), n.Missed()
+		if a := n.Agent(); a != nil {
+			v2c, v3 := a.Serves()
+			out.Agent = &agentBody{Listen: a.Addr().String(), V2c: v2c, V3: v3, Refused: a.Stats()}
+		}
 	}
 	return writeJSON(c.ctx, out)
 }
@@ -99,5 +113,17 @@ func (s *Server) notificationMetrics(m *promWriter) {
 		m.sample("ptpwatch_notify_dropped_total", float64(c.Overflow), "channel", c.Name, "kind", c.Kind, "reason", "overflow")
 		m.sample("ptpwatch_notify_dropped_total", float64(c.Expired), "channel", c.Name, "kind", c.Kind, "reason", "expired")
 		m.sample("ptpwatch_notify_dropped_total", float64(c.Lost), "channel", c.Name, "kind", c.Kind, "reason", "unacknowledged")
+	}
+	if a := n.Agent(); a != nil {
+		r := a.Stats()
+		m.family("ptpwatch_snmp_agent_refused_total", "counter", "Requests the SNMP agent ([notify.agent]) refused, by reason: community (wrong v1/v2c community), unparsable, and the v3 ones RFC 3414 reports (unknown_engine_id, discovery included; unknown_user; unsupported_level; wrong_digest, a wrong authentication password; not_in_time_window; decryption_error, a wrong privacy password).")
+		for _, x := range []struct {
+			reason string
+			v      uint64
+		}{{"community", r.BadCommunity}, {"unparsable", r.Unparsable}, {"unknown_engine_id", r.UnknownEngineIDs}, {"unknown_user", r.UnknownUserNames},
+			{"unsupported_level", r.UnsupportedSecLevels}, {"wrong_digest", r.WrongDigests}, {"not_in_time_window", r.NotInTimeWindows},
+			{"decryption_error", r.DecryptionErrors}} {
+			m.sample("ptpwatch_snmp_agent_refused_total", float64(x.v), "reason", x.reason)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -114,8 +116,26 @@ type AgentConfig struct {
 	// Listen is the UDP host:port to answer on ("" for no agent); 161 is
 	// the standard port and needs privileges.
 	Listen string `toml:"listen" json:"listen,omitempty"`
-	// Community is the SNMP v1/v2c community managers must give.
+	// Community is the SNMP v1/v2c community managers must give; "":
+	// v1 and v2c are not answered.
 	Community string `toml:"community" json:"-"`
+	// User is the SNMPv3 USM user managers must be, at authPriv; "": v3
+	// is not answered.
+	User      string `toml:"user" json:"user,omitempty"`
+	AuthProto string `toml:"auth_protocol" json:"authProtocol,omitempty"` // SHA (HMAC-SHA-96, default) or SHA256 (HMAC-SHA-256-192)
+	AuthKey   string `toml:"auth_password" json:"-"`                      // at least 8 characters
+	PrivProto string `toml:"priv_protocol" json:"privProtocol,omitempty"` // AES (AES-128-CFB, the default and only one)
+	PrivKey   string `toml:"priv_password" json:"-"`                      // at least 8 characters
+	// EngineID is the agent's SNMP engine ID in hex, which managers
+	// discover; default DefaultEngineID's.
+	EngineID string `toml:"engine_id" json:"engineId,omitempty"`
+}
+
+func (c *AgentConfig) engineID() string {
+	if c.EngineID == "" {
+		return DefaultEngineID()
+	}
+	return c.EngineID
 }
 
 // Check reports what is wrong with c.
@@ -126,8 +146,23 @@ func (c *AgentConfig) Check() error {
 	if err := checkHostPort(c.Listen, ""); err != nil {
 		return fmt.Errorf("notify.agent: listen %q: %w", c.Listen, err)
 	}
-	if c.Community == "" {
-		return errors.New("notify.agent: community: a community is needed (SNMP v1/v2c)")
+	if c.Community == "" && c.User == "" {
+		return errors.New("notify.agent: community (SNMP v1/v2c) or user (SNMPv3) needed")
+	}
+	if id, err := hex.DecodeString(c.engineID()); err != nil || len(id) < 5 || len(id) > 32 {
+		return fmt.Errorf("notify.agent: engine_id %q: want 5 to 32 bytes in hex", c.EngineID)
+	}
+	if c.User == "" {
+		return nil
+	}
+	if p := strings.ToUpper(c.AuthProto); p != "" && p != "SHA" && p != "SHA256" {
+		return fmt.Errorf("notify.agent: auth_protocol %q: the agent supports SHA and SHA256", c.AuthProto)
+	}
+	if p := strings.ToUpper(c.PrivProto); p != "" && p != "AES" {
+		return fmt.Errorf("notify.agent: priv_protocol %q: the agent supports AES (128)", c.PrivProto)
+	}
+	if len(c.AuthKey) < 8 || len(c.PrivKey) < 8 {
+		return errors.New("notify.agent: auth_password and priv_password: at least 8 characters each (SNMPv3 authPriv)")
 	}
 	return nil
 }
@@ -144,12 +179,16 @@ const (
 	colSince    = 8
 )
 
-// Agent answers SNMP v1 and v2c GET, GETNEXT and GETBULK requests for
-// ptpwatchActiveAlarmTable from an ActiveAlarms. It is read-only: SET is
-// refused (notWritable); SNMPv3 requests are not answered.
+// Agent answers SNMP v1, v2c and v3 (USM, authPriv) GET, GETNEXT and
+// GETBULK requests for ptpwatchActiveAlarmTable from an ActiveAlarms. It
+// is read-only: SET is refused (notWritable). Requests with wrong
+// credentials are counted (Stats); a v1/v2c one gets no answer, a v3 one
+// the Report RFC 3414 asks for.
 type Agent struct {
+	cfg       AgentConfig
 	conn      net.PacketConn
 	community string
+	engine    *usmEngine
 	alarms    *ActiveAlarms
 	log       *slog.Logger
 	entry     []uint32 // MIBOID.1.2.1
@@ -158,6 +197,12 @@ type Agent struct {
 
 // StartAgent listens on c.Listen and serves alarms until Close.
 func StartAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger) (*Agent, error) {
+	return startAgent(c, alarms, log, nil)
+}
+
+// startAgent is StartAgent going on from prev's engine (its boots, time
+// and counts) when it has the same engine ID.
+func startAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger, prev *usmEngine) (*Agent, error) {
 	if err := c.Check(); err != nil {
 		return nil, err
 	}
@@ -165,8 +210,18 @@ func StartAgent(c AgentConfig, alarms *ActiveAlarms, log *slog.Logger) (*Agent, 
 	if err != nil {
 		return nil, fmt.Errorf("notify.agent: %w", err)
 	}
+	engine, err := newUSMEngine(&c)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if prev != nil && bytes.Equal(prev.id, engine.id) {
+		engine.boots, engine.start = prev.boots, prev.start
+		engine.salt.Store(prev.salt.Load())
+		engine.stats = prev.Stats()
+	}
 	entry, _ := parseOID(MIBOID + ".1.2.1")
-	a := &Agent{conn: conn, community: c.Community, alarms: alarms, log: log, entry: entry, done: make(chan struct{})}
+	a := &Agent{cfg: c, conn: conn, community: c.Community, engine: engine, alarms: alarms, log: log, entry: entry, done: make(chan struct{})}
 	go a.serve()
 	return a, nil
 }
@@ -181,10 +236,16 @@ func (a *Agent) Close() error {
 	return err
 }
 
+// Serves reports which SNMP versions the agent answers: v1 and v2c when a
+// community is set, v3 when a user is.
+func (a *Agent) Serves() (v2c, v3 bool) { return a.cfg.Community != "", a.cfg.User != "" }
+
+// Stats counts the requests refused.
+func (a *Agent) Stats() AgentStats { return a.engine.Stats() }
+
 func (a *Agent) serve() {
 	defer close(a.done)
 	buf := make([]byte, 65535)
-	dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Logger: gosnmp.NewLogger(nil)}
 	for {
 		n, from, err := a.conn.ReadFrom(buf)
 		if err != nil {
@@ -193,25 +254,94 @@ func (a *Agent) serve() {
 			}
 			continue
 		}
-		req, err := dec.SnmpDecodePacket(buf[:n])
-		if err != nil || req.Version == gosnmp.Version3 {
-			continue // not ours to answer
+		if out := a.handle(buf[:n], from.String()); out != nil {
+			_, _ = a.conn.WriteTo(out, from)
 		}
-		if req.Community != a.community {
-			a.log.Debug("snmp agent: wrong community", "from", from.String())
-			continue // as agents do: no answer
-		}
-		resp, ok := a.answer(req)
-		if !ok {
-			continue
-		}
-		b, err := resp.MarshalMsg()
-		if err != nil {
-			a.log.Warn("snmp agent: cannot encode an answer", "err", err)
-			continue
-		}
-		_, _ = a.conn.WriteTo(b, from)
 	}
+}
+
+// handle answers one request; nil: no answer.
+func (a *Agent) handle(b []byte, from string) []byte {
+	if len(b) > 4 && isV3(b) {
+		return a.handleV3(b, from)
+	}
+	dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Logger: gosnmp.NewLogger(nil)}
+	req, err := dec.SnmpDecodePacket(b)
+	if err != nil || req.Version == gosnmp.Version3 {
+		a.engine.count(&a.engine.stats.Unparsable)
+		return nil
+	}
+	if a.community == "" || req.Community != a.community {
+		a.engine.count(&a.engine.stats.BadCommunity)
+		a.log.Debug("snmp agent: wrong community", "from", from)
+		return nil // as agents do: no answer
+	}
+	resp, ok := a.answer(req)
+	if !ok {
+		return nil
+	}
+	out, err := resp.MarshalMsg()
+	if err != nil {
+		a.log.Warn("snmp agent: cannot encode an answer", "err", err)
+		return nil
+	}
+	return out
+}
+
+// isV3 reports whether b begins as an SNMPv3 message (SEQUENCE, INTEGER 3).
+func isV3(b []byte) bool {
+	_, _, at, _, err := berRead(b, 0)
+	if err != nil {
+		return false
+	}
+	tag, c, _, _, err := berRead(b, at)
+	return err == nil && tag == 0x02 && len(c) == 1 && c[0] == 3
+}
+
+// handleV3 answers an SNMPv3 request through USM; its PDU is decoded and
+// the answer's encoded by gosnmp's v2c codec.
+func (a *Agent) handleV3(b []byte, from string) []byte {
+	m, pdu, report := a.engine.handleV3(b)
+	if pdu == nil {
+		if report != nil || m != nil {
+			a.log.Debug("snmp agent: SNMPv3 request refused", "from", from)
+		}
+		return report
+	}
+	// Wrap the PDU as a v2c message for gosnmp to read.
+	wrapped := berAppend(nil, 0x30, append(berAppend(berAppendInt(nil, 0x02, 1), 0x04, nil), pdu...))
+	dec := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Logger: gosnmp.NewLogger(nil)}
+	req, err := dec.SnmpDecodePacket(wrapped)
+	if err != nil {
+		a.engine.count(&a.engine.stats.Unparsable)
+		return nil
+	}
+	resp, ok := a.answer(req)
+	if !ok {
+		return nil
+	}
+	out, err := resp.MarshalMsg()
+	if err != nil {
+		a.log.Warn("snmp agent: cannot encode an answer", "err", err)
+		return nil
+	}
+	// Take the PDU back out of the v2c message: after version and community.
+	_, _, at, _, err := berRead(out, 0)
+	if err != nil {
+		return nil
+	}
+	off := at
+	for range 2 {
+		if _, _, _, off, err = berRead(out, off); err != nil {
+			return nil
+		}
+	}
+	msg, err := a.engine.writeV3(m.msgID, flagAuth|flagPriv, a.engine.user, out[off:])
+	if err != nil {
+		a.log.Warn("snmp agent: cannot encode an answer", "err", err)
+		return nil
+	}
+	return msg
 }
 
 // cell is one object of the table.

@@ -23,8 +23,8 @@ type Applied struct {
 // sender built for it is closed); one no longer configured stops, and
 // its outbox stays in the store for a later start or reload that
 // configures it again. Channels built by hand (not by Config.Channels)
-// always count as changed. Notifier options (max_queue, ...) are not
-// changed.
+// always count as changed. Notifier options (max_queue, ...) are
+// SetLimits' to change.
 func (n *Notifier) Apply(chans []Channel) (Applied, error) {
 	var a Applied
 	n.mu.Lock()
@@ -102,8 +102,9 @@ func (n *Notifier) Apply(chans []Channel) (Applied, error) {
 	return a, errors.Join(errs...)
 }
 
-// Reload builds the channels of c (checked already, as by -k) and
-// applies them (Apply), logging what changed; a channel that cannot be
+// Reload applies c (checked already, as by -k): its bounds (SetLimits),
+// its [notify.agent] (ReloadAgent) and its channels (Apply), logging what
+// changed; a channel that cannot be
 // built keeps running as it was (or stays away, if new), and the error
 // says why. A nil Notifier does nothing.
 func (n *Notifier) Reload(c Config) error {
@@ -121,6 +122,15 @@ func (n *Notifier) Reload(c Config) error {
 		}
 		n.mu.Unlock()
 		n.log.Error("notification channels: some could not be built; they keep their running configuration", "err", err)
+	}
+	o := c.Options()
+	o.MinBackoff = n.opts.MinBackoff
+	n.SetLimits(o)
+	n.log.Info("notification limits applied", "max_queue", c.MaxQueue, "max_age_hours", c.MaxAgeHours,
+		"max_backoff_seconds", c.MaxBackoffSecs, "heartbeat_minutes", c.HeartbeatMinute)
+	if aerr := n.ReloadAgent(c.Agent); aerr != nil {
+		n.log.Error("SNMP agent: the new settings could not be applied", "err", aerr)
+		err = errors.Join(err, aerr)
 	}
 	a, aerr := n.Apply(chans)
 	n.log.Info("notification channels reloaded", "added", a.Added, "changed", a.Changed, "removed", a.Removed, "kept", len(a.Kept))

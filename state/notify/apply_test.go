@@ -1,7 +1,11 @@
 package notify
 
 import (
+	"os"
+	"os/exec"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,4 +114,111 @@ func TestReload(t *testing.T) {
 		ei, _, _, _ := e.counts()
 		return ci == 251 && ei == 1
 	})
+}
+
+// TestReloadLimitsAndAgent: a reload applies [notify]'s bounds and
+// [notify.agent] to the running Notifier. max_queue: a channel full at 5
+// takes 15 more after a reload to 20; the heartbeat starts when set;
+// max_age (SetLimits) expires what waits. The agent starts at a reload
+// that configures it, takes a new community (the old one refused), adds
+// an SNMPv3 user with its engine's boots and time kept, and stops when
+// its listen is emptied.
+func TestReloadLimitsAndAgent(t *testing.T) {
+	snmpget := need(t, "snmpget", "snmp")
+	rx := newHookReceiver(t, "")
+	rx.down.Store(true)
+	cfg := DefaultConfig()
+	cfg.MaxQueue = 5
+	cfg.Webhook = []WebhookConfig{{ChannelConfig: ChannelConfig{Name: "hook"}, URL: rx.url}}
+	chans, err := cfg.Channels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := state.NewEventLog(1000)
+	o := testOptions()
+	o.MaxQueue = cfg.MaxQueue
+	n, stop, err := Start(chans, nil, o, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	status := func() ChannelStatus { return n.Status()[0] }
+	for _, ev := range events(10, state.DeviceDetected, "a-") {
+		log.Add(ev)
+	}
+	waitFor(t, 10*time.Second, "5 queued, 5 refused", func() bool { s := status(); return s.Queue == 5 && s.Overflow == 5 })
+
+	cfg.MaxQueue = 20
+	if err := n.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events(20, state.DeviceDetected, "b-") {
+		log.Add(ev)
+	}
+	waitFor(t, 10*time.Second, "20 queued after the reload", func() bool { s := status(); return s.Queue == 20 && s.Overflow == 10 })
+
+	// Bounds below a config file's units, through SetLimits: a heartbeat
+	// every 50 ms and a maximum age that every waiting entry exceeds.
+	lo := o
+	lo.MaxQueue, lo.Heartbeat, lo.MaxAge = 20, 50*time.Millisecond, time.Millisecond
+	n.SetLimits(lo)
+	waitFor(t, 10*time.Second, "the waiting entries expired", func() bool { return status().Expired >= 20 })
+	lo.MaxAge = time.Hour
+	n.SetLimits(lo)
+	rx.down.Store(false)
+	waitFor(t, 10*time.Second, "heartbeats delivered", func() bool {
+		rx.mu.Lock()
+		defer rx.mu.Unlock()
+		beats := 0
+		for _, ts := range rx.typeSubject {
+			if strings.HasPrefix(ts, "Heartbeat |") {
+				beats++
+			}
+		}
+		return beats >= 2
+	})
+
+	// The agent.
+	port := freePort(t, "udp")
+	target := "127.0.0.1:" + strconv.Itoa(port)
+	get := func(args ...string) bool {
+		cmd := exec.Command(snmpget, append(append([]string{"-m", "", "-On", "-t", "1", "-r", "0"}, args...), target, "1.3.6.1.4.1.32473.1588.1.2.1.2.1")...)
+		cmd.Env = append(os.Environ(), "SNMPCONFPATH="+t.TempDir(), "SNMP_PERSISTENT_DIR="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		return err == nil && strings.Contains(string(out), ".1.3.6.1.4.1.32473.1588.1.2.1.2.1 = ")
+	}
+	v2 := func(community string) bool { return get("-v2c", "-c", community) }
+	v3 := []string{"-v3", "-l", "authPriv", "-u", "h17-reload", "-a", "SHA", "-A", "auth-secret-1", "-x", "AES", "-X", "priv-secret-2"}
+	if v2("one") {
+		t.Fatal("an agent answers before one is configured")
+	}
+	cfg.Agent = AgentConfig{Listen: target, Community: "one"}
+	if err := n.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !v2("one") {
+		t.Fatal("the agent added by a reload does not answer")
+	}
+	cfg.Agent.Community = "two"
+	cfg.Agent.User, cfg.Agent.AuthKey, cfg.Agent.PrivKey = "h17-reload", "auth-secret-1", "priv-secret-2"
+	first := n.Agent().engine
+	if err := n.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if v2("one") || !v2("two") || !get(v3...) {
+		t.Errorf("after the reload: community one answered %v, two %v, v3 %v; want false, true, true", v2("one"), v2("two"), get(v3...))
+	}
+	if e := n.Agent().engine; e.boots != first.boots || !e.start.Equal(first.start) {
+		t.Errorf("the engine's boots and start changed at the reload: %d %v, were %d %v", e.boots, e.start, first.boots, first.start)
+	}
+	if n.Agent().Stats().BadCommunity == 0 {
+		t.Error("the refused community is not counted")
+	}
+	cfg.Agent = AgentConfig{}
+	if err := n.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if n.Agent() != nil || v2("two") {
+		t.Error("the agent still runs after a reload without it")
+	}
 }

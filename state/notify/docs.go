@@ -57,8 +57,14 @@ var tableDocs = []KeyDoc{
 	{"snmp", "priv_protocol", `"AES"`, "DES, AES, AES192, AES256, AES192C or AES256C."},
 	{"snmp", "priv_password", `"..."`, "USM privacy passphrase (at least 8 characters). Write-only."},
 	{"snmp", "engine_id", `""`, "Our engine ID in hex, which receivers name for v3 traps (snmptrapd: createUser -e 0xID ...); default 80007ed904 + hex of \"ptpwatch\"."},
-	{"agent", "listen", `""`, "UDP host:port of a read-only SNMP v1/v2c agent serving PTPWATCH-MIB's ptpwatchActiveAlarmTable (snmpwalk -v2c -c COMMUNITY -m +PTPWATCH-MIB HOST:PORT ptpwatchActiveAlarmTable); empty: none. Port 161 needs privileges."},
-	{"agent", "community", `"..."`, "Community managers must give; requests with another get no answer. Write-only."},
+	{"agent", "listen", `""`, "UDP host:port of a read-only SNMP v1/v2c/v3 agent serving PTPWATCH-MIB's ptpwatchActiveAlarmTable (snmpwalk -v2c -c COMMUNITY -m +PTPWATCH-MIB HOST:PORT ptpwatchActiveAlarmTable, or -v3 -l authPriv -u USER -a SHA -A ... -x AES -X ...); empty: none. Port 161 needs privileges."},
+	{"agent", "community", `"..."`, "v1/v2c community managers must give; requests with another get no answer (counted); empty: v1/v2c not answered. Write-only."},
+	{"agent", "user", `""`, "SNMPv3 USM user managers must be, at authPriv only (a lower level, an unknown user, a wrong password or a request outside the 150 s time window gets RFC 3414's Report and is counted); empty: v3 not answered."},
+	{"agent", "auth_protocol", `"SHA"`, "SHA (HMAC-SHA-96) or SHA256 (HMAC-SHA-256-192)."},
+	{"agent", "auth_password", `"..."`, "USM authentication passphrase (at least 8 characters). Write-only."},
+	{"agent", "priv_protocol", `"AES"`, "AES (AES-128-CFB, RFC 3826), the only one."},
+	{"agent", "priv_password", `"..."`, "USM privacy passphrase (at least 8 characters). Write-only."},
+	{"agent", "engine_id", `""`, "The agent's engine ID in hex (5 to 32 bytes), which managers discover; default 80007ed904 + hex of \"ptpwatch\"."},
 }
 
 // ConfigText returns commented examples of every channel table, for the
@@ -90,9 +96,6 @@ func ConfigText() string {
 // notify.TABLE:KEY prints it.
 func Explain(table, key string) (string, bool) {
 	when := "SIGHUP applies it"
-	if table == "agent" {
-		when = "needs a restart"
-	}
 	for _, d := range tableDocs {
 		if d.Table == table && d.Key == key {
 			return fmt.Sprintf("notify.%s:%s (example %s, %s)\n%s\n", table, key, d.Example, when, d.Doc), true

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ const (
 	KindHeartbeat Kind = "heartbeat" // the appliance is alive
 )
 
-// Message is one notification as the outbox stores it (JSON).
+// Message is one notification as the outbox holds it.
 type Message struct {
 	ID       string      `json:"id"`  // channel/seq: stable across retries and restarts
 	Seq      uint64      `json:"seq"` // the channel's sequence number
@@ -32,20 +33,105 @@ type Message struct {
 	Hostname string      `json:"host,omitempty"`
 }
 
-// wireMessage is a Message as the outbox stores it: state.Severity
-// marshals as its name but does not parse one, so the severity goes
-// beside the event by name.
-type wireMessage struct {
-	Message
-	Severity string `json:"severity"`
+// The outbox stores a message in a compact binary form (appendMessage),
+// which is the same for every channel an event goes to: the channel and
+// sequence number are in the key, the ID is made from them. Entries
+// written by earlier versions are JSON (they begin with '{') and are
+// still read.
+//
+// Binary form: the byte binaryTag, then uvarint queued time, then the
+// kind, the hostname, uvarint event sequence, uvarint event time, the
+// event type, its severity by name (the numbering is not stored), scope,
+// subject, before, after and detail, each string as uvarint length and
+// bytes.
+const binaryTag = 0x01
+
+// appendMessage appends the stored form of a message of kind about e,
+// queued at queued on host, to b. It allocates only to grow b.
+func appendMessage(b []byte, kind Kind, queued int64, host string, e *state.Event) []byte {
+	b = append(b, binaryTag)
+	b = binary.AppendUvarint(b, uint64(queued))
+	b = appendString(b, string(kind))
+	b = appendString(b, host)
+	b = binary.AppendUvarint(b, e.Seq)
+	b = binary.AppendUvarint(b, uint64(e.Time))
+	b = appendString(b, string(e.Type))
+	b = appendString(b, e.Severity.String())
+	for _, s := range [...]string{e.Scope, e.Subject, e.Before, e.After, e.Detail} {
+		b = appendString(b, s)
+	}
+	return b
 }
 
-func marshalMessage(m *Message) ([]byte, error) {
-	return json.Marshal(wireMessage{*m, m.Event.Severity.String()})
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-// unmarshalMessage decodes what marshalMessage wrote.
+// errShortEntry is returned for a stored entry cut short.
+var errShortEntry = errors.New("notify: outbox entry cut short")
+
+// binaryReader reads appendMessage's fields; the first fault sticks.
+type binaryReader struct {
+	b   []byte
+	err error
+}
+
+func (r *binaryReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = errShortEntry
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *binaryReader) string() string {
+	n := r.uvarint()
+	if r.err != nil {
+		return ""
+	}
+	if n > uint64(len(r.b)) {
+		r.err = errShortEntry
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+// unmarshalMessage decodes a stored entry: appendMessage's form or the
+// JSON of earlier versions. ID and Seq are left to the caller (the key
+// holds them) unless the JSON has them.
 func unmarshalMessage(b []byte, m *Message) error {
+	if len(b) > 0 && b[0] == binaryTag {
+		r := binaryReader{b: b[1:]}
+		*m = Message{Queued: int64(r.uvarint()), Kind: Kind(r.string()), Hostname: r.string()}
+		e := &m.Event
+		e.Seq, e.Time = r.uvarint(), int64(r.uvarint())
+		e.Type = state.EventType(r.string())
+		sev := r.string()
+		e.Scope, e.Subject, e.Before, e.After, e.Detail = r.string(), r.string(), r.string(), r.string(), r.string()
+		if r.err != nil {
+			return r.err
+		}
+		if len(r.b) != 0 {
+			return fmt.Errorf("notify: outbox entry has %d bytes too many", len(r.b))
+		}
+		var ok bool
+		if e.Severity, ok = parseSeverity(sev); !ok {
+			return fmt.Errorf("notify: outbox entry: unknown severity %q", sev)
+		}
+		return nil
+	}
+	return unmarshalJSONMessage(b, m)
+}
+
+// unmarshalJSONMessage decodes the JSON form earlier versions wrote.
+func unmarshalJSONMessage(b []byte, m *Message) error {
 	var w struct {
 		ID       string `json:"id"`
 		Seq      uint64 `json:"seq"`

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,7 +96,8 @@ type ChannelStatus struct {
 
 // Notifier feeds events to channels through the outbox.
 type Notifier struct {
-	opts Options
+	opts Options // as given to New; limits() has the reloadable ones
+	lim  atomic.Pointer[limits]
 	back Backing
 	log  *slog.Logger
 
@@ -105,9 +107,13 @@ type Notifier struct {
 	active   *ActiveAlarms // the alarms raised and not cleared, from every event published
 	memory   bool          // the outbox is a MemoryBacking made by Start (no --data)
 
+	agentMu sync.Mutex
+	agent   *Agent // the SNMP agent running, nil for none (ReloadAgent)
+
 	evlog    *state.EventLog
 	wake     chan state.Event
 	lastSeq  uint64
+	readBuf  []state.Event // readLog's, reused
 	missed   atomic.Uint64 // events the log dropped before the reader got to them
 	running  atomic.Bool
 	stopped  bool // Run is ending (n.mu): no worker may start
@@ -117,6 +123,50 @@ type Notifier struct {
 
 // New returns a Notifier writing its outbox to back.
 func New(back Backing, o Options) *Notifier {
+	o = withDefaults(o)
+	n := &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
+	n.setLimits(o)
+	return n
+}
+
+// limits are the options a reload may change (SetLimits); every reader
+// loads them afresh.
+type limits struct {
+	maxQueue               int
+	maxAge                 time.Duration
+	minBackoff, maxBackoff time.Duration
+	uiURL                  string
+	heartbeat              time.Duration
+}
+
+func (n *Notifier) limits() *limits { return n.lim.Load() }
+
+func (n *Notifier) setLimits(o Options) {
+	n.lim.Store(&limits{maxQueue: o.MaxQueue, maxAge: o.MaxAge, minBackoff: o.MinBackoff, maxBackoff: o.MaxBackoff,
+		uiURL: o.UIURL, heartbeat: o.Heartbeat})
+}
+
+// SetLimits applies o's MaxQueue, MaxAge, MinBackoff, MaxBackoff, UIURL
+// and Heartbeat (zero values taking the defaults, as in New) to the
+// running Notifier: the next entry queued, the next expiry check and
+// retry, the next delivery's links and the heartbeat (within a quarter
+// second) follow them. A smaller MaxQueue drops nothing queued: new
+// entries are refused until the outbox is below it; a shorter MaxAge
+// expires what is older at the channel's next check.
+func (n *Notifier) SetLimits(o Options) {
+	n.setLimits(withDefaults(o))
+	n.mu.Lock()
+	for _, c := range n.channels {
+		select { // let the workers check expiry now
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	n.mu.Unlock()
+}
+
+// withDefaults fills in o's zero values.
+func withDefaults(o Options) Options {
 	if o.MaxQueue <= 0 {
 		o.MaxQueue = 100_000
 	}
@@ -138,7 +188,7 @@ func New(back Backing, o Options) *Notifier {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	return &Notifier{opts: o, back: back, log: o.Logger, byName: map[string]*channel{}, active: NewActiveAlarms()}
+	return o
 }
 
 // AddChannel adds a channel sending through s, taking up the entries its
@@ -162,6 +212,9 @@ func (n *Notifier) AddChannel(co ChannelOptions, s Sender) error {
 			return nil
 		}
 		m.Seq = seq
+		if m.ID == "" {
+			m.ID = co.Name + "/" + strconv.FormatUint(seq, 10)
+		}
 		c.queue = append(c.queue, m)
 		c.next = seq
 		return nil
@@ -234,15 +287,39 @@ func (n *Notifier) Run(ctx context.Context) error {
 	n.mu.Unlock()
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
-	var beat <-chan time.Time
-	if n.opts.Heartbeat > 0 {
-		t := time.NewTicker(n.opts.Heartbeat)
-		defer t.Stop()
-		beat = t.C
-	}
+	var (
+		beat      <-chan time.Time
+		beatT     *time.Ticker
+		beatEvery time.Duration
+	)
+	defer func() {
+		if beatT != nil {
+			beatT.Stop()
+		}
+	}()
+	gap := time.NewTimer(0)
+	defer gap.Stop()
 	for {
+		if every := n.limits().heartbeat; every != beatEvery { // at the start and after SetLimits
+			if beatT != nil {
+				beatT.Stop()
+				beatT, beat = nil, nil
+			}
+			if beatEvery = every; every > 0 {
+				beatT = time.NewTicker(every)
+				beat = beatT.C
+			}
+		}
 		if n.evlog != nil {
 			n.readLog()
+		}
+		// Events read together share one outbox write per channel: after
+		// a read, the next waits readGap, so that a burst is taken in a
+		// few large writes rather than many small ones.
+		gap.Reset(readGap)
+		select {
+		case <-ctx.Done():
+		case <-gap.C:
 		}
 		select {
 		case <-ctx.Done():
@@ -267,6 +344,9 @@ func (n *Notifier) Run(ctx context.Context) error {
 		}
 	}
 }
+
+// readGap is the least time between two reads of the event log.
+const readGap = 20 * time.Millisecond
 
 // startWorker starts c's delivery worker under n.ctx; n.mu is held.
 func (n *Notifier) startWorker(c *channel) {
@@ -302,12 +382,14 @@ func (n *Notifier) readLog() {
 	if from >= snap.Next() {
 		return
 	}
-	evs := make([]state.Event, 0, snap.Next()-from)
+	evs := n.readBuf[:0]
 	for seq := from; seq < snap.Next(); seq++ {
 		evs = append(evs, *snap.At(seq))
 	}
 	n.lastSeq = snap.Next() - 1
 	n.Publish(evs...)
+	clear(evs) // let the strings go
+	n.readBuf = evs[:0]
 }
 
 // Publish offers events to every channel (the reader calls it with the
@@ -317,9 +399,38 @@ func (n *Notifier) Publish(evs ...state.Event) {
 	n.mu.Lock()
 	chans := append([]*channel(nil), n.channels...)
 	n.mu.Unlock()
-	for _, c := range chans {
-		c.enqueue(evs, KindEvent, false)
+	if len(chans) == 0 || len(evs) == 0 {
+		return
 	}
+	b := n.encode(evs, KindEvent)
+	for _, c := range chans {
+		c.enqueue(evs, b, false)
+	}
+}
+
+// encoded is a batch of events in the outbox's stored form, made once
+// and shared by every channel they go to.
+type encoded struct {
+	kind   Kind
+	queued int64
+	values [][]byte // values[i] is evs[i]'s entry
+}
+
+// encode makes evs' outbox entries, in one buffer.
+func (n *Notifier) encode(evs []state.Event, kind Kind) *encoded {
+	b := &encoded{kind: kind, queued: time.Now().UnixNano(), values: make([][]byte, len(evs))}
+	size := 0
+	for i := range evs {
+		e := &evs[i]
+		size += 64 + len(kind) + len(n.opts.Hostname) + len(e.Type) + len(e.Scope) + len(e.Subject) + len(e.Before) + len(e.After) + len(e.Detail)
+	}
+	buf := make([]byte, 0, size)
+	for i := range evs {
+		at := len(buf)
+		buf = appendMessage(buf, kind, b.queued, n.opts.Hostname, &evs[i])
+		b.values[i] = buf[at:len(buf):len(buf)]
+	}
+	return b
 }
 
 // Test queues a test notification on the named channel (every channel
@@ -340,10 +451,11 @@ func (n *Notifier) Test(name, note string) error {
 	if note != "" {
 		detail += ": " + note
 	}
-	e := state.Event{Time: time.Now().UnixNano(), Type: "Test", Severity: state.Notice, Subject: n.opts.Hostname, Detail: detail}
+	evs := []state.Event{{Time: time.Now().UnixNano(), Type: "Test", Severity: state.Notice, Subject: n.opts.Hostname, Detail: detail}}
+	b := n.encode(evs, KindTest)
 	var errs []error
 	for _, c := range chans {
-		if err := c.enqueue([]state.Event{e}, KindTest, true); err != nil {
+		if err := c.enqueue(evs, b, true); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -355,9 +467,10 @@ func (n *Notifier) heartbeat() {
 	n.mu.Lock()
 	chans := append([]*channel(nil), n.channels...)
 	n.mu.Unlock()
-	e := state.Event{Time: time.Now().UnixNano(), Type: "Heartbeat", Severity: state.Info, Subject: n.opts.Hostname, Detail: "ptpwatch is running"}
+	evs := []state.Event{{Time: time.Now().UnixNano(), Type: "Heartbeat", Severity: state.Info, Subject: n.opts.Hostname, Detail: "ptpwatch is running"}}
+	b := n.encode(evs, KindHeartbeat)
 	for _, c := range chans {
-		_ = c.enqueue([]state.Event{e}, KindHeartbeat, true)
+		_ = c.enqueue(evs, b, true)
 	}
 }
 
@@ -431,15 +544,20 @@ func (c *channel) status() ChannelStatus {
 	return st
 }
 
-// enqueue filters evs and writes what passes to the outbox in one synced
-// write.
-func (c *channel) enqueue(evs []state.Event, kind Kind, force bool) error {
-	now := time.Now().UnixNano()
+// enqueue filters evs and writes what passes, b's entries, to the outbox
+// in one synced write. The messages are allocated together and their IDs
+// share one string: a burst costs a few allocations per channel, not
+// several per event.
+func (c *channel) enqueue(evs []state.Event, b *encoded, force bool) error {
+	now := b.queued
+	maxQueue := c.n.limits().maxQueue
 	c.mu.Lock()
 	var (
-		seqs   []uint64
-		values [][]byte
-		msgs   []*Message
+		seqs   = make([]uint64, 0, len(evs))
+		values = make([][]byte, 0, len(evs))
+		slab   = make([]Message, 0, len(evs))
+		ids    = make([]byte, 0, len(evs)*(len(c.opts.Name)+18))
+		idEnd  = make([]int, 0, len(evs))
 		over   uint64
 	)
 	for i := range evs {
@@ -456,7 +574,7 @@ func (c *channel) enqueue(evs []state.Event, kind Kind, force bool) error {
 					continue
 				}
 				c.dedup[k] = now
-				if len(c.dedup) > 4*c.n.opts.MaxQueue/100+1024 {
+				if len(c.dedup) > 4*maxQueue/100+1024 {
 					for k, t := range c.dedup {
 						if now-t > int64(c.opts.Dedup) {
 							delete(c.dedup, k)
@@ -465,18 +583,26 @@ func (c *channel) enqueue(evs []state.Event, kind Kind, force bool) error {
 				}
 			}
 		}
-		if len(c.queue)+len(msgs) >= c.n.opts.MaxQueue {
+		if len(c.queue)+len(slab) >= maxQueue {
 			over++
 			continue
 		}
 		c.next++
-		m := &Message{ID: fmt.Sprintf("%s/%d", c.opts.Name, c.next), Seq: c.next, Kind: kind, Event: *e, Queued: now, Hostname: c.n.opts.Hostname}
-		v, err := marshalMessage(m)
-		if err != nil {
-			c.next--
-			continue
+		ids = strconv.AppendUint(append(append(ids, c.opts.Name...), '/'), c.next, 10)
+		idEnd = append(idEnd, len(ids))
+		slab = append(slab, Message{Seq: c.next, Kind: b.kind, Event: *e, Queued: now, Hostname: c.n.opts.Hostname})
+		seqs, values = append(seqs, c.next), append(values, b.values[i])
+	}
+	var msgs []*Message
+	if len(slab) > 0 {
+		all := string(ids)
+		msgs = make([]*Message, len(slab))
+		from := 0
+		for i := range slab {
+			slab[i].ID = all[from:idEnd[i]]
+			from = idEnd[i]
+			msgs[i] = &slab[i]
 		}
-		seqs, values, msgs = append(seqs, m.Seq), append(values, v), append(msgs, m)
 	}
 	var err error
 	if len(msgs) > 0 {
@@ -508,7 +634,7 @@ func (c *channel) enqueue(evs []state.Event, kind Kind, force bool) error {
 		}
 	}
 	if raise {
-		c.lost(fmt.Sprintf("%d notifications refused (%d in all): the outbox is full (%d entries) or cannot be written", over, total, c.n.opts.MaxQueue), err)
+		c.lost(fmt.Sprintf("%d notifications refused (%d in all): the outbox is full (%d entries) or cannot be written", over, total, maxQueue), err)
 	}
 	return err
 }
@@ -577,9 +703,9 @@ func (c *channel) run(ctx context.Context) {
 		}
 		if err != nil && c.s.Reliable() {
 			if backoff == 0 {
-				backoff = c.n.opts.MinBackoff
+				backoff = c.n.limits().minBackoff
 			} else {
-				backoff = min(2*backoff, c.n.opts.MaxBackoff)
+				backoff = min(2*backoff, c.n.limits().maxBackoff)
 			}
 			c.mu.Lock()
 			c.st.NextRetry = time.Now().Add(backoff).UnixNano()
@@ -620,7 +746,7 @@ func (c *channel) batch() *Delivery {
 	if len(c.queue) == 0 {
 		return nil
 	}
-	d := &Delivery{Channel: c.opts.Name, UIURL: c.n.opts.UIURL, Hostname: c.n.opts.Hostname}
+	d := &Delivery{Channel: c.opts.Name, UIURL: c.n.limits().uiURL, Hostname: c.n.opts.Hostname}
 	if c.opts.DigestAfter > 0 && len(c.queue) >= c.opts.DigestAfter {
 		// Test notifications go alone.
 		n := 0
@@ -691,6 +817,13 @@ func (c *channel) remove(seqs []uint64) error {
 		return fmt.Errorf("notify: channel %s: delete delivered entries: %w", c.opts.Name, err)
 	}
 	c.mu.Lock()
+	if isPrefix(c.queue, seqs) { // the usual case: the oldest went
+		n := copy(c.queue, c.queue[len(seqs):])
+		clear(c.queue[n:])
+		c.queue = c.queue[:n]
+		c.mu.Unlock()
+		return nil
+	}
 	drop := map[uint64]bool{}
 	for _, s := range seqs {
 		drop[s] = true
@@ -707,9 +840,24 @@ func (c *channel) remove(seqs []uint64) error {
 	return nil
 }
 
+// isPrefix reports whether seqs are the sequence numbers of q's first
+// entries, in order.
+func isPrefix(q []*Message, seqs []uint64) bool {
+	if len(seqs) > len(q) {
+		return false
+	}
+	for i, s := range seqs {
+		if q[i].Seq != s {
+			return false
+		}
+	}
+	return true
+}
+
 // expire drops entries older than MaxAge.
 func (c *channel) expire() {
-	limit := time.Now().Add(-c.n.opts.MaxAge).UnixNano()
+	maxAge := c.n.limits().maxAge
+	limit := time.Now().Add(-maxAge).UnixNano()
 	c.mu.Lock()
 	var seqs []uint64
 	for _, m := range c.queue {
@@ -728,7 +876,7 @@ func (c *channel) expire() {
 	c.mu.Lock()
 	c.st.Expired += uint64(len(seqs))
 	c.mu.Unlock()
-	c.lost(fmt.Sprintf("%d notifications expired undelivered after %s", len(seqs), c.n.opts.MaxAge), nil)
+	c.lost(fmt.Sprintf("%d notifications expired undelivered after %s", len(seqs), maxAge), nil)
 }
 
 // MemoryBacking is an outbox kept in memory, for an appliance without a

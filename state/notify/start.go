@@ -30,15 +30,11 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 		n.log.Info("notification channel", "name", c.Options.Name, "kind", c.Sender.Kind(), "target", c.Sender.Target())
 	}
 	n.Watch(log)
-	var agent *Agent
-	if o.Agent.Listen != "" {
-		if agent, err = StartAgent(o.Agent, n.active, n.log); err != nil {
-			for _, c := range chans {
-				_ = c.Sender.Close()
-			}
-			return nil, nil, err
+	if err := n.ReloadAgent(o.Agent); err != nil {
+		for _, c := range chans {
+			_ = c.Sender.Close()
 		}
-		n.log.Info("SNMP agent serving the active-alarm table", "listen", agent.Addr().String())
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -46,8 +42,54 @@ func Start(chans []Channel, back Backing, o Options, log *state.EventLog) (n *No
 	return n, func() {
 		cancel()
 		<-done
-		if agent != nil {
-			_ = agent.Close()
-		}
+		_ = n.ReloadAgent(AgentConfig{})
 	}, nil
+}
+
+// ReloadAgent makes the running SNMP agent the one c describes: none
+// when c.Listen is "", else started, or restarted when c differs from
+// the running one's configuration (its engine ID kept, so are engine
+// boots and time, so that managers need not discover it again). When the
+// new agent cannot start, the old one keeps serving if it still can (it
+// listened elsewhere) and the error says why.
+func (n *Notifier) ReloadAgent(c AgentConfig) error {
+	n.agentMu.Lock()
+	defer n.agentMu.Unlock()
+	old := n.agent
+	if old != nil && old.cfg == c {
+		return nil
+	}
+	if c.Listen == "" {
+		if old != nil {
+			n.agent = nil
+			n.log.Info("SNMP agent stopped")
+			return old.Close()
+		}
+		return nil
+	}
+	var prev *usmEngine
+	if old != nil {
+		prev = old.engine
+		if old.cfg.Listen == c.Listen { // the new one needs the port
+			_ = old.Close()
+			n.agent, old = nil, nil
+		}
+	}
+	a, err := startAgent(c, n.active, n.log, prev)
+	if err != nil {
+		return err
+	}
+	if old != nil {
+		_ = old.Close()
+	}
+	n.agent = a
+	n.log.Info("SNMP agent serving the active-alarm table", "listen", a.Addr().String(), "v2c", c.Community != "", "v3", c.User != "")
+	return nil
+}
+
+// Agent is the running SNMP agent, nil when none runs.
+func (n *Notifier) Agent() *Agent {
+	n.agentMu.Lock()
+	defer n.agentMu.Unlock()
+	return n.agent
 }

@@ -13,7 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Webhook header names.
@@ -65,6 +68,27 @@ func (c *WebhookConfig) Check() error {
 type Webhook struct {
 	cfg    WebhookConfig
 	client *http.Client
+
+	mu  sync.Mutex
+	buf []byte // a body's buffer the transport is done with, for the next
+}
+
+// maxKeptBody is the largest body buffer a Webhook keeps for the next.
+const maxKeptBody = 4 << 20
+
+// trackedBody is a request body that counts itself open until the
+// transport closes it: only when every body given out for a request
+// (GetBody makes more, for redirects and retries) is closed may its
+// buffer be written again.
+type trackedBody struct {
+	*bytes.Reader
+	open *atomic.Int32
+	once sync.Once
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(func() { b.open.Add(-1) })
+	return nil
 }
 
 // NewWebhook returns a webhook sender for c (checked).
@@ -176,11 +200,111 @@ func (w *Webhook) body(d *Delivery) ([]byte, error) {
 		}
 		return json.Marshal(out)
 	}
-	b := WebhookBody{ID: d.Messages[0].ID, Host: d.Hostname, Digest: d.Digest, Count: len(d.Messages), Title: d.Title(), Text: d.Title() + "\n" + d.Text()}
-	for _, m := range d.Messages {
-		b.Messages = append(b.Messages, record(m))
+	return appendWebhookBody(make([]byte, 0, 512+300*len(d.Messages)), d), nil
+}
+
+// appendWebhookBody appends d as a WebhookBody's JSON, written directly
+// (a digest of a thousand is built without reflection or a record per
+// message); TestWebhookBodyJSON holds it to encoding/json's.
+func appendWebhookBody(b []byte, d *Delivery) []byte {
+	title := d.Title()
+	b = append(b, `{"id":`...)
+	b = appendJSONString(b, d.Messages[0].ID)
+	b = append(b, `,"host":`...)
+	b = appendJSONString(b, d.Hostname)
+	b = append(b, `,"digest":`...)
+	b = strconv.AppendBool(b, d.Digest)
+	b = append(b, `,"count":`...)
+	b = strconv.AppendInt(b, int64(len(d.Messages)), 10)
+	b = append(b, `,"title":`...)
+	b = appendJSONString(b, title)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, title+"\n"+d.Text())
+	b = append(b, `,"notifications":[`...)
+	for i, m := range d.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		e := &m.Event
+		b = append(b, `{"id":`...)
+		b = appendJSONString(b, m.ID)
+		b = append(b, `,"kind":`...)
+		b = appendJSONString(b, string(m.Kind))
+		b = append(b, `,"type":`...)
+		b = appendJSONString(b, string(e.Type))
+		b = append(b, `,"severity":`...)
+		b = appendJSONString(b, e.Severity.String())
+		b = append(b, `,"x733Severity":`...)
+		b = appendJSONString(b, PerceivedSeverity(e).String())
+		b = append(b, `,"alarmId":`...)
+		b = strconv.AppendUint(b, uint64(AlarmID(e)), 10)
+		b = append(b, `,"clear":`...)
+		b = strconv.AppendBool(b, IsClear(e.Type))
+		b = append(b, `,"time":"`...)
+		b = time.Unix(0, e.Time).UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+		for _, f := range [...]struct{ name, v string }{{`,"scope":`, e.Scope}, {`,"subject":`, e.Subject},
+			{`,"before":`, e.Before}, {`,"after":`, e.After}, {`,"detail":`, e.Detail}} {
+			if f.v != "" {
+				b = appendJSONString(append(b, f.name...), f.v)
+			}
+		}
+		if e.Seq != 0 {
+			b = strconv.AppendUint(append(b, `,"eventSeq":`...), e.Seq, 10)
+		}
+		b = append(b, '}')
 	}
-	return json.Marshal(b)
+	return append(b, "]}"...)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD and
+// U+2028, U+2029 escaped, as encoding/json does (it also escapes <, >
+// and &, which JSON does not need).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }
 
 // Sign returns the HeaderSignature value for body sent at timestamp ts
@@ -195,14 +319,40 @@ func Sign(secret, ts string, body []byte) string {
 
 // Send implements Sender.
 func (w *Webhook) Send(ctx context.Context, d *Delivery) error {
-	body, err := w.body(d)
+	w.mu.Lock()
+	buf := w.buf
+	w.buf = nil
+	w.mu.Unlock()
+	var (
+		body []byte
+		err  error
+	)
+	if w.cfg.Format == "alertmanager" {
+		body, err = w.body(d)
+	} else {
+		body = appendWebhookBody(buf[:0], d)
+	}
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, bytes.NewReader(body))
+	open := new(atomic.Int32)
+	newBody := func() (io.ReadCloser, error) {
+		open.Add(1)
+		return &trackedBody{Reader: bytes.NewReader(body), open: open}, nil
+	}
+	rb, _ := newBody()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.cfg.URL, rb)
 	if err != nil {
 		return err
 	}
+	req.ContentLength, req.GetBody = int64(len(body)), newBody
+	defer func() {
+		if open.Load() == 0 && cap(body) <= maxKeptBody { // the transport is done with it
+			w.mu.Lock()
+			w.buf = body
+			w.mu.Unlock()
+		}
+	}()
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ptpwatch")

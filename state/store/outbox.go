@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -40,10 +42,16 @@ func (s *Store) PutOutbox(channel string, seqs []uint64, values [][]byte) error 
 	if len(seqs) != len(values) {
 		return fmt.Errorf("store: outbox: %d sequence numbers for %d values", len(seqs), len(values))
 	}
-	b := s.db.NewBatch()
+	size := 0
+	for _, v := range values {
+		size += len(p) + 8 + len(v) + 2*binary.MaxVarintLen32 + 1
+	}
+	b := s.db.NewBatchWithSize(size)
 	defer b.Close()
+	key := slices.Clip(p)
 	for i, seq := range seqs {
-		if err := b.Set(binary.BigEndian.AppendUint64(p, seq), values[i], nil); err != nil {
+		key = binary.BigEndian.AppendUint64(key[:len(p)], seq)
+		if err := b.Set(key, values[i], nil); err != nil {
 			return err
 		}
 	}
@@ -51,7 +59,8 @@ func (s *Store) PutOutbox(channel string, seqs []uint64, values [][]byte) error 
 }
 
 // DeleteOutbox deletes the notifications seqs of channel, in one synced
-// write.
+// write. A run of consecutive sequence numbers (a digest's entries) is
+// deleted as one range: no other key can lie inside it.
 func (s *Store) DeleteOutbox(channel string, seqs []uint64) error {
 	p, err := outboxPrefix(channel)
 	if err != nil {
@@ -59,13 +68,32 @@ func (s *Store) DeleteOutbox(channel string, seqs []uint64) error {
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	for _, seq := range seqs {
-		if err := b.Delete(binary.BigEndian.AppendUint64(p, seq), nil); err != nil {
+	key, end := slices.Clip(p), slices.Clip(p)
+	for i := 0; i < len(seqs); {
+		j := i + 1
+		for j < len(seqs) && seqs[j] == seqs[j-1]+1 {
+			j++
+		}
+		key = binary.BigEndian.AppendUint64(key[:len(p)], seqs[i])
+		if j-i >= minDeleteRange && seqs[j-1] != math.MaxUint64 {
+			end = binary.BigEndian.AppendUint64(end[:len(p)], seqs[j-1]+1)
+			if err := b.DeleteRange(key, end, nil); err != nil {
+				return err
+			}
+			i = j
+			continue
+		}
+		if err := b.Delete(key, nil); err != nil {
 			return err
 		}
+		i++
 	}
 	return s.Write(b, true)
 }
+
+// minDeleteRange is the shortest run of sequence numbers DeleteOutbox
+// deletes as a range rather than key by key.
+const minDeleteRange = 4
 
 // EachOutbox calls fn with every notification stored for channel, in
 // sequence order. v is valid only during the call.
