@@ -13,6 +13,7 @@ type jsonState struct {
 	next   int32    // the next field's number
 	topEnd int      // where the top level's last field ends
 	bad    bool     // the frame needs the list (see AppendJSON)
+	direct bool     // the frame was written by appendDirectJSON
 
 	leaf       fieldNode // the newest field that is not a group, unwritten
 	leafIdx    int32     // its number, 0 when none
@@ -38,10 +39,18 @@ type jsonGroup struct {
 // while the fields are listed, without keeping them. A frame that lists
 // two fields of one name in a group, which JSON must gather, or changes a
 // field written already, is listed again into the list and written from
-// there. It does not allocate once l's buffers have grown.
+// there. The frames most captures are made of, event and general PTPv2
+// messages without TLVs over Ethernet, IPv4 or IPv6, are written straight
+// from their octets instead (appendDirectJSON), in the same bytes. It does
+// not allocate once l's buffers have grown.
 func (l *FieldList) AppendJSON(b []byte, f *Frame) []byte {
 	start := len(b)
 	s := &l.js
+	if d, ok := appendDirectJSON(b, f); ok {
+		s.bad, s.direct = false, true
+		return d
+	}
+	s.direct = false
 	s.b = b
 	s.open = append(s.open[:0], jsonGroup{})
 	s.names = s.names[:0]

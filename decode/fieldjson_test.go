@@ -137,3 +137,56 @@ func TestAppendDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendJSONDirect: the direct writer (appendDirectJSON) writes what
+// the list's writer writes for every message it knows over every
+// encapsulation it knows, with values changed at random: each sample frame
+// with one to four random octets set at random places, some with octets
+// appended (padding). The unchanged frames and most changed ones must take
+// the direct way.
+func TestAppendJSONDirect(t *testing.T) {
+	var msgs []Message
+	for _, m := range sampleMessages() {
+		if m.MessageType == Signaling || m.MessageType == Management {
+			continue
+		}
+		m.Suffix, m.NumTLVs = nil, 0 // Announce's path trace: TLVs go the listing way
+		msgs = append(msgs, m)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var l FieldList
+	var f Frame
+	direct, changed := 0, 0
+	for _, e := range sampleEncapsulations() {
+		if len(e.VLANs) > 1 {
+			continue
+		}
+		for _, m := range msgs {
+			frame := e.AppendFrame(nil, &m)
+			f.Decode(LinkEthernet, frame)
+			if appendJSONChecked(t, &l, &f, m.MessageType.String()) || !l.js.direct {
+				t.Fatalf("%v over %v with %d tags: not written directly", m.MessageType, e.Transport, len(e.VLANs))
+			}
+			b := make([]byte, len(frame), len(frame)+8)
+			for range 2000 {
+				b = append(b[:0], frame...)
+				for range 1 + r.IntN(4) {
+					b[r.IntN(len(b))] = byte(r.Uint32())
+				}
+				if r.IntN(8) == 0 {
+					b = append(b, make([]byte, r.IntN(8))...)
+				}
+				f.Decode(LinkEthernet, b)
+				appendJSONChecked(t, &l, &f, m.MessageType.String()+" changed")
+				changed++
+				if l.js.direct {
+					direct++
+				}
+			}
+		}
+	}
+	t.Logf("%d changed frames, %d written directly", changed, direct)
+	if direct < changed/2 {
+		t.Errorf("only %d of %d changed frames were written directly", direct, changed)
+	}
+}
