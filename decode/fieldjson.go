@@ -46,9 +46,14 @@ type jsonGroup struct {
 func (l *FieldList) AppendJSON(b []byte, f *Frame) []byte {
 	start := len(b)
 	s := &l.js
-	if d, ok := appendDirectJSON(b, f); ok {
+	switch d, r := l.appendDirectJSON(b, f); r {
+	case directDone:
 		s.bad, s.direct = false, true
 		return d
+	case directList:
+		s.bad, s.direct = true, false
+		l.Describe(f)
+		return l.AppendMembersJSON(b[:start], 0)
 	}
 	s.direct = false
 	s.b = b

@@ -7,15 +7,25 @@ import (
 )
 
 // The direct JSON writer: the layers of the frames a capture is mostly
-// made of (an event or general PTPv2 message without TLVs, over Ethernet
-// with at most one VLAN tag, as IEEE 802.3 or over UDP/IPv4 with a
-// 20-octet header or UDP/IPv6 without extension headers) written straight
-// from the frame's octets, key by key, without listing the fields. It
+// made of (an event or general PTPv2 message over Ethernet with at most
+// one VLAN tag, as IEEE 802.3 or over UDP/IPv4 with a 20-octet header or
+// UDP/IPv6 without extension headers) written straight from the frame's
+// octets, key by key, without listing the fields; TLVs after the body
+// are listed as AppendJSON lists fields, into the open "ptp" group. It
 // writes what AppendMembersJSON writes from Describe's list, byte for
 // byte: the describers (describeLink, describeNetwork, describeV2 and the
 // fieldWriter helpers) are the definition and this file must follow
 // them; TestAppendJSONMatchesList, TestAppendJSONDirect and
 // FuzzAppendJSON hold it to them. Every other frame goes the listing way.
+
+// directResult is what appendDirectJSON did with a frame.
+type directResult uint8
+
+const (
+	directNo   directResult = iota // not a frame it knows: nothing written
+	directDone                     // written
+	directList                     // its TLVs need the list: start again from there
+)
 
 // directBody marks the message types whose body the direct writer knows.
 var directBody = [16]bool{Sync: true, DelayReq: true, PdelayReq: true, PdelayResp: true,
@@ -73,21 +83,22 @@ var flagFieldJSON, flagDigit = func() (s string, at [len(FlagNames)]int) {
 }()
 
 // appendDirectJSON appends the layers of f as AppendJSON does and reports
-// true, or reports false, having appended nothing, for a frame it does not
-// know.
-func appendDirectJSON(b []byte, f *Frame) ([]byte, bool) {
+// directDone; or reports directNo, having appended nothing, for a frame
+// it does not know; or directList for one whose TLVs only the list can
+// write (the octets after len(b) are then garbage).
+func (l *FieldList) appendDirectJSON(b []byte, f *Frame) ([]byte, directResult) {
 	raw := f.Raw
 	if f.Link != LinkEthernet || f.Result != ResultOK || f.Version != 2 || f.NumVLANs > 1 {
-		return b, false
+		return b, directNo
 	}
 	off, n := int(f.PTPOffset), int(f.PTPLength)
 	if n < HeaderLength || off+n > len(raw) {
-		return b, false
+		return b, directNo
 	}
 	mt := MessageType(raw[off] & 0x0f)
 	ml := min(int(binary.BigEndian.Uint16(raw[off+2:])), n)
-	if !directBody[mt] || ml != HeaderLength+int(bodyLength[mt]) {
-		return b, false // TLVs, a cut body or a message of another type
+	if !directBody[mt] || ml < HeaderLength+int(bodyLength[mt]) {
+		return b, directNo // a cut body or a message of another type
 	}
 	et := 12 + 4*int(f.NumVLANs)
 	end := max(off+ml, et+2) // where the last layer ends (describe's padding)
@@ -95,20 +106,20 @@ func appendDirectJSON(b []byte, f *Frame) ([]byte, bool) {
 	switch f.EtherType {
 	case EtherTypePTP:
 		if to != 0 {
-			return b, false
+			return b, directNo
 		}
 	case EtherTypeIPv4:
 		if no+20 > len(raw) || raw[no]&0x0f != 5 || to == 0 || to+8 > len(raw) {
-			return b, false
+			return b, directNo
 		}
 		end = max(end, no+20, to+8)
 	case EtherTypeIPv6:
 		if to != no+40 || to+8 > len(raw) {
-			return b, false
+			return b, directNo
 		}
 		end = max(end, to+8)
 	default:
-		return b, false
+		return b, directNo
 	}
 
 	b = append(b, `"eth":{"destination":"`...)
@@ -285,11 +296,49 @@ func appendDirectJSON(b []byte, f *Frame) ([]byte, bool) {
 		b = append(b, `","timeSource":`...)
 		b = append(b, timeSourceJSON[q[29]]...)
 	}
-	b = append(b, "}}"...)
+	b = append(b, '}')
+	if tlvs := off + HeaderLength + int(bodyLength[mt]); tlvs < off+ml {
+		var ok bool
+		if b, ok = l.jsonTLVs(b, f, tlvs, off+ml); !ok {
+			return b, directList
+		}
+	}
+	b = append(b, '}')
 	if end < len(raw) {
 		b = append(b, `,"padding":"`...)
 		b = appendHexOctets(b, raw[end:])
 		b = append(b, '"')
+	}
+	return b, directDone
+}
+
+// jsonTLVs lists the TLVs in f.Raw[off:end] as AppendJSON lists fields,
+// into the "ptp" group that appendDirectJSON has written up to its body,
+// and reports whether they could be written so (not when two share a
+// name, as two TLVs do).
+func (l *FieldList) jsonTLVs(b []byte, f *Frame, off, end int) ([]byte, bool) {
+	const ptp = 1 // the group's number here: any but 0, the top level's
+	l.reset(f.Raw)
+	s := &l.js
+	s.b = b
+	s.names = append(s.names[:0], "header", "body")
+	// Nothing is listed at the top level here: the "ptp" group is its
+	// last member and stays open until the TLVs are written.
+	s.open = append(s.open[:0], jsonGroup{kids: 1}, jsonGroup{i: ptp, kids: 2})
+	o := &s.open[1]
+	o.nd.text = ""
+	o.nd.kind, o.nd.flags, o.nd.sig = valueNone, 0, nameSig("header")|nameSig("body")
+	s.next, s.topEnd, s.bad, s.leafIdx = ptp+1, 0, false, 0
+	l.streaming = true
+	describeTLVs(fieldWriter{b: f.Raw, l: l, g: ptp}, off, end, false)
+	l.jsonLeafDone()
+	for len(s.open) > 2 {
+		l.jsonClose()
+	}
+	l.streaming = false
+	b, s.b = s.b, nil
+	if s.bad || len(s.open) != 2 {
+		return b, false
 	}
 	return b, true
 }
