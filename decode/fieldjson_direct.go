@@ -324,10 +324,8 @@ func (l *FieldList) jsonTLVs(b []byte, f *Frame, off, end int) ([]byte, bool) {
 	s.names = append(s.names[:0], "header", "body")
 	// Nothing is listed at the top level here: the "ptp" group is its
 	// last member and stays open until the TLVs are written.
-	s.open = append(s.open[:0], jsonGroup{kids: 1}, jsonGroup{i: ptp, kids: 2})
-	o := &s.open[1]
-	o.nd.text = ""
-	o.nd.kind, o.nd.flags, o.nd.sig = valueNone, 0, nameSig("header")|nameSig("body")
+	s.open = append(s.open[:0], jsonGroup{kids: 1},
+		jsonGroup{nd: fieldNode{sig: nameSig("header") | nameSig("body")}, i: ptp, kids: 2})
 	s.next, s.topEnd, s.bad, s.leafIdx = ptp+1, 0, false, 0
 	l.streaming = true
 	describeTLVs(fieldWriter{b: f.Raw, l: l, g: ptp}, off, end, false)
