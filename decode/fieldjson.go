@@ -13,6 +13,7 @@ type jsonState struct {
 	next   int32    // the next field's number
 	topEnd int      // where the top level's last field ends
 	bad    bool     // the frame needs the list (see AppendJSON)
+	direct bool     // the frame was written by appendDirectJSON
 
 	leaf       fieldNode // the newest field that is not a group, unwritten
 	leafIdx    int32     // its number, 0 when none
@@ -38,10 +39,31 @@ type jsonGroup struct {
 // while the fields are listed, without keeping them. A frame that lists
 // two fields of one name in a group, which JSON must gather, or changes a
 // field written already, is listed again into the list and written from
-// there. It does not allocate once l's buffers have grown.
+// there; a PTPv1 message, which always does, goes to the list at once.
+// The frames most captures are made of, event and general PTPv2 messages
+// over Ethernet, IPv4 or IPv6, are written straight from their octets
+// instead (appendDirectJSON), their TLVs as they are listed, in the same
+// bytes. It does not allocate once l's buffers have grown.
 func (l *FieldList) AppendJSON(b []byte, f *Frame) []byte {
 	start := len(b)
 	s := &l.js
+	switch d, r := l.appendDirectJSON(b, f); r {
+	case directDone:
+		s.bad, s.direct = false, true
+		return d
+	case directList:
+		s.bad, s.direct = true, false
+		l.Describe(f)
+		return l.AppendMembersJSON(b[:start], 0)
+	}
+	s.direct = false
+	if f.Version == 1 {
+		// PTPv1's layouts fill the gaps between fields with "reserved"
+		// entries, which JSON gathers into an array: straight to the list.
+		s.bad = true
+		l.Describe(f)
+		return l.AppendMembersJSON(b, 0)
+	}
 	s.b = b
 	s.open = append(s.open[:0], jsonGroup{})
 	s.names = s.names[:0]

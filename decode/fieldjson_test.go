@@ -68,27 +68,36 @@ func TestAppendJSONMatchesList(t *testing.T) {
 }
 
 // TestAppendJSONNoAllocs: once its buffers have grown, AppendJSON
-// allocates nothing, for a frame it writes as it lists and for one that
-// goes to the list.
+// allocates nothing, for a frame it writes directly (with and without
+// TLVs), one it writes as it lists and one that goes to the list.
 func TestAppendJSONNoAllocs(t *testing.T) {
 	frames := decodetest.ReadCapture(t, fixtureFile)
 	var l FieldList
 	var f Frame
 	buf := make([]byte, 0, 1<<16)
-	kinds := map[bool]bool{}
+	kinds := map[string]bool{}
 	for _, fr := range frames {
 		f.Decode(LinkType(fr.Link), fr.Data)
 		buf = l.AppendJSON(buf[:0], &f)
-		if kinds[l.js.bad] {
+		kind := "as listed"
+		switch {
+		case l.js.bad:
+			kind = "via the list"
+		case l.js.direct && f.PTP.NumTLVs > 0:
+			kind = "directly with TLVs"
+		case l.js.direct:
+			kind = "directly"
+		}
+		if kinds[kind] {
 			continue
 		}
-		kinds[l.js.bad] = true
+		kinds[kind] = true
 		if n := testing.AllocsPerRun(50, func() { buf = l.AppendJSON(buf[:0], &f) }); n != 0 {
-			t.Errorf("via list %v: %v allocations", l.js.bad, n)
+			t.Errorf("%s: %v allocations", kind, n)
 		}
 	}
-	if len(kinds) != 2 {
-		t.Errorf("the fixture should hold frames of both kinds: %v", kinds)
+	if len(kinds) != 4 {
+		t.Errorf("the fixture should hold frames of all four kinds: %v", kinds)
 	}
 }
 
@@ -135,5 +144,70 @@ func TestAppendDecimal(t *testing.T) {
 		if got, want := appendDecimal([]byte("x"), x), strconv.AppendUint([]byte("x"), x, 10); !bytes.Equal(got, want) {
 			t.Fatalf("%d: %s, want %s", x, got, want)
 		}
+	}
+}
+
+// TestAppendJSONDirect: the direct writer (appendDirectJSON) writes what
+// the list's writer writes for every message it knows over every
+// encapsulation it knows, with and without a TLV, with values changed at
+// random: each sample frame with one to four random octets set at random
+// places, some with octets appended (padding). The unchanged frames and
+// most changed ones must take the direct way, except a message with two
+// TLVs (both called "tlv"), which goes to the list.
+func TestAppendJSONDirect(t *testing.T) {
+	var msgs []Message
+	for _, m := range sampleMessages() {
+		if m.MessageType == Signaling || m.MessageType == Management {
+			continue
+		}
+		msgs = append(msgs, m)
+		if m.NumTLVs > 0 {
+			m.Suffix, m.NumTLVs = nil, 0
+			msgs = append(msgs, m)
+		}
+	}
+	fu := msgs[4] // Follow_Up, with 802.1AS's Follow_Up information TLV
+	info := FollowUpInfoTLV{CumulativeScaledRateOffset: -1234, GMTimeBaseIndicator: 7, ScaledLastGMFreqChange: 99}
+	fu.Suffix, fu.NumTLVs = info.AppendTo(nil), 1
+	msgs = append(msgs, fu)
+	two := msgs[0] // Sync with two TLVs
+	two.Suffix = AppendTLV(info.AppendTo(nil), TLVPathTrace, []byte{1, 2, 3, 4, 5, 6, 7, 8})
+	two.NumTLVs = 2
+	msgs = append(msgs, two)
+	r := rand.New(rand.NewPCG(5, 6))
+	var l FieldList
+	var f Frame
+	direct, changed := 0, 0
+	for _, e := range sampleEncapsulations() {
+		if len(e.VLANs) > 1 {
+			continue
+		}
+		for _, m := range msgs {
+			frame := e.AppendFrame(nil, &m)
+			f.Decode(LinkEthernet, frame)
+			if list := appendJSONChecked(t, &l, &f, m.MessageType.String()); list != (m.NumTLVs > 1) || !list && !l.js.direct {
+				t.Fatalf("%v with %d TLVs over %v with %d tags: direct %v, via the list %v", m.MessageType, m.NumTLVs, e.Transport, len(e.VLANs), l.js.direct, list)
+			}
+			b := make([]byte, len(frame), len(frame)+8)
+			for range 2000 {
+				b = append(b[:0], frame...)
+				for range 1 + r.IntN(4) {
+					b[r.IntN(len(b))] = byte(r.Uint32())
+				}
+				if r.IntN(8) == 0 {
+					b = append(b, make([]byte, r.IntN(8))...)
+				}
+				f.Decode(LinkEthernet, b)
+				appendJSONChecked(t, &l, &f, m.MessageType.String()+" changed")
+				changed++
+				if l.js.direct {
+					direct++
+				}
+			}
+		}
+	}
+	t.Logf("%d changed frames, %d written directly", changed, direct)
+	if direct < changed/2 {
+		t.Errorf("only %d of %d changed frames were written directly", direct, changed)
 	}
 }
