@@ -153,6 +153,7 @@ type pendState struct {
 
 type collBatch struct {
 	buf   []byte
+	raw   []byte // the decompressed batch, when it came compressed
 	dec   Decoder
 	ifmap [MaxInterfaces]uint16
 	seq   uint64
@@ -457,6 +458,19 @@ func (c *Collector) take(data []byte, seq uint64) {
 			c.refuse(&c.refused.NotSealed, seq, "not a sealed batch", err)
 		}
 		return
+	}
+	if compressed(plain) {
+		raw, err := Decompress(b.raw[:cap(b.raw)], plain)
+		if err != nil {
+			c.free <- b
+			c.refuse(&c.refused.Malformed, seq, "malformed", err)
+			return
+		}
+		if cap(raw) > cap(b.raw) {
+			c.allocBytes += cap(raw) - cap(b.raw)
+			b.raw = raw[:0]
+		}
+		plain = raw
 	}
 	site := string(h.Site)
 	rs := c.replay[site]

@@ -29,6 +29,7 @@ type ForwardSection struct {
 	QueueMaxBytes int64    `toml:"queue_max_bytes"`
 	QueueMaxAge   int      `toml:"queue_max_age"`
 	BatchBytes    int      `toml:"batch_bytes"`
+	Compress      bool     `toml:"compress"`
 	FlushMillis   int      `toml:"flush_ms"`
 }
 
@@ -56,7 +57,7 @@ type CollectorSection struct {
 // DefaultForward returns [forward]'s defaults.
 func DefaultForward() ForwardSection {
 	return ForwardSection{Collectors: []string{}, Segment: -1, Evaluate: true, QueueMaxBytes: 1 << 30, QueueMaxAge: 86400,
-		BatchBytes: 64 << 10, FlushMillis: 100}
+		BatchBytes: 1 << 20, Compress: true, FlushMillis: 100}
 }
 
 // DefaultCollector returns [collector]'s defaults.
@@ -87,7 +88,8 @@ var Settings = []Setting{
 	{"forward", "queue_dir", `""`, "Directory of the local queue (JetStream file storage), kept across restarts; empty keeps the queue in memory."},
 	{"forward", "queue_max_bytes", "1073741824", "Bytes the local queue may hold; beyond, the oldest batches are dropped, counted, logged and raised as Forwarding Loss."},
 	{"forward", "queue_max_age", "86400", "Seconds a batch may wait in the local queue before it is dropped (and counted) as too old."},
-	{"forward", "batch_bytes", "65536", "Largest batch of frames sealed and sent as one message."},
+	{"forward", "batch_bytes", "1048576", "Largest batch of frames sealed and sent as one message (1 KiB to 4 MiB); a full batch leaves at once, a partial one after flush_ms. Larger batches cost less CPU a frame."},
+	{"forward", "compress", "true", "Compress each batch (S2) before sealing it: captured PTP frames shrink to about a third, and every copy on the way with them. The batch's length, seen on the wire, then depends on its content."},
 	{"forward", "flush_ms", "100", "Longest a frame waits for its batch to fill, in milliseconds."},
 	{"collector", "enabled", "false", "Receive frames forwarded by probes as this appliance's frame source (interfaces \"site/interface\")."},
 	{"collector", "listen", `"127.0.0.1:4222"`, "Client address of the embedded NATS server probes connect to; any address other than the loopback should have TLS, allow and users."},
@@ -121,6 +123,8 @@ func (f ForwardSection) Check() error {
 		return fmt.Errorf("forward.segment %d: -1 or 0 to 65534", f.Segment)
 	case f.KeyFile == "":
 		return fmt.Errorf("forward.key_file is needed")
+	case f.BatchBytes != 0 && (f.BatchBytes < 1<<10 || f.BatchBytes > MaxBatchBytes):
+		return fmt.Errorf("forward.batch_bytes %d: 1024 to %d", f.BatchBytes, MaxBatchBytes)
 	}
 	return nil
 }

@@ -39,10 +39,14 @@ type ProbeConfig struct {
 	// dropped (and counted) beyond them. Defaults 1 GiB and 24 h.
 	MaxBytes int64
 	MaxAge   time.Duration
-	// BatchBytes bounds one batch (default 64 KiB); FlushInterval is the
+	// BatchBytes bounds one batch (default 1 MiB); FlushInterval is the
 	// longest a frame waits for its batch to fill (default 100 ms).
 	BatchBytes    int
 	FlushInterval time.Duration
+	// NoCompress sends batches as they are; by default each is
+	// compressed (Compress) before it is sealed, when that makes it
+	// smaller.
+	NoCompress bool
 	// Queue is the local NATS server with JetStream (natsd.Start with no
 	// listen address) that holds batches until collectors have them.
 	Queue nats.InProcessConnProvider
@@ -125,6 +129,9 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	if cfg.Segment > 65534 {
 		return nil, fmt.Errorf("remote: segment %d: at most 65534", cfg.Segment)
 	}
+	if cfg.BatchBytes > MaxBatchBytes {
+		return nil, fmt.Errorf("remote: batch of %d bytes: at most %d", cfg.BatchBytes, MaxBatchBytes)
+	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 1 << 30
 	}
@@ -132,7 +139,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.BatchBytes <= 0 {
-		cfg.BatchBytes = 64 << 10
+		cfg.BatchBytes = 1 << 20
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
@@ -296,11 +303,21 @@ func (p *Probe) tick() {
 // publish seals batches and stores them in the local queue, in order.
 func (p *Probe) publish() {
 	defer close(p.pubDone)
-	env := make([]byte, 0, p.cfg.BatchBytes+2*MaxCaptured+256)
+	plainMax := p.cfg.BatchBytes + 2*MaxCaptured + batchHeaderLen + frameHeaderLen
+	env := make([]byte, 0, CompressedLen(plainMax)+256)
+	var comp []byte
+	if !p.cfg.NoCompress {
+		comp = make([]byte, 0, CompressedLen(plainMax))
+	}
 	for b := range p.full {
 		var h EnvelopeHeader
-		env, h = p.sealer.Seal(env[:0], b.data, b.firstSeq, b.frames)
-		_ = h
+		data := b.data
+		if comp != nil {
+			if comp = Compress(comp[:0], b.data); len(comp) < len(data) {
+				data = comp
+			}
+		}
+		env, h = p.sealer.Seal(env[:0], data, b.firstSeq, b.frames)
 		p.free <- b
 		for attempt := 0; ; attempt++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

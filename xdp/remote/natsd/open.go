@@ -59,7 +59,7 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 	}
 	p, err := remote.NewProbe(remote.ProbeConfig{Site: sec.Site, Collectors: sec.Collectors, Key: keys[0], Segment: sec.Segment,
 		StoreDir: sec.QueueDir, MaxBytes: sec.QueueMaxBytes, MaxAge: time.Duration(sec.QueueMaxAge) * time.Second,
-		BatchBytes: sec.BatchBytes, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
+		BatchBytes: sec.BatchBytes, NoCompress: !sec.Compress, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
 		Queue: q, TLS: tlsCfg, User: sec.User, Password: pass, Log: log, OnEvent: onEvent})
 	if err != nil {
 		q.Shutdown()
