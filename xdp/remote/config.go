@@ -22,6 +22,7 @@ type ForwardSection struct {
 	Evaluate      bool     `toml:"evaluate"`
 	User          string   `toml:"user"`
 	PasswordFile  string   `toml:"password_file"`
+	NkeyFile      string   `toml:"nkey_file"`
 	TLSCA         string   `toml:"tls_ca"`
 	TLSCert       string   `toml:"tls_cert"`
 	TLSKey        string   `toml:"tls_key"`
@@ -42,6 +43,7 @@ type CollectorSection struct {
 	KeyFile        string   `toml:"key_file"`
 	Allow          []string `toml:"allow"`
 	Users          []string `toml:"users"`
+	Nkeys          []string `toml:"nkeys"`
 	TLSCert        string   `toml:"tls_cert"`
 	TLSKey         string   `toml:"tls_key"`
 	TLSClientCA    string   `toml:"tls_client_ca"`
@@ -62,7 +64,7 @@ func DefaultForward() ForwardSection {
 
 // DefaultCollector returns [collector]'s defaults.
 func DefaultCollector() CollectorSection {
-	return CollectorSection{Listen: "127.0.0.1:4222", Allow: []string{}, Users: []string{}, MaxBytes: 10 << 30, RetentionHours: 168,
+	return CollectorSection{Listen: "127.0.0.1:4222", Allow: []string{}, Users: []string{}, Nkeys: []string{}, MaxBytes: 10 << 30, RetentionHours: 168,
 		LostAfter: 5, Routes: []string{}}
 }
 
@@ -82,6 +84,7 @@ var Settings = []Setting{
 	{"forward", "evaluate", "true", "Also feed the frames to this appliance's own model; false makes a forwarding-only probe (no model; the API shows status only)."},
 	{"forward", "user", `""`, "NATS account name at the collectors (with password_file)."},
 	{"forward", "password_file", `""`, "File holding the NATS account's password."},
+	{"forward", "nkey_file", `""`, "File (mode 600) holding this probe's NATS user NKEY seed (SU...; make a pair with `nk -gen user -pubout`); the collector lists its public key under this site in collector.nkeys. Used instead of user and password_file; the seed is never logged or shown."},
 	{"forward", "tls_ca", `""`, "PEM CA certificates that sign the collectors' certificates; set to use TLS (URLs tls://...)."},
 	{"forward", "tls_cert", `""`, "PEM client certificate for mutual TLS (with tls_key)."},
 	{"forward", "tls_key", `""`, "PEM private key of tls_cert."},
@@ -97,6 +100,7 @@ var Settings = []Setting{
 	{"collector", "key_file", `""`, "File (mode 600) with the pre-shared keys probes may use, one \"ID HEX-KEY\" a line. Never logged or shown."},
 	{"collector", "allow", "[]", "Probe address prefixes allowed to connect, e.g. [\"10.1.0.0/16\"]; empty allows any. Refusals are counted."},
 	{"collector", "users", "[]", "NATS accounts probes must present, each \"NAME:BCRYPT-HASH\" (`ptpwatch passwd` makes a hash); empty needs none."},
+	{"collector", "nkeys", "[]", "Public user NKEYs of the probes, each \"SITE:UPUBLICKEY\": a probe signing in with one may publish only that site's frames. With users or nkeys set, every probe must present one; refusals are counted."},
 	{"collector", "tls_cert", `""`, "PEM certificate of the embedded server; with tls_key, TLS is required of every probe."},
 	{"collector", "tls_key", `""`, "PEM private key of tls_cert."},
 	{"collector", "tls_client_ca", `""`, "PEM CA certificates of probe client certificates: set for mutual TLS."},
@@ -123,6 +127,8 @@ func (f ForwardSection) Check() error {
 		return fmt.Errorf("forward.segment %d: -1 or 0 to 65534", f.Segment)
 	case f.KeyFile == "":
 		return fmt.Errorf("forward.key_file is needed")
+	case f.NkeyFile != "" && f.User != "":
+		return fmt.Errorf("forward.nkey_file and forward.user: choose one")
 	case f.BatchBytes != 0 && (f.BatchBytes < 1<<10 || f.BatchBytes > MaxBatchBytes):
 		return fmt.Errorf("forward.batch_bytes %d: 1024 to %d", f.BatchBytes, MaxBatchBytes)
 	}

@@ -54,8 +54,11 @@ type ProbeConfig struct {
 	// TLS); User and Password their NATS account.
 	TLS            *tls.Config
 	User, Password string
-	Log            *slog.Logger
-	OnEvent        func(Event)
+	// Nkey, when set, authenticates the probe to the collectors instead
+	// of User and Password; a collector binds it to this probe's site.
+	Nkey    Nkey
+	Log     *slog.Logger
+	OnEvent func(Event)
 }
 
 // Probe forwards frames to collectors through a local JetStream queue.
@@ -347,11 +350,15 @@ func (p *Probe) forward(f *forwarder) {
 		nats.ReconnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { p.linkUp(f, false) }),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { f.fail(err) }),
+		// A refused publish (the subject not this site's) arrives here.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { f.fail(err) }),
 	}
 	if p.cfg.TLS != nil {
 		opts = append(opts, nats.Secure(p.cfg.TLS))
 	}
-	if p.cfg.User != "" {
+	if !p.cfg.Nkey.IsZero() {
+		opts = append(opts, p.cfg.Nkey.option())
+	} else if p.cfg.User != "" {
 		opts = append(opts, nats.UserInfo(p.cfg.User, p.cfg.Password))
 	}
 	nc, err := nats.Connect(f.url, opts...)
@@ -371,6 +378,7 @@ func (p *Probe) forward(f *forwarder) {
 			if p.ctx.Err() != nil {
 				return
 			}
+			f.fail(err)
 			p.log.Debug("forward: collector not taking batches; retrying", "url", f.url, "err", err)
 			p.sleep(backoff)
 			backoff = min(2*backoff, 2*time.Second)

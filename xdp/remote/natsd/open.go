@@ -49,6 +49,12 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 	if err != nil {
 		return nil, fmt.Errorf("forward.password_file: %w", err)
 	}
+	var nkey remote.Nkey
+	if sec.NkeyFile != "" {
+		if nkey, err = remote.ReadNkeyFile(sec.NkeyFile); err != nil {
+			return nil, fmt.Errorf("forward.nkey_file: %w", err)
+		}
+	}
 	scfg := Config{Name: "probe-" + sec.Site, MaxStore: sec.QueueMaxBytes + 64<<20}
 	if sec.QueueDir != "" {
 		scfg.StoreDir = filepath.Join(sec.QueueDir, "jetstream")
@@ -60,7 +66,7 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 	p, err := remote.NewProbe(remote.ProbeConfig{Site: sec.Site, Collectors: sec.Collectors, Key: keys[0], Segment: sec.Segment,
 		StoreDir: sec.QueueDir, MaxBytes: sec.QueueMaxBytes, MaxAge: time.Duration(sec.QueueMaxAge) * time.Second,
 		BatchBytes: sec.BatchBytes, NoCompress: !sec.Compress, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
-		Queue: q, TLS: tlsCfg, User: sec.User, Password: pass, Log: log, OnEvent: onEvent})
+		Queue: q, TLS: tlsCfg, User: sec.User, Password: pass, Nkey: nkey, Log: log, OnEvent: onEvent})
 	if err != nil {
 		q.Shutdown()
 		return nil, err
@@ -123,7 +129,7 @@ func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(r
 		if err != nil {
 			return nil, err
 		}
-		scfg := Config{Listen: sec.Listen, Allow: allow, Users: sec.Users, TLS: tlsCfg, MaxStore: sec.MaxBytes + 64<<20,
+		scfg := Config{Listen: sec.Listen, Allow: allow, Users: sec.Users, Nkeys: sec.Nkeys, TLS: tlsCfg, MaxStore: sec.MaxBytes + 64<<20,
 			ClusterName: sec.ClusterName, ClusterListen: sec.ClusterListen, Routes: sec.Routes}
 		if sec.StoreDir != "" {
 			scfg.StoreDir = filepath.Join(sec.StoreDir, "jetstream")
