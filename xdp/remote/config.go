@@ -100,7 +100,7 @@ var Settings = []Setting{
 	{"collector", "key_file", `""`, "File (mode 600) with the pre-shared keys probes may use, one \"ID HEX-KEY\" a line. Never logged or shown."},
 	{"collector", "allow", "[]", "Probe address prefixes allowed to connect, e.g. [\"10.1.0.0/16\"]; empty allows any. Refusals are counted."},
 	{"collector", "users", "[]", "NATS accounts probes must present, each \"NAME:BCRYPT-HASH\" (`ptpwatch passwd` makes a hash); empty needs none."},
-	{"collector", "nkeys", "[]", "Public user NKEYs of the probes, each \"SITE:UPUBLICKEY\": a probe signing in with one may publish only that site's frames. With users or nkeys set, every probe must present one; refusals are counted."},
+	{"collector", "nkeys", "[]", "Public user NKEYs of the probes, each \"SITE:UPUBLICKEY\": a probe signing in with one may publish only that site's frames (list a relay's key once per site it relays). With users or nkeys set, every probe must present one; refusals are counted."},
 	{"collector", "tls_cert", `""`, "PEM certificate of the embedded server; with tls_key, TLS is required of every probe."},
 	{"collector", "tls_key", `""`, "PEM private key of tls_cert."},
 	{"collector", "tls_client_ca", `""`, "PEM CA certificates of probe client certificates: set for mutual TLS."},

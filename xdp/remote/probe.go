@@ -50,6 +50,15 @@ type ProbeConfig struct {
 	// Queue is the local NATS server with JetStream (natsd.Start with no
 	// listen address) that holds batches until collectors have them.
 	Queue nats.InProcessConnProvider
+	// Relay makes a relay of a collector: Queue is the collector's own
+	// server, and the probe forwards the sealed batches of its stream
+	// (FramesStream) as they are, each on its site's subject with the
+	// message ID its probe gave it, so that downstream collectors see the
+	// original sites and remove what a restarted relay sends again. A
+	// relay takes no frames (Add) and removes nothing from the stream; its
+	// position per collector (kept in StoreDir) moves only over batches a
+	// downstream collector acknowledged. Site then names the relay only.
+	Relay bool
 	// TLS for the links to the collectors (set Certificates for mutual
 	// TLS); User and Password their NATS account.
 	TLS            *tls.Config
@@ -69,6 +78,7 @@ type Probe struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	source string // the stream forwarded: the local queue, or a relay's collector stream
 	sealer *Sealer
 
 	// The encoder belongs to whoever holds owner: the capture goroutine
@@ -172,14 +182,19 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	if cfg.StoreDir != "" {
 		storage = jetstream.FileStorage
 	}
-	_ = filepath.Join
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p.stream, err = p.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: queueStream, Subjects: []string{queueSubject},
-		Storage: storage, MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Discard: jetstream.DiscardOld, Retention: jetstream.LimitsPolicy})
+	p.source = queueStream
+	if cfg.Relay {
+		p.source = FramesStream
+		p.stream, err = p.js.Stream(ctx, FramesStream)
+	} else {
+		p.stream, err = p.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: queueStream, Subjects: []string{queueSubject},
+			Storage: storage, MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Discard: jetstream.DiscardOld, Retention: jetstream.LimitsPolicy})
+	}
 	if err != nil {
 		p.nc.Close()
-		return nil, fmt.Errorf("remote: local queue stream: %w", err)
+		return nil, fmt.Errorf("remote: local queue stream %s: %w", p.source, err)
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	go p.publish()
@@ -207,6 +222,9 @@ func (p *Probe) lock() {
 
 func (p *Probe) unlock() { p.owner.Store(0) }
 
+// IsRelay reports whether p relays its collector's batches (ProbeConfig.Relay).
+func (p *Probe) IsRelay() bool { return p.cfg.Relay }
+
 // SetCaptureDrops tells the probe its capture's cumulative drop count, to
 // carry in the next batches.
 func (p *Probe) SetCaptureDrops(n uint64) { p.drops.Store(n) }
@@ -216,6 +234,9 @@ func (p *Probe) SetCaptureDrops(n uint64) { p.drops.Store(n) }
 // interfaces changed, and waits only when the local queue's publisher is
 // eight batches behind.
 func (p *Probe) Add(f *source.Frame, ifaces []source.Interface) {
+	if p.cfg.Relay {
+		return
+	}
 	p.lock()
 	if len(ifaces) != p.nIfaces {
 		p.setInterfaces(ifaces)
@@ -283,6 +304,9 @@ func (p *Probe) tick() {
 		case <-p.ctx.Done():
 			return
 		case <-t.C:
+		}
+		if p.cfg.Relay {
+			continue // the relayed probes send their own heartbeats
 		}
 		if p.owner.CompareAndSwap(0, 1) {
 			if p.ctx.Err() != nil {
@@ -424,11 +448,10 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 	if pos := f.pos.Load(); pos > 0 {
 		cc = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos}
 	}
-	cons, err := p.js.OrderedConsumer(ctx, queueStream, cc)
+	cons, err := p.js.OrderedConsumer(ctx, p.source, cc)
 	if err != nil {
 		return err
 	}
-	subject := FramesSubject + "." + p.cfg.Site
 	expect := max(f.pos.Load(), 1) // the local sequence the next batch should have
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
@@ -443,12 +466,17 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 			}
 			seq := meta.Sequence.Stream
 			h, _, err := ParseEnvelope(m.Data())
-			if err != nil {
-				continue // not ours; cannot happen
+			if err != nil || !ValidSite(string(h.Site)) {
+				// Not a batch (a relay's collector refuses and counts it).
+				expect = seq + 1
+				f.pos.Store(seq + 1)
+				continue
 			}
 			p.noteLoss(f, expect, seq, h)
 			expect = seq + 1
-			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
+			site := string(h.Site)
+			subject := FramesSubject + "." + site
+			id := site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
 			// One batch at a time: with several in flight, one that fails
 			// while a later one is stored would reach the collector out of
 			// order when it is sent again.
@@ -529,8 +557,12 @@ func (f *forwarder) savePos() {
 	}
 }
 
-// purgeForwarded removes from the local queue what every collector has.
+// purgeForwarded removes from the local queue what every collector has;
+// a relay leaves its collector's stream to the collector's retention.
 func (p *Probe) purgeForwarded() {
+	if p.cfg.Relay {
+		return
+	}
 	low := uint64(0)
 	for i, f := range p.fwd {
 		pos := f.pos.Load()

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -76,11 +77,11 @@ func (s *Server) Refused() Refusals {
 	return Refusals{Address: s.auth.address.Load(), Credentials: s.auth.creds.Load()}
 }
 
-// ParseNkeys reads "SITE:UPUBLICKEY" entries into public key -> site.
-// A site may have several keys (a probe's key being replaced); a key
-// belongs to one site.
-func ParseNkeys(list []string) (map[string]string, error) {
-	out := make(map[string]string, len(list))
+// ParseNkeys reads "SITE:UPUBLICKEY" entries into public key -> sites.
+// A site may have several keys (a probe's key being replaced), and a key
+// several sites (a relay passing on the batches of the sites it hears).
+func ParseNkeys(list []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(list))
 	for _, e := range list {
 		site, pub, ok := strings.Cut(strings.TrimSpace(e), ":")
 		if !ok || !remote.ValidSite(site) {
@@ -89,19 +90,22 @@ func ParseNkeys(list []string) (map[string]string, error) {
 		if !nkeys.IsValidPublicUserKey(pub) {
 			return nil, fmt.Errorf("natsd: nkeys entry for site %s: not a public user NKEY (U...)", site)
 		}
-		if other, dup := out[pub]; dup && other != site {
-			return nil, fmt.Errorf("natsd: nkeys: one key for sites %s and %s", other, site)
+		if !slices.Contains(out[pub], site) {
+			out[pub] = append(out[pub], site)
 		}
-		out[pub] = site
 	}
 	return out, nil
 }
 
-// sitePermissions lets an NKEY's client publish its site's frames and
+// sitePermissions lets an NKEY's client publish its sites' frames and
 // receive the acknowledgements, nothing else.
-func sitePermissions(site string) *server.Permissions {
+func sitePermissions(sites []string) *server.Permissions {
+	pub := make([]string, len(sites))
+	for i, s := range sites {
+		pub[i] = remote.FramesSubject + "." + s
+	}
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: []string{remote.FramesSubject + "." + site}},
+		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
 	}
 }
@@ -130,7 +134,7 @@ func (s *Server) ClientURL() string { return s.Server.ClientURL() }
 type gate struct {
 	allow   []netip.Prefix
 	users   map[string][]byte
-	nkeys   map[string]string // public key -> site
+	nkeys   map[string][]string // public key -> sites
 	address atomic.Uint64
 	creds   atomic.Uint64
 }
@@ -167,12 +171,12 @@ func (g *gate) Check(c server.ClientAuthentication) bool {
 	}
 	o := c.GetOpts()
 	if o.Nkey != "" {
-		site, known := g.nkeys[o.Nkey]
+		sites, known := g.nkeys[o.Nkey]
 		if !known || !verifyNkey(o.Nkey, o.Sig, c.GetNonce()) {
 			g.creds.Add(1)
 			return false
 		}
-		c.RegisterUser(&server.User{Username: "site " + site, Permissions: sitePermissions(site)})
+		c.RegisterUser(&server.User{Username: "site " + strings.Join(sites, ","), Permissions: sitePermissions(sites)})
 		return true
 	}
 	hash, known := g.users[o.Username]
