@@ -146,3 +146,60 @@ func TestRelayCrash(t *testing.T) {
 	}
 	t.Logf("%d frames across %d kills of the relay, each once and in order downstream (refused: %+v)", n, kills, down.c.Refused())
 }
+
+// TestOpenForwardRelays: [forward] on an appliance whose collector has
+// an embedded server opens a relay, which passes a probe's frames on to
+// the next collector under the probe's own site, and needs NKEYs listed
+// for the sites it relays there.
+func TestOpenForwardRelays(t *testing.T) {
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "psk")
+	if err := os.WriteFile(keyFile, []byte(fmt.Sprintf("5 %x\n", bytes.Repeat([]byte{1}, remote.KeyLen))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	relayKey, kp := newNkey(t)
+	seedText, _ := kp.Seed()
+	seed := filepath.Join(dir, "relay.nk")
+	if err := os.WriteFile(seed, seedText, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	down := startCollector(t, natsd.Config{Nkeys: []string{"paris:" + relayKey.Public()}}, remote.CollectorConfig{})
+	r := read(down.c, nil)
+	defer r.close()
+
+	csec := remote.DefaultCollector()
+	csec.Enabled, csec.Listen, csec.StoreDir, csec.KeyFile = true, "127.0.0.1:0", filepath.Join(dir, "relay"), keyFile
+	col, err := natsd.OpenCollector(csec, testLog(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer col.Close()
+	fsec := remote.DefaultForward()
+	fsec.Enabled, fsec.Site, fsec.Collectors, fsec.KeyFile, fsec.NkeyFile, fsec.Evaluate = true, "relay", []string{down.url}, keyFile, seed, false
+	relay, err := natsd.OpenForward(fsec, col, testLog(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	if !relay.IsRelay() {
+		t.Fatal("a collector's [forward] did not open a relay")
+	}
+	p := startProbe(t, remote.ProbeConfig{Collectors: []string{col.Server().ClientURL()}})
+	const n = 3000
+	for i := range uint64(n) {
+		f := numbered(i)
+		p.Add(&f, ifaces)
+	}
+	drain(t, p)
+	waitFor(t, 20*time.Second, "the relayed frames", func() bool { return r.count("paris") >= n })
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, v := range r.got["paris"] {
+		if v != uint64(i) {
+			t.Fatalf("frame %d downstream is number %d", i, v)
+		}
+	}
+	if len(r.got) != 1 || len(r.got["paris"]) != n {
+		t.Errorf("downstream got %d sites, %d frames of paris; want 1, %d", len(r.got), len(r.got["paris"]), n)
+	}
+}
