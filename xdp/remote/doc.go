@@ -12,10 +12,10 @@
 // compressed as one S2 block (Compress; captured PTP frames shrink to about
 // a third, and so does every copy on the way). Each batch is sealed with
 // AES-256-GCM under a pre-shared key named by a key ID (Sealer); the
-// envelope's clear header
-// (site, probe run, batch sequence, first frame, frame count) is
-// authenticated with it, so a relay or a shared NATS cluster sees neither
-// the frames nor can alter anything without the collector noticing.
+// envelope's clear header (site, probe run, batch sequence, first frame,
+// frame count) is authenticated with it, so a relay or a shared NATS
+// cluster sees neither the frames nor can alter anything without the
+// collector noticing.
 //
 // # Store and forward
 //
