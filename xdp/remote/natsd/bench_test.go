@@ -52,15 +52,17 @@ func frame100(n uint64) source.Frame {
 // benchFrames are the frames the benchmarks send, in turn: 100-byte
 // frames of a realistic PTP stream (each differs from the last in its
 // sequence, timestamps and correction, as on a network), so compression
-// gains no more than it would there.
-var benchFrames = sourcetest.PTPStream(4096, 100)
+// gains no more than it would there. There are more of them (6.5 MB) than
+// the largest batch holds, so no batch sees the same frame twice.
+var benchFrames = sourcetest.PTPStream(1<<16, 100)
 
 // BenchmarkForward forwards 100-byte frames from one probe to one
 // collector with an embedded server (both in this process, over loopback
 // TCP, the probe's queue and the collector's stream on disk) and reads
 // them all back, beside writing the same frames to a pcapng file: the
-// floor. Compare ns/op (per frame) of the three in the same run; "nats"
-// compresses batches (the default), "nats-plain" does not.
+// floor. Compare ns/op (per frame) of them in the same run; "nats"
+// compresses batches (the default), "nats-plain" does not, and
+// "nats-memqueue" keeps the probe's queue in memory (the default).
 func BenchmarkForward(b *testing.B) {
 	b.Run("pcapng", func(b *testing.B) {
 		fh, err := os.Create(filepath.Join(b.TempDir(), "f.pcapng"))
@@ -91,14 +93,22 @@ func BenchmarkForward(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
-	b.Run("nats", func(b *testing.B) { benchForward(b, false) })
-	b.Run("nats-plain", func(b *testing.B) { benchForward(b, true) })
+	b.Run("nats", func(b *testing.B) { benchForward(b, false, true) })
+	b.Run("nats-plain", func(b *testing.B) { benchForward(b, true, true) })
+	b.Run("nats-memqueue", func(b *testing.B) { benchForward(b, false, false) })
 }
 
-func benchForward(b *testing.B, plain bool) {
+// benchForward forwards with batches compressed unless plain, and the
+// probe's local queue on disk (diskQueue) or in memory (queue_dir empty,
+// the default).
+func benchForward(b *testing.B, plain, diskQueue bool) {
 	dir := b.TempDir()
 	col := startCollector(b, natsd.Config{StoreDir: filepath.Join(dir, "collector"), MaxStore: 4 << 30}, remote.CollectorConfig{MaxBytes: 2 << 30})
-	p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: filepath.Join(dir, "probe"),
+	queueDir := ""
+	if diskQueue {
+		queueDir = filepath.Join(dir, "probe")
+	}
+	p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: queueDir,
 		NoCompress: plain})
 	var g source.Frame
 	b.SetBytes(100)
