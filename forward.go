@@ -43,9 +43,9 @@ func (a *appliance) openCollector(cfg config.Config) (source.Source, string, err
 	return c, "collector at " + where, nil
 }
 
-// startForward tees the frame source to the collectors of [forward].
+// startForward tees the frame source to [forward]'s collectors (a collector relays: natsd.OpenForward).
 func (a *appliance) startForward(cfg config.Config) error {
-	p, err := natsd.OpenProbe(cfg.Forward, a.log.With("component", "forward"), a.remoteEvent)
+	p, err := natsd.OpenForward(cfg.Forward, a.remote.collector, a.log.With("component", "forward"), a.remoteEvent)
 	if err != nil {
 		return err
 	}

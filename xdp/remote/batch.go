@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
@@ -19,6 +21,10 @@ const (
 	// MaxCaptured is the most bytes of one frame a batch carries; longer
 	// frames are cut (their original length travels unchanged).
 	MaxCaptured = 65535
+	// MaxBatchBytes is the largest batch a probe builds: sealed, even
+	// when it does not compress, it stays within the 8 MiB a NATS
+	// message may carry here.
+	MaxBatchBytes = 4 << 20
 	// MaxInterfaces is the most interfaces a batch can name.
 	MaxInterfaces = 255
 	maxNameLen    = 255
@@ -159,6 +165,7 @@ var (
 	errFrameOrigLen = &BatchError{Reason: "original length shorter than the captured bytes"}
 	errTrailing     = &BatchError{Reason: "bytes after the last frame"}
 	errCount        = &BatchError{Reason: "fewer frames than the header counts"}
+	errCompressed   = &BatchError{Reason: "compressed block corrupt or too large"}
 )
 
 // BatchIface is one entry of a decoded batch's interface table; Name
@@ -255,4 +262,55 @@ func (d *Decoder) Next(f *source.Frame) (ok bool, err error) {
 	d.off = off + capLen
 	d.left--
 	return true, nil
+}
+
+// batchVersionS2 marks a compressed batch: this byte, then a whole
+// version-1 batch as one S2 block.
+const batchVersionS2 = 2
+
+// maxPlainBatch bounds the size a compressed batch may claim to expand
+// to, so an authentic but hostile batch cannot ask for a huge buffer.
+const maxPlainBatch = 16 << 20
+
+// Compress appends batch (an Encoder's) to dst as a compressed batch,
+// one S2 block, and returns it. Captured PTP frames repeat most of their
+// bytes (addresses, ports, header fields), so a batch shrinks to a third
+// or less, and every later copy (the local queue, the links, the stores)
+// moves that much less. It does not allocate when dst has room for
+// CompressedLen(len(batch)).
+func Compress(dst, batch []byte) []byte {
+	dst = append(dst, batchVersionS2)
+	n := len(dst)
+	need := n + s2.MaxEncodedLen(len(batch))
+	if cap(dst) < need {
+		dst = append(dst[:cap(dst)], make([]byte, need-cap(dst))...)
+	}
+	out := s2.Encode(dst[n:need], batch)
+	return dst[:n+len(out)]
+}
+
+// CompressedLen is the most bytes Compress appends for a batch of n bytes.
+func CompressedLen(n int) int { return 1 + s2.MaxEncodedLen(n) }
+
+func compressed(b []byte) bool { return len(b) > 0 && b[0] == batchVersionS2 }
+
+// Decompress returns b's version-1 batch: b itself when it is not
+// compressed, else b expanded into dst (grown when short). It allocates
+// only to grow dst.
+func Decompress(dst, b []byte) ([]byte, error) {
+	if !compressed(b) {
+		return b, nil
+	}
+	n, err := s2.DecodedLen(b[1:])
+	if err != nil || n > maxPlainBatch {
+		return nil, errCompressed
+	}
+	if cap(dst) < n {
+		dst = make([]byte, n)
+	}
+	out, err := s2.Decode(dst[:n], b[1:])
+	if err != nil {
+		return nil, errCompressed
+	}
+	return out, nil
 }

@@ -240,3 +240,79 @@ func TestEncoderSwap(t *testing.T) {
 		t.Errorf("Swap allocates %.1f times", a)
 	}
 }
+
+// fullBatch encodes frames of a realistic PTP stream into one batch of
+// about n bytes.
+func fullBatch(n int) []byte {
+	e := NewEncoder(n)
+	e.SetInterfaces(testIfaces)
+	e.Reset(1, Drops{})
+	for _, f := range sourcetest.PTPStream(n/100, 100) {
+		if !e.Add(&f) {
+			break
+		}
+	}
+	return slices.Clone(e.Bytes())
+}
+
+func TestCompressRoundTrip(t *testing.T) {
+	plain := fullBatch(256 << 10)
+	comp := Compress(make([]byte, 0, CompressedLen(len(plain))), plain)
+	if len(comp) >= len(plain)/2 {
+		t.Errorf("a batch of a PTP stream compresses only from %d to %d bytes", len(plain), len(comp))
+	}
+	t.Logf("%d bytes compressed to %d (%.2f)", len(plain), len(comp), float64(len(comp))/float64(len(plain)))
+	got, err := Decompress(nil, comp)
+	if err != nil || !bytes.Equal(got, plain) {
+		t.Fatalf("decompressed batch differs (err %v)", err)
+	}
+	if same, err := Decompress(nil, plain); err != nil || &same[0] != &plain[0] {
+		t.Errorf("an uncompressed batch must come back as it is (err %v)", err)
+	}
+	var d Decoder
+	if err := d.Reset(got); err != nil || d.Count == 0 {
+		t.Fatalf("decoder: %v, %d frames", err, d.Count)
+	}
+	dst := make([]byte, 0, CompressedLen(len(plain)))
+	buf := make([]byte, len(plain))
+	if a := testing.AllocsPerRun(20, func() {
+		c := Compress(dst[:0], plain)
+		Decompress(buf, c)
+	}); a != 0 {
+		t.Errorf("compress and decompress allocate %.1f times", a)
+	}
+	for _, bad := range [][]byte{{batchVersionS2}, {batchVersionS2, 0xff, 0xff, 0xff, 0xff, 0x7f}, append([]byte{batchVersionS2}, comp[1:len(comp)/2]...)} {
+		if _, err := Decompress(nil, bad); !errors.Is(err, ErrMalformed) {
+			t.Errorf("corrupt block % x...: %v, want ErrMalformed", bad[:min(len(bad), 6)], err)
+		}
+	}
+}
+
+// BenchmarkCompress is the cost of compressing a 256 KiB batch of a
+// realistic PTP stream, per frame (100-byte frames); decompress its
+// inverse at the collector.
+func BenchmarkCompress(b *testing.B) {
+	plain := fullBatch(256 << 10)
+	frames := len(plain) / 120
+	dst := make([]byte, 0, CompressedLen(len(plain)))
+	b.Run("compress", func(b *testing.B) {
+		b.SetBytes(int64(len(plain)))
+		b.ReportAllocs()
+		for range b.N {
+			dst = Compress(dst[:0], plain)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
+		b.ReportMetric(float64(len(dst))/float64(len(plain)), "ratio")
+	})
+	b.Run("decompress", func(b *testing.B) {
+		comp := Compress(nil, plain)
+		buf := make([]byte, len(plain))
+		b.SetBytes(int64(len(plain)))
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			Decompress(buf, comp)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*frames), "ns/frame")
+	})
+}

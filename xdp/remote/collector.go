@@ -86,6 +86,10 @@ type Refused struct {
 	Malformed   uint64 `json:"malformed"`
 	Address     uint64 `json:"address"`
 	Credentials uint64 `json:"credentials"`
+	// WrongSubject counts batches whose sealed site is not the one their
+	// subject names: with NKEYs bound to sites, a probe that sealed
+	// another site's name.
+	WrongSubject uint64 `json:"wrong_subject"`
 }
 
 // Collector receives forwarded batches and returns their frames as a frame
@@ -153,6 +157,7 @@ type pendState struct {
 
 type collBatch struct {
 	buf   []byte
+	raw   []byte // the decompressed batch, when it came compressed
 	dec   Decoder
 	ifmap [MaxInterfaces]uint16
 	seq   uint64
@@ -377,7 +382,7 @@ func (c *Collector) intake(pos uint64) {
 			if err != nil {
 				continue
 			}
-			c.take(m.Data(), meta.Sequence.Stream)
+			c.take(m.Data(), meta.Sequence.Stream, m.Subject())
 			pos = meta.Sequence.Stream + 1
 		}
 		it.Stop()
@@ -417,7 +422,7 @@ func (c *Collector) markDone(seq uint64) {
 }
 
 // take checks one sealed batch and queues it for Next.
-func (c *Collector) take(data []byte, seq uint64) {
+func (c *Collector) take(data []byte, seq uint64, subject string) {
 	if len(data) > maxEnvelope {
 		c.refuse(&c.refused.Malformed, seq, "too large", nil)
 		return
@@ -456,6 +461,24 @@ func (c *Collector) take(data []byte, seq uint64) {
 		default:
 			c.refuse(&c.refused.NotSealed, seq, "not a sealed batch", err)
 		}
+		return
+	}
+	if compressed(plain) {
+		raw, err := Decompress(b.raw[:cap(b.raw)], plain)
+		if err != nil {
+			c.free <- b
+			c.refuse(&c.refused.Malformed, seq, "malformed", err)
+			return
+		}
+		if cap(raw) > cap(b.raw) {
+			c.allocBytes += cap(raw) - cap(b.raw)
+			b.raw = raw[:0]
+		}
+		plain = raw
+	}
+	if !subjectOf(subject, h.Site) {
+		c.free <- b
+		c.refuse(&c.refused.WrongSubject, seq, "site and subject differ", fmt.Errorf("site %q on subject %q", h.Site, subject))
 		return
 	}
 	site := string(h.Site)
@@ -552,6 +575,13 @@ func (c *Collector) take(data []byte, seq uint64) {
 	case c.ready <- b:
 	case <-c.ctx.Done():
 	}
+}
+
+// subjectOf reports whether subject is site's subject of frames. It does
+// not allocate.
+func subjectOf(subject string, site []byte) bool {
+	return len(subject) == len(FramesSubject)+1+len(site) && subject[:len(FramesSubject)] == FramesSubject &&
+		subject[len(FramesSubject)] == '.' && subject[len(FramesSubject)+1:] == string(site)
 }
 
 // mapInterfaces gives each interface of the batch its index among the

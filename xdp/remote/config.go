@@ -22,6 +22,7 @@ type ForwardSection struct {
 	Evaluate      bool     `toml:"evaluate"`
 	User          string   `toml:"user"`
 	PasswordFile  string   `toml:"password_file"`
+	NkeyFile      string   `toml:"nkey_file"`
 	TLSCA         string   `toml:"tls_ca"`
 	TLSCert       string   `toml:"tls_cert"`
 	TLSKey        string   `toml:"tls_key"`
@@ -29,6 +30,7 @@ type ForwardSection struct {
 	QueueMaxBytes int64    `toml:"queue_max_bytes"`
 	QueueMaxAge   int      `toml:"queue_max_age"`
 	BatchBytes    int      `toml:"batch_bytes"`
+	Compress      bool     `toml:"compress"`
 	FlushMillis   int      `toml:"flush_ms"`
 }
 
@@ -41,6 +43,7 @@ type CollectorSection struct {
 	KeyFile        string   `toml:"key_file"`
 	Allow          []string `toml:"allow"`
 	Users          []string `toml:"users"`
+	Nkeys          []string `toml:"nkeys"`
 	TLSCert        string   `toml:"tls_cert"`
 	TLSKey         string   `toml:"tls_key"`
 	TLSClientCA    string   `toml:"tls_client_ca"`
@@ -56,12 +59,12 @@ type CollectorSection struct {
 // DefaultForward returns [forward]'s defaults.
 func DefaultForward() ForwardSection {
 	return ForwardSection{Collectors: []string{}, Segment: -1, Evaluate: true, QueueMaxBytes: 1 << 30, QueueMaxAge: 86400,
-		BatchBytes: 64 << 10, FlushMillis: 100}
+		BatchBytes: 1 << 20, Compress: true, FlushMillis: 100}
 }
 
 // DefaultCollector returns [collector]'s defaults.
 func DefaultCollector() CollectorSection {
-	return CollectorSection{Listen: "127.0.0.1:4222", Allow: []string{}, Users: []string{}, MaxBytes: 10 << 30, RetentionHours: 168,
+	return CollectorSection{Listen: "127.0.0.1:4222", Allow: []string{}, Users: []string{}, Nkeys: []string{}, MaxBytes: 10 << 30, RetentionHours: 168,
 		LostAfter: 5, Routes: []string{}}
 }
 
@@ -81,13 +84,15 @@ var Settings = []Setting{
 	{"forward", "evaluate", "true", "Also feed the frames to this appliance's own model; false makes a forwarding-only probe (no model; the API shows status only)."},
 	{"forward", "user", `""`, "NATS account name at the collectors (with password_file)."},
 	{"forward", "password_file", `""`, "File holding the NATS account's password."},
+	{"forward", "nkey_file", `""`, "File (mode 600) holding this probe's NATS user NKEY seed (SU...; make a pair with `nk -gen user -pubout`); the collector lists its public key under this site in collector.nkeys. Used instead of user and password_file; the seed is never logged or shown."},
 	{"forward", "tls_ca", `""`, "PEM CA certificates that sign the collectors' certificates; set to use TLS (URLs tls://...)."},
 	{"forward", "tls_cert", `""`, "PEM client certificate for mutual TLS (with tls_key)."},
 	{"forward", "tls_key", `""`, "PEM private key of tls_cert."},
 	{"forward", "queue_dir", `""`, "Directory of the local queue (JetStream file storage), kept across restarts; empty keeps the queue in memory."},
 	{"forward", "queue_max_bytes", "1073741824", "Bytes the local queue may hold; beyond, the oldest batches are dropped, counted, logged and raised as Forwarding Loss."},
 	{"forward", "queue_max_age", "86400", "Seconds a batch may wait in the local queue before it is dropped (and counted) as too old."},
-	{"forward", "batch_bytes", "65536", "Largest batch of frames sealed and sent as one message."},
+	{"forward", "batch_bytes", "1048576", "Largest batch of frames sealed and sent as one message (1 KiB to 4 MiB); a full batch leaves at once, a partial one after flush_ms. Larger batches cost less CPU a frame."},
+	{"forward", "compress", "true", "Compress each batch (S2) before sealing it: captured PTP frames shrink to about a third, and every copy on the way with them. The batch's length, seen on the wire, then depends on its content."},
 	{"forward", "flush_ms", "100", "Longest a frame waits for its batch to fill, in milliseconds."},
 	{"collector", "enabled", "false", "Receive frames forwarded by probes as this appliance's frame source (interfaces \"site/interface\")."},
 	{"collector", "listen", `"127.0.0.1:4222"`, "Client address of the embedded NATS server probes connect to; any address other than the loopback should have TLS, allow and users."},
@@ -95,6 +100,7 @@ var Settings = []Setting{
 	{"collector", "key_file", `""`, "File (mode 600) with the pre-shared keys probes may use, one \"ID HEX-KEY\" a line. Never logged or shown."},
 	{"collector", "allow", "[]", "Probe address prefixes allowed to connect, e.g. [\"10.1.0.0/16\"]; empty allows any. Refusals are counted."},
 	{"collector", "users", "[]", "NATS accounts probes must present, each \"NAME:BCRYPT-HASH\" (`ptpwatch passwd` makes a hash); empty needs none."},
+	{"collector", "nkeys", "[]", "Public user NKEYs of the probes, each \"SITE:UPUBLICKEY\": a probe signing in with one may publish only that site's frames (list a relay's key once per site it relays). With users or nkeys set, every probe must present one; refusals are counted."},
 	{"collector", "tls_cert", `""`, "PEM certificate of the embedded server; with tls_key, TLS is required of every probe."},
 	{"collector", "tls_key", `""`, "PEM private key of tls_cert."},
 	{"collector", "tls_client_ca", `""`, "PEM CA certificates of probe client certificates: set for mutual TLS."},
@@ -121,6 +127,10 @@ func (f ForwardSection) Check() error {
 		return fmt.Errorf("forward.segment %d: -1 or 0 to 65534", f.Segment)
 	case f.KeyFile == "":
 		return fmt.Errorf("forward.key_file is needed")
+	case f.NkeyFile != "" && f.User != "":
+		return fmt.Errorf("forward.nkey_file and forward.user: choose one")
+	case f.BatchBytes != 0 && (f.BatchBytes < 1<<10 || f.BatchBytes > MaxBatchBytes):
+		return fmt.Errorf("forward.batch_bytes %d: 1024 to %d", f.BatchBytes, MaxBatchBytes)
 	}
 	return nil
 }

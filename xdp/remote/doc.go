@@ -8,11 +8,14 @@
 // (frame count, the per-probe sequence of the first frame, the probe's drop
 // counters), the probe's interface table (name and segment) and one record
 // per frame (capture timestamp and its source, lengths, link type,
-// interface, queue, bytes). Each batch is sealed with AES-256-GCM under a
-// pre-shared key named by a key ID (Sealer); the envelope's clear header
-// (site, probe run, batch sequence, first frame, frame count) is
-// authenticated with it, so a relay or a shared NATS cluster sees neither
-// the frames nor can alter anything without the collector noticing.
+// interface, queue, bytes). Unless switched off, the batch is then
+// compressed as one S2 block (Compress; captured PTP frames shrink to about
+// a third, and so does every copy on the way). Each batch is sealed with
+// AES-256-GCM under a pre-shared key named by a key ID (Sealer); the
+// envelope's clear header (site, probe run, batch sequence, first frame,
+// frame count) is authenticated with it, so a relay or a shared NATS
+// cluster sees neither the frames nor can alter anything without the
+// collector noticing.
 //
 // # Store and forward
 //
@@ -23,6 +26,22 @@
 // acknowledgement is removed by JetStream's de-duplication. A collector that
 // is down costs nothing until the local bound is reached; batches dropped
 // unforwarded are counted, logged and raised as a Forwarding Loss event.
+//
+// A relay (ProbeConfig.Relay: a collector that forwards) passes the sealed
+// batches of its collector's stream on as they are, with the message IDs
+// their probes gave them, and moves its position only over batches the
+// next collector acknowledged: after a crash it sends some again, and
+// JetStream's de-duplication (and the next collector's replay check)
+// removes them, so the next collector sees each frame once, in order,
+// under the original site.
+//
+// # Credentials
+//
+// Besides TLS, mutual TLS and accounts, a probe may sign in with a NATS
+// user NKEY (Nkey; its seed stays on the probe) that the collector's
+// server binds to sites (natsd.Config.Nkeys): the key may publish only its
+// sites' subjects, and the collector refuses a batch whose sealed site is
+// not the one its subject names.
 //
 // # Invariants
 //

@@ -39,19 +39,35 @@ type ProbeConfig struct {
 	// dropped (and counted) beyond them. Defaults 1 GiB and 24 h.
 	MaxBytes int64
 	MaxAge   time.Duration
-	// BatchBytes bounds one batch (default 64 KiB); FlushInterval is the
+	// BatchBytes bounds one batch (default 1 MiB); FlushInterval is the
 	// longest a frame waits for its batch to fill (default 100 ms).
 	BatchBytes    int
 	FlushInterval time.Duration
+	// NoCompress sends batches as they are; by default each is
+	// compressed (Compress) before it is sealed, when that makes it
+	// smaller.
+	NoCompress bool
 	// Queue is the local NATS server with JetStream (natsd.Start with no
 	// listen address) that holds batches until collectors have them.
 	Queue nats.InProcessConnProvider
+	// Relay makes a relay of a collector: Queue is the collector's own
+	// server, and the probe forwards the sealed batches of its stream
+	// (FramesStream) as they are, each on its site's subject with the
+	// message ID its probe gave it, so that downstream collectors see the
+	// original sites and remove what a restarted relay sends again. A
+	// relay takes no frames (Add) and removes nothing from the stream; its
+	// position per collector (kept in StoreDir) moves only over batches a
+	// downstream collector acknowledged. Site then names the relay only.
+	Relay bool
 	// TLS for the links to the collectors (set Certificates for mutual
 	// TLS); User and Password their NATS account.
 	TLS            *tls.Config
 	User, Password string
-	Log            *slog.Logger
-	OnEvent        func(Event)
+	// Nkey, when set, authenticates the probe to the collectors instead
+	// of User and Password; a collector binds it to this probe's site.
+	Nkey    Nkey
+	Log     *slog.Logger
+	OnEvent func(Event)
 }
 
 // Probe forwards frames to collectors through a local JetStream queue.
@@ -62,6 +78,7 @@ type Probe struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	source string // the stream forwarded: the local queue, or a relay's collector stream
 	sealer *Sealer
 
 	// The encoder belongs to whoever holds owner: the capture goroutine
@@ -125,6 +142,9 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	if cfg.Segment > 65534 {
 		return nil, fmt.Errorf("remote: segment %d: at most 65534", cfg.Segment)
 	}
+	if cfg.BatchBytes > MaxBatchBytes {
+		return nil, fmt.Errorf("remote: batch of %d bytes: at most %d", cfg.BatchBytes, MaxBatchBytes)
+	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 1 << 30
 	}
@@ -132,7 +152,7 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 		cfg.MaxAge = 24 * time.Hour
 	}
 	if cfg.BatchBytes <= 0 {
-		cfg.BatchBytes = 64 << 10
+		cfg.BatchBytes = 1 << 20
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
@@ -162,14 +182,19 @@ func NewProbe(cfg ProbeConfig) (*Probe, error) {
 	if cfg.StoreDir != "" {
 		storage = jetstream.FileStorage
 	}
-	_ = filepath.Join
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p.stream, err = p.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: queueStream, Subjects: []string{queueSubject},
-		Storage: storage, MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Discard: jetstream.DiscardOld, Retention: jetstream.LimitsPolicy})
+	p.source = queueStream
+	if cfg.Relay {
+		p.source = FramesStream
+		p.stream, err = p.js.Stream(ctx, FramesStream)
+	} else {
+		p.stream, err = p.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: queueStream, Subjects: []string{queueSubject},
+			Storage: storage, MaxBytes: cfg.MaxBytes, MaxAge: cfg.MaxAge, Discard: jetstream.DiscardOld, Retention: jetstream.LimitsPolicy})
+	}
 	if err != nil {
 		p.nc.Close()
-		return nil, fmt.Errorf("remote: local queue stream: %w", err)
+		return nil, fmt.Errorf("remote: local queue stream %s: %w", p.source, err)
 	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	go p.publish()
@@ -197,6 +222,9 @@ func (p *Probe) lock() {
 
 func (p *Probe) unlock() { p.owner.Store(0) }
 
+// IsRelay reports whether p relays its collector's batches (ProbeConfig.Relay).
+func (p *Probe) IsRelay() bool { return p.cfg.Relay }
+
 // SetCaptureDrops tells the probe its capture's cumulative drop count, to
 // carry in the next batches.
 func (p *Probe) SetCaptureDrops(n uint64) { p.drops.Store(n) }
@@ -206,6 +234,9 @@ func (p *Probe) SetCaptureDrops(n uint64) { p.drops.Store(n) }
 // interfaces changed, and waits only when the local queue's publisher is
 // eight batches behind.
 func (p *Probe) Add(f *source.Frame, ifaces []source.Interface) {
+	if p.cfg.Relay {
+		return
+	}
 	p.lock()
 	if len(ifaces) != p.nIfaces {
 		p.setInterfaces(ifaces)
@@ -274,6 +305,9 @@ func (p *Probe) tick() {
 			return
 		case <-t.C:
 		}
+		if p.cfg.Relay {
+			continue // the relayed probes send their own heartbeats
+		}
 		if p.owner.CompareAndSwap(0, 1) {
 			if p.ctx.Err() != nil {
 				p.unlock()
@@ -296,11 +330,21 @@ func (p *Probe) tick() {
 // publish seals batches and stores them in the local queue, in order.
 func (p *Probe) publish() {
 	defer close(p.pubDone)
-	env := make([]byte, 0, p.cfg.BatchBytes+2*MaxCaptured+256)
+	plainMax := p.cfg.BatchBytes + 2*MaxCaptured + batchHeaderLen + frameHeaderLen
+	env := make([]byte, 0, CompressedLen(plainMax)+256)
+	var comp []byte
+	if !p.cfg.NoCompress {
+		comp = make([]byte, 0, CompressedLen(plainMax))
+	}
 	for b := range p.full {
 		var h EnvelopeHeader
-		env, h = p.sealer.Seal(env[:0], b.data, b.firstSeq, b.frames)
-		_ = h
+		data := b.data
+		if comp != nil {
+			if comp = Compress(comp[:0], b.data); len(comp) < len(data) {
+				data = comp
+			}
+		}
+		env, h = p.sealer.Seal(env[:0], data, b.firstSeq, b.frames)
 		p.free <- b
 		for attempt := 0; ; attempt++ {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -330,11 +374,15 @@ func (p *Probe) forward(f *forwarder) {
 		nats.ReconnectHandler(func(*nats.Conn) { p.linkUp(f, true) }),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { p.linkUp(f, false) }),
 		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { f.fail(err) }),
+		// A refused publish (the subject not this site's) arrives here.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { f.fail(err) }),
 	}
 	if p.cfg.TLS != nil {
 		opts = append(opts, nats.Secure(p.cfg.TLS))
 	}
-	if p.cfg.User != "" {
+	if !p.cfg.Nkey.IsZero() {
+		opts = append(opts, p.cfg.Nkey.option())
+	} else if p.cfg.User != "" {
 		opts = append(opts, nats.UserInfo(p.cfg.User, p.cfg.Password))
 	}
 	nc, err := nats.Connect(f.url, opts...)
@@ -354,6 +402,7 @@ func (p *Probe) forward(f *forwarder) {
 			if p.ctx.Err() != nil {
 				return
 			}
+			f.fail(err)
 			p.log.Debug("forward: collector not taking batches; retrying", "url", f.url, "err", err)
 			p.sleep(backoff)
 			backoff = min(2*backoff, 2*time.Second)
@@ -399,11 +448,10 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 	if pos := f.pos.Load(); pos > 0 {
 		cc = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: pos}
 	}
-	cons, err := p.js.OrderedConsumer(ctx, queueStream, cc)
+	cons, err := p.js.OrderedConsumer(ctx, p.source, cc)
 	if err != nil {
 		return err
 	}
-	subject := FramesSubject + "." + p.cfg.Site
 	expect := max(f.pos.Load(), 1) // the local sequence the next batch should have
 	for ctx.Err() == nil {
 		batch, err := cons.Fetch(256, jetstream.FetchMaxWait(250*time.Millisecond))
@@ -418,12 +466,17 @@ func (p *Probe) forwardSome(f *forwarder, rjs jetstream.JetStream) error {
 			}
 			seq := meta.Sequence.Stream
 			h, _, err := ParseEnvelope(m.Data())
-			if err != nil {
-				continue // not ours; cannot happen
+			if err != nil || !ValidSite(string(h.Site)) {
+				// Not a batch (a relay's collector refuses and counts it).
+				expect = seq + 1
+				f.pos.Store(seq + 1)
+				continue
 			}
 			p.noteLoss(f, expect, seq, h)
 			expect = seq + 1
-			id := p.cfg.Site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
+			site := string(h.Site)
+			subject := FramesSubject + "." + site
+			id := site + "." + strconv.FormatUint(h.Run, 36) + "." + strconv.FormatUint(h.Seq, 36)
 			// One batch at a time: with several in flight, one that fails
 			// while a later one is stored would reach the collector out of
 			// order when it is sent again.
@@ -504,8 +557,12 @@ func (f *forwarder) savePos() {
 	}
 }
 
-// purgeForwarded removes from the local queue what every collector has.
+// purgeForwarded removes from the local queue what every collector has;
+// a relay leaves its collector's stream to the collector's retention.
 func (p *Probe) purgeForwarded() {
+	if p.cfg.Relay {
+		return
+	}
 	low := uint64(0)
 	for i, f := range p.fwd {
 		pos := f.pos.Load()

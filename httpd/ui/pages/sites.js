@@ -42,7 +42,7 @@ export function mount(root, _params, _q, life) {
   function refusals(r) {
     if (!r) return null;
     const names = { not_sealed: 'not sealed', truncated: 'truncated', unknown_key: 'unknown key', forged: 'altered or wrong key', replayed: 'replayed',
-      malformed: 'malformed', address: 'address not allowed', credentials: 'wrong credentials' };
+      malformed: 'malformed', address: 'address not allowed', credentials: 'wrong credentials', wrong_subject: 'sealed as another site' };
     return h('section.panel#site-refusals',
       h('h2', 'Refused by this collector'),
       kv(Object.entries(names).map(([k, label]) => [label, warnIf(r[k] || 0)])));

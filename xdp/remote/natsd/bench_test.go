@@ -19,15 +19,17 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/remote"
 	"github.com/ptpwatch/ptpwatch/xdp/remote/natsd"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
+	"github.com/ptpwatch/ptpwatch/xdp/source/sourcetest"
 )
 
-// benchBatch is the probe's batch size in BenchmarkForward: 256 KiB, or
+// benchBatch is the probe's batch size in BenchmarkForward: 1 MiB (the
+// default of forward.batch_bytes), or
 // PTPWATCH_BENCH_BATCH bytes.
 func benchBatch() int {
 	if n, err := strconv.Atoi(os.Getenv("PTPWATCH_BENCH_BATCH")); err == nil && n > 0 {
 		return n
 	}
-	return 256 << 10
+	return 1 << 20
 }
 
 // cpuTime is the process's user and system CPU time so far.
@@ -47,11 +49,20 @@ func frame100(n uint64) source.Frame {
 	return f
 }
 
+// benchFrames are the frames the benchmarks send, in turn: 100-byte
+// frames of a realistic PTP stream (each differs from the last in its
+// sequence, timestamps and correction, as on a network), so compression
+// gains no more than it would there. There are more of them (6.5 MB) than
+// the largest batch holds, so no batch sees the same frame twice.
+var benchFrames = sourcetest.PTPStream(1<<16, 100)
+
 // BenchmarkForward forwards 100-byte frames from one probe to one
 // collector with an embedded server (both in this process, over loopback
-// TCP, the collector's stream on disk) and reads them all back, beside
-// writing the same frames to a pcapng file: the floor. Compare ns/op (per
-// frame) of the two in the same run.
+// TCP, the probe's queue and the collector's stream on disk) and reads
+// them all back, beside writing the same frames to a pcapng file: the
+// floor. Compare ns/op (per frame) of them in the same run; "nats"
+// compresses batches (the default), "nats-plain" does not, and
+// "nats-memqueue" keeps the probe's queue in memory (the default).
 func BenchmarkForward(b *testing.B) {
 	b.Run("pcapng", func(b *testing.B) {
 		fh, err := os.Create(filepath.Join(b.TempDir(), "f.pcapng"))
@@ -64,14 +75,14 @@ func BenchmarkForward(b *testing.B) {
 			b.Fatal(err)
 		}
 		w.AddInterface(pcapng.Interface{Name: "eth1", LinkType: pcapng.LinkTypeEthernet, Resolution: pcapng.Nanosecond})
-		f := frame100(1)
 		b.SetBytes(100)
 		b.ReportAllocs()
 		b.ResetTimer()
 		cpu0 := cpuTime()
 		defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
 		for i := range b.N {
-			if err := w.WritePacket(0, f.Timestamp+int64(i), f.Data, f.OrigLen, ""); err != nil {
+			f := &benchFrames[i%len(benchFrames)]
+			if err := w.WritePacket(0, f.Timestamp, f.Data, f.OrigLen, ""); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -82,41 +93,52 @@ func BenchmarkForward(b *testing.B) {
 			b.Fatal(err)
 		}
 	})
-	b.Run("nats", func(b *testing.B) {
-		dir := b.TempDir()
-		col := startCollector(b, natsd.Config{StoreDir: filepath.Join(dir, "collector"), MaxStore: 4 << 30}, remote.CollectorConfig{MaxBytes: 2 << 30})
-		p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: filepath.Join(dir, "probe")})
-		f := frame100(1)
-		var g source.Frame
-		b.SetBytes(100)
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu0 := cpuTime()
-		done := make(chan error, 1)
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			for range b.N {
-				if err := col.c.Next(ctx, &g); err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
+	b.Run("nats", func(b *testing.B) { benchForward(b, false, true) })
+	b.Run("nats-plain", func(b *testing.B) { benchForward(b, true, true) })
+	b.Run("nats-memqueue", func(b *testing.B) { benchForward(b, false, false) })
+}
+
+// benchForward forwards with batches compressed unless plain, and the
+// probe's local queue on disk (diskQueue) or in memory (queue_dir empty,
+// the default).
+func benchForward(b *testing.B, plain, diskQueue bool) {
+	dir := b.TempDir()
+	col := startCollector(b, natsd.Config{StoreDir: filepath.Join(dir, "collector"), MaxStore: 4 << 30}, remote.CollectorConfig{MaxBytes: 2 << 30})
+	queueDir := ""
+	if diskQueue {
+		queueDir = filepath.Join(dir, "probe")
+	}
+	p := startProbe(b, remote.ProbeConfig{Collectors: []string{col.url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: queueDir,
+		NoCompress: plain})
+	var g source.Frame
+	b.SetBytes(100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
 		for range b.N {
-			p.Add(&f, ifaces)
+			if err := col.c.Next(ctx, &g); err != nil {
+				done <- err
+				return
+			}
 		}
-		p.Flush()
-		if err := <-done; err != nil {
-			b.Fatalf("collector: %v after %+v", err, col.c.Sites())
-		}
-		b.StopTimer()
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
-		if s := col.c.Sites(); len(s) != 1 || s[0].Frames < uint64(b.N) || s[0].Lost != 0 {
-			b.Fatalf("sites %+v", s)
-		}
-	})
+		done <- nil
+	}()
+	for i := range b.N {
+		p.Add(&benchFrames[i%len(benchFrames)], ifaces)
+	}
+	p.Flush()
+	if err := <-done; err != nil {
+		b.Fatalf("collector: %v after %+v", err, col.c.Sites())
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	if s := col.c.Sites(); len(s) != 1 || s[0].Frames < uint64(b.N) || s[0].Lost != 0 {
+		b.Fatalf("sites %+v", s)
+	}
 }
 
 // natsServerProcess starts Debian's nats-server with JetStream on a free
@@ -157,23 +179,25 @@ func natsServerProcess(b *testing.B, dir string) string {
 // another process, until that server has acknowledged every batch.
 // cpu-ns/op counts this process only, that is the probe: 1e9/cpu-ns/op is
 // the frames per second one core of the probe forwards. The codec alone
-// (encode and seal) runs beside it as a peer for the machine's load.
+// (encode, compress and seal) runs beside it as a peer for the machine's load.
 func BenchmarkProbe(b *testing.B) {
 	b.Run("encode+seal", func(b *testing.B) {
 		s, _ := remote.NewSealer(key(b, 5, 1), "paris", 1)
 		e := remote.NewEncoder(256 << 10)
 		e.SetInterfaces(ifaces)
 		e.Reset(1, remote.Drops{})
-		f := frame100(1)
 		dst := make([]byte, 0, 512<<10)
+		comp := make([]byte, 0, remote.CompressedLen(512<<10))
 		b.SetBytes(100)
 		b.ReportAllocs()
 		cpu0 := cpuTime()
-		for range b.N {
-			if !e.Add(&f) {
-				s.Seal(dst[:0], e.Bytes(), e.FirstSeq(), uint32(e.Len()))
+		for i := range b.N {
+			f := &benchFrames[i%len(benchFrames)]
+			if !e.Add(f) {
+				comp = remote.Compress(comp[:0], e.Bytes())
+				s.Seal(dst[:0], comp, e.FirstSeq(), uint32(e.Len()))
 				e.Reset(1, remote.Drops{})
-				e.Add(&f)
+				e.Add(f)
 			}
 		}
 		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
@@ -195,13 +219,12 @@ func BenchmarkProbe(b *testing.B) {
 		}
 		p := startProbe(b, remote.ProbeConfig{Collectors: []string{url}, MaxBytes: 1 << 30, BatchBytes: benchBatch(), StoreDir: filepath.Join(dir, "probe")})
 		waitFor(b, 20*time.Second, "the probe to reach the collector", func() bool { return p.Status().Collectors[0].Connected })
-		f := frame100(1)
 		b.SetBytes(100)
 		b.ReportAllocs()
 		b.ResetTimer()
 		cpu0 := cpuTime()
-		for range b.N {
-			p.Add(&f, ifaces)
+		for i := range b.N {
+			p.Add(&benchFrames[i%len(benchFrames)], ifaces)
 		}
 		p.Flush()
 		for p.Status().Collectors[0].Frames < uint64(b.N) {

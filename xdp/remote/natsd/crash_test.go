@@ -39,6 +39,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv(relayDirEnv); dir != "" {
+		if err := relayChild(dir, os.Getenv(relayListenEnv), os.Getenv(relayDownEnv), os.Getenv(relayTeeEnv) != ""); err != nil {
+			fmt.Fprintln(os.Stderr, "relay child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(probeDirEnv); dir != "" {
 		seg, _ := strconv.Atoi(os.Getenv(probeSegmentEnv))
 		if err := probeChild(dir, os.Getenv(probeSiteEnv), os.Getenv(probeURLEnv), os.Getenv(probeReplayEnv), seg); err != nil {

@@ -376,7 +376,9 @@ func TestQueueOverflow(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	var mu sync.Mutex
 	var events []remote.Event
-	p := startProbe(t, remote.ProbeConfig{Collectors: []string{"nats://" + addr}, MaxBytes: 256 << 10, BatchBytes: 16 << 10,
+	// Uncompressed: these frames differ only in their numbers and would
+	// compress to less than the bound.
+	p := startProbe(t, remote.ProbeConfig{Collectors: []string{"nats://" + addr}, MaxBytes: 256 << 10, BatchBytes: 16 << 10, NoCompress: true,
 		OnEvent: func(e remote.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
 	const n = 20000 // about 2.4 MB of frames into a 256 KiB queue
 	for i := range uint64(n) {

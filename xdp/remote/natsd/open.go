@@ -23,14 +23,32 @@ type Probe struct {
 // Close stops forwarding, then the local queue.
 func (p *Probe) Close() error {
 	err := p.Probe.Close()
-	p.queue.Shutdown()
-	p.queue.WaitForShutdown()
+	if p.queue != nil {
+		p.queue.Shutdown()
+		p.queue.WaitForShutdown()
+	}
 	return err
+}
+
+// OpenForward starts what [forward] configures: on an appliance whose
+// collector has an embedded server (col), a relay that passes the sealed
+// batches of the collector's stream on as they are, exactly once across
+// its own crash (remote.ProbeConfig.Relay; the Probe's Add then does
+// nothing); otherwise a probe (OpenProbe).
+func OpenForward(sec remote.ForwardSection, col *Collector, log *slog.Logger, onEvent func(remote.Event)) (*Probe, error) {
+	if col == nil || col.srv == nil {
+		return OpenProbe(sec, log, onEvent)
+	}
+	return openProbe(sec, col, log, onEvent)
 }
 
 // OpenProbe starts a probe as [forward] configures it, with its local
 // queue in an in-process server.
 func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.Event)) (*Probe, error) {
+	return openProbe(sec, nil, log, onEvent)
+}
+
+func openProbe(sec remote.ForwardSection, col *Collector, log *slog.Logger, onEvent func(remote.Event)) (*Probe, error) {
 	if err := sec.Check(); err != nil {
 		return nil, err
 	}
@@ -49,20 +67,39 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 	if err != nil {
 		return nil, fmt.Errorf("forward.password_file: %w", err)
 	}
-	scfg := Config{Name: "probe-" + sec.Site, MaxStore: sec.QueueMaxBytes + 64<<20}
-	if sec.QueueDir != "" {
-		scfg.StoreDir = filepath.Join(sec.QueueDir, "jetstream")
+	var nkey remote.Nkey
+	if sec.NkeyFile != "" {
+		if nkey, err = remote.ReadNkeyFile(sec.NkeyFile); err != nil {
+			return nil, fmt.Errorf("forward.nkey_file: %w", err)
+		}
 	}
-	q, err := Start(scfg)
-	if err != nil {
-		return nil, err
-	}
-	p, err := remote.NewProbe(remote.ProbeConfig{Site: sec.Site, Collectors: sec.Collectors, Key: keys[0], Segment: sec.Segment,
+	pcfg := remote.ProbeConfig{Site: sec.Site, Collectors: sec.Collectors, Key: keys[0], Segment: sec.Segment,
 		StoreDir: sec.QueueDir, MaxBytes: sec.QueueMaxBytes, MaxAge: time.Duration(sec.QueueMaxAge) * time.Second,
-		BatchBytes: sec.BatchBytes, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
-		Queue: q, TLS: tlsCfg, User: sec.User, Password: pass, Log: log, OnEvent: onEvent})
+		BatchBytes: sec.BatchBytes, NoCompress: !sec.Compress, FlushInterval: time.Duration(sec.FlushMillis) * time.Millisecond,
+		TLS: tlsCfg, User: sec.User, Password: pass, Nkey: nkey, Log: log, OnEvent: onEvent}
+	var q *Server
+	if col != nil {
+		// A relay reads its collector's server; its positions go with the
+		// collector's state unless queue_dir says otherwise.
+		pcfg.Queue, pcfg.Relay = col.srv, true
+		if pcfg.StoreDir == "" {
+			pcfg.StoreDir = col.stateDir
+		}
+	} else {
+		scfg := Config{Name: "probe-" + sec.Site, MaxStore: sec.QueueMaxBytes + 64<<20}
+		if sec.QueueDir != "" {
+			scfg.StoreDir = filepath.Join(sec.QueueDir, "jetstream")
+		}
+		if q, err = Start(scfg); err != nil {
+			return nil, err
+		}
+		pcfg.Queue = q
+	}
+	p, err := remote.NewProbe(pcfg)
 	if err != nil {
-		q.Shutdown()
+		if q != nil {
+			q.Shutdown()
+		}
 		return nil, err
 	}
 	return &Probe{Probe: p, queue: q, Evaluate: sec.Evaluate, Segment: sec.Segment}, nil
@@ -71,7 +108,8 @@ func OpenProbe(sec remote.ForwardSection, log *slog.Logger, onEvent func(remote.
 // Collector is a running collector and its embedded server, if any.
 type Collector struct {
 	*remote.Collector
-	srv *Server
+	srv      *Server
+	stateDir string // collector.store_dir
 }
 
 // Close stops the collector, then the embedded server.
@@ -111,7 +149,7 @@ func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(r
 	}
 	ccfg := remote.CollectorConfig{Keys: keys, AwaitResume: true, MaxBytes: sec.MaxBytes, MaxAge: time.Duration(sec.RetentionHours) * time.Hour,
 		StateDir: sec.StoreDir, LostAfter: time.Duration(sec.LostAfter) * time.Second, Log: log, OnEvent: onEvent}
-	c := &Collector{}
+	c := &Collector{stateDir: sec.StoreDir}
 	if sec.URL != "" {
 		ccfg.URL = sec.URL
 	} else {
@@ -123,7 +161,7 @@ func OpenCollector(sec remote.CollectorSection, log *slog.Logger, onEvent func(r
 		if err != nil {
 			return nil, err
 		}
-		scfg := Config{Listen: sec.Listen, Allow: allow, Users: sec.Users, TLS: tlsCfg, MaxStore: sec.MaxBytes + 64<<20,
+		scfg := Config{Listen: sec.Listen, Allow: allow, Users: sec.Users, Nkeys: sec.Nkeys, TLS: tlsCfg, MaxStore: sec.MaxBytes + 64<<20,
 			ClusterName: sec.ClusterName, ClusterListen: sec.ClusterListen, Routes: sec.Routes}
 		if sec.StoreDir != "" {
 			scfg.StoreDir = filepath.Join(sec.StoreDir, "jetstream")

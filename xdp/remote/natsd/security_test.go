@@ -8,15 +8,19 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/ptpwatch/ptpwatch/xdp/remote"
@@ -182,5 +186,128 @@ func TestMutualTLS(t *testing.T) {
 	}
 	if s := col.c.Sites(); len(s) != 1 || s[0].Site != "paris" {
 		t.Errorf("sites %+v", s)
+	}
+}
+
+// newNkey makes a user NKEY for a probe: its seed parsed as a probe reads
+// it, and the key pair for raw clients.
+func newNkey(t testing.TB) (remote.Nkey, nkeys.KeyPair) {
+	seed, _, err := remote.GenerateNkey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := remote.ParseNkeySeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kp, err := nkeys.FromSeed(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprintf("%v %+v %#v %s", k, k, k, k); strings.Contains(s, string(seed)) || !strings.Contains(s, k.Public()) {
+		t.Fatalf("an NKEY prints as %q", s)
+	}
+	return k, kp
+}
+
+// TestNkeys: with NKEYs bound to sites, the right key forwards; an unknown
+// key and no key are refused and counted; a probe holding one site's key
+// can neither publish on another site's subject nor pass off batches
+// sealed as another site on its own.
+func TestNkeys(t *testing.T) {
+	paris, parisKP := newNkey(t)
+	tokyo, _ := newNkey(t)
+	rogue, _ := newNkey(t)
+	col := startCollector(t, natsd.Config{Nkeys: []string{"paris:" + paris.Public(), "tokyo:" + tokyo.Public()}}, remote.CollectorConfig{})
+
+	good := startProbe(t, remote.ProbeConfig{Site: "paris", Collectors: []string{col.url}, Nkey: paris})
+	unknown := startProbe(t, remote.ProbeConfig{Site: "lyon", Collectors: []string{col.url}, Nkey: rogue})
+	none := startProbe(t, remote.ProbeConfig{Site: "nice", Collectors: []string{col.url}})
+	for i := range uint64(100) {
+		f := numbered(i)
+		good.Add(&f, ifaces)
+		unknown.Add(&f, ifaces)
+		none.Add(&f, ifaces)
+	}
+	drain(t, good)
+	waitFor(t, 10*time.Second, "both keyless and unknown-key probes refused", func() bool {
+		return col.srv.Refused().Credentials >= 2 && unknown.Status().Collectors[0].Failures > 0 && none.Status().Collectors[0].Failures > 0
+	})
+	for _, p := range []*remote.Probe{unknown, none} {
+		if st := p.Status(); st.Collectors[0].Connected || st.Collectors[0].Frames != 0 {
+			t.Errorf("probe %s got through: %+v", st.Site, st.Collectors[0])
+		}
+	}
+	t.Logf("refused: %+v; unknown key: %s", col.srv.Refused(), unknown.Status().Collectors[0].LastError)
+
+	// Paris's key on a probe that calls itself tokyo: its subject is
+	// tokyo's, which paris's key may not publish on.
+	thief := startProbe(t, remote.ProbeConfig{Site: "tokyo", Collectors: []string{col.url}, Nkey: paris})
+	f := numbered(0)
+	thief.Add(&f, ifaces)
+	thief.Flush()
+	waitFor(t, 10*time.Second, "the publish on tokyo's subject to be refused", func() bool {
+		return strings.Contains(thief.Status().Collectors[0].LastError, "Permissions Violation")
+	})
+	t.Logf("paris's key on tokyo's subject: %s", thief.Status().Collectors[0].LastError)
+
+	// A raw client with paris's key: tokyo's subject refused; a batch
+	// sealed as tokyo on paris's subject stored but refused and counted by
+	// the collector.
+	refused := make(chan error, 4)
+	nc, err := nats.Connect(col.url, nats.Nkey(paris.Public(), parisKP.Sign),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { refused <- err }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	s, _ := remote.NewSealer(key(t, 5, 1), "tokyo", 1)
+	if err := nc.Publish(remote.FramesSubject+".tokyo", seal(t, s, 1, 5)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-refused:
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			t.Errorf("tokyo's subject with paris's key: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("paris's key published on tokyo's subject unrefused")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	before := col.c.Refused().WrongSubject
+	if _, err := js.Publish(ctx, remote.FramesSubject+".paris", seal(t, s, 1, 5)); err != nil {
+		t.Fatalf("paris's subject: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the collector to refuse tokyo's batch on paris's subject", func() bool { return col.c.Refused().WrongSubject > before })
+
+	// Only paris's 100 frames arrived, in order.
+	r := read(col.c, nil)
+	waitFor(t, 10*time.Second, "paris's frames", func() bool { return r.count("paris") == 100 })
+	r.close()
+	for site, got := range r.got {
+		if site != "paris" {
+			t.Errorf("frames of site %s arrived: %d", site, len(got))
+		}
+	}
+	for i, n := range r.got["paris"] {
+		if n != uint64(i) {
+			t.Fatalf("paris frame %d is %d", i, n)
+		}
+	}
+}
+
+func TestParseNkeys(t *testing.T) {
+	_, pub, _ := remote.GenerateNkey()
+	_, pub2, _ := remote.GenerateNkey()
+	m, err := natsd.ParseNkeys([]string{"paris:" + pub, " paris:" + pub2 + " ", "tokyo:" + pub2, "tokyo:" + pub2})
+	if err != nil || !slices.Equal(m[pub], []string{"paris"}) || !slices.Equal(m[pub2], []string{"paris", "tokyo"}) {
+		t.Fatalf("%v, %v", m, err)
+	}
+	for _, bad := range [][]string{{pub}, {"par is:" + pub}, {"paris:" + pub[:20]}, {"paris:N" + pub[1:]}} {
+		if _, err := natsd.ParseNkeys(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

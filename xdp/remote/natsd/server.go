@@ -7,18 +7,23 @@ package natsd
 
 import (
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/ptpwatch/ptpwatch/xdp/remote"
 )
 
 // Config configures an embedded NATS server with JetStream.
@@ -43,6 +48,11 @@ type Config struct {
 	// Users, when given, are the accounts clients must present, each
 	// "NAME:BCRYPT-HASH".
 	Users []string
+	// Nkeys, when given, are the probes' public user NKEYs, each
+	// "SITE:UPUBLICKEY": a client that signs the server's nonce with one
+	// may publish only its site's frames (remote.FramesSubject + "." +
+	// SITE). With Users or Nkeys set, a client must present one of them.
+	Nkeys []string
 	// Cluster joins a NATS cluster: its name, the route listen address
 	// and the other servers' routes ("nats-route://host:port").
 	ClusterName   string
@@ -59,12 +69,61 @@ type Server struct {
 // Refusals counts connections an embedded server refused.
 type Refusals struct {
 	Address     uint64 // from outside the allow-list
-	Credentials uint64 // wrong or missing user and password
+	Credentials uint64 // wrong or missing user and password, or NKEY
 }
 
 // Refused returns the server's refusal counters.
 func (s *Server) Refused() Refusals {
 	return Refusals{Address: s.auth.address.Load(), Credentials: s.auth.creds.Load()}
+}
+
+// ParseNkeys reads "SITE:UPUBLICKEY" entries into public key -> sites.
+// A site may have several keys (a probe's key being replaced), and a key
+// several sites (a relay passing on the batches of the sites it hears).
+func ParseNkeys(list []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(list))
+	for _, e := range list {
+		site, pub, ok := strings.Cut(strings.TrimSpace(e), ":")
+		if !ok || !remote.ValidSite(site) {
+			return nil, fmt.Errorf("natsd: nkeys entry %q: want \"SITE:UPUBLICKEY\"", e)
+		}
+		if !nkeys.IsValidPublicUserKey(pub) {
+			return nil, fmt.Errorf("natsd: nkeys entry for site %s: not a public user NKEY (U...)", site)
+		}
+		if !slices.Contains(out[pub], site) {
+			out[pub] = append(out[pub], site)
+		}
+	}
+	return out, nil
+}
+
+// sitePermissions lets an NKEY's client publish its sites' frames and
+// receive the acknowledgements, nothing else.
+func sitePermissions(sites []string) *server.Permissions {
+	pub := make([]string, len(sites))
+	for i, s := range sites {
+		pub[i] = remote.FramesSubject + "." + s
+	}
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: pub},
+		Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+	}
+}
+
+// verifyNkey reports whether sig (base64, as clients send it) is pub's
+// signature of nonce.
+func verifyNkey(pub, sig string, nonce []byte) bool {
+	if len(nonce) == 0 {
+		return false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		if raw, err = base64.StdEncoding.DecodeString(sig); err != nil {
+			return false
+		}
+	}
+	kp, err := nkeys.FromPublicKey(pub)
+	return err == nil && kp.Verify(nonce, raw) == nil
 }
 
 // ClientURL returns the URL clients use to reach the server.
@@ -75,6 +134,7 @@ func (s *Server) ClientURL() string { return s.Server.ClientURL() }
 type gate struct {
 	allow   []netip.Prefix
 	users   map[string][]byte
+	nkeys   map[string][]string // public key -> sites
 	address atomic.Uint64
 	creds   atomic.Uint64
 }
@@ -106,13 +166,23 @@ func (g *gate) Check(c server.ClientAuthentication) bool {
 			return false
 		}
 	}
-	if len(g.users) > 0 {
-		o := c.GetOpts()
-		hash, known := g.users[o.Username]
-		if !known || bcrypt.CompareHashAndPassword(hash, []byte(o.Password)) != nil {
+	if len(g.users) == 0 && len(g.nkeys) == 0 {
+		return true
+	}
+	o := c.GetOpts()
+	if o.Nkey != "" {
+		sites, known := g.nkeys[o.Nkey]
+		if !known || !verifyNkey(o.Nkey, o.Sig, c.GetNonce()) {
 			g.creds.Add(1)
 			return false
 		}
+		c.RegisterUser(&server.User{Username: "site " + strings.Join(sites, ","), Permissions: sitePermissions(sites)})
+		return true
+	}
+	hash, known := g.users[o.Username]
+	if !known || bcrypt.CompareHashAndPassword(hash, []byte(o.Password)) != nil {
+		g.creds.Add(1)
+		return false
 	}
 	return true
 }
@@ -145,6 +215,10 @@ func Start(cfg Config) (*Server, error) {
 		}
 		g.users[name] = []byte(hash)
 	}
+	var err error
+	if g.nkeys, err = ParseNkeys(cfg.Nkeys); err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName:                 cfg.Name,
 		JetStream:                  true,
@@ -153,6 +227,8 @@ func Start(cfg Config) (*Server, error) {
 		NoLog:                      true,
 		CustomClientAuthentication: g,
 		MaxPayload:                 8 << 20,
+		// The gate checks NKEY signatures of the nonce itself.
+		AlwaysEnableNonce: len(cfg.Nkeys) > 0,
 	}
 	if cfg.MaxStore > 0 {
 		if cfg.StoreDir != "" {
