@@ -63,6 +63,7 @@ type identSighting struct {
 	last  int64
 	frame uint64 // its first frame in the scope, as evidence
 	at    int64
+	gone  bool // dropped from the registry as stale
 }
 
 // agreeReport is what one scope of an agree group follows.
@@ -181,7 +182,7 @@ func (s *scopeDet) reportCross(now int64) {
 	x := &s.d.eng.cross
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if s.lastFrame > since {
+	if last := *s.lastFrame; last > since {
 		dk := domainKey{segment: s.seg, domain: s.key.Domain, vlan: s.key.VLAN}
 		ok := true
 		if s.key.Version == 1 {
@@ -196,28 +197,33 @@ func (s *scopeDet) reportCross(now int64) {
 				m = map[state.ScopeKey]seenAt{}
 				x.scopes[dk] = m
 			}
-			m[s.key] = seenAt{at: s.lastFrame, first: s.firstFrame, firstAt: s.firstAt}
+			m[s.key] = seenAt{at: last, first: s.firstFrame, firstAt: s.firstAt}
 			x.names[s.key] = s.name
 		}
 	}
 	for _, p := range s.portList {
-		if p.lastSeen <= since || p.mac == ([6]byte{}) {
+		h := p.h
+		if h.LastSeen <= since || h.MAC == ([6]byte{}) {
 			continue
 		}
-		if x.idents == nil {
-			x.idents = map[decode.PortIdentity]map[uint16]*identSighting{}
+		si := p.sighting
+		if si == nil || si.gone {
+			if x.idents == nil {
+				x.idents = map[decode.PortIdentity]map[uint16]*identSighting{}
+			}
+			m := x.idents[p.id]
+			if m == nil {
+				m = map[uint16]*identSighting{}
+				x.idents[p.id] = m
+			}
+			si = m[s.seg]
+			if si == nil {
+				si = &identSighting{}
+				m[s.seg] = si
+			}
+			p.sighting = si
 		}
-		m := x.idents[p.id]
-		if m == nil {
-			m = map[uint16]*identSighting{}
-			x.idents[p.id] = m
-		}
-		si := m[s.seg]
-		if si == nil {
-			si = &identSighting{}
-			m[s.seg] = si
-		}
-		*si = identSighting{mac: p.mac, scope: s.name, last: p.lastSeen, frame: p.firstFrame, at: p.firstAt}
+		*si = identSighting{mac: h.MAC, scope: s.name, last: h.LastSeen, frame: h.FirstFrame, at: h.FirstAt}
 	}
 	for _, g := range s.groups {
 		if x.agree == nil {
@@ -414,6 +420,7 @@ func (e *Engine) judgeIdentities(now int64) {
 		for seg, s := range m {
 			if now-s.last > crossRecent {
 				delete(m, seg)
+				s.gone = true // the port reporting it looks it up again
 				continue
 			}
 			if a == nil || seg < segA {

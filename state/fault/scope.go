@@ -89,27 +89,30 @@ type transition struct {
 
 // scopeDet is one scope's detectors.
 type scopeDet struct {
-	d            *Detector
-	key          state.ScopeKey
-	name         string
-	seg          uint16
-	v2           bool
-	first        int64
-	conf         *compiledScope
-	prof         *profile // message intervals allowed, nil: not judged
-	groups       []int    // the agree groups it belongs to
-	lastFrame    int64    // capture time of its latest frame
-	lastFrameNum uint64
-	firstFrame   uint64 // its first frame, as evidence
-	firstAt      int64
-	nextCross    int64 // when it next reports to the cross registry
-	learning     bool
-	learnUntil   int64
-	expected     map[decode.ClockIdentity]bool
-	refs         map[decode.ClockIdentity]*gmRef
-	ann          []*announcer
-	lastAnn      int64 // last Announce from anyone
-	lastIntv     int8
+	d *Detector
+	// lastFrame is the capture time of its latest frame, kept by the
+	// shard; health what the shard judges of its ports' message health
+	lastFrame *int64
+	health    *state.ScopeHealth
+	prof      *profile // message intervals allowed, nil: not judged
+	v2        bool
+
+	key        state.ScopeKey
+	name       string
+	seg        uint16
+	first      int64
+	conf       *compiledScope
+	groups     []int  // the agree groups it belongs to
+	firstFrame uint64 // its first frame, as evidence
+	firstAt    int64
+	nextCross  int64 // when it next reports to the cross registry
+	learning   bool
+	learnUntil int64
+	expected   map[decode.ClockIdentity]bool
+	refs       map[decode.ClockIdentity]*gmRef
+	ann        []*announcer
+	lastAnn    int64 // last Announce from anyone
+	lastIntv   int8
 
 	hasGM   bool
 	gm      decode.ClockIdentity
@@ -130,8 +133,7 @@ type scopeDet struct {
 	conds map[condKey]*cond
 	epoch uint64
 
-	ports          map[decode.PortIdentity]*portDet // message health
-	portList       []*portDet
+	portList       []*portDet // message health, in order of first sight
 	nextMsgCheck   int64
 	disturbedSince int64 // the latest grandmaster change or outage
 }
@@ -591,7 +593,10 @@ func (t tp) String() string {
 func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 	id := a.a.GrandmasterIdentity
 	p := timeProps(&a.a)
-	ahead := s.d.cfg.leapAhead(now)
+	ahead := 0
+	if p.leap61 || p.leap59 {
+		ahead = s.d.cfg.leapAhead(now)
+	}
 	leap := func(sub uint8, flag string) {
 		s.hit(condKey{kind: TimePropertiesMismatch, id: id, sub: sub}, state.Warning, 0, s.clearTime(), now, func() report {
 			return report{subject: id.String() + " " + flag, port: a.port.String(),
@@ -609,7 +614,7 @@ func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 	want := s.d.cfg.cfg.UTCOffset
 	from := "configured"
 	if want == 0 {
-		want, from = s.d.cfg.utcOffsetAt(now), "leap-second table's"
+		want, from = s.d.utcOffsetAt(now), "leap-second table's"
 	}
 	if p.valid && want != 0 && int(p.offset) != want {
 		s.hit(condKey{kind: TimePropertiesMismatch, id: id, sub: subUTCOffset}, state.Warning, 0, s.clearTime(), now, func() report {
