@@ -1,6 +1,10 @@
 package state
 
-import "github.com/ptpwatch/ptpwatch/decode"
+import (
+	"math"
+
+	"github.com/ptpwatch/ptpwatch/decode"
+)
 
 // Health is what the message-health detectors (state/fault) judge of one
 // port in one scope: its sequenceIds, the two-step Syncs and Delay_Reqs
@@ -18,7 +22,7 @@ import "github.com/ptpwatch/ptpwatch/decode"
 // PrevWin and starts the next.
 type Health struct {
 	// first cache line: every frame
-	Win      int64 // start of the current minute, 0: no frame yet
+	Win      int64 // start of the current minute, unstarted before the first frame
 	LastSeen int64 // capture time of its latest frame
 	FirstAt  int64 // its first frame's capture time, as evidence
 	MAC      [6]byte
@@ -93,6 +97,11 @@ const HealthKinds = 1<<decode.Sync | 1<<decode.FollowUp | 1<<decode.DelayReq | 1
 // healthMinute is the window Health counts over.
 const healthMinute = int64(60e9)
 
+// unstarted is Health.Win before the port's first frame: far enough in
+// the past that any capture time is a minute or more after it, so one
+// compare per frame finds both a first frame and a new minute.
+const unstarted = math.MinInt64 / 2
+
 // ScopeHealth is what the watcher tells the shard about a scope's
 // Health: whether intervals are judged, and the ranges allowed
 // (min, max, log2 seconds). The watcher sets it on the shard's goroutine.
@@ -118,7 +127,7 @@ func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, k
 		sc.watched = true
 		s.watcher.ScopeSeen(o, ScopeSlot{Watch: &sc.watch, Health: &sc.health, LastSeen: &sc.lastSeen})
 	}
-	if HealthKinds>>kind&1 == 0 {
+	if HealthKinds>>(kind&15)&1 == 0 {
 		if o.HasAnnounce {
 			s.watcher.Observe(o, Slots{Scope: &sc.watch, Source: &in.watch})
 		}
@@ -126,20 +135,13 @@ func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, k
 	}
 	h := &in.health
 	h.LastSeen = o.Time
-	news := o.Time-h.Win >= healthMinute || h.Win == 0
-	if news {
-		news = h.turn(o)
+	news := false
+	if o.Time-h.Win >= healthMinute || o.SrcMAC != h.MAC { // Win is unstarted before the first frame
+		news = h.edge(o)
 	}
-	if o.SrcMAC != h.MAC {
-		h.newMAC(o)
-	}
-	uc := 0
-	if o.Flags&decode.FlagUnicast != 0 {
-		uc = 1
-	}
-	sh := &sc.health
 	switch kind {
 	case decode.DelayReq:
+		uc := stream(o)
 		// h.sequence(0, uc, o), written out: most frames are Delay_Req
 		q := &h.seq[0][uc]
 		if q.seen && o.Time-q.at < 2e9 && o.Sequence-q.last != 1 {
@@ -151,15 +153,16 @@ func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, k
 		}
 		h.reqSeq, h.reqPending, h.reqFrame, h.reqAt = o.Sequence, true, o.FrameNum, o.Time
 	case decode.DelayResp:
-		if sh.Judge {
-			h.interval(HealthDelay, sh, o)
+		if sc.health.Judge {
+			h.interval(HealthDelay, &sc.health, o)
 		}
 		if peer != nil && peer.health.reqPending && peer.health.reqSeq == o.Sequence {
 			peer.health.reqPending = false
 		}
 	case decode.Sync:
-		if sh.Judge && uc == 0 {
-			h.interval(HealthSync, sh, o)
+		uc := stream(o)
+		if sc.health.Judge && uc == 0 {
+			h.interval(HealthSync, &sc.health, o)
 		}
 		h.sequence(1, uc, o)
 		if o.Flags&decode.FlagTwoStep != 0 && sc.key.Version == 2 {
@@ -167,7 +170,7 @@ func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, k
 		}
 	case decode.FollowUp:
 		if sc.key.Version == 2 {
-			y := &h.twoSteps[uc]
+			y := &h.twoSteps[stream(o)]
 			if y.pending && y.seq == o.Sequence {
 				y.pending = false
 			} else {
@@ -175,14 +178,32 @@ func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, k
 			}
 		}
 	case decode.Announce:
-		if sh.Judge {
-			h.interval(HealthAnnounce, sh, o)
+		if sc.health.Judge {
+			h.interval(HealthAnnounce, &sc.health, o)
 		}
-		h.sequence(2, uc, o)
+		h.sequence(2, stream(o), o)
 	}
 	if news || o.HasAnnounce {
 		s.watcher.Observe(o, Slots{Scope: &sc.watch, Source: &in.watch, Health: h})
 	}
+}
+
+// edge is watch's rare part for a frame of the port: its first frame, a
+// new minute, another MAC address. It reports whether the watcher must
+// see the frame (the first, or the first of a new minute).
+//
+//go:noinline
+func (h *Health) edge(o *Observation) (news bool) {
+	if o.Time-h.Win >= healthMinute {
+		news = h.turn(o)
+	}
+	if o.SrcMAC != h.MAC && o.SrcMAC != ([6]byte{}) {
+		if h.MAC != ([6]byte{}) {
+			h.count(HealthMACs, 1, o.FrameNum, o.Time)
+		}
+		h.MAC = o.SrcMAC
+	}
+	return news
 }
 
 // sequence follows the sequenceIds of stream uc of message type i
@@ -199,11 +220,9 @@ func (h *Health) sequence(i, uc int, o *Observation) {
 
 // turn starts the port's first minute at its first frame, or the next
 // minute when the current one is over, and reports whether it did.
-//
-//go:noinline
 func (h *Health) turn(o *Observation) bool {
 	now := o.Time
-	if h.Win == 0 {
+	if h.Win == unstarted {
 		h.Win = now
 		h.FirstFrame, h.FirstAt = o.FrameNum, o.Time
 		return true
@@ -217,19 +236,6 @@ func (h *Health) turn(o *Observation) bool {
 	h.Cur = [NumHealthCounts]uint32{}
 	h.Win = now
 	return true
-}
-
-// newMAC: a frame from another source MAC address than the port's last.
-//
-//go:noinline
-func (h *Health) newMAC(o *Observation) {
-	if o.SrcMAC == ([6]byte{}) {
-		return
-	}
-	if h.MAC != ([6]byte{}) {
-		h.count(HealthMACs, 1, o.FrameNum, o.Time)
-	}
-	h.MAC = o.SrcMAC
 }
 
 // interval notes a logMessageInterval of message type iv outside the
@@ -264,4 +270,12 @@ func (h *Health) twoStep(uc int, o *Observation) {
 		h.count(HealthNoFollowUp, 1, y.frame, y.at)
 	}
 	y.seq, y.pending, y.frame, y.at = o.Sequence, true, o.FrameNum, o.Time
+}
+
+// stream is the index of o's stream: multicast 0, unicast 1.
+func stream(o *Observation) int {
+	if o.Flags&decode.FlagUnicast != 0 {
+		return 1
+	}
+	return 0
 }

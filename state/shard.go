@@ -403,6 +403,7 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	}
 	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
+	in.health.Win = unstarted
 	in.sameHash = sc.byPort[h]
 	sc.byPort[h] = in
 	sc.instances = append(sc.instances, in)

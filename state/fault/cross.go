@@ -115,6 +115,7 @@ type cross struct {
 	scopes  map[domainKey]map[state.ScopeKey]seenAt
 	names   map[state.ScopeKey]string
 	idents  map[decode.PortIdentity]map[uint16]*identSighting
+	multi   int                             // identities of idents heard in two segments or more
 	agree   map[int]map[string]*agreeReport // group → scope name → report
 	conds   map[xkey]*xcond
 	// nows is each detector's latest tick: judgements run at the time of
@@ -220,6 +221,9 @@ func (s *scopeDet) reportCross(now int64) {
 			if si == nil {
 				si = &identSighting{}
 				m[s.seg] = si
+				if len(m) == 2 {
+					x.multi++
+				}
 			}
 			p.sighting = si
 		}
@@ -283,7 +287,9 @@ func (e *Engine) tickCross() {
 			delete(x.conds, k)
 		}
 	}
-	sort.Slice(closing, func(i, j int) bool { return closing[i].subject < closing[j].subject })
+	if len(closing) > 1 {
+		sort.Slice(closing, func(i, j int) bool { return closing[i].subject < closing[j].subject })
+	}
 	for _, c := range closing {
 		for _, sc := range c.scopes {
 			e.Book.release(c.key.kind, c.segment, c.subject, sc, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
@@ -411,12 +417,16 @@ func (e *Engine) judgeProfiles(now int64) {
 // two capture interfaces on one network), not a second clock.
 func (e *Engine) judgeIdentities(now int64) {
 	x := &e.cross
+	if x.multi == 0 && !x.purge {
+		return // no identity in two segments; staleness can wait
+	}
 	for id, m := range x.idents {
 		if len(m) < 2 && !x.purge {
 			continue // one segment is no duplicate; its staleness can wait
 		}
 		var a, b *identSighting
 		var segA, segB uint16
+		was := len(m) >= 2
 		for seg, s := range m {
 			if now-s.last > crossRecent {
 				delete(m, seg)
@@ -426,6 +436,9 @@ func (e *Engine) judgeIdentities(now int64) {
 			if a == nil || seg < segA {
 				a, segA = s, seg
 			}
+		}
+		if was && len(m) < 2 {
+			x.multi--
 		}
 		for seg, s := range m {
 			if s.mac != a.mac && (b == nil || seg < segB) {

@@ -3,6 +3,7 @@ package fault
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +71,7 @@ const (
 
 // cond tracks one condition through its hold and clear times.
 type cond struct {
+	key      condKey
 	since    int64 // when it began to hold (0: it does not)
 	lastTrue int64
 	seen     uint64 // evaluation epoch it last held in
@@ -130,8 +132,9 @@ type scopeDet struct {
 	rogues    map[decode.ClockIdentity]bool // ever judged rogue here
 	changes   []int64                       // settled grandmaster changes, for flapping
 
-	conds map[condKey]*cond
-	epoch uint64
+	conds    map[condKey]*cond
+	condList []*cond // conds' values, in the order they began
+	epoch    uint64
 
 	portList       []*portDet // message health, in order of first sight
 	nextMsgCheck   int64
@@ -406,8 +409,9 @@ func (s *scopeDet) baselineWord() string {
 func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk func() report) {
 	c := s.conds[k]
 	if c == nil {
-		c = &cond{}
+		c = &cond{key: k}
 		s.conds[k] = c
+		s.condList = append(s.condList, c)
 	}
 	if c.since == 0 {
 		c.since = now
@@ -428,18 +432,28 @@ func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk
 // their findings once they have been gone for their clear time.
 func (s *scopeDet) sweep(now int64) {
 	var closing []condKey
-	for k, c := range s.conds {
+	// the list, not the map: walked on every evaluation, and ranging
+	// over a map costs more than the few conditions in it
+	keep := s.condList[:0]
+	for _, c := range s.condList {
 		if c.seen == s.epoch {
+			keep = append(keep, c)
 			continue
 		}
 		c.since = 0
 		if !c.open {
-			delete(s.conds, k)
+			delete(s.conds, c.key)
 			continue
 		}
 		if now-c.lastTrue >= c.clear {
-			closing = append(closing, k)
+			closing = append(closing, c.key)
 		}
+		keep = append(keep, c)
+	}
+	clear(s.condList[len(keep):])
+	s.condList = keep
+	if len(closing) == 0 {
+		return
 	}
 	// in a fixed order, so that findings closing together always close
 	// in the same order
@@ -457,6 +471,14 @@ func (s *scopeDet) sweep(now int64) {
 		c := s.conds[k]
 		s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
 		delete(s.conds, k)
+		s.dropCond(c)
+	}
+}
+
+// dropCond takes c off the list of conditions.
+func (s *scopeDet) dropCond(c *cond) {
+	if i := slices.Index(s.condList, c); i >= 0 {
+		s.condList = slices.Delete(s.condList, i, i+1)
 	}
 }
 
