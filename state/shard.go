@@ -113,9 +113,12 @@ type seqTrack struct {
 
 // instanceState is one port's session in one scope.
 type instanceState struct {
-	id                  uint32
-	key                 InstanceKey
-	scope               *scopeState
+	id    uint32
+	key   InstanceKey
+	scope *scopeState
+	// watch is the Watcher's own state for this instance (Slots), beside
+	// what every frame reads anyway: a frame touches no other line for it
+	watch               any
 	firstSeen, lastSeen int64
 	mac                 [6]byte
 	ip                  netip.Addr
@@ -166,13 +169,19 @@ type instanceState struct {
 	offAt        int64
 	duplicateMAC [6]byte        // a second MAC seen using this port identity
 	sameHash     *instanceState // the next instance of the scope with the same portHash
-	watch        any            // the Watcher's own state for this instance (Slots)
+	// health is kept for the Watcher, when there is one (Slots.Health)
+	health Health
 }
 
 // scopeState is one scope.
 type scopeState struct {
-	id                  uint32
-	key                 ScopeKey
+	id    uint32
+	key   ScopeKey
+	watch any // the Watcher's own state for this scope (Slots), beside the key every frame compares
+	// watched: the Watcher has seen the scope (ScopeSeen); health is
+	// what it asked of its ports' Health
+	watched             bool
+	health              ScopeHealth
 	name                string
 	firstSeen, lastSeen int64
 	counts              [16]uint64
@@ -189,7 +198,6 @@ type scopeState struct {
 	gmPort    decode.PortIdentity
 	gmSince   int64
 	gmChanges uint32
-	watch     any // the Watcher's own state for this scope (Slots)
 }
 
 // Shard holds the live state of the scopes routed to it. It is owned by
@@ -339,6 +347,7 @@ func (s *Shard) Apply(o *Observation) {
 			}
 			f.parent, f.hasParent, f.parentAt = o.Source, true, o.Time
 		}
+
 	case decode.PdelayReq, decode.PdelayResp, decode.PdelayRespFollowUp:
 		s.mark(in, evPdelay, o.Time)
 		if kind != decode.PdelayReq {
@@ -370,11 +379,7 @@ func (s *Shard) Apply(o *Observation) {
 		s.mark(in, evSignaling, o.Time)
 	}
 	if s.watcher != nil {
-		sl := Slots{Scope: &sc.watch, Source: &in.watch}
-		if peer != nil {
-			sl.Peer = &peer.watch
-		}
-		s.watcher.Observe(o, sl)
+		s.watch(sc, in, peer, o, kind)
 	}
 }
 
@@ -398,6 +403,7 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	}
 	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
+	in.health.Win = unstarted
 	in.sameHash = sc.byPort[h]
 	sc.byPort[h] = in
 	sc.instances = append(sc.instances, in)

@@ -1,26 +1,48 @@
 package state
 
-// Watcher sees every observation a shard applies and every tick it runs,
-// on the shard's own goroutine, after the model has taken them in. Fault
-// detectors (state/fault) are watchers: they judge the network in capture
-// time, against the frames themselves, without locks on the frame path.
+// Watcher judges the network from what a shard applies, on the shard's
+// own goroutine, after the model has taken each frame in. Fault detectors
+// (state/fault) are watchers: they judge the network in capture time,
+// against the frames themselves, without locks on the frame path.
 //
-// Observe must not keep o, must not block, and on the frame path should
-// neither allocate nor take a lock shared with other goroutines. Tick is
-// called at most about once per second of capture time, and while capture
-// is idle on a live source.
+// Most frames never reach the watcher: the shard keeps each port's
+// message health (Health) inline as it applies a frame, and calls the
+// watcher only for what it must see at once. ScopeSeen comes with a
+// scope's first frame, before the frame's Health is counted; Observe with
+// every frame that announces a grandmaster (Observation.HasAnnounce), a
+// port's first frame of the kinds Health follows (HealthKinds), and a
+// frame that starts a port's new minute of counts (Health.Rolled). Tick
+// is called at most about once per second of capture time, and while
+// capture is idle on a live source.
+//
+// Observe and ScopeSeen must not keep o, must not block, and on the frame
+// path should neither allocate nor take a lock shared with other
+// goroutines.
 type Watcher interface {
+	ScopeSeen(o *Observation, sl ScopeSlot)
 	Observe(o *Observation, sl Slots)
 	Tick(now int64)
 }
 
 // Slots let a Watcher keep state of its own on the model's scope and
-// instances, so it finds it without a lookup per frame: Scope is the
-// observation's scope's slot, Source its sender's instance's, Peer the
-// requester's of a Delay_Resp (nil otherwise). The model never reads or
-// writes them; they belong to the shard's goroutine.
+// instances, so it finds it without a lookup: Scope is the observation's
+// scope's slot, Source its sender's instance's; Health is the sender's
+// message health when the frame is of a kind it follows (nil otherwise).
+// The model never reads or writes the slots; they and Health belong to
+// the shard's goroutine.
 type Slots struct {
-	Scope, Source, Peer *any
+	Scope, Source *any
+	Health        *Health
+}
+
+// ScopeSlot is what a Watcher gets of a scope at its first frame: its
+// slot (as Slots.Scope), the settings of its ports' Health, which the
+// watcher sets (and may change on the shard's goroutine), and the
+// capture time of the scope's latest frame, which the shard keeps.
+type ScopeSlot struct {
+	Watch    *any
+	Health   *ScopeHealth
+	LastSeen *int64
 }
 
 // SetWatcher installs w on the shard (nil removes it). It must be called

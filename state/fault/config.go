@@ -3,12 +3,14 @@ package fault
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/decode"
+	"github.com/ptpwatch/ptpwatch/state"
 )
 
 // Config is the expected topology and the detectors' tuning: the [fault]
@@ -171,9 +173,9 @@ type profile struct {
 }
 
 const (
-	ivAnnounce = iota
-	ivSync
-	ivDelay
+	ivAnnounce = state.HealthAnnounce
+	ivSync     = state.HealthSync
+	ivDelay    = state.HealthDelay
 )
 
 var ivNames = [3]string{"Announce", "Sync", "Delay_Resp (logMinDelayReqInterval)"}
@@ -376,6 +378,20 @@ func (k *compiled) utcOffsetAt(t int64) int {
 		off = l.Offset
 	}
 	return off
+}
+
+// leapSpan is utcOffsetAt(t) with the span of capture time [from, to)
+// it holds for.
+func (k *compiled) leapSpan(t int64) (off int, from, to int64) {
+	from, to = math.MinInt64, math.MaxInt64
+	for _, l := range k.leaps {
+		if l.At > t {
+			to = l.At
+			break
+		}
+		off, from = l.Offset, l.At
+	}
+	return off, from, to
 }
 
 // leapAhead reports the change of TAI−UTC scheduled within the leap

@@ -63,6 +63,7 @@ type identSighting struct {
 	last  int64
 	frame uint64 // its first frame in the scope, as evidence
 	at    int64
+	gone  bool // dropped from the registry as stale
 }
 
 // agreeReport is what one scope of an agree group follows.
@@ -114,6 +115,7 @@ type cross struct {
 	scopes  map[domainKey]map[state.ScopeKey]seenAt
 	names   map[state.ScopeKey]string
 	idents  map[decode.PortIdentity]map[uint16]*identSighting
+	multi   int                             // identities of idents heard in two segments or more
 	agree   map[int]map[string]*agreeReport // group → scope name → report
 	conds   map[xkey]*xcond
 	// nows is each detector's latest tick: judgements run at the time of
@@ -181,7 +183,7 @@ func (s *scopeDet) reportCross(now int64) {
 	x := &s.d.eng.cross
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if s.lastFrame > since {
+	if last := *s.lastFrame; last > since {
 		dk := domainKey{segment: s.seg, domain: s.key.Domain, vlan: s.key.VLAN}
 		ok := true
 		if s.key.Version == 1 {
@@ -196,28 +198,36 @@ func (s *scopeDet) reportCross(now int64) {
 				m = map[state.ScopeKey]seenAt{}
 				x.scopes[dk] = m
 			}
-			m[s.key] = seenAt{at: s.lastFrame, first: s.firstFrame, firstAt: s.firstAt}
+			m[s.key] = seenAt{at: last, first: s.firstFrame, firstAt: s.firstAt}
 			x.names[s.key] = s.name
 		}
 	}
 	for _, p := range s.portList {
-		if p.lastSeen <= since || p.mac == ([6]byte{}) {
+		h := p.h
+		if h.LastSeen <= since || h.MAC == ([6]byte{}) {
 			continue
 		}
-		if x.idents == nil {
-			x.idents = map[decode.PortIdentity]map[uint16]*identSighting{}
+		si := p.sighting
+		if si == nil || si.gone {
+			if x.idents == nil {
+				x.idents = map[decode.PortIdentity]map[uint16]*identSighting{}
+			}
+			m := x.idents[p.id]
+			if m == nil {
+				m = map[uint16]*identSighting{}
+				x.idents[p.id] = m
+			}
+			si = m[s.seg]
+			if si == nil {
+				si = &identSighting{}
+				m[s.seg] = si
+				if len(m) == 2 {
+					x.multi++
+				}
+			}
+			p.sighting = si
 		}
-		m := x.idents[p.id]
-		if m == nil {
-			m = map[uint16]*identSighting{}
-			x.idents[p.id] = m
-		}
-		si := m[s.seg]
-		if si == nil {
-			si = &identSighting{}
-			m[s.seg] = si
-		}
-		*si = identSighting{mac: p.mac, scope: s.name, last: p.lastSeen, frame: p.firstFrame, at: p.firstAt}
+		*si = identSighting{mac: h.MAC, scope: s.name, last: h.LastSeen, frame: h.FirstFrame, at: h.FirstAt}
 	}
 	for _, g := range s.groups {
 		if x.agree == nil {
@@ -277,7 +287,9 @@ func (e *Engine) tickCross() {
 			delete(x.conds, k)
 		}
 	}
-	sort.Slice(closing, func(i, j int) bool { return closing[i].subject < closing[j].subject })
+	if len(closing) > 1 {
+		sort.Slice(closing, func(i, j int) bool { return closing[i].subject < closing[j].subject })
+	}
 	for _, c := range closing {
 		for _, sc := range c.scopes {
 			e.Book.release(c.key.kind, c.segment, c.subject, sc, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
@@ -405,20 +417,28 @@ func (e *Engine) judgeProfiles(now int64) {
 // two capture interfaces on one network), not a second clock.
 func (e *Engine) judgeIdentities(now int64) {
 	x := &e.cross
+	if x.multi == 0 && !x.purge {
+		return // no identity in two segments; staleness can wait
+	}
 	for id, m := range x.idents {
 		if len(m) < 2 && !x.purge {
 			continue // one segment is no duplicate; its staleness can wait
 		}
 		var a, b *identSighting
 		var segA, segB uint16
+		was := len(m) >= 2
 		for seg, s := range m {
 			if now-s.last > crossRecent {
 				delete(m, seg)
+				s.gone = true // the port reporting it looks it up again
 				continue
 			}
 			if a == nil || seg < segA {
 				a, segA = s, seg
 			}
+		}
+		if was && len(m) < 2 {
+			x.multi--
 		}
 		for seg, s := range m {
 			if s.mac != a.mac && (b == nil || seg < segB) {

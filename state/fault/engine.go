@@ -57,37 +57,57 @@ type Detector struct {
 	cfg   *compiled
 	book  *Book
 	list  []*scopeDet
+	// utc is the leap-second table's TAI−UTC for the span of capture
+	// time [utcFrom, utcTo), by the configuration utcCfg: each Announce
+	// is judged against it, and a table scan per Announce adds up
+	utc            int
+	utcFrom, utcTo int64
+	utcCfg         *compiled
+}
+
+// utcOffsetAt is d.cfg.utcOffsetAt(t), remembered for the span it holds.
+func (d *Detector) utcOffsetAt(t int64) int {
+	if d.utcCfg != d.cfg || t < d.utcFrom || t >= d.utcTo {
+		d.utc, d.utcFrom, d.utcTo = d.cfg.leapSpan(t)
+		d.utcCfg = d.cfg
+	}
+	return d.utc
 }
 
 var _ state.Watcher = (*Detector)(nil)
 
-// Observe takes one applied observation: Announce (and the grandmaster
-// part of a PTPv1 Sync) feed the grandmaster detectors; Sync, Follow_Up,
-// Delay_Req, Delay_Resp and Announce the message-health counters. Other
-// frames cost a branch, or a scope lookup when expected domains are
-// configured.
+// ScopeSeen takes a scope's first frame: its detectors start (judged by
+// the configured topology or learning a baseline), and the shard is told
+// what of its ports' message health to judge.
+func (d *Detector) ScopeSeen(o *state.Observation, sl state.ScopeSlot) {
+	s := d.newScope(o, sl)
+	*sl.Watch = s
+}
+
+// Observe takes the frames the shard passes on (state.Watcher): a port's
+// first frame of the kinds its Health follows (it joins the scope's
+// message-health checks), a frame that starts its new minute of counts,
+// and Announce (and the grandmaster part of a PTPv1 Sync), which feed the
+// grandmaster detectors. The shard counts every other frame in the port's
+// Health itself.
 func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 	s, _ := (*sl.Scope).(*scopeDet)
 	if s == nil {
-		s = d.newScope(o)
-		*sl.Scope = s
+		return // not seen through ScopeSeen: not ours
 	}
-	s.lastFrame, s.lastFrameNum = o.Time, o.FrameNum
-	switch o.Kind & 0x0f {
-	case decode.Sync, decode.FollowUp, decode.DelayReq, decode.DelayResp, decode.Announce:
-	default:
-		return
+	if h := sl.Health; h != nil {
+		p, _ := (*sl.Source).(*portDet)
+		if p == nil {
+			p = &portDet{id: o.Source, h: h}
+			s.portList = append(s.portList, p)
+			*sl.Source = p
+		}
+		if h.PrevWin != p.prevWin {
+			// a new minute began: was the one that ended disturbed?
+			p.prevWin = h.PrevWin
+			p.disturbed = s.disturbedSince >= h.PrevWin-minute
+		}
 	}
-	p, _ := (*sl.Source).(*portDet)
-	if p == nil {
-		p = s.port(o.Source)
-		*sl.Source = p
-	}
-	var peer *portDet
-	if sl.Peer != nil {
-		peer, _ = (*sl.Peer).(*portDet)
-	}
-	s.message(o, p, peer)
 	if o.HasAnnounce {
 		s.announce(o)
 		s.evaluate(o.Time, false)
@@ -112,9 +132,10 @@ func (d *Detector) Tick(now int64) {
 	}
 }
 
-func (d *Detector) newScope(o *state.Observation) *scopeDet {
+func (d *Detector) newScope(o *state.Observation, sl state.ScopeSlot) *scopeDet {
 	k := o.Scope
 	s := &scopeDet{d: d, key: k, name: k.String(), seg: k.Segment, v2: k.Version == 2, first: o.Time,
+		lastFrame: sl.LastSeen, health: sl.Health,
 		refs: map[decode.ClockIdentity]*gmRef{}, expected: map[decode.ClockIdentity]bool{},
 		conds: map[condKey]*cond{}, rogues: map[decode.ClockIdentity]bool{}}
 	s.conf = d.cfg.scopeFor(s.name)
@@ -125,6 +146,7 @@ func (d *Detector) newScope(o *state.Observation) *scopeDet {
 	if s.conf != nil {
 		s.prof = s.conf.profile
 	}
+	s.judgeIntervals()
 	st := ScopeStatus{ID: k.Tag(), Name: s.name, Segment: s.seg}
 	if s.conf != nil {
 		st.Baseline = "configured"

@@ -3,6 +3,7 @@ package fault
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,6 +71,7 @@ const (
 
 // cond tracks one condition through its hold and clear times.
 type cond struct {
+	key      condKey
 	since    int64 // when it began to hold (0: it does not)
 	lastTrue int64
 	seen     uint64 // evaluation epoch it last held in
@@ -89,27 +91,30 @@ type transition struct {
 
 // scopeDet is one scope's detectors.
 type scopeDet struct {
-	d            *Detector
-	key          state.ScopeKey
-	name         string
-	seg          uint16
-	v2           bool
-	first        int64
-	conf         *compiledScope
-	prof         *profile // message intervals allowed, nil: not judged
-	groups       []int    // the agree groups it belongs to
-	lastFrame    int64    // capture time of its latest frame
-	lastFrameNum uint64
-	firstFrame   uint64 // its first frame, as evidence
-	firstAt      int64
-	nextCross    int64 // when it next reports to the cross registry
-	learning     bool
-	learnUntil   int64
-	expected     map[decode.ClockIdentity]bool
-	refs         map[decode.ClockIdentity]*gmRef
-	ann          []*announcer
-	lastAnn      int64 // last Announce from anyone
-	lastIntv     int8
+	d *Detector
+	// lastFrame is the capture time of its latest frame, kept by the
+	// shard; health what the shard judges of its ports' message health
+	lastFrame *int64
+	health    *state.ScopeHealth
+	prof      *profile // message intervals allowed, nil: not judged
+	v2        bool
+
+	key        state.ScopeKey
+	name       string
+	seg        uint16
+	first      int64
+	conf       *compiledScope
+	groups     []int  // the agree groups it belongs to
+	firstFrame uint64 // its first frame, as evidence
+	firstAt    int64
+	nextCross  int64 // when it next reports to the cross registry
+	learning   bool
+	learnUntil int64
+	expected   map[decode.ClockIdentity]bool
+	refs       map[decode.ClockIdentity]*gmRef
+	ann        []*announcer
+	lastAnn    int64 // last Announce from anyone
+	lastIntv   int8
 
 	hasGM   bool
 	gm      decode.ClockIdentity
@@ -127,11 +132,11 @@ type scopeDet struct {
 	rogues    map[decode.ClockIdentity]bool // ever judged rogue here
 	changes   []int64                       // settled grandmaster changes, for flapping
 
-	conds map[condKey]*cond
-	epoch uint64
+	conds    map[condKey]*cond
+	condList []*cond // conds' values, in the order they began
+	epoch    uint64
 
-	ports          map[decode.PortIdentity]*portDet // message health
-	portList       []*portDet
+	portList       []*portDet // message health, in order of first sight
 	nextMsgCheck   int64
 	disturbedSince int64 // the latest grandmaster change or outage
 }
@@ -404,8 +409,9 @@ func (s *scopeDet) baselineWord() string {
 func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk func() report) {
 	c := s.conds[k]
 	if c == nil {
-		c = &cond{}
+		c = &cond{key: k}
 		s.conds[k] = c
+		s.condList = append(s.condList, c)
 	}
 	if c.since == 0 {
 		c.since = now
@@ -426,18 +432,28 @@ func (s *scopeDet) hit(k condKey, sev state.Severity, hold, clear, now int64, mk
 // their findings once they have been gone for their clear time.
 func (s *scopeDet) sweep(now int64) {
 	var closing []condKey
-	for k, c := range s.conds {
+	// the list, not the map: walked on every evaluation, and ranging
+	// over a map costs more than the few conditions in it
+	keep := s.condList[:0]
+	for _, c := range s.condList {
 		if c.seen == s.epoch {
+			keep = append(keep, c)
 			continue
 		}
 		c.since = 0
 		if !c.open {
-			delete(s.conds, k)
+			delete(s.conds, c.key)
 			continue
 		}
 		if now-c.lastTrue >= c.clear {
-			closing = append(closing, k)
+			closing = append(closing, c.key)
 		}
+		keep = append(keep, c)
+	}
+	clear(s.condList[len(keep):])
+	s.condList = keep
+	if len(closing) == 0 {
+		return
 	}
 	// in a fixed order, so that findings closing together always close
 	// in the same order
@@ -455,6 +471,14 @@ func (s *scopeDet) sweep(now int64) {
 		c := s.conds[k]
 		s.d.book.release(k.kind, s.seg, c.subject, s.name, now, "condition gone for "+time.Duration(now-c.lastTrue).Round(time.Second).String())
 		delete(s.conds, k)
+		s.dropCond(c)
+	}
+}
+
+// dropCond takes c off the list of conditions.
+func (s *scopeDet) dropCond(c *cond) {
+	if i := slices.Index(s.condList, c); i >= 0 {
+		s.condList = slices.Delete(s.condList, i, i+1)
 	}
 }
 
@@ -591,7 +615,10 @@ func (t tp) String() string {
 func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 	id := a.a.GrandmasterIdentity
 	p := timeProps(&a.a)
-	ahead := s.d.cfg.leapAhead(now)
+	ahead := 0
+	if p.leap61 || p.leap59 {
+		ahead = s.d.cfg.leapAhead(now)
+	}
 	leap := func(sub uint8, flag string) {
 		s.hit(condKey{kind: TimePropertiesMismatch, id: id, sub: sub}, state.Warning, 0, s.clearTime(), now, func() report {
 			return report{subject: id.String() + " " + flag, port: a.port.String(),
@@ -609,7 +636,7 @@ func (s *scopeDet) checkTimeProperties(a *announcer, now int64) {
 	want := s.d.cfg.cfg.UTCOffset
 	from := "configured"
 	if want == 0 {
-		want, from = s.d.cfg.utcOffsetAt(now), "leap-second table's"
+		want, from = s.d.utcOffsetAt(now), "leap-second table's"
 	}
 	if p.valid && want != 0 && int(p.offset) != want {
 		s.hit(condKey{kind: TimePropertiesMismatch, id: id, sub: subUTCOffset}, state.Warning, 0, s.clearTime(), now, func() report {

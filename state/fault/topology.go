@@ -149,6 +149,7 @@ func (d *Detector) rebind(k *compiled, now int64) {
 		if s.conf != nil {
 			s.prof = s.conf.profile
 		}
+		s.judgeIntervals()
 		s.groups = k.groupsOf(s.name)
 		st := ScopeStatus{ID: s.key.Tag(), Name: s.name, Segment: s.seg}
 		switch {
