@@ -609,10 +609,12 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	}()
 	<-ready
 	napi := l.napiThreads(b)
+	stopTrace := goTrace(b, "pipeline-"+string(m))
 	k0, f0, s0 := kernelCPU(napi), l.vethFull(b), stolen(recvCPU)
 	sent, stalls := l.blast(b)
 	time.Sleep(200 * time.Millisecond)
 	k, full, st := kernelCPU(napi)-k0, l.vethFull(b)-f0, stolen(recvCPU)-s0
+	stopTrace()
 	cancel()
 	o := <-done
 	var drops uint64
