@@ -86,3 +86,15 @@ func Reserved() int {
 	defer reserveMu.Unlock()
 	return reserved
 }
+
+// SetFIFO makes the calling thread SCHED_FIFO at prio (1-99). The caller
+// locks its goroutine to the thread first (runtime.LockOSThread) and keeps
+// it locked until SetNormal, or for good.
+func SetFIFO(prio int) error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(prio)}, 0)
+}
+
+// SetNormal puts the calling thread back to SCHED_OTHER, nice 0.
+func SetNormal() error {
+	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
+}

@@ -3,6 +3,8 @@
 package rtwait
 
 import (
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"time"
 )
@@ -26,3 +28,11 @@ func Release() {}
 
 // Reserved is 0 on other systems.
 func Reserved() int { return 0 }
+
+// SetFIFO is supported on Linux only.
+func SetFIFO(prio int) error {
+	return fmt.Errorf("SCHED_FIFO %d: %w", prio, errors.ErrUnsupported)
+}
+
+// SetNormal does nothing on other systems.
+func SetNormal() error { return nil }
