@@ -588,6 +588,10 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	}()
 	model := state.NewModel(1, nil)
 	p := pipeline.New(model)
+	// As the appliance runs it: live, so a shard worker applies the
+	// model beside the goroutine that decodes (PTPWATCH_BENCH_INLINE=1
+	// applies it in that goroutine instead, as an offline run does).
+	p.Live = os.Getenv("PTPWATCH_BENCH_INLINE") == ""
 	ctx, cancel := context.WithCancel(context.Background())
 	type out struct{ cpu time.Duration }
 	done := make(chan out, 1)

@@ -116,6 +116,14 @@ type Options struct {
 	// DefaultPriority (config capture.priority). Without CAP_SYS_NICE (or
 	// RLIMIT_RTPRIO) the threads keep normal scheduling, Status.Scheduling
 	// says why, and auto does not keep AF_XDP in copy mode.
+	//
+	// Real-time threads keep their Go P while they wait (package rtwait):
+	// the capture thread polls with a raw ppoll, the reader sleeps on a
+	// futex the capture thread wakes, and each adds one P to GOMAXPROCS
+	// while it runs. Otherwise a real-time thread back from a wait had to
+	// be handed a P by normal-priority threads, which the real-time work
+	// starves: a Go execution trace of the benchmark showed the capture
+	// thread ready but without a P for 1.4 s of a 3 s blast.
 	Priority int
 	// Openers replaces the real capture methods, for tests.
 	Openers map[Method]Opener
