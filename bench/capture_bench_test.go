@@ -27,6 +27,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/afxdp"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -374,6 +375,13 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 	go func() {
 		pinThread(b, readerCPU(b))
 		prioritise(b)
+		if k, ok := src.(interface{ KeepProcessor(bool) }); ok && readerPriority(b) > 0 {
+			// As xdp/capture runs its real-time capture threads: poll
+			// keeping the P, with one more P for the rest.
+			k.KeepProcessor(true)
+			rtwait.Reserve()
+			defer rtwait.Release()
+		}
 		tid = unix.Gettid()
 		var f source.Frame
 		var n uint64
