@@ -27,6 +27,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/xdp/afxdp"
 	"github.com/ptpwatch/ptpwatch/xdp/capture"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -374,6 +375,13 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 	go func() {
 		pinThread(b, readerCPU(b))
 		prioritise(b)
+		if k, ok := src.(interface{ KeepProcessor(bool) }); ok && readerPriority(b) > 0 {
+			// As xdp/capture runs its real-time capture threads: poll
+			// keeping the P, with one more P for the rest.
+			k.KeepProcessor(true)
+			rtwait.Reserve()
+			defer rtwait.Release()
+		}
 		tid = unix.Gettid()
 		var f source.Frame
 		var n uint64
@@ -588,6 +596,10 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	}()
 	model := state.NewModel(1, nil)
 	p := pipeline.New(model)
+	// As the appliance runs it: live, so a shard worker applies the
+	// model beside the goroutine that decodes (PTPWATCH_BENCH_INLINE=1
+	// applies it in that goroutine instead, as an offline run does).
+	p.Live = os.Getenv("PTPWATCH_BENCH_INLINE") == ""
 	ctx, cancel := context.WithCancel(context.Background())
 	type out struct{ cpu time.Duration }
 	done := make(chan out, 1)
@@ -609,10 +621,12 @@ func pipelineReceive(b *testing.B, l *vethLab, m capture.Method) receiveResult {
 	}()
 	<-ready
 	napi := l.napiThreads(b)
+	stopTrace := goTrace(b, "pipeline-"+string(m))
 	k0, f0, s0 := kernelCPU(napi), l.vethFull(b), stolen(recvCPU)
 	sent, stalls := l.blast(b)
 	time.Sleep(200 * time.Millisecond)
 	k, full, st := kernelCPU(napi)-k0, l.vethFull(b)-f0, stolen(recvCPU)-s0
+	stopTrace()
 	cancel()
 	o := <-done
 	var drops uint64

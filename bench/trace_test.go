@@ -5,6 +5,8 @@ package bench
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
@@ -152,3 +154,27 @@ func (t *tracer) end() {
 		}
 	}
 }
+
+// goTrace records a Go execution trace of one blast into
+// $PTPWATCH_BENCH_GOTRACE/NAME-N.trace when that variable names a
+// directory (`go tool trace -pprof=sched FILE` then shows where goroutines
+// waited to run, e.g. a capture thread back from poll(2) without a P).
+// The returned function stops the trace.
+func goTrace(b *testing.B, name string) func() {
+	dir := os.Getenv("PTPWATCH_BENCH_GOTRACE")
+	if dir == "" {
+		return func() {}
+	}
+	goTraces++
+	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.trace", name, goTraces)))
+	if err != nil {
+		b.Fatalf("PTPWATCH_BENCH_GOTRACE: %v", err)
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		b.Fatalf("PTPWATCH_BENCH_GOTRACE: %v", err)
+	}
+	return func() { trace.Stop(); f.Close() }
+}
+
+var goTraces int

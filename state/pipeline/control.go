@@ -166,6 +166,9 @@ type gate struct {
 // progress (source.Progress).
 func (g *gate) CaughtUp() (caughtUp, ok bool) { return source.CaughtUp(g.Source) }
 
+// ReaderPriority implements source.Realtime for the wrapped source.
+func (g *gate) ReaderPriority() int { return source.ReaderPriority(g.Source) }
+
 // Lost passes on the gated source's lost frames (source.Lossy).
 func (g *gate) Lost() uint64 { return source.Lost(g.Source) }
 

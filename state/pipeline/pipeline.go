@@ -30,6 +30,7 @@ import (
 	"github.com/ptpwatch/ptpwatch/decode"
 	"github.com/ptpwatch/ptpwatch/ring"
 	"github.com/ptpwatch/ptpwatch/state"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -168,6 +169,10 @@ func New(m *state.Model) *Pipeline { return &Pipeline{Model: m} }
 // ringSize is the capacity of each shard's observation ring.
 const ringSize = 4096
 
+// futexSlice bounds a real-time worker's sleep, so that it publishes and
+// ticks on time while the source is quiet.
+const futexSlice = 50 * time.Millisecond
+
 // batchSize is how many observations the reader gathers per shard before
 // pushing them in one ring operation.
 const batchSize = 64
@@ -179,6 +184,56 @@ type shardWorker struct {
 	wake   chan struct{}
 	batch  []state.Observation
 	closed atomic.Bool
+
+	// With a real-time source (source.Realtime) the worker runs
+	// locked to a SCHED_FIFO thread and sleeps on futexes keeping its Go
+	// P, so that neither it nor the reader waits for a P that
+	// normal-priority threads would have to hand over (package rtwait).
+	// pushed counts the reader's wake-ups, popped the worker's batches;
+	// asleep and blocked say who sleeps on which.
+	rt      atomic.Bool
+	pushed  atomic.Uint32
+	asleep  atomic.Bool
+	popped  atomic.Uint32
+	blocked atomic.Bool
+}
+
+// goRealtime locks the worker's goroutine to its thread at SCHED_FIFO
+// prio and reserves it a P; the returned function undoes it. A refusal
+// leaves the worker at normal scheduling.
+func (w *shardWorker) goRealtime(prio int) func() {
+	if prio <= 0 {
+		return func() {}
+	}
+	runtime.LockOSThread()
+	if err := rtwait.SetFIFO(prio); err != nil {
+		runtime.UnlockOSThread()
+		return func() {}
+	}
+	rtwait.Reserve()
+	w.rt.Store(true)
+	return func() {
+		w.rt.Store(false)
+		rtwait.Release()
+		if rtwait.SetNormal() == nil {
+			runtime.UnlockOSThread()
+		} // else the thread stays locked and the runtime retires it
+	}
+}
+
+// signal wakes the worker after the reader pushed observations.
+func (w *shardWorker) signal() {
+	if w.rt.Load() {
+		if w.asleep.CompareAndSwap(true, false) {
+			w.pushed.Add(1)
+			rtwait.FutexWake(&w.pushed)
+		}
+		return
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Run reads src until it ends (io.EOF, returning nil) or ctx is done
@@ -203,6 +258,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	// Offline, one shard is applied
 	// on the reading goroutine, which is fastest.
 	if n := p.Model.Shards(); n > 1 || p.Live || p.Paced {
+		rtPrio := source.ReaderPriority(src)
 		for i := 0; i < n; i++ {
 			q, err := ring.NewSPSC[state.Observation](ringSize)
 			if err != nil {
@@ -211,7 +267,7 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 			w := &shardWorker{sh: p.Model.Shard(i), in: q, wake: make(chan struct{}, 1), batch: make([]state.Observation, 0, batchSize)}
 			workers = append(workers, w)
 			wg.Add(1)
-			go func() { defer wg.Done(); p.work(w) }()
+			go func() { defer wg.Done(); defer w.goRealtime(rtPrio)(); p.work(w) }()
 		}
 	}
 	p.setReading(true)
@@ -229,10 +285,8 @@ func (p *Pipeline) Run(ctx context.Context, src source.Source) error {
 	for _, w := range workers {
 		p.flush(w)
 		w.closed.Store(true)
-		select {
-		case w.wake <- struct{}{}:
-		default:
-		}
+		w.asleep.Store(true) // make signal wake it even if it looked awake
+		w.signal()
 	}
 	wg.Wait()
 	if workers == nil {
@@ -397,13 +451,22 @@ func (p *Pipeline) flush(w *shardWorker) {
 	for len(b) > 0 {
 		n := w.in.PushBatch(b)
 		b = b[n:]
-		select {
-		case w.wake <- struct{}{}:
-		default:
+		w.signal()
+		if len(b) == 0 {
+			break
 		}
-		if len(b) > 0 {
-			runtime.Gosched()
+		if w.rt.Load() {
+			// Sleep until the worker pops a batch (or a moment passes),
+			// keeping this goroutine's P.
+			seq := w.popped.Load()
+			w.blocked.Store(true)
+			if w.in.Len() == w.in.Cap() {
+				rtwait.FutexWait(&w.popped, seq, time.Millisecond)
+			}
+			w.blocked.Store(false)
+			continue
 		}
+		runtime.Gosched()
 	}
 	w.batch = w.batch[:0]
 }
@@ -428,6 +491,12 @@ func (p *Pipeline) work(w *shardWorker) {
 			gaps = p.Model.CaptureGaps()
 		}
 		n := w.in.PopBatch(buf)
+		if n > 0 && w.rt.Load() {
+			w.popped.Add(1)
+			if w.blocked.CompareAndSwap(true, false) {
+				rtwait.FutexWake(&w.popped)
+			}
+		}
 		for i := 0; i < n; i++ {
 			w.sh.Apply(&buf[i])
 		}
@@ -444,6 +513,17 @@ func (p *Pipeline) work(w *shardWorker) {
 		if w.closed.Load() && w.in.Len() == 0 {
 			w.sh.Publish()
 			return
+		}
+		if w.rt.Load() {
+			// Announce the sleep, look again (the reader may have pushed
+			// before seeing it), then sleep keeping this thread's P.
+			seq := w.pushed.Load()
+			w.asleep.Store(true)
+			if w.in.Len() == 0 && !w.closed.Load() {
+				rtwait.FutexWait(&w.pushed, seq, min(every, futexSlice))
+			}
+			w.asleep.Store(false)
+			continue
 		}
 		idle.Reset(every)
 		select {

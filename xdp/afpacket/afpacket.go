@@ -181,6 +181,7 @@ type Capture struct {
 	ifaces []source.Interface
 	opts   Options
 	r      ring
+	holdP  atomic.Bool // wait in poll(2) keeping the Go P (KeepProcessor)
 
 	received   atomic.Uint64
 	restored   atomic.Uint64
@@ -325,3 +326,9 @@ func newMemCapture(r ring, opts Options) *Capture {
 		sys:    noSys(),
 	}
 }
+
+// KeepProcessor makes Next wait for frames in poll(2) without handing the
+// Go runtime's processor (P) back while it sleeps, so that waking up never
+// waits for another thread to return one (see package rtwait). Only for a
+// goroutine locked to a real-time thread that holds an rtwait.Reserve.
+func (c *Capture) KeepProcessor(on bool) { c.holdP.Store(on) }

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -201,7 +202,11 @@ func (c *Capture) wait(ctx context.Context) error {
 	}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	c.sys.pfd[0].Revents = 0
-	_, err = unix.Poll(c.sys.pfd[:], ms)
+	if c.holdP.Load() {
+		_, err = rtwait.Poll(c.sys.pfd[:], time.Duration(ms)*time.Millisecond)
+	} else {
+		_, err = unix.Poll(c.sys.pfd[:], ms)
+	}
 	if err != nil {
 		if err == unix.EINTR {
 			return nil

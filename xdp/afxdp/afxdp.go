@@ -492,6 +492,7 @@ type Capture struct {
 	ifaces  []source.Interface
 	opts    Options
 	info    Info
+	holdP   atomic.Bool // wait in poll(2) keeping the Go P (KeepProcessor)
 
 	socks     []xsk
 	rr        int // queue Next looks at first
@@ -897,3 +898,9 @@ func waitTimeout(ctx context.Context) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// KeepProcessor makes Next wait for frames in poll(2) without handing the
+// Go runtime's processor (P) back while it sleeps, so that waking up never
+// waits for another thread to return one (see package rtwait). Only for a
+// goroutine locked to a real-time thread that holds an rtwait.Reserve.
+func (c *Capture) KeepProcessor(on bool) { c.holdP.Store(on) }

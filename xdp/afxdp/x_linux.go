@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ptpwatch/ptpwatch/bpf"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -549,7 +550,11 @@ func (c *Capture) wait(ctx context.Context) error {
 	}
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	t0 := time.Now()
-	_, err = unix.Poll(pfds, ms)
+	if c.holdP.Load() {
+		_, err = rtwait.Poll(pfds, time.Duration(ms)*time.Millisecond)
+	} else {
+		_, err = unix.Poll(pfds, ms)
+	}
 	c.pollNs.Add(uint64(time.Since(t0)))
 	if err != nil {
 		if err == unix.EINTR {

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -115,6 +116,14 @@ type Options struct {
 	// DefaultPriority (config capture.priority). Without CAP_SYS_NICE (or
 	// RLIMIT_RTPRIO) the threads keep normal scheduling, Status.Scheduling
 	// says why, and auto does not keep AF_XDP in copy mode.
+	//
+	// Real-time threads keep their Go P while they wait (package rtwait):
+	// the capture thread polls with a raw ppoll, the reader sleeps on a
+	// futex the capture thread wakes, and each adds one P to GOMAXPROCS
+	// while it runs. Otherwise a real-time thread back from a wait had to
+	// be handed a P by normal-priority threads, which the real-time work
+	// starves: a Go execution trace of the benchmark showed the capture
+	// thread ready but without a P for 1.4 s of a 3 s blast.
 	Priority int
 	// Openers replaces the real capture methods, for tests.
 	Openers map[Method]Opener
@@ -192,14 +201,19 @@ type Capture struct {
 	handoff atomic.Bool // the hand-off rings exist (set once, by the first Next)
 	waiting atomic.Bool
 	wake    chan struct{}
-	cur     *slot // the slot Next returned last; back to its free ring at the next Next
-	curRun  *iface
-	rr      int // round-robin start among the interfaces
-	wg      sync.WaitGroup
-	stop    context.CancelFunc
-	ctxRun  context.Context
-	errOnce sync.Once
-	closed  atomic.Bool
+	// A reader at real-time priority sleeps on wakeWord with a futex,
+	// keeping its Go P (package rtwait): waking it through the channel
+	// made the capture thread wait for a P (bench, PTPWATCH_BENCH_GOTRACE).
+	wakeWord    atomic.Uint32
+	futexReader atomic.Bool
+	cur         *slot // the slot Next returned last; back to its free ring at the next Next
+	curRun      *iface
+	rr          int // round-robin start among the interfaces
+	wg          sync.WaitGroup
+	stop        context.CancelFunc
+	ctxRun      context.Context
+	errOnce     sync.Once
+	closed      atomic.Bool
 	// readerRT: Next's goroutine is locked and runs at ReaderPriority;
 	// readerRefused: the kernel refused it (logged once). Both belong to
 	// the goroutine calling Next.
@@ -299,7 +313,7 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 	if !c.merged {
 		return c.nextOne(ctx, f)
 	}
-	if c.opts.Priority > 0 && !c.readerRT {
+	if c.opts.Priority > 0 && !c.readerRT && !c.readerRefused {
 		c.raiseReader()
 	}
 	err := c.nextMerged(ctx, f)
@@ -337,6 +351,30 @@ func (c *Capture) raiseReader() {
 		return
 	}
 	c.readerRT = true
+	rtwait.Reserve()
+	c.futexReader.Store(true)
+}
+
+// futexSlice bounds one futex sleep of a real-time reader, so that the
+// end of its context is noticed within it.
+const futexSlice = 20 * time.Millisecond
+
+// wakeReader wakes a reader sleeping in Next after a frame was pushed:
+// the first push after it announced waiting does, the rest see the flag
+// cleared.
+func (c *Capture) wakeReader() {
+	if !c.waiting.CompareAndSwap(true, false) {
+		return
+	}
+	c.wakeWord.Add(1)
+	if c.futexReader.Load() {
+		rtwait.FutexWake(&c.wakeWord)
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // lowerReader undoes raiseReader.
@@ -347,6 +385,8 @@ func (c *Capture) lowerReader() {
 		return // the goroutine stays locked: the runtime retires the thread with it
 	}
 	c.readerRT = false
+	c.futexReader.Store(false)
+	rtwait.Release()
 	runtime.UnlockOSThread()
 }
 
@@ -370,6 +410,7 @@ func (c *Capture) nextMerged(ctx context.Context, f *source.Frame) error {
 		}
 		// Nothing ready: announce that we wait, look once more (a
 		// producer may have pushed before seeing the flag), then sleep.
+		seq := c.wakeWord.Load()
 		c.waiting.Store(true)
 		ready := false
 		for _, r := range c.runs {
@@ -378,7 +419,17 @@ func (c *Capture) nextMerged(ctx context.Context, f *source.Frame) error {
 				break
 			}
 		}
-		if !ready {
+		switch {
+		case ready:
+		case c.futexReader.Load():
+			// Sleep on the futex keeping this thread's P; a slice at a
+			// time so that ctx's end is noticed.
+			if err := ctx.Err(); err != nil {
+				c.waiting.Store(false)
+				return err
+			}
+			rtwait.FutexWait(&c.wakeWord, seq, futexSlice)
+		default:
 			select {
 			case <-c.wake:
 			case <-ctx.Done():
@@ -468,8 +519,12 @@ func (c *Capture) startOnce(ctx context.Context) {
 			c.wg.Add(1)
 			go func() {
 				defer c.wg.Done()
-				if c.opts.Priority > 0 {
-					r.setScheduling(c.opts.Priority)
+				if c.opts.Priority > 0 && r.setScheduling(c.opts.Priority) {
+					// The thread waits in poll(2) holding its P: give the
+					// rest of the process one more.
+					rtwait.Reserve()
+					defer rtwait.Release()
+					r.holdP = true
 				}
 				r.pump(c.ctxRun)
 			}()

@@ -132,6 +132,7 @@ type iface struct {
 	lastErr    error
 	backoff    time.Duration
 	wasUp      bool // an Up event was raised for the current Conn
+	holdP      bool // the pump's thread is real-time and waits keeping its P (rtwait)
 	downSaid   bool // a Down event was raised since the last Up
 
 	free, full *ring.SPSC[*slot] // several interfaces only
@@ -216,6 +217,9 @@ func (r *iface) open() error {
 			s.State, s.LastError, s.Since, s.Method, s.Reason = StateRetrying, err.Error(), time.Now(), "", reason
 		})
 		return err
+	}
+	if k, ok := conn.(interface{ KeepProcessor(bool) }); ok && r.holdP {
+		k.KeepProcessor(true)
 	}
 	r.connMu.Lock()
 	r.conn = conn
@@ -402,10 +406,7 @@ func (r *iface) pump(ctx context.Context) {
 		s.f.Data = nil
 		r.full.Push(s) // cannot fail: there are as many slots as ring places
 		if r.c.waiting.Load() {
-			select {
-			case r.c.wake <- struct{}{}:
-			default:
-			}
+			r.c.wakeReader()
 		}
 	}
 }
@@ -428,12 +429,14 @@ func isPrivilege(err error) bool {
 // unlocks: when it ends, the runtime retires the thread, so the priority
 // never passes to other goroutines. A refusal is logged and shown in the
 // status; capture goes on with normal scheduling.
-func (r *iface) setScheduling(prio int) {
+func (r *iface) setScheduling(prio int) bool {
 	runtime.LockOSThread()
 	what := "SCHED_FIFO " + strconv.Itoa(prio)
-	if err := SetThreadPriority(prio); err != nil {
+	err := SetThreadPriority(prio)
+	if err != nil {
 		what = "normal: " + what + " refused (" + err.Error() + "; needs CAP_SYS_NICE or RLIMIT_RTPRIO)"
 		r.c.opts.Log.Warn("capture thread keeps normal scheduling", "interface", r.spec.Name, "priority", prio, "err", err)
 	}
 	r.setStatus(func(s *Status) { s.Scheduling = what })
+	return err == nil
 }

@@ -5,7 +5,7 @@ package capture
 import (
 	"runtime"
 
-	"golang.org/x/sys/unix"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 )
 
 // SetThreadPriority makes the calling thread SCHED_FIFO at prio (1-99).
@@ -13,7 +13,7 @@ import (
 // and keeps it locked. The benchmarks use it to run AF_XDP and AF_PACKET
 // alone the way Options.Priority runs them.
 func SetThreadPriority(prio int) error {
-	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_FIFO, Priority: uint32(prio)}, 0)
+	return rtwait.SetFIFO(prio)
 }
 
 // probeRealtime reports whether a thread of this process may run at
@@ -30,5 +30,5 @@ func probeRealtime(prio int) error {
 
 // setThreadNormal puts the calling thread back to SCHED_OTHER, nice 0.
 func setThreadNormal() error {
-	return unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_NORMAL}, 0)
+	return rtwait.SetNormal()
 }

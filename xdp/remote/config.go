@@ -240,6 +240,9 @@ func (t *Tee) Next(ctx context.Context, f *source.Frame) error {
 // CaughtUp passes on what Source knows (source.Progress).
 func (t *Tee) CaughtUp() (caughtUp, ok bool) { return source.CaughtUp(t.Source) }
 
+// ReaderPriority implements source.Realtime for the wrapped source.
+func (t *Tee) ReaderPriority() int { return source.ReaderPriority(t.Source) }
+
 // Lost passes on the frames Source lost (source.Lossy).
 func (t *Tee) Lost() uint64 { return source.Lost(t.Source) }
 

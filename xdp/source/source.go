@@ -165,6 +165,26 @@ func CaughtUp(src Source) (caughtUp, ok bool) {
 	return false, false
 }
 
+// Realtime is implemented by live sources whose reader (the goroutine
+// calling Next) runs at real-time priority: the pipeline runs its shard
+// workers at the same priority, so that decode's hand-off to them never
+// waits for a normal-priority thread.
+type Realtime interface {
+	// ReaderPriority is the reader's SCHED_FIFO priority, 0 for normal
+	// scheduling.
+	ReaderPriority() int
+}
+
+// ReaderPriority asks src for its reader's SCHED_FIFO priority when src
+// implements Realtime; 0 otherwise. Wrappers that pass frames on
+// implement Realtime with it.
+func ReaderPriority(src Source) int {
+	if r, is := src.(Realtime); is {
+		return r.ReaderPriority()
+	}
+	return 0
+}
+
 // Lossy is implemented by sources that can lose frames before Next sees
 // them (live capture: a full kernel ring, no free buffer, a full hand-off).
 // The pipeline asks before every frame, so that the model treats the
