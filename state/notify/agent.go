@@ -276,6 +276,11 @@ func (a *Agent) handle(b []byte, from string) []byte {
 		a.log.Debug("snmp agent: wrong community", "from", from)
 		return nil // as agents do: no answer
 	}
+	return a.reply(req)
+}
+
+// reply answers req and encodes the answer; nil: no answer.
+func (a *Agent) reply(req *gosnmp.SnmpPacket) []byte {
 	resp, ok := a.answer(req)
 	if !ok {
 		return nil
@@ -316,13 +321,8 @@ func (a *Agent) handleV3(b []byte, from string) []byte {
 		a.engine.count(&a.engine.stats.Unparsable)
 		return nil
 	}
-	resp, ok := a.answer(req)
-	if !ok {
-		return nil
-	}
-	out, err := resp.MarshalMsg()
-	if err != nil {
-		a.log.Warn("snmp agent: cannot encode an answer", "err", err)
+	out := a.reply(req)
+	if out == nil {
 		return nil
 	}
 	// Take the PDU back out of the v2c message: after version and community.

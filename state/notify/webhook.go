@@ -16,7 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
+
+	"github.com/ptpwatch/ptpwatch/decode"
 )
 
 // Webhook header names.
@@ -257,55 +258,9 @@ func appendWebhookBody(b []byte, d *Delivery) []byte {
 	return append(b, "]}"...)
 }
 
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD and
-// U+2028, U+2029 escaped, as encoding/json does (it also escapes <, >
-// and &, which JSON does not need).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	return append(append(b, s[start:]...), '"')
-}
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (decode.AppendJSONString, the one escaper of the project).
+func appendJSONString(b []byte, s string) []byte { return decode.AppendJSONString(b, s) }
 
 // Sign returns the HeaderSignature value for body sent at timestamp ts
 // under secret: receivers compute the same and compare with hmac.Equal.
