@@ -260,15 +260,7 @@ func TestApplianceReloadsChannels(t *testing.T) {
 		t.Fatalf("no listen address:\n%s", logs.String())
 	}
 	base := "http://" + m[1]
-	reload := func(n int) {
-		t.Helper()
-		cmd.Process.Signal(syscall.SIGHUP)
-		for deadline := time.Now().Add(20 * time.Second); strings.Count(logs.String(), "notification channels reloaded") < n; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("reload %d not logged:\n%s", n, logs.String())
-			}
-		}
-	}
+	reload := func(n int) { t.Helper(); reloadNotify(t, cmd, logs, n) }
 	testSend := func(note string, want int) {
 		t.Helper()
 		resp, err := http.Post(base+"/api/v1/notifications/test", "application/json", strings.NewReader(`{"channel":"hook","note":"`+note+`"}`))
@@ -346,15 +338,7 @@ func TestApplianceReloadsAgentAndBounds(t *testing.T) {
 	write("")
 	cmd, logs, done := startBinary(t, "-c", cfg, "--data", filepath.Join(dir, "data"))
 	waitLog(t, logs, done, "ptpwatch started")
-	reload := func(n int) {
-		t.Helper()
-		cmd.Process.Signal(syscall.SIGHUP)
-		for deadline := time.Now().Add(20 * time.Second); strings.Count(logs.String(), "notification channels reloaded") < n; time.Sleep(20 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("reload %d not logged:\n%s", n, logs.String())
-			}
-		}
-	}
+	reload := func(n int) { t.Helper(); reloadNotify(t, cmd, logs, n) }
 	if out, err := get("h17-a"); err == nil {
 		t.Fatalf("an agent answers before one is configured:\n%s", out)
 	}
@@ -408,5 +392,17 @@ func TestApplianceReloadsAgentAndBounds(t *testing.T) {
 	}
 	if strings.Contains(l, "key=notify.") {
 		t.Errorf("a [notify] setting is said to need a restart:\n%s", l)
+	}
+}
+
+// reloadNotify sends the appliance SIGHUP and waits until its log shows
+// the n-th reload of the notification channels.
+func reloadNotify(t *testing.T, cmd *exec.Cmd, logs *safeBuffer, n int) {
+	t.Helper()
+	cmd.Process.Signal(syscall.SIGHUP)
+	for deadline := time.Now().Add(20 * time.Second); strings.Count(logs.String(), "notification channels reloaded") < n; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("reload %d not logged:\n%s", n, logs.String())
+		}
 	}
 }
