@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,26 @@ func (ll *liveLab) findings() []string {
 		out = append(out, string(f.Kind)+" "+f.Subject)
 	}
 	return out
+}
+
+// awaitFindings waits until every finding of want ("kind subject") has
+// opened, then watches 3 s more of live capture, so that a test may check
+// that nothing else opened, and logs every finding with its explanation.
+func (ll *liveLab) awaitFindings(t *testing.T, within time.Duration, want ...string) {
+	t.Helper()
+	netlab.WaitFor(t, within, strings.Join(want, ", "), func() (bool, string) {
+		got := ll.findings()
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				return false, fmt.Sprint(got)
+			}
+		}
+		return true, ""
+	})
+	time.Sleep(3 * time.Second) // a window for findings that should not open
+	for _, f := range ll.eng.Book.Findings(true) {
+		t.Logf("%s (%s) in %v: %s", f.Kind, f.Severity, f.Scopes, f.Explanation)
+	}
 }
 
 // TestDaemonUnicastRefused runs a ptp4l grandmaster and a hybrid follower
@@ -294,25 +315,8 @@ func TestDaemonCrossScopes(t *testing.T) {
 		ll.l.PTP4L(ns, h.name+"-ptp4l", "eth0", conf(h.domain, h.sdo))
 	}
 	want := []string{string(MixedProfiles) + " seg0 domain 0", string(GrandmasterMismatch) + " plant grandmaster"}
-	netlab.WaitFor(t, 45*time.Second, "Mixed Profiles and Grandmaster Mismatch", func() (bool, string) {
-		got := ll.findings()
-		n := 0
-		for _, w := range want {
-			for _, g := range got {
-				if g == w {
-					n++
-				}
-			}
-		}
-		return n == len(want), fmt.Sprint(got)
-	})
-	time.Sleep(3 * time.Second) // nothing else opens
-	var got []string
-	for _, f := range ll.eng.Book.Findings(true) {
-		got = append(got, string(f.Kind)+" "+f.Subject)
-		t.Logf("%s (%s): %s", f.Kind, f.Severity, f.Explanation)
-	}
-	if len(got) != len(want) {
+	ll.awaitFindings(t, 45*time.Second, want...)
+	if got := ll.findings(); len(got) != len(want) {
 		t.Errorf("findings %v, want exactly %v", got, want)
 	}
 }
@@ -335,20 +339,8 @@ func TestDaemonDuplicateIdentityAcrossSegments(t *testing.T) {
 	ll.l.PTP4L(aNS, "a-ptp4l", "eth0", conf)
 	ll.l.PTP4L(bNS, "b-ptp4l", "eth0", conf)
 	want := string(DuplicateIdentity) + " " + id + "-1 across segments"
-	netlab.WaitFor(t, 45*time.Second, want, func() (bool, string) {
-		got := ll.findings()
-		for _, g := range got {
-			if g == want {
-				return true, ""
-			}
-		}
-		return false, fmt.Sprint(got)
-	})
-	time.Sleep(3 * time.Second) // nothing else opens
+	ll.awaitFindings(t, 45*time.Second, want)
 	fs := ll.eng.Book.Findings(true)
-	for _, f := range fs {
-		t.Logf("%s (%s) in %v: %s", f.Kind, f.Severity, f.Scopes, f.Explanation)
-	}
 	if len(fs) != 1 || fs[0].Severity != state.Critical || len(fs[0].Scopes) != 2 || len(fs[0].Evidence) != 2 || fs[0].Evidence[0].Frame == 0 {
 		t.Errorf("findings %+v, want one critical Duplicate Identity in both segments' scopes with a frame of each", fs)
 	}
