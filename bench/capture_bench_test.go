@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -375,22 +376,61 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 	go func() {
 		pinThread(b, readerCPU(b))
 		prioritise(b)
-		if k, ok := src.(interface{ KeepProcessor(bool) }); ok && readerPriority(b) > 0 {
-			// As xdp/capture runs its real-time capture threads: poll
-			// keeping the P, with one more P for the rest.
-			k.KeepProcessor(true)
-			rtwait.Reserve()
-			defer rtwait.Release()
-		}
 		tid = unix.Gettid()
 		var f source.Frame
 		var n uint64
-		c0 := threadCPU()
-		close(ready)
-		for src.Next(ctx, &f) == nil {
-			n++
+		k, live := src.(interface{ KeepProcessor(bool) })
+		if !live || readerPriority(b) == 0 {
+			c0 := threadCPU()
+			close(ready)
+			for src.Next(ctx, &f) == nil {
+				n++
+			}
+			done <- out{n, threadCPU() - c0}
+			return
 		}
-		done <- out{n, threadCPU() - c0}
+		// As xdp/capture runs its real-time capture: threads that poll
+		// keeping their P (one more P each for the rest) and take turns
+		// at the loop (rtwait.Relay), all on the reader's CPU.
+		k.KeepProcessor(true)
+		if ri, ok := src.(interface{ ReturnIdle(time.Duration) }); ok {
+			ri.ReturnIdle(capture.RelayIdle)
+		}
+		relay := rtwait.NewRelay(capture.RelayThreads, capture.RelaySlice, func() (more, waited bool) {
+			switch err := src.Next(ctx, &f); err {
+			case nil:
+				n++
+				return true, false
+			case source.ErrIdle:
+				return true, true
+			}
+			return false, false
+		})
+		var cpu atomic.Int64
+		var wg sync.WaitGroup
+		member := func(i int) {
+			if i > 0 {
+				pinThread(b, readerCPU(b))
+				prioritise(b)
+			}
+			rtwait.Reserve()
+			defer rtwait.Release()
+			c0 := threadCPU()
+			relay.Member(i)
+			cpu.Add(int64(threadCPU() - c0))
+		}
+		for i := 1; i < capture.RelayThreads; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				member(i)
+			}()
+		}
+		close(ready)
+		member(0)
+		wg.Wait()
+		b.Logf("receiving threads taking turns: %+v", relay.Stats())
+		done <- out{n, time.Duration(cpu.Load())}
 	}()
 	<-ready
 	napi := l.napiThreads(b)

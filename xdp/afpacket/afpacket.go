@@ -181,7 +181,8 @@ type Capture struct {
 	ifaces []source.Interface
 	opts   Options
 	r      ring
-	holdP  atomic.Bool // wait in poll(2) keeping the Go P (KeepProcessor)
+	holdP  atomic.Bool  // wait in poll(2) keeping the Go P (KeepProcessor)
+	idleNs atomic.Int64 // ReturnIdle's limit, ns; 0: wait until a frame
 
 	received   atomic.Uint64
 	restored   atomic.Uint64
@@ -213,6 +214,7 @@ func Open(ifname string, opts Options) (*Capture, error) {
 // when ctx ends, and an *InterfaceError when the interface goes down or
 // away. Next does not allocate.
 func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
+	waited := false
 	for {
 		ok := c.r.next(f)
 		if c.r.released != 0 {
@@ -229,10 +231,15 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 			}
 			return nil
 		}
+		idle := time.Duration(c.idleNs.Load())
+		if idle > 0 && waited {
+			return source.ErrIdle
+		}
 		c.emptyPolls.Add(1)
-		if err := c.wait(ctx); err != nil {
+		if err := c.wait(ctx, idle); err != nil {
 			return err
 		}
+		waited = true
 	}
 }
 
@@ -296,13 +303,16 @@ const pollSlice = 100 * time.Millisecond
 
 // waitTimeout returns how long the next poll may block, or an error when
 // ctx has ended. It does not allocate.
-func waitTimeout(ctx context.Context) (time.Duration, error) {
+func waitTimeout(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	default:
 	}
 	d := pollSlice
+	if limit > 0 {
+		d = min(d, limit)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
@@ -332,3 +342,9 @@ func newMemCapture(r ring, opts Options) *Capture {
 // waits for another thread to return one (see package rtwait). Only for a
 // goroutine locked to a real-time thread that holds an rtwait.Reserve.
 func (c *Capture) KeepProcessor(on bool) { c.holdP.Store(on) }
+
+// ReturnIdle makes Next return source.ErrIdle when it has waited d and no
+// frame came, so that a caller taking turns with other threads
+// (rtwait.Relay) gets the loop back between frames; 0 (the default) waits
+// until a frame, an error or the end of Next's context.
+func (c *Capture) ReturnIdle(d time.Duration) { c.idleNs.Store(int64(d)) }

@@ -185,8 +185,8 @@ func (c *Capture) openTX(ifi *net.Interface) error {
 }
 
 // wait blocks in poll(2) for at most one slice, or returns why it cannot.
-func (c *Capture) wait(ctx context.Context) error {
-	d, err := waitTimeout(ctx)
+func (c *Capture) wait(ctx context.Context, limit time.Duration) error {
+	d, err := waitTimeout(ctx, limit)
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (c *Capture) wait(ctx context.Context) error {
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	c.sys.pfd[0].Revents = 0
 	if c.holdP.Load() {
-		_, err = rtwait.Poll(c.sys.pfd[:], time.Duration(ms)*time.Millisecond)
+		_, err = rtwait.Poll(c.sys.pfd[:], d)
 	} else {
 		_, err = unix.Poll(c.sys.pfd[:], ms)
 	}

@@ -2,15 +2,18 @@
 
 package afpacket
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // capture is empty where AF_PACKET does not exist.
 type capture struct{}
 
 func open(string, Options) (*Capture, error) { return nil, ErrUnsupported }
 
-func (c *Capture) wait(ctx context.Context) error {
-	if _, err := waitTimeout(ctx); err != nil {
+func (c *Capture) wait(ctx context.Context, limit time.Duration) error {
+	if _, err := waitTimeout(ctx, limit); err != nil {
 		return err
 	}
 	return ErrUnsupported

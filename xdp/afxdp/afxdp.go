@@ -492,7 +492,8 @@ type Capture struct {
 	ifaces  []source.Interface
 	opts    Options
 	info    Info
-	holdP   atomic.Bool // wait in poll(2) keeping the Go P (KeepProcessor)
+	holdP   atomic.Bool  // wait in poll(2) keeping the Go P (KeepProcessor)
+	idleNs  atomic.Int64 // ReturnIdle's limit, ns; 0: wait until a frame
 
 	socks     []xsk
 	rr        int // queue Next looks at first
@@ -564,7 +565,7 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 		c.recycle(c.held, c.heldAddr)
 		c.held = nil
 	}
-	busied := false
+	busied, waited := false, false
 	for {
 		n := len(c.socks)
 		if n == 0 {
@@ -603,10 +604,15 @@ func (c *Capture) Next(ctx context.Context, f *source.Frame) error {
 			continue
 		}
 		busied = false
+		idle := time.Duration(c.idleNs.Load())
+		if idle > 0 && waited {
+			return source.ErrIdle
+		}
 		c.emptyPolls.Add(1)
-		if err := c.wait(ctx); err != nil {
+		if err := c.wait(ctx, idle); err != nil {
 			return err
 		}
+		waited = true
 	}
 }
 
@@ -882,13 +888,16 @@ func (c *Capture) Close() error {
 
 // waitTimeout returns how long the next poll may block, or an error when
 // ctx has ended. It does not allocate.
-func waitTimeout(ctx context.Context) (time.Duration, error) {
+func waitTimeout(ctx context.Context, limit time.Duration) (time.Duration, error) {
 	select {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	default:
 	}
 	d := pollSlice
+	if limit > 0 {
+		d = min(d, limit)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl)
 		if left <= 0 {
@@ -904,3 +913,9 @@ func waitTimeout(ctx context.Context) (time.Duration, error) {
 // waits for another thread to return one (see package rtwait). Only for a
 // goroutine locked to a real-time thread that holds an rtwait.Reserve.
 func (c *Capture) KeepProcessor(on bool) { c.holdP.Store(on) }
+
+// ReturnIdle makes Next return source.ErrIdle when it has waited d and no
+// frame came, so that a caller taking turns with other threads
+// (rtwait.Relay) gets the loop back between frames; 0 (the default) waits
+// until a frame, an error or the end of Next's context.
+func (c *Capture) ReturnIdle(d time.Duration) { c.idleNs.Store(int64(d)) }

@@ -532,12 +532,13 @@ func (c *Capture) kickRX(s *xsk) {
 }
 
 // wait blocks in poll(2) on the queue sockets and the link watch for at
-// most one slice, or returns why it cannot.
-func (c *Capture) wait(ctx context.Context) error {
+// most one slice (or limit, when shorter and not 0), or returns why it
+// cannot.
+func (c *Capture) wait(ctx context.Context, limit time.Duration) error {
 	if c.sys.gone != nil {
 		return c.sys.gone
 	}
-	d, err := waitTimeout(ctx)
+	d, err := waitTimeout(ctx, limit)
 	if err != nil {
 		return err
 	}
@@ -551,7 +552,7 @@ func (c *Capture) wait(ctx context.Context) error {
 	ms := int((d + time.Millisecond - 1) / time.Millisecond)
 	t0 := time.Now()
 	if c.holdP.Load() {
-		_, err = rtwait.Poll(pfds, time.Duration(ms)*time.Millisecond)
+		_, err = rtwait.Poll(pfds, d)
 	} else {
 		_, err = unix.Poll(pfds, ms)
 	}

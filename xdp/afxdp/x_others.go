@@ -4,6 +4,7 @@ package afxdp
 
 import (
 	"context"
+	"time"
 
 	"github.com/ptpwatch/ptpwatch/bpf"
 )
@@ -13,8 +14,8 @@ type capture struct{}
 
 func open(string, Options) (*Capture, error) { return nil, ErrUnsupported }
 
-func (c *Capture) wait(ctx context.Context) error {
-	if _, err := waitTimeout(ctx); err != nil {
+func (c *Capture) wait(ctx context.Context, limit time.Duration) error {
+	if _, err := waitTimeout(ctx, limit); err != nil {
 		return err
 	}
 	return ErrUnsupported

@@ -145,6 +145,23 @@ type Options struct {
 // (sched_rt_runtime_us) whatever the rate.
 const DefaultPriority = 60
 
+// With Priority, each interface's capture loop runs on RelayThreads
+// real-time threads that take turns (rtwait.Relay), each for at most
+// RelaySlice (exported so that the capture benchmark runs its receivers
+// the same way): the Go runtime preempts a goroutine that holds its P for
+// 10 ms, and a real-time thread so preempted waits for a normal-priority
+// thread to hand it back (69 ms once in the benchmark, while the kernel
+// ran out of AF_XDP buffers). Taking turns, the loop is always on a
+// thread that was through the scheduler less than 10 ms ago. Three, so
+// that one thread still waiting for its P leaves two to alternate. The
+// conn returns from an empty wait after RelayIdle, so that an idle loop
+// takes turns too.
+const (
+	RelayThreads = 3
+	RelaySlice   = 2 * time.Millisecond
+	RelayIdle    = time.Millisecond
+)
+
 // With Priority, the defaults of Slots and SlotBytes: 65,536 slots of 256
 // bytes (16 MiB and its slot headers per interface), room for as many
 // small frames as the AF_XDP UMEM holds twice over, so that the pipeline's
@@ -525,12 +542,34 @@ func (c *Capture) startOnce(ctx context.Context) {
 					rtwait.Reserve()
 					defer rtwait.Release()
 					r.holdP = true
+					r.relay.Store(rtwait.NewRelay(RelayThreads, RelaySlice, func() (bool, bool) { return r.pumpStep(c.ctxRun) }))
+					for i := 1; i < RelayThreads; i++ {
+						c.wg.Add(1)
+						go func() {
+							defer c.wg.Done()
+							c.relayMember(r, i)
+						}()
+					}
 				}
 				r.pump(c.ctxRun)
 			}()
 		}
 		c.handoff.Store(true)
 	})
+}
+
+// relayMember runs the calling goroutine as member i of r's relay on a
+// thread of its own at the capture's priority. A thread the kernel will
+// not make real-time stays out: the relay goes on with fewer.
+func (c *Capture) relayMember(r *iface, i int) {
+	runtime.LockOSThread() // never unlocked: the runtime retires the thread
+	if err := SetThreadPriority(c.opts.Priority); err != nil {
+		c.opts.Log.Warn("a capture relay thread keeps normal scheduling and stays out", "interface", r.spec.Name, "err", err)
+		return
+	}
+	rtwait.Reserve()
+	defer rtwait.Release()
+	r.relay.Load().Member(i)
 }
 
 // Send transmits frame on the interface with the given index (as in

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ptpwatch/ptpwatch/ring"
+	"github.com/ptpwatch/ptpwatch/xdp/rtwait"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
 )
 
@@ -133,6 +134,11 @@ type iface struct {
 	backoff    time.Duration
 	wasUp      bool // an Up event was raised for the current Conn
 	holdP      bool // the pump's thread is real-time and waits keeping its P (rtwait)
+	// relay, with holdP, runs the pump on RelayThreads real-time threads
+	// taking turns (rtwait.Relay); pf is the pump's frame, which passes
+	// from thread to thread with the loop.
+	relay atomic.Pointer[rtwait.Relay]
+	pf    source.Frame
 	downSaid   bool // a Down event was raised since the last Up
 
 	free, full *ring.SPSC[*slot] // several interfaces only
@@ -150,6 +156,12 @@ func (r *iface) Status() Status {
 	}
 	r.connMu.Unlock()
 	r.noteKernelLost(st.Counters)
+	if relay := r.relay.Load(); relay != nil && st.Counters != nil {
+		rs := relay.Stats()
+		st.Counters["relayHandoffs"] = rs.Handoffs
+		st.Counters["relayWithdrawn"] = rs.Withdrawn
+		st.Counters["relayLonely"] = rs.Lonely
+	}
 	return st
 }
 
@@ -220,6 +232,9 @@ func (r *iface) open() error {
 	}
 	if k, ok := conn.(interface{ KeepProcessor(bool) }); ok && r.holdP {
 		k.KeepProcessor(true)
+	}
+	if k, ok := conn.(interface{ ReturnIdle(time.Duration) }); ok && r.relay.Load() != nil {
+		k.ReturnIdle(RelayIdle)
 	}
 	r.connMu.Lock()
 	r.conn = conn
@@ -316,6 +331,9 @@ func (r *iface) next(ctx context.Context, f *source.Frame) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if err == source.ErrIdle {
+			return err
+		}
 		// The interface went down or away, or the capture failed: close
 		// it, say so, and retry.
 		r.closeConn()
@@ -385,30 +403,46 @@ func (r *iface) event(up bool, detail string) {
 }
 
 // pump copies the interface's frames into hand-off slots (several
-// interfaces).
+// interfaces, or Priority), on its relay's threads when it has one.
 func (r *iface) pump(ctx context.Context) {
-	var f source.Frame
+	if relay := r.relay.Load(); relay != nil {
+		relay.Member(0)
+		return
+	}
 	for {
-		if err := r.next(ctx, &f); err != nil {
-			r.setStatus(func(s *Status) { s.State = StateStopped })
+		if more, _ := r.pumpStep(ctx); !more {
 			return
 		}
-		s, ok := r.free.Pop()
-		if !ok {
-			r.drops.Add(1)
-			continue
-		}
-		if cap(s.buf) < len(f.Data) {
-			s.buf = make([]byte, len(f.Data))
-		}
-		s.n = copy(s.buf[:cap(s.buf)], f.Data)
-		s.f = f
-		s.f.Data = nil
-		r.full.Push(s) // cannot fail: there are as many slots as ring places
-		if r.c.waiting.Load() {
-			r.c.wakeReader()
-		}
 	}
+}
+
+// pumpStep takes one frame, or waits for one, and hands it off. more is
+// false once capture has stopped; waited says the conn returned idle.
+func (r *iface) pumpStep(ctx context.Context) (more, waited bool) {
+	f := &r.pf
+	if err := r.next(ctx, f); err != nil {
+		if err == source.ErrIdle {
+			return true, true
+		}
+		r.setStatus(func(s *Status) { s.State = StateStopped })
+		return false, false
+	}
+	s, ok := r.free.Pop()
+	if !ok {
+		r.drops.Add(1)
+		return true, false
+	}
+	if cap(s.buf) < len(f.Data) {
+		s.buf = make([]byte, len(f.Data))
+	}
+	s.n = copy(s.buf[:cap(s.buf)], f.Data)
+	s.f = *f
+	s.f.Data = nil
+	r.full.Push(s) // cannot fail: there are as many slots as ring places
+	if r.c.waiting.Load() {
+		r.c.wakeReader()
+	}
+	return true, false
 }
 
 // isGone reports errors that mean the interface is missing or down.

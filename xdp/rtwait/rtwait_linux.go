@@ -50,6 +50,11 @@ func FutexWake(word *atomic.Uint32) {
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakePrivate, 1, 0, 0, 0)
 }
 
+// FutexWakeAll wakes every waiter in FutexWait on word.
+func FutexWakeAll(word *atomic.Uint32) {
+	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(word)), futexWakePrivate, 1<<31-1, 0, 0, 0)
+}
+
 var (
 	reserveMu sync.Mutex
 	reserved  int

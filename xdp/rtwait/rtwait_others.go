@@ -20,6 +20,9 @@ func FutexWait(word *atomic.Uint32, val uint32, d time.Duration) {
 // FutexWake does nothing on other systems (FutexWait wakes by itself).
 func FutexWake(word *atomic.Uint32) {}
 
+// FutexWakeAll does nothing on other systems (FutexWait wakes by itself).
+func FutexWakeAll(word *atomic.Uint32) {}
+
 // Reserve does nothing on other systems.
 func Reserve() {}
 

@@ -13,6 +13,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,11 @@ const (
 	TimestampFile      = ring.SourceFile      // read from a capture file
 	TimestampSimulated = ring.SourceSimulated // the simulator's virtual clock
 )
+
+// ErrIdle is returned by a live capture's Next that was told to wait for
+// a frame at most a given time (ReturnIdle) and got none: nothing is
+// wrong, and the caller may call Next again.
+var ErrIdle = errors.New("no frame arrived within the wait limit")
 
 // Frame is one captured frame and what the source knows about its capture.
 type Frame struct {
