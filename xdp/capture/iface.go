@@ -137,9 +137,9 @@ type iface struct {
 	// relay, with holdP, runs the pump on RelayThreads real-time threads
 	// taking turns (rtwait.Relay); pf is the pump's frame, which passes
 	// from thread to thread with the loop.
-	relay atomic.Pointer[rtwait.Relay]
-	pf    source.Frame
-	downSaid   bool // a Down event was raised since the last Up
+	relay    atomic.Pointer[rtwait.Relay]
+	pf       source.Frame
+	downSaid bool // a Down event was raised since the last Up
 
 	free, full *ring.SPSC[*slot] // several interfaces only
 }
