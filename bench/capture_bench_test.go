@@ -396,7 +396,7 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 		if ri, ok := src.(interface{ ReturnIdle(time.Duration) }); ok {
 			ri.ReturnIdle(capture.RelayIdle)
 		}
-		relay := rtwait.NewRelay(capture.RelayThreads, capture.RelaySlice, func() (more, waited bool) {
+		relay := rtwait.NewRelay(capture.RelayThreads, capture.RelayHandAt, func() (more, waited bool) {
 			switch err := src.Next(ctx, &f); err {
 			case nil:
 				n++
@@ -408,13 +408,15 @@ func receiveTraced(b *testing.B, l *vethLab, src source.Source, drops func() uin
 		})
 		var cpu atomic.Int64
 		var wg sync.WaitGroup
+		// One P more per member, before the loop starts (changing
+		// GOMAXPROCS stops the world and would preempt the loop).
+		rtwait.ReserveN(capture.RelayThreads)
+		defer rtwait.ReleaseN(capture.RelayThreads)
 		member := func(i int) {
 			if i > 0 {
 				pinThread(b, readerCPU(b))
 				prioritise(b)
 			}
-			rtwait.Reserve()
-			defer rtwait.Release()
 			c0 := threadCPU()
 			relay.Member(i)
 			cpu.Add(int64(threadCPU() - c0))

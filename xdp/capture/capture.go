@@ -146,19 +146,18 @@ type Options struct {
 const DefaultPriority = 60
 
 // With Priority, each interface's capture loop runs on RelayThreads
-// real-time threads that take turns (rtwait.Relay), each for at most
-// RelaySlice (exported so that the capture benchmark runs its receivers
-// the same way): the Go runtime preempts a goroutine that holds its P for
-// 10 ms, and a real-time thread so preempted waits for a normal-priority
-// thread to hand it back (69 ms once in the benchmark, while the kernel
-// ran out of AF_XDP buffers). Taking turns, the loop is always on a
-// thread that was through the scheduler less than 10 ms ago. Three, so
-// that one thread still waiting for its P leaves two to alternate. The
-// conn returns from an empty wait after RelayIdle, so that an idle loop
-// takes turns too.
+// real-time threads that take turns (rtwait.Relay), each handing the loop
+// on from RelayHandAt after its last pass through the Go scheduler
+// (exported so that the capture benchmark runs its receivers the same
+// way): the Go runtime preempts a goroutine that holds its P for 10 ms,
+// and a real-time thread so preempted waits for a normal-priority thread
+// to hand it back (69 ms once in the benchmark, while the kernel ran out
+// of AF_XDP buffers). Taking turns, the loop is always on a thread that
+// was through the scheduler less than 10 ms ago. The conn returns from an
+// empty wait after RelayIdle, so that an idle loop takes turns too.
 const (
-	RelayThreads = 3
-	RelaySlice   = 2 * time.Millisecond
+	RelayThreads = 4
+	RelayHandAt  = 6 * time.Millisecond
 	RelayIdle    = time.Millisecond
 )
 
@@ -537,12 +536,18 @@ func (c *Capture) startOnce(ctx context.Context) {
 			go func() {
 				defer c.wg.Done()
 				if c.opts.Priority > 0 && r.setScheduling(c.opts.Priority) {
-					// The thread waits in poll(2) holding its P: give the
-					// rest of the process one more.
-					rtwait.Reserve()
-					defer rtwait.Release()
+					// The relay's threads wait in poll(2) holding their P:
+					// give the rest of the process as many more, before
+					// the loop starts (changing GOMAXPROCS stops the world).
+					rtwait.ReserveN(RelayThreads)
+					defer rtwait.ReleaseN(RelayThreads)
 					r.holdP = true
-					r.relay.Store(rtwait.NewRelay(RelayThreads, RelaySlice, func() (bool, bool) { return r.pumpStep(c.ctxRun) }))
+					r.relay.Store(rtwait.NewRelay(RelayThreads, RelayHandAt, func() (bool, bool) { return r.pumpStep(c.ctxRun) }))
+					if conn := r.conn; conn != nil {
+						// Opened by Open, before this thread was real-time
+						// (only this goroutine changes r.conn from here on).
+						r.tune(conn)
+					}
 					for i := 1; i < RelayThreads; i++ {
 						c.wg.Add(1)
 						go func() {
@@ -567,9 +572,8 @@ func (c *Capture) relayMember(r *iface, i int) {
 		c.opts.Log.Warn("a capture relay thread keeps normal scheduling and stays out", "interface", r.spec.Name, "err", err)
 		return
 	}
-	rtwait.Reserve()
-	defer rtwait.Release()
-	r.relay.Load().Member(i)
+	r.relay.Load().Member(i) // its P was reserved with the first thread's
+
 }
 
 // Send transmits frame on the interface with the given index (as in

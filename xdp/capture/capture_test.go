@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -92,7 +93,13 @@ type fakeConn struct {
 	gone     chan struct{}
 	goneOnce sync.Once
 	closed   bool
+	keepP    atomic.Bool  // KeepProcessor(true) was called
+	idleNs   atomic.Int64 // ReturnIdle's limit
+	idle     *time.Timer  // reused, so that Next does not allocate
 }
+
+func (c *fakeConn) KeepProcessor(on bool)      { c.keepP.Store(on) }
+func (c *fakeConn) ReturnIdle(d time.Duration) { c.idleNs.Store(int64(d)) }
 
 func (c *fakeConn) isGone() bool {
 	select {
@@ -104,7 +111,18 @@ func (c *fakeConn) isGone() bool {
 }
 
 func (c *fakeConn) Next(ctx context.Context, f *source.Frame) error {
+	var idle <-chan time.Time
+	if d := time.Duration(c.idleNs.Load()); d > 0 {
+		if c.idle == nil {
+			c.idle = time.NewTimer(d)
+		} else {
+			c.idle.Reset(d)
+		}
+		idle = c.idle.C
+	}
 	select {
+	case <-idle:
+		return source.ErrIdle
 	case d := <-c.frames:
 		*f = source.Frame{Data: d, OrigLen: len(d), Timestamp: time.Now().UnixNano(), TSSource: source.TimestampSoftware}
 		return nil
@@ -503,4 +521,57 @@ func TestPriorityHandoff(t *testing.T) {
 		t.Errorf("status scheduling %q, want SCHED_FIFO 1 or why not", st.Scheduling)
 	}
 	t.Logf("capture thread: %s", st.Scheduling)
+}
+
+// TestPriorityRelay: with Priority the capture loop runs on RelayThreads
+// real-time threads taking turns: the conn opened by Open waits keeping
+// its P and returns when idle, frames keep their order across hand-overs,
+// and the status counts the hand-overs.
+func TestPriorityRelay(t *testing.T) {
+	n := newFakeNet("a")
+	c, err := Open([]Spec{{Name: "a"}}, Options{Openers: n.openers(), SharedCheck: notShared, Priority: 1, Slots: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// Frames go in, a few at a time, until the loop has changed hands
+	// several times (each member hands over RelayHandAt after its last
+	// pass through the scheduler).
+	sent, got := 0, 0
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for range 5 {
+			n.send(t, "a", fmt.Appendf(nil, "a%06d", sent))
+			sent++
+		}
+		for ; got < sent; got++ {
+			f, err := nextWithin(t, c, 3*time.Second)
+			if err != nil {
+				t.Fatalf("after %d frames: %v (status %+v)", got, err, c.Status())
+			}
+			if want := fmt.Sprintf("a%06d", got); string(f.Data) != want {
+				t.Fatalf("frame %d: %q, want %q", got, f.Data, want)
+			}
+		}
+		st := c.Status()[0]
+		if !strings.Contains(st.Scheduling, "SCHED_FIFO") || strings.Contains(st.Scheduling, "refused") {
+			t.Skipf("skipping: the kernel refused a real-time capture thread (%s), so there is no relay", st.Scheduling)
+		}
+		if st.Counters["relayHandoffs"] >= 3 {
+			t.Logf("%d frames, relay %v", got, st.Counters)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the capture loop changed hands %d times in 30 s: %+v", st.Counters["relayHandoffs"], st)
+		}
+	}
+	n.mu.Lock()
+	conn := n.conns["a"]
+	n.mu.Unlock()
+	if !conn.keepP.Load() || time.Duration(conn.idleNs.Load()) != RelayIdle {
+		t.Errorf("the conn Open opened: KeepProcessor %v, ReturnIdle %v; want true, %v", conn.keepP.Load(), time.Duration(conn.idleNs.Load()), RelayIdle)
+	}
+	if st := c.Status()[0]; st.HandoffDrops != 0 {
+		t.Errorf("hand-off drops with a reader keeping up: %+v", st)
+	}
 }

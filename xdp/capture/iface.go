@@ -230,12 +230,7 @@ func (r *iface) open() error {
 		})
 		return err
 	}
-	if k, ok := conn.(interface{ KeepProcessor(bool) }); ok && r.holdP {
-		k.KeepProcessor(true)
-	}
-	if k, ok := conn.(interface{ ReturnIdle(time.Duration) }); ok && r.relay.Load() != nil {
-		k.ReturnIdle(RelayIdle)
-	}
+	r.tune(conn)
 	r.connMu.Lock()
 	r.conn = conn
 	r.connMu.Unlock()
@@ -244,6 +239,17 @@ func (r *iface) open() error {
 	})
 	r.c.opts.Log.Info("capturing", "interface", r.spec.Name, "method", string(method), "why", reason, "queues", fmt.Sprint(conn.Queues()))
 	return nil
+}
+
+// tune sets up conn for the pump's thread: with holdP it waits keeping its
+// P, and with a relay it returns from an empty wait after RelayIdle.
+func (r *iface) tune(conn Conn) {
+	if k, ok := conn.(interface{ KeepProcessor(bool) }); ok && r.holdP {
+		k.KeepProcessor(true)
+	}
+	if k, ok := conn.(interface{ ReturnIdle(time.Duration) }); ok && r.relay.Load() != nil {
+		k.ReturnIdle(RelayIdle)
+	}
 }
 
 // openAuto prefers AF_XDP and says why it did not use it.

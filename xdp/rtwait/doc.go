@@ -14,6 +14,14 @@
 // thread runnable but without a P for 1.4 s of a 3 s blast, after waking
 // the decode goroutine through a channel.
 //
+// Keeping the P has a cost of its own: the runtime preempts a goroutine
+// that has not been through the scheduler for 10 ms, and a preempted
+// goroutine locked to its thread parks that thread until another thread
+// hands the P back, the very wait this package avoids. Relay runs a loop
+// on a team of such threads that take turns, each going through the
+// scheduler while another runs the loop, so that the loop itself is never
+// parked.
+//
 // Invariants: Poll and FutexWait are raw system calls: the calling
 // goroutine keeps its P (and its thread) while it sleeps, so it must be
 // locked to its thread and hold a reservation (Reserve) for as long as it

@@ -21,13 +21,18 @@ import (
 // of buffers (ftrace sched_switch/sched_wakeup over the capture
 // benchmark). Go has no way to exempt a goroutine from that preemption.
 //
-// So each member owns the loop for at most a slice (well under 10 ms),
-// offers it to a member that is waiting, and once the offer is taken goes
-// through the scheduler itself (runtime.Gosched), which restarts its
-// 10 ms; however long its thread then waits for its P, another member is
-// running the loop. An offer that is not taken within a short time (the
-// member was preempted while waiting) is withdrawn and the owner goes on.
-// With nobody waiting the owner goes on too, as a single thread would.
+// So every member goes through the scheduler itself (runtime.Gosched)
+// while another runs the loop, and owns the loop only while its last pass
+// through the scheduler is recent: from handAt after that pass the owner
+// offers the loop to the waiting member that passed through most
+// recently, and once the offer is taken passes through the scheduler
+// itself; however long its thread then waits for its P, another member is
+// running the loop. A waiting member that has not been offered the loop
+// within refreshAt (5/6 of handAt) of its pass goes through the scheduler
+// again, so that whoever is offered the loop has time left. An offer that
+// is not taken within a short time is withdrawn and the owner goes on;
+// with nobody waiting the owner goes on too, as a single thread would,
+// and tries again at every look at the clock.
 //
 // Invariants: exactly one member runs step at any time, and each step
 // happens after the previous one (the hand-over is an atomic
@@ -35,20 +40,26 @@ import (
 // their threads and hold a Reserve while they are members, since they
 // wait keeping their P.
 type Relay struct {
-	step  func() (more, waited bool)
-	slice time.Duration
-
-	// state is the owner or the offer: owned(i) or offered(i); ended
-	// once step has said no more. Members sleep on it as a futex word.
-	state atomic.Uint32
-	ready []paddedBool
-
-	handoffs, withdrawn, lonely atomic.Uint64
+	step                func() (more, waited bool)
+	handAt, refreshAt   time.Duration
+	epoch               time.Time
+	state               atomic.Uint32 // owned(i), offered(i), or relayEnded; members sleep on it
+	members             []relayMember
+	handoffs, withdrawn atomic.Uint64
+	lonely, refreshes   atomic.Uint64
+	maxResume, maxAge   atomic.Int64
 }
 
-type paddedBool struct {
-	atomic.Bool
-	_ [63]byte
+type relayMember struct {
+	// ready: waiting, and may be offered the loop. An owner claims a
+	// member by swapping it to false before offering; a member leaving
+	// to pass through the scheduler swaps it too, and waits for the
+	// offer instead when an owner was first.
+	ready atomic.Bool
+	// passed is when the member last came back from the scheduler, ns
+	// since the relay's epoch.
+	passed atomic.Int64
+	_      [48]byte
 }
 
 const (
@@ -58,64 +69,89 @@ const (
 	relayCheckEvery = 64
 	// relayAckWait bounds how long an owner waits for the member it
 	// offered the loop to. A woken real-time thread answers in tens of
-	// microseconds; one that does not was preempted while waiting.
-	relayAckWait = 500 * time.Microsecond
-	// relayAwaitSlice bounds one futex sleep of a waiting member, so that
-	// it sees the relay end.
-	relayAwaitSlice = 20 * time.Millisecond
+	// microseconds.
+	relayAckWait = 200 * time.Microsecond
 )
 
 func owned(i int) uint32   { return uint32(i) << 1 }
 func offered(i int) uint32 { return uint32(i)<<1 | 1 }
 
-// NewRelay makes a relay of members goroutines over step, each owning it
-// for at most slice at a time. step does one unit of the loop's work and
-// says whether there is more, and whether it waited for work (then the
-// owner looks at the clock at once). A step must not block for long: the
-// owner can hand over only between steps.
-func NewRelay(members int, slice time.Duration, step func() (more, waited bool)) *Relay {
-	return &Relay{step: step, slice: slice, ready: make([]paddedBool, max(members, 1))}
+// NewRelay makes a relay of members goroutines over step. A member offers
+// the loop to another from handAt after its last pass through the
+// scheduler; below Go's 10 ms (6 ms is the capture's). step does one unit
+// of the loop's work and says whether there is more, and whether it
+// waited for work (then the owner looks at the clock at once). A step
+// must not block for long: the owner can hand over only between steps.
+func NewRelay(members int, handAt time.Duration, step func() (more, waited bool)) *Relay {
+	return &Relay{step: step, handAt: handAt, refreshAt: handAt * 5 / 6, epoch: time.Now(),
+		members: make([]relayMember, max(members, 1))}
 }
 
 // RelayStats counts a relay's hand-overs: Handoffs taken, offers Withdrawn
-// because the member did not answer, and slices that ended Lonely with no
-// member waiting (the owner went on).
+// because the member did not answer, looks at the clock that found no
+// member waiting (Lonely; the owner went on), passes through the
+// scheduler (Refreshes), and the longest such pass (MaxResume): how long
+// a member's thread waited for the runtime to give it a P back. MaxAge is
+// the longest an owner ran the loop after its last pass through the
+// scheduler, up to its hand-over: below 10 ms, Go never preempted the
+// loop.
 type RelayStats struct {
-	Handoffs, Withdrawn, Lonely uint64
+	Handoffs, Withdrawn, Lonely, Refreshes uint64
+	MaxResume, MaxAge                      time.Duration
 }
 
 // Stats returns the relay's counters so far.
 func (r *Relay) Stats() RelayStats {
-	return RelayStats{Handoffs: r.handoffs.Load(), Withdrawn: r.withdrawn.Load(), Lonely: r.lonely.Load()}
+	return RelayStats{Handoffs: r.handoffs.Load(), Withdrawn: r.withdrawn.Load(), Lonely: r.lonely.Load(),
+		Refreshes: r.refreshes.Load(), MaxResume: time.Duration(r.maxResume.Load()), MaxAge: time.Duration(r.maxAge.Load())}
+}
+
+func (r *Relay) now() int64 { return int64(time.Since(r.epoch)) }
+
+func atomicMax(v *atomic.Int64, n int64) {
+	for old := v.Load(); n > old && !v.CompareAndSwap(old, n); old = v.Load() {
+	}
 }
 
 // Member runs the calling goroutine as member i (0 to members-1) until
 // step says there is no more. Member 0 owns the loop first. The caller has
 // locked the goroutine to its thread and holds a Reserve.
 func (r *Relay) Member(i int) {
-	if i < 0 || i >= len(r.ready) {
+	if i < 0 || i >= len(r.members) {
 		return
 	}
+	r.members[i].passed.Store(r.now())
 	if i != 0 && !r.await(i) {
 		return
 	}
 	for r.work(i) {
-		// Go through the scheduler while another member runs the loop:
-		// this restarts sysmon's 10 ms for this goroutine.
-		runtime.Gosched()
+		r.pass(i)
 		if !r.await(i) {
 			return
 		}
 	}
 }
 
+// pass goes through the Go scheduler, which restarts sysmon's 10 ms for
+// this goroutine, and notes how long that took.
+func (r *Relay) pass(me int) {
+	t0 := r.now()
+	runtime.Gosched()
+	t1 := r.now()
+	r.members[me].passed.Store(t1)
+	r.refreshes.Add(1)
+	atomicMax(&r.maxResume, t1-t0)
+}
+
 // work runs steps while member me owns the loop. It returns true when it
 // handed the loop over and false when step said no more.
 func (r *Relay) work(me int) bool {
-	start := time.Now()
+	passed := r.members[me].passed.Load()
+	handAt := passed + int64(r.handAt)
 	for n := 1; ; n++ {
 		more, waited := r.step()
 		if !more {
+			atomicMax(&r.maxAge, r.now()-passed)
 			r.state.Store(relayEnded)
 			FutexWakeAll(&r.state)
 			return false
@@ -123,25 +159,36 @@ func (r *Relay) work(me int) bool {
 		if !waited && n%relayCheckEvery != 0 {
 			continue
 		}
-		if time.Since(start) < r.slice {
+		now := r.now()
+		if now < handAt {
 			continue
 		}
 		if r.handOff(me) {
+			atomicMax(&r.maxAge, now-passed)
 			return true
 		}
-		// Nobody took it: look again after a quarter of a slice.
-		start = time.Now().Add(-r.slice + r.slice/4)
 	}
 }
 
-// handOff offers the loop to the next waiting member and waits for it to
-// take it.
+// handOff offers the loop to the waiting member that passed through the
+// scheduler last, and waits for it to take it.
 func (r *Relay) handOff(me int) bool {
-	n := len(r.ready)
-	for k := 1; k < n; k++ {
-		j := (me + k) % n
-		if !r.ready[j].Load() {
-			continue
+	for {
+		j, best := -1, int64(-1)
+		for k := range r.members {
+			if k == me || !r.members[k].ready.Load() {
+				continue
+			}
+			if p := r.members[k].passed.Load(); p > best {
+				j, best = k, p
+			}
+		}
+		if j < 0 {
+			r.lonely.Add(1)
+			return false
+		}
+		if !r.members[j].ready.CompareAndSwap(true, false) {
+			continue // it left to pass through the scheduler: look again
 		}
 		offer := offered(j)
 		r.state.Store(offer)
@@ -151,39 +198,65 @@ func (r *Relay) handOff(me int) bool {
 			left := time.Until(deadline)
 			if left <= 0 {
 				if r.state.CompareAndSwap(offer, owned(me)) {
-					r.ready[j].Store(false)
 					r.withdrawn.Add(1)
-					break
+					return false
 				}
-				continue // taken just now
+				break // taken just now
 			}
 			FutexWait(&r.state, offer, left)
 		}
-		if r.state.Load() != owned(me) {
-			r.handoffs.Add(1)
-			return true
-		}
+		r.handoffs.Add(1)
+		return true
 	}
-	r.lonely.Add(1)
-	return false
 }
 
 // await waits until member me is offered the loop and takes it; false when
 // the relay ended.
 func (r *Relay) await(me int) bool {
+	m := &r.members[me]
 	mine := offered(me)
 	for {
 		s := r.state.Load()
-		if s == relayEnded {
-			r.ready[me].Store(false)
+		switch {
+		case s == relayEnded:
+			m.ready.Store(false)
 			return false
+		case s == mine:
+			if r.state.CompareAndSwap(mine, owned(me)) {
+				m.ready.Store(false)
+				FutexWakeAll(&r.state) // the giver waits for this
+				return true
+			}
+			continue
 		}
-		if s == mine && r.state.CompareAndSwap(mine, owned(me)) {
-			r.ready[me].Store(false)
-			FutexWakeAll(&r.state) // the giver waits for this
+		left := time.Duration(m.passed.Load() + int64(r.refreshAt) - r.now())
+		if left > 0 {
+			m.ready.Store(true)
+			FutexWait(&r.state, s, left)
+			continue
+		}
+		// Too long since the last pass to own the loop for a while: pass
+		// again, unless an owner has just claimed this member, whose
+		// offer then comes at once (or is withdrawn).
+		if !m.ready.CompareAndSwap(true, false) && r.offerComes(me, 2*relayAckWait) {
+			continue
+		}
+		r.pass(me)
+	}
+}
+
+// offerComes waits at most d for the loop to be offered to member me.
+func (r *Relay) offerComes(me int, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		s := r.state.Load()
+		if s == offered(me) || s == relayEnded {
 			return true
 		}
-		r.ready[me].Store(true)
-		FutexWait(&r.state, s, relayAwaitSlice)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		FutexWait(&r.state, s, left)
 	}
 }

@@ -75,7 +75,7 @@ func TestRelayWithdrawsUnansweredOffer(t *testing.T) {
 		time.Sleep(50 * time.Microsecond)
 		return steps < 200, true
 	})
-	r.ready[1].Store(true) // member 1 never runs
+	r.members[1].ready.Store(true) // member 1 never runs
 	runRelay(t, r, []int{0})
 	st := r.Stats()
 	if steps != 200 || st.Withdrawn == 0 || st.Handoffs != 0 {

@@ -65,24 +65,35 @@ var (
 // goroutines keep theirs. Release undoes it. Changing GOMAXPROCS stops
 // the world for a moment: call these when a thread starts or ends, not
 // per frame.
-func Reserve() {
+func Reserve() { ReserveN(1) }
+
+// ReserveN is Reserve for n goroutines at once, with one change of
+// GOMAXPROCS. Reserve a relay's members before its loop starts: the
+// change stops the world, and a member already running the loop would be
+// preempted by it like any other goroutine.
+func ReserveN(n int) {
+	if n <= 0 {
+		return
+	}
 	reserveMu.Lock()
 	defer reserveMu.Unlock()
-	reserved++
-	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	reserved += n
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + n)
 }
 
 // Release gives back a P added by Reserve.
-func Release() {
+func Release() { ReleaseN(1) }
+
+// ReleaseN gives back n Ps added by Reserve or ReserveN.
+func ReleaseN(n int) {
 	reserveMu.Lock()
 	defer reserveMu.Unlock()
-	if reserved == 0 {
+	n = min(n, reserved)
+	if n <= 0 {
 		return
 	}
-	reserved--
-	if n := runtime.GOMAXPROCS(0); n > 1 {
-		runtime.GOMAXPROCS(n - 1)
-	}
+	reserved -= n
+	runtime.GOMAXPROCS(max(1, runtime.GOMAXPROCS(0)-n))
 }
 
 // Reserved reports how many Ps Reserve has added and not given back.

@@ -29,6 +29,12 @@ func Reserve() {}
 // Release does nothing on other systems.
 func Release() {}
 
+// ReserveN does nothing on other systems.
+func ReserveN(int) {}
+
+// ReleaseN does nothing on other systems.
+func ReleaseN(int) {}
+
 // Reserved is 0 on other systems.
 func Reserved() int { return 0 }
 

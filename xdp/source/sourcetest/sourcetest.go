@@ -94,6 +94,7 @@ func PTPFrames() [][]byte {
 func Run(t *testing.T, h Harness) {
 	t.Run("Frames", func(t *testing.T) { testFrames(t, h) })
 	t.Run("Deadline", func(t *testing.T) { testDeadline(t, h) })
+	t.Run("ReturnIdle", func(t *testing.T) { testReturnIdle(t, h) })
 	t.Run("NoAllocs", func(t *testing.T) { testNoAllocs(t, h) })
 	t.Run("InterfaceGone", func(t *testing.T) { testInterfaceGone(t, h) })
 	t.Run("Close", func(t *testing.T) { testClose(t, h) })
@@ -201,6 +202,48 @@ func testDeadline(t *testing.T, h Harness) {
 		if n := h.EmptyPolls(src) - polls; n < 3 || n > 6 {
 			t.Errorf("%d empty polls in 250 ms, want about 3 slices", n)
 		}
+	}
+}
+
+// testReturnIdle: a live source told to return when idle (ReturnIdle, as
+// the capture's relay of real-time threads does) returns source.ErrIdle
+// after about that long with nothing to read, and a frame sent afterwards
+// still arrives.
+func testReturnIdle(t *testing.T, h Harness) {
+	src := h.open(t)
+	ri, ok := src.(interface{ ReturnIdle(time.Duration) })
+	if !ok || h.Send == nil {
+		t.Skip("skipping: the source has no ReturnIdle (only live captures do)")
+	}
+	const limit = 20 * time.Millisecond
+	ri.ReturnIdle(limit)
+	var f source.Frame
+	for range 3 {
+		start := time.Now()
+		err := next(src, &f, 5*time.Second)
+		el := time.Since(start)
+		if err != source.ErrIdle || el < limit/2 || el > 2*time.Second {
+			t.Fatalf("idle Next = %v after %v, want source.ErrIdle after about %v", err, el, limit)
+		}
+	}
+	w := PTPFrames()[0]
+	h.Send(t, w)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := next(src, &f, 5*time.Second)
+		if err == nil {
+			if !slices.Equal(f.Data, w) {
+				t.Fatalf("frame after idle returns:\n got % x\nwant % x", f.Data, w)
+			}
+			break
+		}
+		if err != source.ErrIdle || time.Now().After(deadline) {
+			t.Fatalf("Next after a send = %v", err)
+		}
+	}
+	ri.ReturnIdle(0)
+	if err := next(src, &f, 100*time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Next with ReturnIdle(0) and nothing to read = %v, want the context's deadline", err)
 	}
 }
 
