@@ -123,7 +123,10 @@ type Options struct {
 	// while it runs. Otherwise a real-time thread back from a wait had to
 	// be handed a P by normal-priority threads, which the real-time work
 	// starves: a Go execution trace of the benchmark showed the capture
-	// thread ready but without a P for 1.4 s of a 3 s blast.
+	// thread ready but without a P for 1.4 s of a 3 s blast. Each
+	// interface's capture loop runs on RelayThreads such threads taking
+	// turns, so that Go's preemption of a thread that keeps its P never
+	// parks the thread running the loop (see RelayThreads).
 	Priority int
 	// Openers replaces the real capture methods, for tests.
 	Openers map[Method]Opener
