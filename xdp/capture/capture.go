@@ -589,7 +589,8 @@ func (c *Capture) Send(ifIndex int, frame []byte) (int64, error) {
 	r.connMu.Lock()
 	defer r.connMu.Unlock()
 	if r.conn == nil {
-		return 0, fmt.Errorf("capture: send on %s: interface not capturing (%s)", r.spec.Name, r.Status().State)
+		// r.status, not Status(): Status takes connMu, held here.
+		return 0, fmt.Errorf("capture: send on %s: interface not capturing (%s)", r.spec.Name, r.status.Load().State)
 	}
 	return r.conn.Send(frame)
 }

@@ -523,6 +523,32 @@ func TestPriorityHandoff(t *testing.T) {
 	t.Logf("capture thread: %s", st.Scheduling)
 }
 
+// TestSendWithoutConn: Send on an interface that has no capture open (it
+// went away, or Close closed it) returns an error at once. It took the
+// interface's lock twice and hung the appliance's master checker, and with
+// it the appliance's exit.
+func TestSendWithoutConn(t *testing.T) {
+	n := newFakeNet("a")
+	c, err := Open([]Spec{{Name: "a"}}, Options{Openers: n.openers(), SharedCheck: notShared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Send(0, []byte{1, 2, 3})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not capturing") {
+			t.Fatalf("Send after Close = %v, want an error saying the interface is not capturing", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send after Close did not return within 10 s")
+	}
+}
+
 // TestPriorityRelay: with Priority the capture loop runs on RelayThreads
 // real-time threads taking turns: the conn opened by Open waits keeping
 // its P and returns when idle, frames keep their order across hand-overs,
