@@ -157,7 +157,9 @@ const DefaultPriority = 60
 // to hand it back (69 ms once in the benchmark, while the kernel ran out
 // of AF_XDP buffers). Taking turns, the loop is always on a thread that
 // was through the scheduler less than 10 ms ago. The conn returns from an
-// empty wait after RelayIdle, so that an idle loop takes turns too.
+// empty wait after RelayIdle, so that the owner looks at the clock while
+// nothing arrives; a loop idle for 50 ms lets the relay go quiet (the
+// other threads wait without a P until the next frame).
 const (
 	RelayThreads = 4
 	RelayHandAt  = 6 * time.Millisecond

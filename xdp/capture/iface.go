@@ -161,6 +161,7 @@ func (r *iface) Status() Status {
 		st.Counters["relayHandoffs"] = rs.Handoffs
 		st.Counters["relayWithdrawn"] = rs.Withdrawn
 		st.Counters["relayLonely"] = rs.Lonely
+		st.Counters["relayQuiets"] = rs.Quiets
 	}
 	return st
 }

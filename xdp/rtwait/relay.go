@@ -34,6 +34,13 @@ import (
 // with nobody waiting the owner goes on too, as a single thread would,
 // and tries again at every look at the clock.
 //
+// Taking turns costs CPU (every pass through the scheduler wakes another
+// thread), which an idle loop does not need: once every step for
+// relayQuietAfter has only waited, the relay goes quiet. The owner keeps
+// the loop (Go preempts it every 10 ms or so, as a single thread) and the
+// other members wait without a P, on a channel, until the owner's next
+// step that did not wait wakes them.
+//
 // Invariants: exactly one member runs step at any time, and each step
 // happens after the previous one (the hand-over is an atomic
 // compare-and-swap), so step's state needs no lock. Members are locked to
@@ -48,6 +55,12 @@ type Relay struct {
 	handoffs, withdrawn atomic.Uint64
 	lonely, refreshes   atomic.Uint64
 	maxResume, maxAge   atomic.Int64
+	// quiet: the loop has been idle for relayQuietAfter; idleSince (the
+	// owner's, passed on with the loop) is when its steps began to wait.
+	quiet     atomic.Bool
+	idleSince int64
+	quiets    atomic.Uint64
+	done      chan struct{} // closed when the relay ends
 }
 
 type relayMember struct {
@@ -59,7 +72,9 @@ type relayMember struct {
 	// passed is when the member last came back from the scheduler, ns
 	// since the relay's epoch.
 	passed atomic.Int64
-	_      [48]byte
+	// wake ends a wait without a P while the relay is quiet.
+	wake chan struct{}
+	_    [40]byte
 }
 
 const (
@@ -71,6 +86,9 @@ const (
 	// offered the loop to. A woken real-time thread answers in tens of
 	// microseconds.
 	relayAckWait = 200 * time.Microsecond
+	// relayQuietAfter is how long the loop must have been idle for the
+	// relay to go quiet.
+	relayQuietAfter = 50 * time.Millisecond
 )
 
 func owned(i int) uint32   { return uint32(i) << 1 }
@@ -83,8 +101,12 @@ func offered(i int) uint32 { return uint32(i)<<1 | 1 }
 // waited for work (then the owner looks at the clock at once). A step
 // must not block for long: the owner can hand over only between steps.
 func NewRelay(members int, handAt time.Duration, step func() (more, waited bool)) *Relay {
-	return &Relay{step: step, handAt: handAt, refreshAt: handAt * 5 / 6, epoch: time.Now(),
-		members: make([]relayMember, max(members, 1))}
+	r := &Relay{step: step, handAt: handAt, refreshAt: handAt * 5 / 6, epoch: time.Now(),
+		members: make([]relayMember, max(members, 1)), done: make(chan struct{})}
+	for i := range r.members {
+		r.members[i].wake = make(chan struct{}, 1)
+	}
+	return r
 }
 
 // RelayStats counts a relay's hand-overs: Handoffs taken, offers Withdrawn
@@ -94,16 +116,17 @@ func NewRelay(members int, handAt time.Duration, step func() (more, waited bool)
 // a member's thread waited for the runtime to give it a P back. MaxAge is
 // the longest an owner ran the loop after its last pass through the
 // scheduler, up to its hand-over: below 10 ms, Go never preempted the
-// loop.
+// loop. Quiets counts the times an idle loop let the relay go quiet.
 type RelayStats struct {
-	Handoffs, Withdrawn, Lonely, Refreshes uint64
-	MaxResume, MaxAge                      time.Duration
+	Handoffs, Withdrawn, Lonely, Refreshes, Quiets uint64
+	MaxResume, MaxAge                              time.Duration
 }
 
 // Stats returns the relay's counters so far.
 func (r *Relay) Stats() RelayStats {
 	return RelayStats{Handoffs: r.handoffs.Load(), Withdrawn: r.withdrawn.Load(), Lonely: r.lonely.Load(),
-		Refreshes: r.refreshes.Load(), MaxResume: time.Duration(r.maxResume.Load()), MaxAge: time.Duration(r.maxAge.Load())}
+		Refreshes: r.refreshes.Load(), Quiets: r.quiets.Load(),
+		MaxResume: time.Duration(r.maxResume.Load()), MaxAge: time.Duration(r.maxAge.Load())}
 }
 
 func (r *Relay) now() int64 { return int64(time.Since(r.epoch)) }
@@ -154,18 +177,51 @@ func (r *Relay) work(me int) bool {
 			atomicMax(&r.maxAge, r.now()-passed)
 			r.state.Store(relayEnded)
 			FutexWakeAll(&r.state)
+			close(r.done)
 			return false
 		}
-		if !waited && n%relayCheckEvery != 0 {
-			continue
+		if !waited {
+			if r.idleSince != 0 {
+				r.busy(me)
+			}
+			if n%relayCheckEvery != 0 {
+				continue
+			}
 		}
 		now := r.now()
-		if now < handAt {
+		if waited {
+			if r.idleSince == 0 {
+				r.idleSince = now
+			} else if now-r.idleSince >= int64(relayQuietAfter) && !r.quiet.Load() {
+				r.quiets.Add(1)
+				r.quiet.Store(true)
+				FutexWakeAll(&r.state) // waiting members see it and let go of their P
+			}
+		}
+		if now < handAt || r.quiet.Load() {
 			continue
 		}
 		if r.handOff(me) {
 			atomicMax(&r.maxAge, now-passed)
 			return true
+		}
+	}
+}
+
+// busy notes a step that did not wait after idle ones, and wakes the
+// members if the relay was quiet.
+func (r *Relay) busy(me int) {
+	r.idleSince = 0
+	if !r.quiet.Load() {
+		return
+	}
+	r.quiet.Store(false)
+	for k := range r.members {
+		if k != me {
+			select {
+			case r.members[k].wake <- struct{}{}:
+			default:
+			}
 		}
 	}
 }
@@ -227,6 +283,17 @@ func (r *Relay) await(me int) bool {
 				FutexWakeAll(&r.state) // the giver waits for this
 				return true
 			}
+			continue
+		}
+		if r.quiet.Load() {
+			// Idle loop: wait without a P (no pass every 10 ms) until
+			// the owner has frames again.
+			m.ready.Store(false)
+			select {
+			case <-m.wake:
+			case <-r.done:
+			}
+			m.passed.Store(r.now()) // the wait went through the scheduler
 			continue
 		}
 		left := time.Duration(m.passed.Load() + int64(r.refreshAt) - r.now())

@@ -103,3 +103,44 @@ func TestRelayEndsWaitingMembers(t *testing.T) {
 	r := NewRelay(4, time.Hour, func() (bool, bool) { return false, false })
 	runRelay(t, r, []int{0, 1, 2, 3})
 }
+
+// TestRelayGoesQuiet: a loop that only waits lets the relay go quiet
+// (the other members wait without passing through the scheduler), and
+// its first step that does not wait wakes them to take turns again.
+func TestRelayGoesQuiet(t *testing.T) {
+	steps := 0
+	var r *Relay
+	var atQuiet, beforeBusy RelayStats
+	const idleSteps = 400
+	r = NewRelay(3, time.Millisecond, func() (bool, bool) {
+		steps++
+		switch {
+		case steps < idleSteps:
+			time.Sleep(500 * time.Microsecond) // an idle wait
+			if steps == idleSteps/2 {
+				atQuiet = r.Stats() // quiet by now: 50 ms of waits is under 100 steps
+			}
+			return true, true
+		case steps == idleSteps:
+			beforeBusy = r.Stats()
+		}
+		if steps%500 == 0 {
+			time.Sleep(100 * time.Microsecond)
+			return steps < idleSteps+40000, true
+		}
+		return steps < idleSteps+40000, false
+	})
+	runRelay(t, r, []int{0, 1, 2})
+	end := r.Stats()
+	if atQuiet.Quiets != 1 {
+		t.Fatalf("after %d idle steps the relay went quiet %d times, want 1: %+v", idleSteps/2, atQuiet.Quiets, atQuiet)
+	}
+	// While quiet, the other members wait on a channel: no passes
+	// through the scheduler (one each may finish as it goes quiet).
+	if d := beforeBusy.Refreshes - atQuiet.Refreshes; d > 2 {
+		t.Errorf("%d passes through the scheduler while quiet (%+v then %+v)", d, atQuiet, beforeBusy)
+	}
+	if end.Handoffs == beforeBusy.Handoffs {
+		t.Errorf("no hand-overs once the loop was busy again: %+v", end)
+	}
+}
