@@ -116,7 +116,9 @@ func NewRelay(members int, handAt time.Duration, step func() (more, waited bool)
 // a member's thread waited for the runtime to give it a P back. MaxAge is
 // the longest an owner ran the loop after its last pass through the
 // scheduler, up to its hand-over: below 10 ms, Go never preempted the
-// loop. Quiets counts the times an idle loop let the relay go quiet.
+// loop (a quiet spell counts in full, since the owner does not note the
+// preemptions it takes then). Quiets counts the times an idle loop let
+// the relay go quiet.
 type RelayStats struct {
 	Handoffs, Withdrawn, Lonely, Refreshes, Quiets uint64
 	MaxResume, MaxAge                              time.Duration
