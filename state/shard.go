@@ -112,17 +112,34 @@ type seqTrack struct {
 }
 
 // instanceState is one port's session in one scope.
+//
+// Its first 56 bytes hold what every frame of the port reads or writes
+// besides its message type's statistics and evidence: the key every
+// frame compares, mac and lastSeen, and beside them the part of the
+// Watcher's Health that a frame touches, so keeping Health costs compares
+// in memory the model reads anyway. Objects of this size start on a
+// cache line, or 8 bytes into one behind the allocator's header, and
+// either way those 56 bytes are one line (TestInstanceHotLines).
 type instanceState struct {
-	id    uint32
-	key   InstanceKey
-	scope *scopeState
-	// watch is the Watcher's own state for this instance (Slots), beside
-	// what every frame reads anyway: a frame touches no other line for it
-	watch               any
-	firstSeen, lastSeen int64
-	mac                 [6]byte
-	ip                  netip.Addr
-	addrChanges         uint32
+	key InstanceKey
+	mac [6]byte
+	// Health's per-frame part, kept when there is a Watcher: hflags
+	// (hStarted, hRolled, hReq, hTwo<<stream) and the sequenceIds
+	// awaiting their answers
+	hflags   uint8
+	reqSeq   uint16
+	twoSeq   [2]uint16
+	lastSeen int64
+	// what most frames read or write next
+	ip       netip.Addr
+	reqAt    int64  // the Delay_Req awaiting its Delay_Resp: when,
+	reqFrame uint64 // which frame
+	id       uint32
+	// addrChanges counts changes of its MAC or IP address
+	addrChanges uint32
+	scope       *scopeState
+	// win is the start of Health's current minute (Health.Win)
+	win int64
 	// types holds per-message-type statistics, allocated the first time
 	// the instance sends that type: most instances send two or three.
 	types       [16]*typeStats
@@ -169,7 +186,11 @@ type instanceState struct {
 	offAt        int64
 	duplicateMAC [6]byte        // a second MAC seen using this port identity
 	sameHash     *instanceState // the next instance of the scope with the same portHash
-	// health is kept for the Watcher, when there is one (Slots.Health)
+	firstSeen    int64
+	// watch is the Watcher's own state for this instance (Slots)
+	watch any
+	// health is the rest of what is kept for the Watcher, when there is
+	// one (Slots.Health): read per minute, written when a count goes up
 	health Health
 }
 
@@ -403,7 +424,6 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	}
 	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
-	in.health.Win = unstarted
 	in.sameHash = sc.byPort[h]
 	sc.byPort[h] = in
 	sc.instances = append(sc.instances, in)
@@ -500,6 +520,12 @@ func (s *Shard) addressChanged(in *instanceState, o *Observation) {
 		}
 	}
 	in.mac = o.SrcMAC
+	if s.watcher != nil {
+		if in.health.MAC != ([6]byte{}) {
+			in.healthCount(HealthMACs, 1, o)
+		}
+		in.health.MAC = o.SrcMAC
+	}
 }
 
 // countType updates counters, sequence tracking and interval statistics.
@@ -578,9 +604,15 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 	case d == 1:
 	case d == 0:
 		t.dups++
+		if s.watcher != nil && seqKinds>>k&1 != 0 {
+			in.healthCount(HealthDups, 1, o)
+		}
 	case d < 0x8000:
 		t.gaps++
 		t.lost += uint64(d - 1)
+		if s.watcher != nil && seqKinds>>k&1 != 0 {
+			in.healthCount(HealthGaps, uint32(d-1), o)
+		}
 		s.emit(o.Time, SequenceGap, in.scope, in.name(), fmt.Sprint(sq.last), fmt.Sprint(o.Sequence),
 			fmt.Sprintf("%s: %d sequenceId(s) missing", k, d-1))
 	default:
@@ -695,9 +727,13 @@ func (s *Shard) tick(now int64, gaps uint64) {
 		s.now = now
 	}
 	s.lastTick = s.now
+	watched := s.watcher != nil
 	for _, sc := range s.scopes {
 		changed := false
 		for _, in := range sc.instances {
+			if watched {
+				in.roll(now)
+			}
 			if t := in.types[decode.Sync]; t != nil && !in.syncSilent && !in.silent && now-max(t.lastTime, s.resumedAt) > syncTimeout(t.logIntv) {
 				// A master that stops Sync but keeps announcing still
 				// holds its followers, which then run free.

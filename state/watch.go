@@ -9,11 +9,11 @@ package state
 // message health (Health) inline as it applies a frame, and calls the
 // watcher only for what it must see at once. ScopeSeen comes with a
 // scope's first frame, before the frame's Health is counted; Observe with
-// every frame that announces a grandmaster (Observation.HasAnnounce), a
-// port's first frame of the kinds Health follows (HealthKinds), and a
-// frame that starts a port's new minute of counts (Health.Rolled). Tick
-// is called at most about once per second of capture time, and while
-// capture is idle on a live source.
+// every frame that announces a grandmaster (Observation.HasAnnounce) and
+// a port's first frame of the kinds Health follows (HealthKinds). Tick is
+// called at most about once per second of capture time, and while capture
+// is idle on a live source; the shard rolls its ports' Health minutes
+// over just before it.
 //
 // Observe and ScopeSeen must not keep o, must not block, and on the frame
 // path should neither allocate nor take a lock shared with other
@@ -27,12 +27,14 @@ type Watcher interface {
 // Slots let a Watcher keep state of its own on the model's scope and
 // instances, so it finds it without a lookup: Scope is the observation's
 // scope's slot, Source its sender's instance's; Health is the sender's
-// message health when the frame is of a kind it follows (nil otherwise).
-// The model never reads or writes the slots; they and Health belong to
-// the shard's goroutine.
+// message health when the frame is of a kind it follows (nil otherwise),
+// and Seen the capture time of the sender's latest frame, which the shard
+// keeps. The model never reads or writes the slots; they and Health
+// belong to the shard's goroutine.
 type Slots struct {
 	Scope, Source *any
 	Health        *Health
+	Seen          *int64
 }
 
 // ScopeSlot is what a Watcher gets of a scope at its first frame: its

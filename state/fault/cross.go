@@ -204,7 +204,7 @@ func (s *scopeDet) reportCross(now int64) {
 	}
 	for _, p := range s.portList {
 		h := p.h
-		if h.LastSeen <= since || h.MAC == ([6]byte{}) {
+		if *p.seen <= since || h.MAC == ([6]byte{}) {
 			continue
 		}
 		si := p.sighting
@@ -227,7 +227,7 @@ func (s *scopeDet) reportCross(now int64) {
 			}
 			p.sighting = si
 		}
-		*si = identSighting{mac: h.MAC, scope: s.name, last: h.LastSeen, frame: h.FirstFrame, at: h.FirstAt}
+		*si = identSighting{mac: h.MAC, scope: s.name, last: *p.seen, frame: h.FirstFrame, at: h.FirstAt}
 	}
 	for _, g := range s.groups {
 		if x.agree == nil {

@@ -86,26 +86,19 @@ func (d *Detector) ScopeSeen(o *state.Observation, sl state.ScopeSlot) {
 
 // Observe takes the frames the shard passes on (state.Watcher): a port's
 // first frame of the kinds its Health follows (it joins the scope's
-// message-health checks), a frame that starts its new minute of counts,
-// and Announce (and the grandmaster part of a PTPv1 Sync), which feed the
-// grandmaster detectors. The shard counts every other frame in the port's
-// Health itself.
+// message-health checks), and Announce (and the grandmaster part of a
+// PTPv1 Sync), which feed the grandmaster detectors. The shard counts
+// every other frame in the port's Health itself.
 func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 	s, _ := (*sl.Scope).(*scopeDet)
 	if s == nil {
 		return // not seen through ScopeSeen: not ours
 	}
 	if h := sl.Health; h != nil {
-		p, _ := (*sl.Source).(*portDet)
-		if p == nil {
-			p = &portDet{id: o.Source, h: h}
+		if p, _ := (*sl.Source).(*portDet); p == nil {
+			p = &portDet{id: o.Source, h: h, seen: sl.Seen}
 			s.portList = append(s.portList, p)
 			*sl.Source = p
-		}
-		if h.PrevWin != p.prevWin {
-			// a new minute began: was the one that ended disturbed?
-			p.prevWin = h.PrevWin
-			p.disturbed = s.disturbedSince >= h.PrevWin-minute
 		}
 	}
 	if o.HasAnnounce {

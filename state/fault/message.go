@@ -57,8 +57,9 @@ const (
 // portDet is what the message-health detectors keep of one port beside
 // the Health the shard counts for it.
 type portDet struct {
-	id decode.PortIdentity
-	h  *state.Health
+	id   decode.PortIdentity
+	h    *state.Health
+	seen *int64 // the capture time of its latest frame, kept by the shard
 	// disturbed: the minute in h.Prev saw a grandmaster change, so
 	// missing answers are explained by it (judged when the minute ended,
 	// h.PrevWin, then prevWin, its start)
@@ -67,6 +68,19 @@ type portDet struct {
 	// sighting is where reportCross last put this port's sighting in
 	// the cross registry (nil or gone: look it up)
 	sighting *identSighting
+}
+
+// noteMinutes judges, for each port whose Health began a new minute since
+// the last tick, whether the minute that ended saw a grandmaster change.
+// It runs at the tick the shard rolled the minute in, before the
+// evaluation that may note a change after it.
+func (s *scopeDet) noteMinutes() {
+	for _, p := range s.portList {
+		if w := p.h.PrevWin; w != p.prevWin {
+			p.prevWin = w
+			p.disturbed = s.disturbedSince >= w-minute
+		}
+	}
 }
 
 // judgeIntervals tells the shard which logMessageIntervals the scope's

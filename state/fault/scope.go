@@ -249,6 +249,9 @@ func (a *announcer) ev(scope, what string, first bool) Evidence {
 // evaluate runs the detectors of the scope as of now: on every Announce
 // the grandmaster detectors, on ticks (full) the message-health ones too.
 func (s *scopeDet) evaluate(now int64, full bool) {
+	if full {
+		s.noteMinutes()
+	}
 	if s.learning {
 		s.learn(now)
 		if s.learning {
