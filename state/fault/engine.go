@@ -101,11 +101,16 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 			*sl.Source = p
 		}
 	}
-	if o.HasAnnounce {
-		s.announce(o)
+	// An Announce repeating its port's last is judged at the next tick,
+	// within a second as before: evaluating at every one costs as much
+	// again as the ticks, and finds nothing they would not.
+	if o.HasAnnounce && (s.announce(o) || o.Time-s.evalAt >= tickEvery) {
 		s.evaluate(o.Time, false)
 	}
 }
+
+// tickEvery is how often, in capture time, the shard ticks its watcher.
+const tickEvery = int64(1e9)
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {

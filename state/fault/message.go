@@ -60,26 +60,32 @@ type portDet struct {
 	id   decode.PortIdentity
 	h    *state.Health
 	seen *int64 // the capture time of its latest frame, kept by the shard
-	// disturbed: the minute in h.Prev saw a grandmaster change, so
-	// missing answers are explained by it (judged when the minute ended,
-	// h.PrevWin, then prevWin, its start)
-	disturbed bool
-	prevWin   int64
 	// sighting is where reportCross last put this port's sighting in
 	// the cross registry (nil or gone: look it up)
 	sighting *identSighting
 }
 
-// noteMinutes judges, for each port whose Health began a new minute since
-// the last tick, whether the minute that ended saw a grandmaster change.
-// It runs at the tick the shard rolled the minute in, before the
-// evaluation that may note a change after it.
-func (s *scopeDet) noteMinutes() {
-	for _, p := range s.portList {
-		if w := p.h.PrevWin; w != p.prevWin {
-			p.prevWin = w
-			p.disturbed = s.disturbedSince >= w-minute
+// disturbedIn reports whether a grandmaster change or an outage began
+// or ended within [from, to] (capture time).
+func (s *scopeDet) disturbedIn(from, to int64) bool {
+	for _, t := range s.disturbs {
+		if t >= from && t <= to {
+			return true
 		}
+	}
+	return false
+}
+
+// disturb notes a grandmaster change or an outage beginning or ending at
+// now, forgetting those too old to explain a minute still judged.
+func (s *scopeDet) disturb(now int64) {
+	i := 0
+	for i < len(s.disturbs) && now-s.disturbs[i] > 5*minute {
+		i++
+	}
+	s.disturbs = append(s.disturbs[:0], s.disturbs[i:]...)
+	if n := len(s.disturbs); n == 0 || s.disturbs[n-1] != now {
+		s.disturbs = append(s.disturbs, now)
 	}
 }
 
@@ -119,8 +125,10 @@ func (s *scopeDet) checkMessages(now int64) {
 			s.portHit(p, DuplicateFrames, 0, state.Warning, now, fmt.Sprintf(
 				"%s sent the same sequenceId twice in a row %d times within a minute (more than %d): frames are duplicated, as by a loop", p.id, c[cDups], cfg.DuplicateThreshold), cDups)
 		}
-		if p.disturbed {
-			continue // a grandmaster change explains missing answers
+		if s.disturbedIn(p.h.PrevWin-minute, p.h.Win) {
+			// a grandmaster change in the minute judged, or the one
+			// before, explains missing answers
+			continue
 		}
 		if n := c[cNoFollowUp] + c[cFollowUpAlone]; int(n) > cfg.MissingThreshold {
 			s.portHit(p, MissingFollowUp, 0, state.Warning, now, fmt.Sprintf(

@@ -136,9 +136,12 @@ type scopeDet struct {
 	condList []*cond // conds' values, in the order they began
 	epoch    uint64
 
-	portList       []*portDet // message health, in order of first sight
-	nextMsgCheck   int64
-	disturbedSince int64 // the latest grandmaster change or outage
+	portList     []*portDet // message health, in order of first sight
+	nextMsgCheck int64
+	evalAt       int64 // capture time of its latest evaluation
+	// disturbs are the capture times grandmaster changes and outages
+	// began or ended at, the last five minutes' (disturb)
+	disturbs []int64
 }
 
 // interval is one announce interval in ns.
@@ -157,8 +160,10 @@ func interval(log int8) int64 {
 // judges silence).
 func aliveFor(log int8) int64 { return announceReceiptTimeout*interval(log) + interval(log)/2 }
 
-// announce records an Announce (or a PTPv1 Sync's grandmaster part).
-func (s *scopeDet) announce(o *state.Observation) {
+// announce records an Announce (or a PTPv1 Sync's grandmaster part) and
+// reports whether it tells the detectors something new: a port that was
+// not announcing, or a dataset or interval other than its last.
+func (s *scopeDet) announce(o *state.Observation) (news bool) {
 	var a *announcer
 	for _, x := range s.ann {
 		if x.port == o.Source {
@@ -173,18 +178,23 @@ func (s *scopeDet) announce(o *state.Observation) {
 	if a.last == 0 || o.Time-a.last > aliveFor(a.logIntv) || a.a.GrandmasterIdentity != o.Announce.GrandmasterIdentity {
 		// a new spell of announcing this grandmaster
 		a.first, a.firstFrame = o.Time, o.FrameNum
+		news = true
 	}
+	news = news || a.a != o.Announce
 	a.a, a.last, a.lastFrame = o.Announce, o.Time, o.FrameNum
+	iv := a.logIntv
 	if o.LogInterval >= -7 && o.LogInterval <= 7 {
 		a.logIntv = o.LogInterval
 	} else if s.key.Version == 1 {
 		a.logIntv = 0
 	}
+	news = news || a.logIntv != iv
 	s.lastAnn, s.lastIntv = o.Time, a.logIntv
 	if s.hasStable && o.Announce.GrandmasterIdentity == s.stable {
 		s.stableFrame, s.stableAt, s.stablePort = o.FrameNum, o.Time, o.Source
 	}
 	s.learnRef(&a.a)
+	return news
 }
 
 // learnRef keeps the best quality each grandmaster was seen with.
@@ -249,9 +259,7 @@ func (a *announcer) ev(scope, what string, first bool) Evidence {
 // evaluate runs the detectors of the scope as of now: on every Announce
 // the grandmaster detectors, on ticks (full) the message-health ones too.
 func (s *scopeDet) evaluate(now int64, full bool) {
-	if full {
-		s.noteMinutes()
-	}
+	s.evalAt = now
 	if s.learning {
 		s.learn(now)
 		if s.learning {
@@ -357,7 +365,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 				What: "last Announce naming grandmaster " + s.stable.String()}
 		}
 		s.trans = t
-		s.disturbedSince = now
+		s.disturb(now)
 	}
 	if !s.hasGM {
 		return
@@ -368,7 +376,7 @@ func (s *scopeDet) judgeTransition(now int64) {
 	}
 	t := s.trans
 	s.trans = nil
-	s.disturbedSince = now
+	s.disturb(now)
 	from, to := t.from, s.gm
 	s.stable = to
 	if from == to {
