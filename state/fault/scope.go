@@ -160,6 +160,12 @@ func interval(log int8) int64 {
 // judges silence).
 func aliveFor(log int8) int64 { return announceReceiptTimeout*interval(log) + interval(log)/2 }
 
+// timeFlags are the flagField bits that carry time properties (its
+// second octet); the first is about the message itself, such as unicast
+// or two-step, which a master serving unicast and multicast clients
+// alternates.
+const timeFlags = decode.Flags(0x00ff)
+
 // announce records an Announce (or a PTPv1 Sync's grandmaster part) and
 // reports whether it tells the detectors something new: a port that was
 // not announcing, or a dataset or interval other than its last.
@@ -180,7 +186,10 @@ func (s *scopeDet) announce(o *state.Observation) (news bool) {
 		a.first, a.firstFrame = o.Time, o.FrameNum
 		news = true
 	}
-	news = news || a.a != o.Announce
+	prev, cur := a.a, o.Announce
+	prev.Flags &= timeFlags
+	cur.Flags &= timeFlags
+	news = news || prev != cur
 	a.a, a.last, a.lastFrame = o.Announce, o.Time, o.FrameNum
 	iv := a.logIntv
 	if o.LogInterval >= -7 && o.LogInterval <= 7 {
