@@ -112,71 +112,53 @@ func (in *instanceState) healthCount(c int, n uint32, o *Observation) {
 // (0x7f, "not applicable", never does).
 func outside(v int8, r *[2]int8) bool { return v != 0x7f && (v < r[0] || v > r[1]) }
 
-// watch keeps in's Health and calls the watcher for the frames it must
-// see at once (Watcher). It is Apply's, kept apart so that a shard
-// without a watcher runs Apply as it was: what is common is written out
-// here, what is rare (a port's first frame, an interval to note, a count
-// going up) is left to functions of its own.
-func (s *Shard) watch(sc *scopeState, in, peer *instanceState, o *Observation, kind decode.MessageType) {
-	if !sc.watched {
-		sc.watched = true
-		s.watcher.ScopeSeen(o, ScopeSlot{Watch: &sc.watch, Health: &sc.health, LastSeen: &sc.lastSeen})
+// What a frame of the kinds Health follows does to its port's Health is
+// done in Apply's own cases when the shard has a Watcher, written out
+// there or in functions small enough to be inlined, so that keeping
+// Health costs no call and no second dispatch on the message type; what
+// is rare (an interval to note, a count going up) is left to functions
+// of their own.
+
+// healthReq: a Delay_Req; the one before it still waiting for its
+// Delay_Resp (the requester's next is due within two seconds) was not
+// answered.
+func (in *instanceState) healthReq(o *Observation) {
+	if in.hflags&hReq != 0 && o.Time-in.reqAt < 2e9 {
+		in.health.count(HealthNoDelayResp, 1, in.reqFrame, in.reqAt)
 	}
-	if HealthKinds>>(kind&15)&1 == 0 {
-		if o.HasAnnounce {
-			s.watcher.Observe(o, Slots{Scope: &sc.watch, Source: &in.watch, Seen: &in.lastSeen})
-		}
-		return
+	in.reqSeq, in.reqFrame, in.reqAt = o.Sequence, o.FrameNum, o.Time
+	in.hflags |= hReq
+}
+
+// healthFollowUp: a PTPv2 Follow_Up, which answers the two-step Sync its
+// stream awaits an answer for, or is alone.
+func (in *instanceState) healthFollowUp(o *Observation) {
+	uc := stream(o)
+	if in.hflags&(hTwo<<uc) != 0 && in.twoSeq[uc] == o.Sequence {
+		in.hflags &^= hTwo << uc
+	} else {
+		in.health.count(HealthFollowUpAlone, 1, o.FrameNum, o.Time)
 	}
-	first := in.hflags&hStarted == 0
-	if first {
-		in.start(o)
+}
+
+// watch calls the watcher for the frames it must see (Watcher): a port's
+// first frame of the kinds Health follows, which starts its Health, and
+// those announcing a grandmaster.
+//
+//go:noinline
+func (s *Shard) watch(sc *scopeState, in *instanceState, o *Observation, kind decode.MessageType) {
+	sl := Slots{Scope: &sc.watch, Source: &in.watch, Seen: &in.lastSeen}
+	if HealthKinds>>kind&1 != 0 {
+		if in.hflags&hStarted == 0 {
+			in.start(o)
+		}
+		sl.Health = &in.health
 	}
-	switch kind {
-	case decode.DelayReq:
-		if in.hflags&hReq != 0 && o.Time-in.reqAt < 2e9 {
-			in.health.count(HealthNoDelayResp, 1, in.reqFrame, in.reqAt)
-		}
-		in.reqSeq, in.reqFrame, in.reqAt = o.Sequence, o.FrameNum, o.Time
-		in.hflags |= hReq
-	case decode.DelayResp:
-		if sc.health.Judge && outside(o.LogInterval, &sc.health.Intervals[HealthDelay]) {
-			in.health.interval(HealthDelay, o)
-		}
-		if peer != nil && peer.hflags&hReq != 0 && peer.reqSeq == o.Sequence {
-			peer.hflags &^= hReq
-		}
-	case decode.Sync:
-		uc := stream(o)
-		if sc.health.Judge && uc == 0 && outside(o.LogInterval, &sc.health.Intervals[HealthSync]) {
-			in.health.interval(HealthSync, o)
-		}
-		if o.Flags&decode.FlagTwoStep != 0 && sc.key.Version == 2 {
-			in.twoStep(uc, o)
-		}
-	case decode.FollowUp:
-		if sc.key.Version == 2 {
-			uc := stream(o)
-			if in.hflags&(hTwo<<uc) != 0 && in.twoSeq[uc] == o.Sequence {
-				in.hflags &^= hTwo << uc
-			} else {
-				in.health.count(HealthFollowUpAlone, 1, o.FrameNum, o.Time)
-			}
-		}
-	case decode.Announce:
-		if sc.health.Judge && outside(o.LogInterval, &sc.health.Intervals[HealthAnnounce]) {
-			in.health.interval(HealthAnnounce, o)
-		}
-	}
-	if first || o.HasAnnounce {
-		s.watcher.Observe(o, Slots{Scope: &sc.watch, Source: &in.watch, Health: &in.health, Seen: &in.lastSeen})
-	}
+	s.watcher.Observe(o, sl)
 }
 
 // start begins the port's first minute at its first frame o of the kinds
 // Health follows; the watcher sees that frame.
-//
-//go:noinline
 func (in *instanceState) start(o *Observation) {
 	h := &in.health
 	in.hflags |= hStarted
@@ -203,6 +185,8 @@ func (in *instanceState) roll(now int64) {
 
 // twoStep: a two-step Sync of stream uc, whose Follow_Up is due; the one
 // before it still waiting for its own was not followed up.
+//
+//go:noinline
 func (in *instanceState) twoStep(uc int, o *Observation) {
 	h := &in.health
 	if in.hflags&(hTwo<<uc) != 0 && o.Sequence != in.twoSeq[uc] {
@@ -212,7 +196,7 @@ func (in *instanceState) twoStep(uc int, o *Observation) {
 	in.hflags |= hTwo << uc
 }
 
-// interval notes logMessageInterval of message type iv outside the
+// interval notes logMessageInterval of message type iv, outside the
 // scope's profile.
 //
 //go:noinline

@@ -199,9 +199,7 @@ type scopeState struct {
 	id    uint32
 	key   ScopeKey
 	watch any // the Watcher's own state for this scope (Slots), beside the key every frame compares
-	// watched: the Watcher has seen the scope (ScopeSeen); health is
-	// what it asked of its ports' Health
-	watched             bool
+	// health is what the Watcher asked of its ports' Health
 	health              ScopeHealth
 	name                string
 	firstSeen, lastSeen int64
@@ -328,7 +326,6 @@ func (s *Shard) Apply(o *Observation) {
 		// A PTPv1 Sync also announces its grandmaster.
 		s.announce(sc, in, o)
 	}
-	var peer *instanceState // a Delay_Resp's requester
 	switch kind {
 	case decode.Sync:
 		s.mark(in, evSync, o.Time)
@@ -344,29 +341,51 @@ func (s *Shard) Apply(o *Observation) {
 		} else {
 			in.syncSeq, in.syncTime, in.syncCorr, in.syncPending = o.Sequence, o.Time, o.Correction, true
 		}
+		if s.watcher != nil { // Health: its interval (multicast), its Follow_Up due
+			if o.Flags&decode.FlagUnicast == 0 && sc.health.Judge && outside(o.LogInterval, &sc.health.Intervals[HealthSync]) {
+				in.health.interval(HealthSync, o)
+			}
+			if o.Flags&decode.FlagTwoStep != 0 && sc.key.Version == 2 {
+				in.twoStep(stream(o), o)
+			}
+		}
 	case decode.FollowUp:
 		if in.syncPending && in.syncSeq == o.Sequence {
 			s.offset(in, o.Timestamp, o.Correction+in.syncCorr, in.syncTime, o)
 			in.syncPending = false
 		}
+		if s.watcher != nil && sc.key.Version == 2 {
+			in.healthFollowUp(o)
+		}
 	case decode.Announce:
 		s.announce(sc, in, o)
+		if s.watcher != nil && sc.health.Judge && outside(o.LogInterval, &sc.health.Intervals[HealthAnnounce]) {
+			in.health.interval(HealthAnnounce, o)
+		}
 	case decode.DelayReq:
 		s.mark(in, evDelayReq, o.Time)
 		if in.state != StateMaster || in.silent {
 			s.setState(in, StateSlave, o.Time)
+		}
+		if s.watcher != nil {
+			in.healthReq(o)
 		}
 	case decode.DelayResp:
 		s.mark(in, evDelayResp, o.Time)
 		s.setState(in, StateMaster, o.Time)
 		if o.Peer != o.Source {
 			f := s.instance(sc, o.Peer, o.Time)
-			peer = f
 			s.mark(f, evNamedInResp, o.Time)
 			if f.state != StateMaster {
 				s.setState(f, StateSlave, o.Time)
 			}
 			f.parent, f.hasParent, f.parentAt = o.Source, true, o.Time
+			if s.watcher != nil && f.hflags&hReq != 0 && f.reqSeq == o.Sequence {
+				f.hflags &^= hReq // answered (Health)
+			}
+		}
+		if s.watcher != nil && sc.health.Judge && outside(o.LogInterval, &sc.health.Intervals[HealthDelay]) {
+			in.health.interval(HealthDelay, o)
 		}
 
 	case decode.PdelayReq, decode.PdelayResp, decode.PdelayRespFollowUp:
@@ -399,8 +418,8 @@ func (s *Shard) Apply(o *Observation) {
 	case decode.Signaling:
 		s.mark(in, evSignaling, o.Time)
 	}
-	if s.watcher != nil {
-		s.watch(sc, in, peer, o, kind)
+	if s.watcher != nil && (o.HasAnnounce || HealthKinds>>kind&1 != 0 && in.hflags&hStarted == 0) {
+		s.watch(sc, in, o, kind)
 	}
 }
 
@@ -409,6 +428,9 @@ func (s *Shard) newScope(o *Observation) *scopeState {
 		byPort: map[uint64]*instanceState{}}
 	s.scopes[o.Scope] = sc
 	s.emit(o.Time, ScopeDetected, sc, sc.name, "", "", "")
+	if s.watcher != nil {
+		s.watcher.ScopeSeen(o, ScopeSlot{Watch: &sc.watch, Health: &sc.health, LastSeen: &sc.lastSeen})
+	}
 	return sc
 }
 

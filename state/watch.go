@@ -8,7 +8,8 @@ package state
 // Most frames never reach the watcher: the shard keeps each port's
 // message health (Health) inline as it applies a frame, and calls the
 // watcher only for what it must see at once. ScopeSeen comes with a
-// scope's first frame, before the frame's Health is counted; Observe with
+// scope's first frame, as the shard creates the scope, before the model
+// takes the frame in; Observe, after it, with
 // every frame that announces a grandmaster (Observation.HasAnnounce) and
 // a port's first frame of the kinds Health follows (HealthKinds). Tick is
 // called at most about once per second of capture time, and while capture
