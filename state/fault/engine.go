@@ -101,16 +101,14 @@ func (d *Detector) Observe(o *state.Observation, sl state.Slots) {
 			*sl.Source = p
 		}
 	}
-	// An Announce repeating its port's last is judged at the next tick,
-	// within a second as before: evaluating at every one costs as much
-	// again as the ticks, and finds nothing they would not.
-	if o.HasAnnounce && (s.announce(o) || o.Time-s.evalAt >= tickEvery) {
+	// An Announce repeating its port's last is judged at the ticks, once
+	// a second as before (or later while the scope is quiet): evaluating
+	// at every one costs as much again as the ticks, and finds nothing
+	// they would not.
+	if o.HasAnnounce && s.announce(o) {
 		s.evaluate(o.Time, false)
 	}
 }
-
-// tickEvery is how often, in capture time, the shard ticks its watcher.
-const tickEvery = int64(1e9)
 
 // Tick runs the time-driven checks (silence, hold and clear times).
 func (d *Detector) Tick(now int64) {
@@ -121,7 +119,9 @@ func (d *Detector) Tick(now int64) {
 		d.eng.tickRefusals(now)
 	}
 	for _, s := range d.list {
-		s.evaluate(now, true)
+		if now >= s.quietUntil {
+			s.evaluate(now, true)
+		}
 		s.reportCross(now)
 	}
 	if len(d.list) > 0 {

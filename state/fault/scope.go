@@ -138,7 +138,7 @@ type scopeDet struct {
 
 	portList     []*portDet // message health, in order of first sight
 	nextMsgCheck int64
-	evalAt       int64 // capture time of its latest evaluation
+	quietUntil   int64 // see quietTill
 	// disturbs are the capture times grandmaster changes and outages
 	// began or ended at, the last five minutes' (disturb)
 	disturbs []int64
@@ -268,7 +268,6 @@ func (a *announcer) ev(scope, what string, first bool) Evidence {
 // evaluate runs the detectors of the scope as of now: on every Announce
 // the grandmaster detectors, on ticks (full) the message-health ones too.
 func (s *scopeDet) evaluate(now int64, full bool) {
-	s.evalAt = now
 	if s.learning {
 		s.learn(now)
 		if s.learning {
@@ -298,6 +297,36 @@ func (s *scopeDet) evaluate(now int64, full bool) {
 		s.nextMsgCheck = now + msgCheckEvery
 	}
 	s.sweep(now)
+	s.quietUntil = s.quietTill(now)
+}
+
+// quietTill returns the capture time until which a tick can find nothing
+// new in the scope, so need not evaluate it (0: the next tick must). A
+// scope is quiet while one grandmaster announces, settled, with nothing
+// held open, no leap flag and no message check due: then only a frame
+// can change a verdict, and an Announce that is news is evaluated at
+// once. It stops being quiet when its announcer may fall silent, the next
+// message check is due, or the leap-second table's TAI−UTC changes.
+func (s *scopeDet) quietTill(now int64) int64 {
+	// (grandmaster changes kept for the flapping window need no tick:
+	// their growing old can only clear a condition, which is held open)
+	if s.learning || s.trans != nil || len(s.condList) > 0 || !s.hasGM {
+		return 0
+	}
+	till, alive := s.nextMsgCheck, 0
+	for _, a := range s.ann {
+		if !a.alive(now) {
+			continue
+		}
+		if alive++; alive > 1 || a.a.Flags&(decode.FlagLeap59|decode.FlagLeap61) != 0 {
+			return 0
+		}
+		till = min(till, a.last+aliveFor(a.logIntv))
+	}
+	if s.d.utcCfg != nil {
+		till = min(till, s.d.utcTo)
+	}
+	return till
 }
 
 // learn gathers the baseline: every grandmaster announced until the

@@ -143,6 +143,7 @@ func (e *Engine) UseStore(st *store.Store, log *slog.Logger) {
 func (d *Detector) rebind(k *compiled, now int64) {
 	d.cfg = k
 	for _, s := range d.list {
+		s.quietUntil = 0 // judged afresh at this tick
 		was := s.conf != nil
 		s.conf = k.scopeFor(s.name)
 		s.prof = k.profile
