@@ -39,6 +39,7 @@ type Health struct {
 	// (its sequenceId is instanceState.twoSeq)
 	twoAt    [2]int64
 	twoFrame [2]uint64
+	scope    *ScopeHealth // its scope's, for LastCount
 }
 
 // instanceState.hflags bits.
@@ -89,12 +90,18 @@ const healthMinute = int64(60e9)
 type ScopeHealth struct {
 	Judge     bool
 	Intervals [NumHealthIntervals][2]int8
+	// LastCount is the capture time of the latest frame counted in its
+	// ports' Health or noted for its interval (kept by the shard): a
+	// watcher finds nothing in Prev or BadIv of ports whose scope has
+	// counted nothing for two minutes.
+	LastCount int64
 }
 
 // count adds n to counter c, with frame at capture time at as evidence.
 func (h *Health) count(c int, n uint32, frame uint64, at int64) {
 	h.Cur[c] += n
 	h.Frame[c], h.At[c] = frame, at
+	h.scope.LastCount = max(h.scope.LastCount, at)
 }
 
 // seqKinds are the message types whose sequence gaps and duplicates
@@ -169,7 +176,7 @@ func (in *instanceState) start(o *Observation) {
 // roll ends the port's minute when it is over at now (capture time),
 // from the shard's tick, and starts the next.
 func (in *instanceState) roll(now int64) {
-	if in.hflags&hStarted == 0 || now-in.win < healthMinute {
+	if in.win == 0 || now-in.win < healthMinute {
 		return
 	}
 	h := &in.health
@@ -203,6 +210,7 @@ func (in *instanceState) twoStep(uc int, o *Observation) {
 func (h *Health) interval(iv int, o *Observation) {
 	b := &h.BadIv[iv]
 	b.V, b.Frame, b.At = o.LogInterval, o.FrameNum, o.Time
+	h.scope.LastCount = max(h.scope.LastCount, o.Time)
 }
 
 // stream is the index of o's stream: multicast 0, unicast 1.

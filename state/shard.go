@@ -138,8 +138,6 @@ type instanceState struct {
 	// addrChanges counts changes of its MAC or IP address
 	addrChanges uint32
 	scope       *scopeState
-	// win is the start of Health's current minute (Health.Win)
-	win int64
 	// types holds per-message-type statistics, allocated the first time
 	// the instance sends that type: most instances send two or three.
 	types       [16]*typeStats
@@ -147,11 +145,14 @@ type instanceState struct {
 	announce    AnnounceData
 	announceAt  int64
 	logAnnounce int8
-	silent      bool      // no Announce for announceReceiptTimeout intervals
-	syncSilent  bool      // a Sync sender stopped sending Sync
-	state       PortState // inferred
-	reported    PortState // from PORT_DATA_SET
-	reportedAt  int64
+	silent      bool // no Announce for announceReceiptTimeout intervals
+	syncSilent  bool // a Sync sender stopped sending Sync
+	// win is the start of Health's current minute (Health.Win), 0 before
+	// it starts; beside what the tick reads of every instance anyway
+	win        int64
+	state      PortState // inferred
+	reported   PortState // from PORT_DATA_SET
+	reportedAt int64
 	// From PARENT_DATA_SET: what the port itself says it follows.
 	repParent   decode.PortIdentity
 	repGM       decode.ClockIdentity
@@ -446,6 +447,7 @@ func (s *Shard) instance(sc *scopeState, p decode.PortIdentity, now int64) *inst
 	}
 	k := InstanceKey{sc.key, p}
 	in = &instanceState{id: k.Tag(), key: k, scope: sc, firstSeen: now, lastSeen: now}
+	in.health.scope = &sc.health
 	in.sameHash = sc.byPort[h]
 	sc.byPort[h] = in
 	sc.instances = append(sc.instances, in)

@@ -119,7 +119,7 @@ func (d *Detector) Tick(now int64) {
 		d.eng.tickRefusals(now)
 	}
 	for _, s := range d.list {
-		if now >= s.quietUntil {
+		if now >= s.quietUntil || s.counted() != s.quietCount {
 			s.evaluate(now, true)
 		}
 		s.reportCross(now)

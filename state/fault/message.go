@@ -65,6 +65,14 @@ type portDet struct {
 	sighting *identSighting
 }
 
+// countedSince reports whether the shard counted anything in the scope's
+// Health recently enough to be in a port's previous minute (a count made
+// in the current one moves there at its end, up to a minute and a tick
+// later, and stays a minute more) or among its recent intervals.
+func (s *scopeDet) countedSince(now int64) bool {
+	return s.health == nil || now-s.health.LastCount <= 2*minute+2e9
+}
+
 // disturbedIn reports whether a grandmaster change or an outage began
 // or ended within [from, to] (capture time).
 func (s *scopeDet) disturbedIn(from, to int64) bool {
@@ -103,6 +111,9 @@ func (s *scopeDet) judgeIntervals() {
 
 // checkMessages turns each port's last complete minute into findings.
 func (s *scopeDet) checkMessages(now int64) {
+	if !s.countedSince(now) {
+		return // every port's Prev and BadIv are clear: nothing to look at
+	}
 	cfg := &s.d.cfg.cfg
 	for _, p := range s.portList { // in order of first sight: findings open in a stable order
 		c := &p.h.Prev

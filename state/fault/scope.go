@@ -3,6 +3,7 @@ package fault
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -139,6 +140,7 @@ type scopeDet struct {
 	portList     []*portDet // message health, in order of first sight
 	nextMsgCheck int64
 	quietUntil   int64 // see quietTill
+	quietCount   int64 // counted() when it was last evaluated: a count ends the quiet
 	// disturbs are the capture times grandmaster changes and outages
 	// began or ended at, the last five minutes' (disturb)
 	disturbs []int64
@@ -297,7 +299,16 @@ func (s *scopeDet) evaluate(now int64, full bool) {
 		s.nextMsgCheck = now + msgCheckEvery
 	}
 	s.sweep(now)
-	s.quietUntil = s.quietTill(now)
+	s.quietUntil, s.quietCount = s.quietTill(now), s.counted()
+}
+
+// counted is the capture time of the latest count in the scope's Health
+// (state.ScopeHealth.LastCount).
+func (s *scopeDet) counted() int64 {
+	if s.health == nil {
+		return 0
+	}
+	return s.health.LastCount
 }
 
 // quietTill returns the capture time until which a tick can find nothing
@@ -305,15 +316,20 @@ func (s *scopeDet) evaluate(now int64, full bool) {
 // scope is quiet while one grandmaster announces, settled, with nothing
 // held open, no leap flag and no message check due: then only a frame
 // can change a verdict, and an Announce that is news is evaluated at
-// once. It stops being quiet when its announcer may fall silent, the next
-// message check is due, or the leap-second table's TAI−UTC changes.
+// once. It stops being quiet when its announcer may fall silent, its
+// ports' Health counts something, the next message check is due (while
+// anything counted in the last two minutes may still be judged), or the
+// leap-second table's TAI−UTC changes.
 func (s *scopeDet) quietTill(now int64) int64 {
 	// (grandmaster changes kept for the flapping window need no tick:
 	// their growing old can only clear a condition, which is held open)
 	if s.learning || s.trans != nil || len(s.condList) > 0 || !s.hasGM {
 		return 0
 	}
-	till, alive := s.nextMsgCheck, 0
+	till, alive := int64(math.MaxInt64), 0
+	if s.countedSince(now) {
+		till = s.nextMsgCheck
+	}
 	for _, a := range s.ann {
 		if !a.alive(now) {
 			continue
