@@ -124,7 +124,7 @@ type instanceState struct {
 	key InstanceKey
 	mac [6]byte
 	// Health's per-frame part, kept when there is a Watcher: hflags
-	// (hStarted, hRolled, hReq, hTwo<<stream) and the sequenceIds
+	// (hStarted, hReq, hTwo<<stream) and the sequenceIds
 	// awaiting their answers
 	hflags   uint8
 	reqSeq   uint16
