@@ -116,6 +116,7 @@ type cross struct {
 	names   map[state.ScopeKey]string
 	idents  map[decode.PortIdentity]map[uint16]*identSighting
 	multi   int                             // identities of idents heard in two segments or more
+	segs    []uint16                        // the segments scopes were reported from
 	agree   map[int]map[string]*agreeReport // group → scope name → report
 	conds   map[xkey]*xcond
 	// nows is each detector's latest tick: judgements run at the time of
@@ -202,7 +203,17 @@ func (s *scopeDet) reportCross(now int64) {
 			x.names[s.key] = s.name
 		}
 	}
+	if !slices.Contains(x.segs, s.seg) {
+		x.segs = append(x.segs, s.seg)
+	}
+	// A port identity can only be seen in two segments once there are
+	// two: until then its sightings would be made for nothing (a scope
+	// of the first segment reports its ports within crossEvery of the
+	// second's first report).
 	for _, p := range s.portList {
+		if len(x.segs) < 2 {
+			break
+		}
 		h := p.h
 		if *p.seen <= since || h.MAC == ([6]byte{}) {
 			continue

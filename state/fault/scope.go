@@ -204,7 +204,9 @@ func (s *scopeDet) announce(o *state.Observation) (news bool) {
 	if s.hasStable && o.Announce.GrandmasterIdentity == s.stable {
 		s.stableFrame, s.stableAt, s.stablePort = o.FrameNum, o.Time, o.Source
 	}
-	s.learnRef(&a.a)
+	if news { // the same dataset again teaches the references nothing
+		s.learnRef(&a.a)
+	}
 	return news
 }
 
