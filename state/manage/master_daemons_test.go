@@ -255,21 +255,7 @@ func masterStep(t *testing.T, kind fault.Kind) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, manage.SelfIdentity(path.MAC),
-		manage.Env{Sender: sendFunc(func(b []byte) (int64, error) { return conn.Send(b) }), Paths: func() []manage.Path { return []manage.Path{path} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc.SetSampleHook(eng.MasterSample)
-	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
-	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
-		if ok {
-			mc.Observe(f, d, 0)
-		}
-	}
-	wg.Add(2)
-	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
-	go func() { defer wg.Done(); mc.Run(ctx) }()
+	mc := startMasterCheck(ctx, t, conn, path, eng, &wg)
 
 	samples := func() int {
 		for _, m := range mc.Masters().Masters {
@@ -299,4 +285,28 @@ func masterStep(t *testing.T, kind fault.Kind) {
 		t.Fatalf("findings %+v, want one %s of 021500.fffe.000001-1 with three samples as evidence", got, kind)
 	}
 	t.Log(got[0].Explanation)
+}
+
+// startMasterCheck runs a master checker over conn (eth0 of the
+// appliance's namespace, path its management path) until ctx ends, with
+// its samples going to eng's detectors (SetSampleHook, as the appliance
+// wires them) and a pipeline feeding it what conn captures.
+func startMasterCheck(ctx context.Context, t *testing.T, conn *afpacket.Capture, path manage.Path, eng *fault.Engine, wg *sync.WaitGroup) *manage.MasterChecker {
+	t.Helper()
+	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, manage.SelfIdentity(path.MAC),
+		manage.Env{Sender: sendFunc(func(b []byte) (int64, error) { return conn.Send(b) }), Paths: func() []manage.Path { return []manage.Path{path} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc.SetSampleHook(eng.MasterSample)
+	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
+	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
+		if ok {
+			mc.Observe(f, d, 0)
+		}
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
+	go func() { defer wg.Done(); mc.Run(ctx) }()
+	return mc
 }

@@ -10,11 +10,8 @@ import (
 
 	"golang.org/x/net/bpf"
 
-	"github.com/ptpwatch/ptpwatch/decode"
-	"github.com/ptpwatch/ptpwatch/state"
 	"github.com/ptpwatch/ptpwatch/state/fault"
 	"github.com/ptpwatch/ptpwatch/state/manage"
-	"github.com/ptpwatch/ptpwatch/state/pipeline"
 	"github.com/ptpwatch/ptpwatch/xdp/afpacket"
 	"github.com/ptpwatch/ptpwatch/xdp/netlab"
 	"github.com/ptpwatch/ptpwatch/xdp/source"
@@ -128,41 +125,14 @@ func TestMasterCheckDelayLine(t *testing.T) {
 	gm := l.PTP4L(gmNS, "gm-ptp4l", "eth0", "domainNumber 0\nnetwork_transport UDPv4\nkernel_leap 0\nlogSyncInterval -2\n"+
 		"logAnnounceInterval 0\nannounceReceiptTimeout 3\nlogMinDelayReqInterval -2\npriority1 100\nclockClass 6\nhybrid_e2e 1\n")
 
-	var conn *afpacket.Capture
-	var path manage.Path
-	if err := netlab.InNetns(capNS, func() error {
-		var err error
-		if path, err = manage.InterfacePath(0, "eth0", 0); err != nil {
-			return err
-		}
-		conn, err = afpacket.Open("eth0", afpacket.Options{})
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-
+	conn, path := openEth0(t, capNS)
 	cfg := fault.DefaultConfig()
 	cfg.OffsetStepNs, cfg.DelayJumpNs = 4_000_000, 4_000_000
 	eng, err := fault.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, manage.SelfIdentity(path.MAC),
-		manage.Env{Sender: sendFunc(func(b []byte) (int64, error) { return conn.Send(b) }), Paths: func() []manage.Path { return []manage.Path{path} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc.SetSampleHook(eng.MasterSample)
-	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
-	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
-		if ok {
-			mc.Observe(f, d, 0)
-		}
-	}
-	wg.Add(2)
-	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
-	go func() { defer wg.Done(); mc.Run(ctx) }()
+	mc := startMasterCheck(ctx, t, conn, path, eng, &wg)
 
 	var last manage.MasterView
 	samples := func() int {
