@@ -1,6 +1,7 @@
 package state
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/ptpwatch/ptpwatch/decode"
@@ -28,6 +29,8 @@ func TestCaptureGap(t *testing.T) {
 	}{{"capture stopped", true}, {"network silent, capture running", false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newTestNet(t)
+			hw := &healthWatcher{}
+			n.m.Shard(0).SetWatcher(hw)
 			for range 10 {
 				second(n, true)
 			}
@@ -52,10 +55,14 @@ func TestCaptureGap(t *testing.T) {
 				}
 			}
 			if !tc.gap {
-				if len(silent) == 0 || len(gaps) == 0 {
-					t.Errorf("silence with capture running: Master Silent %d, Sequence Gap %d, want both", len(silent), len(gaps))
+				if len(silent) == 0 || len(gaps) == 0 || hw.gaps() == 0 {
+					t.Errorf("silence with capture running: Master Silent %d, Sequence Gap %d, Health gaps %d, want all",
+						len(silent), len(gaps), hw.gaps())
 				}
 				return
+			}
+			if g := hw.gaps(); g != 0 {
+				t.Errorf("Health counted %d sequenceIds skipped while capture did not run", g)
 			}
 			for _, l := range [][]Event{silent, gaps, changed} {
 				for _, e := range l {
@@ -89,6 +96,29 @@ func TestCaptureGap(t *testing.T) {
 			if got := n.events(SequenceGap); len(got) != 1 {
 				t.Errorf("Sequence Gap %+v, want one", got)
 			}
+			if g := hw.gaps(); g != 3 {
+				t.Errorf("Health counted %d sequenceIds skipped, want gm's 3", g)
+			}
 		})
 	}
+}
+
+// healthWatcher keeps the Health of every port the shard shows it.
+type healthWatcher struct{ hs []*Health }
+
+func (w *healthWatcher) ScopeSeen(*Observation, ScopeSlot) {}
+func (w *healthWatcher) Tick(int64)                        {}
+func (w *healthWatcher) Observe(_ *Observation, sl Slots) {
+	if sl.Health != nil && !slices.Contains(w.hs, sl.Health) {
+		w.hs = append(w.hs, sl.Health)
+	}
+}
+
+// gaps is the sequenceIds skipped its ports' Health counted, in the
+// current minute and the one before.
+func (w *healthWatcher) gaps() (n uint32) {
+	for _, h := range w.hs {
+		n += h.Cur[HealthGaps] + h.Prev[HealthGaps]
+	}
+	return n
 }
