@@ -108,13 +108,6 @@ func (h *Health) count(c int, n uint32, frame uint64, at int64) {
 // Health counts, as bits.
 const seqKinds = 1<<decode.Sync | 1<<decode.DelayReq | 1<<decode.Announce
 
-// healthCount counts n of c in in's Health for frame o, from outside
-// watch (a sequence gap, a new MAC address). Before the port's first
-// frame of the kinds Health follows, the count waits in its first minute.
-func (in *instanceState) healthCount(c int, n uint32, o *Observation) {
-	in.health.count(c, n, o.FrameNum, o.Time)
-}
-
 // outside reports whether logMessageInterval v lies outside the range r
 // (0x7f, "not applicable", never does).
 func outside(v int8, r *[2]int8) bool { return v != 0x7f && (v < r[0] || v > r[1]) }

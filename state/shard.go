@@ -546,7 +546,7 @@ func (s *Shard) addressChanged(in *instanceState, o *Observation) {
 	in.mac = o.SrcMAC
 	if s.watcher != nil {
 		if in.health.MAC != ([6]byte{}) {
-			in.healthCount(HealthMACs, 1, o)
+			in.health.count(HealthMACs, 1, o.FrameNum, o.Time)
 		}
 		in.health.MAC = o.SrcMAC
 	}
@@ -629,13 +629,13 @@ func (s *Shard) countType(in *instanceState, o *Observation) {
 	case d == 0:
 		t.dups++
 		if s.watcher != nil && seqKinds>>k&1 != 0 {
-			in.healthCount(HealthDups, 1, o)
+			in.health.count(HealthDups, 1, o.FrameNum, o.Time)
 		}
 	case d < 0x8000:
 		t.gaps++
 		t.lost += uint64(d - 1)
 		if s.watcher != nil && seqKinds>>k&1 != 0 {
-			in.healthCount(HealthGaps, uint32(d-1), o)
+			in.health.count(HealthGaps, uint32(d-1), o.FrameNum, o.Time)
 		}
 		s.emit(o.Time, SequenceGap, in.scope, in.name(), fmt.Sprint(sq.last), fmt.Sprint(o.Sequence),
 			fmt.Sprintf("%s: %d sequenceId(s) missing", k, d-1))

@@ -141,21 +141,7 @@ func TestMasterCheckDaemons(t *testing.T) {
 	defer func() { cancel(); wg.Wait() }()
 	simMaster(ctx, t, simConn, func() int64 { return ahead }, nil, &wg)
 
-	self := manage.SelfIdentity(path.MAC)
-	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, self,
-		manage.Env{Sender: sendFunc(func(b []byte) (int64, error) { return conn.Send(b) }), Paths: func() []manage.Path { return []manage.Path{path} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
-	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
-		if ok {
-			mc.Observe(f, d, 0)
-		}
-	}
-	wg.Add(2)
-	go func() { defer wg.Done(); pipe.Run(ctx, conn) }()
-	go func() { defer wg.Done(); mc.Run(ctx) }()
+	mc := startMasterCheck(ctx, t, conn, path, nil, &wg)
 
 	const want = 10
 	var v manage.MastersView
@@ -289,8 +275,9 @@ func masterStep(t *testing.T, kind fault.Kind) {
 
 // startMasterCheck runs a master checker over conn (eth0 of the
 // appliance's namespace, path its management path) until ctx ends, with
-// its samples going to eng's detectors (SetSampleHook, as the appliance
-// wires them) and a pipeline feeding it what conn captures.
+// its samples going to eng's detectors when eng is not nil
+// (SetSampleHook, as the appliance wires them) and a pipeline feeding it
+// what conn captures.
 func startMasterCheck(ctx context.Context, t *testing.T, conn *afpacket.Capture, path manage.Path, eng *fault.Engine, wg *sync.WaitGroup) *manage.MasterChecker {
 	t.Helper()
 	mc, err := manage.NewMasterChecker(manage.MasterSettings{Interval: 1, Mode: "unicast"}, manage.SelfIdentity(path.MAC),
@@ -298,7 +285,9 @@ func startMasterCheck(ctx context.Context, t *testing.T, conn *afpacket.Capture,
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc.SetSampleHook(eng.MasterSample)
+	if eng != nil {
+		mc.SetSampleHook(eng.MasterSample)
+	}
 	pipe := pipeline.New(state.NewModel(1, state.NewEventLog(100)))
 	pipe.OnFrame = func(f *source.Frame, d *decode.Frame, _ *state.Observation, ok bool) {
 		if ok {
